@@ -1,0 +1,1 @@
+"""Central system: Strawberry GraphQL API on Starlette over PostgreSQL (or embedded SQLite)."""

@@ -1,0 +1,73 @@
+"""Settings of the central API, from the environment and .env (names of the original design)."""
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from db.engine import normalize_url, postgres_url
+
+DEFAULT_SECRET = "change-me-in-production"
+
+
+class CentralSettings(BaseSettings):
+    """Everything `meterit api` can be told; see .env.example for each variable."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    port: int = 3001
+    host: str = "127.0.0.1"
+    database_url: str | None = None
+    postgres_host: str | None = None
+    postgres_port: int = 5432
+    postgres_db: str = "meterit_client"
+    postgres_user: str = "postgres"
+    postgres_password: str | None = None
+    sqlite_path: str = "data/central.db"
+    jwt_secret: str = DEFAULT_SECRET
+    jwt_expire_minutes: int = 12 * 60
+    batch_size: int = Field(default=1000, ge=1, le=10_000)
+    rate_limit_per_minute: int = Field(default=100, ge=1)
+    redis_url: str | None = None
+    offline_after_minutes: float = Field(default=10.0, gt=0)
+    degraded_queue_depth: int = 10_000
+    max_query_depth: int = 12
+    max_query_tokens: int = 4000
+    max_aliases: int = 30
+    max_body_bytes: int = 4 * 1024 * 1024
+    raw_retention_days: int = Field(default=400, ge=1)
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "meterit@localhost"
+    smtp_starttls: bool = False
+    log_dir: str | None = None
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> "CentralSettings":
+        if self.environment != "development" and self.jwt_secret == DEFAULT_SECRET:
+            raise ValueError("JWT_SECRET must be set to a secret value outside development")
+        if self.environment != "development" and len(self.jwt_secret) < 32:
+            raise ValueError("JWT_SECRET must have at least 32 characters outside development")
+        return self
+
+    @property
+    def db_url(self) -> str:
+        """DATABASE_URL, else POSTGRES_* when POSTGRES_HOST is set, else the embedded SQLite file."""
+        if self.database_url:
+            return normalize_url(self.database_url)
+        if self.postgres_host:
+            return postgres_url(
+                self.postgres_host, self.postgres_port, self.postgres_db, self.postgres_user, self.postgres_password
+            )
+        return f"sqlite+aiosqlite:///{self.sqlite_path}"
+
+
+@lru_cache
+def get_settings() -> CentralSettings:
+    """The process-wide settings (read once)."""
+    return CentralSettings()

@@ -1,0 +1,100 @@
+"""Async engine and session helpers for PostgreSQL (asyncpg) and SQLite (aiosqlite, WAL)."""
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from db.errors import DatabaseUnavailable
+
+
+def normalize_url(url: str) -> str:
+    """Pick the async driver for plain postgresql:// and sqlite:// URLs."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+asyncpg://" + url.split("://", 1)[1]
+    if url.startswith("sqlite://") and not url.startswith("sqlite+aiosqlite://"):
+        return "sqlite+aiosqlite://" + url.split("://", 1)[1]
+    return url
+
+
+def is_sqlite(url_or_engine: str | AsyncEngine) -> bool:
+    """True when the URL or engine points at SQLite."""
+    if isinstance(url_or_engine, AsyncEngine):
+        return url_or_engine.dialect.name == "sqlite"
+    return normalize_url(url_or_engine).startswith("sqlite")
+
+
+def _ensure_sqlite_dir(url: str) -> None:
+    database = make_url(url).database
+    if database and database != ":memory:":
+        directory = os.path.dirname(os.path.abspath(database))
+        os.makedirs(directory, exist_ok=True)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # WAL lets readers (dashboards) run beside the single writer; synchronous=FULL makes each
+    # commit durable across power loss, which the outbox promises.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+    """Create an async engine with dialect-appropriate settings."""
+    url = normalize_url(url)
+    if is_sqlite(url):
+        _ensure_sqlite_dir(url)
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_async_engine(
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"timeout": 10, "command_timeout": 60},
+    )
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Session factory that keeps objects usable after commit."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def session_scope(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """One transaction: commit on success, roll back on error."""
+    async with sessions() as session:
+        async with session.begin():
+            yield session
+
+
+async def check_connection(engine: AsyncEngine) -> None:
+    """Raise DatabaseUnavailable with a readable reason when the database cannot be reached."""
+    from sqlalchemy import text
+
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as err:  # driver errors differ per dialect; all mean "cannot reach"
+        raise DatabaseUnavailable(f"cannot reach database {safe_url(engine.url)}: {err}") from err
+
+
+def safe_url(url) -> str:
+    """The URL with its password hidden, for logs and errors."""
+    return make_url(str(url)).render_as_string(hide_password=True)
+
+
+def postgres_url(host: str, port: int, database: str, user: str, password: str | None) -> str:
+    """An asyncpg URL from the POSTGRES_* style settings (password escaped)."""
+    from urllib.parse import quote
+
+    auth = quote(user, safe="") + (":" + quote(password, safe="") if password else "")
+    return f"postgresql+asyncpg://{auth}@{host}:{port}/{quote(database, safe='')}"

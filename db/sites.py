@@ -1,0 +1,62 @@
+"""Data access for sites and their API keys (central database)."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.central_models import Site
+from db.errors import AlreadyExists, NotFound
+from db.secrets import api_key_matches, key_prefix, new_api_key
+
+
+@dataclass(frozen=True)
+class NewSite:
+    """A created site and its API key, which exists only here and is never stored in clear."""
+
+    site: Site
+    api_key: str
+
+
+async def create_site(session: AsyncSession, name: str, timezone: str = "UTC") -> NewSite:
+    """Create a site with a fresh key; raise AlreadyExists when the name is taken."""
+    name = name.strip()
+    if not name:
+        raise ValueError("site name must not be empty")
+    if await session.scalar(select(Site.id).where(Site.name == name)) is not None:
+        raise AlreadyExists(f"a site named {name!r} exists")
+    key, prefix, digest = new_api_key()
+    site = Site(name=name, timezone=timezone, key_prefix=prefix, key_hash=digest)
+    session.add(site)
+    try:
+        await session.flush()
+    except IntegrityError as err:
+        raise AlreadyExists(f"a site named {name!r} exists") from err
+    return NewSite(site=site, api_key=key)
+
+
+async def rotate_site_key(session: AsyncSession, site_id: int) -> NewSite:
+    """Give a site a new key; the old one stops working at commit."""
+    site = await session.get(Site, site_id)
+    if site is None:
+        raise NotFound(f"no site with id {site_id}")
+    key, prefix, digest = new_api_key()
+    site.key_prefix, site.key_hash = prefix, digest
+    await session.flush()
+    return NewSite(site=site, api_key=key)
+
+
+async def find_site_by_key(session: AsyncSession, key: str) -> Site | None:
+    """The active site owning this key, or None."""
+    if not key:
+        return None
+    site = await session.scalar(select(Site).where(Site.key_prefix == key_prefix(key)))
+    if site is None or not site.is_active or not api_key_matches(key, site.key_hash):
+        return None
+    return site
+
+
+async def list_sites(session: AsyncSession) -> list[Site]:
+    """All sites by name."""
+    return list(await session.scalars(select(Site).order_by(Site.name)))

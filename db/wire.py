@@ -1,0 +1,68 @@
+"""Wire formats shared by edge and central (they meet only over GraphQL; these are the payload shapes)."""
+
+import math
+from datetime import UTC, datetime, timedelta
+from enum import IntEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+MAX_FUTURE_SKEW = timedelta(minutes=10)
+OLDEST_ACCEPTED = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+class Quality(IntEnum):
+    """Reading quality, from BACnet status flags and reliability."""
+
+    GOOD = 0
+    UNCERTAIN = 1  # overridden or out of service
+    BAD = 2  # fault or unreliable
+
+
+class ReadingIn(BaseModel):
+    """One reading as the edge uploads it (a JSON object in `uploadReadings`' readings list)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    meter_external_id: str = Field(min_length=1, max_length=100)
+    data_point: str = Field(min_length=1, max_length=100)
+    timestamp: AwareDatetime
+    value: float
+    unit: str | None = Field(default=None, max_length=40)
+    quality: Quality = Quality.GOOD
+
+    @field_validator("value")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError("value must be a finite number")
+        return value
+
+    @field_validator("timestamp")
+    @classmethod
+    def _plausible_time(cls, value: datetime) -> datetime:
+        value = value.astimezone(UTC)
+        if value < OLDEST_ACCEPTED:
+            raise ValueError("timestamp before 2000-01-01")
+        if value > datetime.now(UTC) + MAX_FUTURE_SKEW:
+            raise ValueError("timestamp more than 10 minutes in the future")
+        return value
+
+    def to_wire(self) -> dict:
+        """JSON-ready dict in the upload format."""
+        return {
+            "meter_external_id": self.meter_external_id,
+            "data_point": self.data_point,
+            "timestamp": self.timestamp.isoformat(),
+            "value": self.value,
+            "unit": self.unit,
+            "quality": int(self.quality),
+        }
+
+
+def quality_from_status_flags(in_alarm: bool, fault: bool, overridden: bool, out_of_service: bool) -> Quality:
+    """Map BACnet statusFlags to a reading quality (fault is bad; overridden/out-of-service uncertain)."""
+    if fault:
+        return Quality.BAD
+    if overridden or out_of_service:
+        return Quality.UNCERTAIN
+    return Quality.GOOD

@@ -1,0 +1,84 @@
+"""Settings of the edge agent, from the environment and .env (names of the original design)."""
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from db.engine import normalize_url, postgres_url
+
+
+class EdgeSettings(BaseSettings):
+    """Everything `meterit edge` can be told; see edge_agent/.env.example for each variable."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    client_api_url: str = "http://127.0.0.1:3001/graphql"
+    client_api_key: str | None = None
+    client_ca_file: str | None = None
+    sync_interval_minutes: float = Field(default=5.0, gt=0)
+    sync_interval_seconds: float | None = Field(default=None, gt=0)
+    batch_size: int = Field(default=1000, ge=1, le=10_000)
+    max_retries: int = Field(default=5, ge=0)
+    collection_interval_seconds: float = Field(default=60.0, gt=0)
+    heartbeat_interval_seconds: float = Field(default=60.0, gt=0)
+    config_refresh_seconds: float = Field(default=300.0, gt=0)
+    bacnet_interface: str = "127.0.0.1/8"
+    bacnet_port: int = 47809
+    bacnet_broadcast_address: str = "127.255.255.255"
+    bacnet_timeout_seconds: float = Field(default=2.0, gt=0)
+    bacnet_max_concurrency_per_device: int = Field(default=4, ge=1, le=64)
+    meters_file: str = "config/meters.json"
+    database_url: str | None = None
+    local_postgres_host: str | None = None
+    local_postgres_port: int = 5432
+    local_postgres_db: str = "meterit_sync"
+    local_postgres_user: str = "postgres"
+    local_postgres_password: str | None = None
+    sqlite_path: str = "data/edge.db"
+    outbox_max_readings: int = Field(default=5_000_000, ge=1000)
+    outbox_full_policy: Literal["drop_oldest", "stop_collecting"] = "stop_collecting"
+    local_api_host: str = "127.0.0.1"
+    local_api_port: int = 3002
+    local_api_password: str | None = None
+    log_dir: str = "logs"
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_missing_secrets(self) -> "EdgeSettings":
+        if self.environment != "development" and not self.client_api_key:
+            raise ValueError("CLIENT_API_KEY must be set outside development")
+        if self.environment != "development" and self.client_api_url.startswith("http://"):
+            raise ValueError("CLIENT_API_URL must use https:// outside development")
+        loopback = self.local_api_host in ("127.0.0.1", "localhost", "::1")
+        if not loopback and not self.local_api_password:
+            raise ValueError("LOCAL_API_PASSWORD must be set when the local API listens beyond loopback")
+        return self
+
+    @property
+    def sync_interval(self) -> float:
+        """Seconds between upload cycles (SYNC_INTERVAL_SECONDS wins over SYNC_INTERVAL_MINUTES)."""
+        return self.sync_interval_seconds or self.sync_interval_minutes * 60
+
+    @property
+    def db_url(self) -> str:
+        """DATABASE_URL, else LOCAL_POSTGRES_* when its host is set, else the SQLite file."""
+        if self.database_url:
+            return normalize_url(self.database_url)
+        if self.local_postgres_host:
+            return postgres_url(
+                self.local_postgres_host,
+                self.local_postgres_port,
+                self.local_postgres_db,
+                self.local_postgres_user,
+                self.local_postgres_password,
+            )
+        return f"sqlite+aiosqlite:///{self.sqlite_path}"
+
+
+@lru_cache
+def get_settings() -> EdgeSettings:
+    """The process-wide settings (read once)."""
+    return EdgeSettings()

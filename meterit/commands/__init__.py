@@ -1,0 +1,1 @@
+"""Subcommands of `meterit`, one module each."""
