@@ -1,0 +1,66 @@
+"""Shared fixtures: a throwaway PostgreSQL database per test session, SQLite files, must-run checks."""
+
+import asyncio
+import os
+import uuid
+
+import pytest
+
+from tests.support.pg import PG_ADMIN_URL, create_database, drop_database, pg_available
+
+from tests.support.mustrun import (  # noqa: F401  (hooks take effect by being here)
+    pytest_collection_modifyitems,
+    pytest_runtest_logreport,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    """The admin URL of the local PostgreSQL server, or a skip (which CI turns into a failure)."""
+    if not pg_available():
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}")
+    return PG_ADMIN_URL
+
+
+@pytest.fixture(scope="session")
+def pg_empty_url(pg_server) -> str:
+    """URL of an empty database created for this test session and dropped after it."""
+    name = f"meterit_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    url = asyncio.run(create_database(name))
+    yield url
+    asyncio.run(drop_database(name))
+
+
+@pytest.fixture(scope="session")
+def central_pg_url(pg_server) -> str:
+    """A migrated central database on PostgreSQL, for this test session only."""
+    from db.migrate import upgrade
+
+    name = f"meterit_central_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    url = asyncio.run(create_database(name))
+    upgrade("central", url)
+    yield url
+    asyncio.run(drop_database(name))
+
+
+@pytest.fixture
+def new_pg_database(pg_server):
+    """Factory for extra empty PostgreSQL databases, dropped after the test."""
+    names = []
+
+    def _make() -> str:
+        name = f"meterit_extra_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        names.append(name)
+        return asyncio.run(create_database(name))
+
+    yield _make
+    for name in names:
+        asyncio.run(drop_database(name))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    """URL of a fresh SQLite file."""
+    return f"sqlite+aiosqlite:///{tmp_path}/test.db"

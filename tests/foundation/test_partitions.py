@@ -1,0 +1,50 @@
+"""Monthly readings partitions on PostgreSQL: created ahead, spanned by queries, dropped by retention."""
+
+import asyncio
+from datetime import UTC, date, datetime
+
+from sqlalchemy import text
+
+from db.engine import make_engine
+from db.partitions import drop_partitions_before, ensure_partitions, list_partitions, month_start
+
+
+def test_month_start_crosses_years():
+    assert month_start(date(2026, 11, 27), 2) == date(2027, 1, 1)
+    assert month_start(date(2026, 1, 5), -1) == date(2025, 12, 1)
+
+
+def test_partitions_created_ahead_and_spanned(central_pg_url):
+    async def _run():
+        engine = make_engine(central_pg_url)
+        async with engine.begin() as conn:
+            created = await conn.run_sync(lambda c: ensure_partitions(c, months_ahead=5))
+            names = await conn.run_sync(list_partitions)
+            await conn.execute(text("INSERT INTO readings VALUES (999001, :a, 1.0, 0), (999001, :b, 2.0, 0)"),
+                               {"a": datetime.now(UTC).replace(day=1, hour=0), "b": datetime(2027, 3, 15, tzinfo=UTC)})
+            total = await conn.scalar(text("SELECT sum(value) FROM readings WHERE point_id = 999001"))
+            await conn.execute(text("DELETE FROM readings WHERE point_id = 999001"))
+        await engine.dispose()
+        return created, names, total
+
+    created, names, total = asyncio.run(_run())
+    today = datetime.now(UTC).date()
+    for shift in range(0, 6):
+        month = month_start(today, shift)
+        assert f"readings_y{month.year:04d}m{month.month:02d}" in names
+    assert "readings_default" in names
+    assert total == 3.0
+
+
+def test_retention_drops_old_months(central_pg_url):
+    async def _run():
+        engine = make_engine(central_pg_url)
+        async with engine.begin() as conn:
+            await conn.run_sync(lambda c: ensure_partitions(c, months_back=14, months_ahead=0))
+            dropped = await conn.run_sync(lambda c: drop_partitions_before(c, month_start(date.today(), -12)))
+            names = await conn.run_sync(list_partitions)
+        await engine.dispose()
+        return dropped, names
+
+    dropped, names = asyncio.run(_run())
+    assert dropped and not set(dropped) & set(names)
