@@ -62,7 +62,11 @@ class CentralSettings(BaseSettings):
             return normalize_url(self.database_url)
         if self.postgres_host:
             return postgres_url(
-                self.postgres_host, self.postgres_port, self.postgres_db, self.postgres_user, self.postgres_password
+                self.postgres_host,
+                self.postgres_port,
+                self.postgres_db,
+                self.postgres_user,
+                self.postgres_password,
             )
         return f"sqlite+aiosqlite:///{self.sqlite_path}"
 

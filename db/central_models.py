@@ -12,8 +12,17 @@ Changes from the original schema, for a fleet writing ~100k readings a minute:
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Double, ForeignKey, Index, PrimaryKeyConstraint, SmallInteger, UniqueConstraint
-from sqlalchemy import MetaData
+from sqlalchemy import (
+    JSON,
+    Column,
+    Double,
+    ForeignKey,
+    Index,
+    MetaData,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -72,7 +81,9 @@ class DataPoint(CentralTable, table=True):
     __tablename__ = "data_points"
     __table_args__ = (UniqueConstraint("meter_id", "name"),)
     id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
-    meter_id: int = Field(sa_column=Column(BigId, ForeignKey("meters.id", ondelete="CASCADE"), nullable=False))
+    meter_id: int = Field(
+        sa_column=Column(BigId, ForeignKey("meters.id", ondelete="CASCADE"), nullable=False)
+    )
     name: str = Field(max_length=100)
     object_type: str = Field(default="analog-input", max_length=40)
     instance: int = 0
@@ -145,7 +156,8 @@ class Alert(CentralTable, table=True):
     __table_args__ = (Index("ix_alerts_open", "resolved_at", "opened_at"),)
     id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
     rule_id: int | None = Field(
-        default=None, sa_column=Column(BigId, ForeignKey("alert_rules.id", ondelete="SET NULL"), nullable=True)
+        default=None,
+        sa_column=Column(BigId, ForeignKey("alert_rules.id", ondelete="SET NULL"), nullable=True),
     )
     site_id: int | None = Field(
         default=None, sa_column=Column(BigId, ForeignKey("sites.id", ondelete="CASCADE"), nullable=True)

@@ -59,7 +59,9 @@ class RecentReading(EdgeTable, table=True):
     """Readings of the last 24 h kept for the local dashboard, whether uploaded or not."""
 
     __tablename__ = "recent_readings"
-    __table_args__ = (Index("ix_recent_meter_point_ts", "meter_external_id", "data_point", "ts", unique=True),)
+    __table_args__ = (
+        Index("ix_recent_meter_point_ts", "meter_external_id", "data_point", "ts", unique=True),
+    )
     id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
     meter_external_id: str = Field(max_length=100)
     data_point: str = Field(max_length=100)

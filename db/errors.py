@@ -1,9 +1,9 @@
 """Exceptions of the database layer.
 
-    DbError
-    ├── DatabaseUnavailable    the server cannot be reached
-    ├── AlreadyExists          a unique name/email is taken
-    └── NotFound               the row asked for does not exist
+DbError
+├── DatabaseUnavailable    the server cannot be reached
+├── AlreadyExists          a unique name/email is taken
+└── NotFound               the row asked for does not exist
 """
 
 

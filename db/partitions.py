@@ -39,7 +39,9 @@ def create_partitioned_readings(conn: Connection) -> None:
     ensure_partitions(conn)
 
 
-def ensure_partitions(conn: Connection, months_back: int = 1, months_ahead: int = 3, today: date | None = None) -> list[str]:
+def ensure_partitions(
+    conn: Connection, months_back: int = 1, months_ahead: int = 3, today: date | None = None
+) -> list[str]:
     """Create missing monthly partitions from months_back before to months_ahead after today."""
     if conn.dialect.name != "postgresql":
         return []

@@ -22,7 +22,8 @@ class CliError(Exception):
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser with every available subcommand."""
     parser = argparse.ArgumentParser(
-        prog="meterit", description="MeterIT: collect meter data from many sites (central API, edge agents, dashboards)."
+        prog="meterit",
+        description="MeterIT: collect meter data from many sites (central API, edge agents, dashboards).",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")

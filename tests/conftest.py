@@ -6,14 +6,13 @@ import uuid
 
 import pytest
 
-from tests.support.pg import PG_ADMIN_URL, create_database, drop_database, pg_available
-
 from tests.support.mustrun import (  # noqa: F401  (hooks take effect by being here)
     pytest_collection_modifyitems,
     pytest_runtest_logreport,
     pytest_sessionfinish,
     pytest_terminal_summary,
 )
+from tests.support.pg import PG_ADMIN_URL, create_database, drop_database, pg_available
 
 
 @pytest.fixture(scope="session")

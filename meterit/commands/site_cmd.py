@@ -59,7 +59,9 @@ def _list(args) -> int:
     if not sites:
         print("no sites yet: meterit site create NAME")
     for site in sites:
-        heartbeat = site.last_heartbeat_at.isoformat(timespec="seconds") if site.last_heartbeat_at else "never"
+        heartbeat = (
+            site.last_heartbeat_at.isoformat(timespec="seconds") if site.last_heartbeat_at else "never"
+        )
         active = "" if site.is_active else " (inactive)"
         print(f"{site.id:>5}  {site.name:<30} {site.status:<9} last heartbeat {heartbeat}{active}")
     return 0

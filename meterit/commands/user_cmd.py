@@ -15,7 +15,9 @@ def register(subparsers) -> None:
     create = actions.add_parser("create", help="create a user (password from --password-env or a prompt)")
     create.add_argument("email")
     create.add_argument("--role", choices=ROLES, default="viewer")
-    create.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable")
+    create.add_argument(
+        "--password-env", metavar="VAR", help="read the password from this environment variable"
+    )
     add_database_option(create)
     create.set_defaults(handler=_create)
 

@@ -64,8 +64,17 @@ def test_unreachable_database_is_a_clear_error(tmp_path):
 def test_user_create_from_environment(db_url, tmp_path):
     meterit("db", "upgrade", "central", "--database-url", db_url, cwd=tmp_path)
     result = meterit(
-        "user", "create", "ops@example.com", "--role", "admin", "--password-env", "PW",
-        "--database-url", db_url, cwd=tmp_path, env={"PW": "correct-horse-battery"},
+        "user",
+        "create",
+        "ops@example.com",
+        "--role",
+        "admin",
+        "--password-env",
+        "PW",
+        "--database-url",
+        db_url,
+        cwd=tmp_path,
+        env={"PW": "correct-horse-battery"},
     )
     assert result.returncode == 0, result.stderr
     assert "ops@example.com (admin)" in result.stdout

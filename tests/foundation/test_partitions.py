@@ -20,8 +20,10 @@ def test_partitions_created_ahead_and_spanned(central_pg_url):
         async with engine.begin() as conn:
             created = await conn.run_sync(lambda c: ensure_partitions(c, months_ahead=5))
             names = await conn.run_sync(list_partitions)
-            await conn.execute(text("INSERT INTO readings VALUES (999001, :a, 1.0, 0), (999001, :b, 2.0, 0)"),
-                               {"a": datetime.now(UTC).replace(day=1, hour=0), "b": datetime(2027, 3, 15, tzinfo=UTC)})
+            await conn.execute(
+                text("INSERT INTO readings VALUES (999001, :a, 1.0, 0), (999001, :b, 2.0, 0)"),
+                {"a": datetime.now(UTC).replace(day=1, hour=0), "b": datetime(2027, 3, 15, tzinfo=UTC)},
+            )
             total = await conn.scalar(text("SELECT sum(value) FROM readings WHERE point_id = 999001"))
             await conn.execute(text("DELETE FROM readings WHERE point_id = 999001"))
         await engine.dispose()

@@ -17,7 +17,10 @@ def test_central_builds_postgres_url_from_design_variables(monkeypatch, tmp_path
     monkeypatch.setenv("POSTGRES_HOST", "127.0.0.1")
     monkeypatch.setenv("POSTGRES_DB", "meterit_client")
     monkeypatch.setenv("POSTGRES_PASSWORD", "p@ss/word")
-    assert CentralSettings().db_url == "postgresql+asyncpg://postgres:p%40ss%2Fword@127.0.0.1:5432/meterit_client"
+    assert (
+        CentralSettings().db_url
+        == "postgresql+asyncpg://postgres:p%40ss%2Fword@127.0.0.1:5432/meterit_client"
+    )
     monkeypatch.setenv("DATABASE_URL", "postgresql://u@h/d")
     assert CentralSettings().db_url == "postgresql+asyncpg://u@h/d"
 
@@ -38,7 +41,9 @@ def test_edge_reads_design_variables(monkeypatch, tmp_path):
     monkeypatch.setenv("COLLECTION_INTERVAL_SECONDS", "10")
     settings = EdgeSettings()
     assert settings.sync_interval == 30 and settings.batch_size == 500
-    assert settings.bacnet_interface.startswith("127.") and settings.bacnet_broadcast_address.startswith("127.")
+    assert settings.bacnet_interface.startswith("127.") and settings.bacnet_broadcast_address.startswith(
+        "127."
+    )
 
 
 def test_edge_production_needs_key_and_https(monkeypatch, tmp_path):

@@ -36,6 +36,8 @@ def pytest_terminal_summary(terminalreporter) -> None:
     """Say which must-run tests were skipped, and that CI fails because of it."""
     if _skipped_must_run:
         verdict = "FAILING the run (CI=true)" if _in_ci() else "allowed outside CI"
-        terminalreporter.write_line(f"{len(_skipped_must_run)} must-run test(s) skipped, {verdict}:", red=_in_ci())
+        terminalreporter.write_line(
+            f"{len(_skipped_must_run)} must-run test(s) skipped, {verdict}:", red=_in_ci()
+        )
         for nodeid in _skipped_must_run:
             terminalreporter.write_line(f"  {nodeid}")

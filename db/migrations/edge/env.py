@@ -45,7 +45,9 @@ def run_migrations_online() -> None:
 
 if context.is_offline_mode():
     context.configure(
-        url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata, version_table="alembic_version_edge"
+        url=config.get_main_option("sqlalchemy.url"),
+        target_metadata=target_metadata,
+        version_table="alembic_version_edge",
     )
     with context.begin_transaction():
         context.run_migrations()
