@@ -12,6 +12,7 @@ COMMAND_MODULES = [
     "meterit.commands.db_cmd",
     "meterit.commands.site_cmd",
     "meterit.commands.user_cmd",
+    "meterit.commands.bench_cmd",
 ]
 
 

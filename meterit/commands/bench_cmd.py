@@ -1,0 +1,14 @@
+"""`meterit bench ingest|edge|query`: benchmarks that print their figures beside a baseline."""
+
+import importlib
+
+# Each bench module has register(subparsers) adding one benchmark with its own `handler`.
+BENCH_MODULES: list[str] = []
+
+
+def register(subparsers) -> None:
+    """Add the `bench` command and every benchmark listed in BENCH_MODULES."""
+    parser = subparsers.add_parser("bench", help="run a benchmark (prints figures and its baseline)")
+    benches = parser.add_subparsers(dest="bench", metavar="BENCHMARK", required=True)
+    for name in BENCH_MODULES:
+        importlib.import_module(name).register(benches)
