@@ -170,3 +170,6 @@ class Alert(CentralTable, table=True):
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     acknowledged_by: str | None = Field(default=None, max_length=254)
+
+
+from db import rollup_models  # noqa: E402,F401  (rollup tables join central_metadata for Alembic)

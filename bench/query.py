@@ -1,0 +1,259 @@
+"""`meterit bench query`: dashboard queries on ≥ 20M readings from rollups vs raw rows, and rollup upkeep cost.
+
+Loads 100 meters × 2 points × 100 days of one-minute readings (COPY, generated on the fly) into a
+throwaway database, builds the rollups, then prints p50/p95 of each dashboard query read from rollups
+beside the same figures computed from raw rows with date_trunc, and ingest throughput (db/ingest.py)
+with rollup maintenance off and on.
+"""
+
+import asyncio
+import logging
+import os
+import random
+import statistics
+import time
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+from sqlalchemy import select
+
+from bench.query_data import (
+    Fleet,
+    build_rollups,
+    create_database,
+    create_fleet,
+    create_partitions,
+    drop_database,
+    load_readings,
+    migrate,
+)
+from bench.query_sql import HOURLY_30D, RAW_24H, SITE_DAILY_30D, TODAY_ENERGY
+from db.engine import make_engine, make_sessionmaker, session_scope
+from db.ingest import POST_INSERT_HOOKS, ingest_batch
+from db.readings_query import query_readings
+from db.rollup_models import DailyRollup
+from db.rollups import today_energy_by_site
+
+logger = logging.getLogger(__name__)
+
+TARGET_P95_MS = 50.0
+TARGET_UPKEEP = 0.30
+BATCH = 1000
+WARM_UP = timedelta(minutes=30)
+
+
+def register(benches) -> None:
+    """Add `bench query`."""
+    parser = benches.add_parser(
+        "query", help="dashboard queries from rollups vs raw rows; rollup upkeep cost"
+    )
+    parser.add_argument("--meters", type=int, default=100)
+    parser.add_argument("--sites", type=int, default=100)
+    parser.add_argument("--days", type=float, default=100.0, help="days of one-minute history")
+    parser.add_argument("--repeat", type=int, default=40, help="timed runs per query")
+    parser.add_argument(
+        "--ingest-hours", type=float, default=3.0, help="hours ingested with rollups off, then on"
+    )
+    parser.add_argument(
+        "--pg", default=os.environ.get("METERIT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.set_defaults(handler=lambda args: asyncio.run(run(args)))
+
+
+def quantiles_ms(samples: list[float]) -> tuple[float, float]:
+    """p50 and p95 in milliseconds."""
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return statistics.median(ordered) * 1000, p95 * 1000
+
+
+async def timed(repeat: int, work) -> tuple[float, float]:
+    """p50/p95 of work() after two warm-up runs."""
+    for _ in range(2):
+        await work()
+    samples = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        await work()
+        samples.append(time.perf_counter() - began)
+    return quantiles_ms(samples)
+
+
+async def run(args) -> int:
+    """The whole benchmark; prints its figures."""
+    name, url = await create_database(args.pg)
+    began = time.perf_counter()
+    print("load average at start: {:.1f} {:.1f} {:.1f} ({} cores)".format(*os.getloadavg(), os.cpu_count()))
+    try:
+        await asyncio.to_thread(migrate, url)
+        await _run(args, url)
+        print(
+            "finished in {:.0f} s; load average {:.1f} {:.1f} {:.1f}".format(
+                time.perf_counter() - began, *os.getloadavg()
+            )
+        )
+    finally:
+        if args.keep:
+            print(f"kept database {name}")
+        else:
+            await drop_database(args.pg, name)
+    return 0
+
+
+async def _run(args, url: str) -> None:
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    window = timedelta(hours=args.ingest_hours)
+    load_end = now - 2 * window - WARM_UP
+    start = load_end - timedelta(days=args.days)
+    load_minutes = int((load_end - start).total_seconds() // 60)
+    tail_minutes = int((2 * window + WARM_UP).total_seconds() // 60)
+    engine = make_engine(url.replace("postgresql://", "postgresql+asyncpg://", 1), pool_size=4)
+    sessions = make_sessionmaker(engine)
+    conn = await asyncpg.connect(url)
+    try:
+        fleet = await create_fleet(conn, args.sites, args.meters)
+        await create_partitions(engine, start)
+        total = 2 * args.meters * load_minutes
+        print(
+            f"loading {total:,} readings ({args.meters} meters x 2 points x {args.days:g} days, 1-minute) ..."
+        )
+        tails: dict[int, list] = {}
+        loaded = await load_readings(url, fleet, start, load_minutes, tails, tail_minutes)
+        print(f"  COPY + key: {loaded:.0f} s ({total / loaded:,.0f} rows/s)")
+        built = await build_rollups(sessions, fleet, start, load_end)
+        print(f"  rollups built in {built:.0f} s ({total / built:,.0f} rows/s)")
+        await conn.execute("ANALYZE")
+        await _ingest(sessions, fleet, tails, load_end, window)
+        await _queries(args, sessions, conn, fleet, now)
+    finally:
+        await conn.close()
+        await engine.dispose()
+
+
+async def _ingest(sessions, fleet: Fleet, tails: dict, load_end: datetime, window: timedelta) -> None:
+    """Upload the tail through db/ingest.py: a warm-up, then slices alternating rollup upkeep off and on."""
+    saved = list(POST_INSERT_HOOKS)
+    await _upload(sessions, fleet, tails, load_end, load_end + WARM_UP, "warm")
+    counts, seconds = {"off": 0, "on": 0}, {"off": 0.0, "on": 0.0}
+    slice_length = window / 2
+    for n in range(4):  # off, on, off, on: load drift and caches hit both modes alike
+        label = "off" if n % 2 == 0 else "on"
+        POST_INSERT_HOOKS[:] = saved if label == "on" else []
+        lo = load_end + WARM_UP + n * slice_length
+        began = time.perf_counter()
+        counts[label] += await _upload(sessions, fleet, tails, lo, lo + slice_length, f"{label}{n}")
+        seconds[label] += time.perf_counter() - began
+    POST_INSERT_HOOKS[:] = saved
+    await build_rollups(sessions, fleet, load_end, load_end + WARM_UP + 2 * window)  # slices without upkeep
+    rates = {label: counts[label] / seconds[label] for label in counts}
+    cost = 1 - rates["on"] / rates["off"]
+    minutes = slice_length.total_seconds() / 60
+    print(
+        f"ingest via db/ingest.py, batches of <= {BATCH} readings per site, 2 x {minutes:.0f} min per mode:"
+    )
+    print(f"  rollups off: {rates['off']:,.0f} readings/s   rollups on: {rates['on']:,.0f} readings/s")
+    verdict = "met" if cost < TARGET_UPKEEP else "MISSED"
+    print(f"  rollup upkeep costs {cost:.0%} of ingest throughput (target < {TARGET_UPKEEP:.0%}: {verdict})")
+
+
+async def _upload(sessions, fleet: Fleet, tails: dict, lo: datetime, hi: datetime, label: str) -> int:
+    batches = _site_batches(fleet, tails, lo, hi)
+    for n, (site_id, items) in enumerate(batches):
+        async with session_scope(sessions) as session:
+            await ingest_batch(session, site_id, f"bench-{label}-{n}", items)
+    return sum(len(items) for _, items in batches)
+
+
+def _site_batches(fleet: Fleet, tails: dict, lo: datetime, hi: datetime) -> list[tuple[int, list[dict]]]:
+    batches = []
+    for site_id, meter_ids in fleet.meters.items():
+        items = []
+        for meter_id in meter_ids:
+            energy_id, _ = fleet.points[meter_id]
+            for point_id, ts, value, quality in tails[meter_id]:
+                if lo <= ts < hi:
+                    point, unit = (
+                        ("total_kwh", "kilowatt-hours")
+                        if point_id == energy_id
+                        else ("power_kw", "kilowatts")
+                    )
+                    items.append(
+                        {
+                            "meter_external_id": fleet.external[meter_id],
+                            "data_point": point,
+                            "timestamp": ts.isoformat(),
+                            "value": value,
+                            "unit": unit,
+                            "quality": quality,
+                        }
+                    )
+        items.sort(key=lambda item: item["timestamp"])
+        batches += [(site_id, items[n : n + BATCH]) for n in range(0, len(items), BATCH)]
+    return batches
+
+
+async def _queries(args, sessions, conn, fleet: Fleet, now: datetime) -> None:
+    rng = random.Random(7)
+    meters = list(fleet.points)
+    zones = dict(await conn.fetch("SELECT id, timezone FROM sites"))
+    month = now - timedelta(days=30)
+
+    async def raw_24h():
+        async with session_scope(sessions) as session:
+            await query_readings(
+                session, fleet.points[rng.choice(meters)][1], now - timedelta(days=1), now, "raw", 10_000
+            )
+
+    async def raw_24h_baseline():
+        await conn.fetch(RAW_24H, fleet.points[rng.choice(meters)][1], now - timedelta(days=1), now)
+
+    async def hourly():
+        async with session_scope(sessions) as session:
+            await query_readings(session, fleet.points[rng.choice(meters)][0], month, now, "hour", 1000)
+
+    async def hourly_baseline():
+        await conn.fetch(HOURLY_30D, fleet.points[rng.choice(meters)][0], month, now)
+
+    def site_points():
+        site_id = rng.choice(fleet.site_ids)
+        return site_id, [p for m in fleet.meters[site_id] for p in fleet.points[m]]
+
+    async def site_daily():
+        _, points = site_points()
+        async with session_scope(sessions) as session:
+            columns = (DailyRollup.point_id, DailyRollup.day, DailyRollup.sum_value, DailyRollup.count)
+            columns += (DailyRollup.min_value, DailyRollup.max_value, DailyRollup.consumption)
+            query = select(*columns).where(
+                DailyRollup.point_id.in_(points), DailyRollup.bucket_end > month, DailyRollup.bucket < now
+            )
+            (await session.execute(query.order_by(DailyRollup.point_id, DailyRollup.bucket))).all()
+
+    async def site_daily_baseline():
+        site_id, points = site_points()
+        await conn.fetch(SITE_DAILY_30D, points, month, now, zones[site_id])
+
+    async def overview():
+        async with session_scope(sessions) as session:
+            await today_energy_by_site(session, fleet.site_ids, now)
+
+    async def overview_baseline():
+        await conn.fetch(TODAY_ENERGY, fleet.site_ids, now)
+
+    raw_repeat = max(5, args.repeat // 4)
+    rows = [
+        ("one meter, last 24 h raw", raw_24h, raw_24h_baseline),
+        ("one meter, 30 days hourly", hourly, hourly_baseline),
+        ("a site, 30 days daily", site_daily, site_daily_baseline),
+        (f"today's energy, {len(fleet.site_ids)} sites", overview, overview_baseline),
+    ]
+    print(f"{'query':34} {'rollups p50 / p95 ms':>22}   {'raw date_trunc p50 / p95 ms':>28}")
+    worst = 0.0
+    for label, fast, baseline in rows:
+        p50, p95 = await timed(args.repeat, fast)
+        b50, b95 = await timed(raw_repeat, baseline)
+        worst = max(worst, p95)
+        print(f"{label:34} {p50:10.1f} / {p95:8.1f}   {b50:15.1f} / {b95:9.1f}")
+    verdict = "met" if worst < TARGET_P95_MS else "MISSED"
+    print(f"worst dashboard p95 {worst:.1f} ms (target < {TARGET_P95_MS:.0f} ms: {verdict})")
+    print("(the raw 24 h row reads raw rows in both columns: API path vs plain SQL)")
