@@ -1,0 +1,112 @@
+"""The central server's Starlette application: /graphql (HTTP + websockets), /healthz, /metrics, static files."""
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+
+from api import metrics
+from api.alerts.runtime import start_alert_engine
+from api.export import export_readings
+from api.graphiql import STATIC_DIR
+from api.middleware import BodyLimitMiddleware, RateLimitMiddleware, RequestLogMiddleware
+from api.monitor import maintain_partitions, run_monitor, stop_task
+from api.pubsub import make_pubsub
+from api.schema.root import build_schema
+from api.settings import CentralSettings, get_settings
+from api.view import MeterITGraphQL
+from db.engine import check_connection, make_engine, make_sessionmaker, safe_url
+from db.errors import DatabaseUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: CentralSettings | None = None) -> Starlette:
+    """Build the app; the lifespan opens pub/sub, creates partitions and starts the site monitor."""
+    settings = settings or get_settings()
+    engine = make_engine(settings.db_url)
+    sessions = make_sessionmaker(engine)
+    pubsub = make_pubsub(settings.db_url)
+    from api.schema.subscriptions import Subscription
+
+    schema = build_schema(settings, subscription=Subscription)
+    graphql = MeterITGraphQL(
+        schema,
+        settings=settings,
+        sessions=sessions,
+        pubsub=pubsub,
+        graphql_ide="graphiql",
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette):
+        await pubsub.start()
+        await maintain_partitions(engine)
+        monitor = asyncio.create_task(run_monitor(engine, sessions, pubsub, settings.offline_after_minutes))
+        alert_runtime = await start_alert_engine(settings, sessions, pubsub)
+        logger.info(
+            "central API ready on %s (database %s)", settings.db_url.split(":", 1)[0], safe_url(engine.url)
+        )
+        try:
+            yield
+        finally:
+            await alert_runtime.stop()
+            await stop_task(monitor)
+            await pubsub.stop()
+            await engine.dispose()
+
+    async def healthz(request: Request) -> Response:
+        try:
+            await check_connection(engine)
+        except DatabaseUnavailable as err:
+            logger.warning("health check failed: %s", err)
+            return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    async def metrics_endpoint(request: Request) -> Response:
+        body, content_type = metrics.render()
+        return Response(body, media_type=content_type)
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+            Route("/metrics", metrics_endpoint),
+            Route("/export/readings.csv", export_readings),
+            Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        ],
+        middleware=[
+            Middleware(RequestLogMiddleware),
+            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(
+                RateLimitMiddleware, per_minute=settings.rate_limit_per_minute, redis_url=settings.redis_url
+            ),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.settings, app.state.engine, app.state.sessions, app.state.pubsub = (
+        settings,
+        engine,
+        sessions,
+        pubsub,
+    )
+    return app
+
+
+def create_app_from_env() -> Starlette:
+    """Factory for uvicorn workers (`--workers N`): settings from the environment."""
+    settings = CentralSettings()
+    if not logging.getLogger().handlers:  # spawned workers do not inherit the CLI's logging setup
+        logging.basicConfig(
+            level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+    return create_app(settings)

@@ -1,0 +1,51 @@
+"""Credentials: site API keys (X-API-Key) and dashboard JWTs (Authorization: Bearer)."""
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.errors import AuthError
+from api.settings import CentralSettings
+from db.central_models import Site, User
+from db.sites import find_site_by_key
+
+logger = logging.getLogger(__name__)
+ALGORITHM = "HS256"
+
+
+def issue_token(settings: CentralSettings, user: User) -> tuple[str, datetime]:
+    """A signed token for a user and its expiry time."""
+    expires = datetime.now(UTC) + timedelta(minutes=settings.jwt_expire_minutes)
+    claims = {"sub": str(user.id), "role": user.role, "exp": expires}
+    return jwt.encode(claims, settings.jwt_secret, algorithm=ALGORITHM), expires
+
+
+def bearer_token(value: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` value, else None."""
+    if not value:
+        return None
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+async def user_from_token(session: AsyncSession, settings: CentralSettings, token: str) -> User:
+    """The active user a token was issued to; AuthError when invalid, expired or the user is disabled."""
+    try:
+        claims = jwt.decode(token, settings.jwt_secret, algorithms=[ALGORITHM])
+        user_id = int(claims["sub"])
+    except (jwt.PyJWTError, KeyError, ValueError) as err:
+        raise AuthError("invalid or expired token") from err
+    user = await session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise AuthError("user disabled or unknown")
+    return user
+
+
+async def site_from_key(session: AsyncSession, key: str) -> Site:
+    """The active site owning an API key; AuthError otherwise."""
+    site = await find_site_by_key(session, key.strip())
+    if site is None:
+        raise AuthError("invalid API key")
+    return site

@@ -1,0 +1,33 @@
+"""The typed context every resolver receives: settings, database sessions, pub/sub and the caller."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.pubsub import PubSub
+from api.settings import CentralSettings
+from db.central_models import Site, User
+from db.engine import session_scope
+
+
+@dataclass
+class Context:
+    """Per-request (or per-websocket) state; `site` is set for a site key, `user` for a dashboard token."""
+
+    settings: CentralSettings
+    sessions: async_sessionmaker[AsyncSession]
+    pubsub: PubSub
+    request: Any = None
+    response: Any = None
+    site: Site | None = None
+    user: User | None = None
+    connection_params: dict | None = field(default=None)
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """One committed transaction."""
+        async with session_scope(self.sessions) as session:
+            yield session

@@ -1,0 +1,127 @@
+"""ASGI middleware: request log and metrics, body size limit, per-site-key rate limit (plain-text errors)."""
+
+import logging
+import math
+import time
+
+from limits import RateLimitItemPerMinute
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+from starlette.datastructures import Headers
+from starlette.responses import PlainTextResponse
+
+from api import metrics
+from db.secrets import key_prefix
+
+logger = logging.getLogger(__name__)
+access_logger = logging.getLogger("api.access")
+
+
+class RequestLogMiddleware:
+    """One log line and one counter increment per HTTP request."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        """Pass the request on; log and count it when it is answered."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def send_wrapper(message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            path = scope["path"] if scope["path"] in ("/graphql", "/healthz", "/metrics") else "other"
+            metrics.REQUESTS.labels(scope["method"], path, str(status["code"])).inc()
+            client = (scope.get("client") or ("-", 0))[0]
+            access_logger.info(
+                "%s %s %s %d %.1fms",
+                client,
+                scope["method"],
+                scope["path"],
+                status["code"],
+                (time.perf_counter() - started) * 1000,
+            )
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies larger than max_bytes with HTTP 413 before parsing them."""
+
+    def __init__(self, app, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send) -> None:
+        """Answer 413 for a declared or streamed body over the limit."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = Headers(scope=scope).get("content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            await self._too_large(scope, receive, send)
+            return
+        seen = 0
+
+        async def counting_receive():
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, counting_receive, send)
+        except BodyTooLarge:
+            await self._too_large(scope, receive, send)
+
+    async def _too_large(self, scope, receive, send) -> None:
+        response = PlainTextResponse(f"request body larger than {self.max_bytes} bytes", status_code=413)
+        await response(scope, receive, send)
+
+
+class BodyTooLarge(Exception):
+    """Raised inside receive() when a streamed body passes the limit."""
+
+
+class RateLimitMiddleware:
+    """A moving-window limit per site key (X-API-Key), answered with HTTP 429 and Retry-After."""
+
+    def __init__(self, app, per_minute: int, redis_url: str | None = None) -> None:
+        self.app = app
+        self.item = RateLimitItemPerMinute(per_minute)
+        uri = "async+" + redis_url if redis_url else "async+memory://"
+        self.limiter = MovingWindowRateLimiter(storage_from_string(uri))
+        self.backend = "redis" if redis_url else "memory"
+
+    async def __call__(self, scope, receive, send) -> None:
+        """Count requests carrying X-API-Key; answer 429 with Retry-After past the limit."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        key = Headers(scope=scope).get("x-api-key")
+        if not key:
+            await self.app(scope, receive, send)
+            return
+        # The prefix identifies the site without keeping the secret part in the limiter's store.
+        ident = "site-key:" + key_prefix(key.strip())
+        if await self.limiter.hit(self.item, ident):
+            await self.app(scope, receive, send)
+            return
+        stats = await self.limiter.get_window_stats(self.item, ident)
+        retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+        logger.info("rate limit reached for %s (retry after %d s)", ident, retry_after)
+        response = PlainTextResponse(
+            f"rate limit of {self.item.amount} requests per minute reached; retry later",
+            status_code=429,
+            headers={"Retry-After": str(retry_after)},
+        )
+        await response(scope, receive, send)

@@ -1,0 +1,173 @@
+"""Pub/sub for subscriptions: in memory for one process, PostgreSQL LISTEN/NOTIFY across workers.
+
+One interface: `await pubsub.publish(channel, payload)` and `async for payload in pubsub.subscribe(channel)`.
+Channels and their payloads (JSON objects, under 7,900 bytes encoded):
+- "site_status": {"site_id", "name", "status", "last_heartbeat_at" (ISO or null), "queue_depth"}
+- "readings":    {"site_id", "meters": [{"meter_id", "meter_external_id", "count",
+                   "latest": [[data_point, ts ISO, value, unit], ...]}]}  (one upload may span several events)
+- "alerts":      {"event": "raised" | "resolved", "alert_id", "site_id"}
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+
+from api import metrics
+
+logger = logging.getLogger(__name__)
+
+CHANNELS = ("site_status", "readings", "alerts")
+MAX_PAYLOAD_BYTES = 7900
+QUEUE_SIZE = 1000
+PG_CHANNEL_PREFIX = "meterit_"
+
+
+class PubSub:
+    """In-process pub/sub; the base of the PostgreSQL one, which only changes how events travel."""
+
+    def __init__(self) -> None:
+        self._subscribers: dict[str, set[asyncio.Queue]] = {name: set() for name in CHANNELS}
+
+    async def start(self) -> None:
+        """Begin delivering (nothing to do in memory)."""
+
+    async def stop(self) -> None:
+        """Stop delivering (nothing to do in memory)."""
+
+    async def publish(self, channel: str, payload: dict) -> None:
+        """Send payload to every subscriber of channel (in every worker for the PostgreSQL variant)."""
+        self._deliver(channel, self._stamp(channel, payload))
+
+    async def publish_many(self, channel: str, payloads: list[dict]) -> None:
+        """Publish several payloads at once (one round trip on PostgreSQL)."""
+        for payload in payloads:
+            await self.publish(channel, payload)
+
+    def _stamp(self, channel: str, payload: dict) -> dict:
+        if channel not in self._subscribers:
+            raise ValueError(f"unknown channel {channel!r}; known: {', '.join(CHANNELS)}")
+        return {**payload, "_sent": time.time()}
+
+    def _deliver(self, channel: str, payload: dict) -> None:
+        sent = payload.pop("_sent", None)
+        if sent is not None:
+            metrics.PUBSUB_LAG.observe(max(0.0, time.time() - sent))
+        for queue in list(self._subscribers.get(channel, ())):
+            if queue.full():  # a stalled subscriber loses its oldest events, never blocks the others
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    queue.get_nowait()
+            queue.put_nowait(payload)
+
+    async def subscribe(self, channel: str) -> AsyncIterator[dict]:
+        """Yield every payload published on channel from now on, until the consumer stops."""
+        if channel not in self._subscribers:
+            raise ValueError(f"unknown channel {channel!r}")
+        queue: asyncio.Queue = asyncio.Queue(QUEUE_SIZE)
+        self._subscribers[channel].add(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._subscribers[channel].discard(queue)
+
+
+class PostgresPubSub(PubSub):
+    """LISTEN/NOTIFY on a dedicated asyncpg connection, reconnected when it drops."""
+
+    def __init__(self, dsn: str, reconnect_delay: float = 1.0) -> None:
+        super().__init__()
+        self._dsn = dsn.replace("postgresql+asyncpg://", "postgresql://", 1)
+        self._reconnect_delay = reconnect_delay
+        self._listener = None
+        self._publisher = None
+        self._publish_lock = asyncio.Lock()
+        self._stopping = False
+        self._reconnecting: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        """Open the listening connection (fails loudly if PostgreSQL is unreachable at startup)."""
+        await self._listen()
+
+    async def _listen(self) -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(self._dsn)
+        for channel in CHANNELS:
+            await conn.add_listener(PG_CHANNEL_PREFIX + channel, self._on_notify)
+        conn.add_termination_listener(self._on_terminated)
+        self._listener = conn
+        logger.info("pub/sub listening on PostgreSQL channels %s", ", ".join(CHANNELS))
+
+    def _on_notify(self, _conn, _pid, channel: str, data: str) -> None:
+        try:
+            payload = json.loads(data)
+        except ValueError:
+            logger.warning("ignoring malformed notification on %s", channel)
+            return
+        self._deliver(channel.removeprefix(PG_CHANNEL_PREFIX), payload)
+
+    def _on_terminated(self, _conn) -> None:
+        if self._stopping or (self._reconnecting and not self._reconnecting.done()):
+            return
+        logger.warning("pub/sub listening connection lost; reconnecting")
+        self._reconnecting = asyncio.get_running_loop().create_task(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        delay = self._reconnect_delay
+        while not self._stopping:
+            try:
+                await self._listen()
+                logger.info("pub/sub reconnected")
+                return
+            except (OSError, Exception) as err:  # asyncpg raises many types while the server restarts
+                logger.warning("pub/sub reconnect failed (%s); retrying in %.0f s", err, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+
+    async def publish(self, channel: str, payload: dict) -> None:
+        """NOTIFY every worker (this one included, through its own listener)."""
+        await self.publish_many(channel, [payload])
+
+    async def publish_many(self, channel: str, payloads: list[dict]) -> None:
+        """NOTIFY every worker of each payload, in one statement."""
+        data = [json.dumps(self._stamp(channel, p), default=str) for p in payloads]
+        for item in data:
+            if len(item.encode()) > MAX_PAYLOAD_BYTES:
+                raise ValueError(f"pub/sub payload of {len(item)} bytes exceeds {MAX_PAYLOAD_BYTES}")
+        import asyncpg
+
+        async with self._publish_lock:
+            for attempt in (1, 2):
+                try:
+                    if self._publisher is None or self._publisher.is_closed():
+                        self._publisher = await asyncpg.connect(self._dsn)
+                    await self._publisher.execute(
+                        "SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p",
+                        PG_CHANNEL_PREFIX + channel,
+                        data,
+                    )
+                    return
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
+                    self._publisher = None
+                    if attempt == 2:
+                        logger.warning("pub/sub publish on %s lost: %s", channel, err)
+
+    async def stop(self) -> None:
+        """Close both connections."""
+        self._stopping = True
+        if self._reconnecting:
+            self._reconnecting.cancel()
+        for conn in (self._listener, self._publisher):
+            if conn is not None and not conn.is_closed():
+                with contextlib.suppress(Exception):
+                    await conn.close(timeout=2)
+
+
+def make_pubsub(database_url: str) -> PubSub:
+    """LISTEN/NOTIFY on PostgreSQL (every worker sees every event), in memory otherwise."""
+    if database_url.startswith("postgresql"):
+        return PostgresPubSub(database_url)
+    return PubSub()

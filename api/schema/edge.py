@@ -1,0 +1,236 @@
+"""Edge operations (site key in X-API-Key): authenticateSite, uploadReadings, heartbeat, siteConfig."""
+
+import logging
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from api import events, metrics
+from api.errors import BatchRefused
+from api.schema.permissions import IsSite
+from api.schema.scalars import ReadingRows
+from api.services import edge as edge_service
+
+logger = logging.getLogger(__name__)
+
+
+@strawberry.type
+class AuthenticatedSite:
+    """The site a key belongs to."""
+
+    site_id: strawberry.ID
+    name: str
+    timezone: str
+
+
+@strawberry.input
+class ReadingBatchInput:
+    """A batch of readings; batchId makes the upload idempotent (a replay returns the stored result)."""
+
+    batch_id: str
+    readings: ReadingRows
+
+
+@strawberry.type
+class Rejection:
+    """A reading refused alone: its index in the batch and why."""
+
+    index: int
+    reason: str
+
+
+@strawberry.type
+class UploadResult:
+    """What an accepted batch did: new + duplicates + rejected == number of readings."""
+
+    batch_id: str
+    new: int
+    duplicates: int
+    rejected: int
+    replayed: bool
+    rejections: list[Rejection]
+
+
+@strawberry.type
+class UploadRejected:
+    """The whole batch was refused (malformed, too big): nothing was written."""
+
+    reason: str
+
+
+UploadOutcome = Annotated[UploadResult | UploadRejected, strawberry.union("UploadOutcome")]
+
+
+@strawberry.input
+class MeterHealthInput:
+    """One meter's reachability as the edge sees it."""
+
+    external_id: str
+    reachable: bool
+    last_error: str | None = None
+    last_seen_at: datetime | None = None
+
+
+@strawberry.input
+class HeartbeatInput:
+    """The edge agent's health."""
+
+    agent_version: str
+    queue_depth: int
+    meters: list[MeterHealthInput]
+    oldest_queued_age_seconds: float | None = None
+    dead_letter_count: int | None = None
+    collection_success_rate: float | None = None
+    sync_success_rate: float | None = None
+    central_unreachable_seconds: float | None = None
+    collecting: bool | None = None
+    outbox_full: bool | None = None
+
+
+@strawberry.type
+class HeartbeatAck:
+    """The site's status after the heartbeat."""
+
+    site_id: strawberry.ID
+    status: str
+    received_at: datetime
+
+
+@strawberry.type
+class ConfigDataPoint:
+    """A point the edge should read."""
+
+    name: str
+    object_type: str
+    instance: int
+    property: str
+    unit: str | None
+    cumulative: bool
+    cov: bool
+
+
+@strawberry.type
+class ConfigMeter:
+    """A meter the edge should poll."""
+
+    external_id: str
+    name: str
+    bacnet_device_id: int | None
+    bacnet_address: str | None
+    enabled: bool
+    data_points: list[ConfigDataPoint]
+
+    @classmethod
+    def from_model(cls, meter, points) -> "ConfigMeter":
+        """From a meters row and its PointViews."""
+        return cls(
+            external_id=meter.external_id,
+            name=meter.name,
+            bacnet_device_id=meter.bacnet_device_id,
+            bacnet_address=meter.bacnet_address,
+            enabled=meter.enabled,
+            data_points=[
+                ConfigDataPoint(
+                    name=v.point.name,
+                    object_type=v.point.object_type,
+                    instance=v.point.instance,
+                    property=v.point.property,
+                    unit=v.point.unit,
+                    cumulative=v.point.cumulative,
+                    cov=v.point.cov,
+                )
+                for v in points
+            ],
+        )
+
+
+@strawberry.type
+class SiteConfig:
+    """Everything the edge downloads about its own site."""
+
+    site_id: strawberry.ID
+    site_name: str
+    timezone: str
+    collection_interval_seconds: float
+    meters: list[ConfigMeter]
+
+
+def _health(status: HeartbeatInput) -> dict:
+    health = strawberry.asdict(status)
+    health["meters"] = [
+        {**m, "last_seen_at": m["last_seen_at"].isoformat() if m["last_seen_at"] else None}
+        for m in health["meters"]
+    ]
+    return health
+
+
+@strawberry.type
+class EdgeQuery:
+    """Queries of the edge agent."""
+
+    @strawberry.field(permission_classes=[IsSite])
+    async def site_config(self, info: Info) -> SiteConfig:
+        """The key's own site configuration: meters, points and collection interval."""
+        async with info.context.session() as session:
+            config = await edge_service.site_config(session, info.context.site)
+        site = config.site
+        return SiteConfig(
+            site_id=strawberry.ID(str(site.id)),
+            site_name=site.name,
+            timezone=site.timezone,
+            collection_interval_seconds=site.collection_interval_seconds,
+            meters=[ConfigMeter.from_model(m, points) for m, points in config.meters],
+        )
+
+
+@strawberry.type
+class EdgeMutation:
+    """Mutations of the edge agent."""
+
+    @strawberry.mutation(permission_classes=[IsSite])
+    def authenticate_site(self, info: Info) -> AuthenticatedSite:
+        """Confirm the key and return its site."""
+        site = info.context.site
+        return AuthenticatedSite(site_id=strawberry.ID(str(site.id)), name=site.name, timezone=site.timezone)
+
+    @strawberry.mutation(permission_classes=[IsSite])
+    async def upload_readings(self, info: Info, batch: ReadingBatchInput) -> UploadOutcome:
+        """Store a batch of readings for the key's site (idempotent by batchId and reading key)."""
+        ctx = info.context
+        try:
+            async with ctx.session() as session:
+                outcome = await edge_service.upload_readings(
+                    session, ctx.site, batch.batch_id, batch.readings, ctx.settings.batch_size
+                )
+        except BatchRefused as err:
+            return UploadRejected(reason=str(err))
+        if not outcome.replayed:
+            metrics.READINGS_INGESTED.inc(outcome.new)
+            metrics.READINGS_DUPLICATE.inc(outcome.duplicates)
+            metrics.READINGS_REJECTED.inc(outcome.rejected)
+            await events.publish_readings(ctx.pubsub, ctx.site.id, outcome)
+        return UploadResult(
+            batch_id=outcome.batch_id,
+            new=outcome.new,
+            duplicates=outcome.duplicates,
+            rejected=outcome.rejected,
+            replayed=outcome.replayed,
+            rejections=[Rejection(index=r["index"], reason=r["reason"]) for r in outcome.rejections],
+        )
+
+    @strawberry.mutation(permission_classes=[IsSite])
+    async def heartbeat(self, info: Info, status: HeartbeatInput) -> HeartbeatAck:
+        """Record the edge's health and update the site's status."""
+        ctx = info.context
+        async with ctx.session() as session:
+            site, previous = await edge_service.heartbeat(
+                session, ctx.site, _health(status), ctx.settings.degraded_queue_depth
+            )
+        if site.status != previous:
+            logger.info("site %s (%s): %s -> %s", site.id, site.name, previous, site.status)
+        await events.publish_site_status(ctx.pubsub, site)
+        return HeartbeatAck(
+            site_id=strawberry.ID(str(site.id)), status=site.status, received_at=site.last_heartbeat_at
+        )

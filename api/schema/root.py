@@ -1,0 +1,72 @@
+"""The assembled schema: Query/Mutation/Subscription from the domain modules, limits, quiet expected errors."""
+
+import logging
+from functools import partial
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+
+from api.errors import ApiError
+from api.schema.alert_rules import AlertRulesMutation, AlertRulesQuery
+from api.schema.alerts import AlertsMutation, AlertsQuery
+from api.schema.edge import EdgeMutation, EdgeQuery
+from api.schema.meters import MetersMutation, MetersQuery
+from api.schema.readings import ReadingsQuery
+from api.schema.reports import ReportsQuery
+from api.schema.sites import SitesMutation, SitesQuery
+from api.schema.users import UsersMutation, UsersQuery
+from api.settings import CentralSettings
+from db.errors import DbError
+
+logger = logging.getLogger(__name__)
+EXPECTED = (ApiError, DbError, ValueError)
+
+
+@strawberry.type
+class Query(
+    EdgeQuery, SitesQuery, MetersQuery, ReadingsQuery, AlertsQuery, UsersQuery, AlertRulesQuery, ReportsQuery
+):
+    """Every query."""
+
+
+@strawberry.type
+class Mutation(
+    EdgeMutation, UsersMutation, SitesMutation, MetersMutation, AlertsMutation, AlertRulesMutation
+):
+    """Every mutation."""
+
+
+def is_expected(error: GraphQLError) -> bool:
+    """True for rejections the API means to give (bad input, auth, limits), which need no traceback."""
+    original = error.original_error
+    return original is None or isinstance(original, EXPECTED)
+
+
+class MeterITSchema(strawberry.Schema):
+    """A schema that logs expected rejections as one line and only the unexpected with tracebacks."""
+
+    def process_errors(self, errors, execution_context=None) -> None:
+        """Log unexpected errors in full, expected ones briefly."""
+        unexpected = []
+        for error in errors:
+            if is_expected(error):
+                logger.info("rejected: %s", error.message)
+            else:
+                unexpected.append(error)
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
+def build_schema(settings: CentralSettings, subscription=None) -> MeterITSchema:
+    """The schema with the query depth, token and alias limits of the settings."""
+    return MeterITSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=subscription,
+        extensions=[
+            partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
+            partial(MaxTokensLimiter, max_token_count=settings.max_query_tokens),
+            partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
+        ],
+    )

@@ -1,0 +1,68 @@
+"""Sites: list with status, one site, create (key shown once), rotate key, activate, maintenance."""
+
+import strawberry
+from strawberry.types import Info
+
+from api.errors import NotFoundError
+from api.schema.ids import to_int
+from api.schema.permissions import IsAdmin, IsAuthenticated
+from api.schema.types import CreatedSite, Site
+from api.services import sites as service
+
+
+@strawberry.type
+class SitesQuery:
+    """Queries about sites."""
+
+    @strawberry.field(permission_classes=[IsAuthenticated])
+    async def sites(self, info: Info, search: str | None = None) -> list[Site]:
+        """Every site (optionally whose name contains search), with status."""
+        async with info.context.session() as session:
+            rows = await service.list_sites(session, search)
+        return [Site.from_model(site, counts) for site, counts in rows]
+
+    @strawberry.field(permission_classes=[IsAuthenticated])
+    async def site(self, info: Info, id: strawberry.ID) -> Site | None:
+        """One site, or null when it does not exist."""
+        async with info.context.session() as session:
+            try:
+                site, counts = await service.get_site(session, to_int(id, "site id"))
+            except NotFoundError:
+                return None
+        return Site.from_model(site, counts)
+
+
+@strawberry.type
+class SitesMutation:
+    """Changes to sites (admin only)."""
+
+    @strawberry.mutation(permission_classes=[IsAdmin])
+    async def create_site(self, info: Info, name: str, timezone: str = "UTC") -> CreatedSite:
+        """Create a site; its API key is in the answer and never shown again."""
+        async with info.context.session() as session:
+            created = await service.create_site(session, name, timezone)
+        return CreatedSite(site=Site.from_model(created.site), api_key=created.api_key)
+
+    @strawberry.mutation(permission_classes=[IsAdmin])
+    async def rotate_site_key(self, info: Info, site_id: strawberry.ID) -> CreatedSite:
+        """Give a site a new key (shown once); the old key stops working."""
+        async with info.context.session() as session:
+            created = await service.rotate_site_key(session, to_int(site_id, "site id"))
+            site, counts = await service.get_site(session, created.site.id)
+        return CreatedSite(site=Site.from_model(site, counts), api_key=created.api_key)
+
+    @strawberry.mutation(permission_classes=[IsAdmin])
+    async def set_site_active(self, info: Info, site_id: strawberry.ID, active: bool) -> Site:
+        """Enable or disable a site (a disabled site's key is refused)."""
+        async with info.context.session() as session:
+            site, counts = await service.set_site_flags(session, to_int(site_id, "site id"), active=active)
+        return Site.from_model(site, counts)
+
+    @strawberry.mutation(permission_classes=[IsAdmin])
+    async def set_site_maintenance(self, info: Info, site_id: strawberry.ID, maintenance: bool) -> Site:
+        """Put a site in or out of maintenance."""
+        async with info.context.session() as session:
+            site, counts = await service.set_site_flags(
+                session, to_int(site_id, "site id"), maintenance=maintenance
+            )
+        return Site.from_model(site, counts)

@@ -1,0 +1,222 @@
+"""GraphQL object types, each built from database rows by a `from_model()` classmethod."""
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+from strawberry.types import Info
+
+from db import central_models as models
+from db.meters import PointView
+
+
+@strawberry.enum
+class Resolution(Enum):
+    """Raw readings, or averages per minute, hour or day."""
+
+    RAW = "raw"
+    MINUTE = "minute"
+    HOUR = "hour"
+    DAY = "day"
+
+
+@strawberry.enum
+class AlertStatus(Enum):
+    """Which alerts to list."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+    ALL = "all"
+
+
+@strawberry.type
+class User:
+    """A dashboard user."""
+
+    id: strawberry.ID
+    email: str
+    role: str
+    is_active: bool
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, user: models.User) -> "User":
+        """From a users row."""
+        return cls(
+            id=strawberry.ID(str(user.id)),
+            email=user.email,
+            role=user.role,
+            is_active=user.is_active,
+            created_at=user.created_at,
+        )
+
+
+@strawberry.type
+class DataPoint:
+    """One property of a meter that the edge reads, with its newest stored value."""
+
+    id: strawberry.ID
+    name: str
+    object_type: str
+    instance: int
+    property: str
+    unit: str | None
+    cumulative: bool
+    cov: bool
+    last_value: float | None
+    last_ts: datetime | None
+
+    @classmethod
+    def from_model(cls, view: PointView) -> "DataPoint":
+        """From a data_points row and its latest reading."""
+        p = view.point
+        return cls(
+            id=strawberry.ID(str(p.id)),
+            name=p.name,
+            object_type=p.object_type,
+            instance=p.instance,
+            property=p.property,
+            unit=p.unit,
+            cumulative=p.cumulative,
+            cov=p.cov,
+            last_value=view.last_value,
+            last_ts=view.last_ts,
+        )
+
+
+@strawberry.type
+class Meter:
+    """A BACnet meter at a site."""
+
+    id: strawberry.ID
+    site_id: strawberry.ID
+    external_id: str
+    name: str
+    bacnet_device_id: int | None
+    bacnet_address: str | None
+    enabled: bool
+    discovered: bool
+    reachable: bool | None
+    last_error: str | None
+    last_seen_at: datetime | None
+    data_points: list[DataPoint]
+
+    @classmethod
+    def from_model(cls, meter: models.Meter, points: list[PointView]) -> "Meter":
+        """From a meters row and its points."""
+        return cls(
+            id=strawberry.ID(str(meter.id)),
+            site_id=strawberry.ID(str(meter.site_id)),
+            external_id=meter.external_id,
+            name=meter.name,
+            bacnet_device_id=meter.bacnet_device_id,
+            bacnet_address=meter.bacnet_address,
+            enabled=meter.enabled,
+            discovered=meter.discovered,
+            reachable=meter.reachable,
+            last_error=meter.last_error,
+            last_seen_at=meter.last_seen_at,
+            data_points=[DataPoint.from_model(v) for v in points],
+        )
+
+
+@strawberry.type
+class Site:
+    """A building with an edge agent, and its live status."""
+
+    id: strawberry.ID
+    name: str
+    timezone: str
+    is_active: bool
+    maintenance: bool
+    status: str
+    last_heartbeat_at: datetime | None
+    queue_depth: int | None
+    oldest_queued_age_seconds: float | None
+    agent_version: str | None
+    meters_total: int
+    meters_reachable: int
+    _row: strawberry.Private[models.Site]
+
+    @classmethod
+    def from_model(cls, site: models.Site, counts: tuple[int, int] = (0, 0)) -> "Site":
+        """From a sites row and its (meters, reachable meters) counts."""
+        health = site.health or {}
+        return cls(
+            id=strawberry.ID(str(site.id)),
+            name=site.name,
+            timezone=site.timezone,
+            is_active=site.is_active,
+            maintenance=site.maintenance,
+            status=site.status,
+            last_heartbeat_at=site.last_heartbeat_at,
+            queue_depth=health.get("queue_depth"),
+            oldest_queued_age_seconds=health.get("oldest_queued_age_seconds"),
+            agent_version=health.get("agent_version"),
+            meters_total=counts[0],
+            meters_reachable=counts[1],
+            _row=site,
+        )
+
+    @strawberry.field(description="kWh used since local midnight, from cumulative kWh registers")
+    async def today_energy_kwh(self, info: Info) -> float | None:
+        """Today's energy at this site."""
+        from api.services.sites import today_energy
+
+        async with info.context.session() as session:
+            return await today_energy(session, self._row)
+
+    @strawberry.field
+    async def meters(self, info: Info) -> list[Meter]:
+        """This site's meters."""
+        from api.services.meters import meters_with_points
+
+        async with info.context.session() as session:
+            rows = await meters_with_points(session, int(self.id))
+        return [Meter.from_model(m, points) for m, points in rows]
+
+
+@strawberry.type
+class CreatedSite:
+    """A new site, or a site with a new key: the key is shown here once and never again."""
+
+    site: Site
+    api_key: str
+
+
+@strawberry.type
+class Alert:
+    """One occurrence of an alert condition."""
+
+    id: strawberry.ID
+    site_id: strawberry.ID | None
+    site_name: str | None
+    meter_id: strawberry.ID | None
+    kind: str
+    severity: str
+    message: str
+    opened_at: datetime
+    resolved_at: datetime | None
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+
+    @classmethod
+    def from_model(cls, alert: models.Alert, site_name: str | None = None) -> "Alert":
+        """From an alerts row and its site's name."""
+
+        def ident(value):
+            return None if value is None else strawberry.ID(str(value))
+
+        return cls(
+            id=strawberry.ID(str(alert.id)),
+            site_id=ident(alert.site_id),
+            site_name=site_name,
+            meter_id=ident(alert.meter_id),
+            kind=alert.kind,
+            severity=alert.severity,
+            message=alert.message,
+            opened_at=alert.opened_at,
+            resolved_at=alert.resolved_at,
+            acknowledged_at=alert.acknowledged_at,
+            acknowledged_by=alert.acknowledged_by,
+        )

@@ -1,0 +1,36 @@
+"""Readings for dashboards and MCP: one point's values over a time range, raw or averaged, paged."""
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.errors import InvalidInput, NotFoundError
+from db.central_models import Site
+from db.errors import NotFound
+from db.meters import find_point, get_meter
+from db.readings_query import ReadingRow, query_readings
+
+
+async def readings(
+    session: AsyncSession,
+    meter_id: int,
+    point: str,
+    start: datetime,
+    end: datetime,
+    resolution: str = "raw",
+    first: int = 1000,
+    after: str | None = None,
+) -> tuple[list[ReadingRow], str | None]:
+    """A page of readings and the cursor of the next one (days are the site's local days)."""
+    try:
+        meter = await get_meter(session, meter_id)
+        data_point = await find_point(session, meter_id, point)
+    except NotFound as err:
+        raise NotFoundError(str(err)) from err
+    site = await session.get(Site, meter.site_id)
+    try:
+        return await query_readings(
+            session, data_point.id, start, end, resolution, first, after, site.timezone if site else "UTC"
+        )
+    except ValueError as err:
+        raise InvalidInput(str(err)) from err

@@ -1,0 +1,74 @@
+"""The Strawberry ASGI view: builds the Context, authenticates keys and tokens, answers 401 in plain text."""
+
+import logging
+
+from cross_web import HTTPException
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+
+from api.auth import bearer_token, site_from_key, user_from_token
+from api.context import Context
+from api.errors import AuthError, SiteKeyRequired
+from api.graphiql import offline_graphiql_html
+
+logger = logging.getLogger(__name__)
+
+
+class MeterITGraphQL(GraphQL):
+    """GraphQL over HTTP and both websocket protocols, with MeterIT's authentication."""
+
+    def __init__(self, schema, *, settings, sessions, pubsub, **kwargs) -> None:
+        super().__init__(schema, **kwargs)
+        self.settings, self.sessions, self.pubsub = settings, sessions, pubsub
+
+    async def get_context(self, request, response) -> Context:
+        """A Context with the caller resolved from X-API-Key or Authorization (HTTP 401 when wrong)."""
+        context = Context(
+            settings=self.settings,
+            sessions=self.sessions,
+            pubsub=self.pubsub,
+            request=request,
+            response=response,
+        )
+        if request.scope["type"] != "http":
+            return context
+        key = request.headers.get("x-api-key")
+        token = bearer_token(request.headers.get("authorization"))
+        try:
+            async with context.session() as session:
+                if key:
+                    context.site = await site_from_key(session, key)
+                elif token:
+                    context.user = await user_from_token(session, self.settings, token)
+        except AuthError as err:
+            raise HTTPException(401, str(err)) from err
+        return context
+
+    async def on_ws_connect(self, context: Context):
+        """Accept a websocket only with a valid user token in the connection_init payload."""
+        params = context.connection_params or {}
+        if not isinstance(params, dict):
+            raise ConnectionRejectionError({"reason": "connection_init payload must be an object"})
+        raw = params.get("Authorization") or params.get("authorization")
+        token = bearer_token(raw) if raw else params.get("token")
+        if not token:
+            raise ConnectionRejectionError({"reason": "Authorization: Bearer <token> required"})
+        try:
+            async with context.session() as session:
+                context.user = await user_from_token(session, self.settings, token)
+        except AuthError as err:
+            raise ConnectionRejectionError({"reason": str(err)}) from err
+        return None
+
+    async def process_result(self, request, result):
+        """Turn a missing site key on an edge operation into HTTP 401 (gql then sees the status)."""
+        for error in result.errors or ():
+            if isinstance(error.original_error, SiteKeyRequired):
+                raise HTTPException(401, str(error.original_error))
+        return await super().process_result(request, result)
+
+    async def render_graphql_ide(self, request):
+        """GraphiQL served from this package's static files (works with no internet)."""
+        from starlette.responses import HTMLResponse
+
+        return HTMLResponse(offline_graphiql_html(self.graphql_ide_html))

@@ -1,0 +1,221 @@
+"""`meterit bench ingest`: readings/s through `uploadReadings` over real HTTP vs raw asyncpg COPY, same table.
+
+Creates a throwaway PostgreSQL database, starts `meterit api` as a subprocess, uploads N readings in
+1,000-reading batches from several concurrent clients, then COPYs N rows into the same readings table over
+the same number of connections, and prints both rates and their ratio.
+"""
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+UPLOAD = (
+    "mutation Upload($batch: ReadingBatchInput!) { uploadReadings(batch: $batch) { __typename "
+    "... on UploadResult { new duplicates rejected } ... on UploadRejected { reason } } }"
+)
+ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def register(benches) -> None:
+    """Add `meterit bench ingest`."""
+    parser = benches.add_parser("ingest", help="upload readings over HTTP into PostgreSQL vs raw COPY")
+    parser.add_argument(
+        "--readings", type=int, default=1_000_000, help="readings to upload (default 1,000,000)"
+    )
+    parser.add_argument("--batch", type=int, default=1000, help="readings per upload (default 1000)")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients (default 4)")
+    parser.add_argument("--workers", type=int, default=1, help="server worker processes (default 1)")
+    parser.add_argument("--points", type=int, default=1000, help="distinct data points (default 1000)")
+    parser.add_argument(
+        "--admin-url", default=os.environ.get("METERIT_BENCH_PG", ADMIN_URL), help="PostgreSQL admin URL"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument(
+        "--no-hooks",
+        action="store_true",
+        help="run the server without db.ingest post-insert hooks (rollups), to see the upload path alone "
+        "(single worker only)",
+    )
+    parser.set_defaults(handler=lambda args: asyncio.run(run(args)))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def make_bodies(total: int, batch: int, points: int) -> list[bytes]:
+    """Pre-encoded request bodies: each batch holds consecutive minutes of every point (as an edge sends)."""
+    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=20)
+    items, bodies = [], []
+    for i in range(total):
+        minute, point = divmod(i, points)
+        items.append(
+            {
+                "meter_external_id": f"meter-{point // 2:04d}",
+                "data_point": "total_kwh" if point % 2 == 0 else "power_kw",
+                "timestamp": (start + timedelta(minutes=minute)).isoformat(),
+                "value": float(i),
+                "unit": "kWh" if point % 2 == 0 else "kW",
+                "quality": 0,
+            }
+        )
+        if len(items) == batch or i == total - 1:
+            variables = {"batch": {"batchId": uuid.uuid4().hex, "readings": items}}
+            bodies.append(json.dumps({"query": UPLOAD, "variables": variables}).encode())
+            items = []
+    return bodies
+
+
+async def _upload_all(url: str, key: str, bodies: list[bytes], clients: int) -> tuple[float, int]:
+    import httpx
+
+    queue = list(reversed(bodies))
+    stored = 0
+
+    async def client_loop() -> None:
+        nonlocal stored
+        headers = {"X-API-Key": key, "Content-Type": "application/json"}
+        async with httpx.AsyncClient(timeout=120) as client:
+            while queue:
+                response = await client.post(url, content=queue.pop(), headers=headers)
+                response.raise_for_status()
+                result = response.json()["data"]["uploadReadings"]
+                if result["__typename"] != "UploadResult":
+                    raise RuntimeError(f"upload refused: {result}")
+                stored += result["new"]
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client_loop() for _ in range(clients)))
+    return time.perf_counter() - started, stored
+
+
+async def _copy_all(dsn: str, total: int, batch: int, points: int, clients: int) -> float:
+    import asyncpg
+
+    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=20)
+    batches = []
+    for first in range(0, total, batch):
+        batches.append(
+            [
+                (10**9 + i % points, start + timedelta(minutes=i // points), float(i), 0)
+                for i in range(first, min(first + batch, total))
+            ]
+        )
+    batches.reverse()
+    conns = [await asyncpg.connect(dsn) for _ in range(clients)]
+
+    async def copy_loop(conn) -> None:
+        while batches:
+            await conn.copy_records_to_table(
+                "readings", records=batches.pop(), columns=["point_id", "ts", "value", "quality"]
+            )
+
+    try:
+        started = time.perf_counter()
+        await asyncio.gather(*(copy_loop(c) for c in conns))
+        return time.perf_counter() - started
+    finally:
+        for conn in conns:
+            await conn.close()
+
+
+async def _prepare(admin_url: str, name: str) -> tuple[str, str]:
+    import asyncpg
+
+    from db.engine import make_engine, make_sessionmaker, session_scope
+    from db.migrate import upgrade
+    from db.sites import create_site
+
+    admin = await asyncpg.connect(admin_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    dsn = admin_url.rsplit("/", 1)[0] + "/" + name
+    await asyncio.to_thread(upgrade, "central", dsn)
+    engine = make_engine(dsn, pool_size=1)
+    async with session_scope(make_sessionmaker(engine)) as session:
+        created = await create_site(session, "bench-site")
+    await engine.dispose()
+    return dsn, created.api_key
+
+
+SERVER_WITHOUT_HOOKS = "import sys, db.ingest; db.ingest.POST_INSERT_HOOKS.clear(); from meterit.cli import main; sys.exit(main())"
+
+
+def _start_server(dsn: str, port: int, workers: int, batch: int, no_hooks: bool) -> subprocess.Popen:
+    import httpx
+
+    env = {**os.environ, "DATABASE_URL": dsn, "RATE_LIMIT_PER_MINUTE": str(10**9), "BATCH_SIZE": str(batch)}
+    env["LOG_LEVEL"] = "WARNING"
+    if no_hooks and workers > 1:
+        raise ValueError("--no-hooks works with one worker only")
+    launcher = ["-c", SERVER_WITHOUT_HOOKS] if no_hooks else ["-m", "meterit.cli"]
+    command = [
+        sys.executable,
+        *launcher,
+        "api",
+        "--no-migrate",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("central server did not start")
+
+
+async def run(args) -> int:
+    """Run both measurements and print readings/s and the ratio."""
+    import asyncpg
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would drown the figures
+    name = f"meterit_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    dsn, key = await _prepare(args.admin_url, name)
+    port = _free_port()
+    server = _start_server(dsn, port, args.workers, args.batch, args.no_hooks)
+    try:
+        print(f"encoding {args.readings:,} readings in batches of {args.batch} ...", flush=True)
+        bodies = make_bodies(args.readings, args.batch, args.points)
+        url = f"http://127.0.0.1:{port}/graphql"
+        http_seconds, stored = await _upload_all(url, key, bodies, args.clients)
+        del bodies
+        if stored != args.readings:
+            raise RuntimeError(f"stored {stored} readings, expected {args.readings}")
+        copy_seconds = await _copy_all(dsn, args.readings, args.batch, args.points, args.clients)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(30)
+        if not args.keep:
+            admin = await asyncpg.connect(args.admin_url)
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.close()
+    http_rate, copy_rate = args.readings / http_seconds, args.readings / copy_seconds
+    print(
+        f"uploadReadings over HTTP ({args.clients} clients, {args.workers} worker(s), "
+        f"{'without post-insert hooks' if args.no_hooks else 'with rollup hooks'}): "
+        f"{http_rate:,.0f} readings/s ({http_seconds:.1f} s)"
+    )
+    print(
+        f"raw asyncpg COPY into readings ({args.clients} connections): {copy_rate:,.0f} rows/s ({copy_seconds:.1f} s)"
+    )
+    print(f"ratio HTTP/COPY: {http_rate / copy_rate:.2f} (target >= 0.5)")
+    return 0

@@ -1,0 +1,131 @@
+"""Readings of one data point over a time range, raw or averaged per minute/hour/day, one page at a time.
+
+Pages are keyed by time: the cursor is the last row's (bucket) timestamp, so a page costs one index range
+scan on (point_id, ts) however deep the caller has paged.
+"""
+
+import base64
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func, literal_column, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.central_models import Reading
+from db.rollup_queries import rollup_page
+
+RESOLUTIONS = ("raw", "minute", "hour", "day")
+MAX_PAGE = 10_000
+_SQLITE_FORMATS = {"minute": "%Y-%m-%d %H:%M:00", "hour": "%Y-%m-%d %H:00:00", "day": "%Y-%m-%d 00:00:00"}
+
+
+@dataclass(frozen=True)
+class ReadingRow:
+    """A raw reading (min/max/count None) or one bucket's average with min, max and count."""
+
+    ts: datetime
+    value: float
+    min: float | None = None
+    max: float | None = None
+    count: int | None = None
+    quality: int | None = None
+
+
+def encode_cursor(ts: datetime) -> str:
+    """Opaque cursor for a page boundary."""
+    return base64.urlsafe_b64encode(ts.astimezone(UTC).isoformat().encode()).decode()
+
+
+def decode_cursor(cursor: str) -> datetime:
+    """The timestamp inside a cursor; ValueError when it is not one of ours."""
+    try:
+        ts = datetime.fromisoformat(base64.urlsafe_b64decode(cursor.encode()).decode())
+    except (ValueError, UnicodeDecodeError) as err:
+        raise ValueError("invalid cursor") from err
+    if ts.tzinfo is None:
+        raise ValueError("invalid cursor")
+    return ts
+
+
+def _as_utc(value) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+async def _raw(session, point_id, start, end, after, first) -> list[ReadingRow]:
+    query = select(Reading.ts, Reading.value, Reading.quality).where(
+        Reading.point_id == point_id, Reading.ts >= start, Reading.ts < end
+    )
+    if after is not None:
+        query = query.where(Reading.ts > after)
+    rows = await session.execute(query.order_by(Reading.ts).limit(first + 1))
+    return [ReadingRow(ts=ts, value=value, quality=quality) for ts, value, quality in rows]
+
+
+def _bucket(session: AsyncSession, resolution: str, timezone: str):
+    if session.bind.dialect.name == "postgresql":
+        # date_trunc in the site's zone keeps days aligned to local midnight.
+        return func.date_trunc(resolution, Reading.ts, timezone)
+    return func.strftime(_SQLITE_FORMATS[resolution], Reading.ts)
+
+
+async def _aggregated(session, point_id, start, end, after, first, resolution, timezone) -> list[ReadingRow]:
+    bucket = _bucket(session, resolution, timezone).label("bucket")
+    inner = select(
+        bucket,
+        func.avg(Reading.value).label("value"),
+        func.min(Reading.value).label("min"),
+        func.max(Reading.value).label("max"),
+        func.count().label("count"),
+        func.max(Reading.quality).label("quality"),
+    ).where(Reading.point_id == point_id, Reading.ts >= start, Reading.ts < end)
+    if after is not None:
+        inner = inner.where(Reading.ts > after)
+    sub = inner.group_by(literal_column("bucket")).subquery()
+    query = select(sub)
+    if after is not None:
+        after_key = (
+            after if session.bind.dialect.name == "postgresql" else after.strftime("%Y-%m-%d %H:%M:%S")
+        )
+        query = query.where(sub.c.bucket > after_key)
+    rows = await session.execute(query.order_by(sub.c.bucket).limit(first + 1))
+    return [
+        ReadingRow(ts=_as_utc(b), value=float(v), min=lo, max=hi, count=int(n), quality=q)
+        for b, v, lo, hi, n, q in rows
+    ]
+
+
+async def query_readings(
+    session: AsyncSession,
+    point_id: int,
+    start: datetime,
+    end: datetime,
+    resolution: str = "raw",
+    first: int = 1000,
+    after: str | None = None,
+    timezone: str = "UTC",
+) -> tuple[list[ReadingRow], str | None]:
+    """One page of rows in [start, end) and the cursor of the next page (None on the last page)."""
+    if resolution not in RESOLUTIONS:
+        raise ValueError(f"resolution must be one of {', '.join(RESOLUTIONS)}")
+    if not 1 <= first <= MAX_PAGE:
+        raise ValueError(f"first must be between 1 and {MAX_PAGE}")
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("start and end must carry a time zone")
+    if end <= start:
+        raise ValueError("end must be after start")
+    after_ts = decode_cursor(after) if after else None
+    if resolution == "raw":
+        rows = await _raw(session, point_id, start, end, after_ts, first)
+    elif resolution in ("hour", "day"):  # rollups (db/rollups.py), days by the site's zone
+        rows = [
+            ReadingRow(*r)
+            for r in await rollup_page(session, point_id, start, end, resolution, after_ts, first + 1)
+        ]
+    else:
+        rows = await _aggregated(session, point_id, start, end, after_ts, first, resolution, timezone)
+    if len(rows) > first:
+        rows = rows[:first]
+        return rows, encode_cursor(rows[-1].ts)
+    return rows, None

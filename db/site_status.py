@@ -1,0 +1,114 @@
+"""Site status (online / degraded / offline / unknown) from heartbeats, and per-site summaries."""
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.central_models import DataPoint, Meter, Reading, Site
+from db.types import utcnow
+
+ONLINE, DEGRADED, OFFLINE, UNKNOWN = "online", "degraded", "offline", "unknown"
+ENERGY_UNITS = ("kwh", "kilowatt-hours", "kilowatt_hours")
+
+
+def status_from_health(health: dict, degraded_queue_depth: int) -> str:
+    """Degraded when a meter is unreachable or the queue is deep; online otherwise."""
+    meters = health.get("meters") or []
+    if any(not m.get("reachable", True) for m in meters):
+        return DEGRADED
+    if (health.get("queue_depth") or 0) > degraded_queue_depth:
+        return DEGRADED
+    return ONLINE
+
+
+async def record_heartbeat(
+    session: AsyncSession, site: Site, health: dict, degraded_queue_depth: int
+) -> tuple[Site, str]:
+    """Store a heartbeat and per-meter reachability; return the site and its previous status."""
+    site = await session.get(Site, site.id, with_for_update=session.bind.dialect.name == "postgresql")
+    previous = site.status
+    site.health = health
+    site.last_heartbeat_at = utcnow()
+    site.status = status_from_health(health, degraded_queue_depth)
+    for meter in health.get("meters") or []:
+        seen = meter.get("last_seen_at")
+        await session.execute(
+            update(Meter)
+            .where(Meter.site_id == site.id, Meter.external_id == meter["external_id"])
+            .values(
+                reachable=meter["reachable"],
+                last_error=(meter.get("last_error") or None) and meter["last_error"][:500],
+                last_seen_at=datetime.fromisoformat(seen) if isinstance(seen, str) else seen,
+            )
+        )
+    await session.flush()
+    return site, previous
+
+
+async def mark_offline(session: AsyncSession, silent_for: timedelta) -> list[Site]:
+    """Set sites without a heartbeat for `silent_for` offline; return the ones that changed."""
+    cutoff = utcnow() - silent_for
+    query = select(Site).where(
+        Site.is_active.is_(True), Site.status.in_((ONLINE, DEGRADED)), Site.last_heartbeat_at < cutoff
+    )
+    if session.bind.dialect.name == "postgresql":
+        # Several workers run the monitor: each stale site is flipped (and announced) by one of them.
+        query = query.with_for_update(skip_locked=True)
+    stale = list(await session.scalars(query))
+    for site in stale:
+        site.status = OFFLINE
+    await session.flush()
+    return stale
+
+
+async def count_online(session: AsyncSession) -> int:
+    """Active sites that are online or degraded."""
+    query = select(func.count()).where(Site.is_active.is_(True), Site.status.in_((ONLINE, DEGRADED)))
+    return int(await session.scalar(query.select_from(Site)) or 0)
+
+
+async def meter_counts(session: AsyncSession, site_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """(meters, reachable meters) per site id."""
+    if not site_ids:
+        return {}
+    reachable = func.sum(case((Meter.reachable.is_(True), 1), else_=0))
+    rows = await session.execute(
+        select(Meter.site_id, func.count(), reachable)
+        .where(Meter.site_id.in_(site_ids))
+        .group_by(Meter.site_id)
+    )
+    counts = {sid: (0, 0) for sid in site_ids}
+    counts.update({sid: (int(total), int(up or 0)) for sid, total, up in rows})
+    return counts
+
+
+def local_midnight(timezone: str, now: datetime | None = None) -> datetime:
+    """Start of today in the site's time zone, as aware UTC."""
+    try:
+        zone = ZoneInfo(timezone)
+    except (KeyError, ValueError):
+        zone = UTC
+    local = (now or utcnow()).astimezone(zone)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+
+
+async def today_energy_kwh(session: AsyncSession, site: Site) -> float | None:
+    """kWh used today (site time) from cumulative energy registers: max - min per point, summed."""
+    since = local_midnight(site.timezone)
+    per_point = (
+        select((func.max(Reading.value) - func.min(Reading.value)).label("used"))
+        .join(DataPoint, DataPoint.id == Reading.point_id)
+        .join(Meter, Meter.id == DataPoint.meter_id)
+        .where(
+            Meter.site_id == site.id,
+            DataPoint.cumulative.is_(True),
+            func.lower(DataPoint.unit).in_(ENERGY_UNITS),
+            Reading.ts >= since,
+        )
+        .group_by(Reading.point_id)
+        .subquery()
+    )
+    total = await session.scalar(select(func.sum(per_point.c.used)))
+    return None if total is None else float(total)

@@ -1,0 +1,144 @@
+"""Fixtures of the central API tests: a real server process on the session's PostgreSQL, sites, users, clients."""
+
+import asyncio
+import uuid
+
+import pytest
+from gql import Client, gql
+from gql.transport.httpx import HTTPXAsyncTransport
+from gql.transport.websockets import WebsocketsTransport
+
+from db.engine import make_engine, make_sessionmaker, session_scope
+from db.sites import create_site
+from db.users import create_user
+from tests.support.central_server import CentralServer, central_server_factory  # noqa: F401
+
+PASSWORD = "correct horse battery"
+
+
+async def in_session(url: str, work):
+    """Run work(session) in one committed transaction on the database at url."""
+    engine = make_engine(url, pool_size=1)
+    try:
+        async with session_scope(make_sessionmaker(engine)) as session:
+            return await work(session)
+    finally:
+        await engine.dispose()
+
+
+async def new_site(url: str, name: str | None = None, timezone: str = "UTC") -> tuple[int, str]:
+    """Create a site directly in the database; return (site id, API key)."""
+    created = await in_session(
+        url, lambda s: create_site(s, name or f"site-{uuid.uuid4().hex[:8]}", timezone)
+    )
+    return created.site.id, created.api_key
+
+
+async def new_user(url: str, role: str = "viewer") -> str:
+    """Create a user directly in the database; return its email (password PASSWORD)."""
+    email = f"{role}-{uuid.uuid4().hex[:8]}@example.com"
+    await in_session(url, lambda s: create_user(s, email, PASSWORD, role))
+    return email
+
+
+def http_client(url: str, *, key: str | None = None, token: str | None = None) -> Client:
+    """A gql client over HTTP with a site key or a user token."""
+    headers = {}
+    if key:
+        headers["X-API-Key"] = key
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return Client(
+        transport=HTTPXAsyncTransport(url=url, headers=headers, timeout=30), fetch_schema_from_transport=False
+    )
+
+
+def ws_client(ws_url: str, token: str, subprotocol: str = "graphql-transport-ws") -> Client:
+    """A gql websocket client that sends the token in connection_init."""
+    transport = WebsocketsTransport(
+        url=ws_url, init_payload={"Authorization": f"Bearer {token}"}, subprotocols=[subprotocol]
+    )
+    return Client(transport=transport, fetch_schema_from_transport=False)
+
+
+async def execute(client: Client, query: str, **variables):
+    """Run one operation on a fresh connection."""
+    async with client as session:
+        return await session.execute(gql(query), variable_values=variables or None)
+
+
+async def login(url: str, email: str) -> str:
+    """A token for a user created with new_user."""
+    result = await execute(
+        http_client(url),
+        "mutation($e: String!, $p: String!) { login(email: $e, password: $p) "
+        "{ __typename ... on LoginSuccess { token } ... on LoginFailed { reason } } }",
+        e=email,
+        p=PASSWORD,
+    )
+    return result["login"]["token"]
+
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+STRICT_ENV = {
+    "RATE_LIMIT_PER_MINUTE": "3",
+    "MAX_BODY_BYTES": "2000",
+    "MAX_QUERY_DEPTH": "2",
+    "MAX_ALIASES": "3",
+}
+
+
+def redis_available() -> bool:
+    """True when the local Redis answers."""
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _session_server(url: str, factory, name: str, env: dict[str, str]):
+    log = factory.mktemp(name) / "central.log"
+    return CentralServer(url, env=env, log_path=log, args=["--no-migrate"])
+
+
+@pytest.fixture(scope="session")
+def central(central_pg_url, tmp_path_factory):
+    """One central server for the session (rate limit high enough not to interfere)."""
+    with _session_server(
+        central_pg_url, tmp_path_factory, "central", {"RATE_LIMIT_PER_MINUTE": "100000"}
+    ) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def strict_central(central_pg_url, tmp_path_factory):
+    """A second server on the same database with tiny limits (3 requests/min per key, depth 2, 3 aliases)."""
+    with _session_server(central_pg_url, tmp_path_factory, "strict", STRICT_ENV) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis_central(central_pg_url, tmp_path_factory):
+    """A third server on the same database counting its rate limit (3/min per key) in the local Redis."""
+    if not redis_available():
+        pytest.skip("Redis not running on 127.0.0.1:6379")
+    env = {"RATE_LIMIT_PER_MINUTE": "3", "REDIS_URL": REDIS_URL}
+    with _session_server(central_pg_url, tmp_path_factory, "redis", env) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def admin_token(central, central_pg_url) -> str:
+    """A token of an admin user."""
+    email = asyncio.run(new_user(central_pg_url, "admin"))
+    return asyncio.run(login(central.url, email))
+
+
+@pytest.fixture(scope="session")
+def viewer_token(central, central_pg_url) -> str:
+    """A token of a viewer user."""
+    email = asyncio.run(new_user(central_pg_url, "viewer"))
+    return asyncio.run(login(central.url, email))
