@@ -23,6 +23,13 @@ def test_central_example_lists_every_setting():
     assert not missing, f".env.example lacks {sorted(missing)}"
 
 
+def test_central_example_lists_every_alert_setting():
+    from api.alerts.settings import AlertSettings
+
+    missing = {"ALERT_" + f.upper() for f in AlertSettings.model_fields} - documented(ROOT / ".env.example")
+    assert not missing, f".env.example lacks {sorted(missing)}"
+
+
 def test_edge_example_lists_every_setting():
     missing = {f.upper() for f in EdgeSettings.model_fields} - documented(ROOT / "edge_agent/.env.example")
     assert not missing, f"edge_agent/.env.example lacks {sorted(missing)}"

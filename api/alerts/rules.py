@@ -1,0 +1,155 @@
+"""Rule conditions as pure functions: which alerts should be open, given sites, meters and the time."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from db.alert_store import (
+    API_ERROR_RATE,
+    CENTRAL_UNREACHABLE,
+    DATABASE_UNREACHABLE,
+    DEFAULT_RULES,
+    EDGE_QUEUE,
+    HEARTBEAT_MISSING,
+    METER_UNREACHABLE,
+)
+
+Key = tuple[str, int | None, int | None]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule as the engine keeps it (a plain copy, still usable while the database is down)."""
+
+    id: int | None
+    kind: str
+    site_id: int | None
+    enabled: bool
+    threshold: float
+    severity: str
+    pending_seconds: float
+    recipients: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, row) -> "Rule":
+        """Copy of an AlertRule row."""
+        return cls(
+            row.id,
+            row.kind,
+            row.site_id,
+            row.enabled,
+            float(row.threshold),
+            row.severity,
+            float(row.pending_seconds or 0),
+            tuple(row.recipients or ()),
+        )
+
+    @classmethod
+    def default(cls, kind: str) -> "Rule":
+        """The seeded default of a kind (used before the rules could ever be read)."""
+        d = DEFAULT_RULES[kind]
+        return cls(None, kind, None, True, float(d.threshold), d.severity, float(d.pending_seconds))
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A rule's condition holding for one site, meter or the whole system."""
+
+    rule: Rule
+    site_id: int | None
+    meter_id: int | None
+    message: str
+
+    @property
+    def key(self) -> Key:
+        """What identifies the alert: (kind, site, meter)."""
+        return (self.rule.kind, self.site_id, self.meter_id)
+
+
+@dataclass
+class RuleBook:
+    """The rules in force: a site's own rule of a kind overrides the global one."""
+
+    rules: list[Rule] = field(default_factory=list)
+
+    def rule_for(self, kind: str, site_id: int | None = None) -> Rule | None:
+        """The enabled rule of a kind for a site (or the global one), None when off or absent."""
+        chosen = None
+        for rule in self.rules:
+            if rule.kind != kind:
+                continue
+            if site_id is not None and rule.site_id == site_id:
+                chosen = rule
+                break
+            if rule.site_id is None and chosen is None:
+                chosen = rule
+        return chosen if chosen is not None and chosen.enabled else None
+
+    def database_rule(self) -> Rule | None:
+        """The database-unreachable rule (its default when none was ever read)."""
+        if not any(r.kind == DATABASE_UNREACHABLE for r in self.rules):
+            return Rule.default(DATABASE_UNREACHABLE)
+        return self.rule_for(DATABASE_UNREACHABLE)
+
+
+def duration(seconds: float) -> str:
+    """A readable length of time: 45 s, 12 min, 3.5 h."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 120 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def watched(site) -> bool:
+    """Sites in maintenance or deactivated raise nothing."""
+    return bool(site.is_active) and not site.maintenance
+
+
+def evaluate(
+    book: RuleBook, sites: Iterable, meters: Iterable, now: datetime, error_rate: float | None
+) -> dict:
+    """Conditions holding now, by key (database reachability is the engine's own check)."""
+    found: list[Condition] = []
+    by_id = {s.id: s for s in sites if watched(s)}
+    for site in by_id.values():
+        found.extend(_site_conditions(book, site, now))
+    for meter in meters:
+        site = by_id.get(meter.site_id)
+        rule = site and book.rule_for(METER_UNREACHABLE, site.id)
+        since = meter.last_seen_at or meter.created_at
+        if rule and since and (now - since).total_seconds() > rule.threshold * 60:
+            why = f": {meter.last_error}" if meter.last_error else ""
+            gone = duration((now - since).total_seconds())
+            text = f"Meter {meter.external_id} at site {site.name} unreachable for {gone}{why}"
+            found.append(Condition(rule, site.id, meter.id, text))
+    rule = book.rule_for(API_ERROR_RATE)
+    if rule and error_rate is not None and error_rate > rule.threshold:
+        text = f"API error rate {error_rate:.1f}% (threshold {rule.threshold:g}%)"
+        found.append(Condition(rule, None, None, text))
+    return {c.key: c for c in found}
+
+
+def _site_conditions(book: RuleBook, site, now: datetime) -> list[Condition]:
+    found = []
+    health = site.health or {}
+    rule = book.rule_for(HEARTBEAT_MISSING, site.id)
+    if rule and site.last_heartbeat_at is not None:
+        silent = (now - site.last_heartbeat_at).total_seconds()
+        if silent > rule.threshold * 60:
+            text = f"Site {site.name}: no heartbeat for {duration(silent)} (threshold {rule.threshold:g} min)"
+            found.append(Condition(rule, site.id, None, text))
+    rule = book.rule_for(EDGE_QUEUE, site.id)
+    depth = health.get("queue_depth") or 0
+    if rule and depth > rule.threshold:
+        text = f"Site {site.name}: edge queue holds {depth} readings (threshold {rule.threshold:g})"
+        found.append(Condition(rule, site.id, None, text))
+    rule = book.rule_for(CENTRAL_UNREACHABLE, site.id)
+    cut_off = health.get("central_unreachable_seconds") or 0
+    if rule and cut_off > rule.threshold * 60:
+        text = (
+            f"Site {site.name}: the edge could not reach central for {duration(cut_off)} "
+            f"(threshold {rule.threshold:g} min)"
+        )
+        found.append(Condition(rule, site.id, None, text))
+    return found

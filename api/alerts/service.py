@@ -1,0 +1,102 @@
+"""Alert rules for people (GraphQL) and models (MCP): list, create a site override, change one."""
+
+import re
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.errors import InvalidInput, NotFoundError
+from db import alert_store as store
+from db.central_models import AlertRule, Site
+from db.errors import NotFound
+
+EMAIL = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\"]+$")
+MAX_RECIPIENTS = 20
+MAX_PENDING_SECONDS = 86_400.0
+
+
+def _check(
+    threshold: float | None, severity: str | None, pending_seconds: float | None, recipients: list[str] | None
+) -> list[str] | None:
+    if threshold is not None and not (threshold >= 0 and threshold < 1e9):
+        raise InvalidInput("threshold must be a number from 0")
+    if severity is not None and severity not in store.SEVERITIES:
+        raise InvalidInput(f"severity must be one of {', '.join(store.SEVERITIES)}")
+    if pending_seconds is not None and not (0 <= pending_seconds <= MAX_PENDING_SECONDS):
+        raise InvalidInput(f"pendingSeconds must be between 0 and {MAX_PENDING_SECONDS:.0f}")
+    return None if recipients is None else check_recipients(recipients)
+
+
+def check_recipients(recipients: list[str]) -> list[str]:
+    """The addresses trimmed; InvalidInput for anything that is not one plain address (no header tricks)."""
+    cleaned = [r.strip() for r in recipients if r.strip()]
+    if len(cleaned) > MAX_RECIPIENTS:
+        raise InvalidInput(f"at most {MAX_RECIPIENTS} recipients")
+    bad = [r for r in cleaned if not EMAIL.match(r)]
+    if bad:
+        raise InvalidInput(f"not an email address: {bad[0]!r}")
+    return cleaned
+
+
+async def list_rules(session: AsyncSession, site_id: int | None = None) -> list[AlertRule]:
+    """Every rule (defaults seeded on first use), or the global ones plus one site's overrides."""
+    await store.seed_default_rules(session)
+    return await store.list_rules(session, site_id)
+
+
+async def create_rule(
+    session: AsyncSession,
+    kind: str,
+    site_id: int | None = None,
+    *,
+    enabled: bool = True,
+    threshold: float | None = None,
+    severity: str | None = None,
+    pending_seconds: float | None = None,
+    recipients: list[str] | None = None,
+) -> AlertRule:
+    """A rule of a kind for one site (overriding the global rule) or a missing global rule."""
+    if kind not in store.DEFAULT_RULES:
+        raise InvalidInput(f"unknown rule kind {kind!r}; known: {', '.join(store.DEFAULT_RULES)}")
+    recipients = _check(threshold, severity, pending_seconds, recipients)
+    await store.seed_default_rules(session)
+    if site_id is not None and await session.get(Site, site_id) is None:
+        raise NotFoundError(f"no site with id {site_id}")
+    if await store.find_rule(session, kind, site_id) is not None:
+        where = f"site {site_id}" if site_id is not None else "all sites"
+        raise InvalidInput(f"a {kind} rule for {where} exists already: update it instead")
+    return await store.add_rule(
+        session,
+        kind,
+        site_id,
+        enabled=enabled,
+        threshold=threshold,
+        severity=severity,
+        pending_seconds=pending_seconds,
+        recipients=recipients,
+    )
+
+
+async def update_rule(
+    session: AsyncSession,
+    rule_id: int,
+    *,
+    enabled: bool | None = None,
+    threshold: float | None = None,
+    severity: str | None = None,
+    pending_seconds: float | None = None,
+    recipients: list[str] | None = None,
+) -> AlertRule:
+    """Change the given fields of a rule (None leaves a field as it is)."""
+    recipients = _check(threshold, severity, pending_seconds, recipients)
+    try:
+        return await store.change_rule(
+            session,
+            rule_id,
+            enabled=enabled,
+            threshold=threshold,
+            severity=severity,
+            pending_seconds=pending_seconds,
+            recipients=recipients,
+        )
+    except NotFound as err:
+        raise NotFoundError(str(err)) from err

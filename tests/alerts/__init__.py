@@ -1,0 +1,1 @@
+"""Tests of the alert engine, email notifier, rule administration and reports."""

@@ -1,0 +1,90 @@
+"""Rule administration (validation, site overrides) and the pure rule conditions."""
+
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+import pytest
+
+from api.alerts import service
+from api.alerts.rules import Rule, RuleBook, evaluate
+from api.errors import InvalidInput, NotFoundError
+from db.central_models import Site
+from db.engine import session_scope
+
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+async def test_defaults_are_seeded_once_with_the_design_thresholds(sessions):
+    async with session_scope(sessions) as session:
+        first = await service.list_rules(session)
+        again = await service.list_rules(session)
+    thresholds = {r.kind: r.threshold for r in first}
+    assert thresholds == {
+        "api_error_rate": 5,
+        "central_unreachable": 15,
+        "database_unreachable": 1,
+        "edge_queue": 10_000,
+        "heartbeat_missing": 10,
+        "meter_unreachable": 5,
+    }
+    assert [r.id for r in again] == [r.id for r in first]
+
+
+async def test_site_override_and_validation(sessions):
+    async with session_scope(sessions) as session:
+        site = Site(name="Override", key_prefix="override", key_hash="x")
+        session.add(site)
+        await session.flush()
+        rule = await service.create_rule(
+            session, "heartbeat_missing", site.id, threshold=2, recipients=[" a@b.test "]
+        )
+        assert (rule.site_id, rule.threshold, rule.severity, rule.recipients) == (
+            site.id,
+            2,
+            "critical",
+            ["a@b.test"],
+        )
+        listed = await service.list_rules(session, site.id)
+        assert [r.site_id for r in listed if r.kind == "heartbeat_missing"] == [None, site.id]
+        with pytest.raises(InvalidInput, match="exists already"):
+            await service.create_rule(session, "heartbeat_missing", site.id)
+        with pytest.raises(InvalidInput, match="unknown rule kind"):
+            await service.create_rule(session, "solar_flare", site.id)
+        with pytest.raises(NotFoundError, match="no site with id 987654"):
+            await service.create_rule(session, "edge_queue", 987654)
+        with pytest.raises(InvalidInput, match="severity"):
+            await service.update_rule(session, rule.id, severity="apocalyptic")
+        with pytest.raises(InvalidInput, match="not an email address"):
+            await service.update_rule(session, rule.id, recipients=["x@y.test\nBcc: z@w.test"])
+        with pytest.raises(InvalidInput, match="threshold"):
+            await service.update_rule(session, rule.id, threshold=-1)
+        with pytest.raises(NotFoundError):
+            await service.update_rule(session, 987654, enabled=False)
+        changed = await service.update_rule(session, rule.id, enabled=False, pending_seconds=30)
+        assert (changed.enabled, changed.pending_seconds, changed.threshold) == (False, 30, 2)
+
+
+def site(**fields):
+    """A site-like object for the pure conditions."""
+    values = {"id": 1, "name": "S", "is_active": True, "maintenance": False, "health": {}}
+    return SimpleNamespace(**(values | {"last_heartbeat_at": NOW - timedelta(minutes=3)} | fields))
+
+
+def test_site_rule_overrides_global_and_disabled_rules_are_silent():
+    global_rule = Rule(1, "heartbeat_missing", None, True, 10, "critical", 0)
+    strict = Rule(2, "heartbeat_missing", 1, True, 2, "warning", 0)
+    book = RuleBook([global_rule, strict])
+    found = evaluate(book, [site(), site(id=2, name="T")], [], NOW, None)
+    assert list(found) == [("heartbeat_missing", 1, None)]
+    assert found["heartbeat_missing", 1, None].rule is strict
+    off = RuleBook([global_rule, Rule(2, "heartbeat_missing", 1, False, 2, "warning", 0)])
+    assert evaluate(off, [site()], [], NOW, None) == {}  # a disabled site rule silences that site
+    assert evaluate(book, [site(is_active=False)], [], NOW, None) == {}
+    assert evaluate(book, [site(last_heartbeat_at=None)], [], NOW, None) == {}  # never connected: not missing
+
+
+def test_error_rate_needs_a_rule_and_a_rate():
+    rule = Rule(1, "api_error_rate", None, True, 5, "critical", 0)
+    assert evaluate(RuleBook([rule]), [], [], NOW, None) == {}
+    assert evaluate(RuleBook([rule]), [], [], NOW, 5.0) == {}
+    assert list(evaluate(RuleBook([rule]), [], [], NOW, 5.1)) == [("api_error_rate", None, None)]
