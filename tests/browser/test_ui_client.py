@@ -1,0 +1,325 @@
+"""Central dashboard in headless Chromium against the real central API on PostgreSQL."""
+
+import asyncio
+import os
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from db.central_models import Alert
+from db.migrate import upgrade
+from db.sites import create_site
+from db.users import create_user
+from meterit.commands.common import run_in_session
+from tests.support.browser import ARTIFACTS, TABLET, launch_browser, new_page, screenshot
+from tests.support.central_server import CentralServer
+from tests.support.pg import create_database, drop_database
+from tests.support.reflex_app import ReflexApp
+
+pytestmark = [pytest.mark.browser, pytest.mark.postgres]
+
+PASSWORD = "correct horse battery"
+ADMIN = "admin@example.test"
+VIEWER = "viewer@example.test"
+
+
+@pytest.fixture(scope="module")
+def central_db(pg_server):
+    """A migrated central database of this module's own."""
+    name = f"meterit_ui_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    url = asyncio.run(create_database(name))
+    upgrade("central", url)
+    yield url
+    asyncio.run(drop_database(name))
+
+
+@pytest.fixture(scope="module")
+def seed(central_db):
+    """Two users and two sites; returns the sites' ids and keys."""
+
+    async def _seed(session):
+        await create_user(session, ADMIN, PASSWORD, "admin")
+        await create_user(session, VIEWER, PASSWORD, "viewer")
+        plant = await create_site(session, "Plant North", "UTC")
+        office = await create_site(session, "Office South", "UTC")
+        message = "No heartbeat from Plant North for 12 minutes"
+        session.add(Alert(site_id=plant.site.id, kind="inspection_due", severity="warning", message=message))
+        return {"plant": (plant.site.id, plant.api_key), "office": (office.site.id, office.api_key)}
+
+    return run_in_session(central_db, _seed)
+
+
+@pytest.fixture(scope="module")
+def central(central_db, seed):
+    """The real central API serving the module's database."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = ARTIFACTS / "central-for-ui_client.log"
+    log.unlink(missing_ok=True)
+    # The alert engine would resolve the seeded alert at once (its condition does not hold): this module
+    # tests how the dashboard shows and acknowledges alerts, not the rules.
+    with CentralServer(central_db, log_path=log, env={"ALERT_ENABLED": "false"}) as server:
+        yield server
+
+
+def edge_call(central, key: str, query: str, variables: dict) -> dict:
+    """One edge operation with a site key, as the edge agent sends it."""
+    response = httpx.post(central.url, json={"query": query, "variables": variables},
+                          headers={"X-API-Key": key}, timeout=10)  # fmt: skip
+    response.raise_for_status()
+    body = response.json()
+    assert not body.get("errors"), body
+    return body["data"]
+
+
+UPLOAD = """mutation Upload($batch: ReadingBatchInput!) { uploadReadings(batch: $batch) {
+  __typename ... on UploadResult { new rejected } ... on UploadRejected { reason } } }"""
+HEARTBEAT = "mutation Hb($status: HeartbeatInput!) { heartbeat(status: $status) { siteId status } }"
+
+
+def heartbeat(central, key: str, reachable: bool = True) -> dict:
+    """Send an edge heartbeat for one meter."""
+    status = {
+        "agentVersion": "test",
+        "queueDepth": 3,
+        "meters": [{"externalId": "m1", "reachable": reachable}],
+    }
+    return edge_call(central, key, HEARTBEAT, {"status": status})
+
+
+@pytest.fixture(scope="module")
+def uploaded(central, seed):
+    """An hour of power and energy readings for the plant, uploaded through the edge API."""
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    readings = []
+    for i in range(60):
+        ts = (now - timedelta(minutes=60 - i)).isoformat()
+        readings.append({"meter_external_id": "m1", "data_point": "power", "timestamp": ts,
+                         "value": 40 + (i % 10), "unit": "kW", "quality": 0})  # fmt: skip
+        readings.append({"meter_external_id": "m1", "data_point": "energy", "timestamp": ts,
+                         "value": 1000 + i, "unit": "kWh", "quality": 0})  # fmt: skip
+    result = edge_call(
+        central, seed["plant"][1], UPLOAD, {"batch": {"batchId": "ui-1", "readings": readings}}
+    )
+    assert result["uploadReadings"]["new"] == len(readings)
+    heartbeat(central, seed["plant"][1])
+    return readings
+
+
+@pytest.fixture(scope="module")
+def dashboard(central):
+    """The central dashboard, started once for the module."""
+    with ReflexApp("client", env={"METERIT_API_URL": central.url}) as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def browser(dashboard, uploaded):
+    """Headless Chromium, started after the database work (playwright's sync API holds an event loop)."""
+    with launch_browser() as chromium:
+        yield chromium
+
+
+def login(browser, dashboard, email: str, viewport=None):
+    """A page signed in as `email`, showing the overview."""
+    page = new_page(browser, viewport)
+    page.goto(dashboard.url + "login")
+    page.get_by_placeholder("Email").fill(email)
+    page.get_by_placeholder("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(dashboard.url)
+    page.get_by_test_id("site-card").first.wait_for()
+    return page
+
+
+def card(page, site_id: int):
+    """The overview card of one site."""
+    return page.locator(f'[data-testid="site-card"][data-site-id="{site_id}"]')
+
+
+def test_login_rejects_wrong_password(browser, dashboard, central):
+    page = new_page(browser)
+    page.goto(dashboard.url)
+    page.wait_for_url("**/login")
+    page.get_by_placeholder("Email").fill(VIEWER)
+    page.get_by_placeholder("Password").fill("wrong password")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_test_id("login-error").wait_for()
+    assert "/login" in page.url
+    screenshot(page, "ui_client-login-error")
+    page.context.close()
+
+
+def test_overview_shows_sites_with_status_and_counts(browser, dashboard, seed, uploaded):
+    page = login(browser, dashboard, VIEWER)
+    plant = card(page, seed["plant"][0])
+    plant.wait_for()
+    assert "Plant North" in plant.inner_text()
+    assert plant.get_attribute("data-status") == "online"
+    assert "Office South" in card(page, seed["office"][0]).inner_text()
+    assert page.get_by_test_id("count-online").inner_text().startswith("1")
+    screenshot(page, "ui_client-overview")
+    page.get_by_test_id("site-search").fill("office")
+    page.wait_for_function("document.querySelectorAll('[data-testid=site-card]').length === 1")
+    assert "Office South" in page.get_by_test_id("site-card").inner_text()
+    page.context.close()
+
+
+def test_heartbeat_changes_status_without_reload(browser, dashboard, central, seed):
+    page = login(browser, dashboard, VIEWER)
+    office = card(page, seed["office"][0])
+    assert office.get_attribute("data-status") != "online"
+    page.evaluate("window.__marker = 'no reload'")
+    # "live" appears after the subscription has been open through one quiet tick.
+    page.get_by_test_id("live-indicator").filter(has_text=re.compile(r"^live$")).wait_for()
+    heartbeat(central, seed["office"][1])
+    page.wait_for_selector(
+        f'[data-testid="site-card"][data-site-id="{seed["office"][0]}"][data-status="online"]'
+    )
+    assert page.evaluate("window.__marker") == "no reload"
+    page.context.close()
+
+
+def test_site_page_chart_renders_points(browser, dashboard, seed, uploaded):
+    page = login(browser, dashboard, VIEWER)
+    card(page, seed["plant"][0]).click()
+    page.wait_for_url(f"**/site/{seed['plant'][0]}")
+    page.get_by_test_id("site-title").filter(has_text="Plant North").wait_for()
+    curve = page.locator('[data-testid="history-chart"] path.recharts-curve').first
+    curve.wait_for()
+    assert (curve.get_attribute("d") or "").count("L") >= 10
+    assert page.get_by_test_id("point-value").count() == 2
+    with page.expect_download() as download:
+        page.get_by_test_id("download-csv").click()
+    lines = open(download.value.path()).read().splitlines()
+    assert lines[0] == "timestamp,value,min,max,count" and len(lines) > 10
+    screenshot(page, "ui_client-site")
+    page.context.close()
+
+
+def test_site_power_chart_follows_new_readings(browser, dashboard, central, seed, uploaded):
+    page = login(browser, dashboard, VIEWER)
+    page.goto(f"{dashboard.url}site/{seed['plant'][0]}")
+    page.get_by_test_id("site-title").filter(has_text="Plant North").wait_for()
+    page.locator('[data-testid="live-power"] path.recharts-curve').first.wait_for()
+    # "live" appears after the readingsAdded subscription has been open through one quiet tick.
+    page.get_by_test_id("site-live").filter(has_text=re.compile(r"^live$")).wait_for()
+    ts = datetime.now(UTC).isoformat()
+    readings = [{"meter_external_id": "m1", "data_point": "power", "timestamp": ts, "value": 123.5, "unit": "kW",
+                 "quality": 0}]  # fmt: skip
+    edge_call(central, seed["plant"][1], UPLOAD, {"batch": {"batchId": "ui-live", "readings": readings}})
+    value = page.get_by_test_id("point-value").filter(has_text="123.50")
+    value.wait_for(timeout=30_000)
+    page.context.close()
+
+
+def test_admin_creates_site_and_sees_key_once(browser, dashboard, central):
+    page = login(browser, dashboard, ADMIN)
+    page.goto(dashboard.url + "admin")
+    page.get_by_test_id("new-site-name").fill("Warehouse East")
+    page.get_by_test_id("create-site").click()
+    key = page.get_by_test_id("new-api-key").inner_text().strip()
+    assert len(key) >= 20
+    assert f"CLIENT_API_KEY={key}" in page.get_by_test_id("env-lines").inner_text()
+    screenshot(page, "ui_client-admin-new-key")
+    auth = edge_call(central, key, "mutation { authenticateSite { name } }", {})
+    assert auth["authenticateSite"]["name"] == "Warehouse East"
+    page.reload()
+    page.get_by_test_id("admin-site-row").filter(has_text="Warehouse East").wait_for()
+    expect(page.get_by_test_id("key-box")).to_have_count(0)
+    page.context.close()
+
+
+def test_viewer_cannot_reach_admin_pages(browser, dashboard):
+    page = login(browser, dashboard, VIEWER)
+    assert page.get_by_role("link", name="Sites admin").count() == 0
+    for path in ("admin", "admin/users"):
+        page.goto(dashboard.url + path)
+        page.get_by_test_id("admin-required").wait_for()
+        assert page.get_by_test_id("create-site").count() == 0
+    page.get_by_test_id("logout").click()
+    page.wait_for_url("**/login")
+    page.goto(dashboard.url + "alerts")
+    page.wait_for_url("**/login")
+    page.context.close()
+
+
+def test_alerts_panel_acknowledge_and_tablet_overview(browser, dashboard, uploaded):
+    page = login(browser, dashboard, ADMIN, viewport=TABLET)
+    assert page.get_by_test_id("count-alerts").inner_text() == "1"
+    screenshot(page, "ui_client-overview-tablet")
+    page.get_by_role("link", name="Alerts").click()
+    page.wait_for_url("**/alerts")
+    row = page.get_by_test_id("alert-row").filter(has_text="No heartbeat from Plant North").first
+    row.wait_for()
+    screenshot(page, "ui_client-alerts")
+    row.get_by_test_id("ack").click()
+    page.get_by_test_id("alert-row").filter(has_text=f"by {ADMIN}").first.wait_for()
+    page.context.close()
+
+
+def test_admin_manages_users_meters_and_keys(browser, dashboard, central, seed):
+    page = login(browser, dashboard, ADMIN)
+    page.goto(dashboard.url + "admin/users")
+    page.get_by_test_id("new-user-email").fill("operator@example.test")
+    page.get_by_test_id("new-user-password").fill(PASSWORD)
+    page.get_by_test_id("create-user").click()
+    operator = page.get_by_test_id("user-row").filter(has_text="operator@example.test")
+    operator.wait_for()
+    operator.get_by_role("button", name="Deactivate").click()
+    operator.get_by_role("button", name="Activate").wait_for()
+    screenshot(page, "ui_client-admin-users")
+
+    page.goto(f"{dashboard.url}admin/meters/{seed['office'][0]}")
+    page.get_by_test_id("meter-external-id").fill("main-incomer")
+    page.get_by_test_id("meter-device-id").fill("1001")
+    page.get_by_test_id("meter-points").fill(
+        "energy, analog-input, 0, kWh, yes\npower, analog-input, 1, kW, no"
+    )
+    page.get_by_test_id("save-meter").click()
+    page.get_by_test_id("meter-row").filter(has_text="energy, power").wait_for()
+    config = edge_call(
+        central, seed["office"][1], "query { siteConfig { meters { externalId bacnetDeviceId } } }", {}
+    )
+    assert {"externalId": "main-incomer", "bacnetDeviceId": 1001} in config["siteConfig"]["meters"]
+
+    page.goto(dashboard.url + "admin")
+    office = page.get_by_test_id("admin-site-row").filter(has_text="Office South")
+    office.get_by_role("button", name="Rotate key").click()
+    new_key = page.get_by_test_id("new-api-key").inner_text().strip()
+    assert new_key != seed["office"][1]
+    assert edge_call(central, new_key, "mutation { authenticateSite { name } }", {})
+    refused = httpx.post(central.url, json={"query": "mutation { authenticateSite { name } }"},
+                         headers={"X-API-Key": seed["office"][1]}, timeout=10)  # fmt: skip
+    assert refused.status_code == 401
+    page.context.close()
+
+
+def test_invalid_token_goes_back_to_login(browser, dashboard):
+    page = login(browser, dashboard, VIEWER)
+    page.evaluate("sessionStorage.setItem('meterit_token', 'not-a-valid-token')")
+    page.reload()
+    page.wait_for_url("**/login")
+    assert "session has ended" in page.content()
+    page.context.close()
+
+
+def test_central_unreachable_is_explained_then_recovers(browser, dashboard, central):
+    page = login(browser, dashboard, VIEWER)
+    central.stop()
+    try:
+        page.get_by_role("link", name="Alerts").click()
+        banner = page.get_by_test_id("error-banner")
+        banner.wait_for()
+        assert "cannot be reached" in banner.inner_text()
+        assert page.get_by_test_id("alerts-open-empty").count() == 0  # no "no alerts" claim without data
+        screenshot(page, "ui_client-central-unreachable")
+    finally:
+        central.start()
+    # The live subscriptions reconnect by themselves, reload the page's data and clear the banner.
+    page.get_by_test_id("alert-row").first.wait_for(timeout=40_000)
+    expect(page.get_by_test_id("error-banner")).to_have_count(0)
+    page.context.close()

@@ -1,0 +1,120 @@
+"""Pure helpers of the central dashboard: times, resolutions, CSV, sorting, meter form parsing."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from meterit.commands.ui_cmd import reflex_env, reflex_run_command
+from ui_client.api import _raise_for_errors
+from ui_client.errors import ApiError, Forbidden, NotAuthenticated
+from ui_client.format import (
+    ago,
+    choose_resolution,
+    kw,
+    range_bounds,
+    site_row,
+    sort_sites,
+    sum_per_minute,
+    to_csv,
+)
+from ui_client.pages.admin_meters import format_points, parse_points
+
+NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
+
+
+def test_ago_reads_like_a_person_would_say_it():
+    assert ago(None, NOW) == "never"
+    assert ago((NOW - timedelta(seconds=12)).isoformat(), NOW) == "12 s ago"
+    assert ago("2026-01-10T11:55:00Z", NOW) == "5 min ago"
+    assert ago("2026-01-10T09:00:00", NOW) == "3 h ago"
+    assert ago("2026-01-08T12:00:00+00:00", NOW) == "2 d ago"
+
+
+def test_resolution_keeps_charts_readable():
+    assert choose_resolution(NOW - timedelta(hours=1), NOW) == "RAW"
+    assert choose_resolution(NOW - timedelta(hours=24), NOW) == "MINUTE"
+    assert choose_resolution(NOW - timedelta(days=30), NOW) == "HOUR"
+    assert choose_resolution(NOW - timedelta(days=365), NOW) == "DAY"
+
+
+def test_custom_range_includes_the_end_day_and_refuses_reversed_dates():
+    start, end = range_bounds("custom", NOW, "2026-01-01", "2026-01-02")
+    assert (start.day, end.day) == (1, 3)
+    assert range_bounds("7d", NOW) == (NOW - timedelta(days=7), NOW)
+    with pytest.raises(ValueError, match="after"):
+        range_bounds("custom", NOW, "2026-01-05", "2026-01-01")
+    with pytest.raises(ValueError, match="choose"):
+        range_bounds("custom", NOW, "", "")
+
+
+def test_csv_has_a_header_and_one_line_per_row():
+    text = to_csv(["timestamp", "value"], [["2026-01-01T00:00:00Z", 1.5], ["2026-01-01T00:01:00Z", None]])
+    assert text.splitlines() == ["timestamp,value", "2026-01-01T00:00:00Z,1.5", "2026-01-01T00:01:00Z,"]
+
+
+def test_sites_sort_worst_status_first_and_rows_show_counts():
+    sites = [
+        {
+            "id": 1,
+            "name": "b",
+            "status": "online",
+            "queueDepth": 1,
+            "lastHeartbeatAt": "2026-01-10T11:59:00Z",
+        },
+        {"id": 2, "name": "a", "status": "offline", "queueDepth": 9, "lastHeartbeatAt": None},
+        {
+            "id": 3,
+            "name": "c",
+            "status": "degraded",
+            "queueDepth": 0,
+            "lastHeartbeatAt": "2026-01-10T11:00:00Z",
+        },
+    ]
+    assert [s["id"] for s in sort_sites(sites, "status")] == [2, 3, 1]
+    assert [s["id"] for s in sort_sites(sites, "name")] == [2, 1, 3]
+    assert [s["id"] for s in sort_sites(sites, "last heartbeat")] == [1, 3, 2]
+    assert [s["id"] for s in sort_sites(sites, "queue depth")] == [2, 1, 3]
+    row = site_row({**sites[0], "metersTotal": 4, "metersReachable": 3, "todayEnergyKwh": 12.345}, NOW)
+    assert (row["meters"], row["energy"], row["ago"], row["queue"]) == ("3/4", "12.3", "1 min ago", "1")
+
+
+def test_power_is_converted_to_kw():
+    assert kw(1500, "W") == 1.5
+    assert kw(2, "MW") == 2000
+    assert kw(7, "kW") == 7
+
+
+def test_meter_points_form_round_trips_and_names_bad_lines():
+    text = "energy, analog-input, 0, kWh, yes\npower, analog-input, 1, kW, no\n"
+    points = parse_points(text)
+    assert points[0] == {"name": "energy", "objectType": "analog-input", "instance": 0, "unit": "kWh",
+                         "cumulative": True}  # fmt: skip
+    assert parse_points(format_points(points)) == points
+    with pytest.raises(ValueError, match="line 2"):
+        parse_points("energy, analog-input, 0\npower, analog-input, x")
+
+
+def test_api_errors_map_to_what_the_user_must_do():
+    with pytest.raises(NotAuthenticated):
+        _raise_for_errors([{"message": "forbidden: login required"}])
+    with pytest.raises(Forbidden):
+        _raise_for_errors([{"message": "forbidden: admin role required"}])
+    with pytest.raises(ApiError, match="name taken"):
+        _raise_for_errors([{"message": "name taken"}])
+
+
+def test_live_power_sums_meters_per_minute():
+    series = {
+        "m1/power": [("2026-01-10T11:58:10Z", 2.0), ("2026-01-10T11:59:10Z", 3.0)],
+        "m2/power": [("2026-01-10T11:59:40Z", 5.0), ("2026-01-10T11:59:50Z", 6.0)],
+    }
+    assert sum_per_minute(series) == [{"t": "11:58:00", "kw": 2.0}, {"t": "11:59:00", "kw": 9.0}]
+
+
+def test_each_dashboard_builds_in_its_own_work_dirs_with_local_bun():
+    client, edge = reflex_env("client", base={}), reflex_env("edge", base={})
+    assert client["REFLEX_WEB_WORKDIR"].endswith(".web_ui_client")
+    assert edge["REFLEX_STATES_WORKDIR"].endswith(".states_ui_edge")
+    assert client["REFLEX_USE_SYSTEM_BUN"] == "1" and client["PATH"].split(":")[0].endswith(".tools/bin")
+    command = reflex_run_command(3005)
+    assert command[command.index("--env") + 1] == "prod" and "--single-port" in command

@@ -1,0 +1,1 @@
+"""Central dashboard: a Reflex app that talks to the central API over GraphQL only."""

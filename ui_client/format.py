@@ -1,0 +1,158 @@
+"""Pure helpers: time and number formatting, chart resolution choice, CSV, site rows."""
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+SORT_KEYS = ("name", "status", "last heartbeat", "queue depth")
+_STATUS_ORDER = {"offline": 0, "degraded": 1, "unknown": 2, "online": 3}
+
+
+def parse_ts(value: str | None) -> datetime | None:
+    """An ISO-8601 timestamp as an aware datetime (UTC when it has no zone), or None."""
+    if not value:
+        return None
+    try:
+        ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+
+
+def ago(value: str | None, now: datetime) -> str:
+    """How long ago a timestamp was, for people: '12 s ago', '5 min ago', 'never'."""
+    ts = parse_ts(value)
+    if ts is None:
+        return "never"
+    seconds = max(0, int((now - ts).total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s ago"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} h ago"
+    return f"{seconds // 86400} d ago"
+
+
+def number(value: Any, digits: int = 2) -> str:
+    """A number with fixed decimals, or an en dash when there is none."""
+    if value is None or value == "":
+        return "–"
+    try:
+        return f"{float(value):,.{digits}f}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def choose_resolution(start: datetime, end: datetime) -> str:
+    """A resolution that keeps a chart between a few dozen and a few thousand points."""
+    span = end - start
+    if span <= timedelta(hours=6):
+        return "RAW"
+    if span <= timedelta(days=2):
+        return "MINUTE"
+    if span <= timedelta(days=90):
+        return "HOUR"
+    return "DAY"
+
+
+def range_bounds(choice: str, now: datetime, custom_start: str = "", custom_end: str = "") -> tuple:
+    """(start, end) of a named range, or of the custom dates (YYYY-MM-DD, end inclusive)."""
+    if choice in RANGES:
+        return now - RANGES[choice], now
+    start = parse_ts(custom_start) if custom_start else None
+    end = parse_ts(custom_end) if custom_end else None
+    if start is None or end is None:
+        raise ValueError("choose a start and an end date")
+    if len(custom_end) == 10:
+        end += timedelta(days=1)
+    if end <= start:
+        raise ValueError("the end must come after the start")
+    return start, end
+
+
+def to_csv(header: list[str], rows: list[list[Any]]) -> str:
+    """CSV text with a header line."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def site_row(site: dict[str, Any], now: datetime) -> dict[str, str]:
+    """The display strings of one site card."""
+    total = site.get("metersTotal") or 0
+    return {
+        "id": str(site["id"]),
+        "name": site.get("name") or "",
+        "status": site.get("status") or "unknown",
+        "ago": ago(site.get("lastHeartbeatAt"), now),
+        "queue": str(site.get("queueDepth") if site.get("queueDepth") is not None else "–"),
+        "meters": f"{site.get('metersReachable') or 0}/{total}",
+        "energy": number(site.get("todayEnergyKwh"), 1),
+        "inactive": "" if site.get("isActive", True) else "deactivated",
+        "maintenance": "maintenance" if site.get("maintenance") else "",
+    }
+
+
+def sort_sites(sites: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """Sites ordered by one of SORT_KEYS (worst status first; newest heartbeat first; deepest queue first)."""
+    if key == "status":
+        return sorted(sites, key=lambda s: (_STATUS_ORDER.get(s.get("status") or "", 2), s["name"].lower()))
+    if key == "last heartbeat":
+        oldest = datetime.min.replace(tzinfo=UTC)
+        return sorted(sites, key=lambda s: parse_ts(s.get("lastHeartbeatAt")) or oldest, reverse=True)
+    if key == "queue depth":
+        return sorted(sites, key=lambda s: s.get("queueDepth") or 0, reverse=True)
+    return sorted(sites, key=lambda s: (s.get("name") or "").lower())
+
+
+def is_power(unit: str | None, point: str) -> bool:
+    """Whether a data point measures power (W, kW, MW) rather than energy."""
+    u = (unit or "").lower().replace("-", "").replace(" ", "")
+    return u in {"w", "kw", "mw", "watts", "kilowatts", "megawatts"} or "power" in point.lower()
+
+
+def kw(value: float, unit: str | None) -> float:
+    """A power value in kW."""
+    u = (unit or "").lower()
+    if u in {"w", "watts"}:
+        return value / 1000
+    if u in {"mw", "megawatts"}:
+        return value * 1000
+    return value
+
+
+def sum_per_minute(series: dict[str, list[tuple[str, float]]]) -> list[dict[str, Any]]:
+    """Chart points {t, kw}: per minute, the sum over series of each one's last value in that minute."""
+    buckets: dict[str, dict[str, float]] = {}
+    for key, points in series.items():
+        for ts, value in points:
+            parsed = parse_ts(ts)
+            if parsed is not None:
+                buckets.setdefault(parsed.strftime("%H:%M:00"), {})[key] = value
+    return [{"t": t, "kw": round(sum(v.values()), 3)} for t, v in sorted(buckets.items())]
+
+
+def meter_point_rows(meters: list[dict[str, Any]], now: datetime) -> tuple[list[dict[str, str]], dict]:
+    """Table rows (one per meter point) and the history picker's labels -> [meter id, point name]."""
+    rows, keys = [], {}
+    for meter in meters:
+        reachable = meter.get("reachable")
+        meter_name = meter.get("name") or meter["externalId"]
+        for point in meter.get("dataPoints") or []:
+            keys[f"{meter_name} / {point['name']}"] = [str(meter["id"]), point["name"]]
+            rows.append({
+                "meter": meter_name,
+                "external_id": meter["externalId"],
+                "point": point["name"],
+                "value": number(point.get("lastValue"), 2),
+                "unit": point.get("unit") or "",
+                "when": ago(point.get("lastTs"), now) if point.get("lastTs") else "no data yet",
+                "reachable": "unknown" if reachable is None else ("reachable" if reachable else "unreachable"),
+                "error": meter.get("lastError") or "",
+            })  # fmt: skip
+    return rows, keys

@@ -1,0 +1,275 @@
+"""Site page: meters with last values and reachability, live power chart, per-meter history with CSV."""
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import reflex as rx
+
+from ui_client import components, queries
+from ui_client.errors import UiClientError
+from ui_client.format import (
+    ago,
+    choose_resolution,
+    is_power,
+    kw,
+    meter_point_rows,
+    number,
+    parse_ts,
+    range_bounds,
+    sum_per_minute,
+    to_csv,
+)
+from ui_client.pages.site_charts import history_panel, live_power_chart, points_table
+from ui_client.state import SessionState
+
+logger = logging.getLogger(__name__)
+LIVE_POINTS = 120
+MAX_PAGES = 6
+MAX_SEED_POINTS = 8
+SEED_WINDOW = timedelta(minutes=30)
+
+
+class SiteState(SessionState):
+    """One site's meters, its live power and the history of a chosen meter point."""
+
+    site_name: str = ""
+    site_status: str = "unknown"
+    site_ago: str = ""
+    site_info: str = ""
+    point_rows: list[dict[str, str]] = []
+    power_series: list[dict[str, Any]] = []
+    history: list[dict[str, Any]] = []
+    history_note: str = ""
+    point_choices: list[str] = []
+    selected_point: str = ""
+    range_choice: str = "24h"
+    custom_start: str = ""
+    custom_end: str = ""
+    loading: bool = False
+    history_loading: bool = False
+    not_found: bool = False
+    live: bool = False
+    _site: dict[str, Any] = {}
+    _point_keys: dict[str, list[str]] = {}
+    _power: dict[str, float] = {}
+    _csv_rows: list[list[Any]] = []
+    _watching: str = ""
+
+    def _site_id(self) -> str:
+        return self._path().rsplit("/", 1)[-1]
+
+    def _wanted(self) -> bool:
+        return (
+            self._path().startswith("/site/")
+            and str(self._site.get("id", "")) == self._site_id()
+            and bool(self.token)
+            and self._client_connected()
+        )
+
+    def _show_site(self) -> None:
+        site = self._site
+        self.site_name = site.get("name", "")
+        self.site_status = site.get("status") or "unknown"
+        self.site_ago = ago(site.get("lastHeartbeatAt"), datetime.now(UTC))
+        self.site_info = (
+            f"{site.get('metersReachable') or 0}/{site.get('metersTotal') or 0} meters reachable · "
+            f"queue {site.get('queueDepth') if site.get('queueDepth') is not None else '–'} · "
+            f"today {number(site.get('todayEnergyKwh'), 1)} kWh · {site.get('timezone', '')}"
+        )
+        rows, keys = meter_point_rows(site.get("meters") or [], datetime.now(UTC))
+        self.point_rows = rows
+        self._point_keys = keys
+        self.point_choices = list(keys)
+        if self.selected_point not in keys:
+            self.selected_point = self.point_choices[0] if self.point_choices else ""
+
+    async def _refetch(self) -> None:
+        data = await self._gql(queries.SITE, {"id": self._site_id()})
+        self._site = data.get("site") or self._site
+        self._show_site()
+
+    @rx.event
+    async def load(self):
+        """Fetch the site, its meters and the default history, then follow new readings live."""
+        self.loading = True
+        self.not_found = False
+        self.live = False
+        self.power_series = []
+        self._power = {}
+        self.history = []
+        yield
+        try:
+            data = await self._gql(queries.SITE, {"id": self._site_id()})
+            self._site = data.get("site") or {}
+            self.not_found = not self._site
+            if self._site:
+                self._show_site()
+        except UiClientError as err:
+            yield self._fail(err)
+            return
+        finally:
+            self.loading = False
+        if self._site:
+            await self._seed_power()
+            yield SiteState.load_history
+            yield SiteState.watch
+
+    async def _seed_power(self) -> None:
+        """Start the live power chart with the last half hour of the power points, summed per minute."""
+        end = datetime.now(UTC)
+        series: dict[str, list[tuple[str, float]]] = {}
+        for meter in self._site.get("meters") or []:
+            for point in meter.get("dataPoints") or []:
+                if not is_power(point.get("unit"), point["name"]) or len(series) >= MAX_SEED_POINTS:
+                    continue
+                key = f"{meter['externalId']}/{point['name']}"
+                if point.get("lastValue") is not None:
+                    self._power[key] = kw(point["lastValue"], point.get("unit"))
+                variables = {
+                    "meterId": str(meter["id"]),
+                    "point": point["name"],
+                    "resolution": "RAW",
+                    "start": (end - SEED_WINDOW).isoformat(),
+                    "end": end.isoformat(),
+                    "after": None,
+                }
+                try:
+                    items = (await self._gql(queries.READINGS, variables))["readings"]["items"]
+                except UiClientError as err:
+                    logger.info("no power history for %s: %s", key, err)
+                    continue
+                series[key] = [
+                    (i["ts"], kw(i["value"], point.get("unit"))) for i in items if i["value"] is not None
+                ]
+        self.power_series = sum_per_minute(series)[-LIVE_POINTS:]
+
+    @rx.event
+    def set_selected_point(self, value: str):
+        """Choose the meter point whose history is shown."""
+        self.selected_point = value
+        return SiteState.load_history
+
+    @rx.event
+    def set_range_choice(self, value: str | list[str]):
+        """Choose 24h, 7d, 30d or custom."""
+        value = value[0] if isinstance(value, list) else value
+        self.range_choice = value
+        if value != "custom":
+            return SiteState.load_history
+        return None
+
+    @rx.event
+    def set_custom_start(self, value: str):
+        """Start date of a custom range."""
+        self.custom_start = value
+
+    @rx.event
+    def set_custom_end(self, value: str):
+        """End date of a custom range."""
+        self.custom_end = value
+
+    @rx.event
+    async def load_history(self):
+        """Fetch the chosen point's readings over the chosen range at a resolution fit for a chart."""
+        key = self._point_keys.get(self.selected_point)
+        if not key:
+            return
+        try:
+            start, end = range_bounds(
+                self.range_choice, datetime.now(UTC), self.custom_start, self.custom_end
+            )
+        except ValueError as err:
+            self.history_note = str(err)
+            return
+        resolution = choose_resolution(start, end)
+        self.history_loading = True
+        yield
+        items, after = [], None
+        try:
+            for _ in range(MAX_PAGES):
+                variables = {"meterId": key[0], "point": key[1], "start": start.isoformat(),
+                             "end": end.isoformat(), "resolution": resolution, "after": after}  # fmt: skip
+                page = (await self._gql(queries.READINGS, variables))["readings"]
+                items.extend(page["items"])
+                after = page["pageInfo"]["endCursor"]
+                if not page["pageInfo"]["hasNextPage"]:
+                    break
+        except UiClientError as err:
+            yield self._fail(err)
+            return
+        finally:
+            self.history_loading = False
+        fmt = "%H:%M" if end - start <= timedelta(hours=24) else "%m-%d %H:%M"
+        self.history = [
+            {"t": ts.strftime(fmt), "value": round(float(i["value"]), 4)}
+            for i in items
+            if i.get("value") is not None and (ts := parse_ts(i["ts"])) is not None
+        ]
+        self._csv_rows = [[i["ts"], i["value"], i.get("min"), i.get("max"), i.get("count")] for i in items]
+        self.history_note = f"{len(items)} points, resolution {resolution.lower()}" if items else ""
+
+    @rx.event
+    def download_csv(self):
+        """Download the readings the chart shows."""
+        name = self.selected_point.replace(" / ", "_").replace(" ", "-") or "readings"
+        text = to_csv(["timestamp", "value", "min", "max", "count"], self._csv_rows)
+        return rx.download(data=text, filename=f"{name}.csv")
+
+    async def _on_readings(self, event: dict[str, Any] | None) -> None:
+        self.live = True
+        if not event:
+            self.site_ago = ago(self._site.get("lastHeartbeatAt"), datetime.now(UTC))
+            return
+        latest = event["readingsAdded"].get("latest") or []
+        for item in latest:
+            for row in self.point_rows:
+                if row["external_id"] == item["meterExternalId"] and row["point"] == item["dataPoint"]:
+                    row["value"] = number(item["value"], 2)
+                    row["when"] = ago(item["ts"], datetime.now(UTC))
+            if is_power(item.get("unit"), item["dataPoint"]):
+                self._power[f"{item['meterExternalId']}/{item['dataPoint']}"] = kw(
+                    item["value"], item.get("unit")
+                )
+        self.point_rows = list(self.point_rows)
+        if self._power and any(is_power(i.get("unit"), i["dataPoint"]) for i in latest):
+            point = {"t": datetime.now(UTC).strftime("%H:%M:%S"), "kw": round(sum(self._power.values()), 3)}
+            self.power_series = [*self.power_series, point][-LIVE_POINTS:]
+
+    @rx.event(background=True)
+    async def watch(self):
+        """Follow readingsAdded for this site while the tab shows it; stops itself otherwise."""
+        async with self:
+            site_id = self._site_id()
+        try:
+            await self._follow(queries.READINGS_ADDED, {"siteId": site_id}, "_watching", self._on_readings)
+        finally:
+            async with self:
+                self.live = bool(self._watching)
+
+
+def site_page() -> rx.Component:
+    """The site page."""
+    return components.page(
+        components.loading(SiteState.loading),
+        rx.cond(
+            SiteState.not_found,
+            components.empty_state("This site does not exist or was removed.", "site-missing"),
+            rx.vstack(
+                rx.hstack(
+                    rx.heading(SiteState.site_name, size="5", data_testid="site-title"),
+                    components.status_badge(SiteState.site_status),
+                    rx.text("last heartbeat ", SiteState.site_ago, size="2", color_scheme="gray"),
+                    align="center",
+                    wrap="wrap",
+                ),
+                rx.text(SiteState.site_info, size="2"),
+                points_table(SiteState),
+                live_power_chart(SiteState),
+                history_panel(SiteState),
+                spacing="4",
+                width="100%",
+            ),
+        ),
+        title="Site",
+    )

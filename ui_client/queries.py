@@ -1,0 +1,86 @@
+"""GraphQL documents the dashboard sends, with the names of docs/contracts.md."""
+
+LOGIN = """
+mutation Login($email: String!, $password: String!) {
+  login(email: $email, password: $password) {
+    __typename
+    ... on LoginSuccess { token expiresAt user { id email role } }
+    ... on LoginFailed { reason }
+  }
+}"""
+
+ME = "query { me { id email role isActive } }"
+
+SITE_FIELDS = """id name timezone isActive maintenance status lastHeartbeatAt queueDepth
+  oldestQueuedAgeSeconds agentVersion metersTotal metersReachable todayEnergyKwh"""
+
+SITES = f"query Sites($search: String) {{ sites(search: $search) {{ {SITE_FIELDS} }} }}"
+
+POINT_FIELDS = "id name objectType instance property unit cumulative cov lastValue lastTs"
+METER_FIELDS = f"""id siteId externalId name bacnetDeviceId bacnetAddress enabled discovered reachable
+  lastError lastSeenAt dataPoints {{ {POINT_FIELDS} }}"""
+
+SITE = f"query Site($id: ID!) {{ site(id: $id) {{ {SITE_FIELDS} meters {{ {METER_FIELDS} }} }} }}"
+
+READINGS = """
+query Readings($meterId: ID!, $point: String!, $start: DateTime!, $end: DateTime!,
+               $resolution: Resolution!, $after: String) {
+  readings(meterId: $meterId, point: $point, start: $start, end: $end, resolution: $resolution,
+           first: 1000, after: $after) {
+    items { ts value min max count quality }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+
+ALERT_FIELDS = """id siteId siteName meterId kind severity message openedAt resolvedAt acknowledgedAt
+  acknowledgedBy"""
+
+ALERTS = f"""
+query Alerts($status: AlertStatus!, $siteId: ID, $limit: Int!) {{
+  alerts(status: $status, siteId: $siteId, limit: $limit) {{ {ALERT_FIELDS} }}
+}}"""
+
+ACKNOWLEDGE = f"mutation Ack($id: ID!) {{ acknowledgeAlert(id: $id) {{ {ALERT_FIELDS} }} }}"
+
+USERS = "query { users { id email role isActive createdAt } }"
+
+CREATE_SITE = f"""
+mutation CreateSite($name: String!, $timezone: String!) {{
+  createSite(name: $name, timezone: $timezone) {{ apiKey site {{ {SITE_FIELDS} }} }}
+}}"""
+
+ROTATE_KEY = f"""
+mutation Rotate($siteId: ID!) {{ rotateSiteKey(siteId: $siteId) {{ apiKey site {{ {SITE_FIELDS} }} }} }}"""
+
+SET_SITE_ACTIVE = f"""
+mutation SetActive($siteId: ID!, $active: Boolean!) {{
+  setSiteActive(siteId: $siteId, active: $active) {{ {SITE_FIELDS} }}
+}}"""
+
+CREATE_USER = """
+mutation CreateUser($email: String!, $password: String!, $role: String!) {
+  createUser(email: $email, password: $password, role: $role) { id email role isActive createdAt }
+}"""
+
+UPDATE_USER = """
+mutation UpdateUser($id: ID!, $role: String, $isActive: Boolean) {
+  updateUser(id: $id, role: $role, isActive: $isActive) { id email role isActive createdAt }
+}"""
+
+UPSERT_METER = f"""
+mutation UpsertMeter($siteId: ID!, $meter: MeterInput!) {{
+  upsertMeter(siteId: $siteId, meter: $meter) {{ {METER_FIELDS} }}
+}}"""
+
+DELETE_METER = "mutation DeleteMeter($meterId: ID!) { deleteMeter(meterId: $meterId) }"
+
+SITE_STATUS_CHANGED = """
+subscription { siteStatusChanged { siteId name status lastHeartbeatAt queueDepth } }"""
+
+READINGS_ADDED = """
+subscription ReadingsAdded($siteId: ID) {
+  readingsAdded(siteId: $siteId) { siteId meterId count latest { meterExternalId dataPoint ts value unit } }
+}"""
+
+ALERT_RAISED = f"subscription {{ alertRaised {{ {ALERT_FIELDS} }} }}"
+ALERT_RESOLVED = f"subscription {{ alertResolved {{ {ALERT_FIELDS} }} }}"
