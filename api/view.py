@@ -21,6 +21,17 @@ class MeterITGraphQL(GraphQL):
         super().__init__(schema, **kwargs)
         self.settings, self.sessions, self.pubsub = settings, sessions, pubsub
 
+    def parse_json(self, data: str | bytes):
+        """Decode a request body; anything but a JSON object (or a batch of them) is a clear HTTP 400."""
+        try:
+            decoded = self.decode_json(data)
+        except (ValueError, UnicodeDecodeError) as err:  # JSONDecodeError is a ValueError
+            raise HTTPException(400, "Unable to parse request body as JSON") from err
+        items = decoded if isinstance(decoded, list) else [decoded]
+        if not items or not all(isinstance(item, dict) for item in items):
+            raise HTTPException(400, "The request body must be a JSON object with a `query`")
+        return decoded
+
     async def get_context(self, request, response) -> Context:
         """A Context with the caller resolved from X-API-Key or Authorization (HTTP 401 when wrong)."""
         context = Context(
