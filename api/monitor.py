@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from api import events, metrics
 from api.pubsub import PubSub
 from db.engine import session_scope
-from db.partitions import ensure_partitions
+from db.maintenance import maintain_storage
 from db.site_status import count_online, mark_offline
 
 logger = logging.getLogger(__name__)
@@ -37,16 +37,15 @@ async def check_sites(
     return len(changed)
 
 
-async def maintain_partitions(engine: AsyncEngine) -> None:
-    """Create the coming months' readings partitions (PostgreSQL only)."""
-    if engine.dialect.name != "postgresql":
-        return
-    async with engine.begin() as conn:
-        await conn.run_sync(ensure_partitions)
+async def maintain_partitions(engine: AsyncEngine, raw_retention_days: int) -> None:
+    """Create the coming months' readings partitions and drop raw months past retention (rollups stay)."""
+    await maintain_storage(engine, raw_retention_days)
 
 
-async def run_monitor(engine, sessions, pubsub: PubSub, offline_after_minutes: float) -> None:
-    """Loop until cancelled: site checks every few seconds, partitions once a day."""
+async def run_monitor(
+    engine, sessions, pubsub: PubSub, offline_after_minutes: float, raw_retention_days: int
+) -> None:
+    """Loop until cancelled: site checks every few seconds, partitions and retention once a day."""
     interval = check_interval(offline_after_minutes)
     offline_after = timedelta(minutes=offline_after_minutes)
     last_partition_check = time.monotonic()
@@ -55,7 +54,7 @@ async def run_monitor(engine, sessions, pubsub: PubSub, offline_after_minutes: f
         try:
             await check_sites(sessions, pubsub, offline_after)
             if time.monotonic() - last_partition_check > PARTITION_CHECK_SECONDS:
-                await maintain_partitions(engine)
+                await maintain_partitions(engine, raw_retention_days)
                 last_partition_check = time.monotonic()
         except asyncio.CancelledError:
             raise

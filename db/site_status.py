@@ -1,16 +1,14 @@
 """Site status (online / degraded / offline / unknown) from heartbeats, and per-site summaries."""
 
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.central_models import DataPoint, Meter, Reading, Site
+from db.central_models import DataPoint, Meter, Site
 from db.types import utcnow
 
 ONLINE, DEGRADED, OFFLINE, UNKNOWN = "online", "degraded", "offline", "unknown"
-ENERGY_UNITS = ("kwh", "kilowatt-hours", "kilowatt_hours")
 
 
 def status_from_health(health: dict, degraded_queue_depth: int) -> str:
@@ -84,31 +82,16 @@ async def meter_counts(session: AsyncSession, site_ids: list[int]) -> dict[int, 
     return counts
 
 
-def local_midnight(timezone: str, now: datetime | None = None) -> datetime:
-    """Start of today in the site's time zone, as aware UTC."""
-    try:
-        zone = ZoneInfo(timezone)
-    except (KeyError, ValueError):
-        zone = UTC
-    local = (now or utcnow()).astimezone(zone)
-    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
-
-
 async def today_energy_kwh(session: AsyncSession, site: Site) -> float | None:
-    """kWh used today (site time) from cumulative energy registers: max - min per point, summed."""
-    since = local_midnight(site.timezone)
-    per_point = (
-        select((func.max(Reading.value) - func.min(Reading.value)).label("used"))
-        .join(DataPoint, DataPoint.id == Reading.point_id)
+    """kWh used today (site time), from the daily rollups: correct across counter resets and late data."""
+    from db.rollups import today_energy_by_site
+
+    has_energy_point = await session.scalar(
+        select(DataPoint.id)
         .join(Meter, Meter.id == DataPoint.meter_id)
-        .where(
-            Meter.site_id == site.id,
-            DataPoint.cumulative.is_(True),
-            func.lower(DataPoint.unit).in_(ENERGY_UNITS),
-            Reading.ts >= since,
-        )
-        .group_by(Reading.point_id)
-        .subquery()
+        .where(Meter.site_id == site.id, DataPoint.cumulative.is_(True))
+        .limit(1)
     )
-    total = await session.scalar(select(func.sum(per_point.c.used)))
-    return None if total is None else float(total)
+    if has_energy_point is None:
+        return None  # no energy register at this site: unknown, not zero
+    return (await today_energy_by_site(session, [site.id], utcnow())).get(site.id)
