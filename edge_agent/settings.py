@@ -30,6 +30,18 @@ class EdgeSettings(BaseSettings):
     bacnet_broadcast_address: str = "127.255.255.255"
     bacnet_timeout_seconds: float = Field(default=2.0, gt=0)
     bacnet_max_concurrency_per_device: int = Field(default=4, ge=1, le=64)
+    bacnet_max_concurrent_devices: int = Field(default=32, ge=1, le=1024)
+    bacnet_device_id: int = Field(default=3_999_001, ge=0, le=4_194_302)
+    upload_pipeline: int = Field(default=3, ge=1, le=16)
+    backoff_base_seconds: float = Field(default=1.0, gt=0)
+    backoff_max_seconds: float = Field(default=60.0, gt=0)
+    http_timeout_seconds: float = Field(default=30.0, gt=0)
+    housekeeping_interval_seconds: float = Field(default=3600.0, gt=0)
+    vacuum_interval_hours: float = Field(default=168.0, gt=0)
+    sync_log_retention_days: float = Field(default=30.0, gt=0)
+    recent_retention_hours: float = Field(default=24.0, gt=0)
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=9102, ge=0, le=65535)
     meters_file: str = "config/meters.json"
     database_url: str | None = None
     local_postgres_host: str | None = None

@@ -13,6 +13,12 @@ COMMAND_MODULES = [
     "meterit.commands.site_cmd",
     "meterit.commands.user_cmd",
     "meterit.commands.bench_cmd",
+    "meterit.commands.api_cmd",
+    "meterit.commands.ui_cmd",
+    "meterit.commands.edge_cmd",
+    "meterit.commands.simulate_cmd",
+    "meterit.commands.demo_cmd",
+    "meterit.commands.mcp_cmd",
 ]
 
 

@@ -1,0 +1,202 @@
+"""The edge outbox: readings committed before they count, removed only after central acknowledges them.
+
+Every reading is written to `outbox` (for upload) and `recent_readings` (for the local dashboard) in one
+transaction. Upload order is id order. A cap with an explicit policy bounds the outbox: `stop_collecting`
+refuses new readings (raises OutboxFull), `drop_oldest` deletes the oldest queued readings to make room;
+either way the caller logs loudly and reports the `full` flag.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.edge_models import DeadLetter, OutboxReading, RecentReading
+from db.errors import DbError
+from db.types import utcnow
+
+logger = logging.getLogger(__name__)
+
+OUTBOX = OutboxReading.__table__
+RECENT = RecentReading.__table__
+DEAD = DeadLetter.__table__
+POLICIES = ("stop_collecting", "drop_oldest")
+
+
+class Reading(NamedTuple):
+    """One collected value, as the collector hands it to the outbox."""
+
+    meter_external_id: str
+    data_point: str
+    ts: datetime
+    value: float
+    unit: str | None = None
+    quality: int = 0
+
+
+class QueuedReading(NamedTuple):
+    """A reading read back from the outbox with its queue id."""
+
+    id: int
+    reading: Reading
+
+
+@dataclass
+class AddResult:
+    """What add() did: readings offered, readings dropped from the head to make room."""
+
+    offered: int
+    dropped_oldest: int = 0
+
+
+class OutboxFull(DbError):
+    """The outbox is at its cap and the policy is stop_collecting (nothing of this add was stored)."""
+
+
+def _insert_ignore(engine: AsyncEngine, table):
+    """INSERT that skips rows whose unique key already exists (re-collected instants)."""
+    dialect = sqlite if engine.dialect.name == "sqlite" else postgresql
+    return dialect.insert(table).on_conflict_do_nothing()
+
+
+def _rows(readings: list[Reading], queued_at: datetime | None = None) -> list[dict]:
+    rows = [r._asdict() for r in readings]
+    for row in rows:
+        if queued_at is not None:
+            row["queued_at"] = queued_at
+            row["retry_count"] = 0
+    return rows
+
+
+class Outbox:
+    """Durable queue of readings on the edge database (SQLite WAL or PostgreSQL)."""
+
+    def __init__(self, engine: AsyncEngine, max_readings: int = 5_000_000, policy: str = "stop_collecting"):
+        if policy not in POLICIES:
+            raise ValueError(f"outbox policy must be one of {POLICIES}, not {policy!r}")
+        self.engine = engine
+        self.max_readings = max_readings
+        self.policy = policy
+        self.full = False
+        self.dropped_total = 0
+        self._depth_estimate = 0
+
+    async def open(self) -> int:
+        """Count what is queued (after a restart the queue is whatever the last run left)."""
+        self._depth_estimate = await self.depth()
+        self.full = self._depth_estimate >= self.max_readings
+        return self._depth_estimate
+
+    async def add(self, readings: list[Reading], keep_recent: bool = True) -> AddResult:
+        """Commit readings to the outbox (and recent readings) in one transaction; apply the cap policy."""
+        if not readings:
+            return AddResult(0)
+        result = AddResult(len(readings))
+        if self._depth_estimate + len(readings) > self.max_readings:
+            self._depth_estimate = await self.depth()
+        room = self.max_readings - self._depth_estimate
+        if room < len(readings):
+            if self.policy == "stop_collecting":
+                if not self.full:
+                    logger.error(
+                        "OUTBOX FULL: %d readings queued (cap %d); policy stop_collecting refuses new readings",
+                        self._depth_estimate,
+                        self.max_readings,
+                    )
+                self.full = True
+                raise OutboxFull(f"outbox at its cap of {self.max_readings} readings")
+            result.dropped_oldest = len(readings) - max(room, 0)
+        now = utcnow()
+        async with self.engine.begin() as conn:
+            if result.dropped_oldest:
+                oldest = select(OUTBOX.c.id).order_by(OUTBOX.c.id).limit(result.dropped_oldest)
+                await conn.execute(delete(OUTBOX).where(OUTBOX.c.id.in_(oldest.scalar_subquery())))
+            await conn.execute(_insert_ignore(self.engine, OUTBOX), _rows(readings, now))
+            if keep_recent:
+                await conn.execute(_insert_ignore(self.engine, RECENT), _rows(readings))
+        if result.dropped_oldest:
+            self.dropped_total += result.dropped_oldest
+            self.full = True
+            logger.error(
+                "OUTBOX FULL: cap %d reached; policy drop_oldest deleted the %d oldest queued readings",
+                self.max_readings,
+                result.dropped_oldest,
+            )
+            self._depth_estimate = self.max_readings
+        else:
+            self._depth_estimate += len(readings)
+            if self.full and self._depth_estimate < self.max_readings:
+                self.full = False
+        return result
+
+    async def peek(self, limit: int, after_id: int = 0) -> list[QueuedReading]:
+        """The oldest `limit` queued readings with id > after_id, in queue order."""
+        query = (
+            select(OUTBOX.c.id, *[OUTBOX.c[name] for name in Reading._fields])
+            .where(OUTBOX.c.id > after_id)
+            .order_by(OUTBOX.c.id)
+            .limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [QueuedReading(row[0], Reading(*row[1:])) for row in rows]
+
+    async def ack(self, ids: list[int], dead: list[tuple[QueuedReading, str]] | None = None) -> None:
+        """Remove acknowledged readings; move rejected ones to dead_letters with their reason (one transaction)."""
+        dead = dead or []
+        all_ids = list(ids) + [item.id for item, _ in dead]
+        if not all_ids:
+            return
+        async with self.engine.begin() as conn:
+            if dead:
+                now = utcnow()
+                await conn.execute(
+                    insert(DEAD),
+                    [
+                        {**item.reading._asdict(), "reason": reason[:500], "dead_at": now}
+                        for item, reason in dead
+                    ],
+                )
+            for start in range(0, len(all_ids), 5000):
+                chunk = all_ids[start : start + 5000]
+                await conn.execute(delete(OUTBOX).where(OUTBOX.c.id.in_(chunk)))
+        self._depth_estimate = max(0, self._depth_estimate - len(all_ids))
+        if self.full and self._depth_estimate < self.max_readings:
+            self.full = False
+            logger.warning("outbox below its cap again (%d queued)", self._depth_estimate)
+
+    async def mark_retry(self, ids: list[int]) -> None:
+        """Count one more failed upload cycle for these readings (for the status page)."""
+        if not ids:
+            return
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                OUTBOX.update().where(OUTBOX.c.id.in_(ids)).values(retry_count=OUTBOX.c.retry_count + 1)
+            )
+
+    async def depth(self) -> int:
+        """Exact number of queued readings."""
+        async with self.engine.connect() as conn:
+            depth = (await conn.execute(select(func.count()).select_from(OUTBOX))).scalar_one()
+        self._depth_estimate = depth
+        return depth
+
+    @property
+    def depth_estimate(self) -> int:
+        """Queue depth kept up to date by add/ack (exact after depth())."""
+        return self._depth_estimate
+
+    async def oldest_queued_at(self) -> datetime | None:
+        """When the head of the queue was collected, or None when empty."""
+        query = select(OUTBOX.c.queued_at).order_by(OUTBOX.c.id).limit(1)
+        async with self.engine.connect() as conn:
+            return (await conn.execute(query)).scalar_one_or_none()
+
+    async def oldest_age_seconds(self) -> float | None:
+        """Age in seconds of the oldest queued reading, or None when empty."""
+        oldest = await self.oldest_queued_at()
+        return None if oldest is None else max(0.0, (utcnow() - oldest).total_seconds())

@@ -1,0 +1,137 @@
+"""The gql client to central's GraphQL API (X-API-Key), with its failures mapped to edge_agent.errors."""
+
+import logging
+import ssl
+from typing import Any
+
+import httpx
+from gql import Client, gql
+from gql.transport.exceptions import (
+    TransportClosed,
+    TransportConnectionFailed,
+    TransportProtocolError,
+    TransportQueryError,
+    TransportServerError,
+)
+from gql.transport.httpx import HTTPXAsyncTransport
+
+from edge_agent.errors import BatchRefused, CentralUnreachable, RateLimited, Unauthorized, UploadError
+
+logger = logging.getLogger(__name__)
+
+UPLOAD = gql(
+    """mutation Upload($batch: ReadingBatchInput!) {
+  uploadReadings(batch: $batch) {
+    __typename
+    ... on UploadResult { batchId new duplicates rejected replayed rejections { index reason } }
+    ... on UploadRejected { reason }
+  }
+}"""
+)
+HEARTBEAT = gql(
+    "mutation Heartbeat($status: HeartbeatInput!) { heartbeat(status: $status) { siteId status receivedAt } }"
+)
+SITE_CONFIG = gql(
+    """query { siteConfig { siteId siteName timezone collectionIntervalSeconds
+  meters { externalId name bacnetDeviceId bacnetAddress enabled
+           dataPoints { name objectType instance property unit cumulative cov } } } }"""
+)
+AUTHENTICATE = gql("mutation { authenticateSite { siteId name timezone } }")
+
+
+def ssl_context(ca_file: str | None) -> ssl.SSLContext:
+    """Verifying TLS context; CLIENT_CA_FILE adds a private CA (e.g. a self-signed central)."""
+    context = ssl.create_default_context()
+    if ca_file:
+        context.load_verify_locations(cafile=ca_file)
+    return context
+
+
+def _retry_after(err: TransportServerError) -> float:
+    response = getattr(err.__cause__, "response", None)
+    header = response.headers.get("Retry-After") if response is not None else None
+    try:
+        return max(0.0, float(header)) if header else 1.0
+    except ValueError:
+        return 1.0
+
+
+def map_error(err: BaseException) -> UploadError:
+    """Turn a gql/httpx failure into unreachable / unauthorized / rate limited / refused."""
+    if isinstance(err, TransportServerError):
+        if err.code == 401:
+            return Unauthorized("central refused the site key (HTTP 401)")
+        if err.code == 429:
+            return RateLimited("central rate limit (HTTP 429)", _retry_after(err))
+        if err.code in (400, 413, 422):
+            return BatchRefused(f"HTTP {err.code}: {err}")
+        return CentralUnreachable(f"HTTP {err.code}")
+    if isinstance(err, TransportQueryError):
+        # GraphQL errors can be central's transient trouble; never dead-letter on them.
+        return CentralUnreachable(f"GraphQL error: {err}")
+    return CentralUnreachable(f"{type(err).__name__}: {err}" if str(err) else type(err).__name__)
+
+
+class CentralClient:
+    """One connected gql session to central; use `async with CentralClient(...) as central`."""
+
+    def __init__(self, url: str, api_key: str | None, ca_file: str | None = None, timeout: float = 30.0):
+        self.url = url
+        self.api_key = api_key or ""
+        self.ca_file = ca_file
+        self.timeout = timeout
+        self._client: Client | None = None
+        self._session = None
+
+    async def __aenter__(self) -> "CentralClient":
+        verify: Any = ssl_context(self.ca_file) if self.url.startswith("https://") else True
+        transport = HTTPXAsyncTransport(
+            url=self.url,
+            headers={"X-API-Key": self.api_key},
+            verify=verify,
+            timeout=self.timeout,
+            limits=httpx.Limits(max_connections=8, max_keepalive_connections=8),
+        )
+        self._client = Client(
+            transport=transport, fetch_schema_from_transport=False, execute_timeout=self.timeout
+        )
+        self._session = await self._client.connect_async(reconnecting=False)
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        if self._client:
+            await self._client.close_async()
+            self._client = None
+
+    async def execute(self, document, variables: dict | None = None) -> dict:
+        """Run one operation; raises an edge_agent.errors.UploadError subclass on failure."""
+        try:
+            return await self._session.execute(document, variable_values=variables)
+        except (
+            TransportServerError,
+            TransportQueryError,
+            TransportConnectionFailed,
+            TransportProtocolError,
+            TransportClosed,
+            httpx.HTTPError,
+            OSError,
+            TimeoutError,
+        ) as err:
+            raise map_error(err) from err
+
+    async def upload(self, batch_id: str, readings: list[dict]) -> dict:
+        """uploadReadings: the UploadResult or UploadRejected object as a dict."""
+        data = await self.execute(UPLOAD, {"batch": {"batchId": batch_id, "readings": readings}})
+        return data["uploadReadings"]
+
+    async def heartbeat(self, status: dict) -> dict:
+        """Send the agent's status."""
+        return (await self.execute(HEARTBEAT, {"status": status}))["heartbeat"]
+
+    async def site_config(self) -> dict:
+        """Download the site's configuration (meters, points, intervals)."""
+        return (await self.execute(SITE_CONFIG))["siteConfig"]
+
+    async def authenticate(self) -> dict:
+        """Check the key; returns the site's id, name and timezone."""
+        return (await self.execute(AUTHENTICATE))["authenticateSite"]

@@ -1,0 +1,1 @@
+"""BACnet collection: read meters (RPM with ReadProperty fallback), turn answers into outbox readings."""

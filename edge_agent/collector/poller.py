@@ -1,0 +1,212 @@
+"""The collection coordinator: poll every meter each interval, concurrently; one dead meter delays no other."""
+
+import asyncio
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bacpypes3.app import Application
+
+from db.edge_store import record_meter_health
+from db.outbox import Outbox, OutboxFull, Reading
+from edge_agent import metrics
+from edge_agent.collector.reader import DeviceProfile, PointValue, read_device
+from edge_agent.errors import BacnetError
+from edge_agent.meters import MeterConfig
+
+logger = logging.getLogger(__name__)
+
+ENERGY_UNITS = ("watt-hours", "kilowatt-hours", "megawatt-hours")
+
+
+@dataclass
+class MeterHealth:
+    """What the collector knows about one meter's answers."""
+
+    external_id: str
+    reachable: bool | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    last_seen_at: datetime | None = None
+    counter_resets: int = 0
+
+
+@dataclass
+class PollResult:
+    """Outcome of one poll of every meter."""
+
+    values: int
+    meters_ok: int
+    meters_failed: int
+    stored: bool = True
+
+
+def now_ms() -> datetime:
+    """UTC now truncated to milliseconds (reading timestamps; equal precision on every database)."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+class Collector:
+    """Polls configured meters into the outbox."""
+
+    def __init__(
+        self,
+        app: Application,
+        outbox: Outbox,
+        timeout: float = 2.0,
+        per_device_concurrency: int = 4,
+        max_concurrent_devices: int = 32,
+    ):
+        self.app = app
+        # Bounds the burst of requests one poll sends; each dead meter holds a slot for `timeout` only.
+        self.device_slots = asyncio.Semaphore(max_concurrent_devices)
+        self.poll_lock = asyncio.Lock()
+        self.outbox = outbox
+        self.timeout = timeout
+        self.per_device_concurrency = per_device_concurrency
+        self.meters: dict[str, MeterConfig] = {}
+        self.health: dict[str, MeterHealth] = {}
+        self.profiles: dict[str, DeviceProfile] = {}
+        self.semaphores: dict[str, asyncio.Semaphore] = {}
+        self.last_values: dict[tuple[str, str], float] = {}
+        self.outcomes: deque[bool] = deque(maxlen=1000)
+        self.health_changed: set[str] = set()
+
+    def set_meters(self, meters: list[MeterConfig]) -> None:
+        """Replace the meter list (applied at the next poll, no restart)."""
+        self.meters = {m.id: m for m in meters if m.enabled}
+        for meter_id in list(self.health):
+            if meter_id not in self.meters:
+                del self.health[meter_id]
+                self.profiles.pop(meter_id, None)
+        for meter_id in self.meters:
+            self.health.setdefault(meter_id, MeterHealth(meter_id))
+            self.profiles.setdefault(meter_id, DeviceProfile())
+            self.semaphores.setdefault(meter_id, asyncio.Semaphore(self.per_device_concurrency))
+        metrics.METERS_TOTAL.set(len(self.meters))
+
+    @property
+    def success_rate(self) -> float | None:
+        """Share of recent meter polls that answered, or None before the first poll."""
+        return sum(self.outcomes) / len(self.outcomes) if self.outcomes else None
+
+    def unit_of(self, meter_id: str, point: str) -> str | None:
+        """The unit the device reported for a point (learnt by polling), if known."""
+        profile = self.profiles.get(meter_id)
+        return profile.units.get(point) if profile else None
+
+    def reachable_count(self) -> int:
+        """Meters whose last poll answered."""
+        return sum(1 for h in self.health.values() if h.reachable)
+
+    async def read_meter(self, meter: MeterConfig) -> tuple[list[PointValue], dict[str, str], datetime]:
+        """Read one meter now (values, per-point errors, timestamp); BacnetError when it does not answer."""
+        profile = self.profiles.setdefault(meter.id, DeviceProfile())
+        semaphore = self.semaphores.setdefault(meter.id, asyncio.Semaphore(self.per_device_concurrency))
+        values, errors = await read_device(self.app, meter, profile, self.timeout, semaphore)
+        return values, errors, now_ms()
+
+    async def _poll_meter(self, meter: MeterConfig) -> list[Reading]:
+        health = self.health.setdefault(meter.id, MeterHealth(meter.id))
+        was = (health.reachable, health.last_error)
+        try:
+            async with self.device_slots:
+                values, errors, ts = await self.read_meter(meter)
+        except BacnetError as err:
+            if health.reachable is not False:
+                logger.warning("meter %s (%s) not answering: %s", meter.id, meter.address, err)
+            health.reachable, health.last_error, health.last_error_at = False, str(err), now_ms()
+            self.outcomes.append(False)
+            metrics.METER_POLLS.labels("failed").inc()
+            self._note_change(meter.id, was, health)
+            return []
+        if health.reachable is False:
+            logger.info("meter %s answers again", meter.id)
+        health.reachable, health.last_seen_at = True, ts
+        health.last_error = "; ".join(f"{k}: {v}" for k, v in errors.items())[:500] or None
+        if errors:
+            health.last_error_at = ts
+        self.outcomes.append(True)
+        metrics.METER_POLLS.labels("ok").inc()
+        self._note_change(meter.id, was, health)
+        return [self._reading(meter, health, value, ts) for value in values]
+
+    def _note_change(self, meter_id: str, was: tuple, health: MeterHealth) -> None:
+        if was != (health.reachable, health.last_error):
+            self.health_changed.add(meter_id)
+
+    def _reading(self, meter: MeterConfig, health: MeterHealth, value: PointValue, ts: datetime) -> Reading:
+        key = (meter.id, value.point.name)
+        cumulative = value.point.cumulative or (value.unit or "") in ENERGY_UNITS
+        previous = self.last_values.get(key)
+        if cumulative and previous is not None and value.value < previous:
+            health.counter_resets += 1
+            logger.warning(
+                "meter %s point %s went backwards (%.3f -> %.3f): counter reset",
+                meter.id,
+                value.point.name,
+                previous,
+                value.value,
+            )
+        self.last_values[key] = value.value
+        return Reading(meter.id, value.point.name, ts, value.value, value.unit, int(value.quality))
+
+    async def poll_once(self) -> PollResult:
+        """Poll every enabled meter concurrently and commit what answered to the outbox."""
+        async with self.poll_lock:
+            return await self._poll_all()
+
+    async def _poll_all(self) -> PollResult:
+        meters = list(self.meters.values())
+        batches = await asyncio.gather(*(self._poll_meter(m) for m in meters))
+        readings = [r for batch in batches for r in batch]
+        failed = sum(1 for m in meters if self.health[m.id].reachable is False)
+        result = PollResult(len(readings), len(meters) - failed, failed)
+        try:
+            await self.outbox.add(readings)
+        except OutboxFull:
+            result.stored = False
+        else:
+            metrics.VALUES_COLLECTED.inc(len(readings))
+        await self._persist_health()
+        metrics.METERS_REACHABLE.set(self.reachable_count())
+        metrics.OUTBOX_FULL.set(1 if self.outbox.full else 0)
+        if self.success_rate is not None:
+            metrics.COLLECTION_SUCCESS_RATE.set(self.success_rate)
+        return result
+
+    async def _persist_health(self) -> None:
+        """Write changed reachability to the edge database's meters cache (read by status tools and tests)."""
+        if not self.health_changed:
+            return
+        changed, self.health_changed = self.health_changed, set()
+        rows = [
+            {
+                "external_id": h.external_id,
+                "reachable": h.reachable,
+                "last_error": h.last_error,
+                "last_error_at": h.last_error_at,
+            }
+            for h in (self.health.get(meter_id) for meter_id in changed)
+            if h is not None
+        ]
+        try:
+            await record_meter_health(self.outbox.engine, rows)
+        except Exception:  # a database hiccup only delays the record; collection goes on
+            logger.warning("could not record meter health; will retry after the next poll", exc_info=True)
+            self.health_changed |= changed
+
+    async def run(self, interval: float, running: asyncio.Event) -> None:
+        """Poll on interval boundaries while `running` is set; a failing poll never stops the loop."""
+        while True:
+            await running.wait()
+            started = time.monotonic()
+            try:
+                await self.poll_once()
+            except Exception:  # the loop must survive anything one poll does (e.g. database hiccup)
+                logger.exception("collection poll failed")
+            delay = interval - (time.monotonic() - started) % interval
+            await asyncio.sleep(delay)

@@ -1,0 +1,265 @@
+"""Strawberry types of the local API, each built from the control service's models with from_model()."""
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+
+def _get(model: Any, name: str, default: Any = None) -> Any:
+    """An attribute of a service model or a key of a dict (the service returns pydantic models)."""
+    if isinstance(model, dict):
+        return model.get(name, default)
+    return getattr(model, name, default)
+
+
+@strawberry.type
+class LiveValue:
+    """The latest value of one data point."""
+
+    meter_external_id: str
+    data_point: str
+    ts: datetime
+    value: float
+    unit: str | None
+    quality: int
+
+    @classmethod
+    def from_model(cls, row: Any) -> "LiveValue":
+        """From a ReadingRow."""
+        return cls(
+            meter_external_id=row.meter_external_id,
+            data_point=row.data_point,
+            ts=row.ts,
+            value=row.value,
+            unit=row.unit,
+            quality=row.quality,
+        )
+
+
+@strawberry.type
+class Meter:
+    """A configured meter, its health and its latest values."""
+
+    external_id: str
+    name: str
+    bacnet_device_id: int | None
+    bacnet_address: str | None
+    enabled: bool
+    source: str
+    reachable: bool | None
+    state: str = strawberry.field(description="ok | dead | unknown | disabled")
+    last_error: str | None
+    last_error_at: datetime | None
+    last_seen_at: datetime | None
+    data_points: list[str]
+    latest: list[LiveValue]
+
+    @classmethod
+    def from_model(cls, meter: Any, latest: list[LiveValue]) -> "Meter":
+        """From a MeterStatus and the meter's latest values."""
+        reachable = _get(meter, "reachable")
+        enabled = bool(_get(meter, "enabled", True))
+        if not enabled:
+            state = "disabled"
+        elif reachable is None:
+            state = "unknown"
+        else:
+            state = "ok" if reachable else "dead"
+        return cls(
+            external_id=meter.external_id,
+            name=meter.name,
+            bacnet_device_id=_get(meter, "bacnet_device_id"),
+            bacnet_address=_get(meter, "bacnet_address"),
+            enabled=enabled,
+            source=_get(meter, "source") or "file",
+            reachable=reachable,
+            state=state,
+            last_error=_get(meter, "last_error"),
+            last_error_at=_get(meter, "last_error_at"),
+            last_seen_at=_get(meter, "last_seen_at"),
+            data_points=list(_get(meter, "data_points") or []),
+            latest=latest,
+        )
+
+
+@strawberry.type
+class AgentStatus:
+    """Collection, queue and central link, as the dashboard's status strip shows them."""
+
+    agent_version: str
+    collecting: bool
+    collection_interval_seconds: float
+    last_poll_at: datetime | None
+    meters_total: int
+    meters_reachable: int
+    collection_success_rate: float | None
+    queue_depth: int
+    oldest_queued_age_seconds: float | None
+    outbox_full: bool
+    dead_letter_count: int
+    central_state: str = strawberry.field(description="idle | ok | unreachable | rate_limited | unauthorized")
+    central_detail: str | None
+    central_reachable: bool | None
+    central_since: datetime | None = strawberry.field(description="when central_reachable last changed")
+    central_unreachable_seconds: float | None
+    sync_success_rate: float | None
+    last_sync_at: datetime | None
+    last_sync_outcome: str | None
+    last_sync_success: bool | None
+    last_sync_message: str | None
+    last_heartbeat_at: datetime | None
+    site_name: str | None
+    checked_at: datetime
+
+
+@strawberry.type
+class Reading:
+    """One reading kept locally (last 24 h)."""
+
+    ts: datetime
+    value: float
+    quality: int
+    data_point: str
+    unit: str | None
+
+    @classmethod
+    def from_model(cls, row: Any) -> "Reading":
+        """From a ReadingRow."""
+        return cls(ts=row.ts, value=row.value, quality=row.quality, data_point=row.data_point, unit=row.unit)
+
+
+@strawberry.type
+class SyncLogEntry:
+    """One upload attempt."""
+
+    started_at: datetime
+    finished_at: datetime | None
+    batch_id: str | None
+    batch_size: int
+    new: int
+    duplicates: int
+    rejected: int
+    success: bool
+    outcome: str
+    error_message: str | None
+
+    @classmethod
+    def from_model(cls, row: Any) -> "SyncLogEntry":
+        """From a service SyncLogEntry."""
+        return cls(**{name: _get(row, name) for name in cls.__annotations__})
+
+
+@strawberry.type
+class DeadLetter:
+    """A reading central rejected, with the reason."""
+
+    id: strawberry.ID
+    meter_external_id: str
+    data_point: str
+    ts: datetime
+    value: float
+    unit: str | None
+    reason: str
+    dead_at: datetime
+
+    @classmethod
+    def from_model(cls, row: Any) -> "DeadLetter":
+        """From a DeadLetterEntry."""
+        values = {name: _get(row, name) for name in cls.__annotations__}
+        values["id"] = strawberry.ID(str(values["id"]))
+        return cls(**values)
+
+
+@strawberry.type
+class SyncSummary:
+    """Outcome of Sync now."""
+
+    outcome: str
+    batches: int
+    acknowledged: int
+    new: int
+    duplicates: int
+    rejected: int
+    queue_depth: int
+    errors: list[str]
+
+    @classmethod
+    def from_model(cls, summary: Any) -> "SyncSummary":
+        """From the service's SyncSummary."""
+        return cls(**{name: _get(summary, name) for name in cls.__annotations__})
+
+
+@strawberry.type
+class DiscoveredObject:
+    """An analog object found on a device."""
+
+    object_type: str
+    instance: int
+    name: str
+    units: str | None
+    present_value: float | None
+
+
+@strawberry.type
+class DiscoveredDevice:
+    """A device that answered Who-Is, with its objects."""
+
+    address: str
+    device_id: int
+    name: str
+    objects: list[DiscoveredObject]
+    configured_meter: str | None = strawberry.field(description="external id of the meter already polling it")
+
+    @classmethod
+    def from_model(cls, device: Any, configured: str | None) -> "DiscoveredDevice":
+        """From a service DiscoveredDevice."""
+        objects = [
+            DiscoveredObject(
+                object_type=o.object_type,
+                instance=o.instance,
+                name=o.name,
+                units=o.units,
+                present_value=o.present_value,
+            )
+            for o in device.objects
+        ]
+        return cls(
+            address=device.address, device_id=device.device_id, name=device.name, objects=objects,
+            configured_meter=configured,
+        )  # fmt: skip
+
+
+@strawberry.type
+class PointReading:
+    """A value read on demand."""
+
+    name: str
+    value: float
+    unit: str | None
+    quality: int
+
+
+@strawberry.type
+class TestReadResult:
+    """Outcome of a test read: the values, or why nothing could be read."""
+
+    meter: str
+    address: str
+    ok: bool
+    error: str | None
+    point_errors: JSON
+    values: list[PointReading]
+    elapsed_ms: float
+
+    @classmethod
+    def from_model(cls, result: Any) -> "TestReadResult":
+        """From the service's TestReadResult."""
+        values = [
+            PointReading(name=v.name, value=v.value, unit=v.unit, quality=v.quality) for v in result.values
+        ]
+        return cls(
+            meter=result.meter, address=result.address, ok=result.ok, error=result.error,
+            point_errors=dict(result.point_errors or {}), values=values, elapsed_ms=result.elapsed_ms,
+        )  # fmt: skip

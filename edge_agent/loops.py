@@ -1,0 +1,82 @@
+"""The agent's background loops: upload, heartbeat, config refresh, housekeeping. Each survives its own failures."""
+
+import asyncio
+import logging
+
+from edge_agent.errors import Unauthorized, UploadError
+from edge_agent.housekeeping import run_housekeeping
+from edge_agent.site_sync import cached_site_config, fetch_site_config, send_heartbeat
+
+logger = logging.getLogger("edge_agent.site_sync")
+
+
+async def _wait(event: asyncio.Event, seconds: float) -> None:
+    """Sleep `seconds` or until the event is set (then clear it)."""
+    try:
+        await asyncio.wait_for(event.wait(), seconds)
+    except TimeoutError:
+        pass
+    event.clear()
+
+
+async def sync_loop(agent) -> None:
+    """Upload every SYNC interval, or at once when triggered; a rate limit postpones the next cycle."""
+    while True:
+        try:
+            await agent.uploader.sync_once()
+            await agent.refresh_gauges()
+        except Exception:  # a failed cycle must not end uploading for good
+            logger.exception("sync cycle failed")
+        await _wait(agent.sync_now, agent.settings.sync_interval)
+
+
+async def heartbeat_loop(agent) -> None:
+    """Send the status every HEARTBEAT_INTERVAL_SECONDS; when central is back, start a sync at once."""
+    while True:
+        try:
+            async with agent.central_factory() as central:
+                await send_heartbeat(agent, central)
+            agent.mark_heartbeat()
+            if agent.uploader.state == "unreachable":
+                agent.uploader.set_state("ok")
+                agent.sync_now.set()
+        except Unauthorized as err:
+            agent.uploader.set_state("unauthorized", str(err))
+        except UploadError as err:
+            if agent.uploader.state in ("ok", "idle"):
+                agent.uploader.set_state("unreachable", str(err))
+        except Exception:
+            logger.exception("heartbeat failed")
+        await asyncio.sleep(agent.settings.heartbeat_interval_seconds)
+
+
+async def config_loop(agent) -> None:
+    """Download siteConfig every CONFIG_REFRESH_SECONDS and apply it (with meters.json) without a restart."""
+    while True:
+        await asyncio.sleep(agent.settings.config_refresh_seconds)
+        try:
+            try:
+                async with agent.central_factory() as central:
+                    config = await fetch_site_config(agent, central)
+            except UploadError as err:
+                logger.info("siteConfig refresh skipped (%s); using the cached copy", err)
+                config = await cached_site_config(agent)
+            await agent.apply_config(config)
+        except Exception:  # e.g. a meters.json being edited: keep the current meters, try again later
+            logger.exception("configuration refresh failed")
+
+
+async def housekeeping_loop(agent) -> None:
+    """Retention and VACUUM every HOUSEKEEPING_INTERVAL_SECONDS."""
+    settings = agent.settings
+    while True:
+        try:
+            await run_housekeeping(
+                agent.engine,
+                settings.sync_log_retention_days,
+                settings.recent_retention_hours,
+                settings.vacuum_interval_hours,
+            )
+        except Exception:
+            logger.exception("housekeeping failed")
+        await asyncio.sleep(settings.housekeeping_interval_seconds)

@@ -1,0 +1,147 @@
+"""Meter configuration: the design's meters.json format, central's siteConfig, and their common model."""
+
+import builtins
+import json
+import re
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from edge_agent.errors import ConfigError
+
+DEFAULT_BACNET_PORT = 47808
+
+
+def kebab(name: str) -> str:
+    """'analogInput' or 'analog_input' -> 'analog-input' (bacpypes3's identifier spelling)."""
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"-\1", name).replace("_", "-").lower()
+
+
+def camel(name: str) -> str:
+    """'analog-input' -> 'analogInput' (the design file's spelling)."""
+    head, *rest = kebab(name).split("-")
+    return head + "".join(part.title() for part in rest)
+
+
+class DataPointConfig(BaseModel):
+    """One value to read: object type and instance, property (presentValue) and the point's name."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: str = Field(min_length=1, max_length=100)
+    object_type: str = "analogInput"
+    instance: int = Field(ge=0, le=4194303)
+    property: str = "presentValue"
+    unit: str | None = None
+    cumulative: bool = False
+    cov: bool = False
+
+    @builtins.property
+    def object_id(self) -> str:
+        """'analog-input,0' for bacpypes3."""
+        return f"{kebab(self.object_type)},{self.instance}"
+
+    @builtins.property
+    def property_id(self) -> str:
+        """'present-value' for bacpypes3."""
+        return kebab(self.property)
+
+
+class MeterConfig(BaseModel):
+    """A meter as in config/meters.json (id, name, bacnet_device_id, bacnet_ip, data_points)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=200)
+    bacnet_device_id: int | None = None
+    bacnet_ip: str
+    enabled: bool = True
+    data_points: list[DataPointConfig] = Field(default_factory=list)
+
+    @property
+    def address(self) -> str:
+        """The BACnet address 'ip' or 'ip:port' (port 47808 by default)."""
+        return self.bacnet_ip
+
+    def to_row(self) -> dict:
+        """Columns of the edge `meters` table."""
+        return {
+            "external_id": self.id,
+            "name": self.name,
+            "bacnet_device_id": self.bacnet_device_id,
+            "bacnet_address": self.bacnet_ip,
+            "enabled": self.enabled,
+            "config": self.model_dump(),
+        }
+
+    def to_file_entry(self) -> dict:
+        """The design's meters.json object for this meter."""
+        data = self.model_dump(exclude_defaults=False)
+        for point in data["data_points"]:
+            point["object_type"] = camel(point["object_type"])
+            point["property"] = camel(point["property"])
+        return data
+
+
+def parse_meters(document: dict) -> list[MeterConfig]:
+    """Validate a {"meters": [...]} document; ConfigError names the first problem."""
+    try:
+        meters = [MeterConfig.model_validate(item) for item in document.get("meters", [])]
+    except ValidationError as err:
+        raise ConfigError(f"invalid meter configuration: {err}") from err
+    ids = [m.id for m in meters]
+    if len(ids) != len(set(ids)):
+        raise ConfigError("meter ids must be unique")
+    return meters
+
+
+def load_meters_file(path: str | Path) -> list[MeterConfig]:
+    """Meters from a meters.json file ([] when the file does not exist)."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"{path}: not valid JSON: {err}") from err
+    return parse_meters(document)
+
+
+def save_meters_file(path: str | Path, meters: list[MeterConfig]) -> None:
+    """Write meters.json atomically (write a temp file, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(
+        json.dumps({"meters": [m.to_file_entry() for m in meters]}, indent=2) + "\n", encoding="utf-8"
+    )
+    tmp.replace(path)
+
+
+def from_site_config(site_config: dict) -> list[MeterConfig]:
+    """Meters from central's siteConfig answer (camelCase GraphQL fields)."""
+    meters = []
+    for item in site_config.get("meters", []):
+        meters.append(
+            {
+                "id": item["externalId"],
+                "name": item.get("name") or item["externalId"],
+                "bacnet_device_id": item.get("bacnetDeviceId"),
+                "bacnet_ip": item.get("bacnetAddress") or "",
+                "enabled": item.get("enabled", True),
+                "data_points": [
+                    {
+                        "name": p["name"],
+                        "object_type": p.get("objectType") or "analogInput",
+                        "instance": p.get("instance") or 0,
+                        "property": p.get("property") or "presentValue",
+                        "unit": p.get("unit"),
+                        "cumulative": bool(p.get("cumulative")),
+                        "cov": bool(p.get("cov")),
+                    }
+                    for p in item.get("dataPoints") or []
+                ],
+            }
+        )
+    return [m for m in parse_meters({"meters": meters}) if m.bacnet_ip]

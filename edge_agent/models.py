@@ -1,0 +1,136 @@
+"""Return types of the control service (EdgeAgent): what the local API, the dashboard and MCP tools show."""
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+
+class MeterStatus(BaseModel):
+    """A configured meter and its health as the collector sees it."""
+
+    external_id: str
+    name: str
+    bacnet_device_id: int | None
+    bacnet_address: str | None
+    enabled: bool
+    source: str
+    reachable: bool | None
+    last_error: str | None
+    last_error_at: datetime | None
+    last_seen_at: datetime | None
+    data_points: list[str]
+
+
+class AgentStatus(BaseModel):
+    """The agent's state: collection, queue, central link (also what the heartbeat reports)."""
+
+    agent_version: str
+    collecting: bool
+    collection_interval_seconds: float
+    meters_total: int
+    meters_reachable: int
+    collection_success_rate: float | None
+    queue_depth: int
+    oldest_queued_age_seconds: float | None
+    outbox_full: bool
+    outbox_full_policy: str
+    dead_letter_count: int
+    central_state: str
+    central_detail: str | None
+    central_unreachable_seconds: float | None
+    sync_success_rate: float | None
+    last_sync_at: datetime | None
+    last_heartbeat_at: datetime | None
+    site_name: str | None
+
+
+class ReadingRow(BaseModel):
+    """One locally kept reading."""
+
+    meter_external_id: str
+    data_point: str
+    ts: datetime
+    value: float
+    unit: str | None
+    quality: int
+
+
+class SyncLogEntry(BaseModel):
+    """One upload attempt."""
+
+    started_at: datetime
+    finished_at: datetime | None
+    batch_id: str | None
+    batch_size: int
+    new: int
+    duplicates: int
+    rejected: int
+    success: bool
+    outcome: str
+    error_message: str | None
+
+
+class DeadLetterEntry(BaseModel):
+    """A reading central rejected, with the reason."""
+
+    id: int
+    meter_external_id: str
+    data_point: str
+    ts: datetime
+    value: float
+    unit: str | None
+    reason: str
+    dead_at: datetime
+
+
+class SyncSummary(BaseModel):
+    """Outcome of a sync cycle started on demand."""
+
+    outcome: str
+    batches: int
+    acknowledged: int
+    new: int
+    duplicates: int
+    rejected: int
+    queue_depth: int
+    errors: list[str]
+
+
+class DiscoveredObject(BaseModel):
+    """An object found on a device."""
+
+    object_type: str
+    instance: int
+    name: str
+    units: str | None
+    present_value: float | None
+
+
+class DiscoveredDevice(BaseModel):
+    """A device that answered Who-Is, with its objects."""
+
+    address: str
+    device_id: int
+    name: str
+    objects: list[DiscoveredObject]
+
+
+class PointReading(BaseModel):
+    """A value read on demand by test_read."""
+
+    name: str
+    value: float
+    unit: str | None
+    quality: int
+
+
+class TestReadResult(BaseModel):
+    """Outcome of test_read: the values read, or why nothing could be read."""
+
+    meter: str
+    address: str
+    ok: bool
+    error: str | None
+    point_errors: dict[str, str]
+    values: list[PointReading]
+    elapsed_ms: float

@@ -1,0 +1,304 @@
+"""EdgeAgent: the on-site agent as one object, and its control API for the local GraphQL API and the MCP server.
+
+Lifecycle: `async with EdgeAgent(settings) as agent:` (or `await agent.start()` / `await agent.stop()`)
+migrates the edge database, binds BACnet on BACNET_INTERFACE:BACNET_PORT, loads meters (meters.json merged
+with central's siteConfig, the cached copy when central is unreachable) and runs collection, upload,
+heartbeat, config refresh and housekeeping. The control methods below are the stable interface; every one
+is async and returns pydantic models from edge_agent.models.
+"""
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime
+
+from db.edge_store import (
+    count_dead_letters,
+    list_dead_letters,
+    list_meters,
+    list_sync_log,
+    recent_readings,
+    replace_meters,
+)
+from db.engine import make_engine
+from db.migrate import upgrade
+from db.outbox import Outbox
+from db.types import utcnow
+from edge_agent import loops, metrics, views
+from edge_agent.bacnet.app import make_application, with_port
+from edge_agent.central import CentralClient
+from edge_agent.collector.cov import CovSubscriptions
+from edge_agent.collector.poller import Collector, PollResult
+from edge_agent.discovery import discover, parse_range
+from edge_agent.errors import ConfigError, UploadError
+from edge_agent.meters import MeterConfig, save_meters_file
+from edge_agent.models import (
+    AgentStatus,
+    DeadLetterEntry,
+    DiscoveredDevice,
+    MeterStatus,
+    ReadingRow,
+    SyncLogEntry,
+    SyncSummary,
+    TestReadResult,
+)
+from edge_agent.settings import EdgeSettings
+from edge_agent.site_sync import cached_site_config, fetch_site_config, meters_for
+from edge_agent.uploader import Uploader
+
+logger = logging.getLogger(__name__)
+
+AGENT_VERSION = "0.1.0"
+
+
+class EdgeAgent:
+    """The edge agent; see the module docstring for its lifecycle and control API."""
+
+    def __init__(self, settings: EdgeSettings | None = None, collect: bool = True, upload: bool = True):
+        self.settings = settings or EdgeSettings()
+        self.autostart_collection = collect
+        self.upload_enabled = upload
+        self.engine = make_engine(self.settings.db_url)
+        self.outbox = Outbox(self.engine, self.settings.outbox_max_readings, self.settings.outbox_full_policy)
+        self.uploader = Uploader(
+            self.outbox,
+            self.central_factory,
+            batch_size=self.settings.batch_size,
+            max_retries=self.settings.max_retries,
+            pipeline=self.settings.upload_pipeline,
+            backoff_base=self.settings.backoff_base_seconds,
+            backoff_cap=self.settings.backoff_max_seconds,
+        )
+        self.collector: Collector | None = None
+        self.cov: CovSubscriptions | None = None
+        self.app = None
+        self.collecting = asyncio.Event()
+        self.sync_now = asyncio.Event()
+        self.collection_interval = self.settings.collection_interval_seconds
+        self.site_name: str | None = None
+        self.last_heartbeat_at: datetime | None = None
+        self._tasks: list[asyncio.Task] = []
+
+    def central_factory(self) -> CentralClient:
+        """A new client to central (used as `async with agent.central_factory() as central`)."""
+        s = self.settings
+        return CentralClient(s.client_api_url, s.client_api_key, s.client_ca_file, s.http_timeout_seconds)
+
+    # ---- lifecycle -------------------------------------------------------------------------------
+
+    async def start(self, bacnet: bool = True, loops_on: bool = True) -> None:
+        """Prepare the database and (unless bacnet=False) BACnet, load the configuration, start the loops."""
+        s = self.settings
+        await asyncio.to_thread(upgrade, "edge", s.db_url)
+        depth = await self.outbox.open()
+        if bacnet:
+            self.app = make_application(
+                with_port(s.bacnet_interface, s.bacnet_port),
+                s.bacnet_device_id,
+                "MeterIT edge agent",
+                apdu_timeout_ms=int(s.bacnet_timeout_seconds * 1000),
+                apdu_retries=0,
+            )
+        self.collector = Collector(
+            self.app,
+            self.outbox,
+            s.bacnet_timeout_seconds,
+            s.bacnet_max_concurrency_per_device,
+            s.bacnet_max_concurrent_devices,
+        )
+        if self.app:
+            self.cov = CovSubscriptions(self.app, self.outbox, self.collector.unit_of)
+        await self._load_config()
+        logger.info(
+            "edge agent started: %d meters, %d readings queued, BACnet on %s:%d, database %s",
+            len(self.collector.meters),
+            depth,
+            s.bacnet_interface,
+            s.bacnet_port,
+            self.engine.url.render_as_string(hide_password=True),
+        )
+        if not loops_on:
+            return
+        if self.autostart_collection and bacnet:
+            self.collecting.set()
+        self._tasks = [asyncio.create_task(self.collector.run(self.collection_interval, self.collecting))]
+        self._tasks.append(asyncio.create_task(loops.housekeeping_loop(self)))
+        if self.upload_enabled:
+            for loop in (loops.sync_loop, loops.heartbeat_loop, loops.config_loop):
+                self._tasks.append(asyncio.create_task(loop(self)))
+
+    async def _load_config(self) -> None:
+        config = None
+        if self.upload_enabled and self.settings.client_api_key:
+            try:
+                async with self.central_factory() as central:
+                    config = await fetch_site_config(self, central)
+            except UploadError as err:
+                logger.warning("siteConfig not downloaded (%s): using the cached copy", err)
+        if config is None:
+            config = await cached_site_config(self)
+        await self.apply_config(config)
+
+    async def apply_config(self, site_config: dict | None) -> None:
+        """Apply meters.json + a siteConfig now (no restart); central's collection interval unless set locally."""
+        meters = meters_for(self.settings.meters_file, site_config)
+        self.collector.set_meters(meters)
+        if self.cov:
+            self.cov.sync(meters)
+        await replace_meters(self.engine, [m.to_row() for m in meters], "central" if site_config else "file")
+        if site_config:
+            self.site_name = site_config.get("siteName")
+            interval = site_config.get("collectionIntervalSeconds")
+            # COLLECTION_INTERVAL_SECONDS set on site wins over central's per-site value.
+            if "collection_interval_seconds" in self.settings.model_fields_set:
+                interval = None
+            if interval and float(interval) > 0 and float(interval) != self.collection_interval:
+                self.collection_interval = float(interval)
+                self._restart_collection_loop()
+
+    def _restart_collection_loop(self) -> None:
+        if self._tasks:
+            self._tasks[0].cancel()
+            self._tasks[0] = asyncio.create_task(
+                self.collector.run(self.collection_interval, self.collecting)
+            )
+
+    async def stop(self) -> None:
+        """Stop every loop and release the socket and the database."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks = []
+        if self.cov:
+            await self.cov.stop()
+        if self.app:
+            self.app.close()
+            self.app = None
+        await self.engine.dispose()
+
+    async def __aenter__(self) -> "EdgeAgent":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.stop()
+
+    def mark_heartbeat(self) -> None:
+        """Remember that central took a heartbeat."""
+        self.last_heartbeat_at = utcnow()
+
+    async def refresh_gauges(self) -> None:
+        """Update queue gauges from the database."""
+        metrics.QUEUE_DEPTH.set(await self.outbox.depth())
+        metrics.OLDEST_QUEUED_AGE.set(await self.outbox.oldest_age_seconds() or 0)
+        if self.uploader.success_rate is not None:
+            metrics.SYNC_SUCCESS_RATE.set(self.uploader.success_rate)
+
+    # ---- control API -----------------------------------------------------------------------------
+
+    async def status(self) -> AgentStatus:
+        """Collection, queue and central link state."""
+        last_sync = await list_sync_log(self.engine, 1)
+        return AgentStatus(
+            agent_version=AGENT_VERSION,
+            collecting=self.collecting.is_set(),
+            collection_interval_seconds=self.collection_interval,
+            meters_total=len(self.collector.meters),
+            meters_reachable=self.collector.reachable_count(),
+            collection_success_rate=self.collector.success_rate,
+            queue_depth=await self.outbox.depth(),
+            oldest_queued_age_seconds=await self.outbox.oldest_age_seconds(),
+            outbox_full=self.outbox.full,
+            outbox_full_policy=self.outbox.policy,
+            dead_letter_count=await count_dead_letters(self.engine),
+            central_state=self.uploader.state,
+            central_detail=self.uploader.state_detail,
+            central_unreachable_seconds=self.uploader.unreachable_seconds,
+            sync_success_rate=self.uploader.success_rate,
+            last_sync_at=last_sync[0].started_at if last_sync else None,
+            last_heartbeat_at=self.last_heartbeat_at,
+            site_name=self.site_name,
+        )
+
+    async def meters(self) -> list[MeterStatus]:
+        """Every configured meter with its reachability, last error and last reading time."""
+        return views.meter_statuses(await list_meters(self.engine), self.collector.health)
+
+    async def recent_readings(
+        self, meter: str, point: str | None = None, since: datetime | None = None
+    ) -> list[ReadingRow]:
+        """Locally kept readings of a meter (one point or all) since a time (default: last 24 h)."""
+        rows = await recent_readings(self.engine, meter, point, since)
+        return [ReadingRow.model_validate(r, from_attributes=True) for r in rows]
+
+    async def sync_log(self, limit: int = 50) -> list[SyncLogEntry]:
+        """Latest upload attempts, newest first."""
+        return [
+            SyncLogEntry.model_validate(r, from_attributes=True)
+            for r in await list_sync_log(self.engine, limit)
+        ]
+
+    async def dead_letters(self, limit: int = 100) -> list[DeadLetterEntry]:
+        """Readings central rejected (unhandled), newest first."""
+        rows = await list_dead_letters(self.engine, limit)
+        return [DeadLetterEntry.model_validate(r, from_attributes=True) for r in rows]
+
+    async def start_collection(self) -> AgentStatus:
+        """Resume polling meters."""
+        self.collecting.set()
+        logger.info("collection started")
+        return await self.status()
+
+    async def stop_collection(self) -> AgentStatus:
+        """Pause polling meters; returns once a poll in progress has finished and been queued."""
+        self.collecting.clear()
+        async with self.collector.poll_lock:
+            pass
+        logger.info("collection stopped")
+        return await self.status()
+
+    async def poll_now(self) -> PollResult:
+        """Poll every meter once, now, whatever the schedule."""
+        return await self.collector.poll_once()
+
+    async def trigger_sync(self) -> SyncSummary:
+        """Upload now (also retries after a 401, e.g. once the key is fixed); returns the cycle's totals."""
+        result = await self.uploader.sync_once(forced=True)
+        await self.refresh_gauges()
+        return SyncSummary(
+            outcome=result.outcome,
+            batches=result.batches,
+            acknowledged=result.acknowledged,
+            new=result.new,
+            duplicates=result.duplicates,
+            rejected=result.rejected,
+            queue_depth=await self.outbox.depth(),
+            errors=result.errors,
+        )
+
+    async def discover_devices(self, address_range: str) -> list[DiscoveredDevice]:
+        """Devices answering Who-Is in a range like '127.0.0.10-127.0.0.20', with their analog objects."""
+        return await discover(self.app, parse_range(address_range), self.settings.bacnet_timeout_seconds)
+
+    async def save_meter_config(
+        self, meters: list[MeterConfig | dict], write_file: bool = True
+    ) -> list[MeterStatus]:
+        """Replace the file-defined meters (validated), write meters.json, apply at once."""
+        try:
+            configs = [m if isinstance(m, MeterConfig) else MeterConfig.model_validate(m) for m in meters]
+        except ValueError as err:
+            raise ConfigError(f"invalid meter configuration: {err}") from err
+        if len({m.id for m in configs}) != len(configs):
+            raise ConfigError("meter ids must be unique")
+        if write_file:
+            save_meters_file(self.settings.meters_file, configs)
+        await self.apply_config(await cached_site_config(self))
+        return await self.meters()
+
+    async def test_read(
+        self, meter: str | None = None, address: str | None = None, points: list[dict] | None = None
+    ) -> TestReadResult:
+        """Read a configured meter (or an address with given points) once, without queueing anything."""
+        return await views.test_read(self.collector, meter, address, points)

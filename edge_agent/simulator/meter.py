@@ -1,0 +1,156 @@
+"""One simulated meter: a bacpypes3 device with analog inputs for energy, power and electrical values."""
+
+import math
+import random
+import struct
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bacpypes3.app import Application
+from bacpypes3.basetypes import EngineeringUnits, Reliability
+from bacpypes3.local.analog import AnalogInputObject
+from bacpypes3.primitivedata import Real
+
+from edge_agent.bacnet.app import make_application
+
+
+@dataclass(frozen=True)
+class PointSpec:
+    """A simulated analog input: name, BACnet units, typical value and whether it accumulates."""
+
+    name: str
+    units: str
+    base: float
+    cumulative: bool = False
+
+
+# Instance i of analog-input is POINTS[i]; the first two are the design's total_kwh and current_kw.
+POINTS = (
+    PointSpec("total_kwh", "kilowatt-hours", 1000.0, cumulative=True),
+    PointSpec("current_kw", "kilowatts", 40.0),
+    PointSpec("voltage_l1", "volts", 230.0),
+    PointSpec("voltage_l2", "volts", 230.0),
+    PointSpec("voltage_l3", "volts", 230.0),
+    PointSpec("current_l1", "amperes", 60.0),
+    PointSpec("current_l2", "amperes", 60.0),
+    PointSpec("current_l3", "amperes", 60.0),
+    PointSpec("power_factor", "no-units", 0.95),
+    PointSpec("frequency", "hertz", 50.0),
+)
+
+Recorder = Callable[[int, str, float], None]
+
+
+class MeterInput(AnalogInputObject):
+    """An analog input that reports each presentValue it serves to the meter's recorder."""
+
+    async def read_property(self, attr, index=None):  # type: ignore[override]
+        """Serve the property; remember presentValue reads when recording."""
+        value = await super().read_property(attr, index)
+        name = self._property_identifier_class(attr).attr if isinstance(attr, int) else attr
+        meter = getattr(self, "_meter", None)
+        if meter is not None and meter.recorder and name in ("presentValue", "present-value"):
+            # Record what went on the wire: presentValue is a 32-bit REAL.
+            wire = struct.unpack("<f", struct.pack("<f", float(value)))[0]
+            meter.recorder(meter.device_id, self.objectName, wire)
+        return value
+
+
+class MeterApplication(Application):
+    """An Application that can be told to stay silent (a dead meter)."""
+
+    answering: bool = True
+
+
+def _silence_when_dead(app: MeterApplication) -> None:
+    """Drop incoming packets below the transaction layer while the meter plays dead.
+
+    Dropping them higher up would leave a server transaction open per request, and a client that
+    reuses the invoke id (a restarted agent) would then be ignored as a duplicate after revival.
+    """
+    receive = app.asap.confirmation
+
+    async def confirmation(pdu) -> None:
+        if app.answering:
+            await receive(pdu)
+
+    app.asap.confirmation = confirmation
+
+
+class SimulatedMeter:
+    """A device with len(points) analog inputs whose values move with time."""
+
+    def __init__(
+        self,
+        address: str,
+        device_id: int,
+        name: str,
+        n_points: int = 2,
+        rpm: bool = True,
+        recorder: Recorder | None = None,
+    ) -> None:
+        self.address = address
+        self.device_id = device_id
+        self.name = name
+        self.specs = POINTS[: max(1, min(n_points, len(POINTS)))]
+        self.recorder = recorder
+        self.app = make_application(address, device_id, name, cls=MeterApplication)
+        _silence_when_dead(self.app)
+        if not rpm:
+            # bacpypes3 answers unrecognized-service (a Reject) when the helper is missing.
+            self.app.do_ReadPropertyMultipleRequest = None
+        self.objects: list[MeterInput] = []
+        self._phase = random.random() * math.tau
+        self._last = time.monotonic()
+        for instance, spec in enumerate(self.specs):
+            obj = MeterInput(
+                objectIdentifier=("analog-input", instance),
+                objectName=spec.name,
+                presentValue=Real(spec.base),
+                units=EngineeringUnits(spec.units),
+                reliability=Reliability.noFaultDetected,
+                covIncrement=Real(0.5 if spec.cumulative else 1.0),
+                description=f"{spec.name} ({spec.units})",
+            )
+            obj._meter = self
+            self.app.add_object(obj)
+            self.objects.append(obj)
+
+    @property
+    def answering(self) -> bool:
+        """False while the meter plays dead."""
+        return self.app.answering
+
+    def set_answering(self, answering: bool) -> None:
+        """Make the meter stop answering (False) or come back (True)."""
+        self.app.answering = answering
+
+    def reset_counter(self) -> None:
+        """Reset cumulative points to zero (a meter replaced or its register cleared)."""
+        for obj, spec in zip(self.objects, self.specs, strict=True):
+            if spec.cumulative:
+                obj.presentValue = Real(0.0)
+
+    def set_fault(self, fault: bool) -> None:
+        """Raise or clear the fault status flag on every point (bacpypes3 derives it from reliability)."""
+        for obj in self.objects:
+            obj.reliability = Reliability.unreliableOther if fault else Reliability.noFaultDetected
+
+    def tick(self) -> None:
+        """Advance the values: power wanders around its base, energy integrates it."""
+        now = time.monotonic()
+        elapsed, self._last = now - self._last, now
+        wave = math.sin(now / 30.0 + self._phase)
+        power = self.specs[1].base * (1 + 0.2 * wave) if len(self.specs) > 1 else 40.0
+        for obj, spec in zip(self.objects, self.specs, strict=True):
+            if spec.cumulative:
+                obj.presentValue = Real(float(obj.presentValue) + power * elapsed / 3600.0)
+            elif spec.name == "current_kw":
+                obj.presentValue = Real(power)
+            else:
+                obj.presentValue = Real(spec.base * (1 + 0.01 * wave))
+
+    def close(self) -> None:
+        """Release the UDP socket."""
+        self.app.close()

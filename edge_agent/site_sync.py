@@ -1,0 +1,67 @@
+"""Heartbeat to central and siteConfig download (applied without a restart, cached for offline starts)."""
+
+import logging
+
+from db.edge_store import count_dead_letters, get_state, set_state
+from edge_agent.central import CentralClient
+from edge_agent.meters import MeterConfig, from_site_config, load_meters_file
+
+logger = logging.getLogger(__name__)
+
+CONFIG_STATE_KEY = "site_config"
+
+
+def merge_meters(file_meters: list[MeterConfig], central_meters: list[MeterConfig]) -> list[MeterConfig]:
+    """Meters from meters.json plus central's; central's definition wins for the same id."""
+    merged = {m.id: m for m in file_meters}
+    merged.update({m.id: m for m in central_meters})
+    return list(merged.values())
+
+
+async def heartbeat_status(agent) -> dict:
+    """The HeartbeatInput of the contract, from the agent's current state."""
+    status = await agent.status()
+    return {
+        "agentVersion": status.agent_version,
+        "queueDepth": status.queue_depth,
+        "oldestQueuedAgeSeconds": status.oldest_queued_age_seconds,
+        "deadLetterCount": await count_dead_letters(agent.engine),
+        "collectionSuccessRate": status.collection_success_rate,
+        "syncSuccessRate": status.sync_success_rate,
+        "centralUnreachableSeconds": status.central_unreachable_seconds,
+        "collecting": status.collecting,
+        "outboxFull": status.outbox_full,
+        "meters": [
+            {
+                "externalId": h.external_id,
+                "reachable": bool(h.reachable),
+                "lastError": h.last_error,
+                "lastSeenAt": h.last_seen_at.isoformat() if h.last_seen_at else None,
+            }
+            for h in agent.collector.health.values()
+        ],
+    }
+
+
+async def send_heartbeat(agent, central: CentralClient) -> dict:
+    """Send one heartbeat; raises an UploadError subclass when central cannot take it."""
+    return await central.heartbeat(await heartbeat_status(agent))
+
+
+async def fetch_site_config(agent, central: CentralClient) -> dict:
+    """Download siteConfig and cache it in agent_state."""
+    config = await central.site_config()
+    await set_state(agent.engine, CONFIG_STATE_KEY, config)
+    return config
+
+
+async def cached_site_config(agent) -> dict | None:
+    """The last siteConfig downloaded, if any (used when central is unreachable at start)."""
+    return await get_state(agent.engine, CONFIG_STATE_KEY)
+
+
+def meters_for(meters_file: str, site_config: dict | None) -> list[MeterConfig]:
+    """The meters to poll: meters.json merged with central's siteConfig."""
+    file_meters = load_meters_file(meters_file)
+    central_meters = from_site_config(site_config) if site_config else []
+    return merge_meters(file_meters, central_meters)

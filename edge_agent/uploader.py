@@ -1,0 +1,296 @@
+"""Upload the outbox to central in batches: backoff with jitter, never drop, dead-letter only what central rejects.
+
+States: "idle" (never tried), "ok", "unreachable" (keep queueing; logged once per change), "rate_limited"
+(wait Retry-After), "unauthorized" (stop uploading until trigger_sync or a restart). Batch ids are a hash
+of the readings' identities, so a retry of the same rows, even after a crash, is answered from central's
+batch table instead of being counted twice.
+"""
+
+import asyncio
+import hashlib
+import logging
+import random
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from db.edge_store import add_sync_log
+from db.outbox import Outbox, QueuedReading
+from db.types import utcnow
+from edge_agent import metrics
+from edge_agent.central import CentralClient
+from edge_agent.errors import BatchRefused, CentralUnreachable, RateLimited, Unauthorized
+
+logger = logging.getLogger(__name__)
+
+MAX_INLINE_RATE_LIMIT_WAIT = 30.0
+
+
+def batch_id_for(rows: list[QueuedReading]) -> str:
+    """Stable id of a batch: the same readings always give the same id."""
+    digest = hashlib.sha256()
+    for row in rows:
+        r = row.reading
+        digest.update(f"{r.meter_external_id}\x1f{r.data_point}\x1f{r.ts.isoformat()}\x1e".encode())
+    return f"b-{len(rows)}-{digest.hexdigest()[:40]}"
+
+
+def to_wire(row: QueuedReading) -> dict:
+    """The upload format of one reading (db/wire.py ReadingIn)."""
+    r = row.reading
+    return {
+        "meter_external_id": r.meter_external_id,
+        "data_point": r.data_point,
+        "timestamp": r.ts.isoformat(),
+        "value": r.value,
+        "unit": r.unit,
+        "quality": r.quality,
+    }
+
+
+def backoff_delay(attempt: int, base: float, cap: float) -> float:
+    """Exponential backoff with full jitter: uniform(0, min(cap, base * 2**attempt))."""
+    return random.uniform(0, min(cap, base * 2**attempt))
+
+
+@dataclass
+class SyncResult:
+    """Totals of one sync cycle."""
+
+    batches: int = 0
+    acknowledged: int = 0
+    new: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    outcome: str = "ok"
+    errors: list[str] = field(default_factory=list)
+
+
+class Uploader:
+    """Moves readings from the outbox to central."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        central_factory: Callable[[], CentralClient],
+        batch_size: int = 1000,
+        max_retries: int = 5,
+        pipeline: int = 3,
+        backoff_base: float = 1.0,
+        backoff_cap: float = 60.0,
+    ) -> None:
+        self.outbox = outbox
+        self.central_factory = central_factory
+        self.batch_size = batch_size
+        self.max_retries = max_retries
+        self.pipeline = pipeline
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.state = "idle"
+        self.state_detail: str | None = None
+        self.unreachable_since: float | None = None
+        self.not_before = 0.0
+        self.last_success_at = None
+        self.outcomes: deque[bool] = deque(maxlen=200)
+        self._lock = asyncio.Lock()
+        self._in_flight: set[asyncio.Task] = set()
+
+    @property
+    def success_rate(self) -> float | None:
+        """Share of recent batch attempts that worked."""
+        return sum(self.outcomes) / len(self.outcomes) if self.outcomes else None
+
+    @property
+    def unreachable_seconds(self) -> float | None:
+        """How long central has been unreachable, or None when it is not."""
+        return None if self.unreachable_since is None else time.monotonic() - self.unreachable_since
+
+    def set_state(self, state: str, detail: str | None = None) -> None:
+        """Change state, logging only when it changes (so an outage is one line, not one per retry)."""
+        if state == self.state:
+            self.state_detail = detail or self.state_detail
+            return
+        previous, self.state, self.state_detail = self.state, state, detail
+        if state == "unreachable":
+            self.unreachable_since = time.monotonic()
+            logger.warning("central unreachable (%s): readings stay queued", detail)
+        elif state == "unauthorized":
+            logger.error(
+                "central refused the site key (401): uploads stopped; fix CLIENT_API_KEY, then trigger a sync"
+            )
+        elif state == "rate_limited":
+            logger.warning("central rate limited this site: %s", detail)
+        elif state == "ok" and previous in ("unreachable", "rate_limited", "unauthorized"):
+            logger.info("central reachable again")
+        if state != "unreachable":
+            self.unreachable_since = None
+        metrics.CENTRAL_REACHABLE.set(1 if state == "ok" else 0)
+
+    async def sync_once(self, forced: bool = False) -> SyncResult:
+        """Upload until the outbox is empty or central stops accepting; returns the cycle's totals."""
+        async with self._lock:
+            if self.state == "unauthorized" and not forced:
+                return SyncResult(outcome="unauthorized")
+            if time.monotonic() < self.not_before and not forced:
+                return SyncResult(outcome="rate_limited")
+            total = SyncResult()
+            try:
+                async with self.central_factory() as central:
+                    await self._drain(central, total)
+            except (CentralUnreachable, Unauthorized, RateLimited) as err:
+                self._record_failure(err, total)
+                await self.log_failure(total)
+            if total.outcome == "ok" and total.batches:
+                self.set_state("ok")
+            return total
+
+    async def _drain(self, central: CentralClient, total: SyncResult) -> None:
+        """Keep `pipeline` batches in flight, reading ahead of them, until the outbox is empty or one fails."""
+        try:
+            failure = await self._pump(central, total)
+        finally:
+            for task in self._in_flight:
+                task.cancel()
+        if failure is not None:
+            raise failure
+        self.set_state("ok")
+
+    async def _pump(self, central: CentralClient, total: SyncResult) -> BaseException | None:
+        after_id = 0
+        self._in_flight = in_flight = set()
+        failure: BaseException | None = None
+        while True:
+            while failure is None and len(in_flight) < self.pipeline:
+                rows = await self.outbox.peek(self.batch_size, after_id=after_id)
+                if not rows:
+                    break
+                after_id = rows[-1].id
+                in_flight.add(asyncio.create_task(self._send(central, rows, total)))
+            if not in_flight:
+                break
+            done, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+            in_flight -= done
+            for task in done:
+                error = task.exception()
+                if error is not None and (failure is None or isinstance(error, Unauthorized)):
+                    failure = error
+        return failure
+
+    async def _send(self, central: CentralClient, rows: list[QueuedReading], total: SyncResult) -> None:
+        """Upload one batch with retries; raises the last error when the retries of this cycle are spent."""
+        attempt = 0
+        while True:
+            try:
+                await self._upload(central, rows, total)
+                self.outcomes.append(True)
+                metrics.UPLOAD_ATTEMPTS.labels("ok").inc()
+                return
+            except BatchRefused as err:
+                await self._refused(central, rows, str(err), total)
+                return
+            except Unauthorized:
+                self.outcomes.append(False)
+                metrics.UPLOAD_ATTEMPTS.labels("unauthorized").inc()
+                raise
+            except RateLimited as err:
+                metrics.UPLOAD_ATTEMPTS.labels("rate_limited").inc()
+                self.set_state("rate_limited", f"retry after {err.retry_after:g} s")
+                if err.retry_after > MAX_INLINE_RATE_LIMIT_WAIT or attempt >= self.max_retries:
+                    raise
+                await asyncio.sleep(err.retry_after)
+            except CentralUnreachable as err:
+                self.outcomes.append(False)
+                metrics.UPLOAD_ATTEMPTS.labels("unreachable").inc()
+                if attempt >= self.max_retries:
+                    raise
+                delay = backoff_delay(attempt, self.backoff_base, self.backoff_cap)
+                logger.debug(
+                    "upload failed (%s); retry %d/%d in %.2f s", err, attempt + 1, self.max_retries, delay
+                )
+                await asyncio.sleep(delay)
+            attempt += 1
+
+    async def _upload(self, central: CentralClient, rows: list[QueuedReading], total: SyncResult) -> None:
+        started = utcnow()
+        batch_id = batch_id_for(rows)
+        answer = await central.upload(batch_id, [to_wire(r) for r in rows])
+        if answer.get("__typename") == "UploadRejected":
+            await self._refused(central, rows, answer.get("reason") or "refused", total)
+            return
+        reasons = {item["index"]: item["reason"] for item in answer.get("rejections") or []}
+        dead = [(rows[i], reason) for i, reason in reasons.items() if 0 <= i < len(rows)]
+        dead_ids = {row.id for row, _ in dead}
+        await self.outbox.ack([r.id for r in rows if r.id not in dead_ids], dead)
+        total.batches += 1
+        total.acknowledged += len(rows)
+        total.new += answer["new"]
+        total.duplicates += answer["duplicates"]
+        total.rejected += answer["rejected"]
+        metrics.READINGS_UPLOADED.labels("new").inc(answer["new"])
+        metrics.READINGS_UPLOADED.labels("duplicate").inc(answer["duplicates"])
+        metrics.READINGS_UPLOADED.labels("rejected").inc(answer["rejected"])
+        if dead:
+            logger.warning(
+                "central rejected %d readings of batch %s (dead-lettered): %s",
+                len(dead),
+                batch_id,
+                dead[0][1],
+            )
+        await add_sync_log(
+            self.outbox.engine,
+            {
+                "started_at": started,
+                "finished_at": utcnow(),
+                "batch_id": batch_id,
+                "batch_size": len(rows),
+                "new": answer["new"],
+                "duplicates": answer["duplicates"],
+                "rejected": answer["rejected"],
+                "success": True,
+                "outcome": "replayed" if answer.get("replayed") else "ok",
+            },
+        )
+
+    async def _refused(
+        self, central: CentralClient, rows: list[QueuedReading], reason: str, total: SyncResult
+    ) -> None:
+        """A whole batch refused: split it until the culprit readings are alone, then dead-letter those."""
+        if len(rows) == 1:
+            logger.warning("central refused a reading alone (%s): dead-lettered", reason)
+            await self.outbox.ack([], [(rows[0], reason)])
+            total.rejected += 1
+            return
+        half = len(rows) // 2
+        for part in (rows[:half], rows[half:]):
+            try:
+                await self._upload(central, part, total)
+            except BatchRefused as err:
+                await self._refused(central, part, str(err), total)
+
+    def _record_failure(self, err: Exception, total: SyncResult) -> None:
+        total.errors.append(str(err))
+        if isinstance(err, Unauthorized):
+            total.outcome = "unauthorized"
+            self.set_state("unauthorized", str(err))
+        elif isinstance(err, RateLimited):
+            total.outcome = "rate_limited"
+            self.not_before = time.monotonic() + err.retry_after
+            self.set_state("rate_limited", f"retry after {err.retry_after:g} s")
+        else:
+            total.outcome = "unreachable"
+            self.set_state("unreachable", str(err))
+
+    async def log_failure(self, total: SyncResult) -> None:
+        """Write a failed cycle to the sync log."""
+        if total.outcome == "ok":
+            return
+        await add_sync_log(
+            self.outbox.engine,
+            {
+                "success": False,
+                "outcome": total.outcome,
+                "error_message": "; ".join(total.errors)[:1000],
+                "finished_at": utcnow(),
+            },
+        )

@@ -1,0 +1,145 @@
+"""`meterit edge`: run the on-site agent, or one step of it (discover, poll, sync, status)."""
+
+import asyncio
+import json
+import logging
+import signal
+import sys
+
+logger = logging.getLogger(__name__)
+
+
+def register(subparsers) -> None:
+    """Add `meterit edge [run|discover|poll|sync|status]`."""
+    parser = subparsers.add_parser(
+        "edge",
+        help="run the on-site edge agent (BACnet collection, outbox, upload to central)",
+        description="Run the edge agent (default), or one step of it. Settings come from the environment "
+        "and .env (see edge_agent/.env.example).",
+    )
+    parser.set_defaults(handler=_run, edge_action="run")
+    parser.add_argument(
+        "--no-local-api", action="store_true", help="do not serve the local API (LOCAL_API_PORT)"
+    )
+    actions = parser.add_subparsers(dest="edge_action", metavar="ACTION")
+    actions.add_parser("run", help="run everything until stopped (the default)").set_defaults(handler=_run)
+    discover = actions.add_parser("discover", help="find BACnet devices in an address range")
+    discover.add_argument(
+        "--range", required=True, help="e.g. 127.0.0.10-127.0.0.20 (unicast Who-Is to each)"
+    )
+    discover.add_argument("--write", metavar="PATH", help="write a starting meters.json there")
+    discover.set_defaults(handler=_discover)
+    actions.add_parser(
+        "poll", help="poll every meter once into the outbox and print the result"
+    ).set_defaults(handler=_poll)
+    actions.add_parser("sync", help="upload the outbox to central once and print the result").set_defaults(
+        handler=_sync
+    )
+    actions.add_parser("status", help="print the agent's status as JSON").set_defaults(handler=_status)
+
+
+def _agent(**kwargs):
+    from edge_agent.service import EdgeAgent
+
+    return EdgeAgent(**kwargs)
+
+
+def _print_json(data) -> None:
+    print(json.dumps(data, indent=2, default=str))
+
+
+def _run(args) -> int:
+    from edge_agent.logs import setup_file_logging
+    from edge_agent.metrics import serve_metrics
+    from edge_agent.settings import EdgeSettings
+
+    settings = EdgeSettings()
+    setup_file_logging(settings.log_dir, settings.log_level)
+    if settings.metrics_port:
+        serve_metrics(settings.metrics_host, settings.metrics_port)
+
+    async def main() -> None:
+        agent = _agent(settings=settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await agent.start()
+        local_api = None
+        if not getattr(args, "no_local_api", False):
+            from edge_agent.local_api import LocalApiServer
+
+            s = settings
+            local_api = LocalApiServer(agent, s.local_api_host, s.local_api_port, s.local_api_password)
+            await local_api.start()
+        try:
+            await stop.wait()
+        finally:
+            logger.info("edge agent stopping")
+            if local_api:
+                await local_api.stop()
+            await agent.stop()
+
+    asyncio.run(main())
+    return 0
+
+
+def _discover(args) -> int:
+    from edge_agent.discovery import to_meter_configs
+    from edge_agent.meters import save_meters_file
+
+    async def main():
+        agent = _agent(collect=False, upload=False)
+        await agent.start(loops_on=False)
+        try:
+            return await agent.discover_devices(args.range)
+        finally:
+            await agent.stop()
+
+    devices = asyncio.run(main())
+    _print_json([d.model_dump() for d in devices])
+    if args.write:
+        save_meters_file(args.write, to_meter_configs(devices))
+        print(f"wrote {len(devices)} meters to {args.write}", file=sys.stderr)
+    return 0 if devices else 1
+
+
+def _poll(args) -> int:
+    async def main():
+        agent = _agent(collect=False, upload=False)
+        await agent.start(loops_on=False)
+        try:
+            result = await agent.poll_now()
+            return {"poll": result.__dict__, "meters": [m.model_dump() for m in await agent.meters()]}
+        finally:
+            await agent.stop()
+
+    _print_json(asyncio.run(main()))
+    return 0
+
+
+def _sync(args) -> int:
+    async def main():
+        agent = _agent(collect=False)
+        await agent.start(bacnet=False, loops_on=False)
+        try:
+            return await agent.trigger_sync()
+        finally:
+            await agent.stop()
+
+    summary = asyncio.run(main())
+    _print_json(summary.model_dump())
+    return 0 if summary.outcome == "ok" else 1
+
+
+def _status(args) -> int:
+    async def main():
+        agent = _agent(collect=False, upload=False)
+        await agent.start(bacnet=False, loops_on=False)
+        try:
+            return await agent.status()
+        finally:
+            await agent.stop()
+
+    _print_json(asyncio.run(main()).model_dump())
+    return 0
