@@ -1,0 +1,182 @@
+"""On-site dashboard in headless Chromium: simulated meters -> `meterit edge` (local API) -> ui_edge; real central."""
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from db.sites import create_site
+from meterit.commands.common import run_in_session
+from tests.edge_api.stack import EdgeStack
+from tests.support.browser import launch_browser, new_page, screenshot
+from tests.support.central_server import CentralServer
+from tests.support.reflex_app import ReflexApp
+
+pytestmark = [pytest.mark.browser, pytest.mark.postgres]
+expect.set_options(timeout=30_000)  # the machine running CI may be busy
+
+
+@pytest.fixture(scope="module")
+def site_key(central_pg_url) -> str:
+    """A site on the session's central database, collecting every second."""
+
+    async def _create(session):
+        created = await create_site(session, "On-site browser test", "UTC")
+        created.site.collection_interval_seconds = 1.0  # siteConfig's interval overrides the agent's
+        return created.api_key
+
+    return run_in_session(central_pg_url, _create)
+
+
+@pytest.fixture(scope="module")
+def central(central_pg_url, tmp_path_factory):
+    """The real central server; tests stop and start it."""
+    log = tmp_path_factory.mktemp("central_ui_edge") / "central.log"
+    with CentralServer(central_pg_url, log_path=log) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def stack(central, site_key, tmp_path_factory):
+    """Three simulated meters (two configured) and a running agent with its local API."""
+    with EdgeStack(tmp_path_factory.mktemp("ui_edge_stack"), central.url, site_key) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def dashboard(stack):
+    """The on-site dashboard pointed at the stack's local API."""
+    with ReflexApp("edge", env={"METERIT_EDGE_API_URL": stack.api_url}) as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for the module."""
+    with launch_browser() as running:
+        yield running
+
+
+@pytest.fixture
+def page(browser, request) -> Page:
+    """A fresh tab; its last state is saved as test-artifacts/ui_edge-end-<test>.png."""
+    tab = new_page(browser)
+    yield tab
+    screenshot(tab, f"ui_edge-end-{request.node.name}")
+    tab.context.close()
+
+
+def _card(page: Page, meter: str):
+    return page.locator(f"[data-meter='{meter}']")
+
+
+def _number(text: str) -> int:
+    return int(re.sub(r"[^0-9]", "", text) or 0)
+
+
+def test_dashboard_shows_live_values_from_simulated_meters(dashboard, page):
+    page.goto(dashboard.url)
+    expect(page.get_by_test_id("meter-card")).to_have_count(2, timeout=60_000)  # first page of a fresh build
+    card = _card(page, "meter-001")
+    expect(card.get_by_test_id("meter-reachability")).to_have_text("reachable")
+    expect(card.get_by_test_id("point-unit").first).not_to_have_text("")
+    expect(card.get_by_text("kilowatt-hours")).to_be_visible()
+    expect(card.get_by_test_id("point-quality").first).to_have_text("good")
+    value = card.get_by_test_id("point-value").last
+    expect(value).not_to_have_text("–")
+    first = value.inner_text()
+    expect(value).not_to_have_text(first)  # a live value changes without a reload
+    expect(card.locator(".recharts-surface")).to_be_visible()
+    expect(page.get_by_test_id("collection-state")).to_have_text("running")
+    screenshot(page, "ui_edge-dashboard-live")
+
+
+def test_a_dead_meter_shows_as_unreachable(dashboard, stack, page):
+    page.goto(dashboard.url)
+    expect(page.get_by_test_id("meter-card")).to_have_count(2)
+    stack.meter("kill", "meter-002")
+    try:
+        card = _card(page, "meter-002")
+        expect(card.get_by_test_id("meter-reachability")).to_have_text("unreachable")
+        expect(card.get_by_test_id("meter-dead")).to_be_visible()
+        expect(_card(page, "meter-001").get_by_test_id("meter-reachability")).to_have_text("reachable")
+        expect(page.get_by_test_id("meters-summary")).to_have_text("1 of 2 meters reachable")
+        screenshot(page, "ui_edge-dead-meter")
+    finally:
+        stack.meter("revive", "meter-002")
+    expect(_card(page, "meter-002").get_by_test_id("meter-reachability")).to_have_text("reachable")
+
+
+def test_discovery_lists_the_simulated_devices_and_adds_one(dashboard, page):
+    page.goto(dashboard.url + "meters")
+    field = page.get_by_test_id("discovery-range")
+    expect(field).to_have_value("127.0.0.231-127.0.0.232")
+    field.fill("127.0.0.231-127.0.0.235")
+    page.get_by_test_id("discover").click()
+    cards = page.get_by_test_id("device-card")
+    expect(cards).to_have_count(3, timeout=45_000)
+    expect(page.get_by_test_id("device-name")).to_have_text(["Simulated meter 1", "Simulated meter 2",
+                                                             "Simulated meter 3"])  # fmt: skip
+    expect(cards.nth(2).get_by_test_id("object-name")).to_have_text(["total_kwh", "current_kw"])
+    expect(cards.nth(2).get_by_test_id("object-units")).to_have_text(["kilowatt-hours", "kilowatts"])
+    expect(cards.nth(0).get_by_test_id("device-configured")).to_have_text("configured as meter-001")
+    screenshot(page, "ui_edge-discovery")
+    cards.nth(2).get_by_test_id("add-device").click()
+    expect(cards.nth(2).get_by_test_id("device-configured")).to_contain_text("configured as meter-")
+
+    page.get_by_test_id("test-read").click()
+    expect(page.get_by_test_id("test-note")).to_contain_text("Read meter-001")
+    expect(page.get_by_test_id("test-unit")).to_have_text(["kilowatt-hours", "kilowatts"])
+    page.get_by_role("combobox").nth(1).click()  # meter, then point
+    page.get_by_role("option", name="total_kwh").click()
+    page.get_by_test_id("test-read").click()
+    expect(page.get_by_test_id("test-unit")).to_have_text(["kilowatt-hours"])
+    screenshot(page, "ui_edge-test-read")
+    page.goto(dashboard.url)
+    expect(page.get_by_test_id("meter-card")).to_have_count(3)
+
+
+def test_central_down_then_sync_now_empties_the_queue(dashboard, stack, central, page):
+    page.goto(dashboard.url + "sync")
+    expect(page.get_by_test_id("central-state")).to_have_text("reachable")
+    central.stop()
+    try:
+        expect(page.get_by_test_id("central-down")).to_be_visible()
+        expect(page.get_by_test_id("central-state")).to_have_text("unreachable")
+        expect(page.get_by_test_id("central-text")).to_contain_text("unreachable since")
+        depth = page.get_by_test_id("queue-depth")
+        before = _number(depth.inner_text())
+        deadline = time.monotonic() + 30
+        while _number(depth.inner_text()) <= before + 2 and time.monotonic() < deadline:
+            page.wait_for_timeout(300)
+        assert _number(depth.inner_text()) > before + 2, "the queue did not grow on screen"
+        page.get_by_test_id("sync-now").click()
+        expect(page.get_by_test_id("sync-outcome")).to_contain_text("Sync failed (unreachable)")
+        screenshot(page, "ui_edge-central-down")
+    finally:
+        central.start()
+    page.get_by_test_id("stop-collection").click()
+    expect(page.get_by_test_id("collection-stopped")).to_be_visible()
+    expect(page.get_by_test_id("start-collection")).to_be_visible()
+    page.get_by_test_id("sync-now").click()
+    expect(page.get_by_test_id("sync-outcome")).to_contain_text("Sync finished", timeout=30_000)
+    expect(page.get_by_test_id("queue-depth")).to_have_text("0")
+    expect(page.get_by_test_id("sync-queue-depth")).to_have_text("0")
+    expect(page.get_by_test_id("central-down")).to_have_count(0)
+    screenshot(page, "ui_edge-synced")
+    page.get_by_test_id("start-collection").click()
+    expect(page.get_by_test_id("collection-state")).to_have_text("running")
+
+
+def test_agent_stopped_is_shown_clearly(dashboard, stack, page):
+    page.goto(dashboard.url)
+    expect(page.get_by_test_id("meter-card")).to_have_count(3)
+    stack.stop_agent()
+    expect(page.get_by_test_id("agent-down")).to_be_visible()
+    expect(page.get_by_test_id("collection-state")).to_have_text("agent not running")
+    expect(page.get_by_test_id("meter-reachability").first).to_have_text("unknown: agent not running")
+    screenshot(page, "ui_edge-agent-stopped")
+    stack.start_agent()
+    expect(page.get_by_test_id("agent-down")).to_have_count(0, timeout=30_000)
+    expect(page.get_by_test_id("collection-state")).to_have_text("running")

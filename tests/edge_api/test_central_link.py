@@ -1,0 +1,85 @@
+"""The local API while central goes down and comes back: real central server on PostgreSQL, real HTTP."""
+
+import asyncio
+
+import pytest
+from sqlalchemy import text
+
+from db.engine import make_engine
+from db.sites import create_site
+from meterit.commands.common import run_in_session
+from tests.edge_api.site import edge_settings, local_site, write_meters
+from tests.support.central_server import CentralServer
+
+pytestmark = pytest.mark.postgres
+
+CLIENT = "127.0.0.220"
+STATUS = "{ status { queueDepth centralReachable centralState lastSyncOutcome lastSyncSuccess } }"
+
+
+@pytest.fixture(scope="module")
+def site_key(central_pg_url) -> tuple[int, str]:
+    """A new site's id and API key on the session's central database."""
+
+    async def _create(session):
+        created = await create_site(session, "Edge API test site", "UTC")
+        created.site.collection_interval_seconds = 1.0  # siteConfig's interval overrides the agent's
+        return created.site.id, created.api_key
+
+    return run_in_session(central_pg_url, _create)
+
+
+@pytest.fixture(scope="module")
+def central(central_pg_url, tmp_path_factory):
+    """The real central server (subprocess), stopped and restarted by the test."""
+    log = tmp_path_factory.mktemp("central") / "central.log"
+    with CentralServer(central_pg_url, log_path=log) as server:
+        yield server
+
+
+async def test_sync_now_after_central_returns_empties_the_queue(
+    fleet, central, site_key, central_pg_url, tmp_path
+):
+    write_meters(fleet, tmp_path / "meters.json", only=1)
+    site_id, key = site_key
+    settings = edge_settings(tmp_path, CLIENT, central.url, key)
+    async with local_site(settings) as site:
+        await site.wait_for(STATUS, lambda d: d["status"]["queueDepth"] >= 2)
+        first = await site.data("mutation { triggerSync { outcome acknowledged queueDepth } }")
+        assert first["triggerSync"]["outcome"] == "ok"
+        assert (await site.data(STATUS))["status"]["centralReachable"] is True
+
+        await asyncio.to_thread(central.stop)
+        down = await site.wait_for(STATUS, lambda d: d["status"]["centralReachable"] is False)
+        grown = await site.wait_for(
+            STATUS, lambda d: d["status"]["queueDepth"] > down["status"]["queueDepth"] + 2
+        )
+        failed = await site.data("mutation { triggerSync { outcome queueDepth } }")
+        assert failed["triggerSync"]["outcome"] == "unreachable"
+        assert failed["triggerSync"]["queueDepth"] >= grown["status"]["queueDepth"]
+
+        await asyncio.to_thread(central.start)
+        await site.data("mutation { stopCollection { collecting } }")
+        await asyncio.sleep(1.0)  # a poll already running when collection stopped still lands in the outbox
+        synced = await site.data("mutation { triggerSync { outcome acknowledged queueDepth } }")
+        # The heartbeat may have started a sync of its own as soon as central came back: either way, empty.
+        assert synced["triggerSync"]["outcome"] == "ok"
+        assert synced["triggerSync"]["queueDepth"] == 0
+        status = (await site.data(STATUS))["status"]
+        assert (status["queueDepth"], status["lastSyncOutcome"], status["lastSyncSuccess"]) == (0, "ok", True)
+        local = await site.data('{ readings(meter: "meter-001") { ts } }')
+    assert await central_count(central_pg_url, site_id) == len(local["readings"])
+
+
+async def central_count(url: str, site_id: int) -> int:
+    """Readings central holds for one site."""
+    engine = make_engine(url)
+    query = text(
+        "SELECT count(*) FROM readings r JOIN data_points p ON p.id = r.point_id "
+        "JOIN meters m ON m.id = p.meter_id WHERE m.site_id = :site"
+    )
+    try:
+        async with engine.connect() as conn:
+            return (await conn.execute(query, {"site": site_id})).scalar_one()
+    finally:
+        await engine.dispose()

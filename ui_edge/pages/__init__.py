@@ -1,0 +1,1 @@
+"""Pages of the on-site dashboard, one module (and substate) each."""

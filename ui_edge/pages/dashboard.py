@@ -1,0 +1,249 @@
+"""Local dashboard: every meter with its live values, unit, quality and reachability, and a 24 h chart each."""
+
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import reflex as rx
+
+from ui_edge import components, queries
+from ui_edge.errors import UiEdgeError
+from ui_edge.format import REACHABILITY, ago, clock, number, parse_ts, quality
+from ui_edge.state import EdgeState
+
+logger = logging.getLogger(__name__)
+
+CHART_POINTS = 300
+METER_REFRESH_SECONDS = 3.0
+PREFERRED_CHART_POINT = "current_kw"
+
+
+def _point_row(value: dict[str, Any]) -> dict[str, str]:
+    return {
+        "point": value["dataPoint"],
+        "value": number(value.get("value"), 3),
+        "unit": value.get("unit") or "",
+        "quality": quality(value.get("quality")),
+        "when": clock(value.get("ts")),
+    }
+
+
+class DashboardState(EdgeState):
+    """Meters, their latest values and the chart of one chosen point per meter."""
+
+    meters: list[dict[str, str]] = []
+    points: dict[str, list[dict[str, str]]] = {}
+    charts: dict[str, list[dict[str, Any]]] = {}
+    point_choices: list[str] = []
+    chart_point: str = ""
+    loaded: bool = False
+    _watching: bool = False
+    _meters_at: float = 0.0
+
+    def _on_page(self) -> bool:
+        return self._path() == "/"
+
+    def _show_meters(self, meters: list[dict[str, Any]]) -> None:
+        rows, points, choices = [], {}, []
+        for meter in meters:
+            state = meter.get("state") or "unknown"
+            rows.append({
+                "id": meter["externalId"],
+                "name": meter.get("name") or meter["externalId"],
+                "address": meter.get("bacnetAddress") or "",
+                "state": state,
+                "reachability": REACHABILITY.get(state, state),
+                "last_error": meter.get("lastError") or "",
+                "last_seen": ago(meter.get("lastSeenAt")),
+            })  # fmt: skip
+            known = {v["dataPoint"]: _point_row(v) for v in meter.get("latest") or []}
+            for name in meter.get("dataPoints") or []:
+                known.setdefault(
+                    name, {"point": name, "value": "–", "unit": "", "quality": "–", "when": "no value yet"}
+                )
+                if name not in choices:
+                    choices.append(name)
+            if state == "dead":
+                for row in known.values():
+                    row["quality"] = "stale"
+            points[meter["externalId"]] = [known[name] for name in sorted(known)]
+        self.meters, self.points, self.point_choices = rows, points, choices
+        self._meters_at = time.monotonic()
+        if self.chart_point not in choices:
+            self.chart_point = (
+                PREFERRED_CHART_POINT if PREFERRED_CHART_POINT in choices else (choices or [""])[0]
+            )
+
+    async def _fetch_charts(self, meter_ids: list[str], point: str) -> dict[str, list[dict[str, Any]]]:
+        charts = {}
+        for meter_id in meter_ids:
+            data = await self._gql(queries.READINGS, {"meter": meter_id, "point": point})
+            charts[meter_id] = [
+                {"t": ts.strftime("%H:%M:%S"), "value": round(float(r["value"]), 4)}
+                for r in data["readings"]
+                if (ts := parse_ts(r["ts"])) is not None
+            ]
+        return charts
+
+    async def _load_charts(self) -> None:
+        self.charts = await self._fetch_charts([m["id"] for m in self.meters], self.chart_point)
+
+    @rx.event
+    async def load(self):
+        """Fetch meters and charts, then follow live values."""
+        try:
+            self._show_meters((await self._gql(queries.METERS))["meters"])
+            await self._load_charts()
+            self.loaded = True
+        except UiEdgeError as err:
+            yield self._fail(err)
+        yield DashboardState.watch
+
+    @rx.event
+    async def set_chart_point(self, value: str):
+        """Chart another data point for every meter."""
+        self.chart_point = value
+        try:
+            await self._load_charts()
+        except UiEdgeError as err:
+            yield self._fail(err)
+
+    async def _on_values(self, event: dict[str, Any] | None) -> None:
+        if event:
+            for value in event["liveValues"]:
+                rows = self.points.get(value["meterExternalId"])
+                if rows is None:
+                    continue
+                for row in rows:
+                    if row["point"] == value["dataPoint"]:
+                        row.update(_point_row(value))
+                if value["dataPoint"] == self.chart_point:
+                    ts = parse_ts(value["ts"]) or datetime.now(UTC)
+                    series = self.charts.setdefault(value["meterExternalId"], [])
+                    series.append({"t": ts.strftime("%H:%M:%S"), "value": round(float(value["value"]), 4)})
+                    del series[:-CHART_POINTS]
+            self.points = dict(self.points)
+            self.charts = dict(self.charts)
+
+    async def _refresh(self) -> None:
+        """Every few seconds, re-read meters (reachability, errors) without holding the tab's state lock."""
+        if time.monotonic() - self._meters_at < METER_REFRESH_SECONDS:
+            return
+        try:
+            meters = (await self._gql(queries.METERS))["meters"]
+            charts = None
+            if not self.loaded:
+                async with self:
+                    self._show_meters(meters)
+                    ids, point = [m["id"] for m in self.meters], self.chart_point
+                charts = await self._fetch_charts(ids, point)
+        except UiEdgeError as err:
+            logger.info("meters not refreshed: %s", err)
+            return
+        async with self:
+            self._show_meters(meters)
+            if charts is not None:
+                self.charts, self.loaded = charts, True
+
+    @rx.event(background=True)
+    async def watch(self):
+        """Follow liveValues while this tab shows the dashboard."""
+        await self._follow(queries.LIVE_VALUES, "_watching", self._on_values, self._on_page, self._refresh)
+
+
+def _reachability_badge(meter) -> rx.Component:
+    color = rx.match(meter["state"], ("ok", "green"), ("dead", "red"), ("disabled", "gray"), "amber")
+    return rx.cond(
+        DashboardState.agent_down,
+        components.badge("unknown: agent not running", "gray", "meter-reachability"),
+        components.badge(meter["reachability"], color, "meter-reachability"),
+    )
+
+
+def _point_row_view(row) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(row["point"]),
+        rx.table.cell(rx.text(row["value"], weight="bold", data_testid="point-value")),
+        rx.table.cell(row["unit"], data_testid="point-unit"),
+        rx.table.cell(row["quality"], data_testid="point-quality"),
+        rx.table.cell(row["when"]),
+    )
+
+
+def _meter_card(meter) -> rx.Component:
+    series = DashboardState.charts[meter["id"]]
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.heading(meter["name"], size="4"),
+                rx.text(meter["id"], color_scheme="gray", size="2"),
+                rx.spacer(),
+                _reachability_badge(meter),
+                width="100%",
+                align="center",
+            ),
+            rx.text(meter["address"], " · last answer ", meter["last_seen"], size="1", color_scheme="gray"),
+            rx.cond(
+                meter["state"] == "dead",
+                components.banner("Meter not answering: " + meter["last_error"], "red", "meter-dead"),
+            ),
+            components.table(
+                ["Point", "Value", "Unit", "Quality", "Time"],
+                DashboardState.points[meter["id"]],
+                _point_row_view,
+                "meter-points",
+            ),  # fmt: skip
+            rx.cond(
+                series.length() > 0,
+                rx.recharts.line_chart(
+                    rx.recharts.line(
+                        data_key="value", is_animation_active=False, dot=False, stroke="#2563eb"
+                    ),
+                    rx.recharts.x_axis(data_key="t", min_tick_gap=32),
+                    rx.recharts.y_axis(domain=["auto", "auto"], width=70),
+                    rx.recharts.cartesian_grid(stroke_dasharray="3 3"),
+                    rx.recharts.graphing_tooltip(),
+                    data=series,
+                    width="100%",
+                    height=200,
+                ),
+                components.empty_state("No readings in the last 24 h.", "chart-empty"),
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+        data_testid="meter-card",
+        data_meter=meter["id"],
+    )
+
+
+def dashboard_page() -> rx.Component:
+    """The local dashboard."""
+    return components.page(
+        rx.hstack(
+            rx.text("Chart of the last 24 h:", size="2"),
+            rx.select(
+                DashboardState.point_choices,
+                value=DashboardState.chart_point,
+                on_change=DashboardState.set_chart_point,
+                data_testid="chart-point",
+            ),  # fmt: skip
+            align="center",
+        ),
+        rx.cond(
+            DashboardState.meters.length() > 0,
+            rx.grid(
+                rx.foreach(DashboardState.meters, _meter_card),
+                columns=rx.breakpoints(initial="1", md="2"),
+                spacing="4",
+                width="100%",
+            ),  # fmt: skip
+            rx.cond(
+                DashboardState.loaded,
+                components.empty_state("No meters configured yet: add some on the Meters page.", "no-meters"),
+            ),
+        ),
+        title="Local dashboard",
+    )

@@ -1,0 +1,159 @@
+"""Shared state of every page: the agent's status (followed live), the optional login, errors and clear states."""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import reflex as rx
+
+from ui_edge import api, queries
+from ui_edge.errors import AgentUnreachable, NotAuthenticated, UiEdgeError
+from ui_edge.format import central_text, clock, duration, sync_result_text
+
+logger = logging.getLogger(__name__)
+
+RETRY_SECONDS = 3.0
+AGENT_DOWN_TEXT = "The edge agent is not running (its local API does not answer). Retrying…"
+
+
+class EdgeState(rx.State):
+    """The agent's status for the status strip, the token when a login is required, and the error banner."""
+
+    token: str = rx.SessionStorage("", name="meterit_edge_token")
+    agent_down: bool = False
+    login_required: bool = False
+    error: str = ""
+    status_loaded: bool = False
+    collecting: bool = True
+    central_reachable: str = "unknown"
+    central_text: str = "not contacted yet"
+    queue_depth: int = 0
+    oldest_age: str = "–"
+    dead_letter_count: int = 0
+    last_sync_text: str = "no sync yet"
+    last_poll: str = "never"
+    meters_summary: str = ""
+    site_name: str = ""
+    outbox_full: bool = False
+    _status_watching: bool = False
+
+    def _path(self) -> str:
+        """The path this tab shows."""
+        return self.router.url.path.rstrip("/") or "/"
+
+    def _client_connected(self) -> bool:
+        """Whether this browser tab is still connected (background tasks stop when it is gone)."""
+        try:
+            from reflex.utils.prerequisites import get_app
+
+            namespace = get_app().app.event_namespace
+        except Exception:  # noqa: BLE001  (no app loaded, e.g. in unit tests)
+            return True
+        return namespace is None or self.router.session.client_token in namespace.token_to_sid
+
+    def _show_status(self, status: dict[str, Any]) -> None:
+        self.status_loaded = True
+        self.agent_down = False
+        self.collecting = bool(status.get("collecting"))
+        reachable = status.get("centralReachable")
+        self.central_reachable = "unknown" if reachable is None else ("yes" if reachable else "no")
+        self.central_text = central_text(status)
+        self.queue_depth = int(status.get("queueDepth") or 0)
+        self.oldest_age = duration(status.get("oldestQueuedAgeSeconds"))
+        self.dead_letter_count = int(status.get("deadLetterCount") or 0)
+        self.last_sync_text = sync_result_text(status)
+        self.last_poll = clock(status.get("lastPollAt"))
+        self.meters_summary = (
+            f"{status.get('metersReachable', 0)} of {status.get('metersTotal', 0)} meters reachable"
+        )
+        self.site_name = status.get("siteName") or ""
+        self.outbox_full = bool(status.get("outboxFull"))
+
+    async def _gql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Run one operation with the session's token."""
+        return await api.execute(query, variables, token=self.token)
+
+    def _fail(self, err: UiEdgeError):
+        """Show an error in words; a needed login sends the tab to the login page."""
+        if isinstance(err, NotAuthenticated):
+            self.token = ""
+            self.login_required = True
+            return rx.redirect("/login")
+        if isinstance(err, AgentUnreachable):
+            self.agent_down = True
+            self.error = ""
+            return None
+        self.error = str(err)
+        return None
+
+    @rx.event
+    def dismiss_error(self):
+        """Hide the error banner."""
+        self.error = ""
+
+    @rx.event
+    async def load_status(self):
+        """Fetch the status once, then follow it live."""
+        try:
+            data = await self._gql(queries.STATUS)
+            self.login_required = bool(data.get("loginRequired"))
+            self._show_status(data["status"])
+        except UiEdgeError as err:
+            yield self._fail(err)
+        yield EdgeState.watch_status
+
+    @rx.event(background=True)
+    async def watch_status(self):
+        """Follow statusChanged while the tab is open (one task per tab; it ends when the tab goes away)."""
+
+        async def _handle(event: dict[str, Any] | None) -> None:
+            if event:
+                self._show_status(event["statusChanged"])
+
+        await self._follow(queries.STATUS_CHANGED, "_status_watching", _handle, lambda: True)
+
+    async def _follow(
+        self,
+        query: str,
+        flag: str,
+        handle: Callable[[dict[str, Any] | None], Awaitable[None]],
+        wanted: Callable[[], bool],
+        refresh: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """Body of a background task: keep a subscription open while the tab wants it, reconnecting on loss.
+
+        `flag` names a backend bool that keeps one task per tab; `handle` runs inside `async with self` for
+        every event and with None on each quiet tick; `refresh` then runs outside the lock (for fetches that
+        must not block the tab's other events); `wanted()` (checked under the lock) ends the task.
+        """
+        async with self:
+            if getattr(self, flag):
+                return
+            setattr(self, flag, True)
+            token = self.token
+        try:
+            while True:
+                try:
+                    async for event in api.subscribe(query, token=token):
+                        async with self:
+                            if not (self._client_connected() and wanted()):
+                                return
+                            await handle(event)
+                        if refresh is not None:
+                            await refresh()
+                except UiEdgeError as err:
+                    logger.info("live updates interrupted: %s", err)
+                    async with self:
+                        if isinstance(err, AgentUnreachable):
+                            self.agent_down = True
+                        elif isinstance(err, NotAuthenticated):
+                            self.login_required = True
+                            return
+                async with self:
+                    if not (self._client_connected() and wanted()):
+                        return
+                await asyncio.sleep(RETRY_SECONDS)
+        finally:
+            async with self:
+                setattr(self, flag, False)
