@@ -1,17 +1,19 @@
 """`meterit demo`: central, a site, simulated meters, an edge agent and both dashboards on one machine."""
 
 import logging
+import secrets
 import shutil
 import signal
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from api.alerts.mailsink import LocalMailSink as MailSink
+from db.alert_store import find_rule, seed_default_rules
 from db.migrate import upgrade
 from db.sites import create_site
 from db.users import create_user
 from meterit.commands.common import run_in_session
-from meterit.mailsink import MailSink
 from meterit.supervisor import Service, ServiceFailed, Supervisor, port_open
 
 logger = logging.getLogger(__name__)
@@ -34,6 +36,8 @@ class DemoPlan:
     ui_client_port: int = 3000
     ui_edge_port: int = 3003
     simulator_control_port: int = 47900
+    mcp_port: int = 8765
+    mcp_admin_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     with_dashboards: bool = True
 
     @property
@@ -48,7 +52,11 @@ class DemoPlan:
 
     def ports(self) -> dict[str, int]:
         """Every TCP port the demo needs, by purpose."""
-        ports = {"central API": self.api_port, "edge local API": self.edge_api_port}
+        ports = {
+            "central API": self.api_port,
+            "edge local API": self.edge_api_port,
+            "central MCP": self.mcp_port,
+        }
         if self.with_dashboards:
             ports |= {"central dashboard": self.ui_client_port, "on-site dashboard": self.ui_edge_port}
         return ports
@@ -65,6 +73,10 @@ def prepare(plan: DemoPlan, fresh: bool) -> str:
         new_site = await create_site(
             session, f"{DEMO_SITE} {int(time.time())}" if plan.central_db else DEMO_SITE
         )
+        await seed_default_rules(session)
+        # A short heartbeat threshold so that stopping the edge raises an alert (and an email) within a minute.
+        rule = await find_rule(session, "heartbeat_missing", None)
+        rule.threshold, rule.pending_seconds = 0.5, 0
         try:
             await create_user(session, DEMO_EMAIL, DEMO_PASSWORD, "admin")
         except Exception:  # the user survives from an earlier run on the same PostgreSQL database
@@ -83,8 +95,7 @@ def central_env(plan: DemoPlan, mail: MailSink) -> dict[str, str]:
         "SMTP_PORT": str(mail.port),
         "SMTP_FROM": "meterit-demo@localhost",
         "ALERT_RECIPIENTS": "operator@demo.local",
-        "ALERT_HEARTBEAT_MISSING_MINUTES": "1",
-        "ALERT_PENDING_SECONDS": "0",
+        "ALERT_INTERVAL_SECONDS": "5",
         "LOG_DIR": str(plan.data_dir / "logs"),
     }
 
@@ -134,6 +145,12 @@ def services(plan: DemoPlan, api_key: str, mail: MailSink) -> list[Service]:
         Service(
             "edge", ["edge", "run"], edge_env(plan, api_key), ready_port=("127.0.0.1", plan.edge_api_port)
         ),
+        Service(
+            "mcp-central",
+            ["mcp", "client", "--http", "--port", str(plan.mcp_port)],
+            central_env(plan, mail) | {"METERIT_MCP_ADMIN_KEY": plan.mcp_admin_key},
+            ready_port=("127.0.0.1", plan.mcp_port),
+        ),
     ]
     if plan.with_dashboards:
         found += [
@@ -170,17 +187,35 @@ def banner(plan: DemoPlan, mail: MailSink) -> str:
         f"  central GraphQL     {plan.api_url}   (GraphiQL in a browser; /metrics, /healthz)",
         f"  edge local GraphQL  http://127.0.0.1:{plan.edge_api_port}/graphql",
         f"  simulated meters    {plan.meters} BACnet/IP devices from {plan.base_address}:47808",
-        f"  mail sink           smtp://{mail.host}:{mail.port} -> {mail.folder}",
+        f"  mail sink           smtp://{mail.host}:{mail.port} -> {mail.directory}",
         f"  data and logs       {plan.data_dir}",
         "Things to try:",
         f"  kill a meter:    meterit simulate --control-port {plan.simulator_control_port} --ctl kill meter-002",
         "                   (the edge reports it unreachable within two polls; --ctl revive meter-002 brings it back)",
-        "  stop the edge:   the site turns offline after 1 minute and an alert email lands in the mail sink",
-        "  MCP tools:       meterit mcp client / meterit mcp edge (stdio) for an AI assistant",
+        "  stop the edge:   kill {edge_pid}  (the site goes offline after 1 minute, an alert opens, an email lands",
+        "                   in the mail sink and the Alerts page shows it; the rest of the demo keeps running)",
+        f"  central MCP      http://127.0.0.1:{plan.mcp_port}/mcp  (header Authorization: Bearer {plan.mcp_admin_key})",
+        "                   see docs/mcp.md; `meterit mcp edge` runs an edge agent with MCP tools over stdio",
     ]
     if not plan.with_dashboards:
         lines = [line for line in lines if "dashboard" not in line]
     return "\n".join(lines)
+
+
+def watch(supervisor: Supervisor) -> int:
+    """Report services that stop (stopping the edge is part of the tour); end when central stops."""
+    reported: set[str] = set()
+    while True:
+        time.sleep(1)
+        for service in supervisor.services:
+            if service.name not in reported and service.process.poll() is not None:
+                reported.add(service.name)
+                print(
+                    f"{service.name} stopped (exit {service.process.returncode}); see {supervisor.log_path(service)}",
+                    flush=True,
+                )
+                if service.name == "central":
+                    return 1
 
 
 def _stop_on_signal(signum, _frame) -> None:
@@ -202,11 +237,9 @@ def run_demo(plan: DemoPlan, fresh: bool = True) -> int:
         for service in services(plan, api_key, mail):
             print(f"starting {service.name} ...", flush=True)
             supervisor.start(service)
-        print(banner(plan, mail), flush=True)
-        while (exited := supervisor.first_exited()) is None:
-            time.sleep(1)
-        print(f"{exited.name} stopped unexpectedly; see {supervisor.log_path(exited)}", flush=True)
-        return 1
+        edge_pid = next(s.process.pid for s in supervisor.services if s.name == "edge")
+        print(banner(plan, mail).replace("{edge_pid}", str(edge_pid)), flush=True)
+        return watch(supervisor)
     except KeyboardInterrupt:
         print("\nstopping ...", flush=True)
         return 0

@@ -95,10 +95,6 @@ class Supervisor:
         """Where a service's output goes."""
         return self.log_dir / f"{service.name}.log"
 
-    def first_exited(self) -> Service | None:
-        """A service that has stopped on its own, if any."""
-        return next((s for s in self.services if s.process and s.process.poll() is not None), None)
-
     def stop_all(self, timeout: float = 10.0) -> None:
         """SIGTERM every service in reverse start order, SIGKILL what does not stop in time."""
         for service in reversed(self.services):
