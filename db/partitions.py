@@ -5,7 +5,7 @@ than the first partition land in readings_default; create partitions for history
 """
 
 import logging
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -53,16 +53,40 @@ def ensure_partitions(
         exists = conn.execute(text("SELECT to_regclass(:n)"), {"n": name}).scalar()
         if exists:
             continue
-        conn.execute(
-            text(
-                f"CREATE TABLE {name} PARTITION OF readings "
-                f"FOR VALUES FROM ('{start.isoformat()} 00:00:00+00') TO ('{end.isoformat()} 00:00:00+00')"
-            )
-        )
+        _create_partition(conn, name, start, end)
         created.append(name)
     if created:
         logger.info("created readings partitions %s", ", ".join(created))
     return created
+
+
+def _create_partition(conn: Connection, name: str, start: date, end: date) -> None:
+    """Create one month's partition; rows of that month already in readings_default move into it."""
+    bounds = {"s": datetime.combine(start, time(), UTC), "e": datetime.combine(end, time(), UTC)}
+    create = text(
+        f"CREATE TABLE {name} PARTITION OF readings "
+        f"FOR VALUES FROM ('{start.isoformat()} 00:00:00+00') TO ('{end.isoformat()} 00:00:00+00')"
+    )
+    stranded = conn.execute(
+        text("SELECT EXISTS (SELECT 1 FROM readings_default WHERE ts >= :s AND ts < :e)"),
+        bounds,
+    ).scalar()
+    if not stranded:
+        conn.execute(create)
+        return
+    # PostgreSQL refuses a new partition whose range has rows in the default partition: detach the
+    # default, create the month, move its rows over, reattach (all in the caller's transaction).
+    conn.execute(text("ALTER TABLE readings DETACH PARTITION readings_default"))
+    conn.execute(create)
+    moved = conn.execute(
+        text(
+            "WITH moved AS (DELETE FROM readings_default WHERE ts >= :s "
+            "AND ts < :e RETURNING *) INSERT INTO readings SELECT * FROM moved"
+        ),
+        bounds,
+    ).rowcount
+    conn.execute(text("ALTER TABLE readings ATTACH PARTITION readings_default DEFAULT"))
+    logger.info("moved %d readings from readings_default into %s", moved, name)
 
 
 def list_partitions(conn: Connection) -> list[str]:

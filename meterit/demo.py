@@ -230,6 +230,7 @@ def run_demo(plan: DemoPlan, fresh: bool = True) -> int:
     busy = {name: port for name, port in plan.ports().items() if port_open("127.0.0.1", port)}
     if busy:
         raise ServiceFailed("ports in use: " + ", ".join(f"{name} {port}" for name, port in busy.items()))
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command at INFO
     api_key = prepare(plan, fresh)
     mail = MailSink(plan.data_dir / "mail").start()
     supervisor = Supervisor(plan.data_dir / "logs")

@@ -50,3 +50,27 @@ def test_retention_drops_old_months(central_pg_url):
 
     dropped, names = asyncio.run(_run())
     assert dropped and not set(dropped) & set(names)
+
+
+def test_new_partition_takes_over_rows_stranded_in_default(central_pg_url):
+    """History uploaded before its month had a partition moves into the partition when it is created."""
+    old = datetime(2019, 5, 17, 12, tzinfo=UTC)
+
+    async def _run():
+        engine = make_engine(central_pg_url)
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO readings VALUES (999002, :ts, 5.0, 0)"), {"ts": old})
+            created = await conn.run_sync(
+                lambda c: ensure_partitions(c, months_back=0, months_ahead=0, today=old.date())
+            )
+            in_default = await conn.scalar(
+                text("SELECT count(*) FROM readings_default WHERE point_id = 999002")
+            )
+            in_month = await conn.scalar(
+                text("SELECT count(*) FROM readings_y2019m05 WHERE point_id = 999002")
+            )
+            await conn.execute(text("DELETE FROM readings WHERE point_id = 999002"))
+        await engine.dispose()
+        return created, in_default, in_month
+
+    assert asyncio.run(_run()) == (["readings_y2019m05"], 0, 1)
