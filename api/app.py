@@ -19,6 +19,7 @@ from api.graphiql import STATIC_DIR
 from api.middleware import BodyLimitMiddleware, RateLimitMiddleware, RequestLogMiddleware
 from api.monitor import maintain_partitions, run_monitor, stop_task
 from api.pubsub import make_pubsub
+from api.rollup_worker import run_rollup_worker
 from api.schema.root import build_schema
 from api.settings import CentralSettings, get_settings
 from api.view import MeterITGraphQL
@@ -49,8 +50,11 @@ def create_app(settings: CentralSettings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette):
         await pubsub.start()
-        await maintain_partitions(engine)
-        monitor = asyncio.create_task(run_monitor(engine, sessions, pubsub, settings.offline_after_minutes))
+        await maintain_partitions(engine, settings.raw_retention_days)
+        monitor = asyncio.create_task(
+            run_monitor(engine, sessions, pubsub, settings.offline_after_minutes, settings.raw_retention_days)
+        )
+        rollup_worker = asyncio.create_task(run_rollup_worker(sessions))
         alert_runtime = await start_alert_engine(settings, sessions, pubsub)
         logger.info(
             "central API ready on %s (database %s)", settings.db_url.split(":", 1)[0], safe_url(engine.url)
@@ -60,6 +64,7 @@ def create_app(settings: CentralSettings | None = None) -> Starlette:
         finally:
             await alert_runtime.stop()
             await stop_task(monitor)
+            await stop_task(rollup_worker)
             await pubsub.stop()
             await engine.dispose()
 

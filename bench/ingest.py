@@ -1,8 +1,10 @@
 """`meterit bench ingest`: readings/s through `uploadReadings` over real HTTP vs raw asyncpg COPY, same table.
 
-Creates a throwaway PostgreSQL database, starts `meterit api` as a subprocess, uploads N readings in
-1,000-reading batches from several concurrent clients, then COPYs N rows into the same readings table over
-the same number of connections, and prints both rates and their ratio.
+Creates throwaway PostgreSQL databases, starts the central API as a subprocess, uploads N readings in
+1,000-reading batches from several concurrent clients, once with rollup maintenance (the API's rollup
+worker folds the queued ranges in; the time until the queue is empty counts) and once without, then COPYs
+N rows into the same readings table over the same number of connections. Prints the rates, the HTTP/COPY
+ratio and the share of ingest throughput that rollup maintenance costs.
 """
 
 import asyncio
@@ -31,18 +33,18 @@ def register(benches) -> None:
         "--readings", type=int, default=1_000_000, help="readings to upload (default 1,000,000)"
     )
     parser.add_argument("--batch", type=int, default=1000, help="readings per upload (default 1000)")
-    parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients (default 4)")
-    parser.add_argument("--workers", type=int, default=1, help="server worker processes (default 1)")
+    parser.add_argument("--clients", type=int, default=6, help="concurrent HTTP clients (default 6)")
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes (default 2)")
     parser.add_argument("--points", type=int, default=1000, help="distinct data points (default 1000)")
     parser.add_argument(
         "--admin-url", default=os.environ.get("METERIT_BENCH_PG", ADMIN_URL), help="PostgreSQL admin URL"
     )
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     parser.add_argument(
-        "--no-hooks",
-        action="store_true",
-        help="run the server without db.ingest post-insert hooks (rollups), to see the upload path alone "
-        "(single worker only)",
+        "--rollups",
+        choices=("both", "on", "off"),
+        default="both",
+        help="upload with rollup maintenance, without, or both to print its cost (default both)",
     )
     parser.set_defaults(handler=lambda args: asyncio.run(run(args)))
 
@@ -150,27 +152,23 @@ async def _prepare(admin_url: str, name: str) -> tuple[str, str]:
     return dsn, created.api_key
 
 
-SERVER_WITHOUT_HOOKS = "import sys, db.ingest; db.ingest.POST_INSERT_HOOKS.clear(); from meterit.cli import main; sys.exit(main())"
+def app_without_rollups():
+    """uvicorn factory of the API with no db.ingest post-insert hooks: uploads queue no rollup work."""
+    import db.ingest
+    from api.app import create_app_from_env
+
+    db.ingest.POST_INSERT_HOOKS.clear()
+    return create_app_from_env()
 
 
-def _start_server(dsn: str, port: int, workers: int, batch: int, no_hooks: bool) -> subprocess.Popen:
+def _start_server(dsn: str, port: int, workers: int, batch: int, rollups: bool) -> subprocess.Popen:
     import httpx
 
     env = {**os.environ, "DATABASE_URL": dsn, "RATE_LIMIT_PER_MINUTE": str(10**9), "BATCH_SIZE": str(batch)}
     env["LOG_LEVEL"] = "WARNING"
-    if no_hooks and workers > 1:
-        raise ValueError("--no-hooks works with one worker only")
-    launcher = ["-c", SERVER_WITHOUT_HOOKS] if no_hooks else ["-m", "meterit.cli"]
-    command = [
-        sys.executable,
-        *launcher,
-        "api",
-        "--no-migrate",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-    ]
+    factory = "api.app:create_app_from_env" if rollups else "bench.ingest:app_without_rollups"
+    command = [sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -183,39 +181,79 @@ def _start_server(dsn: str, port: int, workers: int, batch: int, no_hooks: bool)
     raise RuntimeError("central server did not start")
 
 
-async def run(args) -> int:
-    """Run both measurements and print readings/s and the ratio."""
+async def _drain_rollups(dsn: str) -> float:
+    """Seconds until the API's rollup worker has emptied rollup_dirty."""
     import asyncpg
 
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would drown the figures
+    conn = await asyncpg.connect(dsn)
+    try:
+        started = time.perf_counter()
+        while await conn.fetchval("SELECT count(*) FROM rollup_dirty"):
+            await asyncio.sleep(0.1)
+        return time.perf_counter() - started
+    finally:
+        await conn.close()
+
+
+async def _drop(admin_url: str, name: str) -> None:
+    import asyncpg
+
+    admin = await asyncpg.connect(admin_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+async def _measure_upload(args, bodies: list[bytes], rollups: bool, copy: bool) -> dict:
+    """Upload every body into a fresh database; with copy, then COPY the same count into its table."""
     name = f"meterit_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     dsn, key = await _prepare(args.admin_url, name)
     port = _free_port()
-    server = _start_server(dsn, port, args.workers, args.batch, args.no_hooks)
+    server = _start_server(dsn, port, args.workers, args.batch, rollups)
+    figures = {}
     try:
-        print(f"encoding {args.readings:,} readings in batches of {args.batch} ...", flush=True)
-        bodies = make_bodies(args.readings, args.batch, args.points)
         url = f"http://127.0.0.1:{port}/graphql"
-        http_seconds, stored = await _upload_all(url, key, bodies, args.clients)
-        del bodies
+        figures["upload"], stored = await _upload_all(url, key, bodies, args.clients)
         if stored != args.readings:
             raise RuntimeError(f"stored {stored} readings, expected {args.readings}")
-        copy_seconds = await _copy_all(dsn, args.readings, args.batch, args.points, args.clients)
-    finally:
+        figures["drain"] = await _drain_rollups(dsn) if rollups else 0.0
         server.send_signal(signal.SIGTERM)
         server.wait(30)
+        if copy:
+            figures["copy"] = await _copy_all(dsn, args.readings, args.batch, args.points, args.clients)
+    finally:
+        if server.poll() is None:
+            server.send_signal(signal.SIGTERM)
+            server.wait(30)
         if not args.keep:
-            admin = await asyncpg.connect(args.admin_url)
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.close()
-    http_rate, copy_rate = args.readings / http_seconds, args.readings / copy_seconds
-    print(
-        f"uploadReadings over HTTP ({args.clients} clients, {args.workers} worker(s), "
-        f"{'without post-insert hooks' if args.no_hooks else 'with rollup hooks'}): "
-        f"{http_rate:,.0f} readings/s ({http_seconds:.1f} s)"
-    )
-    print(
-        f"raw asyncpg COPY into readings ({args.clients} connections): {copy_rate:,.0f} rows/s ({copy_seconds:.1f} s)"
-    )
-    print(f"ratio HTTP/COPY: {http_rate / copy_rate:.2f} (target >= 0.5)")
+            await _drop(args.admin_url, name)
+    return figures
+
+
+async def run(args) -> int:
+    """Run the measurements and print readings/s, the HTTP/COPY ratio and the rollup cost."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would drown the figures
+    print(f"encoding {args.readings:,} readings in batches of {args.batch} ...", flush=True)
+    bodies = make_bodies(args.readings, args.batch, args.points)
+    modes = {"both": (True, False), "on": (True,), "off": (False,)}[args.rollups]
+    rates, copy_rate = {}, None
+    for rollups in modes:
+        figures = await _measure_upload(args, bodies, rollups, copy=copy_rate is None)
+        seconds = figures["upload"] + figures["drain"]
+        rates[rollups] = args.readings / seconds
+        if "copy" in figures:
+            copy_rate = args.readings / figures["copy"]
+        label = "with rollups (deferred to the API's rollup worker)" if rollups else "without rollups"
+        print(
+            f"uploadReadings over HTTP ({args.clients} clients, {args.workers} worker(s), {label}): "
+            f"{rates[rollups]:,.0f} readings/s ({figures['upload']:.1f} s uploading"
+            + (f" + {figures['drain']:.1f} s until rollups were current)" if rollups else ")"),
+            flush=True,
+        )
+    print(f"raw asyncpg COPY into readings ({args.clients} connections): {copy_rate:,.0f} rows/s")
+    print(f"ratio HTTP/COPY: {rates[modes[0]] / copy_rate:.2f} (target >= 0.5)")
+    if len(rates) == 2:
+        cost = 1 - rates[True] / rates[False]
+        print(f"rollup maintenance cost: {cost:.0%} of ingest throughput (target < 30%)")
     return 0

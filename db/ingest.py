@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.central_models import Reading, UploadBatch
 from db.points import resolve_points
-from db.wire import ReadingIn
+from db.wire import ReadingIn, validation_context
 
 logger = logging.getLogger(__name__)
 
@@ -67,14 +67,15 @@ def _reason(err: ValidationError) -> str:
 
 def validate_readings(items: Sequence) -> tuple[list[tuple[int, ReadingIn]], list[dict]]:
     """Validate each item as a ReadingIn; return (index, reading) pairs and {index, reason} rejections."""
+    context = validation_context()
     try:
-        return list(enumerate(_LIST_ADAPTER.validate_python(items))), []
+        return list(enumerate(_LIST_ADAPTER.validate_python(items, context=context))), []
     except ValidationError:
         pass  # some item is bad: redo one by one so each bad item is rejected alone
     valid, rejections = [], []
     for index, item in enumerate(items):
         try:
-            valid.append((index, ReadingIn.model_validate(item)))
+            valid.append((index, ReadingIn.model_validate(item, context=context)))
         except ValidationError as err:
             rejections.append({"index": index, "reason": _reason(err)})
         except (TypeError, ValueError) as err:
@@ -136,25 +137,33 @@ async def insert_rows(session: AsyncSession, rows: list[tuple]) -> int:
 
 def _summarize(outcome: IngestOutcome, valid: list[tuple[int, ReadingIn]], points: dict) -> list[tuple]:
     """Rows to insert; fills outcome.touched (per point min/max ts) and outcome.per_meter (count, latest)."""
-    rows, touched, latest, counts = [], outcome.touched, {}, {}
+    rows, lows, highs, latest, counts = [], {}, {}, {}, {}
+    append = rows.append
     for _, reading in valid:
-        meter_id, point_id = points[(reading.meter_external_id, reading.data_point)]
+        key = (reading.meter_external_id, reading.data_point)
+        point_id = points[key][1]
         ts = reading.timestamp
-        rows.append((point_id, ts, reading.value, int(reading.quality)))
-        span = touched.get(point_id)
-        if span is None:
-            touched[point_id] = (ts, ts)
-        elif ts < span[0] or ts > span[1]:
-            touched[point_id] = (min(ts, span[0]), max(ts, span[1]))
-        meter_key = (meter_id, reading.meter_external_id)
-        counts[meter_key] = counts.get(meter_key, 0) + 1
-        previous = latest.get(point_id)
-        if previous is None or previous[1].timestamp <= ts:
-            latest[point_id] = (meter_key, reading)
-    for meter_key, count in counts.items():
-        outcome.per_meter[meter_key] = {"count": count, "latest": {}}
-    for meter_key, reading in latest.values():
-        outcome.per_meter[meter_key]["latest"][reading.data_point] = reading
+        append((point_id, ts, reading.value, reading.quality.value))
+        low = lows.get(point_id)
+        if low is None:
+            lows[point_id] = highs[point_id] = ts
+            latest[point_id] = reading
+            counts[key[0]] = counts.get(key[0], 0) + 1
+            continue
+        counts[key[0]] += 1
+        if ts < low:
+            lows[point_id] = ts
+        elif ts >= highs[point_id]:
+            highs[point_id] = ts
+            latest[point_id] = reading
+    outcome.touched.update((pid, (low, highs[pid])) for pid, low in lows.items())
+    meter_keys = {}
+    for (meter, _), (meter_id, _) in points.items():
+        meter_keys[meter] = (meter_id, meter)
+    for meter, count in counts.items():
+        outcome.per_meter[meter_keys[meter]] = {"count": count, "latest": {}}
+    for reading in latest.values():
+        outcome.per_meter[meter_keys[reading.meter_external_id]]["latest"][reading.data_point] = reading
     return rows
 
 
@@ -185,6 +194,6 @@ async def ingest_batch(session: AsyncSession, site_id: int, batch_id: str, items
     return outcome
 
 
-from db.rollups import rollup_ingest_hook  # noqa: E402  (rollups stay in step inside the ingest transaction)
+from db.rollup_queue import record_dirty  # noqa: E402  (rollups follow via the worker: db/rollup_queue.py)
 
-register_post_insert_hook(rollup_ingest_hook)
+register_post_insert_hook(record_dirty)

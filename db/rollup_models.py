@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Double, PrimaryKeyConstraint
+from sqlalchemy import JSON, Date, Double, PrimaryKeyConstraint
 from sqlmodel import Field
 
 from db.central_models import CentralTable
@@ -43,3 +43,15 @@ class DailyRollup(_RollupColumns, table=True):
     day: date = Field(sa_type=Date)
     bucket: datetime = Field(sa_type=UTCDateTime)
     bucket_end: datetime = Field(sa_type=UTCDateTime)
+
+
+class RollupDirty(CentralTable, table=True):
+    """Ranges one ingest transaction touched, waiting for the rollup worker: [[lo_us, hi_us, [point_id…]], …].
+
+    One row per upload (not per point or hour), so recording is one small insert that never conflicts with
+    the worker's claims; times are microseconds since the Unix epoch (UTC).
+    """
+
+    __tablename__ = "rollup_dirty"
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    spans: list = Field(sa_type=JSON)

@@ -148,6 +148,9 @@ def _whole_hour_zone(timezone: str, span: tuple[datetime, datetime]) -> bool:
 async def _refresh_pg(session, touched, infos) -> None:
     """One statement rebuilds the hours and their days; days of off-hour zones come from raw rows after."""
     pids = list(touched)
+    # The planner's estimates for these statements pass jit_above_cost; compiling them costs seconds
+    # (measured 2.3 s of a 2.5 s rebuild of 1,000 points) and saves nothing on index-driven plans.
+    await session.execute(text("SET LOCAL jit = off"))
     written = await session.execute(
         text(HOURLY_FROM_RAW),
         {

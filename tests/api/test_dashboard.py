@@ -6,6 +6,7 @@ import pytest
 from gql.transport.exceptions import TransportQueryError
 
 from db.central_models import Alert
+from db.rollup_queue import flush_rollups
 from tests.api.conftest import execute, http_client, in_session, new_site
 from tests.api.test_edge import readings, upload
 
@@ -21,6 +22,7 @@ async def test_upload_then_query_back_raw_paged_and_hourly(central, central_pg_u
     site_id, key = await new_site(central_pg_url)
     start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
     await upload(central.url, key, readings("meter-new", 120, start))
+    await in_session(central_pg_url, flush_rollups)  # hourly rollups follow uploads within seconds
     meters = await execute(
         http_client(central.url, token=admin_token),
         "query($s: ID) { meters(siteId: $s) { id externalId discovered dataPoints { name unit lastValue } } }",

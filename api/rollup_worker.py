@@ -1,0 +1,32 @@
+"""Background task of the API lifespan: keeps rollups current by draining rollup_dirty (db/rollup_queue.py)."""
+
+import asyncio
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.engine import session_scope
+from db.rollup_queue import CLAIM_ROWS, process_once
+
+logger = logging.getLogger(__name__)
+
+INTERVAL_SECONDS = 2.0  # pause between rounds: uploads arriving meanwhile are coalesced into one rebuild
+ERROR_PAUSE_SECONDS = 5.0
+
+
+async def run_rollup_worker(
+    sessions: async_sessionmaker[AsyncSession], interval: float = INTERVAL_SECONDS
+) -> None:
+    """Fold queued upload ranges into the rollups until cancelled; a full claim is followed at once."""
+    while True:
+        try:
+            async with session_scope(sessions) as session:
+                claimed = await process_once(session)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the database may be restarting: keep the queue, try again later
+            logger.exception("rollup worker round failed; retrying in %.0f s", ERROR_PAUSE_SECONDS)
+            await asyncio.sleep(ERROR_PAUSE_SECONDS)
+            continue
+        if claimed < CLAIM_ROWS:
+            await asyncio.sleep(interval)
