@@ -13,7 +13,8 @@ from db.central_models import DataPoint, Meter
 from db.units import infer_cumulative
 
 CACHE_TTL_SECONDS = 300.0
-_cache: dict[tuple[int, str, str], tuple[int, int, float]] = {}
+# Keyed by database too: one process may serve (or test) several databases whose ids overlap.
+_cache: dict[tuple[str, int, str, str], tuple[int, int, float]] = {}
 
 
 def forget_site(site_id: int | None = None) -> None:
@@ -21,7 +22,7 @@ def forget_site(site_id: int | None = None) -> None:
     if site_id is None:
         _cache.clear()
         return
-    for key in [k for k in _cache if k[0] == site_id]:
+    for key in [k for k in _cache if k[1] == site_id]:
         _cache.pop(key, None)
 
 
@@ -85,9 +86,10 @@ async def resolve_points(
 ) -> dict[tuple[str, str], tuple[int, int]]:
     """Map (meter external id, point name) to (meter id, point id), creating discovered meters/points."""
     now = time.monotonic()
+    database = str(session.bind.url)
     resolved, misses = {}, {}
     for key, unit in units.items():
-        hit = _cache.get((site_id, *key))
+        hit = _cache.get((database, site_id, *key))
         if hit is not None and now - hit[2] < CACHE_TTL_SECONDS:
             resolved[key] = hit[:2]
         else:
@@ -102,5 +104,5 @@ async def resolve_points(
         resolved[(meter, point)] = ids
         # Only rows that existed before this transaction are cached: a rolled-back registration must not be.
         if meter in known_meters and (ids[0], point) in known_points:
-            _cache[(site_id, meter, point)] = (*ids, now)
+            _cache[(database, site_id, meter, point)] = (*ids, now)
     return resolved

@@ -17,11 +17,12 @@ from db.engine import make_engine, make_sessionmaker, session_scope
 from db.migrate import upgrade
 from db.sites import create_site
 from tests.support.central_server import CentralServer
+from tests.support.figures import report
 
 UPLOAD = """mutation Upload($batch: ReadingBatchInput!) { uploadReadings(batch: $batch) {
   __typename ... on UploadResult { batchId new duplicates rejected replayed rejections { index reason } }
   ... on UploadRejected { reason } } }"""
-EXAMPLES = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+EXAMPLES = settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 TRIED = {"count": 0}
 
 
@@ -37,7 +38,7 @@ def api(new_pg_database_module, tmp_path_factory):
     yield {"client": client, "key": key, "db": url, "reported_new": [0]}
     client.close()
     server.stop()
-    print(f"\nbad-input fuzz: {TRIED['count']} inputs tried, no 5xx, no partial write")
+    report(f"bad-input fuzz: {TRIED['count']} inputs tried, no 5xx, no partial write")
 
 
 @pytest.fixture(scope="module")

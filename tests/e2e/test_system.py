@@ -14,6 +14,7 @@ import pytest
 from db.users import create_user
 from tests.e2e.site import E2ESite, float32
 from tests.e2e.support import as_key_set, outbox_depth, query_rows
+from tests.support.figures import report
 
 
 @pytest.fixture
@@ -94,8 +95,8 @@ def test_full_flow_meter_to_central_query(site_factory):
     assert [(datetime.fromisoformat(item["ts"]), round(item["value"], 3)) for item in page] == [
         (when, round(value, 3))
     ]
-    print(
-        f"\nfull flow: {meter}/{point} at {when.isoformat()} = {value} reached central's query and left the outbox"
+    report(
+        f"full flow: {meter}/{point} at {when.isoformat()} = {value} reached central's query and left the outbox"
     )
 
 
@@ -115,8 +116,8 @@ def test_offline_recovery_delivers_every_queued_reading_once(site_factory):
     collected = site.collected_rows()
     assert site.central_keys() == as_key_set(collected)
     assert site.central_count() == len(collected)
-    print(
-        f"\noffline recovery: {queued} queued while central was down; {len(collected)} collected = {site.central_count()} in central"
+    report(
+        f"offline recovery: {queued} queued while central was down; {len(collected)} collected = {site.central_count()} in central"
     )
 
 
@@ -159,8 +160,8 @@ def test_faults_lose_nothing_and_duplicate_nothing(site_factory, pg_server):
     extra = central_keys - as_key_set(collected)
     duplicates = site.central_count() - len(central_keys)
     not_served = [row for row in collected if float32(row[3]) not in served[(row[0], row[1])]]
-    print(
-        f"\nfaults {faults}: collected {len(collected)}, central {site.central_count()}, "
+    report(
+        f"faults {faults}: collected {len(collected)}, central {site.central_count()}, "
         f"lost {len(lost)}, duplicated {duplicates}, unknown in central {len(extra)}, not served by a meter {len(not_served)}"
     )
     assert len(collected) > 20
@@ -209,8 +210,8 @@ def test_dead_meter_is_reported_and_others_keep_their_rhythm(site_factory):
         (b - a).total_seconds() for a, b in zip(live, live[1:], strict=False) if killed_at < b < revived_at
     ]
     invented = [t for t in times("meter-002") if killed_at + timedelta(seconds=1.5) < t < revived_at]
-    print(
-        f"\ndead meter flagged after {(flagged_at - killed_at).total_seconds():.1f}s ({len(polls_until_flagged)} polls of a live meter); "
+    report(
+        f"dead meter flagged after {(flagged_at - killed_at).total_seconds():.1f}s ({len(polls_until_flagged)} polls of a live meter); "
         f"live meter's largest gap meanwhile {max(gaps, default=0):.2f}s"
     )
     assert len(polls_until_flagged) <= 3, "a dead meter must be reported within two polls"

@@ -33,7 +33,10 @@ def pytest_sessionfinish(session, exitstatus) -> None:
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
-    """Say which must-run tests were skipped, and that CI fails because of it."""
+    """Print the tests' measured figures; say which must-run tests were skipped (CI fails because of it)."""
+    from tests.support.figures import write_figures
+
+    write_figures(terminalreporter)
     if _skipped_must_run:
         verdict = "FAILING the run (CI=true)" if _in_ci() else "allowed outside CI"
         terminalreporter.write_line(
