@@ -5,7 +5,14 @@ from functools import partial
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 
 from api.errors import ApiError
 from api.schema.alert_rules import AlertRulesMutation, AlertRulesQuery
@@ -59,14 +66,21 @@ class MeterITSchema(strawberry.Schema):
 
 
 def build_schema(settings: CentralSettings, subscription=None) -> MeterITSchema:
-    """The schema with the query depth, token and alias limits of the settings."""
+    """The schema with the query depth, token and alias limits of the settings, and parse/validation caches."""
+    # The limiters' rule classes are built once: a limiter made per request would create new rule classes
+    # each time and defeat the validation cache, and edges send the same upload document thousands of times.
+    limit_rules = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    ]
     return MeterITSchema(
         query=Query,
         mutation=Mutation,
         subscription=subscription,
         extensions=[
-            partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
             partial(MaxTokensLimiter, max_token_count=settings.max_query_tokens),
-            partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
+            partial(AddValidationRules, limit_rules),
+            partial(ParserCache, maxsize=256),
+            partial(ValidationCache, maxsize=256),
         ],
     )
