@@ -16,7 +16,7 @@ from db.engine import make_engine
 from db.migrate import upgrade
 from db.outbox import Outbox, Reading
 from edge_agent.central import CentralClient
-from edge_agent.uploader import Uploader
+from edge_agent.uploader import Uploader, reading_to_wire
 
 METERS, POINTS = 100, 10
 
@@ -44,17 +44,7 @@ def backlog(n: int, meter_prefix: str = "meter") -> list[Reading]:
 async def _raw_rate(
     url: str, key: str, readings: list[Reading], batch: int, pipeline: int, tag: str
 ) -> float:
-    wire = [
-        {
-            "meter_external_id": r.meter_external_id,
-            "data_point": r.data_point,
-            "timestamp": r.ts.isoformat(),
-            "value": r.value,
-            "unit": r.unit,
-            "quality": r.quality,
-        }
-        for r in readings
-    ]
+    wire = [reading_to_wire(r) for r in readings]
     batches = [wire[i : i + batch] for i in range(0, len(wire), batch)]
     started = time.perf_counter()
     async with CentralClient(url, key, timeout=120) as central:

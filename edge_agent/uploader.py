@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from db.edge_store import add_sync_log
-from db.outbox import Outbox, QueuedReading
+from db.outbox import Outbox, QueuedReading, Reading
 from db.types import utcnow
 from edge_agent import metrics
 from edge_agent.central import CentralClient
@@ -37,8 +37,12 @@ def batch_id_for(rows: list[QueuedReading]) -> str:
 
 
 def to_wire(row: QueuedReading) -> dict:
+    """The upload format of one queued reading."""
+    return reading_to_wire(row.reading)
+
+
+def reading_to_wire(r: Reading) -> dict:
     """The upload format of one reading (db/wire.py ReadingIn)."""
-    r = row.reading
     return {
         "meter_external_id": r.meter_external_id,
         "data_point": r.data_point,

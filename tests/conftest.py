@@ -12,7 +12,13 @@ from tests.support.mustrun import (  # noqa: F401  (hooks take effect by being h
     pytest_sessionfinish,
     pytest_terminal_summary,
 )
-from tests.support.pg import PG_ADMIN_URL, create_database, drop_database, pg_available
+from tests.support.pg import (
+    PG_ADMIN_URL,
+    create_database,
+    drop_database,
+    migrated_central_database,
+    pg_available,
+)
 
 
 @pytest.fixture(scope="session")
@@ -35,13 +41,7 @@ def pg_empty_url(pg_server) -> str:
 @pytest.fixture(scope="session")
 def central_pg_url(pg_server) -> str:
     """A migrated central database on PostgreSQL, for this test session only."""
-    from db.migrate import upgrade
-
-    name = f"meterit_central_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    url = asyncio.run(create_database(name))
-    upgrade("central", url)
-    yield url
-    asyncio.run(drop_database(name))
+    yield from migrated_central_database("meterit_central")
 
 
 @pytest.fixture

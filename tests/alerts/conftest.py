@@ -1,8 +1,5 @@
 """Fixtures of the alert tests: a private migrated PostgreSQL database, an SMTP sink, a controllable clock."""
 
-import asyncio
-import os
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,7 +10,7 @@ from api.alerts.settings import AlertSettings
 from api.settings import CentralSettings
 from db.central_models import Alert, AlertRule, Meter, Site
 from db.engine import make_engine, make_sessionmaker, session_scope
-from tests.support.pg import create_database, drop_database
+from tests.support.pg import migrated_central_database
 from tests.support.smtp import SmtpSink
 
 
@@ -35,13 +32,7 @@ class Clock:
 @pytest.fixture(scope="session")
 def alerts_pg_url(pg_server) -> str:
     """A migrated central database of the alert tests alone (the engine watches every site in it)."""
-    from db.migrate import upgrade
-
-    name = f"meterit_alerts_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    url = asyncio.run(create_database(name))
-    upgrade("central", url)
-    yield url
-    asyncio.run(drop_database(name))
+    yield from migrated_central_database("meterit_alerts")
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,9 @@ from tests.support.figures import report
 UPLOAD = """mutation Upload($batch: ReadingBatchInput!) { uploadReadings(batch: $batch) {
   __typename ... on UploadResult { batchId new duplicates rejected replayed rejections { index reason } }
   ... on UploadRejected { reason } } }"""
-EXAMPLES = settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+EXAMPLES = settings(
+    max_examples=120, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True
+)
 TRIED = {"count": 0}
 
 

@@ -52,3 +52,17 @@ async def drop_database(name: str) -> None:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+def migrated_central_database(prefix: str):
+    """Create a migrated central database named prefix_*, yield its URL, drop it afterwards."""
+    import asyncio
+    import uuid
+
+    from db.migrate import upgrade
+
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    url = asyncio.run(create_database(name))
+    upgrade("central", url)
+    yield url
+    asyncio.run(drop_database(name))
