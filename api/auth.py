@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import AuthError
 from api.settings import CentralSettings
-from db.central_models import Site, User
-from db.sites import find_site_by_key
+from db.central_models import User
+from db.sites import SiteIdentity, identify_site
 
 logger = logging.getLogger(__name__)
 ALGORITHM = "HS256"
@@ -43,9 +43,9 @@ async def user_from_token(session: AsyncSession, settings: CentralSettings, toke
     return user
 
 
-async def site_from_key(session: AsyncSession, key: str) -> Site:
+async def site_from_key(session: AsyncSession, key: str) -> SiteIdentity:
     """The active site owning an API key; AuthError otherwise."""
-    site = await find_site_by_key(session, key.strip())
+    site = await identify_site(session, key.strip())
     if site is None:
         raise AuthError("invalid API key")
     return site

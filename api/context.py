@@ -9,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.pubsub import PubSub
 from api.settings import CentralSettings
-from db.central_models import Site, User
+from db.central_models import User
 from db.engine import session_scope
+from db.sites import SiteIdentity
 
 
 @dataclass
@@ -22,7 +23,7 @@ class Context:
     pubsub: PubSub
     request: Any = None
     response: Any = None
-    site: Site | None = None
+    site: SiteIdentity | None = None
     user: User | None = None
     connection_params: dict | None = field(default=None)
 

@@ -31,12 +31,15 @@ async def publish_site_status(pubsub: PubSub, site: Site) -> None:
     await pubsub.publish("site_status", site_status_payload(site))
 
 
-def _meter_entry(meter_id: int, external_id: str, info: dict) -> tuple[dict, int]:
+def _meter_entry(meter_id: int, external_id: str, info: dict, stamps: dict) -> tuple[dict, int]:
     """A meter's part of a "readings" event, and an upper bound of its encoded size."""
     latest, size = [], ENTRY_BYTES + len(external_id)
-    for r in list(info["latest"].values())[:MAX_LATEST_PER_METER]:
-        latest.append([r.data_point, r.timestamp.isoformat(), r.value, r.unit])
-        size += LATEST_BYTES + len(r.data_point) + len(r.unit or "")
+    for (_, point), ts, value, unit, _ in list(info["latest"].values())[:MAX_LATEST_PER_METER]:
+        stamp = stamps.get(ts)
+        if stamp is None:  # an upload repeats a few instants across all its meters
+            stamp = stamps[ts] = ts.isoformat()
+        latest.append([point, stamp, value, unit])
+        size += LATEST_BYTES + len(point) + len(unit or "")
     return {
         "meter_id": meter_id,
         "meter_external_id": external_id,
@@ -47,9 +50,11 @@ def _meter_entry(meter_id: int, external_id: str, info: dict) -> tuple[dict, int
 
 async def publish_readings(pubsub: PubSub, site_id: int, outcome: IngestOutcome) -> None:
     """Announce an upload's readings per meter, packed into as few events as the size limit allows."""
-    payloads, meters, size = [], [], 0
-    for (meter_id, external_id), info in outcome.per_meter.items():
-        entry, entry_size = _meter_entry(meter_id, external_id, info)
+    if not pubsub.wants("readings"):
+        return
+    payloads, meters, size, stamps = [], [], 0, {}
+    for (meter_id, external_id), info in outcome.per_meter().items():
+        entry, entry_size = _meter_entry(meter_id, external_id, info, stamps)
         if meters and size + entry_size > EVENT_BUDGET_BYTES:
             payloads.append({"site_id": site_id, "meters": meters})
             meters, size = [], 0

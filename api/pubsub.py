@@ -6,6 +6,9 @@ Channels and their payloads (JSON objects, under 7,900 bytes encoded):
 - "readings":    {"site_id", "meters": [{"meter_id", "meter_external_id", "count",
                    "latest": [[data_point, ts ISO, value, unit], ...]}]}  (one upload may span several events)
 - "alerts":      {"event": "raised" | "resolved", "alert_id", "site_id"}
+
+`wants(channel)` tells a publisher whether any worker has a subscriber (workers announce their interest on
+a control channel while they have one), so that an upload builds no readings event nobody would receive.
 """
 
 import asyncio
@@ -15,6 +18,8 @@ import logging
 import time
 from collections.abc import AsyncIterator
 
+import orjson
+
 from api import metrics
 
 logger = logging.getLogger(__name__)
@@ -22,6 +27,9 @@ logger = logging.getLogger(__name__)
 CHANNELS = ("site_status", "readings", "alerts")
 MAX_PAYLOAD_BYTES = 7900
 QUEUE_SIZE = 1000
+INTEREST_CHANNEL = "interest"  # control channel: payload is the name of a channel some worker listens to
+INTEREST_REFRESH_SECONDS = 20.0
+INTEREST_TTL_SECONDS = 60.0  # a worker that stopped announcing (gone, or no subscriber left) is forgotten
 PG_CHANNEL_PREFIX = "meterit_"
 
 
@@ -36,6 +44,13 @@ class PubSub:
 
     async def stop(self) -> None:
         """Stop delivering (nothing to do in memory)."""
+
+    def wants(self, channel: str) -> bool:
+        """True when some subscriber would receive an event published on channel now."""
+        return bool(self._subscribers.get(channel))
+
+    def _subscribed(self, channel: str) -> None:
+        """Called when channel gets a subscriber in this process."""
 
     async def publish(self, channel: str, payload: dict) -> None:
         """Send payload to every subscriber of channel (in every worker for the PostgreSQL variant)."""
@@ -67,6 +82,7 @@ class PubSub:
             raise ValueError(f"unknown channel {channel!r}")
         queue: asyncio.Queue = asyncio.Queue(QUEUE_SIZE)
         self._subscribers[channel].add(queue)
+        self._subscribed(channel)
         try:
             while True:
                 yield await queue.get()
@@ -86,28 +102,58 @@ class PostgresPubSub(PubSub):
         self._publish_lock = asyncio.Lock()
         self._stopping = False
         self._reconnecting: asyncio.Task | None = None
+        self._interest: dict[str, float] = {}  # channel -> when some worker last announced a subscriber
+        self._announcer: asyncio.Task | None = None
+        self._pending: set[asyncio.Task] = set()  # announcements in flight (the loop keeps weak refs only)
 
     async def start(self) -> None:
         """Open the listening connection (fails loudly if PostgreSQL is unreachable at startup)."""
         await self._listen()
+        self._announcer = asyncio.get_running_loop().create_task(self._announce_interest())
+
+    def wants(self, channel: str) -> bool:
+        """True when this or another worker has had a subscriber of channel in the last minute."""
+        if self._subscribers.get(channel):
+            return True
+        seen = self._interest.get(channel)
+        return seen is not None and time.monotonic() - seen < INTEREST_TTL_SECONDS
+
+    def _subscribed(self, channel: str) -> None:
+        if len(self._subscribers[channel]) == 1:  # the first one: tell the other workers at once
+            task = asyncio.get_running_loop().create_task(self._notify(INTEREST_CHANNEL, [channel]))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+
+    async def _announce_interest(self) -> None:
+        while True:
+            await asyncio.sleep(INTEREST_REFRESH_SECONDS)
+            wanted = [channel for channel, queues in self._subscribers.items() if queues]
+            if wanted:
+                await self._notify(INTEREST_CHANNEL, wanted)
 
     async def _listen(self) -> None:
         import asyncpg
 
         conn = await asyncpg.connect(self._dsn)
-        for channel in CHANNELS:
+        for channel in (*CHANNELS, INTEREST_CHANNEL):
             await conn.add_listener(PG_CHANNEL_PREFIX + channel, self._on_notify)
         conn.add_termination_listener(self._on_terminated)
         self._listener = conn
         logger.info("pub/sub listening on PostgreSQL channels %s", ", ".join(CHANNELS))
 
     def _on_notify(self, _conn, _pid, channel: str, data: str) -> None:
+        channel = channel.removeprefix(PG_CHANNEL_PREFIX)
+        if channel == INTEREST_CHANNEL:
+            self._interest[data] = time.monotonic()
+            return
+        if not self._subscribers.get(channel):  # every worker hears every event: decode only when wanted
+            return
         try:
             payload = json.loads(data)
         except ValueError:
             logger.warning("ignoring malformed notification on %s", channel)
             return
-        self._deliver(channel.removeprefix(PG_CHANNEL_PREFIX), payload)
+        self._deliver(channel, payload)
 
     def _on_terminated(self, _conn) -> None:
         if self._stopping or (self._reconnecting and not self._reconnecting.done()):
@@ -133,10 +179,13 @@ class PostgresPubSub(PubSub):
 
     async def publish_many(self, channel: str, payloads: list[dict]) -> None:
         """NOTIFY every worker of each payload, in one statement."""
-        data = [json.dumps(self._stamp(channel, p), default=str) for p in payloads]
-        for item in data:
-            if len(item.encode()) > MAX_PAYLOAD_BYTES:
+        encoded = [orjson.dumps(self._stamp(channel, p), default=str) for p in payloads]
+        for item in encoded:
+            if len(item) > MAX_PAYLOAD_BYTES:
                 raise ValueError(f"pub/sub payload of {len(item)} bytes exceeds {MAX_PAYLOAD_BYTES}")
+        await self._notify(channel, [item.decode() for item in encoded])
+
+    async def _notify(self, channel: str, data: list[str]) -> None:
         import asyncpg
 
         async with self._publish_lock:
@@ -158,8 +207,9 @@ class PostgresPubSub(PubSub):
     async def stop(self) -> None:
         """Close both connections."""
         self._stopping = True
-        if self._reconnecting:
-            self._reconnecting.cancel()
+        for task in (self._reconnecting, self._announcer):
+            if task:
+                task.cancel()
         for conn in (self._listener, self._publisher):
             if conn is not None and not conn.is_closed():
                 with contextlib.suppress(Exception):

@@ -1,7 +1,8 @@
 """`meterit bench ingest`: readings/s through `uploadReadings` over real HTTP vs raw asyncpg COPY, same table.
 
 Creates throwaway PostgreSQL databases, starts the central API as a subprocess, uploads N readings in
-1,000-reading batches from several concurrent clients, once with rollup maintenance (the API's rollup
+1,000-reading batches from several concurrent keep-alive clients (bench/http_load.py: a lean load generator,
+so that the machine's two cores go to the API and PostgreSQL), once with rollup maintenance (the API's rollup
 worker folds the queued ranges in; the time until the queue is empty counts) and once without, then COPYs
 N rows into the same readings table over the same number of connections. Prints the rates, the HTTP/COPY
 ratio and the share of ingest throughput that rollup maintenance costs.
@@ -18,6 +19,9 @@ import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+
+from bench.cpu import CpuMeter, CpuSplit, parent_pid
+from bench.http_load import KeepAliveClient
 
 UPLOAD = (
     "mutation Upload($batch: ReadingBatchInput!) { uploadReadings(batch: $batch) { __typename "
@@ -78,20 +82,16 @@ def make_bodies(total: int, batch: int, points: int) -> list[bytes]:
     return bodies
 
 
-async def _upload_all(url: str, key: str, bodies: list[bytes], clients: int) -> tuple[float, int]:
-    import httpx
-
+async def _upload_all(port: int, key: str, bodies: list[bytes], clients: int) -> tuple[float, int]:
     queue = list(reversed(bodies))
     stored = 0
+    headers = {"X-API-Key": key, "Content-Type": "application/json"}
 
     async def client_loop() -> None:
         nonlocal stored
-        headers = {"X-API-Key": key, "Content-Type": "application/json"}
-        async with httpx.AsyncClient(timeout=120) as client:
+        async with KeepAliveClient("127.0.0.1", port, headers) as client:
             while queue:
-                response = await client.post(url, content=queue.pop(), headers=headers)
-                response.raise_for_status()
-                result = response.json()["data"]["uploadReadings"]
+                result = json.loads(await client.post("/graphql", queue.pop()))["data"]["uploadReadings"]
                 if result["__typename"] != "UploadResult":
                     raise RuntimeError(f"upload refused: {result}")
                 stored += result["new"]
@@ -101,7 +101,7 @@ async def _upload_all(url: str, key: str, bodies: list[bytes], clients: int) -> 
     return time.perf_counter() - started, stored
 
 
-async def _copy_all(dsn: str, total: int, batch: int, points: int, clients: int) -> float:
+async def _copy_all(dsn: str, total: int, batch: int, points: int, clients: int) -> tuple[float, CpuSplit]:
     import asyncpg
 
     start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=20)
@@ -122,10 +122,12 @@ async def _copy_all(dsn: str, total: int, batch: int, points: int, clients: int)
                 "readings", records=batches.pop(), columns=["point_id", "ts", "value", "quality"]
             )
 
+    meter = CpuMeter(None, parent_pid(await conns[0].fetchval("SELECT pg_backend_pid()")))
     try:
+        meter.start()
         started = time.perf_counter()
         await asyncio.gather(*(copy_loop(c) for c in conns))
-        return time.perf_counter() - started
+        return time.perf_counter() - started, meter.stop()  # before the backends exit with their counts
     finally:
         for conn in conns:
             await conn.close()
@@ -195,6 +197,17 @@ async def _drain_rollups(dsn: str) -> float:
         await conn.close()
 
 
+async def _postmaster_pid(dsn: str) -> int | None:
+    """The local PostgreSQL server's main process (None when it is not on this machine)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        return parent_pid(await conn.fetchval("SELECT pg_backend_pid()"))  # while the backend lives
+    finally:
+        await conn.close()
+
+
 async def _drop(admin_url: str, name: str) -> None:
     import asyncpg
 
@@ -213,15 +226,18 @@ async def _measure_upload(args, bodies: list[bytes], rollups: bool, copy: bool) 
     server = _start_server(dsn, port, args.workers, args.batch, rollups)
     figures = {}
     try:
-        url = f"http://127.0.0.1:{port}/graphql"
-        figures["upload"], stored = await _upload_all(url, key, bodies, args.clients)
+        meter = CpuMeter(server.pid, await _postmaster_pid(dsn))
+        meter.start()
+        figures["upload"], stored = await _upload_all(port, key, bodies, args.clients)
         if stored != args.readings:
             raise RuntimeError(f"stored {stored} readings, expected {args.readings}")
         figures["drain"] = await _drain_rollups(dsn) if rollups else 0.0
+        figures["cpu"] = meter.stop()
         server.send_signal(signal.SIGTERM)
         server.wait(30)
         if copy:
-            figures["copy"] = await _copy_all(dsn, args.readings, args.batch, args.points, args.clients)
+            copied = await _copy_all(dsn, args.readings, args.batch, args.points, args.clients)
+            figures["copy"], figures["copy_cpu"] = copied
     finally:
         if server.poll() is None:
             server.send_signal(signal.SIGTERM)
@@ -237,7 +253,7 @@ async def run(args) -> int:
     print(f"encoding {args.readings:,} readings in batches of {args.batch} ...", flush=True)
     bodies = make_bodies(args.readings, args.batch, args.points)
     modes = {"both": (True, False), "on": (True,), "off": (False,)}[args.rollups]
-    rates, copy_rate = {}, None
+    rates, copy_rate, copy_cpu = {}, None, None
     for rollups in modes:
         figures = await _measure_upload(args, bodies, rollups, copy=copy_rate is None)
         seconds = figures["upload"] + figures["drain"]
@@ -251,7 +267,10 @@ async def run(args) -> int:
             + (f" + {figures['drain']:.1f} s until rollups were current)" if rollups else ")"),
             flush=True,
         )
+        print("  " + figures["cpu"].describe(args.readings, "reading"), flush=True)
+        copy_cpu = figures.get("copy_cpu", copy_cpu)
     print(f"raw asyncpg COPY into readings ({args.clients} connections): {copy_rate:,.0f} rows/s")
+    print("  " + copy_cpu.describe(args.readings, "row"))
     print(f"ratio HTTP/COPY: {rates[modes[0]] / copy_rate:.2f} (target >= 0.5)")
     if len(rates) == 2:
         cost = 1 - rates[True] / rates[False]

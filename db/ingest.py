@@ -1,8 +1,11 @@
 """Idempotent batch ingest of uploaded readings: the one place for the dialect fast paths of reading inserts.
 
-PostgreSQL: one `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING` per batch (its status tag counts
-the new rows). SQLite: one executemany `INSERT OR IGNORE`. The batch row in upload_batches is written in
-the same transaction, first, so a replayed (or concurrently repeated) batch id gets the stored answer.
+Readings are validated and resolved to point ids first (db/reading_parse.py, db/points.py); then, in one
+transaction, the batch row in upload_batches is claimed (a replayed, or concurrently repeated, batch id gets
+the stored answer instead) and the rows are inserted. PostgreSQL: binary COPY inside a savepoint (a new
+batch, the usual case, holds no stored key); when some key is stored already, back to the savepoint and one
+`INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING`, whose status tag counts the new rows. SQLite: one
+executemany `INSERT OR IGNORE`.
 """
 
 import logging
@@ -10,18 +13,20 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import insert, select, text, update
+import orjson
+from sqlalchemy import JSON, bindparam, insert, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.central_models import Reading, UploadBatch
+from db.copy_binary import encode_rows
+from db.engine import asyncpg_connection
 from db.points import resolve_points
-from db.wire import ReadingIn, validation_context
+from db.reading_parse import ParsedReading, parse_readings
+from db.types import UTCDateTime, utcnow
 
 logger = logging.getLogger(__name__)
 
-_LIST_ADAPTER = TypeAdapter(list[ReadingIn])
-LATEST_PER_METER = 10
+READING_COLUMNS = ["point_id", "ts", "value", "quality"]
 
 # (session, site_id, {point_id: (min_ts, max_ts)}) -> None, called inside the ingest transaction after the
 # rows are inserted: the seam where rollup maintenance (energy) keeps derived tables in step.
@@ -46,7 +51,22 @@ class IngestOutcome:
     replayed: bool = False
     rejections: list[dict] = field(default_factory=list)
     touched: dict[int, tuple[datetime, datetime]] = field(default_factory=dict)
-    per_meter: dict[tuple[int, str], dict] = field(default_factory=dict)
+    accepted: list[ParsedReading] = field(default_factory=list, repr=False)
+    points: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict, repr=False)
+
+    def per_meter(self) -> dict[tuple[int, str], dict]:
+        """(meter id, external id) -> {"count": readings, "latest": {point: ParsedReading}} (for events)."""
+        meters: dict[tuple[int, str], dict] = {}
+        for reading in self.accepted:
+            (meter, point), ts = reading[0], reading[1]
+            info = meters.get((self.points[reading[0]][0], meter))
+            if info is None:
+                info = meters[self.points[reading[0]][0], meter] = {"count": 0, "latest": {}}
+            info["count"] += 1
+            known = info["latest"].get(point)
+            if known is None or ts >= known[1]:
+                info["latest"][point] = reading
+        return meters
 
     def result(self) -> dict:
         """JSON-ready counts and rejections (what upload_batches.result keeps)."""
@@ -59,52 +79,31 @@ class IngestOutcome:
         }
 
 
-def _reason(err: ValidationError) -> str:
-    first = err.errors(include_url=False)[0]
-    where = ".".join(str(part) for part in first.get("loc", ())) or "reading"
-    return f"{where}: {first.get('msg', 'invalid')}"
+# The first statement of the ingest transaction goes through SQLAlchemy, which begins the transaction; the
+# hot statements after it run on the asyncpg connection inside that transaction. The batch row is written
+# with the answer expected when every row is new (the usual case), so that only a batch holding stored keys
+# needs a second write.
+_CLAIM = text(
+    "INSERT INTO upload_batches (site_id, batch_id, received_at, reading_count, result) "
+    "VALUES (:site_id, :batch_id, :received_at, :count, :result) ON CONFLICT DO NOTHING RETURNING 1"
+).bindparams(bindparam("received_at", type_=UTCDateTime), bindparam("result", type_=JSON))
+_STORED_RESULT = text("SELECT result FROM upload_batches WHERE site_id = :site_id AND batch_id = :batch_id")
+_STORED_RESULT = _STORED_RESULT.columns(result=JSON)
 
 
-def validate_readings(items: Sequence) -> tuple[list[tuple[int, ReadingIn]], list[dict]]:
-    """Validate each item as a ReadingIn; return (index, reading) pairs and {index, reason} rejections."""
-    context = validation_context()
-    try:
-        return list(enumerate(_LIST_ADAPTER.validate_python(items, context=context))), []
-    except ValidationError:
-        pass  # some item is bad: redo one by one so each bad item is rejected alone
-    valid, rejections = [], []
-    for index, item in enumerate(items):
-        try:
-            valid.append((index, ReadingIn.model_validate(item, context=context)))
-        except ValidationError as err:
-            rejections.append({"index": index, "reason": _reason(err)})
-        except (TypeError, ValueError) as err:
-            rejections.append({"index": index, "reason": str(err)})
-    return valid, rejections
-
-
-async def _claim_batch(session: AsyncSession, site_id: int, batch_id: str, count: int) -> dict | None:
-    """Insert the batch row; return the stored result instead when the batch id was seen before."""
-    values = {"site_id": site_id, "batch_id": batch_id, "reading_count": count, "result": {}}
-    if session.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        stmt = pg_insert(UploadBatch).values(**values).on_conflict_do_nothing()
-    else:
-        stmt = insert(UploadBatch).values(**values).prefix_with("OR IGNORE")
-    claimed = await session.execute(stmt)
-    if claimed.rowcount == 1:
+async def _claim_batch(
+    session: AsyncSession, site_id: int, outcome: IngestOutcome, count: int
+) -> dict | None:
+    """Insert the batch row with outcome's answer; return the stored answer instead for a known batch id."""
+    keys = {"site_id": site_id, "batch_id": outcome.batch_id}
+    claim = {**keys, "received_at": utcnow(), "count": count, "result": outcome.result()}
+    if await session.scalar(_CLAIM, claim):
         return None
-    stored = await session.scalar(
-        select(UploadBatch.result).where(UploadBatch.site_id == site_id, UploadBatch.batch_id == batch_id)
-    )
-    return dict(stored or {})
+    return dict(await session.scalar(_STORED_RESULT, keys) or {})
 
 
-async def _insert_postgresql(session: AsyncSession, rows: list[tuple]) -> int:
-    conn = await session.connection()
-    raw = await conn.get_raw_connection()
-    status = await raw.driver_connection.execute(
+async def _insert_unnest(conn, rows: list[tuple]) -> int:
+    status = await conn.execute(
         "INSERT INTO readings (point_id, ts, value, quality) "
         "SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::float8[], $4::smallint[]) "
         "ON CONFLICT DO NOTHING",
@@ -114,6 +113,24 @@ async def _insert_postgresql(session: AsyncSession, rows: list[tuple]) -> int:
         [r[3] for r in rows],
     )
     return int(status.rsplit(" ", 1)[-1])
+
+
+async def _insert_postgresql(session: AsyncSession, rows: list[tuple]) -> int:
+    import asyncpg
+
+    conn = await asyncpg_connection(session)
+    await conn.execute("SAVEPOINT readings_copy")
+    try:
+        # a memoryview: asyncpg would take bytes for a file path
+        data = memoryview(encode_rows(rows))
+        await conn.copy_to_table("readings", source=data, columns=READING_COLUMNS, format="binary")
+    except asyncpg.UniqueViolationError:  # some key is stored already: insert skipping stored keys
+        await conn.execute("ROLLBACK TO SAVEPOINT readings_copy")
+        new = await _insert_unnest(conn, rows)
+    else:
+        new = len(rows)
+    await conn.execute("RELEASE SAVEPOINT readings_copy")
+    return new
 
 
 async def _insert_sqlite(session: AsyncSession, rows: list[tuple]) -> int:
@@ -135,63 +152,62 @@ async def insert_rows(session: AsyncSession, rows: list[tuple]) -> int:
     return await _insert_sqlite(session, rows)
 
 
-def _summarize(outcome: IngestOutcome, valid: list[tuple[int, ReadingIn]], points: dict) -> list[tuple]:
-    """Rows to insert; fills outcome.touched (per point min/max ts) and outcome.per_meter (count, latest)."""
-    rows, lows, highs, latest, counts = [], {}, {}, {}, {}
-    append = rows.append
-    for _, reading in valid:
-        key = (reading.meter_external_id, reading.data_point)
-        point_id = points[key][1]
-        ts = reading.timestamp
-        append((point_id, ts, reading.value, reading.quality.value))
-        low = lows.get(point_id)
-        if low is None:
-            lows[point_id] = highs[point_id] = ts
-            latest[point_id] = reading
-            counts[key[0]] = counts.get(key[0], 0) + 1
-            continue
-        counts[key[0]] += 1
-        if ts < low:
-            lows[point_id] = ts
-        elif ts >= highs[point_id]:
-            highs[point_id] = ts
-            latest[point_id] = reading
-    outcome.touched.update((pid, (low, highs[pid])) for pid, low in lows.items())
-    meter_keys = {}
-    for (meter, _), (meter_id, _) in points.items():
-        meter_keys[meter] = (meter_id, meter)
-    for meter, count in counts.items():
-        outcome.per_meter[meter_keys[meter]] = {"count": count, "latest": {}}
-    for reading in latest.values():
-        outcome.per_meter[meter_keys[reading.meter_external_id]]["latest"][reading.data_point] = reading
-    return rows
+def _rows_and_spans(accepted: list[ParsedReading], points: dict) -> tuple[list[tuple], dict]:
+    """(point_id, ts, value, quality) rows, and each point's (earliest, latest) timestamp."""
+    rows = [(points[key][1], ts, value, quality) for key, ts, value, _, quality in accepted]
+    spans: dict[int, tuple[datetime, datetime]] = {}
+    get = spans.get
+    for point_id, ts, _, _ in rows:
+        span = get(point_id)
+        if span is None:
+            spans[point_id] = (ts, ts)
+        elif ts < span[0]:
+            spans[point_id] = (ts, span[1])
+        elif ts > span[1]:
+            spans[point_id] = (span[0], ts)
+    return rows, spans
 
 
 async def ingest_batch(session: AsyncSession, site_id: int, batch_id: str, items: Sequence) -> IngestOutcome:
     """Validate and store one uploaded batch in the caller's transaction (idempotent by batch id and key)."""
-    stored = await _claim_batch(session, site_id, batch_id, len(items))
-    if stored is not None:
-        outcome = IngestOutcome(batch_id=batch_id, replayed=True)
-        for name in ("new", "duplicates", "rejected"):
-            setattr(outcome, name, int(stored.get(name, 0)))
-        outcome.rejections = list(stored.get("rejections", []))
-        return outcome
     outcome = IngestOutcome(batch_id=batch_id)
-    valid, outcome.rejections = validate_readings(items)
+    outcome.accepted, outcome.rejections, units = parse_readings(items)
     outcome.rejected = len(outcome.rejections)
-    units = {(r.meter_external_id, r.data_point): r.unit for _, r in valid}
-    points = await resolve_points(session, site_id, units)
-    rows = _summarize(outcome, valid, points)
+    outcome.points = await resolve_points(session, site_id, units)
+    rows, outcome.touched = _rows_and_spans(outcome.accepted, outcome.points)
+    outcome.new = len(rows)
+    stored = await _claim_batch(session, site_id, outcome, len(items))
+    if stored is not None:
+        replay = IngestOutcome(batch_id=batch_id, replayed=True)
+        for name in ("new", "duplicates", "rejected"):
+            setattr(replay, name, int(stored.get(name, 0)))
+        replay.rejections = list(stored.get("rejections", []))
+        return replay
     outcome.new = await insert_rows(session, rows)
     outcome.duplicates = len(rows) - outcome.new
     for hook in POST_INSERT_HOOKS:
         await hook(session, site_id, outcome.touched)
+    if outcome.duplicates:
+        await _store_result(session, site_id, outcome)
+    return outcome
+
+
+async def _store_result(session: AsyncSession, site_id: int, outcome: IngestOutcome) -> None:
+    """Keep the answer with the batch row, for replays."""
+    if session.bind.dialect.name == "postgresql":
+        conn = await asyncpg_connection(session)
+        await conn.execute(
+            "UPDATE upload_batches SET result = $3::json WHERE site_id = $1 AND batch_id = $2",
+            site_id,
+            outcome.batch_id,
+            orjson.dumps(outcome.result()).decode(),
+        )
+        return
     await session.execute(
         update(UploadBatch)
-        .where(UploadBatch.site_id == site_id, UploadBatch.batch_id == batch_id)
+        .where(UploadBatch.site_id == site_id, UploadBatch.batch_id == outcome.batch_id)
         .values(result=outcome.result())
     )
-    return outcome
 
 
 from db.rollup_queue import record_dirty  # noqa: E402  (rollups follow via the worker: db/rollup_queue.py)

@@ -1,10 +1,11 @@
 """Point-id lookup for ingest: (site, meter external id, point name) -> ids, registering unknown ones.
 
-Lookups are cached per process; `forget_site` drops a site's entries when its meters change here. Another
-worker that deletes a meter is seen after at most CACHE_TTL_SECONDS.
+Lookups are cached per process and site; `forget_site` drops a site's entries when its meters change here.
+Another worker that deletes a meter is seen after at most CACHE_TTL_SECONDS (a site's ids expire together).
 """
 
 import time
+from dataclasses import dataclass, field
 
 from sqlalchemy import insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,8 +14,18 @@ from db.central_models import DataPoint, Meter
 from db.units import infer_cumulative
 
 CACHE_TTL_SECONDS = 300.0
+
+
+@dataclass
+class _SiteIds:
+    """One site's known (meter external id, point name) -> (meter id, point id), since `loaded`."""
+
+    loaded: float
+    ids: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+
+
 # Keyed by database too: one process may serve (or test) several databases whose ids overlap.
-_cache: dict[tuple[str, int, str, str], tuple[int, int, float]] = {}
+_cache: dict[tuple[str, int], _SiteIds] = {}
 
 
 def forget_site(site_id: int | None = None) -> None:
@@ -84,18 +95,19 @@ async def _point_ids(
 async def resolve_points(
     session: AsyncSession, site_id: int, units: dict[tuple[str, str], str | None]
 ) -> dict[tuple[str, str], tuple[int, int]]:
-    """Map (meter external id, point name) to (meter id, point id), creating discovered meters/points."""
-    now = time.monotonic()
-    database = str(session.bind.url)
-    resolved, misses = {}, {}
-    for key, unit in units.items():
-        hit = _cache.get((database, site_id, *key))
-        if hit is not None and now - hit[2] < CACHE_TTL_SECONDS:
-            resolved[key] = hit[:2]
-        else:
-            misses[key] = unit
-    if not misses:
-        return resolved
+    """Map (meter external id, point name) to (meter id, point id), creating discovered meters/points.
+
+    The answer may hold more keys than asked for (a warm site's whole mapping, not a copy of part of it).
+    """
+    now, cache_key = time.monotonic(), (str(session.bind.url), site_id)
+    cached = _cache.get(cache_key)
+    if cached is None or now - cached.loaded >= CACHE_TTL_SECONDS:
+        cached = _cache[cache_key] = _SiteIds(loaded=now)
+    known = cached.ids
+    if units.keys() <= known.keys():  # the usual upload: every point seen before
+        return known
+    resolved = {key: known[key] for key in units if key in known}
+    misses = {key: unit for key, unit in units.items() if key not in known}
     meters, known_meters = await _meter_ids(session, site_id, {meter for meter, _ in misses})
     wanted = {(meters[meter], point): unit for (meter, point), unit in misses.items()}
     points, known_points = await _point_ids(session, wanted)
@@ -104,5 +116,5 @@ async def resolve_points(
         resolved[(meter, point)] = ids
         # Only rows that existed before this transaction are cached: a rolled-back registration must not be.
         if meter in known_meters and (ids[0], point) in known_points:
-            _cache[(database, site_id, meter, point)] = (*ids, now)
+            known[meter, point] = ids
     return resolved

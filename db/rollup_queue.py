@@ -12,10 +12,11 @@ from collections import defaultdict
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
+import orjson
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from db.engine import make_sessionmaker, session_scope
+from db.engine import asyncpg_connection, make_sessionmaker, session_scope
 from db.rollup_models import RollupDirty
 from db.rollups import refresh_rollups
 
@@ -48,6 +49,10 @@ async def record_dirty(
     for pid, span in touched.items():  # an edge batch usually holds the same instants for every point
         groups[span].append(pid)
     spans = [[_us(lo), _us(hi), pids] for (lo, hi), pids in groups.items()]
+    if session.bind.dialect.name == "postgresql":  # on every upload: raw asyncpg, not an ORM statement
+        conn = await asyncpg_connection(session)
+        await conn.execute("INSERT INTO rollup_dirty (spans) VALUES ($1::json)", orjson.dumps(spans).decode())
+        return
     await session.execute(insert(RollupDirty).values(spans=spans))
 
 

@@ -22,10 +22,10 @@ def status_from_health(health: dict, degraded_queue_depth: int) -> str:
 
 
 async def record_heartbeat(
-    session: AsyncSession, site: Site, health: dict, degraded_queue_depth: int
+    session: AsyncSession, site_id: int, health: dict, degraded_queue_depth: int
 ) -> tuple[Site, str]:
     """Store a heartbeat and per-meter reachability; return the site and its previous status."""
-    site = await session.get(Site, site.id, with_for_update=session.bind.dialect.name == "postgresql")
+    site = await session.get(Site, site_id, with_for_update=session.bind.dialect.name == "postgresql")
     previous = site.status
     site.health = health
     site.last_heartbeat_at = utcnow()

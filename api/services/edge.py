@@ -9,12 +9,13 @@ from db.central_models import Meter, Site
 from db.ingest import IngestOutcome, ingest_batch
 from db.meters import PointView, list_meters, points_of
 from db.site_status import record_heartbeat
+from db.sites import SiteIdentity
 
 MAX_BATCH_ID_LENGTH = 80
 
 
 async def upload_readings(
-    session: AsyncSession, site: Site, batch_id: str, readings, max_batch: int
+    session: AsyncSession, site: SiteIdentity, batch_id: str, readings, max_batch: int
 ) -> IngestOutcome:
     """Store a batch for the key's own site; BatchRefused when the batch as a whole is unusable."""
     batch_id = (batch_id or "").strip()
@@ -28,21 +29,21 @@ async def upload_readings(
 
 
 async def heartbeat(
-    session: AsyncSession, site: Site, health: dict, degraded_queue_depth: int
+    session: AsyncSession, site: SiteIdentity, health: dict, degraded_queue_depth: int
 ) -> tuple[Site, str]:
     """Record the edge's health; return the updated site and its status before this heartbeat."""
-    return await record_heartbeat(session, site, health, degraded_queue_depth)
+    return await record_heartbeat(session, site.id, health, degraded_queue_depth)
 
 
 @dataclass
 class SiteConfig:
     """What an edge downloads: its site, enabled and disabled meters, and each meter's points."""
 
-    site: Site
+    site: SiteIdentity
     meters: list[tuple[Meter, list[PointView]]]
 
 
-async def site_config(session: AsyncSession, site: Site) -> SiteConfig:
+async def site_config(session: AsyncSession, site: SiteIdentity) -> SiteConfig:
     """The configuration of the key's own site (never another site's)."""
     meters = [m for m in await list_meters(session, site.id) if not m.discovered]
     points = await points_of(session, [m.id for m in meters], with_latest=False)

@@ -5,10 +5,11 @@ import asyncio
 import pytest
 from sqlalchemy import text
 
+from db.central_models import Site
 from db.engine import make_engine, make_sessionmaker, session_scope
 from db.errors import AlreadyExists
 from db.migrate import upgrade
-from db.sites import create_site, find_site_by_key, list_sites, rotate_site_key
+from db.sites import SiteIdentity, create_site, find_site_by_key, identify_site, list_sites, rotate_site_key
 from db.users import authenticate_user, create_user
 
 
@@ -57,6 +58,20 @@ def test_rotated_key_replaces_the_old_one(central_url):
     rotated = run(central_url, lambda s: rotate_site_key(s, created.site.id))
     assert run(central_url, lambda s: find_site_by_key(s, created.api_key)) is None
     assert run(central_url, lambda s: find_site_by_key(s, rotated.api_key)).id == created.site.id
+
+
+def test_identify_site_answers_like_find_site_by_key(central_url):
+    created = run(central_url, lambda s: create_site(s, "Building C", "America/New_York"))
+    identity = run(central_url, lambda s: identify_site(s, created.api_key))
+    assert identity == SiteIdentity(created.site.id, "Building C", "America/New_York", 60.0)
+    for wrong in (created.api_key[:-1] + "x", "", "mk_short"):
+        assert run(central_url, lambda s, key=wrong: identify_site(s, key)) is None
+
+    async def deactivate(session):
+        (await session.get(Site, created.site.id)).is_active = False
+
+    run(central_url, deactivate)
+    assert run(central_url, lambda s: identify_site(s, created.api_key)) is None
 
 
 def test_users_are_argon2_hashed_and_authenticate(central_url):

@@ -1,0 +1,111 @@
+"""Validation of an uploaded readings list: plain checks for the usual shape, pydantic (ReadingIn) for the rest.
+
+A 1,000-reading upload validated as 1,000 pydantic models costs ~10 ms; the plain path below accepts only
+items that ReadingIn would accept unchanged (exact types, limits, an extended ISO-8601 timestamp with a zone)
+and parses each distinct timestamp once, since an edge batch repeats the same instants for every point.
+Anything else goes to ReadingIn, which either accepts it (lax conversions) or says why not.
+"""
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from math import isfinite
+
+from pydantic import ValidationError
+
+from db.wire import OLDEST_ACCEPTED, ReadingIn, validation_context
+
+# ((meter external id, data point), UTC timestamp, value, unit, quality)
+ParsedReading = tuple[tuple[str, str], datetime, float, str | None, int]
+
+FIELDS = frozenset(ReadingIn.model_fields)
+MAX_NAME, MAX_UNIT = 100, 40
+QUALITIES = frozenset((0, 1, 2))
+EXACT_INT = 2**53  # larger ints go through pydantic, which decides how they become floats
+
+
+def _plain_time(stamp: object, latest: datetime) -> datetime | None:
+    """A zoned extended ISO-8601 string in the accepted range as UTC, else None (pydantic decides)."""
+    if (
+        type(stamp) is not str
+        or len(stamp) < 20
+        or stamp[4] != "-"
+        or stamp[7] != "-"
+        or stamp[10] not in "Tt "
+    ):
+        return None
+    try:
+        ts = datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+    if ts.tzinfo is None:
+        return None
+    ts = ts.astimezone(UTC)
+    return ts if OLDEST_ACCEPTED <= ts <= latest else None
+
+
+def _plain(item: object, stamps: dict, latest: datetime) -> ParsedReading | None:
+    """The reading when item has exactly the usual shape, else None."""
+    if type(item) is not dict or not item.keys() <= FIELDS:
+        return None
+    meter, point = item.get("meter_external_id"), item.get("data_point")
+    if type(meter) is not str or type(point) is not str:
+        return None
+    if not (0 < len(meter) <= MAX_NAME and 0 < len(point) <= MAX_NAME):
+        return None
+    value = item.get("value")
+    if type(value) is float:
+        if not isfinite(value):
+            return None
+    elif type(value) is int and -EXACT_INT <= value <= EXACT_INT:
+        value = float(value)
+    else:
+        return None
+    unit = item.get("unit")
+    if unit is not None and (type(unit) is not str or len(unit) > MAX_UNIT):
+        return None
+    quality = item.get("quality", 0)
+    if type(quality) is not int or quality not in QUALITIES:
+        return None
+    stamp = item.get("timestamp")
+    ts = stamps.get(stamp) if type(stamp) is str else None
+    if ts is None:
+        ts = _plain_time(stamp, latest)
+        if ts is None:
+            return None
+        stamps[stamp] = ts
+    return (meter, point), ts, value, unit, quality
+
+
+def _reason(err: ValidationError) -> str:
+    first = err.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in first.get("loc", ())) or "reading"
+    return f"{where}: {first.get('msg', 'invalid')}"
+
+
+def _with_pydantic(item: object, context: dict) -> ParsedReading | str:
+    """The reading as ReadingIn validates it, or the reason it is refused."""
+    try:
+        r = ReadingIn.model_validate(item, context=context)
+    except ValidationError as err:
+        return _reason(err)
+    except (TypeError, ValueError) as err:
+        return str(err)
+    return (r.meter_external_id, r.data_point), r.timestamp, r.value, r.unit, int(r.quality)
+
+
+def parse_readings(items: Sequence) -> tuple[list[ParsedReading], list[dict], dict]:
+    """Accepted readings in upload order, {index, reason} per refused item, and each point's first unit."""
+    context = validation_context()
+    latest, stamps = context["latest"], {}
+    accepted, rejections, units = [], [], {}
+    for index, item in enumerate(items):
+        reading = _plain(item, stamps, latest)
+        if reading is None:
+            reading = _with_pydantic(item, context)
+            if type(reading) is str:
+                rejections.append({"index": index, "reason": reading})
+                continue
+        accepted.append(reading)
+        if reading[0] not in units:
+            units[reading[0]] = reading[3]
+    return accepted, rejections, units
