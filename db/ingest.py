@@ -79,27 +79,20 @@ class IngestOutcome:
         }
 
 
-# The first statement of the ingest transaction goes through SQLAlchemy, which begins the transaction; the
-# hot statements after it run on the asyncpg connection inside that transaction. The batch row is written
-# with the answer expected when every row is new (the usual case), so that only a batch holding stored keys
-# needs a second write.
+# The batch row is written with the answer expected when every row is new (the usual case), so that only a
+# batch holding stored keys needs a second write.
 _CLAIM = text(
     "INSERT INTO upload_batches (site_id, batch_id, received_at, reading_count, result) "
     "VALUES (:site_id, :batch_id, :received_at, :count, :result) ON CONFLICT DO NOTHING RETURNING 1"
 ).bindparams(bindparam("received_at", type_=UTCDateTime), bindparam("result", type_=JSON))
 _STORED_RESULT = text("SELECT result FROM upload_batches WHERE site_id = :site_id AND batch_id = :batch_id")
 _STORED_RESULT = _STORED_RESULT.columns(result=JSON)
-
-
-async def _claim_batch(
-    session: AsyncSession, site_id: int, outcome: IngestOutcome, count: int
-) -> dict | None:
-    """Insert the batch row with outcome's answer; return the stored answer instead for a known batch id."""
-    keys = {"site_id": site_id, "batch_id": outcome.batch_id}
-    claim = {**keys, "received_at": utcnow(), "count": count, "result": outcome.result()}
-    if await session.scalar(_CLAIM, claim):
-        return None
-    return dict(await session.scalar(_STORED_RESULT, keys) or {})
+_CLAIM_PG = (
+    "INSERT INTO upload_batches (site_id, batch_id, received_at, reading_count, result) "
+    "VALUES ($1, $2, $3, $4, $5::json) ON CONFLICT DO NOTHING RETURNING 1"
+)
+_STORED_RESULT_PG = "SELECT result FROM upload_batches WHERE site_id = $1 AND batch_id = $2"
+_STORE_RESULT_PG = "UPDATE upload_batches SET result = $3::json WHERE site_id = $1 AND batch_id = $2"
 
 
 async def _insert_unnest(conn, rows: list[tuple]) -> int:
@@ -115,22 +108,22 @@ async def _insert_unnest(conn, rows: list[tuple]) -> int:
     return int(status.rsplit(" ", 1)[-1])
 
 
-async def _insert_postgresql(session: AsyncSession, rows: list[tuple]) -> int:
+async def _copy_or_insert(conn, rows: list[tuple]) -> int:
+    """Insert rows in a transaction already open on conn; binary COPY unless some key is stored already."""
     import asyncpg
 
-    conn = await asyncpg_connection(session)
-    await conn.execute("SAVEPOINT readings_copy")
     try:
-        # a memoryview: asyncpg would take bytes for a file path
-        data = memoryview(encode_rows(rows))
-        await conn.copy_to_table("readings", source=data, columns=READING_COLUMNS, format="binary")
-    except asyncpg.UniqueViolationError:  # some key is stored already: insert skipping stored keys
-        await conn.execute("ROLLBACK TO SAVEPOINT readings_copy")
-        new = await _insert_unnest(conn, rows)
-    else:
-        new = len(rows)
-    await conn.execute("RELEASE SAVEPOINT readings_copy")
-    return new
+        async with conn.transaction():  # a savepoint: a failed COPY leaves the outer transaction usable
+            # a memoryview: asyncpg would take bytes for a file path
+            data = memoryview(encode_rows(rows))
+            await conn.copy_to_table("readings", source=data, columns=READING_COLUMNS, format="binary")
+    except asyncpg.UniqueViolationError:  # insert skipping the stored keys
+        return await _insert_unnest(conn, rows)
+    return len(rows)
+
+
+async def _insert_postgresql(session: AsyncSession, rows: list[tuple]) -> int:
+    return await _copy_or_insert(await asyncpg_connection(session), rows)
 
 
 async def _insert_sqlite(session: AsyncSession, rows: list[tuple]) -> int:
@@ -168,21 +161,32 @@ def _rows_and_spans(accepted: list[ParsedReading], points: dict) -> tuple[list[t
     return rows, spans
 
 
+def _replayed(batch_id: str, stored: dict) -> IngestOutcome:
+    outcome = IngestOutcome(batch_id=batch_id, replayed=True)
+    for name in ("new", "duplicates", "rejected"):
+        setattr(outcome, name, int(stored.get(name, 0)))
+    outcome.rejections = list(stored.get("rejections", []))
+    return outcome
+
+
 async def ingest_batch(session: AsyncSession, site_id: int, batch_id: str, items: Sequence) -> IngestOutcome:
-    """Validate and store one uploaded batch in the caller's transaction (idempotent by batch id and key)."""
+    """Validate and store one uploaded batch, idempotent by batch id and reading key.
+
+    Atomic: in the caller's transaction when one is open; on PostgreSQL otherwise in a transaction of its own
+    on the session's connection, committed before it returns.
+    """
     outcome = IngestOutcome(batch_id=batch_id)
     outcome.accepted, outcome.rejections, units = parse_readings(items)
     outcome.rejected = len(outcome.rejections)
     outcome.points = await resolve_points(session, site_id, units)
     rows, outcome.touched = _rows_and_spans(outcome.accepted, outcome.points)
     outcome.new = len(rows)
-    stored = await _claim_batch(session, site_id, outcome, len(items))
-    if stored is not None:
-        replay = IngestOutcome(batch_id=batch_id, replayed=True)
-        for name in ("new", "duplicates", "rejected"):
-            setattr(replay, name, int(stored.get(name, 0)))
-        replay.rejections = list(stored.get("rejections", []))
-        return replay
+    if session.bind.dialect.name == "postgresql":
+        return await _ingest_postgresql(session, site_id, outcome, rows, len(items))
+    keys = {"site_id": site_id, "batch_id": batch_id}
+    claim = {**keys, "received_at": utcnow(), "count": len(items), "result": outcome.result()}
+    if not await session.scalar(_CLAIM, claim):
+        return _replayed(batch_id, dict(await session.scalar(_STORED_RESULT, keys) or {}))
     outcome.new = await insert_rows(session, rows)
     outcome.duplicates = len(rows) - outcome.new
     for hook in POST_INSERT_HOOKS:
@@ -192,17 +196,31 @@ async def ingest_batch(session: AsyncSession, site_id: int, batch_id: str, items
     return outcome
 
 
+async def _ingest_postgresql(
+    session: AsyncSession, site_id: int, outcome: IngestOutcome, rows: list[tuple], count: int
+) -> IngestOutcome:
+    # Plain asyncpg statements: an upload's SQLAlchemy statements cost more CPU than its COPY. asyncpg's
+    # transaction() is a BEGIN…COMMIT, or a savepoint when SQLAlchemy has begun the session's transaction.
+    raw = await (await session.connection()).get_raw_connection()
+    conn = raw.driver_connection
+    async with conn.transaction():
+        result = orjson.dumps(outcome.result()).decode()
+        if not await conn.fetchval(_CLAIM_PG, site_id, outcome.batch_id, utcnow(), count, result):
+            stored = await conn.fetchval(_STORED_RESULT_PG, site_id, outcome.batch_id)
+            return _replayed(outcome.batch_id, dict(stored or {}))  # SQLAlchemy's json codec decoded it
+        outcome.new = await _copy_or_insert(conn, rows) if rows else 0
+        outcome.duplicates = len(rows) - outcome.new
+        for hook in POST_INSERT_HOOKS:
+            await hook(session, site_id, outcome.touched)
+        if outcome.duplicates:
+            await conn.execute(
+                _STORE_RESULT_PG, site_id, outcome.batch_id, orjson.dumps(outcome.result()).decode()
+            )
+    return outcome
+
+
 async def _store_result(session: AsyncSession, site_id: int, outcome: IngestOutcome) -> None:
-    """Keep the answer with the batch row, for replays."""
-    if session.bind.dialect.name == "postgresql":
-        conn = await asyncpg_connection(session)
-        await conn.execute(
-            "UPDATE upload_batches SET result = $3::json WHERE site_id = $1 AND batch_id = $2",
-            site_id,
-            outcome.batch_id,
-            orjson.dumps(outcome.result()).decode(),
-        )
-        return
+    """Keep the final answer with the batch row, for replays."""
     await session.execute(
         update(UploadBatch)
         .where(UploadBatch.site_id == site_id, UploadBatch.batch_id == outcome.batch_id)
