@@ -1,55 +1,6 @@
 """Alembic environment for the central database (async engines, both dialects)."""
 
-import asyncio
-
-from alembic import context
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
-
 from db.central_models import central_metadata
+from db.migration_env import run_environment
 
-config = context.config
-target_metadata = central_metadata
-
-
-def _run(connection) -> None:
-    context.configure(
-        connection=connection,
-        target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
-        compare_type=True,
-        version_table="alembic_version_central",
-    )
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-async def _run_async() -> None:
-    engine = create_async_engine(config.get_main_option("sqlalchemy.url"), poolclass=NullPool)
-    try:
-        async with engine.connect() as connection:
-            await connection.run_sync(_run)
-            await connection.commit()
-    finally:
-        await engine.dispose()
-
-
-def run_migrations_online() -> None:
-    """Run migrations on a live connection (in a fresh event loop, or the caller's thread)."""
-    connection = config.attributes.get("connection")
-    if connection is not None:
-        _run(connection)
-        return
-    asyncio.run(_run_async())
-
-
-if context.is_offline_mode():
-    context.configure(
-        url=config.get_main_option("sqlalchemy.url"),
-        target_metadata=target_metadata,
-        version_table="alembic_version_central",
-    )
-    with context.begin_transaction():
-        context.run_migrations()
-else:
-    run_migrations_online()
+run_environment(central_metadata, "alembic_version_central")
