@@ -1,49 +1,21 @@
-"""Pure helpers: time and number formatting, chart resolution choice, CSV, site rows."""
+"""Pure helpers of the central dashboard: short ages, chart resolution choice, CSV, site and point rows."""
 
 import csv
 import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ui_common import format as shared_format
+from ui_common.format import number, parse_ts
+
 RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 SORT_KEYS = ("name", "status", "last heartbeat", "queue depth")
 _STATUS_ORDER = {"offline": 0, "degraded": 1, "unknown": 2, "online": 3}
 
 
-def parse_ts(value: str | None) -> datetime | None:
-    """An ISO-8601 timestamp as an aware datetime (UTC when it has no zone), or None."""
-    if not value:
-        return None
-    try:
-        ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
-
-
 def ago(value: str | None, now: datetime) -> str:
-    """How long ago a timestamp was, for people: '12 s ago', '5 min ago', 'never'."""
-    ts = parse_ts(value)
-    if ts is None:
-        return "never"
-    seconds = max(0, int((now - ts).total_seconds()))
-    if seconds < 60:
-        return f"{seconds} s ago"
-    if seconds < 3600:
-        return f"{seconds // 60} min ago"
-    if seconds < 86400:
-        return f"{seconds // 3600} h ago"
-    return f"{seconds // 86400} d ago"
-
-
-def number(value: Any, digits: int = 2) -> str:
-    """A number with fixed decimals, or an en dash when there is none."""
-    if value is None or value == "":
-        return "–"
-    try:
-        return f"{float(value):,.{digits}f}"
-    except (TypeError, ValueError):
-        return str(value)
+    """How long ago, in its largest unit only ('5 min ago', '3 h ago'): cards and tables stay short."""
+    return shared_format.ago(value, now, coarse=True)
 
 
 def choose_resolution(start: datetime, end: datetime) -> str:

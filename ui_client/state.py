@@ -11,7 +11,7 @@ import reflex as rx
 
 from ui_client import api
 from ui_client.errors import ApiUnreachable, NotAuthenticated, UiClientError
-from ui_client.format import parse_ts
+from ui_common.format import parse_ts
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class SessionState(rx.State):
         """Run a GraphQL operation with the session's token."""
         if self._expired():
             raise NotAuthenticated("session expired")
-        return await api.execute(query, variables, token=self.token)
+        return await api.CENTRAL.execute(query, variables, token=self.token)
 
     def _fail(self, err: UiClientError):
         """Show an error; for a lost session, clear it and return the redirect to the login page."""
@@ -141,7 +141,7 @@ class SessionState(rx.State):
         try:
             while True:
                 try:
-                    async for event in api.subscribe(query, variables, token=token):
+                    async for event in api.CENTRAL.subscribe(query, variables, token=token):
                         async with self:
                             if not in_charge():
                                 return

@@ -7,9 +7,10 @@ from typing import Any
 
 import reflex as rx
 
+from ui_common.format import duration
 from ui_edge import api, queries
 from ui_edge.errors import AgentUnreachable, NotAuthenticated, UiEdgeError
-from ui_edge.format import central_text, clock, duration, sync_result_text
+from ui_edge.format import central_text, clock, sync_result_text
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ class EdgeState(rx.State):
 
     async def _gql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """Run one operation with the session's token."""
-        return await api.execute(query, variables, token=self.token)
+        return await api.LOCAL.execute(query, variables, token=self.token)
 
     def _fail(self, err: UiEdgeError):
         """Show an error in words; a needed login sends the tab to the login page."""
@@ -135,7 +136,7 @@ class EdgeState(rx.State):
         try:
             while True:
                 try:
-                    async for event in api.subscribe(query, token=token):
+                    async for event in api.LOCAL.subscribe(query, token=token):
                         async with self:
                             if not (self._client_connected() and wanted()):
                                 return

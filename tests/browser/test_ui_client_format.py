@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from meterit.commands.ui_cmd import reflex_env, reflex_run_command
-from ui_client.api import _raise_for_errors
+from ui_client.api import refused
 from ui_client.errors import ApiError, Forbidden, NotAuthenticated
 from ui_client.format import (
     ago,
@@ -94,13 +94,13 @@ def test_meter_points_form_round_trips_and_names_bad_lines():
         parse_points("energy, analog-input, 0\npower, analog-input, x")
 
 
-def test_api_errors_map_to_what_the_user_must_do():
-    with pytest.raises(NotAuthenticated):
-        _raise_for_errors([{"message": "forbidden: login required"}])
-    with pytest.raises(Forbidden):
-        _raise_for_errors([{"message": "forbidden: admin role required"}])
-    with pytest.raises(ApiError, match="name taken"):
-        _raise_for_errors([{"message": "name taken"}])
+def test_api_refusals_map_to_what_the_user_must_do():
+    assert isinstance(refused("forbidden: login required"), NotAuthenticated)
+    assert isinstance(refused("Unauthorized", 401), NotAuthenticated)
+    assert isinstance(refused("forbidden: admin role required"), Forbidden)
+    assert isinstance(refused("", 403), Forbidden)
+    error = refused("name taken")
+    assert type(error) is ApiError and str(error) == "name taken"
 
 
 def test_live_power_sums_meters_per_minute():

@@ -8,6 +8,7 @@ from ui_client import queries
 from ui_client.errors import UiClientError
 from ui_client.pages.admin_common import admin_only, field
 from ui_client.state import SessionState
+from ui_common.components import table
 
 POINTS_HELP = "One point per line: name, object type, instance, unit, cumulative (yes/no). E.g. energy, analog-input, 0, kWh, yes"
 
@@ -157,21 +158,10 @@ def admin_meters_page() -> rx.Component:
     """The meters admin page of one site."""
     return admin_only(
         rx.heading(AdminMetersState.site_name, size="4"),
-        rx.box(
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        *[
-                            rx.table.column_header_cell(h)
-                            for h in ("External id", "Name", "Device", "Address", "Enabled", "Points", "")
-                        ]
-                    )
-                ),
-                rx.table.body(rx.foreach(AdminMetersState.meters, meter_row)),
-                width="100%",
-            ),
-            overflow_x="auto",
-            width="100%",
+        table(
+            ["External id", "Name", "Device", "Address", "Enabled", "Points", ""],
+            AdminMetersState.meters,
+            meter_row,
         ),
         rx.card(
             rx.vstack(

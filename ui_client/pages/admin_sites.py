@@ -10,6 +10,7 @@ from ui_client.errors import UiClientError
 from ui_client.format import site_row
 from ui_client.pages.admin_common import admin_only, field
 from ui_client.state import SessionState
+from ui_common.components import table
 
 
 def edge_env_lines(api_key: str) -> str:
@@ -203,18 +204,6 @@ def admin_sites_page() -> rx.Component:
             width="100%",
         ),
         key_box(),
-        rx.box(
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        *[rx.table.column_header_cell(h) for h in ("Site", "Status", "Active", "Actions")]
-                    )
-                ),
-                rx.table.body(rx.foreach(AdminSitesState.rows, site_admin_row)),
-                width="100%",
-            ),
-            overflow_x="auto",
-            width="100%",
-        ),
+        table(["Site", "Status", "Active", "Actions"], AdminSitesState.rows, site_admin_row),
         title="Sites admin",
     )

@@ -6,6 +6,7 @@ from ui_client import queries
 from ui_client.errors import UiClientError
 from ui_client.pages.admin_common import admin_only, field
 from ui_client.state import SessionState
+from ui_common.components import table
 
 ROLES = ["viewer", "admin"]
 
@@ -153,18 +154,6 @@ def admin_users_page() -> rx.Component:
             ),
             width="100%",
         ),
-        rx.box(
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        *[rx.table.column_header_cell(h) for h in ("Email", "Role", "Active", "Actions")]
-                    )
-                ),
-                rx.table.body(rx.foreach(AdminUsersState.users, user_row)),
-                width="100%",
-            ),
-            overflow_x="auto",
-            width="100%",
-        ),
+        table(["Email", "Role", "Active", "Actions"], AdminUsersState.users, user_row),
         title="Users",
     )

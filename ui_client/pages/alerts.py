@@ -10,6 +10,7 @@ from ui_client import components, queries
 from ui_client.errors import UiClientError
 from ui_client.format import ago
 from ui_client.state import SessionState
+from ui_common.components import empty_state, table
 
 logger = logging.getLogger(__name__)
 ROUTE = "/alerts"
@@ -103,29 +104,19 @@ def _ack_cell(a) -> rx.Component:
 
 
 def _table(rows, with_ack: bool) -> rx.Component:
-    headers = ["Site", "Kind", "Severity", "Message", "Opened", "State", "Acknowledged"]
-    return rx.box(
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
-            rx.table.body(
-                rx.foreach(
-                    rows,
-                    lambda a: rx.table.row(
-                        rx.table.cell(a["site"]),
-                        rx.table.cell(a["kind"]),
-                        rx.table.cell(rx.badge(a["severity"])),
-                        rx.table.cell(a["message"]),
-                        rx.table.cell(a["opened"]),
-                        rx.table.cell(a["state"]),
-                        rx.table.cell(_ack_cell(a) if with_ack else rx.text(a["acknowledged"], size="2")),
-                        data_testid="alert-row",
-                    ),
-                )
-            ),
-            width="100%",
+    return table(
+        ["Site", "Kind", "Severity", "Message", "Opened", "State", "Acknowledged"],
+        rows,
+        lambda a: rx.table.row(
+            rx.table.cell(a["site"]),
+            rx.table.cell(a["kind"]),
+            rx.table.cell(rx.badge(a["severity"])),
+            rx.table.cell(a["message"]),
+            rx.table.cell(a["opened"]),
+            rx.table.cell(a["state"]),
+            rx.table.cell(_ack_cell(a) if with_ack else rx.text(a["acknowledged"], size="2")),
+            data_testid="alert-row",
         ),
-        overflow_x="auto",
-        width="100%",
     )
 
 
@@ -137,13 +128,13 @@ def alerts_page() -> rx.Component:
         rx.cond(
             AlertsState.open_rows.length() > 0,
             _table(AlertsState.open_rows, True),
-            rx.cond(AlertsState.loaded, components.empty_state("No open alerts.", "alerts-open-empty")),
+            rx.cond(AlertsState.loaded, empty_state("No open alerts.", "alerts-open-empty")),
         ),
         rx.heading("Recent", size="4"),
         rx.cond(
             AlertsState.recent_rows.length() > 0,
             _table(AlertsState.recent_rows, False),
-            rx.cond(AlertsState.loaded, components.empty_state("No alerts yet.", "alerts-recent-empty")),
+            rx.cond(AlertsState.loaded, empty_state("No alerts yet.", "alerts-recent-empty")),
         ),
         title="Alerts",
     )

@@ -42,7 +42,7 @@ class LoginState(SessionState):
         self.busy = True
         yield
         try:
-            data = await api.execute(
+            data = await api.CENTRAL.execute(
                 queries.LOGIN, {"email": self.form_email.strip(), "password": self.form_password}
             )
         except ApiUnreachable:

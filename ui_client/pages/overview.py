@@ -10,6 +10,7 @@ from ui_client import components, queries
 from ui_client.errors import NotAuthenticated, UiClientError
 from ui_client.format import SORT_KEYS, site_row, sort_sites
 from ui_client.state import SessionState
+from ui_common.components import empty_state, stat
 
 logger = logging.getLogger(__name__)
 ROUTE = "/"
@@ -163,11 +164,11 @@ def overview_page() -> rx.Component:
     """The overview page."""
     return components.page(
         rx.flex(
-            components.stat(
+            stat(
                 "Sites online", f"{OverviewState.online_count} / {OverviewState.site_count}", "count-online"
             ),
-            components.stat("Meters unreachable", OverviewState.unreachable_meters, "count-unreachable"),
-            components.stat("Open alerts", OverviewState.open_alerts, "count-alerts"),
+            stat("Meters unreachable", OverviewState.unreachable_meters, "count-unreachable"),
+            stat("Open alerts", OverviewState.open_alerts, "count-alerts"),
             rx.spacer(),
             rx.badge(
                 rx.cond(OverviewState.live, "live", "connecting"),
@@ -203,7 +204,7 @@ def overview_page() -> rx.Component:
             ),
             rx.cond(
                 OverviewState.loaded & ~OverviewState.loading & (OverviewState.error == ""),
-                components.empty_state("No sites yet. An admin creates them under Sites admin."),
+                empty_state("No sites yet. An admin creates them under Sites admin."),
             ),
         ),
         title="Overview",

@@ -14,14 +14,14 @@ from ui_client.format import (
     is_power,
     kw,
     meter_point_rows,
-    number,
-    parse_ts,
     range_bounds,
     sum_per_minute,
     to_csv,
 )
 from ui_client.pages.site_charts import history_panel, live_power_chart, points_table
 from ui_client.state import SessionState
+from ui_common.components import empty_state
+from ui_common.format import number, parse_ts
 
 logger = logging.getLogger(__name__)
 LIVE_POINTS = 120
@@ -254,7 +254,7 @@ def site_page() -> rx.Component:
         components.loading(SiteState.loading),
         rx.cond(
             SiteState.not_found,
-            components.empty_state("This site does not exist or was removed.", "site-missing"),
+            empty_state("This site does not exist or was removed.", "site-missing"),
             rx.vstack(
                 rx.hstack(
                     rx.heading(SiteState.site_name, size="5", data_testid="site-title"),

@@ -7,9 +7,11 @@ from typing import Any
 
 import reflex as rx
 
+from ui_common.components import badge, empty_state, line_chart, select, table
+from ui_common.format import ago, number, parse_ts
 from ui_edge import components, queries
 from ui_edge.errors import UiEdgeError
-from ui_edge.format import REACHABILITY, ago, clock, number, parse_ts, quality
+from ui_edge.format import REACHABILITY, clock, quality
 from ui_edge.state import EdgeState
 
 logger = logging.getLogger(__name__)
@@ -156,8 +158,8 @@ def _reachability_badge(meter) -> rx.Component:
     color = rx.match(meter["state"], ("ok", "green"), ("dead", "red"), ("disabled", "gray"), "amber")
     return rx.cond(
         DashboardState.agent_down,
-        components.badge("unknown: agent not running", "gray", "meter-reachability"),
-        components.badge(meter["reachability"], color, "meter-reachability"),
+        badge("unknown: agent not running", "gray", "meter-reachability"),
+        badge(meter["reachability"], color, "meter-reachability"),
     )
 
 
@@ -188,27 +190,17 @@ def _meter_card(meter) -> rx.Component:
                 meter["state"] == "dead",
                 components.banner("Meter not answering: " + meter["last_error"], "red", "meter-dead"),
             ),
-            components.table(
+            table(
                 ["Point", "Value", "Unit", "Quality", "Time"],
                 DashboardState.points[meter["id"]],
                 _point_row_view,
                 "meter-points",
+                size="1",
             ),  # fmt: skip
             rx.cond(
                 series.length() > 0,
-                rx.recharts.line_chart(
-                    rx.recharts.line(
-                        data_key="value", is_animation_active=False, dot=False, stroke="#2563eb"
-                    ),
-                    rx.recharts.x_axis(data_key="t", min_tick_gap=32),
-                    rx.recharts.y_axis(domain=["auto", "auto"], width=70),
-                    rx.recharts.cartesian_grid(stroke_dasharray="3 3"),
-                    rx.recharts.graphing_tooltip(),
-                    data=series,
-                    width="100%",
-                    height=200,
-                ),
-                components.empty_state("No readings in the last 24 h.", "chart-empty"),
+                line_chart(series, "value", "#2563eb", 200, auto_scale=True),
+                empty_state("No readings in the last 24 h.", "chart-empty"),
             ),
             spacing="2",
             width="100%",
@@ -224,12 +216,12 @@ def dashboard_page() -> rx.Component:
     return components.page(
         rx.hstack(
             rx.text("Chart of the last 24 h:", size="2"),
-            rx.select(
+            select(
                 DashboardState.point_choices,
-                value=DashboardState.chart_point,
-                on_change=DashboardState.set_chart_point,
-                data_testid="chart-point",
-            ),  # fmt: skip
+                DashboardState.chart_point,
+                DashboardState.set_chart_point,
+                "chart-point",
+            ),
             align="center",
         ),
         rx.cond(
@@ -242,7 +234,7 @@ def dashboard_page() -> rx.Component:
             ),  # fmt: skip
             rx.cond(
                 DashboardState.loaded,
-                components.empty_state("No meters configured yet: add some on the Meters page.", "no-meters"),
+                empty_state("No meters configured yet: add some on the Meters page.", "no-meters"),
             ),
         ),
         title="Local dashboard",

@@ -5,9 +5,11 @@ from typing import Any
 
 import reflex as rx
 
+from ui_common.components import badge, panel, select, table
+from ui_common.format import number
 from ui_edge import components, queries
 from ui_edge.errors import UiEdgeError
-from ui_edge.format import number, quality
+from ui_edge.format import quality
 from ui_edge.state import EdgeState
 
 logger = logging.getLogger(__name__)
@@ -171,7 +173,7 @@ def _device_card(device) -> rx.Component:
                 rx.spacer(),
                 rx.cond(
                     device["configured"] != "",
-                    components.badge("configured as " + device["configured"], "green", "device-configured"),
+                    badge("configured as " + device["configured"], "green", "device-configured"),
                     rx.button(
                         "Add to configuration",
                         size="1",
@@ -182,11 +184,12 @@ def _device_card(device) -> rx.Component:
                 width="100%",
                 align="center",
             ),
-            components.table(
+            table(
                 ["Object", "Instance", "Name", "Units", "Present value"],
                 MetersState.objects[device["address"]],
                 _object_row,
                 "device-objects",
+                size="1",
             ),  # fmt: skip
             width="100%",
         ),
@@ -203,79 +206,69 @@ def _test_row(row) -> rx.Component:
 
 
 def _discovery() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.heading("Discover devices", size="4"),
-            rx.hstack(
-                rx.input(
-                    value=MetersState.address_range,
-                    on_change=MetersState.set_address_range,
-                    placeholder="127.0.0.10-127.0.0.20",
-                    width="22em",
-                    data_testid="discovery-range",
-                ),  # fmt: skip
-                rx.button(
-                    "Discover",
-                    on_click=MetersState.discover,
-                    loading=MetersState.discovering,
-                    disabled=MetersState.agent_down,
-                    data_testid="discover",
-                ),  # fmt: skip
-                align="center",
-            ),
-            rx.text(MetersState.discovery_note, size="2", data_testid="discovery-note"),
-            rx.foreach(MetersState.devices, _device_card),
-            width="100%",
+    return panel(
+        "Discover devices",
+        rx.hstack(
+            rx.input(
+                value=MetersState.address_range,
+                on_change=MetersState.set_address_range,
+                placeholder="127.0.0.10-127.0.0.20",
+                width="22em",
+                data_testid="discovery-range",
+            ),  # fmt: skip
+            components.agent_button("Discover", MetersState.discover, MetersState.discovering, "discover"),
+            align="center",
         ),
-        width="100%",
+        rx.text(MetersState.discovery_note, size="2", data_testid="discovery-note"),
+        rx.foreach(MetersState.devices, _device_card),
     )
 
 
 def _test_read() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.heading("Test-read a point", size="4"),
-            rx.hstack(
-                rx.select(
-                    MetersState.configured,
-                    value=MetersState.test_meter,
-                    on_change=MetersState.set_test_meter,
-                    placeholder="Meter",
-                    data_testid="test-meter",
-                ),  # fmt: skip
-                rx.select(
-                    MetersState.test_points,
-                    value=MetersState.test_point,
-                    on_change=MetersState.set_test_point,
-                    placeholder="Point",
-                    data_testid="test-point",
-                ),  # fmt: skip
-                rx.button(
-                    "Read now",
-                    on_click=MetersState.test_read,
-                    loading=MetersState.testing,
-                    disabled=MetersState.agent_down | (MetersState.test_meter == ""),
-                    data_testid="test-read",
-                ),
-                align="center",
+    return panel(
+        "Test-read a point",
+        rx.hstack(
+            select(
+                MetersState.configured,
+                MetersState.test_meter,
+                MetersState.set_test_meter,
+                "test-meter",
+                "Meter",
             ),
-            rx.cond(
-                MetersState.test_note != "",
-                rx.cond(
-                    MetersState.test_ok,
-                    components.banner(MetersState.test_note, "green", "test-note", icon="check"),
-                    components.banner(MetersState.test_note, "red", "test-note"),
-                ),
+            select(
+                MetersState.test_points,
+                MetersState.test_point,
+                MetersState.set_test_point,
+                "test-point",
+                "Point",
             ),
-            rx.cond(
-                MetersState.test_result.length() > 0,
-                components.table(
-                    ["Point", "Value", "Unit", "Quality"], MetersState.test_result, _test_row, "test-result"
-                ),
+            components.agent_button(
+                "Read now",
+                MetersState.test_read,
+                MetersState.testing,
+                "test-read",
+                disabled=MetersState.agent_down | (MetersState.test_meter == ""),
             ),
-            width="100%",
+            align="center",
         ),
-        width="100%",
+        rx.cond(
+            MetersState.test_note != "",
+            rx.cond(
+                MetersState.test_ok,
+                components.banner(MetersState.test_note, "green", "test-note", icon="check"),
+                components.banner(MetersState.test_note, "red", "test-note"),
+            ),
+        ),
+        rx.cond(
+            MetersState.test_result.length() > 0,
+            table(
+                ["Point", "Value", "Unit", "Quality"],
+                MetersState.test_result,
+                _test_row,
+                "test-result",
+                size="1",
+            ),
+        ),
     )
 
 

@@ -5,9 +5,11 @@ from typing import Any
 
 import reflex as rx
 
+from ui_common.components import empty_state, table
+from ui_common.format import number
 from ui_edge import components, queries
 from ui_edge.errors import UiEdgeError
-from ui_edge.format import clock, number, summary_text
+from ui_edge.format import clock, summary_text
 from ui_edge.state import EdgeState
 
 logger = logging.getLogger(__name__)
@@ -119,32 +121,24 @@ def sync_page() -> rx.Component:
                 _fact("Last sync", SyncState.last_sync_text, "last-sync"),
                 _fact("Dead letters", SyncState.dead_letter_count, "dead-letter-count"),
                 rx.flex(
-                    rx.button(
-                        "Sync now",
-                        on_click=SyncState.sync_now,
-                        loading=SyncState.syncing,
-                        disabled=SyncState.agent_down,
-                        data_testid="sync-now",
-                    ),  # fmt: skip
+                    components.agent_button("Sync now", SyncState.sync_now, SyncState.syncing, "sync-now"),
                     rx.cond(
                         SyncState.collecting,
-                        rx.button(
+                        components.agent_button(
                             "Stop collection",
-                            on_click=SyncState.stop_collection,
+                            SyncState.stop_collection,
+                            SyncState.switching,
+                            "stop-collection",
                             color_scheme="amber",
                             variant="soft",
-                            loading=SyncState.switching,
-                            disabled=SyncState.agent_down,
-                            data_testid="stop-collection",
-                        ),  # fmt: skip
-                        rx.button(
+                        ),
+                        components.agent_button(
                             "Start collection",
-                            on_click=SyncState.start_collection,
+                            SyncState.start_collection,
+                            SyncState.switching,
+                            "start-collection",
                             color_scheme="green",
-                            loading=SyncState.switching,
-                            disabled=SyncState.agent_down,
-                            data_testid="start-collection",
-                        ),  # fmt: skip
+                        ),
                     ),
                     spacing="3",
                 ),
@@ -163,26 +157,26 @@ def sync_page() -> rx.Component:
         rx.heading("Dead letters", size="4"),
         rx.cond(
             SyncState.dead_letters.length() > 0,
-            components.table(
+            table(
                 ["Meter", "Point", "Reading time", "Value", "Reason", "Rejected at"],
                 SyncState.dead_letters,
                 _dead_row,
                 "dead-letters",
+                size="1",
             ),  # fmt: skip
-            components.empty_state(
-                "No dead letters: central has accepted every reading it was sent.", "no-dead"
-            ),
+            empty_state("No dead letters: central has accepted every reading it was sent.", "no-dead"),
         ),
         rx.heading("Sync log", size="4"),
         rx.cond(
             SyncState.sync_log.length() > 0,
-            components.table(
+            table(
                 ["Started", "Outcome", "Batch", "New", "Duplicates", "Rejected", "Error"],
                 SyncState.sync_log,
                 _log_row,
                 "sync-log",
+                size="1",
             ),  # fmt: skip
-            components.empty_state("No upload attempted yet.", "no-sync-log"),
+            empty_state("No upload attempted yet.", "no-sync-log"),
         ),
         title="Sync status",
     )

@@ -1,0 +1,35 @@
+"""Formatting both dashboards share: timestamps, lengths of time (full and coarse), ages and numbers."""
+
+from datetime import UTC, datetime, timedelta
+
+from ui_client.format import ago as client_ago
+from ui_common.format import ago, duration, number, parse_ts
+
+NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
+
+
+def test_timestamps_parse_with_or_without_a_zone():
+    assert parse_ts("2026-01-10T11:55:00Z") == NOW - timedelta(minutes=5)
+    assert parse_ts("2026-01-10T11:55:00") == NOW - timedelta(minutes=5)
+    assert parse_ts("2026-01-10T13:55:00+02:00") == NOW - timedelta(minutes=5)
+    assert parse_ts(None) is None and parse_ts("") is None and parse_ts("yesterday") is None
+
+
+def test_lengths_of_time_in_two_units_for_the_edge_and_one_for_central():
+    lengths = (None, -3, 5, 125, 3 * 3600 + 300, 2 * 86400 + 7200)
+    assert [duration(s) for s in lengths] == ["–", "0 s", "5 s", "2 min", "3 h 5 min", "2 d 2 h"]
+    assert [duration(s, coarse=True) for s in lengths] == ["–", "0 s", "5 s", "2 min", "3 h", "2 d"]
+
+
+def test_ages_count_from_now_and_never_for_no_timestamp():
+    three_hours = "2026-01-10T08:55:00Z"
+    assert ago(three_hours, NOW) == "3 h 5 min ago"
+    assert ago(three_hours, NOW, coarse=True) == client_ago(three_hours, NOW) == "3 h ago"
+    assert ago((datetime.now(UTC) - timedelta(seconds=90)).isoformat()) == "1 min ago"
+    assert ago(None, NOW) == "never" == client_ago("", NOW)
+    assert ago("2026-01-10T12:00:30Z", NOW) == "0 s ago"  # a clock slightly ahead is not "in the future"
+
+
+def test_numbers_have_fixed_decimals_separators_and_a_dash_for_none():
+    assert number(1234.5678, 1) == "1,234.6" and number("2") == "2.00" and number(0, 3) == "0.000"
+    assert number(None) == "–" and number("") == "–" and number("n/a") == "n/a"

@@ -1,0 +1,1 @@
+"""What both dashboards share: the GraphQL client, formatting helpers and page building blocks."""
