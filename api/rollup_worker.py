@@ -10,7 +10,7 @@ from db.rollup_queue import CLAIM_ROWS, process_once
 
 logger = logging.getLogger(__name__)
 
-INTERVAL_SECONDS = 2.0  # pause between rounds: uploads arriving meanwhile are coalesced into one rebuild
+INTERVAL_SECONDS = 2.0  # pause between rounds: uploads arriving meanwhile are folded in one round
 ERROR_PAUSE_SECONDS = 5.0
 
 

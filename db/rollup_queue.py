@@ -1,10 +1,12 @@
 """Deferred rollup maintenance: an upload records the ranges it touched; a worker folds them into rollups.
 
 The ingest transaction writes one rollup_dirty row (so the record is durable with the readings); the
-worker (api/rollup_worker.py) claims rows, rebuilds the touched buckets with db.rollups.refresh_rollups in
-coalesced batches, and deletes the claimed rows, all in one transaction. On PostgreSQL claims use
-`FOR UPDATE SKIP LOCKED`, so several workers share the queue, and advisory locks on point slots keep two
-workers from rebuilding one point at once (the later snapshot always writes last).
+worker (api/rollup_worker.py) claims rows, folds the coalesced ranges into the rollups (PostgreSQL:
+db/rollup_append.py appends readings newer than everything folded and rebuilds the rest from raw rows;
+SQLite: db.rollups.refresh_rollups rebuilds), and deletes the claimed rows, all in one transaction. On
+PostgreSQL claims use `FOR UPDATE SKIP LOCKED`, so several workers share the queue, and advisory locks on
+point slots keep two transactions from folding one point at once (appending is not idempotent: each fold
+must see the one before).
 """
 
 import logging
@@ -17,8 +19,9 @@ from sqlalchemy import delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.engine import asyncpg_connection, make_sessionmaker, session_scope
+from db.rollup_append import fold_rounds
 from db.rollup_models import RollupDirty
-from db.rollups import refresh_rollups
+from db.rollups import LOCK_CLASS, LOCK_SLOTS, lock_point_slots, refresh_rollups
 
 logger = logging.getLogger(__name__)
 
@@ -26,8 +29,6 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 CLAIM_ROWS = 200  # uploads folded per transaction
 MERGE_GAP = timedelta(hours=2)  # ranges of a point closer than this are rebuilt as one
-LOCK_CLASS = 0x524F4C4C  # first key of the advisory locks ("ROLL")
-LOCK_SLOTS = 64  # points share this many advisory locks (bounded lock table use)
 
 
 def _us(ts: datetime) -> int:
@@ -62,29 +63,36 @@ def coalesce(spans: list) -> list[dict[int, tuple[datetime, datetime]]]:
     for lo, hi, pids in spans:
         for pid in pids:
             by_point[pid].append((lo, hi))
-    gap, rounds = MERGE_GAP // MICROSECOND, []
+    rounds: list[dict] = []
+    merged: dict[tuple, list[tuple[datetime, datetime]]] = {}  # the points of an upload share their ranges
     for pid, ranges in by_point.items():
-        if len(ranges) > 1:
-            ranges.sort()
-        merged = [list(ranges[0])]
-        for lo, hi in ranges[1:]:
-            if lo <= merged[-1][1] + gap:
-                if hi > merged[-1][1]:
-                    merged[-1][1] = hi
-            else:
-                merged.append([lo, hi])
-        for k, (lo, hi) in enumerate(merged):
+        key = tuple(ranges)
+        if key not in merged:
+            merged[key] = _merge(ranges)
+        for k, span in enumerate(merged[key]):
             if k == len(rounds):
                 rounds.append({})
-            rounds[k][pid] = (_ts(lo), _ts(hi))
+            rounds[k][pid] = span
     return rounds
 
 
+def _merge(ranges: list[tuple[int, int]]) -> list[tuple[datetime, datetime]]:
+    gap, ranges = MERGE_GAP // MICROSECOND, sorted(ranges)
+    merged = [list(ranges[0])]
+    for lo, hi in ranges[1:]:
+        if lo <= merged[-1][1] + gap:
+            if hi > merged[-1][1]:
+                merged[-1][1] = hi
+        else:
+            merged.append([lo, hi])
+    return [(_ts(lo), _ts(hi)) for lo, hi in merged]
+
+
 async def process_once(session: AsyncSession, *, skip_locked: bool = True) -> int:
-    """Claim up to CLAIM_ROWS queued uploads, rebuild their buckets, delete them; returns rows claimed.
+    """Claim up to CLAIM_ROWS queued uploads, fold them into the rollups, delete them; returns rows claimed.
 
     With skip_locked (the workers), a round runs only when no other worker's round is running: uploads
-    touch the same points, so one worker folding everything costs less than several rebuilding the same
+    touch the same points, so one worker folding everything costs less than several folding the same
     buckets; the others take over when it stops. flush_rollups waits instead (skip_locked=False).
     """
     postgres = session.bind.dialect.name == "postgresql"
@@ -100,14 +108,12 @@ async def process_once(session: AsyncSession, *, skip_locked: bool = True) -> in
         return 0
     spans = [span for _, row_spans in rows for span in row_spans]
     rounds = coalesce(spans)
-    if postgres:  # slots in ascending order: no deadlock between workers
-        slots = sorted({pid % LOCK_SLOTS for touched in rounds for pid in touched})
-        await session.execute(
-            text("SELECT count(pg_advisory_xact_lock(:cls, s)) FROM unnest(CAST(:slots AS int[])) AS s"),
-            {"cls": LOCK_CLASS, "slots": slots},
-        )
-    for touched in rounds:
-        await refresh_rollups(session, touched)
+    if postgres:
+        await lock_point_slots(session, {pid for touched in rounds for pid in touched})
+        await fold_rounds(session, rounds)
+    else:
+        for touched in rounds:
+            await refresh_rollups(session, touched)
     await session.execute(delete(RollupDirty).where(RollupDirty.id.in_([row[0] for row in rows])))
     logger.debug("folded %d uploads (%d ranges) into rollups", len(rows), len(spans))
     return len(rows)

@@ -1,8 +1,27 @@
 """PostgreSQL statements that rebuild rollup buckets from raw readings (same rules as db/energy.py)."""
 
-# One bucket b (point_id, s, e, cumulative, max_gap seconds, rollover) aggregated from its raw rows plus
-# the last usable reading before it; lag() runs over usable (quality < 2) rows only.
-_BUCKET_AGGREGATE = """
+
+def register_delta(rollover: str) -> str:
+    """SQL: consumption over one interval from prev_v to value (NULL without prev_v); rollover: its column."""
+    return f"""CASE
+      WHEN prev_v IS NULL THEN NULL
+      WHEN value >= prev_v THEN value - prev_v
+      WHEN {rollover} - prev_v + value BETWEEN 0 AND {rollover} / 2 THEN {rollover} - prev_v + value
+      WHEN value < prev_v * 0.5 THEN greatest(value, 0)
+      ELSE 0
+    END"""
+
+
+def register_wrapped(rollover: str) -> str:
+    """SQL: the register dropped over the interval and it counts as a rollover or a reset (not jitter)."""
+    return f"""value < prev_v AND (
+      coalesce({rollover} - prev_v + value BETWEEN 0 AND {rollover} / 2, false) OR value < prev_v * 0.5
+    )"""
+
+
+# One bucket b (point_id, s, e, cut, cumulative, max_gap seconds, rollover) aggregated from its raw rows
+# before cut plus the last usable reading before it; lag() runs over usable (quality < 2) rows only.
+_BUCKET_AGGREGATE = f"""
 SELECT
   count(*) FILTER (WHERE in_b) AS count,
   count(*) FILTER (WHERE in_b AND quality = 0) AS good_count,
@@ -20,20 +39,13 @@ FROM (
   SELECT ts, value, quality, prev_ts,
     ts >= b.s AND ts < b.e AS in_b,
     quality < 2 AND prev_v IS NOT NULL AND ts > b.s AND ts <= b.e AS ends_in_b,
-    CASE
-      WHEN value >= prev_v THEN value - prev_v
-      WHEN b.rollover - prev_v + value BETWEEN 0 AND b.rollover / 2 THEN b.rollover - prev_v + value
-      WHEN value < prev_v * 0.5 THEN greatest(value, 0)
-      ELSE 0
-    END AS delta,
-    value < prev_v AND (
-      coalesce(b.rollover - prev_v + value BETWEEN 0 AND b.rollover / 2, false) OR value < prev_v * 0.5
-    ) AS wrapped
+    {register_delta("b.rollover")} AS delta,
+    {register_wrapped("b.rollover")} AS wrapped
   FROM (
     SELECT ts, value, quality, lag(value) OVER w AS prev_v, lag(ts) OVER w AS prev_ts
     FROM (
       SELECT ts, value, quality FROM readings
-       WHERE point_id = b.point_id AND ts >= b.s AND ts <= b.e
+       WHERE point_id = b.point_id AND ts >= b.s AND ts <= b.e AND ts < b.cut
       UNION ALL
       (SELECT ts, value, quality FROM readings
         WHERE point_id = b.point_id AND ts < b.s AND quality < 2 ORDER BY ts DESC LIMIT 1)
@@ -41,6 +53,11 @@ FROM (
     WINDOW w AS (PARTITION BY quality < 2 ORDER BY ts)
   ) lagged
 ) x
+"""
+
+# The last reading folded into a point's rollups: the newest hourly row that counts readings holds it.
+LAST_FOLDED = """
+SELECT last_ts FROM rollup_hourly WHERE point_id = {point} AND count > 0 ORDER BY bucket DESC LIMIT 1
 """
 
 STAT_COLUMNS = (
@@ -73,12 +90,19 @@ WITH t0 AS (
                        CAST(:aligned AS boolean[]))
        AS t(point_id, lo, hi, tmax, cumulative, max_gap, rollover, tz, aligned)
 ),
-t AS (  -- the next usable reading after the touched range has a new delta: its hour is rebuilt too
+t1 AS (  -- the next usable reading after the touched range has a new delta: its hour is rebuilt too
   SELECT t0.point_id, t0.lo, t0.cumulative, t0.max_gap, t0.rollover, t0.tz, t0.aligned,
     greatest(t0.hi, date_trunc('hour', n.ts - interval '1 microsecond', 'UTC') + interval '1 hour') AS hi
   FROM t0 LEFT JOIN LATERAL (
     SELECT ts FROM readings WHERE point_id = t0.point_id AND ts > t0.tmax AND quality < 2 ORDER BY ts LIMIT 1
   ) n ON true
+),
+-- A delta ending exactly at hi goes to the last rebuilt hour but its reading to the next, unrebuilt one:
+-- it is kept only when that reading was folded in before (at or before the last folded reading), so
+-- the rollups never hold the delta of a reading they do not count (db/rollup_append.py relies on it).
+t AS (
+  SELECT t1.*, greatest(t1.hi, f.last_ts + interval '1 microsecond') AS cut
+  FROM t1 LEFT JOIN LATERAL ({LAST_FOLDED.format(point="t1.point_id")}) f ON true
 ),
 vals AS (
   SELECT t.point_id, date_trunc('hour', r.ts, 'UTC') AS bucket,
@@ -90,7 +114,7 @@ vals AS (
   GROUP BY 1, 2
 ),
 steps AS (
-  SELECT t.point_id, t.lo, t.cumulative, t.max_gap, t.rollover, s.ts, s.value, s.prev_v, s.prev_ts
+  SELECT t.point_id, t.lo, t.cut, t.cumulative, t.max_gap, t.rollover, s.ts, s.value, s.prev_v, s.prev_ts
   FROM t CROSS JOIN LATERAL (
     SELECT ts, value, lag(value) OVER (ORDER BY ts) AS prev_v, lag(ts) OVER (ORDER BY ts) AS prev_ts
     FROM (
@@ -104,18 +128,11 @@ steps AS (
 ),
 cons AS (
   SELECT point_id, date_trunc('hour', ts - interval '1 microsecond', 'UTC') AS bucket,
-    CASE WHEN bool_or(cumulative) THEN sum(
-      CASE
-        WHEN value >= prev_v THEN value - prev_v
-        WHEN rollover - prev_v + value BETWEEN 0 AND rollover / 2 THEN rollover - prev_v + value
-        WHEN value < prev_v * 0.5 THEN greatest(value, 0)
-        ELSE 0
-      END) END AS consumption,
-    CASE WHEN bool_or(cumulative) THEN count(*) FILTER (WHERE value < prev_v AND (
-      coalesce(rollover - prev_v + value BETWEEN 0 AND rollover / 2, false) OR value < prev_v * 0.5))
+    CASE WHEN bool_or(cumulative) THEN sum({register_delta("rollover")}) END AS consumption,
+    CASE WHEN bool_or(cumulative) THEN count(*) FILTER (WHERE {register_wrapped("rollover")})
     ELSE 0 END AS reset_count,
     count(*) FILTER (WHERE ts - prev_ts > make_interval(secs => max_gap)) AS gap_count
-  FROM steps WHERE prev_v IS NOT NULL AND ts > lo
+  FROM steps WHERE prev_v IS NOT NULL AND ts > lo AND ts < cut
   GROUP BY 1, 2
 ),
 new_h AS (
@@ -154,15 +171,15 @@ new_d AS (
   ON CONFLICT (point_id, day) DO UPDATE SET bucket = EXCLUDED.bucket, bucket_end = EXCLUDED.bucket_end,
     {_UPDATE_STATS}
 )
-SELECT n.point_id, n.bucket FROM new_h n JOIN t ON t.point_id = n.point_id AND NOT t.aligned
+SELECT n.point_id, n.bucket, t.cut FROM new_h n JOIN t ON t.point_id = n.point_id AND NOT t.aligned
 """
 
 DAILY_FROM_RAW = f"""
 WITH b AS (
   SELECT * FROM unnest(CAST(:point_ids AS bigint[]), CAST(:days AS date[]), CAST(:starts AS timestamptz[]),
-                       CAST(:ends AS timestamptz[]), CAST(:cumulative AS boolean[]),
+                       CAST(:ends AS timestamptz[]), CAST(:cuts AS timestamptz[]), CAST(:cumulative AS boolean[]),
                        CAST(:max_gaps AS float8[]), CAST(:rollovers AS float8[]))
-       AS t(point_id, day, s, e, cumulative, max_gap, rollover)
+       AS t(point_id, day, s, e, cut, cumulative, max_gap, rollover)
 )
 INSERT INTO rollup_daily (point_id, day, bucket, bucket_end, {STAT_COLUMNS})
 SELECT b.point_id, b.day, b.s, b.e, a.* FROM b CROSS JOIN LATERAL ({_BUCKET_AGGREGATE}) a

@@ -39,6 +39,8 @@ TICK = timedelta(microseconds=1)
 HOUR = timedelta(hours=1)
 INFO_TTL_SECONDS = 300.0
 UPSERT_CHUNK = 500
+LOCK_CLASS = 0x524F4C4C  # first key of the advisory locks ("ROLL")
+LOCK_SLOTS = 64  # points share this many advisory locks (bounded lock table use)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +109,14 @@ async def _load_point_infos(session: AsyncSession, point_ids: list[int]) -> dict
     return infos
 
 
+async def lock_point_slots(session: AsyncSession, point_ids) -> None:
+    """Hold the advisory locks of the points' slots until commit, taken in ascending order (no deadlock)."""
+    await session.execute(
+        text("SELECT count(pg_advisory_xact_lock(:cls, s)) FROM unnest(CAST(:slots AS int[])) AS s"),
+        {"cls": LOCK_CLASS, "slots": sorted({pid % LOCK_SLOTS for pid in point_ids})},
+    )
+
+
 async def refresh_rollups(session: AsyncSession, touched: Mapping[int, tuple[datetime, datetime]]) -> None:
     """Rebuild the hourly and daily buckets that readings of each point in [tmin, tmax] affect."""
     if not touched:
@@ -166,15 +176,18 @@ async def _refresh_pg(session, touched, infos) -> None:
         },
     )
     days: dict[int, set[date]] = {}
-    for pid, bucket in written:
+    cuts: dict[int, datetime] = {}
+    for pid, bucket, cut in written:
         zone = infos[pid].timezone
         days.setdefault(pid, set()).update((local_day(bucket, zone), local_day(bucket + HOUR - TICK, zone)))
+        cuts[pid] = cut
     unaligned = []
     for pid, local in days.items():
         for day in sorted(local):
             unaligned.append((pid, day, *local_day_bounds(day, infos[pid].timezone)))
     if unaligned:
         params = _day_params(unaligned)
+        params["cuts"] = [cuts[p] for p, *_ in unaligned]
         params["cumulative"] = [infos[p].cumulative for p, *_ in unaligned]
         params["max_gaps"] = [infos[p].max_gap_seconds for p, *_ in unaligned]
         params["rollovers"] = [infos[p].rollover for p, *_ in unaligned]
@@ -274,5 +287,7 @@ async def rebuild_points(session: AsyncSession, point_ids: list[int] | None = No
     query = select(Reading.point_id, func.min(Reading.ts), func.max(Reading.ts)).group_by(Reading.point_id)
     if point_ids is not None:
         query = query.where(Reading.point_id.in_(point_ids))
-    rows = await session.execute(query)
-    await refresh_rollups(session, {pid: (lo, hi) for pid, lo, hi in rows})
+    spans = {pid: (lo, hi) for pid, lo, hi in await session.execute(query)}
+    if session.bind.dialect.name == "postgresql":  # the worker's incremental folds must not interleave
+        await lock_point_slots(session, spans)
+    await refresh_rollups(session, spans)
