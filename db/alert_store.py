@@ -180,6 +180,14 @@ async def find_open_alert(
     return await session.scalar(query.limit(1))
 
 
+async def find_alert_between(
+    session: AsyncSession, kind: str, site_id: int, start: datetime, end: datetime
+) -> Alert | None:
+    """An alert of a kind at a site opened between two times (inclusive), resolved or not."""
+    query = select(Alert).where(Alert.kind == kind, Alert.site_id == site_id)
+    return await session.scalar(query.where(Alert.opened_at.between(start, end)).limit(1))
+
+
 async def open_alert_counts(session: AsyncSession) -> dict[int | None, int]:
     """Open alerts per site id (None: system-wide alerts)."""
     query = select(Alert.site_id, func.count()).where(Alert.resolved_at.is_(None)).group_by(Alert.site_id)

@@ -9,6 +9,8 @@ from db.central_models import DataPoint, Meter, Site
 from db.types import utcnow
 
 ONLINE, DEGRADED, OFFLINE, UNKNOWN = "online", "degraded", "offline", "unknown"
+OUTAGE_STARTED, OUTAGE_ENDED = "last_central_outage_started_at", "last_central_outage_ended_at"
+OUTAGE_IN_MAINTENANCE = "central_outage_in_maintenance"
 
 
 def status_from_health(health: dict, degraded_queue_depth: int) -> str:
@@ -21,13 +23,24 @@ def status_from_health(health: dict, degraded_queue_depth: int) -> str:
     return ONLINE
 
 
+def note_outage_in_maintenance(site: Site, health: dict) -> dict:
+    """The health, marking the edge's last central outage when first reported while the site is in maintenance."""
+    started = health.get(OUTAGE_STARTED)
+    before = site.health or {}
+    if started and started == before.get(OUTAGE_STARTED):
+        quiet = bool(before.get(OUTAGE_IN_MAINTENANCE))
+    else:
+        quiet = bool(started) and site.maintenance
+    return {**health, OUTAGE_IN_MAINTENANCE: quiet}
+
+
 async def record_heartbeat(
     session: AsyncSession, site_id: int, health: dict, degraded_queue_depth: int
 ) -> tuple[Site, str]:
     """Store a heartbeat and per-meter reachability; return the site and its previous status."""
     site = await session.get(Site, site_id, with_for_update=session.bind.dialect.name == "postgresql")
     previous = site.status
-    site.health = health
+    site.health = note_outage_in_maintenance(site, health)
     site.last_heartbeat_at = utcnow()
     site.status = status_from_health(health, degraded_queue_depth)
     for meter in health.get("meters") or []:

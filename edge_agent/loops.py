@@ -47,7 +47,17 @@ async def heartbeat_loop(agent) -> None:
                 agent.uploader.set_state("unreachable", str(err))
         except Exception:
             logger.exception("heartbeat failed")
+        await _follow_outage(agent)
         await asyncio.sleep(agent.settings.heartbeat_interval_seconds)
+
+
+async def _follow_outage(agent) -> None:
+    """Alert once when central stays unreachable too long; keep an outage that just ended across restarts."""
+    try:
+        agent.uploader.outage.check()
+        await agent.uploader.outage.save()
+    except Exception:  # the edge database being busy must not end the heartbeat
+        logger.exception("could not store the last central outage")
 
 
 async def config_loop(agent) -> None:

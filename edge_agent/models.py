@@ -38,6 +38,8 @@ class AgentStatus(BaseModel):
     central_state: str
     central_detail: str | None
     central_unreachable_seconds: float | None
+    central_outage_since: datetime | None
+    central_outage_alerting: bool
     sync_success_rate: float | None
     last_sync_at: datetime | None
     last_heartbeat_at: datetime | None

@@ -68,6 +68,7 @@ class EdgeAgent:
             pipeline=self.settings.upload_pipeline,
             backoff_base=self.settings.backoff_base_seconds,
             backoff_cap=self.settings.backoff_max_seconds,
+            outage_alert_minutes=self.settings.central_unreachable_alert_minutes,
         )
         self.collector: Collector | None = None
         self.cov: CovSubscriptions | None = None
@@ -91,6 +92,7 @@ class EdgeAgent:
         s = self.settings
         await asyncio.to_thread(upgrade, "edge", s.db_url)
         depth = await self.outbox.open()
+        await self.uploader.outage.load()
         if bacnet:
             self.app = make_application(
                 with_port(s.bacnet_interface, s.bacnet_port),
@@ -171,6 +173,7 @@ class EdgeAgent:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks = []
+        await self.uploader.outage.save()
         if self.cov:
             await self.cov.stop()
         if self.app:
@@ -201,6 +204,7 @@ class EdgeAgent:
     async def status(self) -> AgentStatus:
         """Collection, queue and central link state."""
         last_sync = await list_sync_log(self.engine, 1)
+        outage = self.uploader.outage
         return AgentStatus(
             agent_version=AGENT_VERSION,
             collecting=self.collecting.is_set(),
@@ -216,6 +220,8 @@ class EdgeAgent:
             central_state=self.uploader.state,
             central_detail=self.uploader.state_detail,
             central_unreachable_seconds=self.uploader.unreachable_seconds,
+            central_outage_since=outage.since,
+            central_outage_alerting=outage.alerting,
             sync_success_rate=self.uploader.success_rate,
             last_sync_at=last_sync[0].started_at if last_sync else None,
             last_heartbeat_at=self.last_heartbeat_at,

@@ -25,6 +25,7 @@ class EdgeSettings(BaseSettings):
     collection_interval_seconds: float = Field(default=60.0, gt=0)
     heartbeat_interval_seconds: float = Field(default=60.0, gt=0)
     config_refresh_seconds: float = Field(default=300.0, gt=0)
+    central_unreachable_alert_minutes: float = Field(default=15.0, gt=0)
     bacnet_interface: str = "127.0.0.1/8"
     bacnet_port: int = 47809
     bacnet_broadcast_address: str = "127.255.255.255"

@@ -21,6 +21,7 @@ def merge_meters(file_meters: list[MeterConfig], central_meters: list[MeterConfi
 async def heartbeat_status(agent) -> dict:
     """The HeartbeatInput of the contract, from the agent's current state."""
     status = await agent.status()
+    last = agent.uploader.outage.last
     return {
         "agentVersion": status.agent_version,
         "queueDepth": status.queue_depth,
@@ -29,6 +30,8 @@ async def heartbeat_status(agent) -> dict:
         "collectionSuccessRate": status.collection_success_rate,
         "syncSuccessRate": status.sync_success_rate,
         "centralUnreachableSeconds": status.central_unreachable_seconds,
+        "lastCentralOutageStartedAt": last.started_at.isoformat() if last else None,
+        "lastCentralOutageEndedAt": last.ended_at.isoformat() if last else None,
         "collecting": status.collecting,
         "outboxFull": status.outbox_full,
         "meters": [

@@ -21,6 +21,7 @@ from db.types import utcnow
 from edge_agent import metrics
 from edge_agent.central import CentralClient
 from edge_agent.errors import BatchRefused, CentralUnreachable, RateLimited, Unauthorized
+from edge_agent.outage import CentralOutage
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ class Uploader:
         pipeline: int = 3,
         backoff_base: float = 1.0,
         backoff_cap: float = 60.0,
+        outage_alert_minutes: float = 15.0,
     ) -> None:
         self.outbox = outbox
         self.central_factory = central_factory
@@ -94,6 +96,7 @@ class Uploader:
         self.state = "idle"
         self.state_detail: str | None = None
         self.unreachable_since: float | None = None
+        self.outage = CentralOutage(outbox.engine, outage_alert_minutes)
         self.not_before = 0.0
         self.last_success_at = None
         self.outcomes: deque[bool] = deque(maxlen=200)
@@ -118,6 +121,7 @@ class Uploader:
         previous, self.state, self.state_detail = self.state, state, detail
         if state == "unreachable":
             self.unreachable_since = time.monotonic()
+            self.outage.begin()
             logger.warning("central unreachable (%s): readings stay queued", detail)
         elif state == "unauthorized":
             logger.error(
@@ -129,6 +133,7 @@ class Uploader:
             logger.info("central reachable again")
         if state != "unreachable":
             self.unreachable_since = None
+            self.outage.end()
         metrics.CENTRAL_REACHABLE.set(1 if state == "ok" else 0)
 
     async def sync_once(self, forced: bool = False) -> SyncResult:
@@ -147,6 +152,7 @@ class Uploader:
                 await self.log_failure(total)
             if total.outcome == "ok" and total.batches:
                 self.set_state("ok")
+            await self.outage.save()
             return total
 
     async def _drain(self, central: CentralClient, total: SyncResult) -> None:

@@ -30,7 +30,7 @@ def agent_button(label: str, on_click, busy, testid: str, **props) -> rx.Compone
 
 
 def state_banners() -> rx.Component:
-    """Agent stopped, collection stopped, central unreachable, outbox full: each in its own words."""
+    """Agent stopped, collection stopped, central unreachable (an alert past the threshold), outbox full."""
     return rx.vstack(
         rx.cond(EdgeState.agent_down, banner(AGENT_DOWN_TEXT, "red", "agent-down")),
         rx.cond(
@@ -38,7 +38,11 @@ def state_banners() -> rx.Component:
             banner("Collection is stopped: meters are not being read.", "amber", "collection-stopped"),
         ),
         rx.cond(
-            ~EdgeState.agent_down & (EdgeState.central_reachable == "no"),
+            ~EdgeState.agent_down & (EdgeState.outage_alert != ""),
+            banner(EdgeState.outage_alert, "red", "central-outage"),
+        ),
+        rx.cond(
+            ~EdgeState.agent_down & (EdgeState.central_reachable == "no") & (EdgeState.outage_alert == ""),
             banner(
                 "Central is "
                 + EdgeState.central_text

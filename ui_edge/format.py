@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from ui_common.format import ago, parse_ts
+from ui_common.format import ago, duration, parse_ts
 
 QUALITY = {0: "good", 1: "uncertain", 2: "bad"}
 REACHABILITY = {"ok": "reachable", "dead": "unreachable", "unknown": "not polled yet", "disabled": "disabled"}
@@ -33,6 +33,18 @@ def central_text(status: dict[str, Any], now: datetime | None = None) -> str:
         refused = status.get("centralState") == "unauthorized"
         return ("answers but refuses the site key" if refused else "reachable") + f" since {since}"
     return f"unreachable since {since} ({ago(status.get('centralSince'), now)})"
+
+
+def outage_alert_text(status: dict[str, Any]) -> str:
+    """The alert banner of a long central outage ('' when there is none or it is below the threshold)."""
+    outage = status.get("centralOutage") or {}
+    since = parse_ts(outage.get("since"))
+    if not outage.get("alerting") or since is None:
+        return ""
+    return (
+        f"Central unreachable for {duration(outage.get('seconds'))} since {since.astimezone(UTC):%H:%M} UTC — "
+        "readings are queued and will be uploaded when it is back."
+    )
 
 
 def sync_result_text(status: dict[str, Any]) -> str:

@@ -10,13 +10,13 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.alerts.messages import OPENED, RESOLVED, alert_email
+from api.alerts.messages import OPENED, REPORTED, RESOLVED, alert_email
 from api.alerts.notifier import EmailNotifier
-from api.alerts.rules import Condition, Key, Rule, RuleBook, evaluate
+from api.alerts.rules import Condition, Key, PastOutage, Rule, RuleBook, evaluate, past_outages
 from api.alerts.settings import AlertSettings
 from db import alert_store as store
 from db.central_models import Alert
@@ -25,6 +25,7 @@ from db.types import utcnow
 
 logger = logging.getLogger(__name__)
 Publish = Callable[[str, dict], Awaitable[None]]
+LIVE_ALERT_GRACE = timedelta(minutes=2)
 
 
 def http_error_counts() -> tuple[float, float]:
@@ -69,6 +70,7 @@ class AlertEngine:
         self._db_down_since: datetime | None = None
         self._db_alert: Alert | None = None
         self._db_error = ""
+        self._outages_known: dict[int, datetime] = {}
 
     async def tick(self) -> None:
         """One evaluation of every rule; never raises for a database or mail outage."""
@@ -93,6 +95,9 @@ class AlertEngine:
         }
         await self._open_new(conditions, open_by_key, now)
         await self._resolve_cleared(conditions, open_by_key, {s.id: s for s in sites}, now)
+        for outage in past_outages(self._book, sites):
+            if self._outages_known.get(outage.site_id) != outage.started_at:
+                await self._record_outage(outage)
 
     async def _open_new(self, conditions: dict[Key, Condition], open_by_key: dict, now: datetime) -> None:
         for key in [k for k in self._first_seen if k not in conditions]:
@@ -139,6 +144,33 @@ class AlertEngine:
             names = await store.site_names(session, [cond.site_id] if cond.site_id else [])
         logger.warning("alert %d opened: %s", alert.id, alert.message)
         await self._announce(OPENED, alert, names.get(cond.site_id), cond.rule)
+
+    async def _record_outage(self, outage: PastOutage) -> None:
+        """Record an outage the edge reported after it ended, once per site and start (whichever worker is first)."""
+        rule = outage.rule
+        async with session_scope(self._sessions) as session:
+            await store.lock_alerts(session)
+            # A live alert opened while heartbeats still passed during this outage already covers it; the
+            # grace allows for the engine's tick opening it just after the end, and for clock skew.
+            end = outage.ended_at + LIVE_ALERT_GRACE
+            if await store.find_alert_between(session, rule.kind, outage.site_id, outage.started_at, end):
+                alert = None
+            else:
+                alert = await store.insert_alert(
+                    session,
+                    rule_id=rule.id,
+                    site_id=outage.site_id,
+                    kind=rule.kind,
+                    severity=rule.severity,
+                    message=outage.message[:1000],
+                    opened_at=outage.started_at,
+                    resolved_at=outage.ended_at,
+                )
+                names = await store.site_names(session, [outage.site_id])
+        self._outages_known[outage.site_id] = outage.started_at
+        if alert is not None:
+            logger.warning("alert %d recorded after the fact: %s", alert.id, alert.message)
+            await self._announce(REPORTED, alert, names.get(outage.site_id), rule)
 
     async def _resolve(self, alert: Alert, rule: Rule | None, now: datetime) -> None:
         async with session_scope(self._sessions) as session:

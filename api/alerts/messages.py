@@ -5,7 +5,13 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-OPENED, RESOLVED = "opened", "resolved"
+OPENED, RESOLVED, REPORTED = "opened", "resolved", "reported"
+STATUS = {OPENED: "OPEN", RESOLVED: "RESOLVED", REPORTED: "ENDED"}
+INTRO = {
+    OPENED: "An alert was raised.",
+    RESOLVED: "The condition has cleared; the alert is resolved.",
+    REPORTED: "An alert condition was reported after it had ended (it could not be reported while it lasted).",
+}
 
 
 def _when(ts: datetime | None) -> str:
@@ -14,7 +20,7 @@ def _when(ts: datetime | None) -> str:
 
 def subject_of(event: str, alert) -> str:
     """E.g. `[MeterIT] ALERT critical: Site A: no heartbeat for 12 min` or `[MeterIT] RESOLVED: ...`."""
-    head = f"ALERT {alert.severity}" if event == OPENED else "RESOLVED"
+    head = "RESOLVED" if event == RESOLVED else f"ALERT {alert.severity}"
     return f"[MeterIT] {head}: {alert.message}"[:250]
 
 
@@ -23,18 +29,18 @@ def alert_email(
 ) -> EmailMessage:
     """The email telling recipients that an alert opened or resolved (text and HTML alternatives)."""
     rows = [
-        ("Status", "OPEN" if event == OPENED else "RESOLVED"),
+        ("Status", STATUS[event]),
         ("Alert", alert.message),
         ("Kind", alert.kind),
         ("Severity", alert.severity),
         ("Site", site_name or "-"),
         ("Opened", _when(alert.opened_at)),
     ]
-    if event == RESOLVED:
+    if event != OPENED:
         rows.append(("Resolved", _when(alert.resolved_at)))
     if alert.id is not None:
         rows.append(("Alert id", str(alert.id)))
-    intro = "An alert was raised." if event == OPENED else "The condition has cleared; the alert is resolved."
+    intro = INTRO[event]
     text = [intro, ""] + [f"{name}: {value}" for name, value in rows]
     cells = "".join(
         f"<tr><th align='left'>{html.escape(n)}</th><td>{html.escape(v)}</td></tr>" for n, v in rows

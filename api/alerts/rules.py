@@ -2,7 +2,8 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from db.alert_store import (
     API_ERROR_RATE,
@@ -13,6 +14,7 @@ from db.alert_store import (
     HEARTBEAT_MISSING,
     METER_UNREACHABLE,
 )
+from db.site_status import OUTAGE_ENDED, OUTAGE_IN_MAINTENANCE, OUTAGE_STARTED
 
 Key = tuple[str, int | None, int | None]
 
@@ -64,6 +66,17 @@ class Condition:
     def key(self) -> Key:
         """What identifies the alert: (kind, site, meter)."""
         return (self.rule.kind, self.site_id, self.meter_id)
+
+
+@dataclass(frozen=True)
+class PastOutage:
+    """A completed outage a heartbeat reported, longer than its site's central_unreachable threshold."""
+
+    rule: Rule
+    site_id: int
+    started_at: datetime
+    ended_at: datetime
+    message: str
 
 
 @dataclass
@@ -152,4 +165,37 @@ def _site_conditions(book: RuleBook, site, now: datetime) -> list[Condition]:
             f"(threshold {rule.threshold:g} min)"
         )
         found.append(Condition(rule, site.id, None, text))
+    return found
+
+
+def _moment(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    ts = datetime.fromisoformat(value)
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+
+
+def span(started: datetime, ended: datetime, timezone: str) -> str:
+    """'from 10:05 to 10:28 CET' in the site's time (with dates when it crosses midnight)."""
+    start, end = started.astimezone(ZoneInfo(timezone)), ended.astimezone(ZoneInfo(timezone))
+    shape = "%H:%M" if start.date() == end.date() else "%Y-%m-%d %H:%M"
+    return f"from {start.strftime(shape)} to {end.strftime(shape)} {end.strftime('%Z')}"
+
+
+def past_outages(book: RuleBook, sites: Iterable) -> list[PastOutage]:
+    """The last completed outage of each watched site, when it lasted longer than the site's rule allows."""
+    found = []
+    for site in sites:
+        health = site.health or {}
+        started, ended = _moment(health.get(OUTAGE_STARTED)), _moment(health.get(OUTAGE_ENDED))
+        rule = watched(site) and book.rule_for(CENTRAL_UNREACHABLE, site.id)
+        if not rule or started is None or ended is None or health.get(OUTAGE_IN_MAINTENANCE):
+            continue
+        seconds = (ended - started).total_seconds()
+        if seconds > rule.threshold * 60:
+            text = (
+                f"Site {site.name}: the edge could not reach central "
+                f"{span(started, ended, site.timezone)} ({duration(seconds)})"
+            )
+            found.append(PastOutage(rule, site.id, started, ended, text))
     return found

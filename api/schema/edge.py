@@ -12,6 +12,7 @@ from api.errors import BatchRefused
 from api.schema.permissions import IsSite
 from api.schema.scalars import ReadingRows
 from api.services import edge as edge_service
+from db.site_status import OUTAGE_ENDED, OUTAGE_STARTED
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +88,12 @@ class HeartbeatInput:
     central_unreachable_seconds: float | None = None
     collecting: bool | None = None
     outbox_full: bool | None = None
+    last_central_outage_started_at: datetime | None = strawberry.field(
+        default=None, description="start of the last completed period the edge could not reach central"
+    )
+    last_central_outage_ended_at: datetime | None = strawberry.field(
+        default=None, description="end of that period (both are sent together)"
+    )
 
 
 @strawberry.type
@@ -159,6 +166,8 @@ class SiteConfig:
 
 def _health(status: HeartbeatInput) -> dict:
     health = strawberry.asdict(status)
+    for name in (OUTAGE_STARTED, OUTAGE_ENDED):
+        health[name] = health[name].isoformat() if health[name] else None
     health["meters"] = [
         {**m, "last_seen_at": m["last_seen_at"].isoformat() if m["last_seen_at"] else None}
         for m in health["meters"]

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from edge_agent.local_api.types import AgentStatus, LiveValue, Meter, _get
+from edge_agent.local_api.types import AgentStatus, CentralOutage, LiveValue, Meter, _get
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,18 @@ def _status_key(status: AgentStatus) -> tuple:
         status.collecting, status.queue_depth, status.dead_letter_count, status.central_state,
         status.central_reachable, status.last_sync_at, status.meters_reachable, status.meters_total,
         status.outbox_full, status.last_poll_at, status.last_sync_outcome,
+        status.central_outage is not None and status.central_outage.alerting,
     )  # fmt: skip
+
+
+def _outage(raw: Any) -> CentralOutage | None:
+    since = raw.central_outage_since
+    if since is None:
+        return None
+    seconds = (datetime.now(UTC) - since).total_seconds()
+    return CentralOutage(
+        since=since.replace(microsecond=0), seconds=seconds, alerting=raw.central_outage_alerting
+    )
 
 
 class AgentView:
@@ -84,6 +95,7 @@ class AgentView:
             central_reachable=reachable,
             central_since=self._track_central(reachable, raw.central_unreachable_seconds),
             central_unreachable_seconds=raw.central_unreachable_seconds,
+            central_outage=_outage(raw),
             sync_success_rate=raw.sync_success_rate,
             last_sync_at=raw.last_sync_at or (last.started_at if last else None),
             last_sync_outcome=last.outcome if last else None,

@@ -85,6 +85,15 @@ class Meter:
 
 
 @strawberry.type
+class CentralOutage:
+    """Central unreachable right now: since when, for how long, and whether it is past the alert threshold."""
+
+    since: datetime
+    seconds: float
+    alerting: bool = strawberry.field(description="longer than CENTRAL_UNREACHABLE_ALERT_MINUTES")
+
+
+@strawberry.type
 class AgentStatus:
     """Collection, queue and central link, as the dashboard's status strip shows them."""
 
@@ -104,6 +113,7 @@ class AgentStatus:
     central_reachable: bool | None
     central_since: datetime | None = strawberry.field(description="when central_reachable last changed")
     central_unreachable_seconds: float | None
+    central_outage: CentralOutage | None = strawberry.field(description="null while central is reachable")
     sync_success_rate: float | None
     last_sync_at: datetime | None
     last_sync_outcome: str | None

@@ -169,6 +169,22 @@ def test_central_down_then_sync_now_empties_the_queue(dashboard, stack, central,
     expect(page.get_by_test_id("collection-state")).to_have_text("running")
 
 
+def test_long_central_outage_shows_the_alert_banner(dashboard, central, page):
+    page.goto(dashboard.url)
+    expect(page.get_by_test_id("central-state")).to_have_text("reachable")
+    central.stop()
+    try:
+        expect(page.get_by_test_id("central-down")).to_be_visible()
+        outage = page.get_by_test_id("central-outage")  # the stack alerts after 9 s (0.15 min)
+        expect(outage).to_contain_text(re.compile(r"Central unreachable for \d+ s since \d\d:\d\d UTC"))
+        expect(outage).to_contain_text("readings are queued and will be uploaded when it is back")
+        expect(page.get_by_test_id("central-down")).to_have_count(0)
+        screenshot(page, "ui_edge-central-outage")
+    finally:
+        central.start()
+    expect(page.get_by_test_id("central-outage")).to_have_count(0, timeout=30_000)
+
+
 def test_agent_stopped_is_shown_clearly(dashboard, stack, page):
     page.goto(dashboard.url)
     expect(page.get_by_test_id("meter-card")).to_have_count(3)

@@ -70,7 +70,7 @@ class EdgeStack:
             "CLIENT_API_URL": self.central_url, "CLIENT_API_KEY": self.api_key, "HTTP_TIMEOUT_SECONDS": "3",
             "MAX_RETRIES": "0", "BACKOFF_MAX_SECONDS": "1", "LOCAL_API_HOST": "127.0.0.1",
             "LOCAL_API_PORT": str(self.api_port), "LOG_DIR": str(self.work / "logs"), "METRICS_PORT": "0",
-            "ENVIRONMENT": "development", "PYTHONUNBUFFERED": "1",
+            "ENVIRONMENT": "development", "PYTHONUNBUFFERED": "1", "CENTRAL_UNREACHABLE_ALERT_MINUTES": "0.15",
         })  # fmt: skip
         return env
 

@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from db.engine import make_engine
 from db.sites import create_site
+from edge_agent.service import EdgeAgent
 from meterit.commands.common import run_in_session
 from tests.edge_api.site import edge_settings, local_site, write_meters
 from tests.support.central_server import CentralServer
@@ -81,5 +82,53 @@ async def central_count(url: str, site_id: int) -> int:
     try:
         async with engine.connect() as conn:
             return (await conn.execute(query, {"site": site_id})).scalar_one()
+    finally:
+        await engine.dispose()
+
+
+OUTAGE = "{ status { centralReachable centralOutage { since seconds alerting } } }"
+
+
+async def test_long_outage_is_shown_on_site_then_reported_to_central_and_kept_over_a_restart(
+    fleet, central, site_key, central_pg_url, tmp_path
+):
+    write_meters(fleet, tmp_path / "meters.json", only=1)
+    site_id, key = site_key
+    settings = edge_settings(tmp_path, CLIENT, central.url, key, central_unreachable_alert_minutes=0.03)
+    async with local_site(settings) as site:
+        up = await site.wait_for(OUTAGE, lambda d: d["status"]["centralReachable"])
+        assert up["status"]["centralOutage"] is None
+        await asyncio.to_thread(central.stop)
+        try:
+            down = await site.wait_for(OUTAGE, lambda d: (d["status"]["centralOutage"] or {}).get("alerting"))
+        finally:
+            await asyncio.to_thread(central.start)
+        assert down["status"]["centralOutage"]["seconds"] > 1.8  # the threshold: 0.03 min
+        await site.wait_for(OUTAGE, lambda d: d["status"]["centralOutage"] is None)
+        last = site.agent.uploader.outage.last
+        assert down["status"]["centralOutage"]["since"] == last.started_at.replace(microsecond=0).isoformat()
+        health = await wait_for_health(central_pg_url, site_id, last.started_at.isoformat())
+    assert health["last_central_outage_ended_at"] == last.ended_at.isoformat()
+    restarted = EdgeAgent(settings)
+    await restarted.start(bacnet=False, loops_on=False)
+    try:
+        assert restarted.uploader.outage.last == last
+    finally:
+        await restarted.stop()
+
+
+async def wait_for_health(url: str, site_id: int, started: str, timeout: float = 15.0) -> dict:
+    """The site's health once a heartbeat reported the outage that started at `started`."""
+    engine = make_engine(url)
+    try:
+        for _ in range(int(timeout / 0.2)):
+            async with engine.connect() as conn:
+                health = (
+                    await conn.execute(text("SELECT health FROM sites WHERE id = :id"), {"id": site_id})
+                ).scalar_one()
+            if health.get("last_central_outage_started_at") == started:
+                return health
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"central never heard of the outage: {health}")
     finally:
         await engine.dispose()
