@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -44,6 +45,12 @@ def register(benches) -> None:
         "--admin-url", default=os.environ.get("METERIT_BENCH_PG", ADMIN_URL), help="PostgreSQL admin URL"
     )
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument(
+        "--trials",
+        type=int,
+        default=3,
+        help="rounds of every measurement, alternating; medians are compared (default 3)",
+    )
     parser.add_argument(
         "--rollups",
         choices=("both", "on", "off"),
@@ -247,35 +254,51 @@ async def _measure_upload(args, bodies: list[bytes], rollups: bool, copy: bool) 
     return figures
 
 
+def _label(rollups: bool) -> str:
+    return "with rollups" if rollups else "without rollups"
+
+
 async def run(args) -> int:
-    """Run the measurements and print readings/s, the HTTP/COPY ratio and the rollup cost."""
+    """Run the measurements in alternating trials; print each, then the median rates, ratios and rollup cost."""
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would drown the figures
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("db.partitions").setLevel(logging.WARNING)
     print(f"encoding {args.readings:,} readings in batches of {args.batch} ...", flush=True)
     bodies = make_bodies(args.readings, args.batch, args.points)
     modes = {"both": (True, False), "on": (True,), "off": (False,)}[args.rollups]
-    rates, copy_rate, copy_cpu = {}, None, None
-    for rollups in modes:
-        figures = await _measure_upload(args, bodies, rollups, copy=copy_rate is None)
-        seconds = figures["upload"] + figures["drain"]
-        rates[rollups] = args.readings / seconds
-        if "copy" in figures:
-            copy_rate = args.readings / figures["copy"]
-        label = "with rollups (deferred to the API's rollup worker)" if rollups else "without rollups"
+    rates: dict[bool, list[float]] = {mode: [] for mode in modes}
+    copy_rates: list[float] = []
+    print(
+        f"uploadReadings over HTTP: {args.clients} clients, {args.workers} API worker(s); "
+        f"with rollups = until the API's rollup worker has folded every upload"
+    )
+    for trial in range(1, args.trials + 1):
+        for rollups in modes:
+            figures = await _measure_upload(args, bodies, rollups, copy=rollups == modes[0])
+            rates[rollups].append(args.readings / (figures["upload"] + figures["drain"]))
+            drained = f" + {figures['drain']:.1f} s folding" if rollups else ""
+            print(
+                f"  trial {trial}, {_label(rollups)}: {rates[rollups][-1]:,.0f} readings/s "
+                f"({figures['upload']:.1f} s uploading{drained})",
+                flush=True,
+            )
+            print("    " + figures["cpu"].describe(args.readings, "reading"), flush=True)
+            if "copy" in figures:
+                copy_rates.append(args.readings / figures["copy"])
+                print(
+                    f"  trial {trial}, raw asyncpg COPY ({args.clients} connections): {copy_rates[-1]:,.0f} rows/s"
+                )
+                print("    " + figures["copy_cpu"].describe(args.readings, "row"), flush=True)
+    copy_rate = statistics.median(copy_rates)
+    print(f"medians of {args.trials} trial(s):")
+    for rollups, values in rates.items():
+        print(f"  uploadReadings over HTTP, {_label(rollups)}: {statistics.median(values):,.0f} readings/s")
+    print(f"  raw asyncpg COPY into readings: {copy_rate:,.0f} rows/s")
+    for rollups, values in rates.items():
         print(
-            f"uploadReadings over HTTP ({args.clients} clients, {args.workers} worker(s), {label}): "
-            f"{rates[rollups]:,.0f} readings/s ({figures['upload']:.1f} s uploading"
-            + (f" + {figures['drain']:.1f} s until rollups were current)" if rollups else ")"),
-            flush=True,
+            f"ratio HTTP/COPY {_label(rollups)}: {statistics.median(values) / copy_rate:.2f} (target >= 0.5)"
         )
-        print("  " + figures["cpu"].describe(args.readings, "reading"), flush=True)
-        copy_cpu = figures.get("copy_cpu", copy_cpu)
-    print(f"raw asyncpg COPY into readings ({args.clients} connections): {copy_rate:,.0f} rows/s")
-    print("  " + copy_cpu.describe(args.readings, "row"))
-    for rollups, rate in rates.items():
-        label = "with rollups, as deployed" if rollups else "without rollups"
-        print(f"ratio HTTP/COPY {label}: {rate / copy_rate:.2f} (target >= 0.5)")
     if len(rates) == 2:
-        cost = 1 - rates[True] / rates[False]
+        cost = 1 - statistics.median(rates[True]) / statistics.median(rates[False])
         print(f"rollup maintenance cost: {cost:.0%} of ingest throughput (target < 30%)")
     return 0
