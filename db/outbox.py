@@ -38,6 +38,17 @@ class Reading(NamedTuple):
     quality: int = 0
 
 
+def id_ranges(ids: list[int]) -> list[tuple[int, int]]:
+    """The ids as inclusive (low, high) runs of consecutive integers."""
+    runs: list[tuple[int, int]] = []
+    for value in sorted(set(ids)):
+        if runs and value == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], value)
+        else:
+            runs.append((value, value))
+    return runs
+
+
 class QueuedReading(NamedTuple):
     """A reading read back from the outbox with its queue id."""
 
@@ -161,9 +172,8 @@ class Outbox:
                         for item, reason in dead
                     ],
                 )
-            for start in range(0, len(all_ids), 5000):
-                chunk = all_ids[start : start + 5000]
-                await conn.execute(delete(OUTBOX).where(OUTBOX.c.id.in_(chunk)))
+            for low, high in id_ranges(all_ids):  # a batch is usually one run of ids: one range, no IN list
+                await conn.execute(delete(OUTBOX).where(OUTBOX.c.id.between(low, high)))
         self._depth_estimate = max(0, self._depth_estimate - len(all_ids))
         if self.full and self._depth_estimate < self.max_readings:
             self.full = False

@@ -22,7 +22,7 @@ async def heartbeat_status(agent) -> dict:
     """The HeartbeatInput of the contract, from the agent's current state."""
     status = await agent.status()
     last = agent.uploader.outage.last
-    return {
+    status_input = {
         "agentVersion": status.agent_version,
         "queueDepth": status.queue_depth,
         "oldestQueuedAgeSeconds": status.oldest_queued_age_seconds,
@@ -30,8 +30,6 @@ async def heartbeat_status(agent) -> dict:
         "collectionSuccessRate": status.collection_success_rate,
         "syncSuccessRate": status.sync_success_rate,
         "centralUnreachableSeconds": status.central_unreachable_seconds,
-        "lastCentralOutageStartedAt": last.started_at.isoformat() if last else None,
-        "lastCentralOutageEndedAt": last.ended_at.isoformat() if last else None,
         "collecting": status.collecting,
         "outboxFull": status.outbox_full,
         "meters": [
@@ -44,6 +42,10 @@ async def heartbeat_status(agent) -> dict:
             for h in agent.collector.health.values()
         ],
     }
+    if last:  # sent only when there is one, so that a central older than these fields still takes the rest
+        status_input["lastCentralOutageStartedAt"] = last.started_at.isoformat()
+        status_input["lastCentralOutageEndedAt"] = last.ended_at.isoformat()
+    return status_input
 
 
 async def send_heartbeat(agent, central: CentralClient) -> dict:
