@@ -86,10 +86,14 @@ async def session_scope(sessions: async_sessionmaker[AsyncSession]) -> AsyncIter
             yield session
 
 
+async def driver_connection(session: AsyncSession):
+    """The asyncpg connection under a PostgreSQL session, as it is (SQLAlchemy may not have sent BEGIN yet)."""
+    return (await (await session.connection()).get_raw_connection()).driver_connection
+
+
 async def asyncpg_connection(session: AsyncSession):
     """The asyncpg connection under a PostgreSQL session, in the session's transaction (for hot paths)."""
-    raw = await (await session.connection()).get_raw_connection()
-    conn = raw.driver_connection
+    conn = await driver_connection(session)
     if not conn.is_in_transaction():  # SQLAlchemy sends BEGIN with its first statement, not before
         await session.execute(text("SELECT 1"))
     return conn
@@ -97,8 +101,6 @@ async def asyncpg_connection(session: AsyncSession):
 
 async def check_connection(engine: AsyncEngine) -> None:
     """Raise DatabaseUnavailable with a readable reason when the database cannot be reached."""
-    from sqlalchemy import text
-
     try:
         async with engine.connect() as conn:
             await conn.execute(text("SELECT 1"))

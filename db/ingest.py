@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.central_models import Reading, UploadBatch
 from db.copy_binary import encode_rows
-from db.engine import asyncpg_connection
+from db.engine import asyncpg_connection, driver_connection
 from db.points import resolve_points
 from db.reading_parse import ParsedReading, parse_readings
 from db.types import UTCDateTime, utcnow
@@ -58,10 +58,9 @@ class IngestOutcome:
         """(meter id, external id) -> {"count": readings, "latest": {point: ParsedReading}} (for events)."""
         meters: dict[tuple[int, str], dict] = {}
         for reading in self.accepted:
-            (meter, point), ts = reading[0], reading[1]
-            info = meters.get((self.points[reading[0]][0], meter))
-            if info is None:
-                info = meters[self.points[reading[0]][0], meter] = {"count": 0, "latest": {}}
+            key, ts = reading[0], reading[1]
+            meter, point = key
+            info = meters.setdefault((self.points[key][0], meter), {"count": 0, "latest": {}})
             info["count"] += 1
             known = info["latest"].get(point)
             if known is None or ts >= known[1]:
@@ -201,8 +200,7 @@ async def _ingest_postgresql(
 ) -> IngestOutcome:
     # Plain asyncpg statements: an upload's SQLAlchemy statements cost more CPU than its COPY. asyncpg's
     # transaction() is a BEGIN…COMMIT, or a savepoint when SQLAlchemy has begun the session's transaction.
-    raw = await (await session.connection()).get_raw_connection()
-    conn = raw.driver_connection
+    conn = await driver_connection(session)
     async with conn.transaction():
         result = orjson.dumps(outcome.result()).decode()
         if not await conn.fetchval(_CLAIM_PG, site_id, outcome.batch_id, utcnow(), count, result):

@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.central_models import Site
+from db.engine import driver_connection
 from db.errors import AlreadyExists, NotFound
 from db.secrets import api_key_matches, key_prefix, new_api_key
 
@@ -77,8 +78,7 @@ async def identify_site(session: AsyncSession, key: str) -> SiteIdentity | None:
         return None
     if session.bind.dialect.name == "postgresql":
         # No transaction: a single read. ~0.4 ms of CPU instead of ~1.1 ms for an ORM load of the site.
-        raw = await (await session.connection()).get_raw_connection()
-        row = await raw.driver_connection.fetchrow(_IDENTITY_BY_PREFIX, key_prefix(key))
+        row = await (await driver_connection(session)).fetchrow(_IDENTITY_BY_PREFIX, key_prefix(key))
     else:
         query = text(_IDENTITY_BY_PREFIX.replace("$1", ":prefix"))
         row = (await session.execute(query, {"prefix": key_prefix(key)})).mappings().first()

@@ -73,8 +73,11 @@ async def test_an_upload_builds_no_readings_event_nobody_wants():
     bus = CountingBus()
     await publish_readings(bus, 3, outcome)
     assert bus.published == []
-    bus._subscribers["readings"].add(asyncio.Queue())
+    stream = bus.subscribe("readings")
+    waiting = asyncio.create_task(anext(stream))
+    await until(lambda: bus.wants("readings"))
     await publish_readings(bus, 3, outcome)
+    waiting.cancel()
     assert bus.published == [
         {
             "site_id": 3,
