@@ -12,6 +12,7 @@ from api.auth import bearer_token, site_from_key, user_from_token
 from api.context import Context
 from api.errors import AuthError, SiteKeyRequired
 from api.graphiql import offline_graphiql_html
+from db.reading_parse import decode_upload
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +25,10 @@ class MeterITGraphQL(GraphQL):
         self.settings, self.sessions, self.pubsub = settings, sessions, pubsub
 
     def decode_json(self, data: str | bytes) -> object:
-        """orjson for speed (a 1,000-reading upload decodes ~4x faster); json decides what orjson refuses."""
+        """A usual upload decoded and checked at once; else orjson, or json for what orjson refuses."""
+        upload = decode_upload(data)
+        if upload is not None:
+            return upload
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError:  # NaN literals, lone surrogates...: keep the standard library's answer

@@ -2,10 +2,10 @@
 
 Readings are validated and resolved to point ids first (db/reading_parse.py, db/points.py); then, in one
 transaction, the batch row in upload_batches is claimed (a replayed, or concurrently repeated, batch id gets
-the stored answer instead) and the rows are inserted. PostgreSQL: binary COPY inside a savepoint (a new
-batch, the usual case, holds no stored key); when some key is stored already, back to the savepoint and one
-`INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING`, whose status tag counts the new rows. SQLite: one
-executemany `INSERT OR IGNORE`.
+the stored answer instead) and the rows are inserted. PostgreSQL: binary COPY (a new batch, the usual case,
+holds no stored key); when COPY meets a stored key, the transaction is rolled back and run again with one
+`INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING`, whose status tag counts the new rows (inside a
+caller's transaction, a savepoint takes the place of the rollback). SQLite: one executemany `INSERT OR IGNORE`.
 """
 
 import logging
@@ -113,12 +113,9 @@ async def _copy_or_insert(conn, rows: list[tuple]) -> int:
 
     try:
         async with conn.transaction():  # a savepoint: a failed COPY leaves the outer transaction usable
-            # a memoryview: asyncpg would take bytes for a file path
-            data = memoryview(encode_rows(rows))
-            await conn.copy_to_table("readings", source=data, columns=READING_COLUMNS, format="binary")
+            return await _copy_new(conn, rows)
     except asyncpg.UniqueViolationError:  # insert skipping the stored keys
         return await _insert_unnest(conn, rows)
-    return len(rows)
 
 
 async def _insert_postgresql(session: AsyncSession, rows: list[tuple]) -> int:
@@ -198,15 +195,38 @@ async def ingest_batch(session: AsyncSession, site_id: int, batch_id: str, items
 async def _ingest_postgresql(
     session: AsyncSession, site_id: int, outcome: IngestOutcome, rows: list[tuple], count: int
 ) -> IngestOutcome:
-    # Plain asyncpg statements: an upload's SQLAlchemy statements cost more CPU than its COPY. asyncpg's
-    # transaction() is a BEGIN…COMMIT, or a savepoint when SQLAlchemy has begun the session's transaction.
+    # Plain asyncpg statements: an upload's SQLAlchemy statements cost more CPU than its COPY.
+    import asyncpg
+
     conn = await driver_connection(session)
+    if conn.is_in_transaction():  # the caller's transaction: asyncpg's transaction() is a savepoint
+        return await _store_batch(conn, session, site_id, outcome, rows, count, _copy_or_insert)
+    # A new batch holds no stored key (the usual case): COPY with no savepoint around it (two round trips
+    # fewer), and when it meets a stored key, the whole transaction again, skipping the stored keys.
+    try:
+        return await _store_batch(conn, session, site_id, outcome, rows, count, _copy_new)
+    except asyncpg.UniqueViolationError:
+        return await _store_batch(conn, session, site_id, outcome, rows, count, _insert_unnest)
+
+
+async def _copy_new(conn, rows: list[tuple]) -> int:
+    """Binary COPY of rows that must all be new (a stored key fails it); a memoryview, as bytes name a file."""
+    await conn.copy_to_table(
+        "readings", source=memoryview(encode_rows(rows)), columns=READING_COLUMNS, format="binary"
+    )
+    return len(rows)
+
+
+async def _store_batch(
+    conn, session, site_id: int, outcome: IngestOutcome, rows, count: int, insert
+) -> IngestOutcome:
+    """Claim the batch id and insert its rows with insert(conn, rows) -> new rows, in one transaction."""
     async with conn.transaction():
         result = orjson.dumps(outcome.result()).decode()
         if not await conn.fetchval(_CLAIM_PG, site_id, outcome.batch_id, utcnow(), count, result):
             stored = await conn.fetchval(_STORED_RESULT_PG, site_id, outcome.batch_id)
             return _replayed(outcome.batch_id, dict(stored or {}))  # SQLAlchemy's json codec decoded it
-        outcome.new = await _copy_or_insert(conn, rows) if rows else 0
+        outcome.new = await insert(conn, rows) if rows else 0
         outcome.duplicates = len(rows) - outcome.new
         for hook in POST_INSERT_HOOKS:
             await hook(session, site_id, outcome.touched)

@@ -1,5 +1,6 @@
 """The plain validation path of uploads agrees with ReadingIn item by item (pydantic is the reference)."""
 
+import json
 import math
 from datetime import UTC, datetime, timedelta
 
@@ -7,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from db.reading_parse import parse_readings
+from db.reading_parse import CheckedReadings, decode_upload, parse_readings
 from db.wire import ReadingIn, validation_context
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -108,3 +109,60 @@ def test_refusals_keep_their_index_and_say_why():
     assert len(accepted) == 2
     assert [r["index"] for r in rejections] == [1, 2, 3]
     assert "finite" in rejections[0]["reason"] and "future" in rejections[1]["reason"]
+
+
+# Mostly acceptable items, so that the typed decode takes many batches, with the edges of every limit.
+usual_items = st.fixed_dictionaries(
+    {
+        "meter_external_id": st.text(min_size=1, max_size=101),
+        "data_point": st.sampled_from(["total_kwh", "power_kw", "x" * 100, "y" * 101, ""]),
+        "timestamp": st.datetimes(
+            min_value=datetime(1999, 12, 31), max_value=datetime(2030, 1, 1), timezones=st.timezones()
+        ).map(lambda d: d.isoformat()),
+        "value": st.one_of(st.floats(allow_nan=False), st.integers(min_value=-(2**70), max_value=2**70)),
+    },
+    optional={
+        "unit": st.one_of(st.none(), st.text(max_size=41)),
+        "quality": st.one_of(st.integers(min_value=0, max_value=3), st.booleans()),
+    },
+)
+
+
+def upload_body(batch) -> bytes:
+    """An uploadReadings request as an edge (or anyone) would send it."""
+    variables = {"batch": {"batchId": "b-1", "readings": batch}}
+    return json.dumps({"query": "mutation U($batch: ReadingBatchInput!) { x }", "variables": variables}).encode()
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.lists(items, max_size=12), st.lists(usual_items, max_size=6)))
+def test_the_typed_decode_takes_a_batch_only_when_the_general_path_accepts_all_of_it_alike(batch):
+    body = upload_body(batch)
+    decoded = decode_upload(body)
+    general = parse_readings(json.loads(body)["variables"]["batch"]["readings"])
+    if decoded is None:
+        return  # the general path answers it (a test above holds it to ReadingIn)
+    readings = decoded["variables"]["batch"]["readings"]
+    assert type(readings) is CheckedReadings
+    assert general[1] == []
+    assert parse_readings(readings) == general
+    assert decoded["variables"]["batch"]["batchId"] == "b-1"
+
+
+def test_an_edge_batch_takes_the_typed_decode_and_anything_unusual_does_not():
+    good = {
+        "meter_external_id": "meter-001",
+        "data_point": "total_kwh",
+        "timestamp": (NOW - timedelta(minutes=1)).isoformat(),
+        "value": 12,
+        "unit": "kWh",
+        "quality": 0,
+    }
+    decoded = decode_upload(upload_body([good, {**good, "data_point": "power_kw", "unit": None}]))
+    assert decoded is not None and decoded["query"].startswith("mutation")
+    assert parse_readings(decoded["variables"]["batch"]["readings"])[0][0][2] == 12.0
+    future = (NOW + timedelta(hours=1)).isoformat()
+    for odd in ({**good, "value": True}, {**good, "timestamp": future}, {**good, "extra": 1}, [1]):
+        assert decode_upload(upload_body([good, odd])) is None
+    assert decode_upload(b'{"query": "{ sites { id } }"}') is None
+    assert decode_upload(b'{"query": "q", "variables": {"batch": {"batchId": "b", "readings": []}, "x": 1}}') is None
