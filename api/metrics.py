@@ -14,6 +14,12 @@ REGISTRY = CollectorRegistry(auto_describe=True)
 REQUESTS = Counter(
     "meterit_http_requests", "HTTP requests answered", ["method", "path", "status"], registry=REGISTRY
 )
+UPLOADS = Counter(
+    "meterit_uploads",
+    "uploadReadings requests by path (fast: api/upload_fast.py)",
+    ["path"],
+    registry=REGISTRY,
+)
 READINGS_INGESTED = Counter("meterit_readings_ingested", "New readings stored", registry=REGISTRY)
 READINGS_DUPLICATE = Counter(
     "meterit_readings_duplicate", "Uploaded readings already stored", registry=REGISTRY

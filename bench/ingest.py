@@ -21,13 +21,13 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from graphql import parse, print_ast
+
 from bench.cpu import CpuMeter, CpuSplit, parent_pid
 from bench.http_load import KeepAliveClient
+from db.wire import UPLOAD_READINGS_DOCUMENT
 
-UPLOAD = (
-    "mutation Upload($batch: ReadingBatchInput!) { uploadReadings(batch: $batch) { __typename "
-    "... on UploadResult { new duplicates rejected } ... on UploadRejected { reason } } }"
-)
+UPLOAD = print_ast(parse(UPLOAD_READINGS_DOCUMENT))  # the edge agent's request, as gql sends it
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 

@@ -6,6 +6,15 @@ from enum import IntEnum
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 MAX_FUTURE_SKEW = timedelta(minutes=10)
+
+# The edge agent's upload request; central answers exactly this document without graphql-core (api/upload_fast.py).
+UPLOAD_READINGS_DOCUMENT = """mutation Upload($batch: ReadingBatchInput!) {
+  uploadReadings(batch: $batch) {
+    __typename
+    ... on UploadResult { batchId new duplicates rejected replayed rejections { index reason } }
+    ... on UploadRejected { reason }
+  }
+}"""
 OLDEST_ACCEPTED = datetime(2000, 1, 1, tzinfo=UTC)
 
 

@@ -15,19 +15,12 @@ from gql.transport.exceptions import (
 )
 from gql.transport.httpx import HTTPXAsyncTransport
 
+from db.wire import UPLOAD_READINGS_DOCUMENT
 from edge_agent.errors import BatchRefused, CentralUnreachable, RateLimited, Unauthorized, UploadError
 
 logger = logging.getLogger(__name__)
 
-UPLOAD = gql(
-    """mutation Upload($batch: ReadingBatchInput!) {
-  uploadReadings(batch: $batch) {
-    __typename
-    ... on UploadResult { batchId new duplicates rejected replayed rejections { index reason } }
-    ... on UploadRejected { reason }
-  }
-}"""
-)
+UPLOAD = gql(UPLOAD_READINGS_DOCUMENT)
 HEARTBEAT = gql(
     "mutation Heartbeat($status: HeartbeatInput!) { heartbeat(status: $status) { siteId status receivedAt } }"
 )

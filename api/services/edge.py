@@ -25,12 +25,7 @@ async def upload_readings(
         raise BatchRefused("readings must be a JSON list of reading objects")
     if len(readings) > max_batch:
         raise BatchRefused(f"batch of {len(readings)} readings exceeds BATCH_SIZE {max_batch}")
-    try:
-        return await ingest_batch(session, site.id, batch_id, readings)
-    finally:
-        # graphql-core's execution state is a reference cycle holding the request's variables until the next
-        # garbage collection: emptying the list frees its readings now (measured: ~15% of an upload's CPU).
-        readings.clear()
+    return await ingest_batch(session, site.id, batch_id, readings)
 
 
 async def heartbeat(
