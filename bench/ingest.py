@@ -29,6 +29,7 @@ from db.wire import UPLOAD_READINGS_DOCUMENT
 
 UPLOAD = print_ast(parse(UPLOAD_READINGS_DOCUMENT))  # the edge agent's request, as gql sends it
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+CONNECT_STAGGER_SECONDS = 0.05
 
 
 def register(benches) -> None:
@@ -94,8 +95,11 @@ async def _upload_all(port: int, key: str, bodies: list[bytes], clients: int) ->
     stored = 0
     headers = {"X-API-Key": key, "Content-Type": "application/json"}
 
-    async def client_loop() -> None:
+    async def client_loop(position: int) -> None:
         nonlocal stored
+        # Edges do not connect in the same instant: a worker busy with an upload leaves the next connection
+        # to an idle one. Opened together, every connection lands on whichever worker wakes first.
+        await asyncio.sleep(position * CONNECT_STAGGER_SECONDS)
         async with KeepAliveClient("127.0.0.1", port, headers) as client:
             while queue:
                 result = json.loads(await client.post("/graphql", queue.pop()))["data"]["uploadReadings"]
@@ -104,7 +108,7 @@ async def _upload_all(port: int, key: str, bodies: list[bytes], clients: int) ->
                 stored += result["new"]
 
     started = time.perf_counter()
-    await asyncio.gather(*(client_loop() for _ in range(clients)))
+    await asyncio.gather(*(client_loop(position) for position in range(clients)))
     return time.perf_counter() - started, stored
 
 
