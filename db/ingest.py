@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.central_models import Reading, UploadBatch
 from db.copy_binary import encode_rows
 from db.engine import asyncpg_connection, driver_connection
-from db.points import resolve_points
-from db.reading_parse import ParsedReading, parse_readings
+from db.points import known_points, resolve_points
+from db.reading_parse import ParsedReading, first_units, parse_readings
 from db.types import UTCDateTime, utcnow
 
 logger = logging.getLogger(__name__)
@@ -142,11 +142,14 @@ async def insert_rows(session: AsyncSession, rows: list[tuple]) -> int:
 
 
 def _rows_and_spans(accepted: list[ParsedReading], points: dict) -> tuple[list[tuple], dict]:
-    """(point_id, ts, value, quality) rows, and each point's (earliest, latest) timestamp."""
-    rows = [(points[key][1], ts, value, quality) for key, ts, value, _, quality in accepted]
+    """(point_id, ts, value, quality) rows, and each point's (earliest, latest) timestamp; KeyError for a
+    point missing from points."""
+    rows: list[tuple] = []
     spans: dict[int, tuple[datetime, datetime]] = {}
-    get = spans.get
-    for point_id, ts, _, _ in rows:
+    append, get = rows.append, spans.get
+    for key, ts, value, _, quality in accepted:
+        point_id = points[key][1]
+        append((point_id, ts, value, quality))
         span = get(point_id)
         if span is None:
             spans[point_id] = (ts, ts)
@@ -172,10 +175,14 @@ async def ingest_batch(session: AsyncSession, site_id: int, batch_id: str, items
     on the session's connection, committed before it returns.
     """
     outcome = IngestOutcome(batch_id=batch_id)
-    outcome.accepted, outcome.rejections, units = parse_readings(items)
+    outcome.accepted, outcome.rejections = parse_readings(items)
     outcome.rejected = len(outcome.rejections)
-    outcome.points = await resolve_points(session, site_id, units)
-    rows, outcome.touched = _rows_and_spans(outcome.accepted, outcome.points)
+    outcome.points = known_points(session, site_id)
+    try:  # the usual upload: every point seen before, looked up while the rows are built
+        rows, outcome.touched = _rows_and_spans(outcome.accepted, outcome.points)
+    except KeyError:
+        outcome.points = await resolve_points(session, site_id, first_units(outcome.accepted))
+        rows, outcome.touched = _rows_and_spans(outcome.accepted, outcome.points)
     outcome.new = len(rows)
     if session.bind.dialect.name == "postgresql":
         return await _ingest_postgresql(session, site_id, outcome, rows, len(items))

@@ -92,6 +92,15 @@ async def _point_ids(
     return found, known
 
 
+def known_points(session: AsyncSession, site_id: int) -> dict[tuple[str, str], tuple[int, int]]:
+    """The ids of the site's points this process has seen (no query; may lack new ones: resolve_points)."""
+    now, cache_key = time.monotonic(), (str(session.bind.url), site_id)
+    cached = _cache.get(cache_key)
+    if cached is None or now - cached.loaded >= CACHE_TTL_SECONDS:
+        cached = _cache[cache_key] = _SiteIds(loaded=now)
+    return cached.ids
+
+
 async def resolve_points(
     session: AsyncSession, site_id: int, units: dict[tuple[str, str], str | None]
 ) -> dict[tuple[str, str], tuple[int, int]]:
@@ -99,22 +108,18 @@ async def resolve_points(
 
     The answer may hold more keys than asked for (a warm site's whole mapping, not a copy of part of it).
     """
-    now, cache_key = time.monotonic(), (str(session.bind.url), site_id)
-    cached = _cache.get(cache_key)
-    if cached is None or now - cached.loaded >= CACHE_TTL_SECONDS:
-        cached = _cache[cache_key] = _SiteIds(loaded=now)
-    known = cached.ids
+    known = known_points(session, site_id)
     if units.keys() <= known.keys():  # the usual upload: every point seen before
         return known
     resolved = {key: known[key] for key in units if key in known}
     misses = {key: unit for key, unit in units.items() if key not in known}
     meters, known_meters = await _meter_ids(session, site_id, {meter for meter, _ in misses})
     wanted = {(meters[meter], point): unit for (meter, point), unit in misses.items()}
-    points, known_points = await _point_ids(session, wanted)
+    points, existing_points = await _point_ids(session, wanted)
     for meter, point in misses:
         ids = (meters[meter], points[(meters[meter], point)])
         resolved[(meter, point)] = ids
         # Only rows that existed before this transaction are cached: a rolled-back registration must not be.
-        if meter in known_meters and (ids[0], point) in known_points:
+        if meter in known_meters and (ids[0], point) in existing_points:
             known[meter, point] = ids
     return resolved

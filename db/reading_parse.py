@@ -158,13 +158,18 @@ def decode_upload(body: str | bytes) -> dict | None:
     return decoded
 
 
-def parse_readings(items: Sequence) -> tuple[list[ParsedReading], list[dict], dict]:
-    """Accepted readings in upload order, {index, reason} per refused item, and each point's first unit."""
+def first_units(accepted: list[ParsedReading]) -> dict[tuple[str, str], str | None]:
+    """Each point's unit as its first reading gives it (what a discovered point is registered with)."""
+    return {reading[0]: reading[3] for reading in reversed(accepted)}
+
+
+def parse_readings(items: Sequence) -> tuple[list[ParsedReading], list[dict]]:
+    """Accepted readings in upload order, and {index, reason} per refused item."""
     if type(items) is CheckedReadings:
-        return list(items), [], {reading[0]: reading[3] for reading in reversed(items)}
+        return list(items), []
     context = validation_context()
     latest, stamps = context["latest"], {}
-    accepted, rejections, units = [], [], {}
+    accepted, rejections = [], []
     for index, item in enumerate(items):
         reading = _plain(item, stamps, latest)
         if reading is None:
@@ -173,6 +178,4 @@ def parse_readings(items: Sequence) -> tuple[list[ParsedReading], list[dict], di
                 rejections.append({"index": index, "reason": reading})
                 continue
         accepted.append(reading)
-        if reading[0] not in units:
-            units[reading[0]] = reading[3]
-    return accepted, rejections, units
+    return accepted, rejections

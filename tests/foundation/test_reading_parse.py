@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from db.reading_parse import CheckedReadings, decode_upload, parse_readings
+from db.reading_parse import CheckedReadings, decode_upload, first_units, parse_readings
 from db.wire import ReadingIn, validation_context
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -68,12 +68,12 @@ items = st.one_of(
 @settings(max_examples=400, deadline=None)
 @given(st.lists(items, max_size=12))
 def test_each_item_is_accepted_or_refused_as_readingin_would(batch):
-    accepted, rejections, units = parse_readings(batch)
+    accepted, rejections = parse_readings(batch)
     expected = [reference(item) for item in batch]
     assert accepted == [r for r in expected if r is not None]
     assert [r["index"] for r in rejections] == [i for i, r in enumerate(expected) if r is None]
     assert all(r["reason"] for r in rejections)
-    assert set(units) == {r[0] for r in accepted}
+    assert set(first_units(accepted)) == {r[0] for r in accepted}
 
 
 def test_usual_items_are_normalised_to_utc_and_first_unit_wins():
@@ -93,19 +93,19 @@ def test_usual_items_are_normalised_to_utc_and_first_unit_wins():
             "value": 6.5,
         },
     ]
-    accepted, rejections, units = parse_readings(items)
+    accepted, rejections = parse_readings(items)
     assert rejections == []
     assert accepted[0] == (("m1", "total_kwh"), datetime(2026, 11, 27, 9, tzinfo=UTC), 5.0, "kWh", 1)
     assert accepted[1][1:] == (datetime(2026, 11, 27, 9, 1, tzinfo=UTC), 6.5, None, 0)
     assert type(accepted[0][2]) is float and accepted[0][1].tzinfo is UTC
-    assert units == {("m1", "total_kwh"): "kWh"}
+    assert first_units(accepted) == {("m1", "total_kwh"): "kWh"}
 
 
 def test_refusals_keep_their_index_and_say_why():
     good = {"meter_external_id": "m", "data_point": "p", "timestamp": NOW.isoformat(), "value": 1.0}
     future = (NOW + timedelta(hours=1)).isoformat()
     batch = [good, {**good, "value": math.nan}, {**good, "timestamp": future}, {**good, "quality": 7}, good]
-    accepted, rejections, _ = parse_readings(batch)
+    accepted, rejections = parse_readings(batch)
     assert len(accepted) == 2
     assert [r["index"] for r in rejections] == [1, 2, 3]
     assert "finite" in rejections[0]["reason"] and "future" in rejections[1]["reason"]
@@ -131,7 +131,9 @@ usual_items = st.fixed_dictionaries(
 def upload_body(batch) -> bytes:
     """An uploadReadings request as an edge (or anyone) would send it."""
     variables = {"batch": {"batchId": "b-1", "readings": batch}}
-    return json.dumps({"query": "mutation U($batch: ReadingBatchInput!) { x }", "variables": variables}).encode()
+    return json.dumps(
+        {"query": "mutation U($batch: ReadingBatchInput!) { x }", "variables": variables}
+    ).encode()
 
 
 @settings(max_examples=400, deadline=None)
@@ -165,4 +167,7 @@ def test_an_edge_batch_takes_the_typed_decode_and_anything_unusual_does_not():
     for odd in ({**good, "value": True}, {**good, "timestamp": future}, {**good, "extra": 1}, [1]):
         assert decode_upload(upload_body([good, odd])) is None
     assert decode_upload(b'{"query": "{ sites { id } }"}') is None
-    assert decode_upload(b'{"query": "q", "variables": {"batch": {"batchId": "b", "readings": []}, "x": 1}}') is None
+    assert (
+        decode_upload(b'{"query": "q", "variables": {"batch": {"batchId": "b", "readings": []}, "x": 1}}')
+        is None
+    )
