@@ -30,10 +30,11 @@ class KeepAliveClient:
             self._writer.close()
             await self._writer.wait_closed()
 
-    async def post(self, path: str, body: bytes) -> bytes:
-        """POST body; return the response body, or raise HttpError for a non-2xx status."""
+    async def post(self, path: str, body: bytes, headers: dict[str, str] | None = None) -> bytes:
+        """POST body (with headers besides the client's); return the response body, or raise HttpError."""
+        extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
         request = (
-            f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n{self._head}"
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n{self._head}{extra}"
             f"Content-Length: {len(body)}\r\n\r\n"
         ).encode()
         self._writer.writelines((request, body))

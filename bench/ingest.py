@@ -9,6 +9,7 @@ ratio and the share of ingest throughput that rollup maintenance costs.
 """
 
 import asyncio
+import collections
 import json
 import logging
 import os
@@ -40,6 +41,9 @@ def register(benches) -> None:
     )
     parser.add_argument("--batch", type=int, default=1000, help="readings per upload (default 1000)")
     parser.add_argument("--clients", type=int, default=6, help="concurrent HTTP clients (default 6)")
+    parser.add_argument(
+        "--sites", type=int, default=12, help="sites, each uploading its own batches in order (default 12)"
+    )
     parser.add_argument("--workers", type=int, default=2, help="server worker processes (default 2)")
     parser.add_argument("--points", type=int, default=1000, help="distinct data points (default 1000)")
     parser.add_argument(
@@ -67,45 +71,64 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def make_bodies(total: int, batch: int, points: int) -> list[bytes]:
-    """Pre-encoded request bodies: each batch holds consecutive minutes of every point (as an edge sends)."""
+def make_bodies(total: int, batch: int, points: int, sites: int) -> list[list[bytes]]:
+    """Pre-encoded request bodies per site, in upload order: each site's edge sends consecutive minutes of its
+    own points (points and readings shared out evenly), as an edge drains its outbox."""
     start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=20)
-    items, bodies = [], []
-    for i in range(total):
-        minute, point = divmod(i, points)
-        items.append(
-            {
-                "meter_external_id": f"meter-{point // 2:04d}",
-                "data_point": "total_kwh" if point % 2 == 0 else "power_kw",
-                "timestamp": (start + timedelta(minutes=minute)).isoformat(),
-                "value": float(i),
-                "unit": "kWh" if point % 2 == 0 else "kW",
-                "quality": 0,
-            }
-        )
-        if len(items) == batch or i == total - 1:
-            variables = {"batch": {"batchId": uuid.uuid4().hex, "readings": items}}
-            bodies.append(json.dumps({"query": UPLOAD, "variables": variables}).encode())
-            items = []
-    return bodies
+    per_site = []
+    for site in range(sites):
+        site_points = range(site * points // sites, (site + 1) * points // sites)
+        count = (site + 1) * total // sites - site * total // sites
+        items, bodies = [], []
+        for i in range(count):
+            minute, point = divmod(i, len(site_points))
+            point = site_points[point]
+            items.append(
+                {
+                    "meter_external_id": f"meter-{point // 2:04d}",
+                    "data_point": "total_kwh" if point % 2 == 0 else "power_kw",
+                    "timestamp": (start + timedelta(minutes=minute)).isoformat(),
+                    "value": float(i),
+                    "unit": "kWh" if point % 2 == 0 else "kW",
+                    "quality": 0,
+                }
+            )
+            if len(items) == batch or i == count - 1:
+                variables = {"batch": {"batchId": uuid.uuid4().hex, "readings": items}}
+                bodies.append(json.dumps({"query": UPLOAD, "variables": variables}).encode())
+                items = []
+        per_site.append(bodies)
+    return per_site
 
 
-async def _upload_all(port: int, key: str, bodies: list[bytes], clients: int) -> tuple[float, int]:
-    queue = list(reversed(bodies))
+async def _upload_all(
+    port: int, keys: list[str], bodies: list[list[bytes]], clients: int
+) -> tuple[float, int]:
+    """Every site's bodies in its own order, by `clients` keep-alive clients; (seconds, new readings).
+
+    A client takes the next batch of a site that no other client is uploading, as each site's edge sends its
+    outbox one batch at a time; with more sites than clients no client waits for a straggler at the end.
+    """
     stored = 0
-    headers = {"X-API-Key": key, "Content-Type": "application/json"}
+    ready = collections.deque((site, iter(site_bodies)) for site, site_bodies in enumerate(bodies))
 
     async def client_loop(position: int) -> None:
         nonlocal stored
         # Edges do not connect in the same instant: a worker busy with an upload leaves the next connection
         # to an idle one. Opened together, every connection lands on whichever worker wakes first.
         await asyncio.sleep(position * CONNECT_STAGGER_SECONDS)
-        async with KeepAliveClient("127.0.0.1", port, headers) as client:
-            while queue:
-                result = json.loads(await client.post("/graphql", queue.pop()))["data"]["uploadReadings"]
+        async with KeepAliveClient("127.0.0.1", port, {"Content-Type": "application/json"}) as client:
+            while ready:
+                site, site_bodies = ready.popleft()
+                body = next(site_bodies, None)
+                if body is None:
+                    continue
+                answer = await client.post("/graphql", body, {"X-API-Key": keys[site]})
+                result = json.loads(answer)["data"]["uploadReadings"]
                 if result["__typename"] != "UploadResult":
                     raise RuntimeError(f"upload refused: {result}")
                 stored += result["new"]
+                ready.append((site, site_bodies))
 
     started = time.perf_counter()
     await asyncio.gather(*(client_loop(position) for position in range(clients)))
@@ -144,7 +167,7 @@ async def _copy_all(dsn: str, total: int, batch: int, points: int, clients: int)
             await conn.close()
 
 
-async def _prepare(admin_url: str, name: str) -> tuple[str, str]:
+async def _prepare(admin_url: str, name: str, sites: int) -> tuple[str, list[str]]:
     import asyncpg
 
     from db.engine import make_engine, make_sessionmaker, session_scope
@@ -160,9 +183,9 @@ async def _prepare(admin_url: str, name: str) -> tuple[str, str]:
     await asyncio.to_thread(upgrade, "central", dsn)
     engine = make_engine(dsn, pool_size=1)
     async with session_scope(make_sessionmaker(engine)) as session:
-        created = await create_site(session, "bench-site")
+        keys = [(await create_site(session, f"bench-site-{n}")).api_key for n in range(sites)]
     await engine.dispose()
-    return dsn, created.api_key
+    return dsn, keys
 
 
 def app_without_rollups():
@@ -232,14 +255,14 @@ async def _drop(admin_url: str, name: str) -> None:
 async def _measure_upload(args, bodies: list[bytes], rollups: bool, copy: bool) -> dict:
     """Upload every body into a fresh database; with copy, then COPY the same count into its table."""
     name = f"meterit_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    dsn, key = await _prepare(args.admin_url, name)
+    dsn, keys = await _prepare(args.admin_url, name, args.sites)
     port = _free_port()
     server = _start_server(dsn, port, args.workers, args.batch, rollups)
     figures = {}
     try:
         meter = CpuMeter(server.pid, await _postmaster_pid(dsn))
         meter.start()
-        figures["upload"], stored = await _upload_all(port, key, bodies, args.clients)
+        figures["upload"], stored = await _upload_all(port, keys, bodies, args.clients)
         if stored != args.readings:
             raise RuntimeError(f"stored {stored} readings, expected {args.readings}")
         figures["drain"] = await _drain_rollups(dsn) if rollups else 0.0
@@ -268,7 +291,7 @@ async def run(args) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("db.partitions").setLevel(logging.WARNING)
     print(f"encoding {args.readings:,} readings in batches of {args.batch} ...", flush=True)
-    bodies = make_bodies(args.readings, args.batch, args.points)
+    bodies = make_bodies(args.readings, args.batch, args.points, args.sites)
     modes = {"both": (True, False), "on": (True,), "off": (False,)}[args.rollups]
     rates: dict[bool, list[float]] = {mode: [] for mode in modes}
     copy_rates: list[float] = []
