@@ -167,6 +167,8 @@ def test_an_edge_batch_takes_the_typed_decode_and_anything_unusual_does_not():
     for odd in ({**good, "value": True}, {**good, "timestamp": future}, {**good, "extra": 1}, [1]):
         assert decode_upload(upload_body([good, odd])) is None
     assert decode_upload(b'{"query": "{ sites { id } }"}') is None
+    repeated = upload_body([good]).replace(b'"value": 12', b'"value": 12, "value": 13')  # the last one counts
+    assert parse_readings(decode_upload(repeated)["variables"]["batch"]["readings"])[0][0][2] == 13.0
     assert (
         decode_upload(b'{"query": "q", "variables": {"batch": {"batchId": "b", "readings": []}, "x": 1}}')
         is None
