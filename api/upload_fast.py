@@ -3,7 +3,8 @@
 An edge sends one document (db/wire.py UPLOAD_READINGS_DOCUMENT) all day long. When a POST carries exactly
 that document, as written or as gql prints it, with a site key and readings that decode_upload has already
 checked, the view stores the batch through the resolver's own function and renders the answer for that
-document's fixed selection. Everything else takes the general path; so does this request when the fast path
+document's fixed selection (an edge whose graphql-core prints the document otherwise just takes the general
+path). Everything else takes the general path; so does this request when the fast path
 fails unexpectedly: an upload is idempotent by batch id, so running it again there is safe, and the general
 path reports the error as it always does.
 """
