@@ -27,7 +27,7 @@ OPERATION_NAMES = (None, "Upload")
 def edge_upload_queries(schema) -> frozenset[str]:
     """The query strings the fast path answers: none unless the document validates under schema's rules."""
     document = parse(UPLOAD_READINGS_DOCUMENT)
-    errors = validate(schema._schema, document, [*specified_rules, *getattr(schema, "limit_rules", ())])
+    errors = validate(schema._schema, document, [*specified_rules, *schema.limit_rules])
     if errors:
         logger.warning("edge upload document fails validation (%s): no fast path", errors[0].message)
         return frozenset()

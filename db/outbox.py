@@ -8,7 +8,7 @@ either way the caller logs loudly and reports the `full` flag.
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import delete, func, insert, select
@@ -25,10 +25,6 @@ OUTBOX = OutboxReading.__table__
 RECENT = RecentReading.__table__
 DEAD = DeadLetter.__table__
 POLICIES = ("stop_collecting", "drop_oldest")
-_PEEK_SQLITE = (
-    "SELECT id, meter_external_id, data_point, ts, value, unit, quality FROM outbox "
-    "WHERE id > ? ORDER BY id LIMIT ?"
-)
 
 
 class Reading(NamedTuple):
@@ -150,11 +146,6 @@ class Outbox:
 
     async def peek(self, limit: int, after_id: int = 0) -> list[QueuedReading]:
         """The oldest `limit` queued readings with id > after_id, in queue order."""
-        if self.engine.dialect.name == "sqlite":
-            return await self._peek_sqlite(limit, after_id)
-        return await self._peek_typed(limit, after_id)
-
-    async def _peek_typed(self, limit: int, after_id: int) -> list[QueuedReading]:
         query = (
             select(OUTBOX.c.id, *[OUTBOX.c[name] for name in Reading._fields])
             .where(OUTBOX.c.id > after_id)
@@ -164,21 +155,6 @@ class Outbox:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [QueuedReading(row[0], Reading(*row[1:])) for row in rows]
-
-    async def _peek_sqlite(self, limit: int, after_id: int) -> list[QueuedReading]:
-        # The typed select parsed each timestamp text with SQLAlchemy's regex, ~60% of a drain's peek: here
-        # each distinct text (a poll's readings share one) is parsed once by fromisoformat. SQLite keeps
-        # UTCDateTime values as naive UTC text.
-        async with self.engine.connect() as conn:
-            rows = (await conn.exec_driver_sql(_PEEK_SQLITE, (after_id, limit))).all()
-        stamps: dict[str, datetime] = {}
-        queued = []
-        for row_id, meter, point, text, value, unit, quality in rows:
-            ts = stamps.get(text)
-            if ts is None:
-                ts = stamps[text] = datetime.fromisoformat(text).replace(tzinfo=UTC)
-            queued.append(QueuedReading(row_id, Reading(meter, point, ts, value, unit, quality)))
-        return queued
 
     async def ack(self, ids: list[int], dead: list[tuple[QueuedReading, str]] | None = None) -> None:
         """Remove acknowledged readings; move rejected ones to dead_letters with their reason (one transaction)."""

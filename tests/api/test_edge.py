@@ -6,16 +6,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from gql.transport.exceptions import TransportServerError
 
+from db.wire import UPLOAD_READINGS_DOCUMENT
 from tests.api.conftest import execute, http_client, new_site
 
-UPLOAD = """
-mutation Upload($batch: ReadingBatchInput!) {
-  uploadReadings(batch: $batch) {
-    __typename
-    ... on UploadResult { batchId new duplicates rejected replayed rejections { index reason } }
-    ... on UploadRejected { reason }
-  }
-}"""
+UPLOAD = UPLOAD_READINGS_DOCUMENT  # the edge agent's own request
 
 HEARTBEAT = """
 mutation($status: HeartbeatInput!) { heartbeat(status: $status) { siteId status receivedAt } }"""
