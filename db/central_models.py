@@ -26,7 +26,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-from db.types import BigId, UTCDateTime, utcnow
+from db.clock import utcnow
+from db.types import BigId, UTCDateTime
 
 # A registry of its own keeps central tables apart from edge tables (and from Reflex's SQLModel use).
 central_metadata = MetaData()

@@ -6,7 +6,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.central_models import DataPoint, Meter, Site
-from db.types import utcnow
+from db.clock import utcnow
 
 ONLINE, DEGRADED, OFFLINE, UNKNOWN = "online", "degraded", "offline", "unknown"
 OUTAGE_STARTED, OUTAGE_ENDED = "last_central_outage_started_at", "last_central_outage_ended_at"

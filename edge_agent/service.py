@@ -12,6 +12,7 @@ import contextlib
 import logging
 from datetime import datetime
 
+from db.clock import utcnow
 from db.edge_store import (
     count_dead_letters,
     list_dead_letters,
@@ -23,7 +24,6 @@ from db.edge_store import (
 from db.engine import make_engine
 from db.migrate import upgrade
 from db.outbox import Outbox
-from db.types import utcnow
 from edge_agent import loops, metrics, views
 from edge_agent.bacnet.app import make_application, with_port
 from edge_agent.central import CentralClient

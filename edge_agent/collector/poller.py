@@ -5,10 +5,11 @@ import logging
 import time
 from collections import deque
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from bacpypes3.app import Application
 
+from db.clock import utcnow
 from db.edge_store import record_meter_health
 from db.outbox import Outbox, OutboxFull, Reading
 from edge_agent import metrics
@@ -45,7 +46,7 @@ class PollResult:
 
 def now_ms() -> datetime:
     """UTC now truncated to milliseconds (reading timestamps; equal precision on every database)."""
-    now = datetime.now(UTC)
+    now = utcnow()
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 

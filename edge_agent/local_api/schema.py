@@ -4,7 +4,7 @@ import ipaddress
 import logging
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import strawberry
@@ -13,6 +13,7 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDept
 from strawberry.permission import BasePermission
 from strawberry.types import ExecutionContext
 
+from db.clock import utcnow
 from edge_agent.discovery import to_meter_configs
 from edge_agent.errors import EdgeError
 from edge_agent.local_api.auth import LocalAuth
@@ -118,7 +119,7 @@ class Query:
         max_points: int = 0,
     ) -> list[Reading]:
         """Readings kept locally for one meter (one point or all), oldest first; max_points thins a chart."""
-        since = datetime.now(UTC) - timedelta(hours=min(max(hours, 0.0), 24.0))
+        since = utcnow() - timedelta(hours=min(max(hours, 0.0), 24.0))
         rows = await _ctx(info).view.agent.recent_readings(meter, point, since)
         return [Reading.from_model(r) for r in _thin(rows, min(max_points, MAX_CHART_POINTS) or 0)]
 

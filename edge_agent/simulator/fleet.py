@@ -5,9 +5,10 @@ import contextlib
 import ipaddress
 import json
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TextIO
 
+from db.clock import utcnow
 from edge_agent.simulator.meter import POINTS, SimulatedMeter
 
 logger = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ class SimulatorFleet:
         self._ticker: asyncio.Task | None = None
 
     def _recorder(self, device_id: int, point: str, value: float) -> None:
-        at = datetime.now(UTC)
+        at = utcnow()
         self.served.append((device_id, point, value, at))
         if self._record_file:
             line = {"device_id": device_id, "point": point, "value": value, "served_at": at.isoformat()}

@@ -4,13 +4,14 @@ import asyncio
 import os
 import re
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 
 from db.central_models import Alert
+from db.clock import utcnow
 from db.migrate import upgrade
 from db.sites import create_site
 from db.users import create_user
@@ -93,7 +94,7 @@ def heartbeat(central, key: str, reachable: bool = True) -> dict:
 @pytest.fixture(scope="module")
 def uploaded(central, seed):
     """An hour of power and energy readings for the plant, uploaded through the edge API."""
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    now = utcnow().replace(second=0, microsecond=0)
     readings = []
     for i in range(60):
         ts = (now - timedelta(minutes=60 - i)).isoformat()
@@ -207,7 +208,7 @@ def test_site_power_chart_follows_new_readings(browser, dashboard, central, seed
     page.locator('[data-testid="live-power"] path.recharts-curve').first.wait_for()
     # "live" appears after the readingsAdded subscription has been open through one quiet tick.
     page.get_by_test_id("site-live").filter(has_text=re.compile(r"^live$")).wait_for()
-    ts = datetime.now(UTC).isoformat()
+    ts = utcnow().isoformat()
     readings = [{"meter_external_id": "m1", "data_point": "power", "timestamp": ts, "value": 123.5, "unit": "kW",
                  "quality": 0}]  # fmt: skip
     edge_call(central, seed["plant"][1], UPLOAD, {"batch": {"batchId": "ui-live", "readings": readings}})

@@ -1,6 +1,5 @@
 """Admin page for sites: create (key shown once, with the edge .env lines), rotate a key, deactivate."""
 
-from datetime import UTC, datetime
 from typing import Any
 
 import reflex as rx
@@ -10,6 +9,7 @@ from ui_client.errors import UiClientError
 from ui_client.format import site_row
 from ui_client.pages.admin_common import admin_only, field
 from ui_client.state import SessionState
+from ui_common.clock import utcnow
 from ui_common.components import table
 
 
@@ -41,7 +41,7 @@ class AdminSitesState(SessionState):
 
     async def _fetch(self) -> None:
         data = await self._gql(queries.SITES, {"search": None})
-        now = datetime.now(UTC)
+        now = utcnow()
         self.rows = [
             site_row(s, now) for s in sorted(data.get("sites") or [], key=lambda s: s["name"].lower())
         ]
