@@ -159,3 +159,16 @@ def test_refusal_log_says_first_once_per_clock_hour():
         assert not log.first_this_hour("198.51.100.7")
         fixed.advance(timedelta(minutes=1))
         assert log.first_this_hour("198.51.100.7")
+
+
+async def test_the_edge_client_reports_the_reason_and_keeps_its_readings(central, central_pg_url):
+    from edge_agent.central import CentralClient
+    from edge_agent.errors import CentralUnreachable
+
+    _, key = await site_with_networks(central_pg_url, ["198.51.100.0/24"])
+    async with CentralClient(central.url, key) as client:
+        # CentralUnreachable: the uploader keeps the outbox and retries (an admin may allow the address).
+        with pytest.raises(
+            CentralUnreachable, match=r"HTTP 403: the key of site \d+ is not accepted from 127\."
+        ):
+            await client.heartbeat(HEARTBEAT[1]["s"])
