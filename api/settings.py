@@ -1,12 +1,14 @@
 """Settings of the central API, from the environment and .env (names of the original design)."""
 
 from functools import lru_cache
+from ipaddress import ip_network
 from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from db.engine import normalize_url, postgres_url
+from db.networks import Networks, normalize_networks, split_networks
 
 DEFAULT_SECRET = "change-me-in-production"
 
@@ -44,6 +46,8 @@ class CentralSettings(BaseSettings):
     smtp_password: str | None = None
     smtp_from: str = "meterit@localhost"
     smtp_starttls: bool = False
+    # Comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed; default: none.
+    trusted_proxies: str = ""
     log_dir: str | None = None
     log_level: str = "INFO"
 
@@ -53,7 +57,13 @@ class CentralSettings(BaseSettings):
             raise ValueError("JWT_SECRET must be set to a secret value outside development")
         if self.environment != "development" and len(self.jwt_secret) < 32:
             raise ValueError("JWT_SECRET must have at least 32 characters outside development")
+        self.trusted_proxy_networks  # noqa: B018  (a wrong entry stops the start, with its reason)
         return self
+
+    @property
+    def trusted_proxy_networks(self) -> Networks:
+        """TRUSTED_PROXIES as networks."""
+        return tuple(ip_network(value) for value in normalize_networks(split_networks(self.trusted_proxies)))
 
     @property
     def db_url(self) -> str:

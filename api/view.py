@@ -9,6 +9,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 
 from api.auth import bearer_token, site_from_key, user_from_token
+from api.client_address import AddressGuard
 from api.context import Context
 from api.errors import AuthError, SiteKeyRequired
 from api.graphiql import offline_graphiql_html
@@ -25,6 +26,7 @@ class MeterITGraphQL(GraphQL):
         super().__init__(schema, **kwargs)
         self.settings, self.sessions, self.pubsub = settings, sessions, pubsub
         self.edge_upload_queries = edge_upload_queries(schema)
+        self.address_guard = AddressGuard(settings.trusted_proxy_networks)
 
     def decode_json(self, data: str | bytes) -> object:
         """A usual upload decoded and checked at once; else orjson, or json for what orjson refuses."""
@@ -48,7 +50,10 @@ class MeterITGraphQL(GraphQL):
         return decoded
 
     async def get_context(self, request, response) -> Context:
-        """A Context with the caller resolved from X-API-Key or Authorization (HTTP 401 when wrong)."""
+        """A Context with the caller resolved from X-API-Key or Authorization (HTTP 401 when wrong).
+
+        A site key used from outside the site's allowed networks is HTTP 403, whatever the operation.
+        """
         context = Context(
             settings=self.settings,
             sessions=self.sessions,
@@ -68,6 +73,12 @@ class MeterITGraphQL(GraphQL):
                     context.user = await user_from_token(session, self.settings, token)
         except AuthError as err:
             raise HTTPException(401, str(err)) from err
+        if context.site is not None and context.site.allowed_networks:
+            peer = request.scope.get("client") or (None, 0)
+            forwarded = ",".join(request.headers.getlist("x-forwarded-for")) or None
+            reason = self.address_guard.refusal(context.site, peer[0], forwarded)
+            if reason:
+                raise HTTPException(403, reason)
         return context
 
     async def on_ws_connect(self, context: Context):

@@ -53,6 +53,10 @@ class Site(CentralTable, table=True):
     last_heartbeat_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     health: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, default=dict))
     collection_interval_seconds: float = 60.0
+    # CIDR strings (db/networks.py); empty: the key is accepted from any address.
+    allowed_networks: list = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, default=list, server_default="[]")
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -49,11 +49,23 @@ def _retry_after(err: TransportServerError) -> float:
         return 1.0
 
 
+def _body(err: TransportServerError) -> str:
+    response = getattr(err.__cause__, "response", None)
+    try:
+        return response.text.strip()[:300] if response is not None else ""
+    except Exception:  # noqa: BLE001  (a streamed body may be unreadable: the status alone is enough)
+        return ""
+
+
 def map_error(err: BaseException) -> UploadError:
     """Turn a gql/httpx failure into unreachable / unauthorized / rate limited / refused."""
     if isinstance(err, TransportServerError):
         if err.code == 401:
             return Unauthorized("central refused the site key (HTTP 401)")
+        if err.code == 403:
+            # The site's allowed networks: nothing is lost, the outbox keeps the readings until an admin
+            # allows this address.
+            return CentralUnreachable(f"HTTP 403: {_body(err) or 'central refused this address'}")
         if err.code == 429:
             return RateLimited("central rate limit (HTTP 429)", _retry_after(err))
         if err.code in (400, 413, 422):

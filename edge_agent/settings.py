@@ -1,12 +1,15 @@
 """Settings of the edge agent, from the environment and .env (names of the original design)."""
 
+import os
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from db.engine import normalize_url, postgres_url
+from edge_agent.key_file import holds_key, key_file_path, read_key, refuse_shared
 
 
 class EdgeSettings(BaseSettings):
@@ -17,6 +20,8 @@ class EdgeSettings(BaseSettings):
     environment: Literal["development", "production"] = "development"
     client_api_url: str = "http://127.0.0.1:3001/graphql"
     client_api_key: str | None = None
+    # A file holding the key alone (e.g. a systemd credential: a bare name lies in $CREDENTIALS_DIRECTORY).
+    client_api_key_file: str | None = None
     client_ca_file: str | None = None
     sync_interval_minutes: float = Field(default=5.0, gt=0)
     sync_interval_seconds: float | None = Field(default=None, gt=0)
@@ -60,9 +65,30 @@ class EdgeSettings(BaseSettings):
     log_level: str = "INFO"
 
     @model_validator(mode="after")
+    def _read_key_file(self) -> "EdgeSettings":
+        path = key_file_path(self.client_api_key_file)
+        if path is None:
+            if self.environment == "production" and self.client_api_key:
+                self._refuse_shared_env_file()
+            return self
+        if self.client_api_key:
+            raise ValueError(f"set CLIENT_API_KEY or CLIENT_API_KEY_FILE ({path}), not both")
+        if self.environment == "production":
+            refuse_shared(path, "the site key file")
+        self.client_api_key = read_key(path)
+        return self
+
+    def _refuse_shared_env_file(self) -> None:
+        if any(name.upper() == "CLIENT_API_KEY" for name in os.environ):
+            return  # set by the service manager, not read from a file here
+        env_file = self.model_config.get("env_file")
+        if isinstance(env_file, str | Path) and holds_key(Path(env_file)):
+            refuse_shared(Path(env_file).resolve(), "the .env file holding CLIENT_API_KEY")
+
+    @model_validator(mode="after")
     def _refuse_missing_secrets(self) -> "EdgeSettings":
         if self.environment != "development" and not self.client_api_key:
-            raise ValueError("CLIENT_API_KEY must be set outside development")
+            raise ValueError("CLIENT_API_KEY or CLIENT_API_KEY_FILE must be set outside development")
         if self.environment != "development" and self.client_api_url.startswith("http://"):
             raise ValueError("CLIENT_API_URL must use https:// outside development")
         loopback = self.local_api_host in ("127.0.0.1", "localhost", "::1")

@@ -1,4 +1,4 @@
-"""Sites: list with status, one site, create (key shown once), rotate key, activate, maintenance."""
+"""Sites: list with status, one site, create (key shown once), rotate key, activate, maintenance, networks."""
 
 import strawberry
 from strawberry.types import Info
@@ -65,4 +65,13 @@ class SitesMutation:
             site, counts = await service.set_site_flags(
                 session, to_int(site_id, "site id"), maintenance=maintenance
             )
+        return Site.from_model(site, counts)
+
+    @strawberry.mutation(permission_classes=[IsAdmin])
+    async def set_site_allowed_networks(
+        self, info: Info, site_id: strawberry.ID, networks: list[str]
+    ) -> Site:
+        """Accept the site's key only from these networks (CIDR, IPv4/IPv6); an empty list: from anywhere."""
+        async with info.context.session() as session:
+            site, counts = await service.set_allowed_networks(session, to_int(site_id, "site id"), networks)
         return Site.from_model(site, counts)

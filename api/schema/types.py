@@ -136,6 +136,9 @@ class Site:
     agent_version: str | None
     meters_total: int
     meters_reachable: int
+    allowed_networks: list[str] = strawberry.field(
+        description="Networks (CIDR) the site's key is accepted from; empty: any address"
+    )
     _row: strawberry.Private[models.Site]
 
     @classmethod
@@ -155,6 +158,7 @@ class Site:
             agent_version=health.get("agent_version"),
             meters_total=counts[0],
             meters_reachable=counts[1],
+            allowed_networks=list(site.allowed_networks or []),
             _row=site,
         )
 

@@ -3,6 +3,7 @@
 import asyncio
 import os
 import re
+import time
 import uuid
 from datetime import timedelta
 
@@ -231,6 +232,33 @@ def test_admin_creates_site_and_sees_key_once(browser, dashboard, central):
     page.reload()
     page.get_by_test_id("admin-site-row").filter(has_text="Warehouse East").wait_for()
     expect(page.get_by_test_id("key-box")).to_have_count(0)
+    page.context.close()
+
+
+def test_admin_limits_a_site_key_to_networks(browser, dashboard, central):
+    page = login(browser, dashboard, ADMIN)
+    page.goto(dashboard.url + "admin")
+    page.get_by_test_id("new-site-name").fill("Depot North")
+    page.get_by_test_id("create-site").click()
+    key = page.get_by_test_id("new-api-key").inner_text().strip()
+    networks = (
+        page.get_by_test_id("admin-site-row").filter(has_text="Depot North").get_by_test_id("site-networks")
+    )
+    networks.fill("198.51.100.7/24")
+    networks.blur()
+    expect(page.get_by_text("did you mean 198.51.100.0/24")).to_be_visible()
+    networks.fill("198.51.100.0/24, 2001:db8::/32")
+    networks.blur()
+    query = {"query": "mutation { authenticateSite { name } }"}
+    deadline = time.monotonic() + 30  # the save is an event round trip; this machine's tests are not timed
+    while (status := httpx.post(central.url, json=query, headers={"X-API-Key": key}).status_code) == 200:
+        assert time.monotonic() < deadline, "the key was never limited"
+        time.sleep(0.2)
+    assert status == 403
+    page.reload()
+    row = page.get_by_test_id("admin-site-row").filter(has_text="Depot North")
+    expect(row.get_by_test_id("site-networks")).to_have_value("198.51.100.0/24, 2001:db8::/32")
+    screenshot(page, "ui_client-admin-site-networks")
     page.context.close()
 
 
