@@ -101,6 +101,24 @@ class DataPoint(CentralTable, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class InventoryChange(CentralTable, table=True):
+    """One change to a site's meter inventory: a new version, or a proposal whose every edit lost a conflict."""
+
+    __tablename__ = "inventory_changes"
+    __table_args__ = (UniqueConstraint("site_id", "version"),)
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
+    site_id: int = Field(sa_column=Column(BigId, ForeignKey("sites.id", ondelete="CASCADE"), nullable=False))
+    # None when nothing changed (the row keeps the conflicts, so an edge's dropped values stay on record).
+    version: int | None = None
+    base_version: int | None = None
+    origin: str = Field(max_length=32)
+    author: str | None = Field(default=None, max_length=254)
+    document: list | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    changes: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False, default=list))
+    conflicts: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False, default=list))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class Reading(CentralTable, table=True):
     """One value of one data point at one instant; the natural key makes replays no-ops."""
 

@@ -57,6 +57,7 @@ class MeterConfig(BaseModel):
     bacnet_device_id: int | None = None
     bacnet_ip: str
     enabled: bool = True
+    interval_seconds: float | None = Field(default=None, ge=5, le=86_400)
     data_points: list[DataPointConfig] = Field(default_factory=list)
 
     @property
@@ -117,31 +118,3 @@ def save_meters_file(path: str | Path, meters: list[MeterConfig]) -> None:
         json.dumps({"meters": [m.to_file_entry() for m in meters]}, indent=2) + "\n", encoding="utf-8"
     )
     tmp.replace(path)
-
-
-def from_site_config(site_config: dict) -> list[MeterConfig]:
-    """Meters from central's siteConfig answer (camelCase GraphQL fields)."""
-    meters = []
-    for item in site_config.get("meters", []):
-        meters.append(
-            {
-                "id": item["externalId"],
-                "name": item.get("name") or item["externalId"],
-                "bacnet_device_id": item.get("bacnetDeviceId"),
-                "bacnet_ip": item.get("bacnetAddress") or "",
-                "enabled": item.get("enabled", True),
-                "data_points": [
-                    {
-                        "name": p["name"],
-                        "object_type": p.get("objectType") or "analogInput",
-                        "instance": p.get("instance") or 0,
-                        "property": p.get("property") or "presentValue",
-                        "unit": p.get("unit"),
-                        "cumulative": bool(p.get("cumulative")),
-                        "cov": bool(p.get("cov")),
-                    }
-                    for p in item.get("dataPoints") or []
-                ],
-            }
-        )
-    return [m for m in parse_meters({"meters": meters}) if m.bacnet_ip]

@@ -1,9 +1,9 @@
 """EdgeAgent: the on-site agent as one object, and its control API for the local GraphQL API and the MCP server.
 
 Lifecycle: `async with EdgeAgent(settings) as agent:` (or `await agent.start()` / `await agent.stop()`)
-migrates the edge database, binds BACnet on BACNET_INTERFACE:BACNET_PORT, loads meters (meters.json merged
-with central's siteConfig, the cached copy when central is unreachable) and runs collection, upload,
-heartbeat, config refresh and housekeeping. The control methods below are the stable interface; every one
+migrates the edge database, binds BACnet on BACNET_INTERFACE:BACNET_PORT, runs the site's meter inventory
+(edge_agent/inventory.py: central's last version, or a local change not yet accepted, or meters.json at first
+start) and runs collection, upload, heartbeat, config sync and housekeeping. The control methods below are the stable interface; every one
 is async and returns pydantic models from edge_agent.models.
 """
 
@@ -31,6 +31,7 @@ from edge_agent.collector.cov import CovSubscriptions
 from edge_agent.collector.poller import Collector, PollResult
 from edge_agent.discovery import discover, parse_range
 from edge_agent.errors import ConfigError, UploadError
+from edge_agent.inventory import EdgeInventory, to_inventory, to_meter_configs
 from edge_agent.meters import MeterConfig, save_meters_file
 from edge_agent.models import (
     AgentStatus,
@@ -43,7 +44,7 @@ from edge_agent.models import (
     TestReadResult,
 )
 from edge_agent.settings import EdgeSettings
-from edge_agent.site_sync import cached_site_config, fetch_site_config, meters_for
+from edge_agent.site_sync import cached_site_config, fetch_site_config
 from edge_agent.uploader import Uploader
 
 logger = logging.getLogger(__name__)
@@ -70,11 +71,13 @@ class EdgeAgent:
             backoff_cap=self.settings.backoff_max_seconds,
             outage_alert_minutes=self.settings.central_unreachable_alert_minutes,
         )
+        self.inventory = EdgeInventory(self.engine, self.settings.meters_file)
         self.collector: Collector | None = None
         self.cov: CovSubscriptions | None = None
         self.app = None
         self.collecting = asyncio.Event()
         self.sync_now = asyncio.Event()
+        self.config_now = asyncio.Event()
         self.collection_interval = self.settings.collection_interval_seconds
         self.site_name: str | None = None
         self.last_heartbeat_at: datetime | None = None
@@ -130,20 +133,29 @@ class EdgeAgent:
                 self._tasks.append(asyncio.create_task(loop(self)))
 
     async def _load_config(self) -> None:
-        config = None
+        """Run the inventory kept on site at once, then bring it up to date with central when reachable."""
+        await self.inventory.load()
+        await self.apply_config(await cached_site_config(self))
         if self.upload_enabled and self.settings.client_api_key:
             try:
-                async with self.central_factory() as central:
-                    config = await fetch_site_config(self, central)
+                await self.sync_config()
             except UploadError as err:
-                logger.warning("siteConfig not downloaded (%s): using the cached copy", err)
-        if config is None:
-            config = await cached_site_config(self)
+                logger.warning(
+                    "central not reached at start (%s): running inventory version %s",
+                    err,
+                    self.inventory.version,
+                )
+
+    async def sync_config(self) -> None:
+        """Send a pending inventory change, download siteConfig, apply what is newer (no restart)."""
+        async with self.central_factory() as central:
+            await self.inventory.sync(central)
+            config = await fetch_site_config(self, central)
         await self.apply_config(config)
 
     async def apply_config(self, site_config: dict | None) -> None:
-        """Apply meters.json + a siteConfig now (no restart); central's collection interval unless set locally."""
-        meters = meters_for(self.settings.meters_file, site_config)
+        """Run the current inventory and central's site settings; the outbox is never touched."""
+        meters = to_meter_configs(self.inventory.running)
         self.collector.set_meters(meters)
         if self.cov:
             self.cov.sync(meters)
@@ -289,19 +301,29 @@ class EdgeAgent:
         return await discover(self.app, parse_range(address_range), self.settings.bacnet_timeout_seconds)
 
     async def save_meter_config(
-        self, meters: list[MeterConfig | dict], write_file: bool = True
+        self, meters: list[MeterConfig | dict], write_file: bool = True, origin: str = "edge_dashboard"
     ) -> list[MeterStatus]:
-        """Replace the file-defined meters (validated), write meters.json, apply at once."""
+        """Replace the site's meters (validated): run them now, propose them to central, write meters.json."""
         try:
             configs = [m if isinstance(m, MeterConfig) else MeterConfig.model_validate(m) for m in meters]
         except ValueError as err:
             raise ConfigError(f"invalid meter configuration: {err}") from err
-        if len({m.id for m in configs}) != len(configs):
-            raise ConfigError("meter ids must be unique")
+        inventory = to_inventory(configs)  # the same rules central applies: refused here, nothing changes
+        await self.inventory.propose(inventory, origin, None)
         if write_file:
             save_meters_file(self.settings.meters_file, configs)
+            await self.inventory.note_file_saved(inventory)
         await self.apply_config(await cached_site_config(self))
+        self.config_now.set()  # propose it to central at once instead of at the next refresh
         return await self.meters()
+
+    async def save_meter(
+        self, meter: MeterConfig | dict, origin: str = "edge_dashboard"
+    ) -> list[MeterStatus]:
+        """Add or replace one meter of the running inventory (validated), as save_meter_config does for all."""
+        meter_id = meter.id if isinstance(meter, MeterConfig) else meter.get("id")
+        others = [m for m in to_meter_configs(self.inventory.running) if m.id != meter_id]
+        return await self.save_meter_config([*others, meter], origin=origin)
 
     async def test_read(
         self, meter: str | None = None, address: str | None = None, points: list[dict] | None = None

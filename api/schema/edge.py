@@ -9,9 +9,11 @@ from strawberry.types import Info
 
 from api import events, metrics
 from api.errors import BatchRefused
+from api.schema.inventory import SiteInventory
 from api.schema.permissions import IsSite
 from api.schema.scalars import ReadingRows
 from api.services import edge as edge_service
+from api.services import inventory as inventory_service
 from db.site_status import OUTAGE_ENDED, OUTAGE_STARTED
 
 logger = logging.getLogger(__name__)
@@ -161,7 +163,10 @@ class SiteConfig:
     site_name: str
     timezone: str
     collection_interval_seconds: float
-    meters: list[ConfigMeter]
+    meters: list[ConfigMeter] = strawberry.field(
+        description="the inventory's meters in the first contract's shape (edges before inventory versions)"
+    )
+    inventory: SiteInventory
 
 
 def _health(status: HeartbeatInput) -> dict:
@@ -184,6 +189,7 @@ class EdgeQuery:
         """The key's own site configuration: meters, points and collection interval."""
         async with info.context.session() as session:
             config = await edge_service.site_config(session, info.context.site)
+            inventory = await inventory_service.site_inventory(session, info.context.site.id)
         site = config.site
         return SiteConfig(
             site_id=strawberry.ID(str(site.id)),
@@ -191,6 +197,7 @@ class EdgeQuery:
             timezone=site.timezone,
             collection_interval_seconds=site.collection_interval_seconds,
             meters=[ConfigMeter.from_model(m, points) for m, points in config.meters],
+            inventory=SiteInventory.from_service(inventory),
         )
 
 

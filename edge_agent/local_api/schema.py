@@ -31,7 +31,6 @@ from edge_agent.local_api.types import (
     SyncSummary,
     TestReadResult,
 )
-from edge_agent.meters import MeterConfig, load_meters_file
 
 logger = logging.getLogger(__name__)
 
@@ -149,13 +148,6 @@ def _configured_by_address(meters: list) -> dict[str, str]:
     return {(m.bacnet_address or "").split(":")[0]: m.external_id for m in meters}
 
 
-async def _save_one(agent: Any, meter: MeterConfig | dict) -> None:
-    """Add or replace one meter in meters.json and apply the configuration (the agent validates it)."""
-    meter_id = meter.id if isinstance(meter, MeterConfig) else meter["id"]
-    current = [m for m in load_meters_file(agent.settings.meters_file) if m.id != meter_id]
-    await agent.save_meter_config([*current, meter])
-
-
 @strawberry.type
 class Mutation:
     """What the technician can do on site."""
@@ -201,7 +193,7 @@ class Mutation:
     @strawberry.mutation(permission_classes=AUTHED)
     async def save_meter_config(self, info: strawberry.Info, meter: MeterConfigInput) -> list[Meter]:
         """Add or replace one meter in the configuration; polling uses it at once."""
-        await _save_one(_ctx(info).view.agent, meter.to_dict())
+        await _ctx(info).view.agent.save_meter(meter.to_dict(), "edge_dashboard")
         return await _ctx(info).view.meters()
 
     @strawberry.mutation(permission_classes=AUTHED)
@@ -215,7 +207,7 @@ class Mutation:
             raise BadRequest(f"no BACnet device answers at {address}")
         config = to_meter_configs(devices[:1])[0]
         config = config.model_copy(update={"id": meter_id or config.id, "name": name or config.name})
-        await _save_one(agent, config)
+        await agent.save_meter(config, "discovery")
         return await _ctx(info).view.meters()
 
     @strawberry.mutation(permission_classes=AUTHED)

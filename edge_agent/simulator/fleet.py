@@ -148,9 +148,12 @@ class SimulatorFleet:
         suffix = "" if self.port == METER_PORT else f":{self.port}"
         specs = POINTS[: max(1, min(self.points, len(POINTS)))]
         points = [
-            {"object_type": "analogInput", "instance": i, "property": "presentValue", "name": spec.name}
+            {
+                "object_type": "analogInput", "instance": i, "property": "presentValue", "name": spec.name,
+                "unit": spec.units, "cumulative": spec.cumulative,
+            }
             for i, spec in enumerate(specs)
-        ]
+        ]  # fmt: skip
         return {
             "meters": [
                 {

@@ -123,7 +123,7 @@ async def test_upsert_meter_reaches_site_config(central, central_pg_url, admin_t
         "bacnetDeviceId": 1001,
         "bacnetAddress": "127.0.0.2",
         "dataPoints": [
-            {"name": "total_kwh", "unit": "kWh", "cumulative": True},
+            {"name": "total_kwh", "instance": 0, "unit": "kWh", "cumulative": True},
             {"name": "power_kw", "instance": 1},
         ],
     }

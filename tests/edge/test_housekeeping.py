@@ -8,7 +8,7 @@ from db.edge_store import add_sync_log, list_sync_log, recent_readings, set_stat
 from db.outbox import Outbox, QueuedReading, Reading
 from edge_agent.errors import ConfigError
 from edge_agent.housekeeping import VACUUM_STATE_KEY, run_housekeeping
-from edge_agent.meters import from_site_config, parse_meters
+from edge_agent.meters import parse_meters
 from edge_agent.uploader import backoff_delay, batch_id_for
 
 
@@ -70,20 +70,3 @@ def test_meter_config_formats():
     assert meters[0].data_points[0].property_id == "present-value"
     with pytest.raises(ConfigError):
         parse_meters({"meters": [{"id": "a", "name": "A"}]})
-    central = from_site_config(
-        {
-            "meters": [
-                {
-                    "externalId": "m9",
-                    "name": "M9",
-                    "bacnetDeviceId": 9,
-                    "bacnetAddress": "127.0.0.19",
-                    "enabled": True,
-                    "dataPoints": [{"name": "kw", "objectType": "analog-input", "instance": 1, "cov": True}],
-                },
-                {"externalId": "discovered-only", "name": "x", "bacnetAddress": None, "dataPoints": []},
-            ]
-        }
-    )
-    assert [m.id for m in central] == ["m9"]
-    assert central[0].data_points[0].cov is True and central[0].data_points[0].object_id == "analog-input,1"
