@@ -49,7 +49,7 @@ def to_inventory_meter(meter: MeterConfig) -> dict:
     }  # fmt: skip
 
 
-def to_meter_configs(inventory: Inventory) -> list[MeterConfig]:
+def meter_configs_of(inventory: Inventory) -> list[MeterConfig]:
     """An inventory as the collector's meters."""
     return [to_meter_config(m) for m in inventory.meters]
 

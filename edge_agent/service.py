@@ -31,7 +31,7 @@ from edge_agent.collector.cov import CovSubscriptions
 from edge_agent.collector.poller import Collector, PollResult
 from edge_agent.discovery import discover, parse_range
 from edge_agent.errors import ConfigError, UploadError
-from edge_agent.inventory import EdgeInventory, to_inventory, to_meter_configs
+from edge_agent.inventory import EdgeInventory, meter_configs_of, to_inventory
 from edge_agent.meters import MeterConfig, save_meters_file
 from edge_agent.models import (
     AgentStatus,
@@ -155,7 +155,7 @@ class EdgeAgent:
 
     async def apply_config(self, site_config: dict | None) -> None:
         """Run the current inventory and central's site settings; the outbox is never touched."""
-        meters = to_meter_configs(self.inventory.running)
+        meters = meter_configs_of(self.inventory.running)
         self.collector.set_meters(meters)
         if self.cov:
             self.cov.sync(meters)
@@ -322,7 +322,7 @@ class EdgeAgent:
     ) -> list[MeterStatus]:
         """Add or replace one meter of the running inventory (validated), as save_meter_config does for all."""
         meter_id = meter.id if isinstance(meter, MeterConfig) else meter.get("id")
-        others = [m for m in to_meter_configs(self.inventory.running) if m.id != meter_id]
+        others = [m for m in meter_configs_of(self.inventory.running) if m.id != meter_id]
         return await self.save_meter_config([*others, meter], origin=origin)
 
     async def test_read(

@@ -90,6 +90,7 @@ class AgentView:
             queue_depth=raw.queue_depth,
             oldest_queued_age_seconds=raw.oldest_queued_age_seconds,
             outbox_full=raw.outbox_full,
+            outbox_full_policy=raw.outbox_full_policy,
             dead_letter_count=raw.dead_letter_count,
             central_state=state,
             central_detail=raw.central_detail,

@@ -19,6 +19,7 @@ from edge_agent.errors import EdgeError
 from edge_agent.local_api.auth import LocalAuth
 from edge_agent.local_api.errors import BadRequest, LocalApiError
 from edge_agent.local_api.inputs import LoginFailed, LoginResult, LoginSuccess, MeterConfigInput
+from edge_agent.local_api.inventory_types import SiteInventory
 from edge_agent.local_api.live import AgentView, Feed
 from edge_agent.local_api.types import (
     AgentStatus,
@@ -131,6 +132,11 @@ class Query:
     async def dead_letters(self, info: strawberry.Info, limit: int = 100) -> list[DeadLetter]:
         """Readings central rejected, with reasons, newest first."""
         return [DeadLetter.from_model(r) for r in await _ctx(info).view.agent.dead_letters(min(limit, 1000))]
+
+    @strawberry.field(permission_classes=AUTHED)
+    def inventory(self, info: strawberry.Info) -> SiteInventory:
+        """The meter inventory this agent runs: version, a change not yet accepted by central, history."""
+        return SiteInventory.from_model(_ctx(info).view.agent.inventory)
 
     @strawberry.field(permission_classes=AUTHED)
     async def discovery_range(self, info: strawberry.Info) -> str:

@@ -107,6 +107,7 @@ class AgentStatus:
     queue_depth: int
     oldest_queued_age_seconds: float | None
     outbox_full: bool
+    outbox_full_policy: str = strawberry.field(description="drop_oldest or stop_collecting")
     dead_letter_count: int
     central_state: str = strawberry.field(description="idle | ok | unreachable | rate_limited | unauthorized")
     central_detail: str | None

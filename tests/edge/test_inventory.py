@@ -11,7 +11,7 @@ import pytest
 
 from db.clock import utcnow
 from edge_agent.errors import ConfigError
-from edge_agent.inventory import to_meter_configs
+from edge_agent.inventory import meter_configs_of
 from edge_agent.meters import parse_meters, save_meters_file
 from edge_agent.service import EdgeAgent
 from tests.api.conftest import execute, http_client, login, new_user
@@ -171,7 +171,7 @@ async def test_edits_each_way_with_central_away_a_conflict_and_a_restart(
     async with EdgeAgent(edge) as agent:
         await until(lambda: _is(agent.inventory.version, 1), what="first contact")
         # edge -> central: a save in the edge dashboard (one meter, the others as they run)
-        boiler = to_meter_configs(agent.inventory.running)[1].model_copy(update={"name": "Boiler room"})
+        boiler = meter_configs_of(agent.inventory.running)[1].model_copy(update={"name": "Boiler room"})
         await agent.save_meter(boiler)
         await until(lambda: _is(agent.inventory.version, 2), what="the edge's edit accepted")
         found = await inventory(central, admin, site_id)
@@ -185,7 +185,7 @@ async def test_edits_each_way_with_central_away_a_conflict_and_a_restart(
 
         central.stop()  # central away: both sides edit meter-003 between two syncs
         queued_before = (await agent.status()).queue_depth
-        meters = to_meter_configs(agent.inventory.running)
+        meters = meter_configs_of(agent.inventory.running)
         meters[2] = meters[2].model_copy(update={"name": "Named on site"})
         meters[0] = meters[0].model_copy(update={"name": "Only the edge renamed this"})
         await agent.save_meter_config(meters)
