@@ -121,9 +121,10 @@ async def _replace_points(session: AsyncSession, meter: Meter, points: list[dict
                 setattr(point, field_name, spec[field_name])
         point.discovered = False
         session.add(point)
-    gone = [p.id for name, p in existing.items() if name not in keep]
+    # Points an upload registered on its own (discovered) keep their readings reachable: only points someone
+    # defined and has now removed go. Readings of removed points stay (no foreign key) but lose their name.
+    gone = [p.id for name, p in existing.items() if name not in keep and not p.discovered]
     if gone:
-        # Readings of removed points stay (no foreign key) but are no longer reachable by name.
         await session.execute(delete(DataPoint).where(DataPoint.id.in_(gone)))
     await session.flush()
 

@@ -5,16 +5,20 @@ simulated BACnet meters on 127.0.44.x over UDP, GraphQL over HTTP as an admin wo
 """
 
 import asyncio
+import json
+import time
 from datetime import timedelta
 
 import pytest
 
 from db.clock import utcnow
+from edge_agent.collector.poller import Collector
 from edge_agent.errors import ConfigError
 from edge_agent.inventory import meter_configs_of
 from edge_agent.meters import parse_meters, save_meters_file
 from edge_agent.service import EdgeAgent
 from tests.api.conftest import execute, http_client, login, new_user
+from tests.e2e.support import meterit
 from tests.edge.central_support import new_site
 from tests.edge.conftest import start_fleet
 from tests.edge.test_service import settings_for
@@ -139,6 +143,14 @@ async def test_first_contact_then_a_central_rename_keeps_each_point_on_its_objec
     history = (await inventory(central, admin, site_id))["history"]
     assert [h["origin"] for h in history] == ["graphql", "file"]
     assert "meter-001: name 'Simulated meter 1' -> 'Main incomer'" in history[0]["changes"]
+    # `meterit edge poll` (central not asked) polls the same inventory, not meters.json as written
+    env = {"SQLITE_PATH": str(tmp_path / "edge.db"), "METERS_FILE": str(tmp_path / "meters.json"),
+           "BACNET_INTERFACE": f"127.0.{BLOCK}.1/8", "BACNET_PORT": "47809", "BACNET_TIMEOUT_SECONDS": "1",
+           "CLIENT_API_KEY": "", "LOG_DIR": str(tmp_path / "cli-logs")}  # fmt: skip
+    polled = await asyncio.to_thread(meterit, "edge", "poll", env=env, cwd=tmp_path, timeout=120)
+    assert polled.returncode == 0, polled.stderr[-2000:]
+    names = {m["external_id"]: m["name"] for m in json.loads(polled.stdout)["meters"]}
+    assert names["meter-001"] == "Main incomer"
 
 
 async def test_placeholder_edited_at_central_never_sends_its_guessed_points(central, admin, central_pg_url):
@@ -255,3 +267,22 @@ async def test_bad_edge_edit_is_refused_on_site_and_nothing_changes(fleet, tmp_p
             await agent.save_meter_config(meters)
         assert agent.inventory.version == 1 and agent.inventory.pending is None
         assert agent.inventory.running.by_id()["meter-001"].points[0].object_type == "analog-input"
+
+
+def test_each_meter_is_polled_on_its_own_interval():
+    collector = Collector(None, None)
+    meters = parse_meters(
+        {"meters": [
+            {"id": "fast", "name": "F", "bacnet_ip": "127.0.44.70", "interval_seconds": 5},
+            {"id": "site", "name": "S", "bacnet_ip": "127.0.44.71"},
+            {"id": "slow", "name": "L", "bacnet_ip": "127.0.44.72", "interval_seconds": 60},
+        ]}
+    )  # fmt: skip
+    collector.set_meters(meters)
+    assert collector.tick(10) == 5  # the loop wakes for the fastest meter
+    assert [m.id for m in collector.due(10)] == ["fast", "site", "slow"]  # nothing polled yet
+    now = time.monotonic()
+    collector.polled_at = {"fast": now - 5, "site": now - 6, "slow": now - 30}
+    assert [m.id for m in collector.due(10)] == ["fast"]
+    collector.polled_at = {"fast": now - 5, "site": now - 10, "slow": now - 59.5}
+    assert [m.id for m in collector.due(10)] == ["fast", "site", "slow"]  # a tick 5% early still counts
