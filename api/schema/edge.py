@@ -132,8 +132,8 @@ class ConfigMeter:
     data_points: list[ConfigDataPoint]
 
     @classmethod
-    def from_model(cls, meter, points) -> "ConfigMeter":
-        """From a meters row and its PointViews."""
+    def from_inventory(cls, meter) -> "ConfigMeter":
+        """From an inventory meter (db/inventory.py)."""
         return cls(
             external_id=meter.external_id,
             name=meter.name,
@@ -142,17 +142,12 @@ class ConfigMeter:
             enabled=meter.enabled,
             data_points=[
                 ConfigDataPoint(
-                    name=v.point.name,
-                    object_type=v.point.object_type,
-                    instance=v.point.instance,
-                    property=v.point.property,
-                    unit=v.point.unit,
-                    cumulative=v.point.cumulative,
-                    cov=v.point.cov,
+                    name=p.name, object_type=p.object_type, instance=p.instance, property=p.property,
+                    unit=p.unit, cumulative=p.cumulative, cov=p.cov,
                 )
-                for v in points
+                for p in meter.points
             ],
-        )
+        )  # fmt: skip
 
 
 @strawberry.type
@@ -187,16 +182,15 @@ class EdgeQuery:
     @strawberry.field(permission_classes=[IsSite])
     async def site_config(self, info: Info) -> SiteConfig:
         """The key's own site configuration: meters, points and collection interval."""
+        site = info.context.site
         async with info.context.session() as session:
-            config = await edge_service.site_config(session, info.context.site)
-            inventory = await inventory_service.site_inventory(session, info.context.site.id)
-        site = config.site
+            inventory = await inventory_service.site_inventory(session, site.id)
         return SiteConfig(
             site_id=strawberry.ID(str(site.id)),
             site_name=site.name,
             timezone=site.timezone,
             collection_interval_seconds=site.collection_interval_seconds,
-            meters=[ConfigMeter.from_model(m, points) for m, points in config.meters],
+            meters=[ConfigMeter.from_inventory(m) for m in inventory.inventory.meters],
             inventory=SiteInventory.from_service(inventory),
         )
 

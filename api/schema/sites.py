@@ -68,6 +68,13 @@ class SitesMutation:
         return Site.from_model(site, counts)
 
     @strawberry.mutation(permission_classes=[IsAdmin])
+    async def set_site_collection_interval(self, info: Info, site_id: strawberry.ID, seconds: float) -> Site:
+        """How often the site's meters are polled (5 s to a day; a meter's own interval wins)."""
+        async with info.context.session() as session:
+            site, counts = await service.set_collection_interval(session, to_int(site_id, "site id"), seconds)
+        return Site.from_model(site, counts)
+
+    @strawberry.mutation(permission_classes=[IsAdmin])
     async def set_site_allowed_networks(
         self, info: Info, site_id: strawberry.ID, networks: list[str]
     ) -> Site:

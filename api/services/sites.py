@@ -9,6 +9,7 @@ from api.errors import InvalidInput, NotFoundError
 from db import sites as db_sites
 from db.central_models import Site
 from db.errors import InvalidNetwork, NotFound
+from db.inventory import MAX_INTERVAL_SECONDS, MIN_INTERVAL_SECONDS
 from db.site_status import meter_counts, today_energy_kwh
 
 SiteWithCounts = tuple[Site, tuple[int, int]]
@@ -62,6 +63,18 @@ async def set_site_flags(
         site.is_active = active
     if maintenance is not None:
         site.maintenance = maintenance
+    await session.flush()
+    return site, counts
+
+
+async def set_collection_interval(session: AsyncSession, site_id: int, seconds: float) -> SiteWithCounts:
+    """The site's collection interval (meters without their own); the edge applies it at its next sync."""
+    if not MIN_INTERVAL_SECONDS <= seconds <= MAX_INTERVAL_SECONDS:
+        raise InvalidInput(
+            f"collection interval must be {MIN_INTERVAL_SECONDS:g} to {MAX_INTERVAL_SECONDS:g} seconds (got {seconds:g})"
+        )
+    site, counts = await get_site(session, site_id)
+    site.collection_interval_seconds = seconds
     await session.flush()
     return site, counts
 

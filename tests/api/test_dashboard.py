@@ -141,9 +141,9 @@ async def test_upsert_meter_reaches_site_config(central, central_pg_url, admin_t
         {
             "externalId": "meter-001",
             "bacnetDeviceId": 1001,
-            "dataPoints": [
-                {"name": "power_kw", "instance": 1, "cumulative": False},
+            "dataPoints": [  # in the order they were defined
                 {"name": "total_kwh", "instance": 0, "cumulative": True},
+                {"name": "power_kw", "instance": 1, "cumulative": False},
             ],
         }
     ]

@@ -17,6 +17,7 @@ from edge_agent.errors import ConfigError
 from edge_agent.inventory import meter_configs_of
 from edge_agent.meters import parse_meters, save_meters_file
 from edge_agent.service import EdgeAgent
+from edge_agent.site_sync import cached_site_config
 from tests.api.conftest import execute, http_client, login, new_user
 from tests.e2e.support import meterit
 from tests.edge.central_support import new_site
@@ -190,10 +191,18 @@ async def test_edits_each_way_with_central_away_a_conflict_and_a_restart(
         assert (
             found["meters"][1]["name"] == "Boiler room" and found["history"][0]["origin"] == "edge_dashboard"
         )
-        # central -> edge: a per-meter interval
+        # central -> edge: a per-meter interval, and the site's
         await gql(central, admin, EDIT, s=str(site_id), m={"externalId": "meter-002", "intervalSeconds": 30})
         await until(lambda: _is(agent.inventory.version, 3), what="central's edit applied")
         assert agent.collector.meters["meter-002"].interval_seconds == 30
+        site_interval = (
+            "mutation($s: ID!, $v: Float!) { setSiteCollectionInterval(siteId: $s, seconds: $v) { id } }"
+        )
+        with pytest.raises(Exception, match="collection interval must be 5 to 86400 seconds"):
+            await gql(central, admin, site_interval, s=str(site_id), v=2)
+        await gql(central, admin, site_interval, s=str(site_id), v=20)
+        # (this agent sets COLLECTION_INTERVAL_SECONDS itself, which wins on site; central's value arrives)
+        await until(lambda: _site_interval_is(agent, 20.0), what="the site's interval delivered")
 
         central.stop()  # central away: both sides edit meter-003 between two syncs
         queued_before = (await agent.status()).queue_depth
@@ -225,6 +234,10 @@ async def test_edits_each_way_with_central_away_a_conflict_and_a_restart(
 
 async def _is(value, expected) -> bool:
     return value == expected
+
+
+async def _site_interval_is(agent, seconds: float) -> bool:
+    return ((await cached_site_config(agent)) or {}).get("collectionIntervalSeconds") == seconds
 
 
 @pytest.mark.parametrize(
