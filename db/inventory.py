@@ -165,6 +165,11 @@ class Inventory(BaseModel):
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def point_fields(point: Any) -> dict:
+    """An InventoryPoint's fields read from any object spelling them alike (a data_points row, a config)."""
+    return {name: getattr(point, name) for name in InventoryPoint.model_fields}
+
+
 def parse_inventory(meters: Any) -> Inventory:
     """Validate a list of meter dicts; InventoryError names the first problem (meter id and field)."""
     try:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.central_models import DataPoint, InventoryChange, Meter, Site
-from db.inventory import Inventory, InventoryMeter, changes, parse_inventory
+from db.inventory import Inventory, InventoryMeter, changes, parse_inventory, point_fields
 from db.meters import delete_meter, upsert_meter
 
 
@@ -117,13 +117,7 @@ async def defined_points(session: AsyncSession, meter: Meter) -> list[dict]:
     points = await session.scalars(
         select(DataPoint).where(DataPoint.meter_id == meter.id, DataPoint.discovered.is_(False))
     )
-    return [
-        {
-            "name": p.name, "object_type": p.object_type, "instance": p.instance, "property": p.property,
-            "unit": p.unit, "cumulative": p.cumulative, "cov": p.cov,
-        }
-        for p in points
-    ]  # fmt: skip
+    return [point_fields(p) for p in points]
 
 
 async def history(session: AsyncSession, site_id: int, limit: int = 50) -> list[InventoryChange]:

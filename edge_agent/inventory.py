@@ -12,7 +12,7 @@ the outbox: readings already queued stay queued whatever the configuration does.
 import logging
 
 from db.edge_store import get_state, set_state
-from db.inventory import Inventory, InventoryError, InventoryMeter, parse_inventory
+from db.inventory import Inventory, InventoryError, InventoryMeter, parse_inventory, point_fields
 from edge_agent.central import CentralClient
 from edge_agent.errors import ConfigError
 from edge_agent.meters import MeterConfig, camel, load_meters_file
@@ -39,14 +39,8 @@ def to_inventory_meter(meter: MeterConfig) -> dict:
         "bacnet_device_id": meter.bacnet_device_id,
         "enabled": meter.enabled,
         "interval_seconds": meter.interval_seconds,
-        "points": [
-            {
-                "name": p.name, "object_type": p.object_type, "instance": p.instance, "property": p.property,
-                "unit": p.unit, "cumulative": p.cumulative, "cov": p.cov,
-            }
-            for p in meter.data_points
-        ],
-    }  # fmt: skip
+        "points": [point_fields(p) for p in meter.data_points],
+    }
 
 
 def meter_configs_of(inventory: Inventory) -> list[MeterConfig]:
