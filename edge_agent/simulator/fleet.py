@@ -39,7 +39,8 @@ class SimulatorFleet:
         points: int = 2,
         port: int = METER_PORT,
         device_id_base: int = DEVICE_ID_BASE,
-        no_rpm: set[int] | None = None,
+        no_rpm: set[int] | dict[int, str] | None = None,
+        slow: dict[int, float] | None = None,
         record: bool = False,
         record_file: str | None = None,
         tick_seconds: float = 1.0,
@@ -49,7 +50,9 @@ class SimulatorFleet:
         self.points = points
         self.port = port
         self.device_id_base = device_id_base
-        self.no_rpm = no_rpm or set()
+        # index -> how RPM is refused ("reject" for a plain set), index -> seconds per answer
+        self.no_rpm = no_rpm if isinstance(no_rpm, dict) else dict.fromkeys(no_rpm or (), "reject")
+        self.slow = slow or {}
         self.tick_seconds = tick_seconds
         self.meters: dict[str, SimulatedMeter] = {}
         self.served: list[tuple[int, str, float, datetime]] = []
@@ -78,8 +81,9 @@ class SimulatorFleet:
                 self.device_id_base + index + 1,
                 f"Simulated meter {index + 1}",
                 n_points=self.points,
-                rpm=index not in self.no_rpm,
+                rpm=self.no_rpm.get(index, True),
                 recorder=self._recorder if self._record else None,
+                delay=self.slow.get(index, 0.0),
             )
         self._ticker = asyncio.create_task(self._tick_forever())
         logger.info(
