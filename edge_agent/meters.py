@@ -5,11 +5,22 @@ import json
 import re
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from edge_agent.errors import ConfigError
 
 DEFAULT_BACNET_PORT = 47808
+
+_IP = r"(?:\d{1,3}\.){3}\d{1,3}"
+_PORT = r"(?::\d{1,5})?"
+# ip | ip:port | network:ip[:port] (a BACnet/IP device behind a router) | network:mac (e.g. MS/TP 5:12, 5:0x0c)
+ADDRESS_FORMS = re.compile(
+    rf"^(?:{_IP}{_PORT}|\d{{1,5}}:{_IP}{_PORT}|\d{{1,5}}:(?:\d{{1,3}}|0x[0-9a-fA-F]{{2,12}}))$"
+)
+ADDRESS_HELP = (
+    "a BACnet address is 'ip' (port 47808), 'ip:port', 'network:ip[:port]' for a BACnet/IP device behind a "
+    "router, or 'network:mac' for a device on another BACnet network (e.g. MS/TP '5:12' or '5:0x0c')"
+)
 
 
 def kebab(name: str) -> str:
@@ -58,6 +69,17 @@ class MeterConfig(BaseModel):
     bacnet_ip: str
     enabled: bool = True
     data_points: list[DataPointConfig] = Field(default_factory=list)
+
+    @field_validator("bacnet_ip")
+    @classmethod
+    def _address_form(cls, value: str) -> str:
+        value = value.strip()
+        if value and not ADDRESS_FORMS.match(value):
+            raise ValueError(f"{value!r} is not a BACnet address: {ADDRESS_HELP}")
+        network = value.split(":")[0]
+        if value.count(":") and "." not in network and not 1 <= int(network) <= 65534:
+            raise ValueError(f"{value!r}: BACnet network numbers are 1..65534")
+        return value
 
     @property
     def address(self) -> str:

@@ -10,7 +10,7 @@ is async and returns pydantic models from edge_agent.models.
 import asyncio
 import contextlib
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from db.edge_store import (
     count_dead_letters,
@@ -25,7 +25,7 @@ from db.migrate import upgrade
 from db.outbox import Outbox
 from db.types import utcnow
 from edge_agent import loops, metrics, views
-from edge_agent.bacnet.app import make_application, with_port
+from edge_agent.bacnet.app import check_port_free, loopback_self_addressed, make_application, with_port
 from edge_agent.central import CentralClient
 from edge_agent.collector.cov import CovSubscriptions
 from edge_agent.collector.poller import Collector, PollResult
@@ -94,6 +94,7 @@ class EdgeAgent:
         depth = await self.outbox.open()
         await self.uploader.outage.load()
         if bacnet:
+            check_port_free(with_port(s.bacnet_interface, s.bacnet_port))
             self.app = make_application(
                 with_port(s.bacnet_interface, s.bacnet_port),
                 s.bacnet_device_id,
@@ -107,6 +108,9 @@ class EdgeAgent:
             s.bacnet_timeout_seconds,
             s.bacnet_max_concurrency_per_device,
             s.bacnet_max_concurrent_devices,
+            max_timeout=s.bacnet_max_timeout_seconds,
+            retries=s.bacnet_retries,
+            reprobe_after=timedelta(minutes=s.bacnet_reprobe_minutes),
         )
         if self.app:
             self.cov = CovSubscriptions(self.app, self.outbox, self.collector.unit_of)
@@ -144,6 +148,14 @@ class EdgeAgent:
     async def apply_config(self, site_config: dict | None) -> None:
         """Apply meters.json + a siteConfig now (no restart); central's collection interval unless set locally."""
         meters = meters_for(self.settings.meters_file, site_config)
+        clashes = loopback_self_addressed([m.address for m in meters if m.enabled], self.settings.bacnet_port)
+        if clashes and self.app:
+            logger.error(
+                "meters %s are on loopback port %d, the agent's own BACNET_PORT: bacpypes3 takes them for the "
+                "agent itself and they cannot be read. Set BACNET_PORT to another port (e.g. 47809).",
+                ", ".join(clashes),
+                self.settings.bacnet_port,
+            )
         self.collector.set_meters(meters)
         if self.cov:
             self.cov.sync(meters)
@@ -284,9 +296,29 @@ class EdgeAgent:
             errors=result.errors,
         )
 
-    async def discover_devices(self, address_range: str) -> list[DiscoveredDevice]:
-        """Devices answering Who-Is in a range like '127.0.0.10-127.0.0.20', with their analog objects."""
-        return await discover(self.app, parse_range(address_range), self.settings.bacnet_timeout_seconds)
+    async def discover_devices(
+        self,
+        address_range: str | None = None,
+        low: int | None = None,
+        high: int | None = None,
+        broadcast: bool | None = None,
+    ) -> list[DiscoveredDevice]:
+        """Devices answering Who-Is, with their analog objects; device instances limited to low..high.
+
+        With a range ('127.0.0.10-127.0.0.20'): unicast Who-Is to each address (plus the broadcast when asked).
+        Without: directed Who-Is to every configured meter address, and a broadcast Who-Is to
+        BACNET_BROADCAST_ADDRESS (port 47808 unless it names one) unless broadcast is False.
+        """
+        if (low is None) != (high is None) or (low is not None and not 0 <= low <= high <= 4_194_303):
+            raise ConfigError("a Who-Is instance range needs both ends, 0 <= low <= high <= 4194303")
+        if address_range:
+            addresses = parse_range(address_range)
+        else:
+            addresses = sorted({m.address for m in self.collector.meters.values()})
+        wanted = broadcast if broadcast is not None else not address_range
+        broadcasts = [self.settings.who_is_broadcast] if wanted else []
+        timeout = self.settings.bacnet_timeout_seconds
+        return await discover(self.app, addresses, timeout, broadcasts, low, high)
 
     async def save_meter_config(
         self, meters: list[MeterConfig | dict], write_file: bool = True

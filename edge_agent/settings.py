@@ -27,9 +27,12 @@ class EdgeSettings(BaseSettings):
     config_refresh_seconds: float = Field(default=300.0, gt=0)
     central_unreachable_alert_minutes: float = Field(default=15.0, gt=0)
     bacnet_interface: str = "127.0.0.1/8"
-    bacnet_port: int = 47809
+    bacnet_port: int = Field(default=47808, ge=1, le=65535)
     bacnet_broadcast_address: str = "127.255.255.255"
     bacnet_timeout_seconds: float = Field(default=2.0, gt=0)
+    bacnet_max_timeout_seconds: float = Field(default=8.0, gt=0)
+    bacnet_retries: int = Field(default=1, ge=0, le=5)
+    bacnet_reprobe_minutes: float = Field(default=60.0, gt=0)
     bacnet_max_concurrency_per_device: int = Field(default=4, ge=1, le=64)
     bacnet_max_concurrent_devices: int = Field(default=32, ge=1, le=1024)
     bacnet_device_id: int = Field(default=3_999_001, ge=0, le=4_194_302)
@@ -65,6 +68,11 @@ class EdgeSettings(BaseSettings):
             raise ValueError("CLIENT_API_KEY must be set outside development")
         if self.environment != "development" and self.client_api_url.startswith("http://"):
             raise ValueError("CLIENT_API_URL must use https:// outside development")
+        if self.bacnet_broadcast_address.split(":")[0] in ("255.255.255.255", "0.0.0.0"):
+            raise ValueError(
+                "BACNET_BROADCAST_ADDRESS must be the meters' subnet broadcast (e.g. x.y.z.255), "
+                "not the global broadcast"
+            )
         loopback = self.local_api_host in ("127.0.0.1", "localhost", "::1")
         if not loopback and not self.local_api_password:
             raise ValueError("LOCAL_API_PASSWORD must be set when the local API listens beyond loopback")
@@ -74,6 +82,12 @@ class EdgeSettings(BaseSettings):
     def sync_interval(self) -> float:
         """Seconds between upload cycles (SYNC_INTERVAL_SECONDS wins over SYNC_INTERVAL_MINUTES)."""
         return self.sync_interval_seconds or self.sync_interval_minutes * 60
+
+    @property
+    def who_is_broadcast(self) -> str:
+        """Where a broadcast Who-Is goes: BACNET_BROADCAST_ADDRESS, on port 47808 unless it names one."""
+        address = self.bacnet_broadcast_address.strip()
+        return address if ":" in address else f"{address}:47808"
 
     @property
     def db_url(self) -> str:

@@ -18,6 +18,7 @@ from db.clock import clock
 logger = logging.getLogger(__name__)
 
 MAX_POINTS_PER_REQUEST = 64
+SILENT_LONG_EVERY = 5
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class DeviceProfile:
     gap: float = 0.0
     slowest_answer: float = 0.0
     silent: bool = False
+    silent_polls: int = 0
     restricted_at: datetime | None = None
     units: dict[str, str | None] = field(default_factory=dict)
     limiter: Limiter = field(init=False)
@@ -138,14 +140,29 @@ class DeviceProfile:
         return True
 
     def went_silent(self) -> None:
-        """The device answered nothing: one attempt per request from now on (each a little longer)."""
+        """The device answered nothing: one attempt per request from now on, at the timeout its answers justify."""
         self.silent = True
+        self.timeout = self.justified_timeout()
+
+    def justified_timeout(self) -> float:
+        """Twice the slowest answer seen, within the base and the limit."""
+        return max(self.limits.timeout, min(self.limits.max_timeout, 2 * self.slowest_answer))
+
+    def attempt_timeout(self) -> float:
+        """The wait for the next request: a silent device gets the longest wait every SILENT_LONG_EVERY polls.
+
+        So a dead meter costs its usual timeout per poll, and a device that comes back slower than before
+        is still heard within a few polls.
+        """
+        if self.silent and self.silent_polls % SILENT_LONG_EVERY == 0:
+            return self.limits.max_timeout
+        return self.timeout
 
     def answered(self, seconds: float) -> None:
         """A request was answered after `seconds`: the timeout becomes twice the slowest answer (or the base)."""
-        self.silent = False
+        self.silent, self.silent_polls = False, 0
         self.slowest_answer = max(self.slowest_answer, seconds)
-        self.timeout = max(self.limits.timeout, min(self.limits.max_timeout, 2 * self.slowest_answer))
+        self.timeout = self.justified_timeout()
 
     def reprobe_due(self) -> bool:
         """True once the restrictions are older than `reprobe_after`; then they are lifted."""

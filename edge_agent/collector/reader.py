@@ -92,7 +92,7 @@ async def _request(
     last: BacnetError = DeviceTimeout("no answer")
     for attempt in range(attempts):
         async with profile.limiter.slot():
-            used = profile.timeout
+            used = profile.attempt_timeout()
             tuning.set(meter.address, used, 0)
             started = time.monotonic()
             try:
@@ -100,9 +100,8 @@ async def _request(
             except DeviceTimeout as err:
                 last = err
                 final = attempt == attempts - 1
-                # A longer wait is tried on the next attempt, or (for a silent device) at the next poll.
-                grew = profile.timed_out(used) if profile.silent or not final else False
-                if final or not grew:
+                # A longer wait is tried on the next attempt (a silent device gets one attempt per poll).
+                if final or profile.silent or not profile.timed_out(used):
                     break
                 continue
             except DeviceRefused as err:
@@ -253,6 +252,8 @@ async def read_device(
     app: Application, tuning: DeviceTuning, meter: MeterConfig, profile: DeviceProfile
 ) -> tuple[list[PointValue], dict[str, str]]:
     """Read every point of a meter, learning on the way whether the device takes RPM and how big."""
+    if profile.silent:
+        profile.silent_polls += 1
     if profile.reprobe_due():
         logger.info("%s: re-probing the device (RPM, batch size, timeout, requests at once)", meter.id)
     points = meter.data_points

@@ -115,7 +115,7 @@ async def test_a_silent_device_is_dead_and_costs_one_attempt_per_poll(outbox):
         result = await collector.poll_once()
         assert (result.meters_ok, result.meters_failed) == (0, 1)
         profile = collector.profiles["meter-001"]
-        assert profile.silent and profile.as_dict()["retries"] == 0
+        assert profile.silent and profile.as_dict()["retries"] == 0 and profile.timeout == 1.0
         assert profile.rpm is True  # nothing was learnt from silence
         fleet.revive("meter-001")
         result = await collector.poll_once()
