@@ -44,6 +44,9 @@ class AgentStatus(BaseModel):
     last_sync_at: datetime | None
     last_heartbeat_at: datetime | None
     site_name: str | None
+    bbmd_address: str | None = None
+    bbmd_state: str | None = None
+    bbmd_registered_at: datetime | None = None
 
 
 class ReadingRow(BaseModel):

@@ -26,6 +26,7 @@ from db.outbox import Outbox
 from db.types import utcnow
 from edge_agent import loops, metrics, views
 from edge_agent.bacnet.app import check_port_free, loopback_self_addressed, make_application, with_port
+from edge_agent.bacnet.foreign import ForeignRegistration
 from edge_agent.central import CentralClient
 from edge_agent.collector.cov import CovSubscriptions
 from edge_agent.collector.poller import Collector, PollResult
@@ -73,6 +74,7 @@ class EdgeAgent:
         self.collector: Collector | None = None
         self.cov: CovSubscriptions | None = None
         self.app = None
+        self.foreign: ForeignRegistration | None = None
         self.collecting = asyncio.Event()
         self.sync_now = asyncio.Event()
         self.collection_interval = self.settings.collection_interval_seconds
@@ -101,7 +103,11 @@ class EdgeAgent:
                 "MeterIT edge agent",
                 apdu_timeout_ms=int(s.bacnet_timeout_seconds * 1000),
                 apdu_retries=0,
+                foreign=s.bacnet_bbmd_address,
+                ttl=s.bacnet_bbmd_ttl,
             )
+            if s.bacnet_bbmd_address:
+                self.foreign = ForeignRegistration(self.app, s.bacnet_bbmd_address, s.bacnet_bbmd_ttl)
         self.collector = Collector(
             self.app,
             self.outbox,
@@ -129,6 +135,8 @@ class EdgeAgent:
             self.collecting.set()
         self._tasks = [asyncio.create_task(self.collector.run(self.collection_interval, self.collecting))]
         self._tasks.append(asyncio.create_task(loops.housekeeping_loop(self)))
+        if self.foreign:
+            self._tasks.append(asyncio.create_task(self.foreign.watch()))
         if self.upload_enabled:
             for loop in (loops.sync_loop, loops.heartbeat_loop, loops.config_loop):
                 self._tasks.append(asyncio.create_task(loop(self)))
@@ -238,6 +246,9 @@ class EdgeAgent:
             last_sync_at=last_sync[0].started_at if last_sync else None,
             last_heartbeat_at=self.last_heartbeat_at,
             site_name=self.site_name,
+            bbmd_address=self.settings.bacnet_bbmd_address,
+            bbmd_state=self.foreign.state if self.foreign else None,
+            bbmd_registered_at=self.foreign.registered_at if self.foreign else None,
         )
 
     async def meters(self) -> list[MeterStatus]:
@@ -317,6 +328,8 @@ class EdgeAgent:
             addresses = sorted({m.address for m in self.collector.meters.values()})
         wanted = broadcast if broadcast is not None else not address_range
         broadcasts = [self.settings.who_is_broadcast] if wanted else []
+        if wanted and self.foreign:
+            broadcasts.append("*")  # a local broadcast, which a foreign device hands to its BBMD
         timeout = self.settings.bacnet_timeout_seconds
         return await discover(self.app, addresses, timeout, broadcasts, low, high)
 

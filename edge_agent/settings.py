@@ -1,5 +1,6 @@
 """Settings of the edge agent, from the environment and .env (names of the original design)."""
 
+import re
 from functools import lru_cache
 from typing import Literal
 
@@ -7,6 +8,8 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from db.engine import normalize_url, postgres_url
+
+BBMD_FORM = re.compile(r"^(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?$")
 
 
 class EdgeSettings(BaseSettings):
@@ -33,6 +36,8 @@ class EdgeSettings(BaseSettings):
     bacnet_max_timeout_seconds: float = Field(default=8.0, gt=0)
     bacnet_retries: int = Field(default=1, ge=0, le=5)
     bacnet_reprobe_minutes: float = Field(default=60.0, gt=0)
+    bacnet_bbmd_address: str | None = None
+    bacnet_bbmd_ttl: int = Field(default=300, ge=5, le=65535)
     bacnet_max_concurrency_per_device: int = Field(default=4, ge=1, le=64)
     bacnet_max_concurrent_devices: int = Field(default=32, ge=1, le=1024)
     bacnet_device_id: int = Field(default=3_999_001, ge=0, le=4_194_302)
@@ -73,6 +78,8 @@ class EdgeSettings(BaseSettings):
                 "BACNET_BROADCAST_ADDRESS must be the meters' subnet broadcast (e.g. x.y.z.255), "
                 "not the global broadcast"
             )
+        if self.bacnet_bbmd_address and not BBMD_FORM.match(self.bacnet_bbmd_address.strip()):
+            raise ValueError("BACNET_BBMD_ADDRESS must be the BBMD's ip or ip:port")
         loopback = self.local_api_host in ("127.0.0.1", "localhost", "::1")
         if not loopback and not self.local_api_password:
             raise ValueError("LOCAL_API_PASSWORD must be set when the local API listens beyond loopback")

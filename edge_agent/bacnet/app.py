@@ -80,8 +80,13 @@ def make_application(
     cls: type[Application] = Application,
     apdu_timeout_ms: int | None = None,
     apdu_retries: int | None = None,
+    foreign: str | None = None,
+    ttl: int = 300,
 ) -> Application:
-    """An Application with a device object at address (e.g. '127.0.0.10/8:47808'); call in a running loop."""
+    """An Application with a device object at address (e.g. '127.0.0.10/8:47808'); call in a running loop.
+
+    With `foreign` (a BBMD's 'ip' or 'ip:port') it registers there as a foreign device for `ttl` seconds.
+    """
     check_loopback_safe(address)
     args = Namespace(
         name=name,
@@ -89,8 +94,8 @@ def make_application(
         network=0,
         address=address,
         vendoridentifier=VENDOR_ID,
-        foreign=None,
-        ttl=30,
+        foreign=foreign,
+        ttl=ttl,
         bbmd=None,
     )
     app = cls.from_args(args)

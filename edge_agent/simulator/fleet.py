@@ -44,8 +44,10 @@ class SimulatorFleet:
         record: bool = False,
         record_file: str | None = None,
         tick_seconds: float = 1.0,
+        prefix: int = 8,
     ) -> None:
         self.count = meters
+        self.prefix = prefix  # the meters' subnet: /8 on plain loopback, e.g. /24 in a test's namespace
         self.base_address = base_address
         self.points = points
         self.port = port
@@ -77,7 +79,7 @@ class SimulatorFleet:
             ip = meter_address(self.base_address, index)
             external_id = meter_external_id(index)
             self.meters[external_id] = SimulatedMeter(
-                f"{ip}/8:{self.port}",
+                f"{ip}/{self.prefix}:{self.port}",
                 self.device_id_base + index + 1,
                 f"Simulated meter {index + 1}",
                 n_points=self.points,
