@@ -25,7 +25,13 @@ from db.migrate import upgrade
 from db.outbox import Outbox
 from db.types import utcnow
 from edge_agent import loops, metrics, views
-from edge_agent.bacnet.app import check_port_free, loopback_self_addressed, make_application, with_port
+from edge_agent.bacnet.app import (
+    add_routes,
+    check_port_free,
+    loopback_self_addressed,
+    make_application,
+    with_port,
+)
 from edge_agent.bacnet.foreign import ForeignRegistration
 from edge_agent.central import CentralClient
 from edge_agent.collector.cov import CovSubscriptions
@@ -108,6 +114,7 @@ class EdgeAgent:
             )
             if s.bacnet_bbmd_address:
                 self.foreign = ForeignRegistration(self.app, s.bacnet_bbmd_address, s.bacnet_bbmd_ttl)
+            await add_routes(self.app, s.routes)
         self.collector = Collector(
             self.app,
             self.outbox,
@@ -313,12 +320,14 @@ class EdgeAgent:
         low: int | None = None,
         high: int | None = None,
         broadcast: bool | None = None,
+        network: int | None = None,
     ) -> list[DiscoveredDevice]:
         """Devices answering Who-Is, with their analog objects; device instances limited to low..high.
 
         With a range ('127.0.0.10-127.0.0.20'): unicast Who-Is to each address (plus the broadcast when asked).
         Without: directed Who-Is to every configured meter address, and a broadcast Who-Is to
-        BACNET_BROADCAST_ADDRESS (port 47808 unless it names one) unless broadcast is False.
+        BACNET_BROADCAST_ADDRESS (port 47808 unless it names one; also through the BBMD when registered)
+        unless broadcast is False. With `network`: also a Who-Is to every device of that BACnet network.
         """
         if (low is None) != (high is None) or (low is not None and not 0 <= low <= high <= 4_194_303):
             raise ConfigError("a Who-Is instance range needs both ends, 0 <= low <= high <= 4194303")
@@ -330,6 +339,10 @@ class EdgeAgent:
         broadcasts = [self.settings.who_is_broadcast] if wanted else []
         if wanted and self.foreign:
             broadcasts.append("*")  # a local broadcast, which a foreign device hands to its BBMD
+        if network is not None:
+            if not 1 <= network <= 65534:
+                raise ConfigError("a BACnet network number is 1..65534")
+            broadcasts.append(f"{network}:*")  # every device of that network, through its router
         timeout = self.settings.bacnet_timeout_seconds
         return await discover(self.app, addresses, timeout, broadcasts, low, high)
 

@@ -38,6 +38,7 @@ class EdgeSettings(BaseSettings):
     bacnet_reprobe_minutes: float = Field(default=60.0, gt=0)
     bacnet_bbmd_address: str | None = None
     bacnet_bbmd_ttl: int = Field(default=300, ge=5, le=65535)
+    bacnet_routes: str = ""
     bacnet_max_concurrency_per_device: int = Field(default=4, ge=1, le=64)
     bacnet_max_concurrent_devices: int = Field(default=32, ge=1, le=1024)
     bacnet_device_id: int = Field(default=3_999_001, ge=0, le=4_194_302)
@@ -80,6 +81,7 @@ class EdgeSettings(BaseSettings):
             )
         if self.bacnet_bbmd_address and not BBMD_FORM.match(self.bacnet_bbmd_address.strip()):
             raise ValueError("BACNET_BBMD_ADDRESS must be the BBMD's ip or ip:port")
+        self.routes  # noqa: B018  (validates BACNET_ROUTES)
         loopback = self.local_api_host in ("127.0.0.1", "localhost", "::1")
         if not loopback and not self.local_api_password:
             raise ValueError("LOCAL_API_PASSWORD must be set when the local API listens beyond loopback")
@@ -95,6 +97,23 @@ class EdgeSettings(BaseSettings):
         """Where a broadcast Who-Is goes: BACNET_BROADCAST_ADDRESS, on port 47808 unless it names one."""
         address = self.bacnet_broadcast_address.strip()
         return address if ":" in address else f"{address}:47808"
+
+    @property
+    def routes(self) -> dict[int, str]:
+        """BACNET_ROUTES 'network=router-ip[:port],...' as {network: router address}."""
+        routes: dict[int, str] = {}
+        for item in filter(None, (part.strip() for part in self.bacnet_routes.split(","))):
+            network, _, router = item.partition("=")
+            if (
+                not network.strip().isdigit()
+                or not 1 <= int(network) <= 65534
+                or not BBMD_FORM.match(router.strip())
+            ):
+                raise ValueError(
+                    f"BACNET_ROUTES entry {item!r} must be network=router-ip[:port], e.g. 5=127.0.0.1:47808"
+                )
+            routes[int(network)] = router.strip()
+        return routes
 
     @property
     def db_url(self) -> str:

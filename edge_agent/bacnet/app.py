@@ -7,6 +7,7 @@ import socket
 from argparse import Namespace
 
 from bacpypes3.app import Application
+from bacpypes3.pdu import Address
 
 from edge_agent.errors import BacnetPortInUse
 
@@ -111,3 +112,19 @@ async def wait_bound(app: Application, timeout: float = 5.0) -> None:
     tasks = [t for layer in app.link_layers.values() for t in getattr(layer.server, "_transport_tasks", [])]
     if tasks:
         await asyncio.wait_for(asyncio.gather(*tasks), timeout)
+
+
+async def add_routes(app: Application, routes: dict[int, str]) -> None:
+    """Tell the application which router reaches each remote network (BACNET_ROUTES).
+
+    Without this bacpypes3 asks with a broadcast Who-Is-Router-To-Network, which a router answers on its
+    own port: an application on another port (or one whose broadcasts do not reach the router) never hears
+    it, and every read of a routed device fails with an unknown route.
+    """
+    by_router: dict[str, set[int]] = {}
+    for network, router in routes.items():
+        by_router.setdefault(router, set()).add(network)
+    for router, networks in by_router.items():
+        for snet in list(app.nsap.adapters):
+            # update_path_info keeps the cache's two tables (router -> networks, network -> router) in step
+            await app.nsap.router_info_cache.update_path_info(snet, Address(router), networks)

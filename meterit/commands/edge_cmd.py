@@ -40,6 +40,12 @@ def register(subparsers) -> None:
         help="also (or not) send a Who-Is to BACNET_BROADCAST_ADDRESS (default: only without --range)",
     )
     discover.add_argument("--instances", metavar="LOW-HIGH", help="only device instances in this range")
+    discover.add_argument(
+        "--network",
+        type=int,
+        metavar="N",
+        help="also a Who-Is to every device of BACnet network N (via its router)",
+    )
     discover.add_argument("--write", metavar="PATH", help="write a starting meters.json there")
     discover.set_defaults(handler=_discover)
     actions.add_parser(
@@ -115,7 +121,7 @@ def _discover(args) -> int:
         agent = _agent(collect=False, upload=False)
         await agent.start(loops_on=False)
         try:
-            return await agent.discover_devices(args.range, low, high, args.broadcast)
+            return await agent.discover_devices(args.range, low, high, args.broadcast, args.network)
         finally:
             await agent.stop()
 

@@ -134,3 +134,13 @@ async def test_agent_discovers_known_meters_by_directed_who_is_and_the_broadcast
             await agent.discover_devices(low=LOW)
     finally:
         await agent.stop()
+
+
+def test_routes_and_bbmd_settings_are_checked():
+    s = EdgeSettings(_env_file=None, bacnet_routes="5=127.0.0.1, 6=127.0.0.2:47810")
+    assert s.routes == {5: "127.0.0.1", 6: "127.0.0.2:47810"}
+    with pytest.raises(ValidationError, match="BACNET_ROUTES"):
+        EdgeSettings(_env_file=None, bacnet_routes="five=127.0.0.1")
+    with pytest.raises(ValidationError, match="BACNET_BBMD_ADDRESS"):
+        EdgeSettings(_env_file=None, bacnet_bbmd_address="bbmd.local")
+    assert EdgeSettings(_env_file=None, bacnet_bbmd_address="127.0.0.1:47808").bacnet_bbmd_ttl == 300

@@ -7,6 +7,7 @@ after a lapse. Needs root and iproute2: skipped otherwise, which fails a CI run 
 """
 
 import json
+import subprocess
 
 import pytest
 
@@ -99,3 +100,43 @@ def test_without_the_bbmd_the_broadcast_stays_on_the_edge_subnet(subnets):
     report = _edge(made, edge, EDGE, [])
     assert report["registered"] is None and report["state"] is None
     assert report["discovered"] == []
+
+
+def test_devices_behind_a_bacnet_router_are_read_as_network_and_address(subnets):
+    """Network 1 (edge subnet) and network 5 (site subnet) joined only by a BACnet router in the hub.
+
+    No IP route joins the subnets here (the hub does not forward): every packet to a meter goes through the
+    router. bacpypes3 takes any 127.x on its own port for itself, so on network 5 the router's port (47811)
+    differs from the meters' (47810), and on network 1 the edge (47809) differs from the router (47808).
+    """
+    made, edge, site = subnets
+    hub = f"mt{made.tag}-hub"
+    subprocess.run(["ip", "netns", "exec", hub, "sysctl", "-qw", "net.ipv4.ip_forward=0"], check=True)
+    site_spec = {"meters": 2, "base": "127.18.2.10", "port": 47810, "device_base": DEVICE_BASE + 100}
+    made_site = made.python(site, "-m", "tests.support.bacnet_roles", "site", json.dumps(site_spec))
+    assert made_site.stdout.readline().strip() == "ready", made_site.stderr.read()
+    router_spec = {
+        "device": DEVICE_BASE + 6000,
+        "ports": [[1, "127.18.1.1/24:47808"], [5, "127.18.2.1/24:47811"]],
+    }
+    router = made.python(hub, "-m", "tests.support.bacnet_roles", "router", json.dumps(router_spec))
+    assert router.stdout.readline().strip() == "ready", router.stderr.read()
+    meters = [
+        {
+            "id": f"routed-{i + 1}",
+            "name": f"routed meter {i + 1}",
+            "bacnet_device_id": DEVICE_BASE + 100 + i + 1,
+            "bacnet_ip": f"5:127.18.2.{10 + i}:47810",
+            "data_points": [
+                {"name": "total_kwh", "object_type": "analogInput", "instance": 0},
+                {"name": "current_kw", "object_type": "analogInput", "instance": 1},
+            ],
+        }
+        for i in range(2)
+    ]
+    settings = {**EDGE, "bacnet_routes": "5=127.18.1.1:47808"}
+    report = _edge(made, edge, settings, meters, broadcast=False)
+    assert report["poll"] == [2, 0, 4], report["health"]
+    assert sorted(report["discovered"]) == [
+        [DEVICE_BASE + 100 + i + 1, f"5:127.18.2.{10 + i}:47810", 2] for i in range(2)
+    ]
