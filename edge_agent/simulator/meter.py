@@ -9,9 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bacpypes3.app import Application
-from bacpypes3.basetypes import EngineeringUnits, Reliability
+from bacpypes3.basetypes import EngineeringUnits, Reliability, Segmentation
 from bacpypes3.errors import AbortOther, ExecutionError
 from bacpypes3.local.analog import AnalogInputObject
+from bacpypes3.local.binary import BinaryValueObject
 from bacpypes3.primitivedata import Real
 
 from edge_agent.bacnet.app import make_application
@@ -119,6 +120,8 @@ class SimulatedMeter:
 
     rpm: True, or how ReadPropertyMultiple is refused ("reject", "error", "abort", "silent"; False = reject).
     delay: seconds each request waits before it is handled (a slow device).
+    segmentation: False for a device that cannot send segmented answers (large ones are then aborted).
+    extra_objects: binary values added after the meter's points (a device with a long object list).
     """
 
     def __init__(
@@ -130,6 +133,8 @@ class SimulatedMeter:
         rpm: bool | str = True,
         recorder: Recorder | None = None,
         delay: float = 0.0,
+        segmentation: bool = True,
+        extra_objects: int = 0,
     ) -> None:
         self.address = address
         self.device_id = device_id
@@ -142,6 +147,16 @@ class SimulatedMeter:
         _silence_when_dead(self.app)
         if rpm is not True:
             _refuse_rpm(self.app, rpm or "reject")
+        if not segmentation:
+            self.app.device_object.segmentationSupported = Segmentation.noSegmentation
+        for instance in range(extra_objects):
+            self.app.add_object(
+                BinaryValueObject(
+                    objectIdentifier=("binary-value", instance),
+                    objectName=f"contact-{instance}",
+                    presentValue="inactive",
+                )
+            )
         self.objects: list[MeterInput] = []
         self._phase = random.random() * math.tau
         self._last = time.monotonic()

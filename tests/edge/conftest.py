@@ -73,8 +73,11 @@ def client_app(block: int, device_id: int = 3_999_100):
     )
 
 
-def make_collector(app, outbox: Outbox, fleet: SimulatorFleet, timeout: float = 1.5, **extra) -> Collector:
+def make_collector(
+    app, outbox: Outbox, fleet: SimulatorFleet | None, timeout: float = 1.5, **extra
+) -> Collector:
     """A collector polling every meter of the fleet."""
     collector = Collector(app, outbox, timeout=timeout, per_device_concurrency=4, **extra)
-    collector.set_meters(parse_meters(fleet.meters_config()))
+    if fleet is not None:
+        collector.set_meters(parse_meters(fleet.meters_config()))
     return collector
