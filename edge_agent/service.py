@@ -206,6 +206,7 @@ class EdgeAgent:
         if self.app:
             self.app.close()
             self.app = None
+            await asyncio.sleep(0)  # the transports close their sockets on the next loop iteration
         await self.engine.dispose()
 
     async def __aenter__(self) -> "EdgeAgent":

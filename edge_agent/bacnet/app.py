@@ -53,7 +53,7 @@ def check_port_free(address: str) -> None:
                     raise BacnetPortInUse(f"cannot bind BACnet to {target}:{port}: {err}") from err
                 raise BacnetPortInUse(
                     f"UDP port {port} on {target} is already in use by another process (another BACnet "
-                    f"application on this machine?). Stop it, or set BACNET_PORT to a free port (e.g. 47809) "
+                    f"application on this machine?). Stop it, or set BACNET_PORT to a free port (e.g. {port + 1}) "
                     f"in the edge agent's .env: meters are still reached on their own port, and discovery "
                     f"then uses directed Who-Is and BACNET_BROADCAST_ADDRESS:47808."
                 ) from None
