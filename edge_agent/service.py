@@ -261,7 +261,9 @@ class EdgeAgent:
 
     async def meters(self) -> list[MeterStatus]:
         """Every configured meter with its reachability, last error and last reading time."""
-        return views.meter_statuses(await list_meters(self.engine), self.collector.health)
+        return views.meter_statuses(
+            await list_meters(self.engine), self.collector.health, self.collector.profiles
+        )
 
     async def recent_readings(
         self, meter: str, point: str | None = None, since: datetime | None = None

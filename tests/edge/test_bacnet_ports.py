@@ -132,6 +132,10 @@ async def test_agent_discovers_known_meters_by_directed_who_is_and_the_broadcast
         assert [d.device_id for d in everything] == [DEVICE_BASE + i + 1 for i in range(3)]
         with pytest.raises(ConfigError, match="instance range"):
             await agent.discover_devices(low=LOW)
+        await agent.poll_now()
+        (meter,) = await agent.meters()
+        assert meter.reachable is True
+        assert meter.device_profile["rpm"] is True and meter.device_profile["silent"] is False
     finally:
         await agent.stop()
 
