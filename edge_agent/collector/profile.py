@@ -154,7 +154,7 @@ class DeviceProfile:
         So a dead meter costs its usual timeout per poll, and a device that comes back slower than before
         is still heard within a few polls.
         """
-        if self.silent and self.silent_polls % SILENT_LONG_EVERY == 0:
+        if self.silent and self.silent_polls and self.silent_polls % SILENT_LONG_EVERY == 0:
             return self.limits.max_timeout
         return self.timeout
 

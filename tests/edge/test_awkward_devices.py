@@ -141,3 +141,7 @@ def test_profile_learning_rules():
         profile.overloaded()
         assert profile.max_outstanding == expected and profile.limiter.limit == expected
     assert profile.gap == 0.05
+    profile.went_silent()
+    assert profile.attempt_timeout() == 1.0  # right after going silent: the usual wait
+    profile.silent_polls = 5
+    assert profile.attempt_timeout() == 4.0  # every fifth silent poll: the longest wait
