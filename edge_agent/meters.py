@@ -2,12 +2,15 @@
 
 import builtins
 import json
+import logging
 import re
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from edge_agent.errors import ConfigError
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_BACNET_PORT = 47808
 
@@ -166,4 +169,11 @@ def from_site_config(site_config: dict) -> list[MeterConfig]:
                 ],
             }
         )
-    return [m for m in parse_meters({"meters": meters}) if m.bacnet_ip]
+    # One meter with a bad address (central does not check BACnet address forms) must not stop the others.
+    valid = []
+    for item in meters:
+        try:
+            valid.append(MeterConfig.model_validate(item))
+        except ValidationError as err:
+            logger.error("siteConfig meter %s skipped: %s", item["id"], err.errors()[0]["msg"])
+    return [m for m in parse_meters({"meters": [m.model_dump() for m in valid]}) if m.bacnet_ip]

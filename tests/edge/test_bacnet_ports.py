@@ -148,3 +148,18 @@ def test_routes_and_bbmd_settings_are_checked():
     with pytest.raises(ValidationError, match="BACNET_BBMD_ADDRESS"):
         EdgeSettings(_env_file=None, bacnet_bbmd_address="bbmd.local")
     assert EdgeSettings(_env_file=None, bacnet_bbmd_address="127.0.0.1:47808").bacnet_bbmd_ttl == 300
+
+
+def test_a_bad_address_from_central_skips_that_meter_only(caplog):
+    from edge_agent.meters import from_site_config
+
+    meters = from_site_config(
+        {
+            "meters": [
+                {"externalId": "good", "bacnetAddress": "5:12", "dataPoints": [{"name": "e", "instance": 0}]},
+                {"externalId": "bad", "bacnetAddress": "meter.local"},
+            ]
+        }
+    )
+    assert [m.id for m in meters] == ["good"]
+    assert "bad" in caplog.text and "not a BACnet address" in caplog.text
