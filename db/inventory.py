@@ -15,7 +15,6 @@ accepted on input and normalised.
 """
 
 import hashlib
-import ipaddress
 import json
 import re
 from typing import Any
@@ -35,7 +34,6 @@ METER_FIELDS = ("name", "bacnet_address", "bacnet_device_id", "enabled", "interv
 
 # Field names in Python, camelCase on the wire (GraphQL, the edge's stored copy reads both).
 WIRE = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True)
-_MAC = re.compile(r"^(?:0x)?[0-9a-fA-F]{1,12}$|^\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?$")
 
 
 class InventoryError(ValueError):
@@ -50,20 +48,27 @@ def bacnet_name(kind: type, value: str, what: str) -> str:
         raise ValueError(f"unknown BACnet {what} {value!r}") from err
 
 
+_IP = r"(?:\d{1,3}\.){3}\d{1,3}"
+_PORT = r"(?::\d{1,5})?"
+# ip | ip:port | network:ip[:port] (a BACnet/IP device behind a router) | network:mac (e.g. MS/TP 5:12, 5:0x0c)
+ADDRESS_FORMS = re.compile(
+    rf"^(?:{_IP}{_PORT}|\d{{1,5}}:{_IP}{_PORT}|\d{{1,5}}:(?:\d{{1,3}}|0x[0-9a-fA-F]{{2,12}}))$"
+)
+ADDRESS_HELP = (
+    "a BACnet address is 'ip' (port 47808), 'ip:port', 'network:ip[:port]' for a BACnet/IP device behind a "
+    "router, or 'network:mac' for a device on another BACnet network (e.g. MS/TP '5:12' or '5:0x0c')"
+)
+
+
 def check_address(address: str) -> str:
-    """A BACnet/IP address as the edge reads it: 'ip', 'ip:port' or a routed 'network:mac'."""
-    text = address.strip()
-    host, sep, port = text.rpartition(":") if text.count(":") == 1 else (text, "", "")
-    try:
-        ipaddress.IPv4Address(host)
-    except ValueError:
-        network, _, mac = text.partition(":")
-        if network.isdigit() and 0 < int(network) < 65535 and _MAC.match(mac):
-            return text
-        raise ValueError(f"BACnet address {address!r} is not 'ip', 'ip:port' or 'network:mac'") from None
-    if sep and not (port.isdigit() and 0 < int(port) < 65536):
-        raise ValueError(f"BACnet address {address!r} has no valid UDP port")
-    return text
+    """A BACnet address in one of the forms of ADDRESS_HELP (stripped); ValueError says which forms."""
+    value = address.strip()
+    if not ADDRESS_FORMS.match(value):
+        raise ValueError(f"{value!r} is not a BACnet address: {ADDRESS_HELP}")
+    network = value.split(":")[0]
+    if value.count(":") and "." not in network and not 1 <= int(network) <= 65534:
+        raise ValueError(f"{value!r}: BACnet network numbers are 1..65534")
+    return value
 
 
 class InventoryPoint(BaseModel):

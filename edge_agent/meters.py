@@ -2,12 +2,16 @@
 
 import builtins
 import json
+import logging
 import re
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from db.inventory import check_address
 from edge_agent.errors import ConfigError
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_BACNET_PORT = 47808
 
@@ -59,6 +63,11 @@ class MeterConfig(BaseModel):
     enabled: bool = True
     interval_seconds: float | None = Field(default=None, ge=5, le=86_400)
     data_points: list[DataPointConfig] = Field(default_factory=list)
+
+    @field_validator("bacnet_ip")
+    @classmethod
+    def _address_form(cls, value: str) -> str:
+        return check_address(value) if value.strip() else value.strip()
 
     @property
     def address(self) -> str:

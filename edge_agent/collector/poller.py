@@ -6,15 +6,17 @@ import math
 import time
 from collections import deque
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bacpypes3.app import Application
 
-from db.clock import utcnow
+from db.clock import clock
 from db.edge_store import record_meter_health
 from db.outbox import Outbox, OutboxFull, Reading
 from edge_agent import metrics
-from edge_agent.collector.reader import DeviceProfile, PointValue, read_device
+from edge_agent.bacnet.tuning import DeviceTuning
+from edge_agent.collector.profile import DeviceProfile, Limits
+from edge_agent.collector.reader import PointValue, read_device
 from edge_agent.errors import BacnetError
 from edge_agent.meters import MeterConfig
 
@@ -47,7 +49,7 @@ class PollResult:
 
 def now_ms() -> datetime:
     """UTC now truncated to milliseconds (reading timestamps; equal precision on every database)."""
-    now = utcnow()
+    now = clock().now()
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
@@ -61,8 +63,19 @@ class Collector:
         timeout: float = 2.0,
         per_device_concurrency: int = 4,
         max_concurrent_devices: int = 32,
+        max_timeout: float | None = None,
+        retries: int = 1,
+        reprobe_after: timedelta = timedelta(hours=1),
     ):
         self.app = app
+        self.tuning = DeviceTuning(app) if app is not None else None
+        self.limits = Limits(
+            timeout=timeout,
+            max_timeout=max(timeout, max_timeout or timeout * 4),
+            retries=retries,
+            max_outstanding=per_device_concurrency,
+            reprobe_after=reprobe_after,
+        )
         # Bounds the burst of requests one poll sends; each dead meter holds a slot for `timeout` only.
         self.device_slots = asyncio.Semaphore(max_concurrent_devices)
         self.poll_lock = asyncio.Lock()
@@ -72,7 +85,6 @@ class Collector:
         self.meters: dict[str, MeterConfig] = {}
         self.health: dict[str, MeterHealth] = {}
         self.profiles: dict[str, DeviceProfile] = {}
-        self.semaphores: dict[str, asyncio.Semaphore] = {}
         self.last_values: dict[tuple[str, str], float] = {}
         self.outcomes: deque[bool] = deque(maxlen=1000)
         self.health_changed: set[str] = set()
@@ -87,8 +99,7 @@ class Collector:
                 self.profiles.pop(meter_id, None)
         for meter_id in self.meters:
             self.health.setdefault(meter_id, MeterHealth(meter_id))
-            self.profiles.setdefault(meter_id, DeviceProfile())
-            self.semaphores.setdefault(meter_id, asyncio.Semaphore(self.per_device_concurrency))
+            self.profiles.setdefault(meter_id, DeviceProfile(self.limits))
         metrics.METERS_TOTAL.set(len(self.meters))
 
     @property
@@ -107,9 +118,8 @@ class Collector:
 
     async def read_meter(self, meter: MeterConfig) -> tuple[list[PointValue], dict[str, str], datetime]:
         """Read one meter now (values, per-point errors, timestamp); BacnetError when it does not answer."""
-        profile = self.profiles.setdefault(meter.id, DeviceProfile())
-        semaphore = self.semaphores.setdefault(meter.id, asyncio.Semaphore(self.per_device_concurrency))
-        values, errors = await read_device(self.app, meter, profile, self.timeout, semaphore)
+        profile = self.profiles.setdefault(meter.id, DeviceProfile(self.limits))
+        values, errors = await read_device(self.app, self.tuning, meter, profile)
         return values, errors, now_ms()
 
     async def _poll_meter(self, meter: MeterConfig) -> list[Reading]:

@@ -105,6 +105,9 @@ class AgentView:
             last_sync_message=last.error_message if last else None,
             last_heartbeat_at=raw.last_heartbeat_at,
             site_name=raw.site_name,
+            bbmd_address=raw.bbmd_address,
+            bbmd_state=raw.bbmd_state,
+            bbmd_registered_at=raw.bbmd_registered_at,
             checked_at=utcnow().replace(microsecond=0),
         )
 

@@ -123,6 +123,12 @@ class AgentStatus:
     last_heartbeat_at: datetime | None
     site_name: str | None
     checked_at: datetime
+    bbmd_address: str | None = strawberry.field(default=None, description="BACNET_BBMD_ADDRESS, if set")
+    bbmd_state: str | None = strawberry.field(
+        default=None,
+        description="registered | registering | unregistered | refused (code); null without a BBMD",
+    )
+    bbmd_registered_at: datetime | None = None
 
 
 @strawberry.type

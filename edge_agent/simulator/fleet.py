@@ -40,17 +40,22 @@ class SimulatorFleet:
         points: int = 2,
         port: int = METER_PORT,
         device_id_base: int = DEVICE_ID_BASE,
-        no_rpm: set[int] | None = None,
+        no_rpm: set[int] | dict[int, str] | None = None,
+        slow: dict[int, float] | None = None,
         record: bool = False,
         record_file: str | None = None,
         tick_seconds: float = 1.0,
+        prefix: int = 8,
     ) -> None:
         self.count = meters
+        self.prefix = prefix  # the meters' subnet: /8 on plain loopback, e.g. /24 in a test's namespace
         self.base_address = base_address
         self.points = points
         self.port = port
         self.device_id_base = device_id_base
-        self.no_rpm = no_rpm or set()
+        # index -> how RPM is refused ("reject" for a plain set), index -> seconds per answer
+        self.no_rpm = no_rpm if isinstance(no_rpm, dict) else dict.fromkeys(no_rpm or (), "reject")
+        self.slow = slow or {}
         self.tick_seconds = tick_seconds
         self.meters: dict[str, SimulatedMeter] = {}
         self.served: list[tuple[int, str, float, datetime]] = []
@@ -75,12 +80,13 @@ class SimulatorFleet:
             ip = meter_address(self.base_address, index)
             external_id = meter_external_id(index)
             self.meters[external_id] = SimulatedMeter(
-                f"{ip}/8:{self.port}",
+                f"{ip}/{self.prefix}:{self.port}",
                 self.device_id_base + index + 1,
                 f"Simulated meter {index + 1}",
                 n_points=self.points,
-                rpm=index not in self.no_rpm,
+                rpm=self.no_rpm.get(index, True),
                 recorder=self._recorder if self._record else None,
+                delay=self.slow.get(index, 0.0),
             )
         self._ticker = asyncio.create_task(self._tick_forever())
         logger.info(

@@ -252,7 +252,7 @@ async def _site_interval_is(agent, seconds: float) -> bool:
             {"points": [{"name": "x", "instance": 1}, {"name": "x", "instance": 2}]},
             "point names must be unique",
         ),
-        ({"bacnetAddress": "not-an-address"}, "is not 'ip', 'ip:port' or 'network:mac'"),
+        ({"bacnetAddress": "not-an-address"}, "is not a BACnet address"),
         ({"intervalSeconds": 1}, "greater than or equal to 5"),
         ({"intervalSeconds": 172800}, "less than or equal to 86400"),
         ({"points": [{"name": f"p{i}", "instance": i} for i in range(5000)]}, "at most 200 items"),
