@@ -7,7 +7,7 @@ from ui_common.format import ago, parse_ts
 
 POINTS_HELP = (
     "One point per line: name, object type, instance, unit, cumulative (yes/no). "
-    "E.g. energy, analog-input, 0, kilowatt-hours, yes"
+    "E.g. energy, analog-input, 0, kilowatt-hours, yes."
 )
 # BACnet engineering units (bacpypes3 spelling) as people write them; others are shown as they are.
 UNIT_SYMBOLS = {

@@ -26,14 +26,16 @@ def meter_row(m) -> rx.Component:
         rx.table.cell(_state_badge(m["state"])), rx.table.cell(m["device"]), rx.table.cell(m["address"]),
         rx.table.cell(m["enabled"]), rx.table.cell(m["interval"], data_testid="meter-interval-cell"),
         rx.table.cell(m["points"], data_testid="meter-points-cell"),
-        rx.cond(
-            AdminMetersState.is_admin,
-            rx.table.cell(rx.hstack(
-                rx.button("Edit", size="1", variant="soft", on_click=AdminMetersState.edit(m["external_id"]),
-                          data_testid="edit-meter"),
-                rx.button("Delete", size="1", color_scheme="red", variant="soft",
-                          on_click=AdminMetersState.delete(m["external_id"]), data_testid="delete-meter"),
-            )),
+        rx.table.cell(
+            rx.cond(
+                AdminMetersState.is_admin,
+                rx.hstack(
+                    rx.button("Edit", size="1", variant="soft", on_click=AdminMetersState.edit(m["external_id"]),
+                              data_testid="edit-meter"),
+                    rx.button("Delete", size="1", color_scheme="red", variant="soft",
+                              on_click=AdminMetersState.delete(m["external_id"]), data_testid="delete-meter"),
+                ),
+            )
         ),
         data_testid="meter-row",
     )  # fmt: skip
@@ -66,6 +68,12 @@ def _form() -> rx.Component:
             align="end",
         ),
         rx.text(POINTS_HELP + " Leave empty to keep the meter's points.", size="1", color_scheme="gray"),
+        rx.cond(
+            AdminMetersState.form_hint != "",
+            rx.text(
+                AdminMetersState.form_hint, size="1", color_scheme="amber", data_testid="meter-form-hint"
+            ),
+        ),
         rx.text_area(
             value=AdminMetersState.f_points,
             rows="4",

@@ -18,6 +18,10 @@ from ui_common.inventory import (
     unit_symbol,
 )
 
+PLACEHOLDER_HINT = (
+    "Central only heard of this meter in uploads: its points there are guesses and are not kept. "
+    "List the points the edge should read (object type and instance as the device numbers them)."
+)
 TEXT_FIELDS = ("f_external_id", "f_name", "f_device_id", "f_address", "f_interval", "f_points")
 
 
@@ -71,6 +75,7 @@ class AdminMetersState(SessionState):
     f_points: str = ""
     form_error: str = ""
     form_note: str = ""
+    form_hint: str = ""
     _inventory: dict[str, dict[str, Any]] = {}
     _central: dict[str, dict[str, Any]] = {}
 
@@ -97,8 +102,7 @@ class AdminMetersState(SessionState):
     @rx.event
     async def load(self):
         """Fetch the site's inventory, meters and history (every signed-in user may read them)."""
-        self.form_error = ""
-        self.form_note = ""
+        self.form_error = self.form_note = self.form_hint = ""
         try:
             await self._fetch()
         except UiClientError as err:
@@ -126,7 +130,9 @@ class AdminMetersState(SessionState):
         self.f_address = m.get("bacnetAddress") or ""
         self.f_interval = interval_text(m.get("intervalSeconds"))
         self.f_enabled = bool(m.get("enabled", True))
-        self.f_points = format_points(m.get("points") or []) if external_id in self._inventory else ""
+        known = external_id in self._inventory
+        self.f_points = format_points(m.get("points") or []) if known else ""
+        self.form_hint = "" if known else PLACEHOLDER_HINT
         self.form_error = ""
         self.form_note = ""
 
@@ -163,7 +169,7 @@ class AdminMetersState(SessionState):
         except UiClientError as err:
             return self._fail(err)
         found = data["editMeter"]
-        self.form_error = ""
+        self.form_error = self.form_hint = ""
         self.form_note = f"Saved as version {found['version']}; the edge applies it at its next sync."
         conflicts = [conflict_text(c) for c in found.get("conflicts") or []]
         if conflicts:
