@@ -206,7 +206,7 @@ def test_meters_page_shows_the_inventory_and_edits_a_meters_interval(dashboard, 
     expect(page.get_by_test_id("history-row").first).to_contain_text("UTC")
     screenshot(page, "ui_edge-inventory")
 
-    page.get_by_test_id("meter-choice").click()
+    page.get_by_role("combobox").filter(has_text="new meter").click()  # the form's meter picker
     page.get_by_role("option", name="meter-001").click()
     expect(page.get_by_test_id("meter-address")).not_to_have_value("")
     interval = page.get_by_test_id("meter-interval")
