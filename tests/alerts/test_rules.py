@@ -88,3 +88,18 @@ def test_error_rate_needs_a_rule_and_a_rate():
     assert evaluate(RuleBook([rule]), [], [], NOW, None) == {}
     assert evaluate(RuleBook([rule]), [], [], NOW, 5.0) == {}
     assert list(evaluate(RuleBook([rule]), [], [], NOW, 5.1)) == [("api_error_rate", None, None)]
+
+
+def test_outage_span_names_dates_only_when_it_crosses_midnight():
+    from api.alerts.rules import span
+
+    evening = datetime(2026, 3, 2, 23, 50, tzinfo=UTC)  # pure formatting: no clock involved
+    assert span(evening - timedelta(minutes=20), evening, "UTC") == "from 23:30 to 23:50 UTC"
+    assert (
+        span(evening, evening + timedelta(minutes=20), "UTC")
+        == "from 2026-03-02 23:50 to 2026-03-03 00:10 UTC"
+    )
+    assert (
+        span(evening, evening + timedelta(minutes=20), "Europe/Berlin")
+        == "from 00:50 to 01:10 CET"
+    )
