@@ -212,6 +212,8 @@ class EdgeAgent:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks = []
+        if self.collector:
+            await self.collector.settle(cancel=True)
         await self.uploader.outage.save()
         if self.cov:
             await self.cov.stop()
@@ -307,6 +309,7 @@ class EdgeAgent:
         self.collecting.clear()
         async with self.collector.poll_lock:
             pass
+        await self.collector.settle()  # a slow meter's answer of the last round is queued too
         logger.info("collection stopped")
         return await self.status()
 

@@ -89,6 +89,8 @@ class Collector:
         self.outcomes: deque[bool] = deque(maxlen=1000)
         self.health_changed: set[str] = set()
         self.polled_at: dict[str, float] = {}
+        self.in_flight: dict[str, asyncio.Task] = {}
+        self._late_stores: set[asyncio.Task] = set()
 
     def set_meters(self, meters: list[MeterConfig]) -> None:
         """Replace the meter list (applied at the next poll, no restart)."""
@@ -186,18 +188,49 @@ class Collector:
         """How often the loop wakes: the shortest interval of any meter, or the site's."""
         return min([interval, *(m.interval_seconds for m in self.meters.values() if m.interval_seconds)])
 
-    async def _poll_all(self, meters: list[MeterConfig] | None = None) -> PollResult:
+    async def _poll_all(
+        self, meters: list[MeterConfig] | None = None, wait: float | None = None
+    ) -> PollResult:
+        """Poll meters at once; with `wait`, a meter still waiting for its answer then is finished later.
+
+        The round commits what answered within `wait` so that one slow or dying device never delays the
+        others' rhythm; the straggler's readings are committed when it answers, and it is not asked again
+        until then.
+        """
         meters = list(self.meters.values()) if meters is None else meters
+        meters = [m for m in meters if m.id not in self.in_flight]
         started = time.monotonic()
         self.polled_at.update((m.id, started) for m in meters)
-        batches = await asyncio.gather(*(self._poll_meter(m) for m in meters))
-        readings = [r for batch in batches for r in batch]
-        failed = sum(1 for m in meters if self.health[m.id].reachable is False)
-        result = PollResult(len(readings), len(meters) - failed, failed)
+        tasks = {m.id: asyncio.create_task(self._poll_meter(m)) for m in meters}
+        done, pending = await asyncio.wait(tasks.values(), timeout=wait) if tasks else (set(), set())
+        for meter_id, task in tasks.items():
+            if task in pending:
+                self.in_flight[meter_id] = task
+                task.add_done_callback(lambda t, mid=meter_id: self._finish_late(mid, t))
+        readings = [r for task in done for r in task.result()]
+        answered = [m for m in meters if tasks[m.id] in done]
+        failed = sum(1 for m in answered if self.health[m.id].reachable is False)
+        result = PollResult(len(readings), len(answered) - failed, failed)
+        result.stored = await self._store(readings)
+        return result
+
+    def _finish_late(self, meter_id: str, task: asyncio.Task) -> None:
+        if task.cancelled():
+            self.in_flight.pop(meter_id, None)
+            return
+        readings = task.result()
+        self._late_stores.add(store := asyncio.create_task(self._store(readings)))
+        store.add_done_callback(
+            lambda _t: (self._late_stores.discard(store), self.in_flight.pop(meter_id, None))
+        )
+
+    async def _store(self, readings: list[Reading]) -> bool:
+        """Commit readings to the outbox and refresh health and gauges; False when the outbox refused them."""
+        stored = True
         try:
             await self.outbox.add(readings)
         except OutboxFull:
-            result.stored = False
+            stored = False
         else:
             metrics.VALUES_COLLECTED.inc(len(readings))
         await self._persist_health()
@@ -205,7 +238,15 @@ class Collector:
         metrics.OUTBOX_FULL.set(1 if self.outbox.full else 0)
         if self.success_rate is not None:
             metrics.COLLECTION_SUCCESS_RATE.set(self.success_rate)
-        return result
+        return stored
+
+    async def settle(self, cancel: bool = False) -> None:
+        """Wait (bounded) for answers already on their way to be committed; cancel=True drops what is left."""
+        pending = [*self.in_flight.values(), *self._late_stores]
+        if pending:
+            _done, late = await asyncio.wait(pending, timeout=self.limits.max_timeout * 3 + 1)
+            for task in late if cancel else ():
+                task.cancel()
 
     async def _persist_health(self) -> None:
         """Write changed reachability to the edge database's meters cache (read by status tools and tests)."""
@@ -235,7 +276,7 @@ class Collector:
             started, tick = time.monotonic(), self.tick(interval)
             try:
                 async with self.poll_lock:
-                    await self._poll_all(self.due(interval))
+                    await self._poll_all(self.due(interval), wait=0.9 * tick)
             except Exception:  # the loop must survive anything one poll does (e.g. database hiccup)
                 logger.exception("collection poll failed")
             delay = tick - (time.monotonic() - started) % tick

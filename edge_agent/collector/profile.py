@@ -129,10 +129,13 @@ class DeviceProfile:
     def timed_out(self, used: float) -> bool:
         """A request given `used` seconds got no answer: double the timeout (once per level, up to the limit).
 
-        False when the timeout is already at its limit (then the request is not worth repeating).
+        False when the timeout is already at its limit, or the device used to answer in under half this wait
+        (then the request is not worth repeating: the device has gone quiet, it is not slow).
         """
         if self.timeout > used:
             return True  # a concurrent request already raised it
+        if self.slowest_answer and self.slowest_answer < used / 2:
+            return False  # it used to answer well within this wait: silence now means gone, not slow
         if self.timeout >= self.limits.max_timeout:
             return False
         self.timeout = min(self.limits.max_timeout, self.timeout * 2)
