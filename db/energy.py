@@ -11,7 +11,7 @@ Rules (the PostgreSQL rollups in db/rollups.py apply the same ones in SQL):
 """
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -219,29 +219,41 @@ def _floor_fixed(ts: datetime, step: timedelta, zone: ZoneInfo) -> datetime:
     return epoch + ((local - epoch) // step) * step - offset
 
 
-def bucket_bounds(
+def iter_bucket_bounds(
     lo: datetime, hi: datetime, resolution: str, timezone: str
-) -> list[tuple[datetime, datetime]]:
-    """Buckets of a resolution overlapping [lo, hi) in the site's local time, as UTC instants."""
+) -> Iterator[tuple[datetime, datetime]]:
+    """Buckets of a resolution overlapping [lo, hi) in the site's local time, as UTC instants, oldest first."""
     zone = ZoneInfo(timezone)
     if resolution in ("quarter_hour", "hour"):
         step = QUARTER if resolution == "quarter_hour" else timedelta(hours=1)
-        start, bounds = _floor_fixed(lo, step, zone), []
+        start = _floor_fixed(lo, step, zone)
         while start < hi:
-            bounds.append((start, start + step))
+            yield start, start + step
             start += step
-        return bounds
-    if resolution == "day":
-        return [local_day_bounds(day, timezone) for day in local_days(lo, hi - TINY, timezone)]
-    if resolution == "month":
-        first, last = local_day(lo, timezone).replace(day=1), local_day(hi - TINY, timezone)
-        bounds = []
-        while first <= last:
-            after = (first + timedelta(days=32)).replace(day=1)
-            bounds.append((local_day_bounds(first, timezone)[0], local_day_bounds(after, timezone)[0]))
-            first = after
-        return bounds
-    raise ValueError(f"resolution must be one of {', '.join(BUCKET_RESOLUTIONS)}")
+    elif resolution == "day":
+        day = local_day(lo, timezone)
+        start, end = local_day_bounds(day, timezone)
+        while start < hi:
+            yield start, end
+            day += timedelta(days=1)
+            start, end = end, local_day_bounds(day + timedelta(days=1), timezone)[0]
+    elif resolution == "month":
+        first = local_day(lo, timezone).replace(day=1)
+        start = local_day_bounds(first, timezone)[0]
+        while start < hi:
+            first = (first + timedelta(days=32)).replace(day=1)
+            end = local_day_bounds(first, timezone)[0]
+            yield start, end
+            start = end
+    else:
+        raise ValueError(f"resolution must be one of {', '.join(BUCKET_RESOLUTIONS)}")
+
+
+def bucket_bounds(
+    lo: datetime, hi: datetime, resolution: str, timezone: str
+) -> list[tuple[datetime, datetime]]:
+    """iter_bucket_bounds as a list."""
+    return list(iter_bucket_bounds(lo, hi, resolution, timezone))
 
 
 TINY = timedelta(microseconds=1)

@@ -6,6 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import InvalidInput, NotFoundError
 from db.central_models import Site
+from db.energy import EnergyBucket
+from db.energy_query import EnergyPoint, energy_page, energy_point
 from db.errors import NotFound
 from db.meters import find_point, get_meter
 from db.readings_query import ReadingRow, query_readings
@@ -34,3 +36,27 @@ async def readings(
         )
     except ValueError as err:
         raise InvalidInput(str(err)) from err
+
+
+async def energy(
+    session: AsyncSession,
+    meter_id: int,
+    point: str,
+    start: datetime,
+    end: datetime,
+    resolution: str = "hour",
+    first: int = 1000,
+    after: str | None = None,
+) -> tuple[list[EnergyBucket], str | None, EnergyPoint]:
+    """A page of energy buckets (consumption, demand, completeness) in the site's local time."""
+    try:
+        await get_meter(session, meter_id)
+        data_point = await find_point(session, meter_id, point)
+        facts = await energy_point(session, data_point.id)
+    except NotFound as err:
+        raise NotFoundError(str(err)) from err
+    try:
+        rows, cursor = await energy_page(session, facts, start, end, resolution, first, after)
+    except ValueError as err:
+        raise InvalidInput(str(err)) from err
+    return rows, cursor, facts
