@@ -1,14 +1,15 @@
 """Readings of one meter's point over a time range: raw or averaged per minute/hour/day, cursor-paged."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 import strawberry
 from strawberry.types import Info
 
 from api.schema.ids import to_int
 from api.schema.permissions import IsAuthenticated
-from api.schema.types import DataQuality, EnergyResolution, Resolution
+from api.schema.types import DataQuality, EnergyResolution, Resolution, TotalResolution
 from api.services import readings as service
+from db.energy_totals import fleet_totals
 
 
 @strawberry.type
@@ -96,6 +97,36 @@ def energy_item(b) -> EnergyBucket:
 
 
 @strawberry.type
+class EnergyTotal:
+    """kWh of one site or of the fleet over one local day or month (labelled by its first date)."""
+
+    label: date
+    kwh: float
+    quality: DataQuality
+    points: int
+
+
+@strawberry.type
+class SiteEnergy:
+    """One site's totals."""
+
+    site_id: strawberry.ID
+    totals: list[EnergyTotal]
+
+
+@strawberry.type
+class EnergyTotals:
+    """Per site and for the fleet: the fleet's total of a date is the sum of the sites' totals of that date."""
+
+    sites: list[SiteEnergy]
+    fleet: list[EnergyTotal]
+
+
+def _total(t) -> EnergyTotal:
+    return EnergyTotal(label=t.label, kwh=t.kwh, quality=DataQuality(t.quality), points=t.points)
+
+
+@strawberry.type
 class ReadingsQuery:
     """Queries of stored readings."""
 
@@ -146,4 +177,25 @@ class ReadingsQuery:
             page_info=PageInfo(has_next_page=cursor is not None, end_cursor=cursor),
             cumulative=facts.cumulative,
             timezone=facts.timezone,
+        )
+
+    @strawberry.field(permission_classes=[IsAuthenticated])
+    async def energy_totals(
+        self,
+        info: Info,
+        site_ids: list[strawberry.ID],
+        first_day: date,
+        last_day: date,
+        resolution: TotalResolution = TotalResolution.DAY,
+    ) -> EnergyTotals:
+        """kWh per site and fleet for the local days (or months) first_day..last_day of each site."""
+        ids = [to_int(i, "site id") for i in site_ids]
+        async with info.context.session() as session:
+            by_site = await service.energy_totals(session, ids, first_day, last_day, resolution.value)
+        return EnergyTotals(
+            sites=[
+                SiteEnergy(site_id=strawberry.ID(str(k)), totals=[_total(t) for t in v])
+                for k, v in by_site.items()
+            ],
+            fleet=[_total(t) for t in fleet_totals(by_site)],
         )

@@ -31,6 +31,14 @@ class EnergyResolution(Enum):
 
 
 @strawberry.enum
+class TotalResolution(Enum):
+    """Site and fleet totals per local day or local month."""
+
+    DAY = "day"
+    MONTH = "month"
+
+
+@strawberry.enum
 class DataQuality(Enum):
     """Good; uncertain (estimated, partial or flagged readings); bad (nothing usable)."""
 

@@ -57,3 +57,31 @@ async def test_energy_gives_consumption_per_bucket_with_quality(central, central
     assert [q["quality"] for q in quarters[4:7]] == ["UNCERTAIN"] * 3
     assert quarters[5]["count"] == 0 and quarters[5]["consumption"] == 15.0  # the gap, spread: no spike
     assert quarters[7]["quality"] == "GOOD"
+
+
+TOTALS = """
+query($ids: [ID!]!, $a: Date!, $b: Date!) {
+  energyTotals(siteIds: $ids, firstDay: $a, lastDay: $b, resolution: DAY) {
+    sites { siteId totals { label kwh quality } } fleet { label kwh quality points }
+  }
+}"""
+
+
+async def test_fleet_totals_over_http_equal_the_sum_of_sites(central, central_pg_url, admin_token):
+    start = clock().now().replace(minute=0, second=0, microsecond=0) - timedelta(days=2)
+    ids = []
+    for zone, value0 in (("Europe/Berlin", 0.0), ("America/New_York", 5000.0)):
+        site_id, key = await new_site(central_pg_url, timezone=zone)
+        items = readings("meter-t", 36 * 60, start, value0=value0)
+        for n in range(0, len(items), 1000):  # the API takes at most 1,000 readings per batch
+            assert (await upload(central.url, key, items[n : n + 1000]))["new"] > 0
+        ids.append(str(site_id))
+    day = (start + timedelta(days=1)).date()
+    result = (
+        await execute(
+            http_client(central.url, token=admin_token), TOTALS, ids=ids, a=day.isoformat(), b=day.isoformat()
+        )
+    )["energyTotals"]
+    [fleet] = result["fleet"]
+    parts = [t["kwh"] for s in result["sites"] for t in s["totals"]]
+    assert len(parts) == 2 and fleet["kwh"] == sum(parts) and fleet["points"] == 2
