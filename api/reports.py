@@ -2,7 +2,9 @@
 
 Energy comes from the rollups of cumulative registers (db/energy.py rules: correct across counter resets
 and rollovers); periods are the site's local days (DAY) or UTC hours (HOUR) that start inside [from, to);
-completeness compares readings received with those expected from the site's collection interval.
+completeness compares readings received with those expected from each meter's own interval (configured in
+meters.config.interval_seconds, else observed in its rollups, else the site's collection interval), counting
+only the time up to now (db/clock.py): a report of today is not incomplete for hours still to come.
 """
 
 from collections import defaultdict
@@ -13,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import InvalidInput, NotFoundError
 from db import reports as data
+from db.clock import clock
 from db.energy import hour_bounds, local_day_bounds, local_days
 from db.units import kwh_factor, normalize_unit
 
@@ -126,7 +129,7 @@ async def generate_report(
     for p in points:
         by_site[p.site_id].append(p)
     reports = [await _site_report(session, site, by_site[site.id], start, end, resolution) for site in sites]
-    return Report(start.astimezone(UTC), end.astimezone(UTC), resolution, datetime.now(UTC), reports)
+    return Report(start.astimezone(UTC), end.astimezone(UTC), resolution, clock().now(), reports)
 
 
 async def _site_report(session, site, points, start, end, resolution) -> SiteReport:
@@ -139,14 +142,21 @@ async def _site_report(session, site, points, start, end, resolution) -> SiteRep
     by_point: dict[int, list[data.Bucket]] = defaultdict(list)
     for row in rows:
         by_point[row.point_id].append(row)
-    expected = int((hi - lo).total_seconds() // max(site.collection_interval_seconds or 60.0, 1.0))
+    horizon = min(hi, clock().now())
+    elapsed = max(0.0, (horizon - lo).total_seconds())
     meters: dict[int, MeterReport] = {}
     for p in points:
         meter = meters.get(p.meter_id)
         if meter is None:
             meter = meters[p.meter_id] = MeterReport(p.meter_id, p.external_id, p.meter_name)
             meter.periods = [Period(x.start, x.end) for x in periods]
-        meter.expected_readings += expected
+        interval = (
+            p.interval_seconds
+            or (await data.observed_interval(session, p.point_id, horizon) if by_point[p.point_id] else None)
+            or site.collection_interval_seconds
+            or 60.0
+        )
+        meter.expected_readings += int(elapsed // max(interval, 1.0))
         meter.received_readings += sum(b.count for b in by_point[p.point_id])
         factor = kwh_factor(p.unit) if p.cumulative else None
         if factor is not None:
