@@ -5,7 +5,7 @@ finds each edge by bisection, so a page of buckets costs O((readings + buckets) 
 """
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from db.energy import (
@@ -15,6 +15,7 @@ from db.energy import (
     EnergyBucket,
     Sample,
     bucket_quality_of,
+    hour_pieces,
     ordered,
     step,
 )
@@ -57,6 +58,8 @@ def energy_buckets(
     interval: timedelta,
     now: datetime,
     rollover: float | None = None,
+    price: Callable[[datetime], float] | None = None,
+    timezone: str = "UTC",
 ) -> list[EnergyBucket]:
     """Buckets of bounds that hold a reading or (cumulative) lie inside the readings' span."""
     rows = ordered(samples)
@@ -83,7 +86,10 @@ def energy_buckets(
         elif horizon > start:
             bucket.completeness = 0.0
         if cumulative and spans:
-            bucket.consumption = reg.at(min(end, last_ts)) - reg.at(max(start, first_ts))
+            lo, hi = max(start, first_ts), min(end, last_ts)
+            bucket.consumption = reg.at(hi) - reg.at(lo)
+            if price is not None:
+                bucket.cost = _cost(reg, lo, hi, price, timezone)
             peak = _peak_energy(reg, start, end, first_ts, last_ts)
         else:
             peak = _peak_mean(good, start) if not cumulative else None
@@ -95,6 +101,17 @@ def energy_buckets(
         )
         out.append(bucket)
     return out
+
+
+def _cost(reg: _Register, lo: datetime, hi: datetime, price, timezone: str) -> float:
+    """Consumption of each local hour piece of [lo, hi) at that hour's price."""
+    total, values = 0.0, {}
+    for a, b in hour_pieces(lo, hi, timezone):
+        fa = values.get(a)
+        fa = reg.at(a) if fa is None else fa
+        values[b] = fb = reg.at(b)
+        total += (fb - fa) * price(a)
+    return total
 
 
 def _peak_energy(reg: _Register, start, end, first_ts, last_ts) -> tuple[float, datetime] | None:

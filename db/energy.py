@@ -11,7 +11,7 @@ Rules (the PostgreSQL rollups in db/rollups.py apply the same ones in SQL):
 """
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -208,6 +208,8 @@ class EnergyBucket:
     peak_demand: float | None = None
     peak_demand_at: datetime | None = None
     quality: int = QUALITY_GOOD
+    cost: float | None = None
+    demand_cost: float | None = None
 
 
 def _floor_fixed(ts: datetime, step: timedelta, zone: ZoneInfo) -> datetime:
@@ -267,6 +269,8 @@ def reference_buckets(
     interval: timedelta,
     now: datetime,
     rollover: float | None = None,
+    price: Callable[[datetime], float] | None = None,
+    timezone: str = "UTC",
 ) -> list[EnergyBucket]:
     """Plain restatement of the bucket rules, bucket by bucket (the tests' yardstick for db/consumption.py).
 
@@ -316,6 +320,8 @@ def reference_buckets(
         if cumulative and spans:
             lo, hi = max(start, usable[0].ts), min(end, usable[-1].ts)
             bucket.consumption = F(hi) - F(lo)
+            if price is not None:
+                bucket.cost = sum((F(b) - F(a)) * price(a) for a, b in hour_pieces(lo, hi, timezone))
             q = start
             while q < end:
                 if usable[0].ts <= q and q + QUARTER <= usable[-1].ts:
@@ -336,6 +342,11 @@ def reference_buckets(
         )
         out.append(bucket)
     return out
+
+
+def hour_pieces(start: datetime, end: datetime, timezone: str) -> list[tuple[datetime, datetime]]:
+    """[start, end) cut at the local hour boundaries (where tariff prices change)."""
+    return [(max(s, start), min(e, end)) for s, e in iter_bucket_bounds(start, end, "hour", timezone)]
 
 
 def bucket_quality_of(

@@ -6,6 +6,7 @@ Pages are keyed by bucket start (db.readings_query cursors).
 """
 
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
@@ -19,6 +20,8 @@ from db.consumption import energy_buckets
 from db.energy import BAD_QUALITY, BUCKET_RESOLUTIONS, TINY, EnergyBucket, Sample, iter_bucket_bounds
 from db.errors import NotFound
 from db.readings_query import MAX_PAGE, decode_cursor, encode_cursor
+from db.tariffs import Tariff, get_tariff
+from db.units import kwh_factor
 
 INTERVAL_KEY = "interval_seconds"  # meters.config: the meter's own reading interval, when known
 
@@ -33,6 +36,17 @@ class EnergyPoint:
     rollover: float | None
     interval_seconds: float | None
     site_interval_seconds: float
+    unit: str | None = None
+    tariff: Tariff | None = None
+
+    @property
+    def price(self) -> Callable[[datetime], float] | None:
+        """Price per unit of the register at an instant (the tariff's per kWh), None without a tariff."""
+        factor = kwh_factor(self.unit) if self.cumulative else None
+        if self.tariff is None or factor is None:
+            return None
+        per_kwh = self.tariff.pricer(self.timezone)
+        return lambda ts: per_kwh(ts) * factor
 
 
 async def energy_point(session: AsyncSession, point_id: int) -> EnergyPoint:
@@ -45,6 +59,8 @@ async def energy_point(session: AsyncSession, point_id: int) -> EnergyPoint:
                 Meter.config,
                 Site.timezone,
                 Site.collection_interval_seconds,
+                DataPoint.unit,
+                Site.id,
             )
             .join(Meter, Meter.id == DataPoint.meter_id)
             .join(Site, Site.id == Meter.site_id)
@@ -53,7 +69,7 @@ async def energy_point(session: AsyncSession, point_id: int) -> EnergyPoint:
     ).first()
     if row is None:
         raise NotFound(f"no data point with id {point_id}")
-    name, cumulative, config, timezone, site_interval = row
+    name, cumulative, config, timezone, site_interval, unit, site_id = row
     config = config or {}
     rollover = (config.get("rollover") or {}).get(name)
     interval = config.get(INTERVAL_KEY)
@@ -64,6 +80,8 @@ async def energy_point(session: AsyncSession, point_id: int) -> EnergyPoint:
         float(rollover) if rollover is not None else None,
         float(interval) if interval else None,
         float(site_interval or 60.0),
+        unit,
+        await get_tariff(session, site_id),
     )
 
 
@@ -132,9 +150,21 @@ async def energy_page(
             continue
         interval = meter_interval(point, samples)
         out += energy_buckets(
-            samples, chunk, cumulative=point.cumulative, interval=interval, now=now, rollover=point.rollover
+            samples,
+            chunk,
+            cumulative=point.cumulative,
+            interval=interval,
+            now=now,
+            rollover=point.rollover,
+            price=point.price,
+            timezone=point.timezone,
         )
         lo = chunk[-1][1]
+    if resolution == "month" and point.price is not None:
+        rate = kwh_factor(point.unit) * point.tariff.demand_charge_per_kw
+        for bucket in out:
+            if bucket.peak_demand is not None:  # kW of the month's highest quarter, at the tariff's rate
+                bucket.demand_cost = bucket.peak_demand * rate
     if len(out) > first:
         out = out[:first]
         return out, encode_cursor(out[-1].start)

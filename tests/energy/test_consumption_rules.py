@@ -17,6 +17,7 @@ from db.energy import (
     bucket_bounds,
     reference_buckets,
 )
+from db.tariffs import make_tariff
 
 # Pure functions: literal instants are inputs here, no clock is read.
 SPRING = datetime(2026, 3, 28, 20, 0, tzinfo=UTC)  # Berlin springs forward the next night
@@ -52,20 +53,32 @@ def close(a, b) -> bool:
     return abs(a - b) <= 1e-6 * max(1.0, abs(a), abs(b))
 
 
+NUMBERS = (
+    "mean",
+    "min",
+    "max",
+    "first_value",
+    "last_value",
+    "consumption",
+    "completeness",
+    "peak_demand",
+    "cost",
+)
+TARIFF = make_tariff(
+    "EUR",
+    0.30,
+    bands=[
+        {"days": [0, 1, 2, 3, 4], "start_hour": 8, "end_hour": 20, "price_per_kwh": 0.40},
+        {"days": [5, 6], "start_hour": 0, "end_hour": 24, "price_per_kwh": 0.20},
+    ],
+)
+
+
 def assert_same(got: list[EnergyBucket], want: list[EnergyBucket]) -> None:
     """Same buckets with the same figures."""
     assert [(b.start, b.end) for b in got] == [(b.start, b.end) for b in want]
     for g, w in zip(got, want, strict=True):
-        for name in (
-            "mean",
-            "min",
-            "max",
-            "first_value",
-            "last_value",
-            "consumption",
-            "completeness",
-            "peak_demand",
-        ):
+        for name in NUMBERS:
             assert close(getattr(g, name), getattr(w, name)), (
                 g.start,
                 name,
@@ -85,14 +98,24 @@ def assert_same(got: list[EnergyBucket], want: list[EnergyBucket]) -> None:
     rollover=st.sampled_from([None, ROLLOVER]),
     seed=st.integers(0, 1000),
     now_after=st.integers(0, 40 * 3600),
+    priced=st.booleans(),
 )
-def test_one_pass_equals_the_reference(drawn, value, resolution, zone, cumulative, rollover, seed, now_after):
+def test_one_pass_equals_the_reference(
+    drawn, value, resolution, zone, cumulative, rollover, seed, now_after, priced
+):
     samples = history(drawn, SPRING, value, rollover)
     arrived = samples + samples[: seed % 5]  # duplicates
     random.Random(seed).shuffle(arrived)  # arrival order
     bounds = bucket_bounds(SPRING - timedelta(hours=3), SPRING + timedelta(days=3), resolution, zone)
     now = SPRING + timedelta(seconds=now_after)
-    kwargs = {"cumulative": cumulative, "interval": MINUTE, "now": now, "rollover": rollover}
+    kwargs = {
+        "cumulative": cumulative,
+        "interval": MINUTE,
+        "now": now,
+        "rollover": rollover,
+        "timezone": zone,
+    }
+    kwargs["price"] = TARIFF.pricer(zone) if priced else None
     got = energy_buckets(arrived, bounds, **kwargs)
     assert_same(got, reference_buckets(samples, bounds, **kwargs))
     usable = [s for s in samples if s.quality < 2]
@@ -101,9 +124,10 @@ def test_one_pass_equals_the_reference(drawn, value, resolution, zone, cumulativ
             cumulative and usable[0].ts < b.end and usable[-1].ts > b.start
         )
     if cumulative and len(usable) > 1:  # nothing lost or invented: buckets add up to the whole span
-        total = sum(b.consumption or 0.0 for b in got)
-        whole = reference_buckets(samples, [(bounds[0][0], bounds[-1][1])], **kwargs)[0].consumption
-        assert close(total, whole)
+        [whole] = reference_buckets(samples, [(bounds[0][0], bounds[-1][1])], **kwargs)
+        assert close(sum(b.consumption or 0.0 for b in got), whole.consumption)
+        if priced:  # and cost the same, however the span is cut
+            assert close(sum(b.cost or 0.0 for b in got), whole.cost)
 
 
 def _quarter_hours(now: datetime) -> tuple[datetime, list[Sample]]:
@@ -231,3 +255,19 @@ def test_bad_readings_alone_make_a_bad_bucket():
         now=t0 + timedelta(hours=3),
     )
     assert (hour.quality, hour.consumption, hour.count) == (QUALITY_BAD, None, 2)
+
+
+def test_cost_follows_the_local_hour_bands():
+    monday = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)  # 07:00 in Berlin
+    samples = [Sample(monday + n * MINUTE, float(n)) for n in range(3 * 60 + 1)]  # 1 kWh a minute, 3 h
+    bounds = bucket_bounds(monday, monday + timedelta(hours=3), "hour", "Europe/Berlin")
+    got = energy_buckets(
+        samples,
+        bounds,
+        cumulative=True,
+        interval=MINUTE,
+        now=monday + timedelta(days=1),
+        price=TARIFF.pricer("Europe/Berlin"),
+        timezone="Europe/Berlin",
+    )
+    assert [round(b.cost, 9) for b in got] == [60 * 0.30, 60 * 0.40, 60 * 0.40]  # 07-08 off-peak, then peak

@@ -8,15 +8,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
 
-from db.central_models import Meter
+from db.central_models import DataPoint, Meter
 from db.clock import FixedClock, clock, use_clock
 from db.energy import Sample, local_day, local_day_bounds, reference_buckets
 from db.energy_query import INTERVAL_KEY, energy_page, energy_point
 from db.energy_totals import fleet_totals, site_totals
 from db.engine import session_scope
 from db.migrate import upgrade
+from db.tariffs import set_tariff
 from tests.energy.support import Db, ingest, make_point
-from tests.energy.test_consumption_rules import assert_same, history, steps
+from tests.energy.test_consumption_rules import TARIFF, assert_same, history, steps
 
 ROLLOVER = 10_000.0
 MINUTE = timedelta(minutes=1)
@@ -48,14 +49,19 @@ def db(request, tmp_path_factory):
 
 async def set_interval(db: Db, point_id: int, seconds: float) -> None:
     """Give the point's meter its own interval (meters.config)."""
-    from db.central_models import DataPoint
-
     async with session_scope(db.sessions) as session:
         meter_id = (await session.get(DataPoint, point_id)).meter_id
         meter = await session.get(Meter, meter_id)
         await session.execute(
             update(Meter).where(Meter.id == meter_id).values(config={**meter.config, INTERVAL_KEY: seconds})
         )
+
+
+async def give_tariff(db: Db, point_id: int) -> None:
+    """Give the point's site the test tariff."""
+    async with session_scope(db.sessions) as session:
+        meter = await session.get(Meter, (await session.get(DataPoint, point_id)).meter_id)
+        await set_tariff(session, meter.site_id, TARIFF)
 
 
 async def all_pages(db: Db, point_id: int, lo, hi, resolution: str, first: int) -> list:
@@ -91,14 +97,19 @@ def arrive(db: Db, point: int, rows: list[Sample], seed: int) -> None:
     wraps=st.booleans(),
     cumulative=st.booleans(),
     first=st.sampled_from([1, 3, 1000]),
+    priced=st.booleans(),
 )
-def test_api_buckets_equal_the_reference(db, drawn, value, seed, zone, resolution, wraps, cumulative, first):
+def test_api_buckets_equal_the_reference(
+    db, drawn, value, seed, zone, resolution, wraps, cumulative, first, priced
+):
     rollover = ROLLOVER if wraps else None
     dst_zone = zone if zone in ("Europe/Berlin", "America/New_York") else "Europe/Berlin"
     start = dst_start(dst_zone, 23) - timedelta(hours=2)
     samples = history(drawn, start, value, rollover)
     point = db.run(make_point(db, timezone=zone, rollover=rollover, cumulative=cumulative))
     db.run(set_interval(db, point, 60.0))
+    if priced:
+        db.run(give_tariff(db, point))
     arrive(db, point, samples, seed)
     lo, hi = start - timedelta(days=1), start + timedelta(days=3)
     now = samples[len(samples) // 2].ts  # some buckets are still running, later ones have not begun
@@ -113,6 +124,8 @@ def test_api_buckets_equal_the_reference(db, drawn, value, seed, zone, resolutio
             interval=MINUTE,
             now=clock().now(),
             rollover=rollover,
+            price=TARIFF.pricer(zone) if priced and cumulative else None,
+            timezone=zone,
         )
     assert_same(got, want)
 
@@ -141,8 +154,6 @@ def test_fleet_totals_are_the_sum_of_the_sites(db):
         for zone in ("Europe/Berlin", "America/New_York", "Asia/Kolkata"):
             first = await make_point(db, timezone=zone)
             async with session_scope(db.sessions) as session:
-                from db.central_models import DataPoint
-
                 meter = await session.get(Meter, (await session.get(DataPoint, first)).meter_id)
                 site_id = meter.site_id
             second = await make_point(db, site_id=site_id, unit="Wh")
