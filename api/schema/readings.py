@@ -64,6 +64,10 @@ class EnergyBucket:
     peak_demand_at: datetime | None
     quality: DataQuality
     partial: bool
+    cost: float | None = strawberry.field(description="Energy cost at the site's tariff (null without one)")
+    demand_cost: float | None = strawberry.field(
+        description="MONTH buckets: the tariff's demand charge on the month's peak 15-minute demand"
+    )
 
 
 @strawberry.type
@@ -74,6 +78,7 @@ class EnergyPage:
     page_info: PageInfo
     cumulative: bool
     timezone: str
+    currency: str | None
 
 
 def energy_item(b) -> EnergyBucket:
@@ -93,6 +98,8 @@ def energy_item(b) -> EnergyBucket:
         peak_demand_at=b.peak_demand_at,
         quality=DataQuality(b.quality),
         partial=b.completeness is not None and b.completeness < 1.0 - 1e-9,
+        cost=b.cost,
+        demand_cost=b.demand_cost,
     )
 
 
@@ -177,6 +184,7 @@ class ReadingsQuery:
             page_info=PageInfo(has_next_page=cursor is not None, end_cursor=cursor),
             cumulative=facts.cumulative,
             timezone=facts.timezone,
+            currency=facts.tariff.currency if facts.tariff and facts.price else None,
         )
 
     @strawberry.field(permission_classes=[IsAuthenticated])

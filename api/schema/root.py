@@ -22,6 +22,7 @@ from api.schema.meters import MetersMutation, MetersQuery
 from api.schema.readings import ReadingsQuery
 from api.schema.reports import ReportsQuery
 from api.schema.sites import SitesMutation, SitesQuery
+from api.schema.tariffs import TariffsMutation, TariffsQuery
 from api.schema.users import UsersMutation, UsersQuery
 from api.settings import CentralSettings
 from db.errors import DbError
@@ -32,14 +33,28 @@ EXPECTED = (ApiError, DbError, ValueError)
 
 @strawberry.type
 class Query(
-    EdgeQuery, SitesQuery, MetersQuery, ReadingsQuery, AlertsQuery, UsersQuery, AlertRulesQuery, ReportsQuery
+    EdgeQuery,
+    SitesQuery,
+    MetersQuery,
+    ReadingsQuery,
+    AlertsQuery,
+    UsersQuery,
+    AlertRulesQuery,
+    ReportsQuery,
+    TariffsQuery,
 ):
     """Every query."""
 
 
 @strawberry.type
 class Mutation(
-    EdgeMutation, UsersMutation, SitesMutation, MetersMutation, AlertsMutation, AlertRulesMutation
+    EdgeMutation,
+    UsersMutation,
+    SitesMutation,
+    MetersMutation,
+    AlertsMutation,
+    AlertRulesMutation,
+    TariffsMutation,
 ):
     """Every mutation."""
 

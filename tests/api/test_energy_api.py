@@ -2,6 +2,9 @@
 
 from datetime import timedelta
 
+import pytest
+from gql.transport.exceptions import TransportQueryError
+
 from db.clock import clock
 from tests.api.conftest import execute, http_client, new_site
 from tests.api.test_edge import readings, upload
@@ -85,3 +88,53 @@ async def test_fleet_totals_over_http_equal_the_sum_of_sites(central, central_pg
     [fleet] = result["fleet"]
     parts = [t["kwh"] for s in result["sites"] for t in s["totals"]]
     assert len(parts) == 2 and fleet["kwh"] == sum(parts) and fleet["points"] == 2
+
+
+SET_TARIFF = """
+mutation($s: ID!, $t: TariffInput) {
+  setSiteTariff(siteId: $s, tariff: $t) { currency defaultPricePerKwh demandChargePerKw bands { days startHour } }
+}"""
+WEEKDAY_PEAK = {
+    "currency": "EUR",
+    "defaultPricePerKwh": 0.25,
+    "demandChargePerKw": 10.0,
+    "bands": [{"days": [0, 1, 2, 3, 4, 5, 6], "startHour": 0, "endHour": 24, "pricePerKwh": 0.5}],
+}
+
+
+async def test_a_site_tariff_prices_each_bucket(central, central_pg_url, admin_token):
+    site_id, key = await new_site(central_pg_url, timezone="America/New_York")
+    start = clock().now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
+    await upload(central.url, key, readings("meter-c", 121, start))  # 120 kWh over two hours
+    admin = http_client(central.url, token=admin_token)
+    with pytest.raises(TransportQueryError) as caught:
+        await execute(admin, SET_TARIFF, s=str(site_id), t={**WEEKDAY_PEAK, "currency": "euro"})
+    assert "three-letter ISO code" in caught.value.errors[0]["message"]
+    with pytest.raises(TransportQueryError) as caught:
+        bad = {**WEEKDAY_PEAK, "bands": [{**WEEKDAY_PEAK["bands"][0], "endHour": 25}]}
+        await execute(http_client(central.url, token=admin_token), SET_TARIFF, s=str(site_id), t=bad)
+    assert "0 <= start_hour < end_hour <= 24" in caught.value.errors[0]["message"]
+    stored = await execute(
+        http_client(central.url, token=admin_token), SET_TARIFF, s=str(site_id), t=WEEKDAY_PEAK
+    )
+    assert stored["setSiteTariff"]["currency"] == "EUR"
+    meters = await execute(http_client(central.url, token=admin_token), "{ meters { id externalId } }")
+    [meter] = [m for m in meters["meters"] if m["externalId"] == "meter-c"]
+    query = """query($m: ID!, $s: DateTime!, $e: DateTime!, $r: EnergyResolution!) {
+      energy(meterId: $m, point: "total_kwh", start: $s, end: $e, resolution: $r) {
+        currency items { consumption cost demandCost peakDemand } } }"""
+    span = {"m": meter["id"], "s": start.isoformat(), "e": (start + timedelta(hours=3)).isoformat()}
+    hourly = (await execute(http_client(central.url, token=admin_token), query, **span, r="HOUR"))["energy"]
+    assert hourly["currency"] == "EUR"
+    # the newest reading opens a third hour that has no consumption yet
+    assert [(i["consumption"], i["cost"]) for i in hourly["items"]] == [
+        (60.0, 30.0),
+        (60.0, 30.0),
+        (None, None),
+    ]
+    monthly = (await execute(http_client(central.url, token=admin_token), query, **span, r="MONTH"))["energy"]
+    assert sum(i["cost"] for i in monthly["items"]) == 60.0
+    assert max(i["demandCost"] for i in monthly["items"]) == 600.0  # 60 kW peak x 10 EUR/kW
+    await execute(http_client(central.url, token=admin_token), SET_TARIFF, s=str(site_id), t=None)
+    hourly = (await execute(http_client(central.url, token=admin_token), query, **span, r="HOUR"))["energy"]
+    assert hourly["currency"] is None and hourly["items"][0]["cost"] is None
