@@ -7,6 +7,7 @@ meters.config.interval_seconds, else observed in its rollups, else the site's co
 only the time up to now (db/clock.py): a report of today is not incomplete for hours still to come.
 """
 
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ from api.errors import InvalidInput, NotFoundError
 from db import reports as data
 from db.clock import clock
 from db.energy import hour_bounds, local_day_bounds, local_days
+from db.tariffs import Tariff, tariffs_of
 from db.units import kwh_factor, normalize_unit
 
 RESOLUTIONS = ("DAY", "HOUR")
@@ -32,6 +34,7 @@ class Period:
     start: datetime
     end: datetime
     energy_kwh: float | None = None
+    cost: float | None = None
 
 
 @dataclass
@@ -47,6 +50,7 @@ class MeterReport:
     expected_readings: int = 0
     received_readings: int = 0
     counter_resets: int = 0
+    cost: float | None = None
     periods: list[Period] = field(default_factory=list)
 
     @property
@@ -67,6 +71,8 @@ class SiteReport:
     peak_power_at: datetime | None = None
     expected_readings: int = 0
     received_readings: int = 0
+    currency: str | None = None
+    cost: float | None = None
     periods: list[Period] = field(default_factory=list)
     meters: list[MeterReport] = field(default_factory=list)
 
@@ -128,13 +134,18 @@ async def generate_report(
     by_site: dict[int, list[data.ReportPoint]] = defaultdict(list)
     for p in points:
         by_site[p.site_id].append(p)
-    reports = [await _site_report(session, site, by_site[site.id], start, end, resolution) for site in sites]
+    tariffs = await tariffs_of(session, [s.id for s in sites])
+    reports = [
+        await _site_report(session, site, by_site[site.id], start, end, resolution, tariffs.get(site.id))
+        for site in sites
+    ]
     return Report(start.astimezone(UTC), end.astimezone(UTC), resolution, clock().now(), reports)
 
 
-async def _site_report(session, site, points, start, end, resolution) -> SiteReport:
+async def _site_report(session, site, points, start, end, resolution, tariff: Tariff | None) -> SiteReport:
     periods = _periods(start, end, resolution, site.timezone or "UTC")
     report = SiteReport(site.id, site.name, site.timezone, periods=[Period(p.start, p.end) for p in periods])
+    report.currency = tariff.currency if tariff else None
     if not periods:
         return report
     lo, hi = periods[0].start, periods[-1].end
@@ -144,6 +155,7 @@ async def _site_report(session, site, points, start, end, resolution) -> SiteRep
         by_point[row.point_id].append(row)
     horizon = min(hi, clock().now())
     elapsed = max(0.0, (horizon - lo).total_seconds())
+    costs = await _costs(session, points, lo, hi, periods, tariff, site.timezone or "UTC")
     meters: dict[int, MeterReport] = {}
     for p in points:
         meter = meters.get(p.meter_id)
@@ -166,6 +178,9 @@ async def _site_report(session, site, points, start, end, resolution) -> SiteRep
                     index[b.start].energy_kwh = _add(index[b.start].energy_kwh, b.consumption * factor)
                     meter.energy_kwh = _add(meter.energy_kwh, b.consumption * factor)
                 meter.counter_resets += b.reset_count
+            for period, cost in zip(meter.periods, costs.get(p.point_id, []), strict=False):
+                period.cost = _add(period.cost, cost)
+                meter.cost = _add(meter.cost, cost)
         kw = KW_FACTORS.get(normalize_unit(p.unit)) if not p.cumulative else None
         if kw is not None and by_point[p.point_id]:
             found = await data.peak(session, p.point_id, lo, hi)
@@ -174,12 +189,34 @@ async def _site_report(session, site, points, start, end, resolution) -> SiteRep
     report.meters = list(meters.values())
     for meter in report.meters:
         report.energy_kwh = _add(report.energy_kwh, meter.energy_kwh)
+        report.cost = _add(report.cost, meter.cost)
         report.expected_readings += meter.expected_readings
         report.received_readings += meter.received_readings
         for total, part in zip(report.periods, meter.periods, strict=True):
             total.energy_kwh = _add(total.energy_kwh, part.energy_kwh)
+            total.cost = _add(total.cost, part.cost)
         if meter.peak_power_kw is not None and (
             report.peak_power_kw is None or meter.peak_power_kw > report.peak_power_kw
         ):
             report.peak_power_kw, report.peak_power_at = meter.peak_power_kw, meter.peak_power_at
     return report
+
+
+async def _costs(session, points, lo, hi, periods, tariff: Tariff | None, timezone: str) -> dict[int, list]:
+    """Per energy point, the cost of each period: each hourly rollup's consumption at its local hour's price."""
+    priced = {
+        p.point_id: kwh_factor(p.unit) for p in points if p.cumulative and kwh_factor(p.unit) is not None
+    }
+    if tariff is None or not priced:
+        return {}
+    price = tariff.pricer(timezone)
+    starts = [p.start for p in periods]
+    out: dict[int, list] = {pid: [None] * len(periods) for pid in priced}
+    for hour in await data.buckets(session, list(priced), lo, hi, "HOUR"):
+        if hour.consumption is None:
+            continue
+        index = bisect_right(starts, hour.start) - 1
+        if 0 <= index and hour.start < periods[index].end:
+            cost = hour.consumption * priced[hour.point_id] * price(hour.start)
+            out[hour.point_id][index] = _add(out[hour.point_id][index], cost)
+    return out

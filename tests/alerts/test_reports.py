@@ -16,6 +16,7 @@ from db.engine import session_scope
 from db.ingest import insert_rows
 from db.readings_query import query_readings
 from db.rollups import refresh_rollups
+from db.tariffs import make_tariff, set_tariff
 
 D1 = datetime(2026, 3, 2, tzinfo=UTC)
 STEP = timedelta(minutes=15)
@@ -166,3 +167,22 @@ async def test_an_estimated_bucket_is_uncertain_not_bad(sessions):
                 assert list(by_hour.values()) == [1, 2, 1, 0]
             else:  # minute buckets hold one reading: their own quality
                 assert sorted({r.quality for r in page}) == [0, 1, 2]
+
+
+async def test_a_site_tariff_costs_each_period_by_its_hours(sessions):
+    site_id, _ = await build_site(sessions)
+    weekday_peak = make_tariff(
+        "EUR", 0.30, bands=[{"days": [0, 1, 2, 3, 4], "start_hour": 8, "end_hour": 20, "price_per_kwh": 0.40}]
+    )
+    async with session_scope(sessions) as session:
+        await set_tariff(session, site_id, weekday_peak)
+    async with session_scope(sessions) as session:
+        report = await generate_report(session, [site_id], D1, D1 + timedelta(days=2), "DAY")
+    [site] = report.sites
+    # Monday and Tuesday: 12 off-peak hours and 12 peak hours of 4 kWh (the lost readings' energy is
+    # counted in an off-peak hour, the reset costs nothing)
+    assert [round(p.cost, 6) for p in site.periods] == [33.6, 33.6]
+    assert site.currency == "EUR" and round(site.cost, 6) == 67.2
+    rows = list(csv.DictReader(io.StringIO(to_csv(report))))
+    assert [r["cost"] for r in rows] == ["33.60", "33.60"] and rows[0]["currency"] == "EUR"
+    assert "cost 67.20 EUR" in to_markdown(report) and "<th>Cost EUR</th>" in to_html(report)
