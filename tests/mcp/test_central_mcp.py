@@ -5,7 +5,6 @@ import os
 import sys
 from datetime import timedelta
 
-import pytest
 from mcp import Client, StdioServerParameters
 
 from api.alerts.notifier import EmailNotifier
@@ -89,9 +88,7 @@ async def test_reading_tools_as_viewer(fleet):
     [site] = data["sites"]
     assert site["energy_kwh"] == 48.0 and site["peak_power_kw"] == 15.0
     assert site["peak_power_at"].startswith("2026-01-05T13:00")
-    assert site["completeness"] == pytest.approx(
-        48 / (2 * 24 * 60)
-    )  # hourly readings, 1-minute interval expected
+    assert site["completeness"] == 1.0  # hourly readings: the meters' own interval, not the site's 60 s
     assert "| 2026-01-05 00:00 | 48.000 |" in data["markdown"] and data["csv"].startswith("site_id,")
 
     data, _ = await call(server, "configure_alert_rules")
