@@ -17,6 +17,7 @@ from tests.support.smtp import SmtpSink, bodies
 TOOLS = {
     "query_meters",
     "query_readings",
+    "query_energy",
     "get_site_status",
     "send_alert_email",
     "configure_alert_rules",
@@ -78,6 +79,17 @@ async def test_reading_tools_as_viewer(fleet):
         server, "query_readings", meter_id=fleet.meter_id, point="total_kwh", start=start, end=end, limit=2
     )
     assert len(data["items"]) == 2 and data["next_cursor"]
+    data, _ = await call(
+        server,
+        "query_energy",
+        meter_id=fleet.meter_id,
+        point="total_kwh",
+        start=start,
+        end=(DAY + timedelta(days=1)).isoformat(),
+        resolution="day",
+    )
+    [day] = data["items"]  # hourly readings, 2 kWh an hour
+    assert (day["consumption"], day["quality"], day["completeness"]) == (48.0, 0, 1.0)
 
     data, _ = await call(server, "list_alerts", site_id=fleet.site_id)
     assert [a["id"] for a in data["alerts"]] == [fleet.alert_id]
