@@ -24,6 +24,7 @@ from db.readings_query import MAX_PAGE, decode_cursor, encode_cursor
 from db.tariffs import Tariff, get_tariff
 from db.units import kwh_factor
 
+MAX_WINDOW = timedelta(days=32)  # the readings one step of a page reads at most (or one bucket)
 INTERVAL_KEY = "interval_seconds"  # meters.config: the meter's own reading interval, when known
 
 
@@ -156,6 +157,8 @@ async def energy_page(
         chunk = [b for b in chunk if after is None or b[0] > decode_cursor(after)]
         if not chunk:
             break
+        # At most about a month of readings in memory at once (a year of one-minute rows is 525,600).
+        chunk = [b for b in chunk if b[1] - chunk[0][0] <= MAX_WINDOW] or chunk[:1]
         samples, more = await _window(session, point.point_id, chunk[0][0], chunk[-1][1])
         inside = [s for s in samples if chunk[0][0] <= s.ts < chunk[-1][1]]
         if not inside and not (point.cumulative and more and any(s.ts < chunk[0][0] for s in samples)):

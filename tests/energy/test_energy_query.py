@@ -10,7 +10,7 @@ from sqlalchemy import update
 
 from db.central_models import DataPoint, Meter
 from db.clock import FixedClock, clock, use_clock
-from db.energy import Sample, local_day, local_day_bounds, reference_buckets
+from db.energy import Sample, bucket_bounds, local_day, local_day_bounds, reference_buckets
 from db.energy_query import INTERVAL_KEY, energy_page, energy_point
 from db.energy_totals import fleet_totals, site_totals
 from db.engine import session_scope
@@ -115,8 +115,6 @@ def test_api_buckets_equal_the_reference(
     now = samples[len(samples) // 2].ts  # some buckets are still running, later ones have not begun
     with use_clock(FixedClock(now)):
         got = db.run(all_pages(db, point, lo, hi, resolution, first))
-        from db.energy import bucket_bounds
-
         want = reference_buckets(
             samples,
             bucket_bounds(lo, hi, resolution, zone),
@@ -187,3 +185,30 @@ def test_fleet_totals_are_the_sum_of_the_sites(db):
     for f in fleet_rows:
         parts = [t.kwh for rows in by_site.values() for t in rows if t.label == f.label]
         assert len(parts) == 3 and f.kwh == pytest.approx(sum(parts)) and f.kwh > 0
+
+
+def test_a_long_range_is_read_a_month_at_a_time_and_still_equals_the_reference(db):
+    start = clock().now().replace(minute=0, second=0, microsecond=0) - timedelta(days=80)
+    point = db.run(make_point(db, timezone="Europe/Berlin"))
+    rng = random.Random(3)
+    samples, value = [], 500.0
+    for n in range(75 * 24):
+        if n % 500 == 250:
+            value = 0.5  # a counter reset now and then
+        value += rng.uniform(0, 3)
+        if n % 300 != 7:  # and a lost reading
+            samples.append(Sample(start + n * timedelta(hours=1), round(value, 3)))
+    db.run(ingest(db, point, [(s.ts, s.value, s.quality) for s in samples]))
+    db.run(set_interval(db, point, 3600.0))
+    lo, hi = start - timedelta(days=2), start + timedelta(days=78)
+    with use_clock(FixedClock(clock().now())):
+        got = db.run(all_pages(db, point, lo, hi, "day", 1000))
+        want = reference_buckets(
+            samples,
+            bucket_bounds(lo, hi, "day", "Europe/Berlin"),
+            cumulative=True,
+            interval=timedelta(hours=1),
+            now=clock().now(),
+        )
+    assert len(got) > 70
+    assert_same(got, want)
