@@ -81,3 +81,18 @@ def energy_csv_rows(current: list[dict], previous: list[dict], cumulative: bool)
     if cumulative:
         rows.append(["total", "", round(total, 3), round(total_before, 3), "", "", cost])
     return rows
+
+
+def demand_series(items: list[dict], timezone: str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """15-minute demand points {t, kw} (kW for kWh registers and kW points) and the peak among them."""
+    zone = ZoneInfo(timezone or "UTC")
+    series = []
+    for item in items:
+        start = parse_ts(item["start"])
+        if start is None or item.get("peakDemand") is None:
+            continue
+        series.append(
+            {"t": start.astimezone(zone).strftime("%H:%M"), "kw": round(float(item["peakDemand"]), 3)}
+        )
+    peak = max(series, key=lambda p: p["kw"], default=None)
+    return series, peak

@@ -222,6 +222,9 @@ def test_consumption_chart_downloads_a_csv_with_its_totals(browser, dashboard, s
         "good",
         "uncertain",
     }
+    # the demand curve: 15 kWh per quarter hour is 60 kW, its peak marked
+    page.locator('[data-testid="demand-chart"] .recharts-reference-dot').wait_for()
+    expect(page.get_by_test_id("demand-peak")).to_contain_text("peak 60.0 at ")
     screenshot(page, "ui_client-consumption")
     page.context.close()
 

@@ -143,3 +143,15 @@ def test_energy_bars_face_the_previous_period_and_mark_partial_buckets():
     rows = energy_csv_rows(current, previous, cumulative=True)
     assert rows[-1] == ["total", "", 14.0, 15.0, "", "", 3.0]
     assert rows[1][4:6] == ["uncertain", 0.5]
+
+
+def test_demand_series_marks_the_highest_quarter():
+    from ui_client.energy_format import demand_series
+
+    start = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    items = [{"start": (start + n * timedelta(minutes=15)).isoformat(), "peakDemand": kw}
+             for n, kw in enumerate([10.0, 42.5, None, 12.0])]  # fmt: skip
+    series, peak = demand_series(items, "America/New_York")
+    assert [p["t"] for p in series] == ["04:00", "04:15", "04:45"]
+    assert peak == {"t": "04:15", "kw": 42.5}
+    assert demand_series([], "UTC") == ([], None)

@@ -7,7 +7,7 @@ from typing import Any
 import reflex as rx
 
 from ui_client import components, queries
-from ui_client.energy_format import CSV_HEADER, energy_bars, energy_csv_rows, energy_periods
+from ui_client.energy_format import CSV_HEADER, demand_series, energy_bars, energy_csv_rows, energy_periods
 from ui_client.errors import UiClientError
 from ui_client.format import (
     ago,
@@ -19,7 +19,13 @@ from ui_client.format import (
     sum_per_minute,
     to_csv,
 )
-from ui_client.pages.site_charts import energy_panel, history_panel, live_power_chart, points_table
+from ui_client.pages.site_charts import (
+    demand_panel,
+    energy_panel,
+    history_panel,
+    live_power_chart,
+    points_table,
+)
 from ui_client.state import SessionState
 from ui_common.components import empty_state
 from ui_common.format import number, parse_ts
@@ -61,6 +67,10 @@ class SiteState(SessionState):
     energy_note: str = ""
     energy_loading: bool = False
     _energy_csv: list[list[Any]] = []
+    demand: list[dict[str, Any]] = []
+    demand_peak_t: str = ""
+    demand_peak_kw: str = ""  # recharts' ReferenceDot takes y as str | int
+    demand_note: str = ""
 
     def _site_id(self) -> str:
         return self._path().rsplit("/", 1)[-1]
@@ -193,6 +203,26 @@ class SiteState(SessionState):
         self.energy_note = (
             f"{what} per {self.energy_resolution.lower()}, grey: the period before; amber: partial{cost}"
         )
+        yield SiteState.load_demand
+
+    @rx.event
+    async def load_demand(self):
+        """The last 24 h of 15-minute demand of the chosen point, with its peak marked."""
+        key = self._point_keys.get(self.selected_point)
+        if not key:
+            return
+        now = datetime.now(UTC)
+        variables = {"meterId": key[0], "point": key[1], "start": (now - timedelta(hours=24)).isoformat(),
+                     "end": now.isoformat(), "resolution": "QUARTER_HOUR"}  # fmt: skip
+        try:
+            page = (await self._gql(queries.ENERGY, variables))["energy"]
+        except UiClientError as err:
+            yield self._fail(err)
+            return
+        self.demand, peak = demand_series(page["items"], page["timezone"])
+        self.demand_peak_t = peak["t"] if peak else ""
+        self.demand_peak_kw = str(peak["kw"]) if peak else ""
+        self.demand_note = f"peak {peak['kw']:.1f} at {peak['t']} ({page['timezone']})" if peak else ""
 
     @rx.event
     def download_energy_csv(self):
@@ -319,6 +349,7 @@ def site_page() -> rx.Component:
                 live_power_chart(SiteState),
                 history_panel(SiteState),
                 energy_panel(SiteState),
+                demand_panel(SiteState),
                 spacing="4",
                 width="100%",
             ),

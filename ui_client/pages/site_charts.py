@@ -165,3 +165,32 @@ def energy_panel(state) -> rx.Component:
         ),
         rx.text(state.energy_note, size="1", color_scheme="gray"),
     )
+
+
+def demand_panel(state) -> rx.Component:
+    """The last 24 h of 15-minute demand (what utilities bill on), the peak marked."""
+    return panel(
+        "Demand (15 min)",
+        rx.cond(
+            state.demand.length() > 0,
+            rx.box(
+                rx.recharts.line_chart(
+                    rx.recharts.line(data_key="kw", is_animation_active=False, dot=False, stroke="#6366f1"),
+                    rx.recharts.reference_dot(
+                        x=state.demand_peak_t, y=state.demand_peak_kw, r=6, fill="#dc2626", stroke="none"
+                    ),
+                    rx.recharts.x_axis(data_key="t", min_tick_gap=32),
+                    rx.recharts.y_axis(width=70),
+                    rx.recharts.cartesian_grid(stroke_dasharray="3 3"),
+                    rx.recharts.graphing_tooltip(),
+                    data=state.demand,
+                    width="100%",
+                    height=220,
+                ),
+                width="100%",
+                data_testid="demand-chart",
+            ),
+            empty_state("No demand in the last 24 hours.", "demand-empty"),
+        ),
+        rx.text(state.demand_note, size="1", color_scheme="gray", data_testid="demand-peak"),
+    )
