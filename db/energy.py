@@ -88,6 +88,9 @@ def step(prev: float, cur: float, rollover: float | None = None) -> tuple[float,
 
 def ordered(samples: Iterable[Sample]) -> list[Sample]:
     """Samples by time, one per timestamp (the database keeps one row per (point, ts) as well)."""
+    samples = list(samples)
+    if all(a.ts < b.ts for a, b in zip(samples, samples[1:], strict=False)):
+        return samples  # already in order without duplicates (as the database returns them)
     by_ts: dict[datetime, Sample] = {}
     for sample in sorted(samples, key=lambda s: (s.ts, s.quality, s.value)):
         by_ts.setdefault(sample.ts, sample)

@@ -25,7 +25,8 @@ from db.tariffs import Tariff, get_tariff
 from db.units import kwh_factor
 
 MAX_WINDOW = timedelta(days=32)  # the readings one step of a page reads at most (or one bucket)
-INTERVAL_KEY = "interval_seconds"  # meters.config: the meter's own reading interval, when known
+INTERVAL_KEY = "interval_seconds"
+INTERVAL_SAMPLE = 500  # meters.config: the meter's own reading interval, when known
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +92,7 @@ def meter_interval(point: EnergyPoint, samples: list[Sample]) -> timedelta:
     """The meter's own interval: configured, else the median spacing of its readings, else the site's."""
     if point.interval_seconds:
         return timedelta(seconds=point.interval_seconds)
-    stamps = sorted({s.ts for s in samples})
+    stamps = sorted({s.ts for s in samples[:INTERVAL_SAMPLE]})  # the page's first readings are enough
     spacings = [(b - a).total_seconds() for a, b in zip(stamps, stamps[1:], strict=False)]
     return timedelta(seconds=statistics.median(spacings) if spacings else point.site_interval_seconds)
 
@@ -99,7 +100,7 @@ def meter_interval(point: EnergyPoint, samples: list[Sample]) -> timedelta:
 _WINDOW_PG = """
 (SELECT ts, value, quality FROM readings WHERE point_id = $1 AND ts < $2 AND quality < 2 ORDER BY ts DESC LIMIT 1)
 UNION ALL
-(SELECT ts, value, quality FROM readings WHERE point_id = $1 AND ts >= $2 AND ts < $3)
+(SELECT ts, value, quality FROM readings WHERE point_id = $1 AND ts >= $2 AND ts < $3 ORDER BY ts)
 UNION ALL
 (SELECT ts, value, quality FROM readings WHERE point_id = $1 AND ts >= $3 AND quality < 2 ORDER BY ts LIMIT 1)
 """
@@ -113,7 +114,7 @@ async def _window(
         # One round trip straight through asyncpg: a month of one-minute rows is 44,000 rows, and
         # SQLAlchemy's row processing cost several times the query itself.
         rows = await (await asyncpg_connection(session)).fetch(_WINDOW_PG, point_id, lo, hi)
-        samples = [Sample(ts, value, quality) for ts, value, quality in rows]
+        samples = [Sample(*row) for row in rows]
         return samples, any(s.ts >= hi for s in samples)
     base = select(Reading.ts, Reading.value, Reading.quality).where(Reading.point_id == point_id)
     usable = base.where(Reading.quality < BAD_QUALITY)
