@@ -22,6 +22,9 @@ class ReadingValue:
     max: float | None
     count: int | None
     quality: int | None
+    data_quality: DataQuality | None = strawberry.field(
+        default=None, description="quality by name: GOOD, UNCERTAIN (estimated or mixed), BAD (all bad)"
+    )
 
 
 @strawberry.type
@@ -156,7 +159,15 @@ class ReadingsQuery:
             )
         return ReadingPage(
             items=[
-                ReadingValue(ts=r.ts, value=r.value, min=r.min, max=r.max, count=r.count, quality=r.quality)
+                ReadingValue(
+                    ts=r.ts,
+                    value=r.value,
+                    min=r.min,
+                    max=r.max,
+                    count=r.count,
+                    quality=r.quality,
+                    data_quality=None if r.quality is None else DataQuality(min(max(r.quality, 0), 2)),
+                )
                 for r in rows
             ],
             page_info=PageInfo(has_next_page=cursor is not None, end_cursor=cursor),
