@@ -62,3 +62,31 @@ def test_begin_takes_the_moment_the_failed_attempt_was_sent():
         assert outage.last.seconds == 20 * 60 + 30
         outage.begin(fixed.now() + timedelta(seconds=5))  # never in the future
         assert outage.since == fixed.now()
+
+
+async def test_a_hanging_heartbeat_dates_the_outage_from_when_it_was_sent(tmp_path):
+    from edge_agent import loops
+    from edge_agent.service import EdgeAgent
+    from tests.edge.test_service import settings_for
+
+    with use_clock(FixedClock(clock().now().replace(microsecond=0))) as fixed:
+        server, url = await hanging_central(fixed)
+        settings = settings_for(
+            tmp_path, url, key="mk_unused", http_timeout_seconds=0.3, heartbeat_interval_seconds=60
+        )
+        agent = EdgeAgent(settings, collect=False, upload=False)
+        await agent.start()
+        try:
+            agent.uploader.set_state("ok")
+            sent_at = fixed.now()
+            beat = asyncio.create_task(loops.heartbeat_loop(agent))
+            for _ in range(100):  # bounded: the request times out after 0.3 s
+                if agent.uploader.state == "unreachable":
+                    break
+                await asyncio.sleep(0.05)
+            beat.cancel()
+            assert agent.uploader.state == "unreachable"
+            assert agent.uploader.outage.since == sent_at  # not sent_at + HUNG
+        finally:
+            await agent.stop()
+            server.close()
