@@ -16,6 +16,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from api import metrics
 from api.alerts.runtime import start_alert_engine
 from api.export import export_readings
+from api.export_energy import export_energy
 from api.graphiql import STATIC_DIR
 from api.middleware import BodyLimitMiddleware, RateLimitMiddleware, RequestLogMiddleware
 from api.monitor import maintain_partitions, run_monitor, stop_task
@@ -100,6 +101,7 @@ def create_app(settings: CentralSettings | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/metrics", metrics_endpoint),
             Route("/export/readings.csv", export_readings),
+            Route("/export/energy.csv", export_energy),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[

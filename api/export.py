@@ -27,6 +27,7 @@ RESOLUTIONS = ("RAW", "MINUTE", "HOUR", "DAY")
 
 
 def _parse_time(value: str | None, name: str) -> datetime:
+    """An ISO-8601 time with zone from a query parameter; InvalidInput otherwise."""
     if not value:
         raise InvalidInput(f"{name} is required")
     try:

@@ -61,6 +61,38 @@ class ReadingsResult(BaseModel):
     next_cursor: str | None
 
 
+class EnergyItem(BaseModel):
+    """One bucket in the site's local time: consumption (cumulative points), demand, completeness, cost."""
+
+    start: datetime
+    end: datetime
+    count: int
+    mean: float | None = None
+    min: float | None = None
+    max: float | None = None
+    first_value: float | None = None
+    last_value: float | None = None
+    consumption: float | None = Field(default=None, description="edges split by time, gaps spread (partial)")
+    completeness: float | None = Field(default=None, description="share of the bucket up to now covered")
+    peak_demand: float | None = Field(default=None, description="highest 15-minute demand (kW for kWh)")
+    peak_demand_at: datetime | None = None
+    quality: int = Field(description="0 good, 1 uncertain (partial/estimated), 2 bad")
+    cost: float | None = None
+    demand_cost: float | None = None
+
+
+class EnergyResult(BaseModel):
+    """One page of energy buckets; pass next_cursor as `after` for the next page."""
+
+    meter_id: int
+    point: str
+    resolution: str
+    timezone: str
+    currency: str | None
+    items: list[EnergyItem]
+    next_cursor: str | None
+
+
 class SiteStatus(BaseModel):
     """A site's live status."""
 

@@ -40,7 +40,7 @@ from db.inventory import InventoryPoint
 logger = logging.getLogger(__name__)
 INSTRUCTIONS = (
     "MeterIT central: energy meters at many sites. Start with get_site_status, then query_meters for a "
-    "site's meters and query_readings for one point's values (ids come from those answers). list_alerts "
+    "site's meters and query_readings for one point's values (query_energy for consumption per 15 min, hour, day or month) (ids come from those answers). list_alerts "
     "shows what is wrong; generate_report summarises energy per day."
 )
 
@@ -148,6 +148,36 @@ def build_central_mcp(
             items = [out.ReadingItem(**r.__dict__) for r in rows]
             return out.ReadingsResult(
                 meter_id=meter_id, point=point, resolution=resolution, items=items, next_cursor=cursor
+            )
+
+        return await run(ctx, work)
+
+    @server.tool()
+    async def query_energy(
+        ctx: Context,
+        meter_id: int,
+        point: str,
+        start: datetime,
+        end: datetime,
+        resolution: Literal["quarter_hour", "hour", "day", "month"] = "hour",
+        limit: int = 1000,
+        after: str | None = None,
+    ) -> out.EnergyResult:
+        """Consumption, demand, completeness, quality and cost per 15 min/hour/local day/month in [start, end)."""
+
+        async def work(session, _caller):
+            rows, cursor, facts = await readings_service.energy(
+                session, meter_id, point, start, end, resolution, limit, after
+            )
+            items = [out.EnergyItem(**{k: getattr(r, k) for k in out.EnergyItem.model_fields}) for r in rows]
+            return out.EnergyResult(
+                meter_id=meter_id,
+                point=point,
+                resolution=resolution,
+                timezone=facts.timezone,
+                currency=facts.tariff.currency if facts.tariff and facts.price else None,
+                items=items,
+                next_cursor=cursor,
             )
 
         return await run(ctx, work)

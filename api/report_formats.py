@@ -19,6 +19,8 @@ CSV_COLUMNS = (
     "meter_peak_power_kw",
     "meter_peak_power_at",
     "meter_completeness",
+    "cost",
+    "currency",
 )
 
 
@@ -55,6 +57,8 @@ def to_csv(report: Report) -> str:
                         _num(meter.peak_power_kw),
                         _ts(meter.peak_power_at),
                         _num(meter.completeness, 4),
+                        _num(period.cost, 2),
+                        site.currency or "",
                     )
                 )
     return out.getvalue()
@@ -69,12 +73,17 @@ def _tables(report: Report) -> list[tuple[str, str, list[str], list[list[str]]]]
             f" at {_ts(site.peak_power_at) or 'n/a'}; completeness {_pct(site.completeness)}"
             f" ({site.received_readings} of {site.expected_readings} readings)"
         )
+        if site.currency:
+            summary += f"; cost {_num(site.cost, 2)} {site.currency}"
+        priced = site.currency is not None
         label = "Day" if report.resolution == "DAY" else "Hour (UTC)"
         periods = [
             [p.start.astimezone(_zone(site.timezone)).strftime("%Y-%m-%d %H:%M"), _num(p.energy_kwh)]
+            + ([_num(p.cost, 2)] if priced else [])
             for p in site.periods
         ]
-        blocks.append((f"{site.site_name} ({site.timezone})", summary, [label, "Energy kWh"], periods))
+        header = [label, "Energy kWh"] + ([f"Cost {site.currency}"] if priced else [])
+        blocks.append((f"{site.site_name} ({site.timezone})", summary, header, periods))
         meters = [
             [
                 f"{m.external_id} {m.name}",

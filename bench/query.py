@@ -2,8 +2,9 @@
 
 Loads 100 meters × 2 points × 100 days of one-minute readings (COPY, generated on the fly) into a
 throwaway database, builds the rollups, then prints p50/p95 of each dashboard query read from rollups
-beside the same figures computed from raw rows with date_trunc, and ingest throughput (db/ingest.py)
-with rollup maintenance off and on.
+beside the same figures computed from raw rows with date_trunc, ingest throughput (db/ingest.py)
+with rollup maintenance off and on, and the energy query (consumption per 15 min, local day and month,
+bench/query_energy.py) beside a plain max-min SQL; `--days 365` gives the year the issue asks for.
 """
 
 import asyncio
@@ -27,6 +28,7 @@ from bench.query_data import (
     load_readings,
     migrate,
 )
+from bench.query_energy import energy_rows
 from bench.query_sql import HOURLY_30D, RAW_24H, SITE_DAILY_30D, TODAY_ENERGY
 from db.clock import utcnow
 from db.engine import make_engine, make_sessionmaker, session_scope
@@ -62,6 +64,11 @@ def register(benches) -> None:
         help="admin URL of the PostgreSQL server where a throwaway database is made",
     )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--energy-only",
+        action="store_true",
+        help="load readings and time only the energy query (no rollups, ingest or dashboard rows)",
+    )
     parser.set_defaults(handler=lambda args: asyncio.run(run(args)))
 
 
@@ -125,11 +132,14 @@ async def _run(args, url: str) -> None:
         tails: dict[int, list] = {}
         loaded = await load_readings(url, fleet, start, load_minutes, tails, tail_minutes)
         print(f"  COPY + key: {loaded:.0f} s ({total / loaded:,.0f} rows/s)")
-        built = await build_rollups(sessions, fleet, start, load_end)
-        print(f"  rollups built in {built:.0f} s ({total / built:,.0f} rows/s)")
+        if not args.energy_only:
+            built = await build_rollups(sessions, fleet, start, load_end)
+            print(f"  rollups built in {built:.0f} s ({total / built:,.0f} rows/s)")
         await conn.execute("ANALYZE")
-        await _ingest(sessions, fleet, tails, load_end, window)
-        await _queries(args, sessions, conn, fleet, now)
+        if not args.energy_only:
+            await _ingest(sessions, fleet, tails, load_end, window)
+            await _queries(args, sessions, conn, fleet, now)
+        await energy_rows(args, sessions, conn, fleet, load_end, args.days, timed)
     finally:
         await conn.close()
         await engine.dispose()

@@ -27,3 +27,15 @@ CROSS JOIN LATERAL (
 ) r
 WHERE s.id = ANY($1::bigint[]) GROUP BY m.site_id
 """
+
+# Consumption baselines: the register's rise per bucket (max - min) from raw rows, ignoring resets, edges
+# and gaps, i.e. the plain SQL the energy query replaces.
+QUARTER_CONSUMPTION = """
+SELECT date_bin('15 minutes', ts, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS b, max(value) - min(value), count(*)
+FROM readings WHERE point_id = $1 AND ts >= $2 AND ts < $3 GROUP BY 1 ORDER BY 1
+"""
+
+LOCAL_CONSUMPTION = """
+SELECT date_trunc($4, ts, $5) AS b, max(value) - min(value), count(*)
+FROM readings WHERE point_id = $1 AND ts >= $2 AND ts < $3 GROUP BY 1 ORDER BY 1
+"""

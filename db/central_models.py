@@ -195,4 +195,5 @@ class Alert(CentralTable, table=True):
     acknowledged_by: str | None = Field(default=None, max_length=254)
 
 
-from db import rollup_models  # noqa: E402,F401  (rollup tables join central_metadata for Alembic)
+# The rollup and tariff tables join central_metadata for Alembic.
+from db import rollup_models, tariffs  # noqa: E402,F401

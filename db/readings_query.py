@@ -79,6 +79,7 @@ async def _aggregated(session, point_id, start, end, after, first, resolution, t
         func.max(Reading.value).label("max"),
         func.count().label("count"),
         func.max(Reading.quality).label("quality"),
+        func.min(Reading.quality).label("best"),
     ).where(Reading.point_id == point_id, Reading.ts >= start, Reading.ts < end)
     if after is not None:
         inner = inner.where(Reading.ts > after)
@@ -91,9 +92,14 @@ async def _aggregated(session, point_id, start, end, after, first, resolution, t
         query = query.where(sub.c.bucket > after_key)
     rows = await session.execute(query.order_by(sub.c.bucket).limit(first + 1))
     return [
-        ReadingRow(ts=_as_utc(b), value=float(v), min=lo, max=hi, count=int(n), quality=q)
-        for b, v, lo, hi, n, q in rows
+        ReadingRow(ts=_as_utc(b), value=float(v), min=lo, max=hi, count=int(n), quality=_quality(worst, best))
+        for b, v, lo, hi, n, worst, best in rows
     ]
+
+
+def _quality(worst: int, best: int) -> int:
+    """A bucket is bad only when all its readings were; any mix or estimated reading is uncertain."""
+    return 0 if worst == 0 else (2 if best >= 2 else 1)
 
 
 async def query_readings(

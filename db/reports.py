@@ -24,6 +24,13 @@ class ReportPoint:
     point_name: str
     unit: str | None
     cumulative: bool
+    meter_config: dict | None = None
+
+    @property
+    def interval_seconds(self) -> float | None:
+        """The meter's own reading interval when configured (meters.config.interval_seconds)."""
+        value = (self.meter_config or {}).get("interval_seconds")
+        return float(value) if value else None
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,8 @@ class Bucket:
     consumption: float | None
     max_value: float | None
     reset_count: int
+    first_ts: datetime | None = None
+    last_ts: datetime | None = None
 
 
 async def report_sites(session: AsyncSession, site_ids: list[int] | None) -> list[Site]:
@@ -58,6 +67,7 @@ async def report_points(session: AsyncSession, site_ids: list[int]) -> list[Repo
             DataPoint.name,
             DataPoint.unit,
             DataPoint.cumulative,
+            Meter.config,
         )
         .join(DataPoint, DataPoint.meter_id == Meter.id)
         .where(Meter.site_id.in_(site_ids), Meter.enabled.is_(True))
@@ -75,12 +85,35 @@ async def buckets(
     model = HourlyRollup if resolution == "HOUR" else DailyRollup
     rows = await session.execute(
         select(
-            model.point_id, model.bucket, model.count, model.consumption, model.max_value, model.reset_count
+            model.point_id,
+            model.bucket,
+            model.count,
+            model.consumption,
+            model.max_value,
+            model.reset_count,
+            model.first_ts,
+            model.last_ts,
         )
         .where(model.point_id.in_(point_ids), model.bucket >= start, model.bucket < end)
         .order_by(model.point_id, model.bucket)
     )
     return [Bucket(*row) for row in rows]
+
+
+async def observed_interval(
+    session: AsyncSession, point_id: int, before: datetime, sample: int = 50
+) -> float | None:
+    """The meter's own interval as seen in its data: median spacing of its last readings before `before`, s."""
+    stamps = list(
+        await session.scalars(
+            select(Reading.ts)
+            .where(Reading.point_id == point_id, Reading.ts < before)
+            .order_by(Reading.ts.desc())
+            .limit(sample)
+        )
+    )
+    spacings = sorted((a - b).total_seconds() for a, b in zip(stamps, stamps[1:], strict=False))
+    return spacings[len(spacings) // 2] if spacings else None
 
 
 async def peak(

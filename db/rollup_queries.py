@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Date, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.central_models import DataPoint, Meter, Site
+from db.central_models import DataPoint, Meter, Reading, Site
 from db.energy import local_day
 from db.rollup_models import DailyRollup, HourlyRollup
 from db.units import kwh_factor
@@ -25,9 +25,31 @@ def rollup_select(point_id: int, start: datetime, end: datetime, resolution: str
     return select(model).where(model.point_id == point_id, *overlaps).order_by(model.bucket)
 
 
-def bucket_quality(count: int, good_count: int) -> int:
-    """0 when every reading of a bucket was good, 2 when none was, 1 in between."""
-    return 0 if good_count == count else (2 if good_count == 0 else 1)
+def bucket_quality(count: int, good_count: int, usable: bool = False) -> int:
+    """0 when every reading of a bucket was good; 2 only when none was usable (all bad); 1 otherwise.
+
+    The rollups count good (0) readings only, so a bucket without any says `usable` (an estimated reading
+    of quality 1 is uncertain, not bad).
+    """
+    if good_count == count:
+        return 0
+    return 1 if good_count > 0 or usable else 2
+
+
+async def _usable_buckets(
+    session: AsyncSession, point_id: int, spans: list[tuple[datetime, datetime]]
+) -> set:
+    """Starts of the spans holding a usable (quality < 2) raw reading."""
+    found = set()
+    for start, end in spans:
+        hit = await session.scalar(
+            select(Reading.ts)
+            .where(Reading.point_id == point_id, Reading.ts >= start, Reading.ts < end, Reading.quality < 2)
+            .limit(1)
+        )
+        if hit is not None:
+            found.add(start)
+    return found
 
 
 async def rollup_page(
@@ -41,13 +63,29 @@ async def rollup_page(
 ) -> list[tuple]:
     """(bucket, mean, min, max, count, quality) of buckets with readings, for db.readings_query pages."""
     model = RESOLUTIONS[resolution.upper()]
-    columns = (model.bucket, model.sum_value, model.min_value, model.max_value, model.count, model.good_count)
+    end_column = model.bucket_end if model is DailyRollup else model.bucket
+    columns = (
+        model.bucket,
+        model.sum_value,
+        model.min_value,
+        model.max_value,
+        model.count,
+        model.good_count,
+        end_column,
+    )
     query = rollup_select(point_id, start, end, resolution.upper()).with_only_columns(*columns)
     query = query.where(model.count > 0)
     if after is not None:
         query = query.where(model.bucket > after)
-    rows = await session.execute(query.limit(limit))
-    return [(b, total / n, lo, hi, n, bucket_quality(n, good)) for b, total, lo, hi, n, good in rows]
+    rows = (await session.execute(query.limit(limit))).all()
+    unsure = [
+        (b, e if model is DailyRollup else b + timedelta(hours=1)) for b, *_, n, good, e in rows if good == 0
+    ]
+    usable = await _usable_buckets(session, point_id, unsure) if unsure else set()
+    return [
+        (b, total / n, lo, hi, n, bucket_quality(n, good, b in usable))
+        for b, total, lo, hi, n, good, _ in rows
+    ]
 
 
 async def rollup_series(

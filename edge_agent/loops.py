@@ -3,6 +3,7 @@
 import asyncio
 import logging
 
+from db.clock import utcnow
 from edge_agent.errors import Unauthorized, UploadError
 from edge_agent.housekeeping import run_housekeeping
 from edge_agent.site_sync import send_heartbeat
@@ -33,6 +34,7 @@ async def sync_loop(agent) -> None:
 async def heartbeat_loop(agent) -> None:
     """Send the status every HEARTBEAT_INTERVAL_SECONDS; when central is back, start a sync at once."""
     while True:
+        sent = utcnow()
         try:
             async with agent.central_factory() as central:
                 await send_heartbeat(agent, central)
@@ -44,7 +46,7 @@ async def heartbeat_loop(agent) -> None:
             agent.uploader.set_state("unauthorized", str(err))
         except UploadError as err:
             if agent.uploader.state in ("ok", "idle"):
-                agent.uploader.set_state("unreachable", str(err))
+                agent.uploader.set_state("unreachable", str(err), since=sent)
         except Exception:
             logger.exception("heartbeat failed")
         await _follow_outage(agent)

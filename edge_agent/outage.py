@@ -58,10 +58,11 @@ class CentralOutage:
         seconds = self.seconds
         return seconds is not None and seconds > self.alert_minutes * 60
 
-    def begin(self) -> None:
-        """Central just became unreachable."""
+    def begin(self, at: datetime | None = None) -> None:
+        """Central just became unreachable: found by an attempt sent at `at` (now when not given)."""
         if self.since is None:
-            self.since, self._alerted = utcnow(), False
+            now = utcnow()
+            self.since, self._alerted = min(at, now) if at is not None else now, False
 
     def end(self) -> None:
         """Central answers again: the outage becomes the last completed one (saved by save())."""

@@ -14,6 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from db.clock import utcnow
 from db.edge_store import add_sync_log
@@ -70,6 +71,9 @@ class SyncResult:
     rejected: int = 0
     outcome: str = "ok"
     errors: list[str] = field(default_factory=list)
+    started_at: datetime = field(default_factory=utcnow)
+    # when the first attempt that central did not answer was sent (the outage began before it failed)
+    unreachable_from: datetime | None = None
 
 
 class Uploader:
@@ -113,15 +117,20 @@ class Uploader:
         """How long central has been unreachable, or None when it is not."""
         return None if self.unreachable_since is None else time.monotonic() - self.unreachable_since
 
-    def set_state(self, state: str, detail: str | None = None) -> None:
-        """Change state, logging only when it changes (so an outage is one line, not one per retry)."""
+    def set_state(self, state: str, detail: str | None = None, since: datetime | None = None) -> None:
+        """Change state, logging only when it changes (so an outage is one line, not one per retry).
+
+        `since`: when the attempt that found central unreachable was sent; a request that hangs until its
+        timeout would otherwise start the outage one timeout (about a heartbeat) late.
+        """
         if state == self.state:
             self.state_detail = detail or self.state_detail
             return
         previous, self.state, self.state_detail = self.state, state, detail
         if state == "unreachable":
-            self.unreachable_since = time.monotonic()
-            self.outage.begin()
+            late = max(0.0, (utcnow() - since).total_seconds()) if since is not None else 0.0
+            self.unreachable_since = time.monotonic() - late
+            self.outage.begin(since)
             logger.warning("central unreachable (%s): readings stay queued", detail)
         elif state == "unauthorized":
             logger.error(
@@ -191,6 +200,7 @@ class Uploader:
         """Upload one batch with retries; raises the last error when the retries of this cycle are spent."""
         attempt = 0
         while True:
+            sent = utcnow()
             try:
                 await self._upload(central, rows, total)
                 self.outcomes.append(True)
@@ -210,6 +220,8 @@ class Uploader:
                     raise
                 await asyncio.sleep(err.retry_after)
             except CentralUnreachable as err:
+                if total.unreachable_from is None or sent < total.unreachable_from:
+                    total.unreachable_from = sent
                 self.outcomes.append(False)
                 metrics.UPLOAD_ATTEMPTS.labels("unreachable").inc()
                 if attempt >= self.max_retries:
@@ -251,7 +263,7 @@ class Uploader:
             self.outbox.engine,
             {
                 "started_at": started,
-                "finished_at": utcnow(),
+                "finished_at": max(utcnow(), started),  # a clock stepped back never ends before it began
                 "batch_id": batch_id,
                 "batch_size": len(rows),
                 "new": answer["new"],
@@ -289,7 +301,7 @@ class Uploader:
             self.set_state("rate_limited", f"retry after {err.retry_after:g} s")
         else:
             total.outcome = "unreachable"
-            self.set_state("unreachable", str(err))
+            self.set_state("unreachable", str(err), since=total.unreachable_from)
 
     async def log_failure(self, total: SyncResult) -> None:
         """Write a failed cycle to the sync log."""
@@ -301,6 +313,7 @@ class Uploader:
                 "success": False,
                 "outcome": total.outcome,
                 "error_message": "; ".join(total.errors)[:1000],
-                "finished_at": utcnow(),
+                "started_at": total.started_at,
+                "finished_at": max(utcnow(), total.started_at),
             },
         )

@@ -32,6 +32,15 @@ query Readings($meterId: ID!, $point: String!, $start: DateTime!, $end: DateTime
   }
 }"""
 
+ENERGY = """
+query Energy($meterId: ID!, $point: String!, $start: DateTime!, $end: DateTime!,
+             $resolution: EnergyResolution!) {
+  energy(meterId: $meterId, point: $point, start: $start, end: $end, resolution: $resolution, first: 1000) {
+    cumulative timezone currency
+    items { start end consumption peakDemand completeness quality partial cost }
+  }
+}"""
+
 ALERT_FIELDS = """id siteId siteName meterId kind severity message openedAt resolvedAt acknowledgedAt
   acknowledgedBy"""
 

@@ -28,6 +28,7 @@ class ReportPeriod:
     start: datetime
     end: datetime
     energy_kwh: float | None
+    cost: float | None
 
 
 @strawberry.type
@@ -44,6 +45,7 @@ class MeterReport:
     received_readings: int
     completeness: float | None
     counter_resets: int
+    cost: float | None
     periods: list[ReportPeriod]
 
 
@@ -60,6 +62,8 @@ class SiteReport:
     expected_readings: int
     received_readings: int
     completeness: float | None
+    currency: str | None
+    cost: float | None
     periods: list[ReportPeriod]
     meters: list[MeterReport]
 
@@ -79,7 +83,7 @@ class Report:
 
 
 def _periods(items) -> list[ReportPeriod]:
-    return [ReportPeriod(start=p.start, end=p.end, energy_kwh=p.energy_kwh) for p in items]
+    return [ReportPeriod(start=p.start, end=p.end, energy_kwh=p.energy_kwh, cost=p.cost) for p in items]
 
 
 def _meter(m) -> MeterReport:
@@ -94,6 +98,7 @@ def _meter(m) -> MeterReport:
         received_readings=m.received_readings,
         completeness=m.completeness,
         counter_resets=m.counter_resets,
+        cost=m.cost,
         periods=_periods(m.periods),
     )
 
@@ -111,6 +116,8 @@ def to_graphql(report: service.Report) -> Report:
             expected_readings=s.expected_readings,
             received_readings=s.received_readings,
             completeness=s.completeness,
+            currency=s.currency,
+            cost=s.cost,
             periods=_periods(s.periods),
             meters=[_meter(m) for m in s.meters],
         )

@@ -23,6 +23,7 @@ from api.schema.meters import MetersMutation, MetersQuery
 from api.schema.readings import ReadingsQuery
 from api.schema.reports import ReportsQuery
 from api.schema.sites import SitesMutation, SitesQuery
+from api.schema.tariffs import TariffsMutation, TariffsQuery
 from api.schema.users import UsersMutation, UsersQuery
 from api.settings import CentralSettings
 from db.errors import DbError
@@ -42,6 +43,7 @@ class Query(
     UsersQuery,
     AlertRulesQuery,
     ReportsQuery,
+    TariffsQuery,
 ):
     """Every query."""
 
@@ -55,6 +57,7 @@ class Mutation(
     InventoryMutation,
     AlertsMutation,
     AlertRulesMutation,
+    TariffsMutation,
 ):
     """Every mutation."""
 

@@ -21,6 +21,33 @@ class Resolution(Enum):
 
 
 @strawberry.enum
+class EnergyResolution(Enum):
+    """Energy buckets: 15 minutes (billing intervals), hours, local days, local months."""
+
+    QUARTER_HOUR = "quarter_hour"
+    HOUR = "hour"
+    DAY = "day"
+    MONTH = "month"
+
+
+@strawberry.enum
+class TotalResolution(Enum):
+    """Site and fleet totals per local day or local month."""
+
+    DAY = "day"
+    MONTH = "month"
+
+
+@strawberry.enum
+class DataQuality(Enum):
+    """Good; uncertain (estimated, partial or flagged readings); bad (nothing usable)."""
+
+    GOOD = 0
+    UNCERTAIN = 1
+    BAD = 2
+
+
+@strawberry.enum
 class AlertStatus(Enum):
     """Which alerts to list."""
 

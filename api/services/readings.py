@@ -1,14 +1,20 @@
 """Readings for dashboards and MCP: one point's values over a time range, raw or averaged, paged."""
 
-from datetime import datetime
+from datetime import date, datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import InvalidInput, NotFoundError
 from db.central_models import Site
+from db.energy import EnergyBucket
+from db.energy_query import EnergyPoint, energy_page, energy_point
+from db.energy_totals import EnergyTotal, site_totals
 from db.errors import NotFound
 from db.meters import find_point, get_meter
 from db.readings_query import ReadingRow, query_readings
+
+MAX_TOTAL_DAYS = 400
 
 
 async def readings(
@@ -32,5 +38,44 @@ async def readings(
         return await query_readings(
             session, data_point.id, start, end, resolution, first, after, site.timezone if site else "UTC"
         )
+    except ValueError as err:
+        raise InvalidInput(str(err)) from err
+
+
+async def energy(
+    session: AsyncSession,
+    meter_id: int,
+    point: str,
+    start: datetime,
+    end: datetime,
+    resolution: str = "hour",
+    first: int = 1000,
+    after: str | None = None,
+) -> tuple[list[EnergyBucket], str | None, EnergyPoint]:
+    """A page of energy buckets (consumption, demand, completeness) in the site's local time."""
+    try:
+        await get_meter(session, meter_id)
+        data_point = await find_point(session, meter_id, point)
+        facts = await energy_point(session, data_point.id)
+    except NotFound as err:
+        raise NotFoundError(str(err)) from err
+    try:
+        rows, cursor = await energy_page(session, facts, start, end, resolution, first, after)
+    except ValueError as err:
+        raise InvalidInput(str(err)) from err
+    return rows, cursor, facts
+
+
+async def energy_totals(
+    session: AsyncSession, site_ids: list[int], first_day: date, last_day: date, resolution: str = "day"
+) -> dict[int, list[EnergyTotal]]:
+    """kWh per site and local day/month; NotFoundError for an unknown site."""
+    found = set((await session.scalars(select(Site.id).where(Site.id.in_(site_ids)))).all())
+    if missing := sorted(set(site_ids) - found):
+        raise NotFoundError(f"no site with id {', '.join(map(str, missing))}")
+    if (last_day - first_day).days > MAX_TOTAL_DAYS:
+        raise InvalidInput(f"totals cover at most {MAX_TOTAL_DAYS} days")
+    try:
+        return await site_totals(session, site_ids, first_day, last_day, resolution)
     except ValueError as err:
         raise InvalidInput(str(err)) from err

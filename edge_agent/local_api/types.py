@@ -54,6 +54,9 @@ class Meter:
     last_error_at: datetime | None
     last_seen_at: datetime | None
     data_points: list[str]
+    device_profile: JSON | None = strawberry.field(
+        description="what the collector learnt about the device: RPM, batch size, timeout, retries, ..."
+    )
     latest: list[LiveValue]
 
     @classmethod
@@ -80,6 +83,7 @@ class Meter:
             last_error_at=_get(meter, "last_error_at"),
             last_seen_at=_get(meter, "last_seen_at"),
             data_points=list(_get(meter, "data_points") or []),
+            device_profile=_get(meter, "device_profile"),
             latest=latest,
         )
 

@@ -10,11 +10,16 @@ from api.errors import InvalidInput, NotFoundError
 from api.report_formats import to_csv, to_html, to_markdown
 from api.reports import generate_report
 from db.central_models import DataPoint, Meter, Site
+from db.clock import FixedClock, use_clock
+from db.clock import clock as process_clock
 from db.engine import session_scope
 from db.ingest import insert_rows
+from db.readings_query import query_readings
 from db.rollups import refresh_rollups
+from db.tariffs import make_tariff, set_tariff
 
 STEP = timedelta(minutes=15)
+MONDAY = datetime(2026, 3, 2, tzinfo=UTC)  # the tariff test is about weekdays; that report reads no clock
 
 
 @pytest.fixture
@@ -104,3 +109,95 @@ async def test_hourly_resolution_and_bad_arguments(sessions, d1):
             await generate_report(session, [site_id], d1, d1 + STEP, "WEEK")
         with pytest.raises(NotFoundError, match="no site with id 999999"):
             await generate_report(session, [999999], d1, d1 + STEP, "DAY")
+
+
+async def _site_reading_every(sessions, seconds: int, start, count: int, config: dict | None = None) -> int:
+    """A site with the default 60 s collection interval and a kWh meter read every `seconds`."""
+    async with session_scope(sessions) as session:
+        site = Site(name=f"Own interval {seconds}", key_prefix=f"own{seconds}", key_hash="x")
+        session.add(site)
+        await session.flush()
+        meter = Meter(site_id=site.id, external_id="meter-q", name="Q", config=config or {})
+        session.add(meter)
+        await session.flush()
+        point = DataPoint(meter_id=meter.id, name="total_kwh", unit="kilowatt-hours", cumulative=True)
+        session.add(point)
+        await session.flush()
+        rows = [(point.id, start + n * timedelta(seconds=seconds), float(n), 0) for n in range(count)]
+        await insert_rows(session, rows)
+        await refresh_rollups(session, {point.id: (rows[0][1], rows[-1][1])})
+        return site.id
+
+
+async def test_completeness_uses_the_meters_own_interval(sessions):
+    day = process_clock().now().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=3)
+    site_id = await _site_reading_every(sessions, 900, day, 96)  # every 15 min, the site says 60 s
+    async with session_scope(sessions) as session:
+        report = await generate_report(session, [site_id], day, day + timedelta(days=1), "DAY")
+    [meter] = report.sites[0].meters
+    assert (meter.expected_readings, meter.received_readings) == (96, 96)
+    assert meter.completeness == 1.0
+
+
+async def test_completeness_counts_only_the_time_up_to_now(sessions):
+    moment = process_clock().now().replace(hour=12, minute=0, second=0, microsecond=0)
+    midnight = moment.replace(hour=0)
+    site_id = await _site_reading_every(
+        sessions, 300, midnight, 12 * 12, config={"interval_seconds": 300}
+    )  # up to 11:55
+    with use_clock(FixedClock(moment)):
+        async with session_scope(sessions) as session:
+            report = await generate_report(session, [site_id], midnight, midnight + timedelta(days=1), "DAY")
+    [meter] = report.sites[0].meters
+    assert (meter.expected_readings, meter.received_readings) == (144, 144)  # not 288: the afternoon is ahead
+
+
+async def test_an_estimated_bucket_is_uncertain_not_bad(sessions):
+    hour = process_clock().now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=5)
+    async with session_scope(sessions) as session:
+        site = Site(name="Quality plant", key_prefix="qualityplant", key_hash="x")
+        session.add(site)
+        await session.flush()
+        meter = Meter(site_id=site.id, external_id="meter-e", name="E")
+        session.add(meter)
+        await session.flush()
+        point = DataPoint(meter_id=meter.id, name="power_kw", unit="kilowatts")
+        session.add(point)
+        await session.flush()
+        qualities = [1] * 6 + [2] * 6 + [0, 2] * 3 + [0] * 6  # hours: estimated, bad, mixed, good
+        rows = [(point.id, hour + n * timedelta(minutes=10), 5.0, q) for n, q in enumerate(qualities)]
+        await insert_rows(session, rows)
+        await refresh_rollups(session, {point.id: (rows[0][1], rows[-1][1])})
+        pid = point.id
+    async with session_scope(sessions) as session:
+        for resolution in ("hour", "minute"):
+            page, _ = await query_readings(session, pid, hour, hour + timedelta(hours=4), resolution, 100)
+            by_hour = {}
+            for row in page:
+                key = row.ts.replace(minute=0)
+                by_hour[key] = (
+                    max(by_hour.get(key, 0), row.quality) if resolution == "minute" else row.quality
+                )
+            if resolution == "hour":
+                assert list(by_hour.values()) == [1, 2, 1, 0]
+            else:  # minute buckets hold one reading: their own quality
+                assert sorted({r.quality for r in page}) == [0, 1, 2]
+
+
+async def test_a_site_tariff_costs_each_period_by_its_hours(sessions):
+    site_id, _ = await build_site(sessions, MONDAY)
+    weekday_peak = make_tariff(
+        "EUR", 0.30, bands=[{"days": [0, 1, 2, 3, 4], "start_hour": 8, "end_hour": 20, "price_per_kwh": 0.40}]
+    )
+    async with session_scope(sessions) as session:
+        await set_tariff(session, site_id, weekday_peak)
+    async with session_scope(sessions) as session:
+        report = await generate_report(session, [site_id], MONDAY, MONDAY + timedelta(days=2), "DAY")
+    [site] = report.sites
+    # Monday and Tuesday: 12 off-peak hours and 12 peak hours of 4 kWh (the lost readings' energy is
+    # counted in an off-peak hour, the reset costs nothing)
+    assert [round(p.cost, 6) for p in site.periods] == [33.6, 33.6]
+    assert site.currency == "EUR" and round(site.cost, 6) == 67.2
+    rows = list(csv.DictReader(io.StringIO(to_csv(report))))
+    assert [r["cost"] for r in rows] == ["33.60", "33.60"] and rows[0]["currency"] == "EUR"
+    assert "cost 67.20 EUR" in to_markdown(report) and "<th>Cost EUR</th>" in to_html(report)

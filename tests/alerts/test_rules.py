@@ -99,7 +99,4 @@ def test_outage_span_names_dates_only_when_it_crosses_midnight():
         span(evening, evening + timedelta(minutes=20), "UTC")
         == "from 2026-03-02 23:50 to 2026-03-03 00:10 UTC"
     )
-    assert (
-        span(evening, evening + timedelta(minutes=20), "Europe/Berlin")
-        == "from 00:50 to 01:10 CET"
-    )
+    assert span(evening, evening + timedelta(minutes=20), "Europe/Berlin") == "from 00:50 to 01:10 CET"

@@ -202,6 +202,35 @@ def test_site_page_chart_renders_points(browser, dashboard, seed, uploaded):
     page.context.close()
 
 
+def test_consumption_chart_downloads_a_csv_with_its_totals(browser, dashboard, seed, uploaded):
+    page = login(browser, dashboard, VIEWER)
+    card(page, seed["plant"][0]).click()
+    page.wait_for_url(f"**/site/{seed['plant'][0]}")
+    trigger = page.get_by_role("combobox").first  # the meter / point drop-down
+    trigger.wait_for()
+    if "energy" not in (trigger.inner_text() or ""):
+        trigger.click()
+        page.get_by_role("option", name=re.compile("energy")).click()
+    page.locator('[data-testid="energy-chart"] .recharts-bar-rectangle').first.wait_for()
+    page.get_by_text("consumption per day").wait_for()
+    with page.expect_download() as download:
+        page.get_by_test_id("download-energy-csv").click()
+    lines = open(download.value.path()).read().splitlines()
+    assert lines[0] == "start,end,value,previous,quality,completeness,cost"
+    *buckets, total = [line.split(",") for line in lines[1:]]
+    # an hour of readings 1000 … 1059 kWh: 59 kWh; a day before them is partial, today complete up to now
+    assert total[0] == "total" and float(total[2]) == 59.0
+    assert sum(float(b[2]) for b in buckets if b[2]) == 59.0 and {b[4] for b in buckets} <= {
+        "good",
+        "uncertain",
+    }
+    # the demand curve: 15 kWh per quarter hour is 60 kW, its peak marked
+    page.locator('[data-testid="demand-chart"] .recharts-reference-dot').wait_for()
+    expect(page.get_by_test_id("demand-peak")).to_contain_text("peak 60.0 at ")
+    screenshot(page, "ui_client-consumption")
+    page.context.close()
+
+
 def test_site_power_chart_follows_new_readings(browser, dashboard, central, seed, uploaded):
     page = login(browser, dashboard, VIEWER)
     page.goto(f"{dashboard.url}site/{seed['plant'][0]}")

@@ -118,3 +118,40 @@ def test_each_dashboard_builds_in_its_own_work_dirs_with_local_bun():
     assert client["REFLEX_USE_SYSTEM_BUN"] == "1" and client["PATH"].split(":")[0].endswith(".tools/bin")
     command = reflex_run_command(3005)
     assert command[command.index("--env") + 1] == "prod" and "--single-port" in command
+
+
+def test_energy_bars_face_the_previous_period_and_mark_partial_buckets():
+    from ui_client.energy_format import energy_bars, energy_csv_rows, energy_periods
+
+    (lo, hi), (plo, phi) = energy_periods("DAY", NOW)
+    assert (hi - lo, phi, plo) == (timedelta(days=30), lo, lo - timedelta(days=30))
+
+    def item(day: int, kwh: float, partial: bool = False, cost: float | None = None) -> dict:
+        start = datetime(2026, 1, day, 23, tzinfo=UTC)  # local midnight in Berlin
+        return {"start": start.isoformat(), "end": (start + timedelta(days=1)).isoformat(), "consumption": kwh,
+                "peakDemand": 9.0, "partial": partial, "quality": "UNCERTAIN" if partial else "GOOD",
+                "completeness": 0.5 if partial else 1.0, "cost": cost}  # fmt: skip
+
+    current = [item(5, 10.0, cost=2.0), item(6, 4.0, partial=True, cost=1.0)]
+    previous = [item(1, 1.0), item(2, 7.0), item(3, 8.0)]
+    bars = energy_bars(current, previous, "DAY", "Europe/Berlin", cumulative=True)
+    assert bars == [
+        {"t": "01-06", "value": 10.0, "partial": None, "previous": 7.0},
+        {"t": "01-07", "value": None, "partial": 4.0, "previous": 8.0},
+    ]
+    assert energy_bars(current, [], "DAY", "UTC", cumulative=False)[0]["value"] == 9.0  # demand for power
+    rows = energy_csv_rows(current, previous, cumulative=True)
+    assert rows[-1] == ["total", "", 14.0, 15.0, "", "", 3.0]
+    assert rows[1][4:6] == ["uncertain", 0.5]
+
+
+def test_demand_series_marks_the_highest_quarter():
+    from ui_client.energy_format import demand_series
+
+    start = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    items = [{"start": (start + n * timedelta(minutes=15)).isoformat(), "peakDemand": kw}
+             for n, kw in enumerate([10.0, 42.5, None, 12.0])]  # fmt: skip
+    series, peak = demand_series(items, "America/New_York")
+    assert [p["t"] for p in series] == ["04:00", "04:15", "04:45"]
+    assert peak == {"t": "04:15", "kw": 42.5}
+    assert demand_series([], "UTC") == ([], None)

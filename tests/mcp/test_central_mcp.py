@@ -5,7 +5,6 @@ import os
 import sys
 from datetime import timedelta
 
-import pytest
 from mcp import Client, StdioServerParameters
 
 from api.alerts.notifier import EmailNotifier
@@ -18,6 +17,7 @@ from tests.support.smtp import SmtpSink, bodies
 TOOLS = {
     "query_meters",
     "query_readings",
+    "query_energy",
     "get_site_status",
     "send_alert_email",
     "configure_alert_rules",
@@ -81,6 +81,17 @@ async def test_reading_tools_as_viewer(fleet):
         server, "query_readings", meter_id=fleet.meter_id, point="total_kwh", start=start, end=end, limit=2
     )
     assert len(data["items"]) == 2 and data["next_cursor"]
+    data, _ = await call(
+        server,
+        "query_energy",
+        meter_id=fleet.meter_id,
+        point="total_kwh",
+        start=start,
+        end=(DAY + timedelta(days=1)).isoformat(),
+        resolution="day",
+    )
+    [day] = data["items"]  # hourly readings, 2 kWh an hour
+    assert (day["consumption"], day["quality"], day["completeness"]) == (48.0, 0, 1.0)
 
     data, _ = await call(server, "list_alerts", site_id=fleet.site_id)
     assert [a["id"] for a in data["alerts"]] == [fleet.alert_id]
@@ -91,9 +102,7 @@ async def test_reading_tools_as_viewer(fleet):
     [site] = data["sites"]
     assert site["energy_kwh"] == 48.0 and site["peak_power_kw"] == 15.0
     assert site["peak_power_at"].startswith(f"{DAY:%Y-%m-%d}T13:00")
-    assert site["completeness"] == pytest.approx(
-        48 / (2 * 24 * 60)
-    )  # hourly readings, 1-minute interval expected
+    assert site["completeness"] == 1.0  # hourly readings: the meters' own interval, not the site's 60 s
     assert f"| {DAY:%Y-%m-%d} 00:00 | 48.000 |" in data["markdown"] and data["csv"].startswith("site_id,")
 
     data, _ = await call(server, "configure_alert_rules")

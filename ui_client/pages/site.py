@@ -7,6 +7,7 @@ from typing import Any
 import reflex as rx
 
 from ui_client import components, queries
+from ui_client.energy_format import CSV_HEADER, demand_series, energy_bars, energy_csv_rows, energy_periods
 from ui_client.errors import UiClientError
 from ui_client.format import (
     ago,
@@ -18,7 +19,13 @@ from ui_client.format import (
     sum_per_minute,
     to_csv,
 )
-from ui_client.pages.site_charts import history_panel, live_power_chart, points_table
+from ui_client.pages.site_charts import (
+    demand_panel,
+    energy_panel,
+    history_panel,
+    live_power_chart,
+    points_table,
+)
 from ui_client.state import SessionState
 from ui_common.clock import utcnow
 from ui_common.components import empty_state
@@ -57,6 +64,15 @@ class SiteState(SessionState):
     _power: dict[str, float] = {}
     _csv_rows: list[list[Any]] = []
     _watching: str = ""
+    energy_resolution: str = "DAY"
+    energy_bars: list[dict[str, Any]] = []
+    energy_note: str = ""
+    energy_loading: bool = False
+    _energy_csv: list[list[Any]] = []
+    demand: list[dict[str, Any]] = []
+    demand_peak_t: str = ""
+    demand_peak_kw: str = ""  # recharts' ReferenceDot takes y as str | int
+    demand_note: str = ""
 
     def _site_id(self) -> str:
         return self._path().rsplit("/", 1)[-1]
@@ -116,6 +132,7 @@ class SiteState(SessionState):
         if self._site:
             await self._seed_power()
             yield SiteState.load_history
+            yield SiteState.load_energy
             yield SiteState.watch
 
     async def _seed_power(self) -> None:
@@ -151,7 +168,71 @@ class SiteState(SessionState):
     def set_selected_point(self, value: str):
         """Choose the meter point whose history is shown."""
         self.selected_point = value
-        return SiteState.load_history
+        return [SiteState.load_history, SiteState.load_energy]
+
+    @rx.event
+    def set_energy_resolution(self, value: str | list[str]):
+        """Bars per hour (24 h), day (30 days) or month (a year)."""
+        self.energy_resolution = value[0] if isinstance(value, list) else value
+        return SiteState.load_energy
+
+    @rx.event
+    async def load_energy(self):
+        """Consumption (energy registers) or peak demand (power) per bucket, beside the period before."""
+        key = self._point_keys.get(self.selected_point)
+        if not key:
+            return
+        self.energy_loading = True
+        yield
+        pages = []
+        try:
+            for lo, hi in energy_periods(self.energy_resolution, utcnow()):
+                variables = {"meterId": key[0], "point": key[1], "start": lo.isoformat(), "end": hi.isoformat(),
+                             "resolution": self.energy_resolution}  # fmt: skip
+                pages.append((await self._gql(queries.ENERGY, variables))["energy"])
+        except UiClientError as err:
+            yield self._fail(err)
+            return
+        finally:
+            self.energy_loading = False
+        (current, previous), facts = [p["items"] for p in pages], pages[0]
+        cumulative = bool(facts["cumulative"])
+        self.energy_bars = energy_bars(
+            current, previous, self.energy_resolution, facts["timezone"], cumulative
+        )
+        self._energy_csv = energy_csv_rows(current, previous, cumulative)
+        what = "consumption" if cumulative else "peak 15-minute demand"
+        cost = f" · cost in {facts['currency']}" if facts.get("currency") else ""
+        self.energy_note = (
+            f"{what} per {self.energy_resolution.lower()}, grey: the period before; amber: partial{cost}"
+        )
+        yield SiteState.load_demand
+
+    @rx.event
+    async def load_demand(self):
+        """The last 24 h of 15-minute demand of the chosen point, with its peak marked."""
+        key = self._point_keys.get(self.selected_point)
+        if not key:
+            return
+        now = utcnow()
+        variables = {"meterId": key[0], "point": key[1], "start": (now - timedelta(hours=24)).isoformat(),
+                     "end": now.isoformat(), "resolution": "QUARTER_HOUR"}  # fmt: skip
+        try:
+            page = (await self._gql(queries.ENERGY, variables))["energy"]
+        except UiClientError as err:
+            yield self._fail(err)
+            return
+        self.demand, peak = demand_series(page["items"], page["timezone"])
+        self.demand_peak_t = peak["t"] if peak else ""
+        self.demand_peak_kw = str(peak["kw"]) if peak else ""
+        self.demand_note = f"peak {peak['kw']:.1f} at {peak['t']} ({page['timezone']})" if peak else ""
+
+    @rx.event
+    def download_energy_csv(self):
+        """Download the bars the consumption chart shows, with a total row."""
+        name = self.selected_point.replace(" / ", "_").replace(" ", "-") or "energy"
+        text = to_csv(CSV_HEADER, self._energy_csv)
+        return rx.download(data=text, filename=f"{name}-{self.energy_resolution.lower()}.csv")
 
     @rx.event
     def set_range_choice(self, value: str | list[str]):
@@ -274,6 +355,8 @@ def site_page() -> rx.Component:
                 points_table(SiteState),
                 live_power_chart(SiteState),
                 history_panel(SiteState),
+                energy_panel(SiteState),
+                demand_panel(SiteState),
                 spacing="4",
                 width="100%",
             ),

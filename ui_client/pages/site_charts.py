@@ -1,4 +1,4 @@
-"""Parts of the site page: meter point rows, live site power, per-meter history with range and CSV."""
+"""Parts of the site page: meter point rows, live site power, per-meter history and consumption with CSV."""
 
 import reflex as rx
 
@@ -6,6 +6,7 @@ from ui_client import components
 from ui_common.components import empty_state, line_chart, panel, select, table
 
 RANGE_CHOICES = ["24h", "7d", "30d", "custom"]
+ENERGY_CHOICES = [("HOUR", "24 h by hour"), ("DAY", "30 days by day"), ("MONTH", "a year by month")]
 
 
 def history_panel(state) -> rx.Component:
@@ -111,4 +112,85 @@ def points_table(state) -> rx.Component:
         empty_state(
             "No meters yet: they appear when the edge uploads readings or an admin adds them.", "meters-empty"
         ),
+    )
+
+
+def energy_panel(state) -> rx.Component:
+    """Consumption bars per hour/day/month beside the period before, partial buckets in amber, CSV."""
+    return panel(
+        "Consumption",
+        rx.flex(
+            rx.segmented_control.root(
+                *[rx.segmented_control.item(label, value=value) for value, label in ENERGY_CHOICES],
+                value=state.energy_resolution,
+                on_change=state.set_energy_resolution,
+            ),
+            rx.spacer(),
+            rx.button(
+                "Download CSV",
+                on_click=state.download_energy_csv,
+                variant="outline",
+                disabled=state.energy_bars.length() == 0,
+                data_testid="download-energy-csv",
+            ),
+            spacing="3",
+            wrap="wrap",
+            align="center",
+            width="100%",
+        ),
+        components.loading(state.energy_loading),
+        rx.cond(
+            state.energy_bars.length() > 0,
+            rx.box(
+                rx.recharts.bar_chart(
+                    rx.recharts.bar(data_key="previous", fill="#cbd5e1", is_animation_active=False),
+                    rx.recharts.bar(
+                        data_key="value", stack_id="now", fill="#10b981", is_animation_active=False
+                    ),
+                    rx.recharts.bar(
+                        data_key="partial", stack_id="now", fill="#f59e0b", is_animation_active=False
+                    ),
+                    rx.recharts.x_axis(data_key="t", min_tick_gap=16),
+                    rx.recharts.y_axis(width=70),
+                    rx.recharts.cartesian_grid(stroke_dasharray="3 3"),
+                    rx.recharts.graphing_tooltip(),
+                    data=state.energy_bars,
+                    width="100%",
+                    height=260,
+                ),
+                width="100%",
+                data_testid="energy-chart",
+            ),
+            rx.cond(~state.energy_loading, empty_state("No consumption in this period yet.", "energy-empty")),
+        ),
+        rx.text(state.energy_note, size="1", color_scheme="gray"),
+    )
+
+
+def demand_panel(state) -> rx.Component:
+    """The last 24 h of 15-minute demand (what utilities bill on), the peak marked."""
+    return panel(
+        "Demand (15 min)",
+        rx.cond(
+            state.demand.length() > 0,
+            rx.box(
+                rx.recharts.line_chart(
+                    rx.recharts.line(data_key="kw", is_animation_active=False, dot=False, stroke="#6366f1"),
+                    rx.recharts.reference_dot(
+                        x=state.demand_peak_t, y=state.demand_peak_kw, r=6, fill="#dc2626", stroke="none"
+                    ),
+                    rx.recharts.x_axis(data_key="t", min_tick_gap=32),
+                    rx.recharts.y_axis(width=70),
+                    rx.recharts.cartesian_grid(stroke_dasharray="3 3"),
+                    rx.recharts.graphing_tooltip(),
+                    data=state.demand,
+                    width="100%",
+                    height=220,
+                ),
+                width="100%",
+                data_testid="demand-chart",
+            ),
+            empty_state("No demand in the last 24 hours.", "demand-empty"),
+        ),
+        rx.text(state.demand_note, size="1", color_scheme="gray", data_testid="demand-peak"),
     )
