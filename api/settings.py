@@ -31,7 +31,7 @@ class CentralSettings(BaseSettings):
     batch_size: int = Field(default=1000, ge=1, le=10_000)
     rate_limit_per_minute: int = Field(default=100, ge=1)
     redis_url: str | None = None
-    offline_after_minutes: float = Field(default=10.0, gt=0)
+    offline_after_minutes: float = Field(default=0.75, gt=0)  # docs/operations.md
     degraded_queue_depth: int = 10_000
     max_query_depth: int = 12
     max_query_tokens: int = 4000

@@ -9,6 +9,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 
 from api.auth import bearer_token, site_from_key, user_from_token
+from api.contact import ContactRecorder
 from api.context import Context
 from api.errors import AuthError, SiteKeyRequired
 from api.graphiql import offline_graphiql_html
@@ -25,6 +26,9 @@ class MeterITGraphQL(GraphQL):
         super().__init__(schema, **kwargs)
         self.settings, self.sessions, self.pubsub = settings, sessions, pubsub
         self.edge_upload_queries = edge_upload_queries(schema)
+        self.contacts = ContactRecorder(
+            sessions, pubsub, settings.offline_after_minutes, settings.degraded_queue_depth
+        )
 
     def decode_json(self, data: str | bytes) -> object:
         """A usual upload decoded and checked at once; else orjson, or json for what orjson refuses."""
@@ -68,6 +72,8 @@ class MeterITGraphQL(GraphQL):
                     context.user = await user_from_token(session, self.settings, token)
         except AuthError as err:
             raise HTTPException(401, str(err)) from err
+        if context.site is not None:
+            await self.contacts.heard(context.site.id)
         return context
 
     async def on_ws_connect(self, context: Context):

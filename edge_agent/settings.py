@@ -23,7 +23,7 @@ class EdgeSettings(BaseSettings):
     batch_size: int = Field(default=1000, ge=1, le=10_000)
     max_retries: int = Field(default=5, ge=0)
     collection_interval_seconds: float = Field(default=60.0, gt=0)
-    heartbeat_interval_seconds: float = Field(default=60.0, gt=0)
+    heartbeat_interval_seconds: float = Field(default=15.0, gt=0)  # docs/operations.md
     config_refresh_seconds: float = Field(default=300.0, gt=0)
     central_unreachable_alert_minutes: float = Field(default=15.0, gt=0)
     bacnet_interface: str = "127.0.0.1/8"

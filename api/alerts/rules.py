@@ -14,6 +14,7 @@ from db.alert_store import (
     HEARTBEAT_MISSING,
     METER_UNREACHABLE,
 )
+from db.contact import last_heard
 from db.site_status import OUTAGE_ENDED, OUTAGE_IN_MAINTENANCE, OUTAGE_STARTED
 
 Key = tuple[str, int | None, int | None]
@@ -147,10 +148,13 @@ def _site_conditions(book: RuleBook, site, now: datetime) -> list[Condition]:
     found = []
     health = site.health or {}
     rule = book.rule_for(HEARTBEAT_MISSING, site.id)
-    if rule and site.last_heartbeat_at is not None:
-        silent = (now - site.last_heartbeat_at).total_seconds()
+    heard = last_heard(site)
+    if rule and heard is not None:
+        silent = (now - heard).total_seconds()
         if silent > rule.threshold * 60:
-            text = f"Site {site.name}: no heartbeat for {duration(silent)} (threshold {rule.threshold:g} min)"
+            text = (
+                f"Site {site.name}: not heard from for {duration(silent)} (threshold {rule.threshold:g} min)"
+            )
             found.append(Condition(rule, site.id, None, text))
     rule = book.rule_for(EDGE_QUEUE, site.id)
     depth = health.get("queue_depth") or 0

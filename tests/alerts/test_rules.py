@@ -67,7 +67,9 @@ async def test_site_override_and_validation(sessions):
 def site(**fields):
     """A site-like object for the pure conditions."""
     values = {"id": 1, "name": "S", "is_active": True, "maintenance": False, "health": {}}
-    return SimpleNamespace(**(values | {"last_heartbeat_at": NOW - timedelta(minutes=3)} | fields))
+    return SimpleNamespace(
+        **(values | {"last_heartbeat_at": NOW - timedelta(minutes=3), "last_contact_at": None} | fields)
+    )
 
 
 def test_site_rule_overrides_global_and_disabled_rules_are_silent():
