@@ -11,6 +11,7 @@ from db.clock import utcnow
 ONLINE, DEGRADED, OFFLINE, UNKNOWN = "online", "degraded", "offline", "unknown"
 OUTAGE_STARTED, OUTAGE_ENDED = "last_central_outage_started_at", "last_central_outage_ended_at"
 OUTAGE_IN_MAINTENANCE = "central_outage_in_maintenance"
+EDGE_ALERTS = "edge_alerts"  # ended alerts the edge decided itself (edge_agent/edge_alerts.py)
 
 
 def status_from_health(health: dict, degraded_queue_depth: int) -> str:

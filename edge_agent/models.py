@@ -46,6 +46,16 @@ class AgentStatus(BaseModel):
     site_name: str | None
 
 
+class EdgeAlertEntry(BaseModel):
+    """An alert the edge raised itself (edge_agent/edge_alerts.py): open while ended_at is null."""
+
+    kind: str
+    meter: str | None
+    started_at: datetime
+    ended_at: datetime | None
+    message: str
+
+
 class ReadingRow(BaseModel):
     """One locally kept reading."""
 

@@ -11,8 +11,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.clock import utcnow
 from db.edge_store import get_state, set_state
-from db.types import utcnow
 
 logger = logging.getLogger(__name__)
 

@@ -30,12 +30,14 @@ from edge_agent.central import CentralClient
 from edge_agent.collector.cov import CovSubscriptions
 from edge_agent.collector.poller import Collector, PollResult
 from edge_agent.discovery import discover, parse_range
+from edge_agent.edge_alerts import EdgeAlerts, Thresholds
 from edge_agent.errors import ConfigError, UploadError
 from edge_agent.meters import MeterConfig, save_meters_file
 from edge_agent.models import (
     AgentStatus,
     DeadLetterEntry,
     DiscoveredDevice,
+    EdgeAlertEntry,
     MeterStatus,
     ReadingRow,
     SyncLogEntry,
@@ -70,6 +72,14 @@ class EdgeAgent:
             backoff_cap=self.settings.backoff_max_seconds,
             outage_alert_minutes=self.settings.central_unreachable_alert_minutes,
         )
+        self.alerts = EdgeAlerts(
+            self.engine,
+            Thresholds(
+                self.settings.central_unreachable_alert_minutes,
+                self.settings.meter_unreachable_alert_minutes,
+                self.settings.queue_alert_depth,
+            ),
+        )
         self.collector: Collector | None = None
         self.cov: CovSubscriptions | None = None
         self.app = None
@@ -93,6 +103,7 @@ class EdgeAgent:
         await asyncio.to_thread(upgrade, "edge", s.db_url)
         depth = await self.outbox.open()
         await self.uploader.outage.load()
+        await self.alerts.load()
         if bacnet:
             self.app = make_application(
                 with_port(s.bacnet_interface, s.bacnet_port),
@@ -174,6 +185,7 @@ class EdgeAgent:
                 await task
         self._tasks = []
         await self.uploader.outage.save()
+        await self.alerts.save()
         if self.cov:
             await self.cov.stop()
         if self.app:
@@ -227,6 +239,15 @@ class EdgeAgent:
             last_heartbeat_at=self.last_heartbeat_at,
             site_name=self.site_name,
         )
+
+    async def check_alerts(self) -> None:
+        """Open and end the edge's own alerts from the central link, the meters and the queue, and store them."""
+        self.alerts.evaluate(self.uploader.outage, self.collector.health.values(), await self.outbox.depth())
+        await self.alerts.save()
+
+    async def edge_alerts(self) -> list[EdgeAlertEntry]:
+        """The edge's own alerts: open ones (oldest first), then ended ones (newest first)."""
+        return [EdgeAlertEntry.model_validate(a, from_attributes=True) for a in self.alerts.current()]
 
     async def meters(self) -> list[MeterStatus]:
         """Every configured meter with its reachability, last error and last reading time."""

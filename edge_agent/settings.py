@@ -26,6 +26,8 @@ class EdgeSettings(BaseSettings):
     heartbeat_interval_seconds: float = Field(default=15.0, gt=0)  # docs/operations.md
     config_refresh_seconds: float = Field(default=300.0, gt=0)
     central_unreachable_alert_minutes: float = Field(default=15.0, gt=0)
+    meter_unreachable_alert_minutes: float = Field(default=5.0, gt=0)
+    queue_alert_depth: int = Field(default=10_000, ge=1)
     bacnet_interface: str = "127.0.0.1/8"
     bacnet_port: int = 47809
     bacnet_broadcast_address: str = "127.255.255.255"

@@ -52,6 +52,10 @@ def state_banners() -> rx.Component:
             ),
         ),
         rx.cond(
+            ~EdgeState.agent_down,
+            rx.foreach(EdgeState.edge_alerts, lambda text: banner(text, "red", "edge-alert")),
+        ),
+        rx.cond(
             EdgeState.outbox_full,
             banner("The local queue is full: see the outbox policy.", "red", "outbox-full"),
         ),

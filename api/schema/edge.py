@@ -12,7 +12,7 @@ from api.errors import BatchRefused
 from api.schema.permissions import IsSite
 from api.schema.scalars import ReadingRows
 from api.services import edge as edge_service
-from db.site_status import OUTAGE_ENDED, OUTAGE_STARTED
+from db.site_status import EDGE_ALERTS, OUTAGE_ENDED, OUTAGE_STARTED
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +75,20 @@ class MeterHealthInput:
 
 
 @strawberry.input
+class EdgeAlertInput:
+    """An alert the edge decided itself and that has ended (meter_unreachable or edge_queue)."""
+
+    kind: str
+    started_at: datetime
+    ended_at: datetime
+    meter_external_id: str | None = None
+    message: str | None = None
+
+
+MAX_EDGE_ALERTS = 50
+
+
+@strawberry.input
 class HeartbeatInput:
     """The edge agent's health."""
 
@@ -93,6 +107,10 @@ class HeartbeatInput:
     )
     last_central_outage_ended_at: datetime | None = strawberry.field(
         default=None, description="end of that period (both are sent together)"
+    )
+    edge_alerts: list[EdgeAlertInput] | None = strawberry.field(
+        default=None,
+        description="the edge's own alerts that ended in the last day, repeated until then; recorded once each",
     )
 
 
@@ -168,6 +186,15 @@ def _health(status: HeartbeatInput) -> dict:
     health = strawberry.asdict(status)
     for name in (OUTAGE_STARTED, OUTAGE_ENDED):
         health[name] = health[name].isoformat() if health[name] else None
+    health[EDGE_ALERTS] = [
+        {
+            **a,
+            "started_at": a["started_at"].isoformat(),
+            "ended_at": a["ended_at"].isoformat(),
+            "message": (a["message"] or "")[:500],
+        }
+        for a in (health.get(EDGE_ALERTS) or [])[:MAX_EDGE_ALERTS]
+    ]
     health["meters"] = [
         {**m, "last_seen_at": m["last_seen_at"].isoformat() if m["last_seen_at"] else None}
         for m in health["meters"]

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from edge_agent.local_api.types import AgentStatus, CentralOutage, LiveValue, Meter, _get
+from edge_agent.local_api.types import AgentStatus, CentralOutage, EdgeAlert, LiveValue, Meter, _get
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ def _status_key(status: AgentStatus) -> tuple:
         status.central_reachable, status.last_sync_at, status.meters_reachable, status.meters_total,
         status.outbox_full, status.last_poll_at, status.last_sync_outcome,
         status.central_outage is not None and status.central_outage.alerting,
+        tuple((a.kind, a.meter, a.started_at) for a in status.alerts),
     )  # fmt: skip
 
 
@@ -96,6 +97,7 @@ class AgentView:
             central_since=self._track_central(reachable, raw.central_unreachable_seconds),
             central_unreachable_seconds=raw.central_unreachable_seconds,
             central_outage=_outage(raw),
+            alerts=[a for a in await self.alerts() if a.ended_at is None],
             sync_success_rate=raw.sync_success_rate,
             last_sync_at=raw.last_sync_at or (last.started_at if last else None),
             last_sync_outcome=last.outcome if last else None,
@@ -105,6 +107,11 @@ class AgentView:
             site_name=raw.site_name,
             checked_at=datetime.now(UTC).replace(microsecond=0),
         )
+
+    async def alerts(self) -> list[EdgeAlert]:
+        """The edge's own alerts: open ones, then ended ones (an agent without them has none)."""
+        read = getattr(self.agent, "edge_alerts", None)
+        return [EdgeAlert.from_model(a) for a in await read()] if read else []
 
     def _latest_window(self, interval: float) -> datetime:
         return datetime.now(UTC) - timedelta(seconds=max(3 * interval, 60.0))

@@ -23,6 +23,7 @@ from edge_agent.local_api.types import (
     AgentStatus,
     DeadLetter,
     DiscoveredDevice,
+    EdgeAlert,
     LiveValue,
     Meter,
     Reading,
@@ -102,6 +103,12 @@ class Query:
     async def status(self, info: strawberry.Info) -> AgentStatus:
         """Collection, queue, central link and last sync."""
         return await _ctx(info).view.status()
+
+    @strawberry.field(permission_classes=AUTHED)
+    async def alerts(self, info: strawberry.Info, include_ended: bool = True) -> list[EdgeAlert]:
+        """The edge's own alerts, decided on site (also while central is down): open first, then ended."""
+        found = await _ctx(info).view.alerts()
+        return found if include_ended else [a for a in found if a.ended_at is None]
 
     @strawberry.field(permission_classes=AUTHED)
     async def meters(self, info: strawberry.Info, external_id: str | None = None) -> list[Meter]:
