@@ -26,6 +26,7 @@ from api.settings import CentralSettings, get_settings
 from api.view import MeterITGraphQL
 from db.engine import check_connection, make_engine, make_sessionmaker, safe_url
 from db.errors import DatabaseUnavailable
+from db.logs import add_log_files
 
 logger = logging.getLogger(__name__)
 
@@ -127,4 +128,18 @@ def create_app_from_env() -> Starlette:
         logging.basicConfig(
             level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
+    if settings.log_dir:
+        setup_central_log_files(settings)
     return create_app(settings)
+
+
+def setup_central_log_files(settings: CentralSettings) -> None:
+    """central.log (every record) and access.log (the request log) in LOG_DIR, as JSON lines (db/logs.py)."""
+    add_log_files(
+        settings.log_dir,
+        {"central.log": None, "access.log": ("api.access",)},
+        settings.log_level,
+        settings.log_max_bytes,
+        settings.log_backup_count,
+        settings.log_max_age_days,
+    )

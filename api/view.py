@@ -7,12 +7,14 @@ import orjson
 from cross_web import HTTPException
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
 
 from api.auth import bearer_token, site_from_key, user_from_token
 from api.contact import ContactRecorder
 from api.context import Context
 from api.errors import AuthError, SiteKeyRequired
 from api.graphiql import offline_graphiql_html
+from api.request_log import note, operation_of
 from api.upload_fast import answer_upload, checked_batch, edge_upload_queries
 from db.reading_parse import decode_upload
 
@@ -73,6 +75,7 @@ class MeterITGraphQL(GraphQL):
         except AuthError as err:
             raise HTTPException(401, str(err)) from err
         if context.site is not None:
+            note(request, site_id=context.site.id)
             await self.contacts.heard(context.site.id)
         return context
 
@@ -97,6 +100,9 @@ class MeterITGraphQL(GraphQL):
     ):
         """The edge's own upload document without graphql-core (api/upload_fast.py); the rest as usual."""
         method = request_adapter.method
+        data = request_data if isinstance(request_data, GraphQLRequestData) else None
+        if data is not None:
+            note(request, operation=operation_of(data.query, data.operation_name))
         batch = checked_batch(self.edge_upload_queries, method, request_data, context)
         if batch is not None and (result := await answer_upload(context, batch)) is not None:
             return result

@@ -60,6 +60,9 @@ class EdgeSettings(BaseSettings):
     local_api_password: str | None = None
     log_dir: str = "logs"
     log_level: str = "INFO"
+    log_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    log_backup_count: int = Field(default=5, ge=1)
+    log_max_age_days: float = Field(default=7.0, gt=0)
 
     @model_validator(mode="after")
     def _refuse_missing_secrets(self) -> "EdgeSettings":

@@ -240,6 +240,15 @@ class Uploader:
         metrics.READINGS_UPLOADED.labels("new").inc(answer["new"])
         metrics.READINGS_UPLOADED.labels("duplicate").inc(answer["duplicates"])
         metrics.READINGS_UPLOADED.labels("rejected").inc(answer["rejected"])
+        logger.info(
+            "batch %s uploaded: %d readings, %d new, %d duplicates, %d rejected",
+            batch_id,
+            len(rows),
+            answer["new"],
+            answer["duplicates"],
+            answer["rejected"],
+            extra={"batch_id": batch_id, "readings": len(rows)},
+        )
         if dead:
             logger.warning(
                 "central rejected %d readings of batch %s (dead-lettered): %s",

@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from api import events, metrics
 from api.errors import BatchRefused
+from api.request_log import note
 from api.schema.permissions import IsSite
 from api.schema.scalars import ReadingRows
 from api.services import edge as edge_service
@@ -223,6 +224,7 @@ class EdgeQuery:
 
 async def store_upload(ctx, batch_id: str, readings) -> UploadResult | UploadRejected:
     """uploadReadings for the context's site (the resolver, and api/upload_fast.py for the edge's document)."""
+    note(ctx.request, batch_id=batch_id)
     try:
         async with ctx.session() as session:
             outcome = await edge_service.upload_readings(
@@ -230,6 +232,16 @@ async def store_upload(ctx, batch_id: str, readings) -> UploadResult | UploadRej
             )
     except BatchRefused as err:
         return UploadRejected(reason=str(err))
+    logger.info(
+        "site %s batch %s: %d new, %d duplicates, %d rejected%s",
+        ctx.site.id,
+        outcome.batch_id,
+        outcome.new,
+        outcome.duplicates,
+        outcome.rejected,
+        " (replayed)" if outcome.replayed else "",
+        extra={"site_id": ctx.site.id, "batch_id": outcome.batch_id},
+    )
     if not outcome.replayed:
         metrics.READINGS_INGESTED.inc(outcome.new)
         metrics.READINGS_DUPLICATE.inc(outcome.duplicates)
