@@ -63,6 +63,7 @@ def create_app(settings: CentralSettings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette):
         await pubsub.start()
+        metrics.watch(engine, pubsub)
         await maintain_partitions(engine, settings.raw_retention_days)
         monitor = asyncio.create_task(
             run_monitor(engine, sessions, pubsub, settings.offline_after_minutes, settings.raw_retention_days)

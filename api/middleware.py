@@ -44,7 +44,11 @@ class RequestLogMiddleware:
             path = scope["path"] if scope["path"] in ("/graphql", "/healthz", "/metrics") else "other"
             metrics.REQUESTS.labels(scope["method"], path, str(status["code"])).inc()
             client = (scope.get("client") or ("-", 0))[0]
-            duration_ms = round((time.perf_counter() - started) * 1000, 1)
+            seconds = time.perf_counter() - started
+            duration_ms = round(seconds * 1000, 1)
+            field = entry.pop("root_field", None)
+            if path == "/graphql":
+                metrics.GRAPHQL_DURATION.labels(field or "none", str(status["code"])).observe(seconds)
             access_logger.info(
                 "%s %s %s %s %d %.1fms%s%s",
                 client,

@@ -14,10 +14,20 @@ def operation_of(query: str | None, name: str | None) -> str | None:
     if not isinstance(query, str):
         return None
     named = _NAMED.match(query)
-    if named:
-        return named.group(1)
-    field = _FIRST_FIELD.search(query)
+    return named.group(1) if named else root_field_of(query)
+
+
+def root_field_of(query: str | None) -> str | None:
+    """The first root field of a GraphQL document (`uploadReadings`), None when there is none."""
+    field = _FIRST_FIELD.search(query) if isinstance(query, str) else None
     return field.group(1) if field else None
+
+
+def root_fields(schema) -> frozenset[str]:
+    """Every field of the schema's query, mutation and subscription types: the metric's operation labels."""
+    graphql_schema = schema._schema
+    types = (graphql_schema.query_type, graphql_schema.mutation_type, graphql_schema.subscription_type)
+    return frozenset(name for kind in types if kind is not None for name in kind.fields)
 
 
 def note(request, **fields) -> None:

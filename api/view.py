@@ -14,7 +14,7 @@ from api.contact import ContactRecorder
 from api.context import Context
 from api.errors import AuthError, SiteKeyRequired
 from api.graphiql import offline_graphiql_html
-from api.request_log import note, operation_of
+from api.request_log import note, operation_of, root_field_of, root_fields
 from api.upload_fast import answer_upload, checked_batch, edge_upload_queries
 from db.reading_parse import decode_upload
 
@@ -28,6 +28,7 @@ class MeterITGraphQL(GraphQL):
         super().__init__(schema, **kwargs)
         self.settings, self.sessions, self.pubsub = settings, sessions, pubsub
         self.edge_upload_queries = edge_upload_queries(schema)
+        self.root_fields = root_fields(schema)
         self.contacts = ContactRecorder(
             sessions, pubsub, settings.offline_after_minutes, settings.degraded_queue_depth
         )
@@ -102,7 +103,12 @@ class MeterITGraphQL(GraphQL):
         method = request_adapter.method
         data = request_data if isinstance(request_data, GraphQLRequestData) else None
         if data is not None:
-            note(request, operation=operation_of(data.query, data.operation_name))
+            field = root_field_of(data.query)
+            note(
+                request,
+                operation=operation_of(data.query, data.operation_name),
+                root_field=field if field in self.root_fields else "other",
+            )
         batch = checked_batch(self.edge_upload_queries, method, request_data, context)
         if batch is not None and (result := await answer_upload(context, batch)) is not None:
             return result

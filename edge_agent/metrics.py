@@ -20,6 +20,9 @@ COLLECTION_SUCCESS_RATE = Gauge(
 )
 SYNC_SUCCESS_RATE = Gauge("meterit_edge_sync_success_rate", "Share of upload attempts that worked (recent)")
 OUTBOX_FULL = Gauge("meterit_edge_outbox_full", "1 while the outbox is at its cap")
+ALERTS_OPEN = Gauge("meterit_edge_alerts_open", "The edge's own open alerts, by kind", ["kind"])
+for _kind in ("central_unreachable", "meter_unreachable", "edge_queue"):
+    ALERTS_OPEN.labels(_kind)  # present at 0 from the start, so a rule on it sees the series
 
 
 def serve_metrics(host: str, port: int) -> None:

@@ -243,6 +243,8 @@ class EdgeAgent:
     async def check_alerts(self) -> None:
         """Open and end the edge's own alerts from the central link, the meters and the queue, and store them."""
         self.alerts.evaluate(self.uploader.outage, self.collector.health.values(), await self.outbox.depth())
+        for kind in ("central_unreachable", "meter_unreachable", "edge_queue"):
+            metrics.ALERTS_OPEN.labels(kind).set(sum(1 for a in self.alerts.open.values() if a.kind == kind))
         await self.alerts.save()
 
     async def edge_alerts(self) -> list[EdgeAlertEntry]:
