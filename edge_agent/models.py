@@ -31,6 +31,7 @@ class AgentStatus(BaseModel):
     meters_reachable: int
     collection_success_rate: float | None
     queue_depth: int
+    queue_head_attempts: int = 0  # unacknowledged upload attempts of the oldest queued reading
     oldest_queued_age_seconds: float | None
     outbox_full: bool
     outbox_full_policy: str

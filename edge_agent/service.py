@@ -17,6 +17,7 @@ from db.edge_store import (
     list_dead_letters,
     list_meters,
     list_sync_log,
+    mark_dead_letters_handled,
     recent_readings,
     replace_meters,
 )
@@ -225,6 +226,7 @@ class EdgeAgent:
             meters_reachable=self.collector.reachable_count(),
             collection_success_rate=self.collector.success_rate,
             queue_depth=await self.outbox.depth(),
+            queue_head_attempts=await self.outbox.head_retries(),
             oldest_queued_age_seconds=await self.outbox.oldest_age_seconds(),
             outbox_full=self.outbox.full,
             outbox_full_policy=self.outbox.policy,
@@ -273,6 +275,12 @@ class EdgeAgent:
         """Readings central rejected (unhandled), newest first."""
         rows = await list_dead_letters(self.engine, limit)
         return [DeadLetterEntry.model_validate(r, from_attributes=True) for r in rows]
+
+    async def handle_dead_letters(self, ids: list[int]) -> int:
+        """Mark dead letters as dealt with by the technician; returns how many were still open."""
+        done = await mark_dead_letters_handled(self.engine, ids)
+        logger.info("%d dead letters marked handled", done)
+        return done
 
     async def start_collection(self) -> AgentStatus:
         """Resume polling meters."""

@@ -193,6 +193,11 @@ class Mutation:
         return SyncSummary.from_model(await _ctx(info).view.agent.trigger_sync())
 
     @strawberry.mutation(permission_classes=AUTHED)
+    async def mark_dead_letters_handled(self, info: strawberry.Info, ids: list[int]) -> int:
+        """Mark dead letters as dealt with: they leave deadLetters and the count; returns how many changed."""
+        return await _ctx(info).view.agent.handle_dead_letters(ids[:10_000])
+
+    @strawberry.mutation(permission_classes=AUTHED)
     async def discover_devices(
         self, info: strawberry.Info, address_range: str | None = None
     ) -> list[DiscoveredDevice]:
