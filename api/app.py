@@ -15,6 +15,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 
 from api import metrics
 from api.alerts.runtime import start_alert_engine
+from api.cache import Caches
 from api.export import export_readings
 from api.graphiql import STATIC_DIR
 from api.middleware import BodyLimitMiddleware, RateLimitMiddleware, RequestLogMiddleware
@@ -48,6 +49,7 @@ def create_app(settings: CentralSettings | None = None) -> Starlette:
     engine = make_engine(settings.db_url)
     sessions = make_sessionmaker(engine)
     pubsub = make_pubsub(settings.db_url)
+    caches = Caches(pubsub)
     from api.schema.subscriptions import Subscription
 
     schema = build_schema(settings, subscription=Subscription)
@@ -56,6 +58,7 @@ def create_app(settings: CentralSettings | None = None) -> Starlette:
         settings=settings,
         sessions=sessions,
         pubsub=pubsub,
+        caches=caches,
         graphql_ide="graphiql",
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
     )
@@ -63,6 +66,7 @@ def create_app(settings: CentralSettings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette):
         await pubsub.start()
+        await caches.start()
         metrics.watch(engine, pubsub)
         await maintain_partitions(engine, settings.raw_retention_days)
         monitor = asyncio.create_task(
@@ -80,6 +84,7 @@ def create_app(settings: CentralSettings | None = None) -> Starlette:
             await alert_runtime.stop()
             await stop_task(monitor)
             await stop_task(rollup_worker)
+            await caches.stop()
             await pubsub.stop()
             await engine.dispose()
 

@@ -57,6 +57,24 @@ ROLLUP_LAG = Gauge(
 )
 
 
+CACHE_REQUESTS = Counter(
+    "meterit_cache_requests",
+    "Reads of the per-worker caches (api/cache.py) by cache and result (hit, miss)",
+    ["cache", "result"],
+    registry=REGISTRY,
+)
+CACHE_INVALIDATIONS = Counter(
+    "meterit_cache_invalidations",
+    "Entries dropped by a change or a pub/sub event",
+    ["cache"],
+    registry=REGISTRY,
+)
+for _cache in ("site_status", "meter_config"):
+    for _result in ("hit", "miss"):
+        CACHE_REQUESTS.labels(_cache, _result)
+    CACHE_INVALIDATIONS.labels(_cache)
+
+
 class _Watched:
     """The engine and pub/sub of the running app, read at scrape time."""
 
@@ -96,13 +114,14 @@ class _LiveCollector:
             family.add_metric([], float(values[name]))
             yield family
         subscribers = getattr(_Watched.pubsub, "_subscribers", {}) or {}
+        internal = getattr(_Watched.pubsub, "internal", {}) or {}
         family = GaugeMetricFamily(
             "meterit_subscriptions_active",
             "GraphQL subscriptions open in this worker, by channel",
             labels=["channel"],
         )
         for channel, queues in sorted(subscribers.items()):
-            family.add_metric([channel], float(len(queues)))
+            family.add_metric([channel], float(max(0, len(queues) - internal.get(channel, 0))))
         yield family
 
 

@@ -24,9 +24,9 @@ logger = logging.getLogger(__name__)
 class MeterITGraphQL(GraphQL):
     """GraphQL over HTTP and both websocket protocols, with MeterIT's authentication."""
 
-    def __init__(self, schema, *, settings, sessions, pubsub, **kwargs) -> None:
+    def __init__(self, schema, *, settings, sessions, pubsub, caches=None, **kwargs) -> None:
         super().__init__(schema, **kwargs)
-        self.settings, self.sessions, self.pubsub = settings, sessions, pubsub
+        self.settings, self.sessions, self.pubsub, self.caches = settings, sessions, pubsub, caches
         self.edge_upload_queries = edge_upload_queries(schema)
         self.root_fields = root_fields(schema)
         self.contacts = ContactRecorder(
@@ -62,6 +62,7 @@ class MeterITGraphQL(GraphQL):
             pubsub=self.pubsub,
             request=request,
             response=response,
+            caches=self.caches,
         )
         if request.scope["type"] != "http":
             return context

@@ -11,6 +11,16 @@ from db.engine import driver_connection
 from db.errors import AlreadyExists, NotFound
 from db.secrets import api_key_matches, key_prefix, new_api_key
 
+# api/pubsub.py's "cache" channel: every API worker drops its cached sites list (api/cache.py) at commit,
+# also when the site was created outside the API (meterit site create, tests).
+SITES_CHANGED_NOTIFY = text("""SELECT pg_notify('meterit_cache', '{"cache": "site_status"}')""")
+
+
+async def announce_sites_changed(session: AsyncSession) -> None:
+    """Have every API worker forget its cached sites list when this transaction commits (PostgreSQL only)."""
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(SITES_CHANGED_NOTIFY)
+
 
 @dataclass(frozen=True)
 class NewSite:
@@ -34,6 +44,7 @@ async def create_site(session: AsyncSession, name: str, timezone: str = "UTC") -
         await session.flush()
     except IntegrityError as err:
         raise AlreadyExists(f"a site named {name!r} exists") from err
+    await announce_sites_changed(session)
     return NewSite(site=site, api_key=key)
 
 

@@ -209,17 +209,24 @@ class EdgeQuery:
 
     @strawberry.field(permission_classes=[IsSite])
     async def site_config(self, info: Info) -> SiteConfig:
-        """The key's own site configuration: meters, points and collection interval."""
-        async with info.context.session() as session:
-            config = await edge_service.site_config(session, info.context.site)
-        site = config.site
-        return SiteConfig(
-            site_id=strawberry.ID(str(site.id)),
-            site_name=site.name,
-            timezone=site.timezone,
-            collection_interval_seconds=site.collection_interval_seconds,
-            meters=[ConfigMeter.from_model(m, points) for m, points in config.meters],
-        )
+        """The key's own site configuration: meters, points and collection interval (cached, api/cache.py)."""
+
+        async def load() -> SiteConfig:
+            async with info.context.session() as session:
+                config = await edge_service.site_config(session, info.context.site)
+            site = config.site
+            return SiteConfig(
+                site_id=strawberry.ID(str(site.id)),
+                site_name=site.name,
+                timezone=site.timezone,
+                collection_interval_seconds=site.collection_interval_seconds,
+                meters=[ConfigMeter.from_model(m, points) for m, points in config.meters],
+            )
+
+        caches = info.context.caches
+        if caches is None:
+            return await load()
+        return await caches.configs.get_or_load(info.context.site.id, load)
 
 
 async def store_upload(ctx, batch_id: str, readings) -> UploadResult | UploadRejected:

@@ -64,10 +64,15 @@ class MetersMutation:
             row, views = await service.upsert_meter(
                 session, to_int(site_id, "site id"), meter.external_id, fields, points
             )
+        if info.context.caches is not None:
+            await info.context.caches.config_changed(row.site_id)
         return Meter.from_model(row, views)
 
     @strawberry.mutation(permission_classes=[IsAdmin])
     async def delete_meter(self, info: Info, meter_id: strawberry.ID) -> bool:
         """Delete a meter and its points."""
         async with info.context.session() as session:
-            return await service.delete_meter(session, to_int(meter_id, "meter id"))
+            deleted = await service.delete_meter(session, to_int(meter_id, "meter id"))
+        if deleted and info.context.caches is not None:
+            await info.context.caches.config_changed(None)  # its site is gone with the row: every site
+        return deleted
