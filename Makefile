@@ -1,15 +1,19 @@
-# The two commands of the README's quick start, plus helpers. Every target bootstraps what it needs.
-.PHONY: demo test bootstrap lint
+# The two commands of the README's quick start, plus helpers. Every target bootstraps what it needs:
+# demo the venv and bun (for the dashboards), test also Debian chromium (for the browser tests).
+.PHONY: demo test bootstrap bootstrap-test lint
 
 demo: bootstrap
 	.venv/bin/meterit demo
 
-test: bootstrap
+test: bootstrap-test
 	scripts/ensure_postgres.sh
 	.venv/bin/pytest $(PYTEST_ARGS)
 
 bootstrap:
-	scripts/bootstrap.sh
+	scripts/bootstrap.sh $(BOOTSTRAP_ARGS)
+
+bootstrap-test:
+	scripts/bootstrap.sh --with-browser $(BOOTSTRAP_ARGS)
 
 lint: bootstrap
 	.venv/bin/ruff check .

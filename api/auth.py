@@ -1,7 +1,7 @@
 """Credentials: site API keys (X-API-Key) and dashboard JWTs (Authorization: Bearer)."""
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import jwt
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.errors import AuthError
 from api.settings import CentralSettings
 from db.central_models import User
+from db.clock import clock, utcnow
 from db.sites import SiteIdentity, identify_site
 
 logger = logging.getLogger(__name__)
@@ -17,7 +18,7 @@ ALGORITHM = "HS256"
 
 def issue_token(settings: CentralSettings, user: User) -> tuple[str, datetime]:
     """A signed token for a user and its expiry time."""
-    expires = datetime.now(UTC) + timedelta(minutes=settings.jwt_expire_minutes)
+    expires = utcnow() + timedelta(minutes=settings.jwt_expire_minutes)
     claims = {"sub": str(user.id), "role": user.role, "exp": expires}
     return jwt.encode(claims, settings.jwt_secret, algorithm=ALGORITHM), expires
 
@@ -33,10 +34,19 @@ def bearer_token(value: str | None) -> str | None:
 async def user_from_token(session: AsyncSession, settings: CentralSettings, token: str) -> User:
     """The active user a token was issued to; AuthError when invalid, expired or the user is disabled."""
     try:
-        claims = jwt.decode(token, settings.jwt_secret, algorithms=[ALGORITHM])
+        # expiry is checked against the deployable's clock, not PyJWT's own reading of the system time
+        claims = jwt.decode(
+            token,
+            settings.jwt_secret,
+            algorithms=[ALGORITHM],
+            options={"verify_exp": False, "require": ["exp", "sub"]},
+        )
         user_id = int(claims["sub"])
-    except (jwt.PyJWTError, KeyError, ValueError) as err:
+        expired = float(claims["exp"]) <= clock().timestamp()
+    except (jwt.PyJWTError, KeyError, TypeError, ValueError) as err:
         raise AuthError("invalid or expired token") from err
+    if expired:
+        raise AuthError("invalid or expired token")
     user = await session.get(User, user_id)
     if user is None or not user.is_active:
         raise AuthError("user disabled or unknown")

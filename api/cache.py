@@ -5,8 +5,10 @@
 
 Each worker holds its own copy; a change made through any worker reaches every worker through the same
 PostgreSQL NOTIFY that drives the subscriptions (api/pubsub.py): a "site_status" event whose status differs
-from the cached one drops the sites list, and a "cache" event drops what it names. The worker that made the
-change drops its own copy at once. The TTL bounds what no event announces (queue depths between status
+from the cached one drops the sites list, and a "cache" event drops what it names. "cache" events are sent
+by the database layer inside the writing transaction (db/cache_notify.py: a site created, an inventory
+version, a collection interval), so they come at commit from whichever process wrote; the API's own site
+mutations also drop the worker's copy at once. The TTL bounds what no event announces (queue depths between status
 changes; a point an upload discovers on a configured meter). Hits and misses are in /metrics.
 """
 
@@ -119,9 +121,3 @@ class Caches:
         """A site was created or changed (not its status): every worker drops its sites list."""
         self.sites.drop(ALL_SITES)
         await self.pubsub.publish("cache", {"cache": SITE_STATUS})
-
-    async def config_changed(self, site_id: int | None) -> None:
-        """A site's meters or points changed (None: unknown site): every worker drops its siteConfig and sites."""
-        self.configs.drop(site_id)
-        self.sites.drop(ALL_SITES)  # the list counts each site's meters
-        await self.pubsub.publish("cache", {"cache": METER_CONFIG, "site_id": site_id})

@@ -1,8 +1,11 @@
 """Structured outputs of the central MCP server's tools (pydantic models: the SDK publishes their schemas)."""
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
+
+from db.inventory import InventoryMeter
 
 
 class PointInfo(BaseModel):
@@ -178,3 +181,24 @@ class ReportResult(BaseModel):
     sites: list[SiteSummary]
     csv: str
     markdown: str
+
+
+class InventoryChangeInfo(BaseModel):
+    """One entry of a site's inventory history."""
+
+    version: int | None = Field(description="the version it made; null when every edit lost a conflict")
+    origin: str
+    author: str | None
+    created_at: datetime
+    changes: list[str]
+    conflicts: list[dict[str, Any]]
+
+
+class SiteInventoryResult(BaseModel):
+    """A site's meter inventory at its current version, with its newest history entries."""
+
+    site_id: int
+    version: int
+    digest: str
+    meters: list[InventoryMeter]
+    history: list[InventoryChangeInfo]

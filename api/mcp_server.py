@@ -27,6 +27,7 @@ from api.auth import bearer_token, user_from_token
 from api.errors import ApiError, AuthError
 from api.report_formats import to_csv, to_markdown
 from api.services import alerts as alerts_service
+from api.services import inventory as inventory_service
 from api.services import meters as meters_service
 from api.services import readings as readings_service
 from api.services import sites as sites_service
@@ -34,6 +35,7 @@ from api.settings import CentralSettings
 from db.alert_store import DEFAULT_RULES, open_alert_counts
 from db.engine import session_scope
 from db.errors import DbError
+from db.inventory import InventoryPoint
 
 logger = logging.getLogger(__name__)
 INSTRUCTIONS = (
@@ -68,7 +70,7 @@ def build_central_mcp(
     alert_settings: AlertSettings | None = None,
     notifier: EmailNotifier | None = None,
 ) -> MCPServer:
-    """The server with its seven tools; token is the stdio credential, admin_key the admin credential."""
+    """The server with its nine tools; token is the stdio credential, admin_key the admin credential."""
     server = MCPServer("meterit-central", instructions=INSTRUCTIONS)
     alert_settings = alert_settings or get_alert_settings()
     notifier = notifier or EmailNotifier(settings, alert_settings)
@@ -265,6 +267,42 @@ def build_central_mcp(
         return await run(ctx, work, admin=True)
 
     @server.tool()
+    async def get_site_inventory(ctx: Context, site_id: int, history: int = 20) -> out.SiteInventoryResult:
+        """A site's meter inventory: its version, every meter with its BACnet address, points (object type,
+        instance, unit, cumulative), interval, and the history of changes (origin, author, what changed)."""
+
+        async def work(session, _caller):
+            return _inventory(await inventory_service.site_inventory(session, site_id, history))
+
+        return await run(ctx, work)
+
+    @server.tool()
+    async def edit_meter(
+        ctx: Context,
+        site_id: int,
+        external_id: str,
+        name: str | None = None,
+        bacnet_address: str | None = None,
+        bacnet_device_id: int | None = None,
+        enabled: bool | None = None,
+        interval_seconds: float | None = None,
+        points: list[InventoryPoint] | None = None,
+    ) -> out.SiteInventoryResult:
+        """Change (or add) one meter of a site's inventory (admins); fields left out keep their value, points
+        replace the list. The edge applies the new version at its next sync."""
+
+        async def work(session, caller):
+            fields = {"name": name, "bacnet_address": bacnet_address, "bacnet_device_id": bacnet_device_id,
+                      "enabled": enabled, "interval_seconds": interval_seconds}  # fmt: skip
+            point_list = None if points is None else [p.model_dump() for p in points]
+            found = await inventory_service.edit_meter(
+                session, site_id, external_id, fields, point_list, "mcp", caller.name
+            )
+            return _inventory(found)
+
+        return await run(ctx, work, admin=True)
+
+    @server.tool()
     async def generate_report(
         ctx: Context,
         start: datetime,
@@ -286,6 +324,22 @@ def build_central_mcp(
         return await run(ctx, work)
 
     return server
+
+
+def _inventory(found: inventory_service.SiteInventory) -> out.SiteInventoryResult:
+    return out.SiteInventoryResult(
+        site_id=found.site_id,
+        version=found.version,
+        digest=found.inventory.digest(),
+        meters=list(found.inventory.meters),
+        history=[
+            out.InventoryChangeInfo(
+                version=row.version, origin=row.origin, author=row.author, created_at=row.created_at,
+                changes=list(row.changes or []), conflicts=list(row.conflicts or []),
+            )
+            for row in found.history
+        ],
+    )  # fmt: skip
 
 
 def _site(site: reports.SiteReport) -> dict:

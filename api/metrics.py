@@ -31,6 +31,12 @@ READINGS_DUPLICATE = Counter(
     "meterit_readings_duplicate", "Uploaded readings already stored", registry=REGISTRY
 )
 READINGS_REJECTED = Counter("meterit_readings_rejected", "Uploaded readings rejected", registry=REGISTRY)
+SITE_ADDRESS_REFUSED = Counter(
+    "meterit_site_address_refused",
+    "Site-key requests refused (HTTP 403): client address outside the site's allowed networks",
+    ["site"],
+    registry=REGISTRY,
+)
 SITES_ONLINE = Gauge("meterit_sites_online", "Sites whose status is online or degraded", registry=REGISTRY)
 PUBSUB_LAG = Histogram(
     "meterit_pubsub_lag_seconds",

@@ -135,6 +135,7 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         stats = await self.limiter.get_window_stats(self.item, ident)
+        # the limiter keeps its windows in system time, so Retry-After is measured against the same
         retry_after = max(1, math.ceil(stats.reset_time - time.time()))
         logger.info("rate limit reached for %s (retry after %d s)", ident, retry_after)
         response = PlainTextResponse(

@@ -69,6 +69,7 @@ class PubSub:
     def _stamp(self, channel: str, payload: dict) -> dict:
         if channel not in self._subscribers:
             raise ValueError(f"unknown channel {channel!r}; known: {', '.join(CHANNELS)}")
+        # wall time, not the domain clock: it measures delivery latency between worker processes
         return {**payload, "_sent": time.time()}
 
     def _deliver(self, channel: str, payload: dict) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import InvalidInput, NotFoundError
 from db import reports as data
+from db.clock import utcnow
 from db.energy import hour_bounds, local_day_bounds, local_days
 from db.units import kwh_factor, normalize_unit
 
@@ -126,7 +127,7 @@ async def generate_report(
     for p in points:
         by_site[p.site_id].append(p)
     reports = [await _site_report(session, site, by_site[site.id], start, end, resolution) for site in sites]
-    return Report(start.astimezone(UTC), end.astimezone(UTC), resolution, datetime.now(UTC), reports)
+    return Report(start.astimezone(UTC), end.astimezone(UTC), resolution, utcnow(), reports)
 
 
 async def _site_report(session, site, points, start, end, resolution) -> SiteReport:

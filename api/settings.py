@@ -3,6 +3,7 @@
 import os
 import secrets
 from functools import lru_cache
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Literal
 
@@ -10,6 +11,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from db.engine import normalize_url, postgres_url
+from db.networks import Networks, normalize_networks, split_networks
 
 DEFAULT_SECRET = "change-me-in-production"
 
@@ -48,6 +50,8 @@ class CentralSettings(BaseSettings):
     smtp_password: str | None = None
     smtp_from: str = "meterit@localhost"
     smtp_starttls: bool = False
+    # Comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed; default: none.
+    trusted_proxies: str = ""
     log_dir: str | None = None
     log_level: str = "INFO"
     log_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
@@ -60,11 +64,17 @@ class CentralSettings(BaseSettings):
             raise ValueError("JWT_SECRET must be set to a secret value outside development")
         if self.environment != "development" and len(self.jwt_secret) < 32:
             raise ValueError("JWT_SECRET must have at least 32 characters outside development")
+        self.trusted_proxy_networks  # noqa: B018  (a wrong entry stops the start, with its reason)
         if self.jwt_secret == DEFAULT_SECRET:
             # The placeholder is too short for HS256 (PyJWT's InsecureKeyLengthWarning): development gets a
             # random secret, kept in a file so that every worker and a restart accept the same tokens.
             self.jwt_secret = development_secret(Path(self.jwt_secret_file))
         return self
+
+    @property
+    def trusted_proxy_networks(self) -> Networks:
+        """TRUSTED_PROXIES as networks."""
+        return tuple(ip_network(value) for value in normalize_networks(split_networks(self.trusted_proxies)))
 
     @property
     def db_url(self) -> str:

@@ -10,6 +10,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
 
 from api.auth import bearer_token, site_from_key, user_from_token
+from api.client_address import AddressGuard
 from api.contact import ContactRecorder
 from api.context import Context
 from api.errors import AuthError, SiteKeyRequired
@@ -32,6 +33,7 @@ class MeterITGraphQL(GraphQL):
         self.contacts = ContactRecorder(
             sessions, pubsub, settings.offline_after_minutes, settings.degraded_queue_depth
         )
+        self.address_guard = AddressGuard(settings.trusted_proxy_networks)
 
     def decode_json(self, data: str | bytes) -> object:
         """A usual upload decoded and checked at once; else orjson, or json for what orjson refuses."""
@@ -55,7 +57,10 @@ class MeterITGraphQL(GraphQL):
         return decoded
 
     async def get_context(self, request, response) -> Context:
-        """A Context with the caller resolved from X-API-Key or Authorization (HTTP 401 when wrong)."""
+        """A Context with the caller resolved from X-API-Key or Authorization (HTTP 401 when wrong).
+
+        A site key used from outside the site's allowed networks is HTTP 403, whatever the operation.
+        """
         context = Context(
             settings=self.settings,
             sessions=self.sessions,
@@ -76,6 +81,12 @@ class MeterITGraphQL(GraphQL):
                     context.user = await user_from_token(session, self.settings, token)
         except AuthError as err:
             raise HTTPException(401, str(err)) from err
+        if context.site is not None and context.site.allowed_networks:
+            peer = request.scope.get("client") or (None, 0)
+            forwarded = ",".join(request.headers.getlist("x-forwarded-for")) or None
+            reason = self.address_guard.refusal(context.site, peer[0], forwarded)
+            if reason:
+                raise HTTPException(403, reason)
         if context.site is not None:
             note(request, site_id=context.site.id)
             await self.contacts.heard(context.site.id)

@@ -10,8 +10,9 @@ import os
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
+from db.clock import utcnow
 from db.engine import make_engine
 from db.migrate import upgrade
 from db.outbox import Outbox, Reading
@@ -23,7 +24,7 @@ METERS, POINTS = 100, 10
 
 def backlog(n: int, meter_prefix: str = "meter") -> list[Reading]:
     """n readings of 100 meters × 10 points, one instant per 1,000 readings, ending a minute ago."""
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=n // (METERS * POINTS) + 60)
+    start = utcnow().replace(microsecond=0) - timedelta(seconds=n // (METERS * POINTS) + 60)
     out = []
     for i in range(n):
         instant, rest = divmod(i, METERS * POINTS)

@@ -21,12 +21,13 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from graphql import parse, print_ast
 
 from bench.cpu import CpuMeter, CpuSplit, parent_pid
 from bench.http_load import KeepAliveClient
+from db.clock import utcnow
 from db.wire import UPLOAD_READINGS_DOCUMENT
 
 UPLOAD = print_ast(parse(UPLOAD_READINGS_DOCUMENT))  # the edge agent's request, as gql sends it
@@ -75,7 +76,7 @@ def _free_port() -> int:
 def make_bodies(total: int, batch: int, points: int, sites: int) -> list[list[bytes]]:
     """Pre-encoded request bodies per site, in upload order: each site's edge sends consecutive minutes of its
     own points (points and readings shared out evenly), as an edge drains its outbox."""
-    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=20)
+    start = utcnow().replace(second=0, microsecond=0) - timedelta(days=20)
     per_site = []
     for site in range(sites):
         site_points = range(site * points // sites, (site + 1) * points // sites)
@@ -139,7 +140,7 @@ async def _upload_all(
 async def _copy_all(dsn: str, total: int, batch: int, points: int, clients: int) -> tuple[float, CpuSplit]:
     import asyncpg
 
-    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=20)
+    start = utcnow().replace(second=0, microsecond=0) - timedelta(days=20)
     batches = []
     for first in range(0, total, batch):
         batches.append(

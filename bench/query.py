@@ -12,7 +12,7 @@ import os
 import random
 import statistics
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import asyncpg
 from sqlalchemy import select
@@ -28,6 +28,7 @@ from bench.query_data import (
     migrate,
 )
 from bench.query_sql import HOURLY_30D, RAW_24H, SITE_DAILY_30D, TODAY_ENERGY
+from db.clock import utcnow
 from db.engine import make_engine, make_sessionmaker, session_scope
 from db.ingest import POST_INSERT_HOOKS, ingest_batch
 from db.readings_query import query_readings
@@ -105,7 +106,7 @@ async def run(args) -> int:
 
 
 async def _run(args, url: str) -> None:
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    now = utcnow().replace(second=0, microsecond=0)
     window = timedelta(hours=args.ingest_hours)
     load_end = now - 2 * window - WARM_UP
     start = load_end - timedelta(days=args.days)

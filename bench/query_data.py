@@ -8,10 +8,11 @@ import random
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import asyncpg
 
+from db.clock import utcnow
 from db.migrate import upgrade
 from db.partitions import ensure_partitions
 from db.rollups import refresh_rollups
@@ -144,7 +145,7 @@ async def load_readings(
 
 async def create_partitions(engine, start: datetime) -> list[str]:
     """Monthly partitions from start's month to three months ahead (made before the load)."""
-    now = datetime.now(UTC)
+    now = utcnow()
     months_back = (now.year - start.year) * 12 + now.month - start.month
     async with engine.begin() as conn:
         return await conn.run_sync(lambda c: ensure_partitions(c, months_back=months_back, months_ahead=3))

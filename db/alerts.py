@@ -4,8 +4,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.central_models import Alert, Site
+from db.clock import utcnow
 from db.errors import NotFound
-from db.types import utcnow
 
 STATUSES = ("open", "resolved", "all")
 

@@ -26,7 +26,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-from db.types import BigId, UTCDateTime, utcnow
+from db.clock import utcnow
+from db.types import BigId, UTCDateTime
 
 # A registry of its own keeps central tables apart from edge tables (and from Reflex's SQLModel use).
 central_metadata = MetaData()
@@ -54,6 +55,10 @@ class Site(CentralTable, table=True):
     last_contact_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     health: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, default=dict))
     collection_interval_seconds: float = 60.0
+    # CIDR strings (db/networks.py); empty: the key is accepted from any address.
+    allowed_networks: list = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, default=list, server_default="[]")
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -95,6 +100,24 @@ class DataPoint(CentralTable, table=True):
     cumulative: bool = False
     cov: bool = False
     discovered: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class InventoryChange(CentralTable, table=True):
+    """One change to a site's meter inventory: a new version, or a proposal whose every edit lost a conflict."""
+
+    __tablename__ = "inventory_changes"
+    __table_args__ = (UniqueConstraint("site_id", "version"),)
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
+    site_id: int = Field(sa_column=Column(BigId, ForeignKey("sites.id", ondelete="CASCADE"), nullable=False))
+    # None when nothing changed (the row keeps the conflicts, so an edge's dropped values stay on record).
+    version: int | None = None
+    base_version: int | None = None
+    origin: str = Field(max_length=32)
+    author: str | None = Field(default=None, max_length=254)
+    document: list | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    changes: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False, default=list))
+    conflicts: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False, default=list))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -2,8 +2,8 @@
 
 Each process (central API, edge agent, simulator, CLI) reads time only from `clock()`. By default that is
 the system time. `METERIT_CLOCK_AT` (an ISO date or datetime, UTC when it carries no zone) starts the
-process's clock at that moment and lets it run at real speed, so real processes started by a test agree on
-one date. Tests in one process install a fixed or shifted clock with `use_clock()`.
+process's clock at that moment and lets it run at real speed; the offset is passed on to the processes it
+starts (METERIT_CLOCK_OFFSET_SECONDS), so real processes started by a test agree on one time. Tests in one process install a fixed or shifted clock with `use_clock()`.
 
 Not the clock: durations between two events in one process (`time.monotonic()`), and timestamps that a
 library compares with its own system time (the rate limiter's reset time, cross-process latency marks).
@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
 CLOCK_ENV = "METERIT_CLOCK_AT"
+OFFSET_ENV = "METERIT_CLOCK_OFFSET_SECONDS"
 
 
 class Clock:
@@ -75,9 +76,18 @@ def parse_clock_setting(value: str) -> datetime:
 
 
 def clock_from_env(environ: dict[str, str] | None = None) -> Clock:
-    """The process clock that the environment asks for."""
-    setting = (os.environ if environ is None else environ).get(CLOCK_ENV, "").strip()
-    return Clock.starting_at(parse_clock_setting(setting)) if setting else Clock()
+    """The process clock the environment asks for; METERIT_CLOCK_AT becomes an offset its children inherit."""
+    env = os.environ if environ is None else environ
+    offset = env.get(OFFSET_ENV, "").strip()
+    if offset:
+        return Clock(timedelta(seconds=float(offset)))
+    setting = env.get(CLOCK_ENV, "").strip()
+    if not setting:
+        return Clock()
+    shifted = Clock.starting_at(parse_clock_setting(setting))
+    # Processes this one starts must keep the same offset, not start the date again at their own start.
+    env[OFFSET_ENV] = repr(shifted.offset.total_seconds())
+    return shifted
 
 
 _current: Clock = clock_from_env()

@@ -11,7 +11,8 @@ from sqlalchemy import JSON, Column, Double, Index, MetaData, SmallInteger, Uniq
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-from db.types import BigId, UTCDateTime, utcnow
+from db.clock import utcnow
+from db.types import BigId, UTCDateTime
 
 edge_metadata = MetaData()
 

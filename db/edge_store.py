@@ -6,8 +6,8 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.clock import utcnow
 from db.edge_models import AgentState, DeadLetter, EdgeMeter, RecentReading, SyncLog
-from db.types import utcnow
 
 METERS = EdgeMeter.__table__
 STATE = AgentState.__table__

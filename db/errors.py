@@ -3,7 +3,8 @@
 DbError
 ├── DatabaseUnavailable    the server cannot be reached
 ├── AlreadyExists          a unique name/email is taken
-└── NotFound               the row asked for does not exist
+├── NotFound               the row asked for does not exist
+└── InvalidNetwork         a network (CIDR) or address that cannot be read
 """
 
 
@@ -21,3 +22,7 @@ class AlreadyExists(DbError):
 
 class NotFound(DbError):
     """No such row."""
+
+
+class InvalidNetwork(DbError, ValueError):
+    """A network in CIDR notation or an address that cannot be read."""

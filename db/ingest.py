@@ -18,11 +18,12 @@ from sqlalchemy import JSON, bindparam, insert, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.central_models import Reading, UploadBatch
+from db.clock import utcnow
 from db.copy_binary import encode_rows
 from db.engine import asyncpg_connection, driver_connection
 from db.points import known_points, resolve_points
 from db.reading_parse import ParsedReading, first_units, parse_readings
-from db.types import UTCDateTime, utcnow
+from db.types import UTCDateTime
 
 logger = logging.getLogger(__name__)
 

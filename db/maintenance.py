@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.central_models import Reading
+from db.clock import clock
 from db.partitions import drop_partitions_before, ensure_partitions
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ async def maintain_storage(
     engine: AsyncEngine, raw_retention_days: int, months_ahead: int = 3, today: date | None = None
 ) -> MaintenanceReport:
     """Create partitions months_ahead ahead and drop raw readings older than raw_retention_days."""
-    today = today or datetime.now(UTC).date()
+    today = today or clock().today()
     async with engine.begin() as conn:
         report = await conn.run_sync(_maintain, today, raw_retention_days, months_ahead)
     if report.created or report.dropped or report.deleted_rows:

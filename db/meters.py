@@ -11,7 +11,7 @@ from db.errors import NotFound
 from db.points import forget_site
 from db.types import UTCDateTime
 
-METER_FIELDS = ("name", "bacnet_device_id", "bacnet_address", "enabled")
+METER_FIELDS = ("name", "bacnet_device_id", "bacnet_address", "enabled", "config")
 POINT_FIELDS = ("object_type", "instance", "property", "unit", "cumulative", "cov")
 
 
@@ -83,9 +83,9 @@ async def points_of(session: AsyncSession, meter_ids: list[int], with_latest: bo
 
 
 async def upsert_meter(
-    session: AsyncSession, site_id: int, external_id: str, fields: dict, points=None
+    session: AsyncSession, site_id: int, external_id: str, fields: dict, points: list[dict]
 ) -> Meter:
-    """Create or update a meter by (site, external id); when points is given, it is the full point list."""
+    """Make a meter (by site and external id) exactly `fields` with exactly `points` (an inventory version)."""
     external_id = external_id.strip()
     if not external_id:
         raise ValueError("a meter needs an external id")
@@ -96,12 +96,13 @@ async def upsert_meter(
         meter = Meter(site_id=site_id, external_id=external_id, name=fields.get("name") or external_id)
         session.add(meter)
     for name in METER_FIELDS:
-        if fields.get(name) is not None:
-            setattr(meter, name, fields[name])
+        if name in fields:
+            value = fields[name]
+            # config also holds keys set elsewhere (a point's register rollover): merge, never drop them
+            setattr(meter, name, {**(meter.config or {}), **value} if name == "config" else value)
     meter.discovered = False
     await session.flush()
-    if points is not None:
-        await _replace_points(session, meter, points)
+    await _replace_points(session, meter, points)
     forget_site(site_id)
     return meter
 
@@ -116,13 +117,14 @@ async def _replace_points(session: AsyncSession, meter: Meter, points: list[dict
         keep.add(name)
         point = existing.get(name) or DataPoint(meter_id=meter.id, name=name)
         for field_name in POINT_FIELDS:
-            if spec.get(field_name) is not None:
+            if field_name in spec:
                 setattr(point, field_name, spec[field_name])
         point.discovered = False
         session.add(point)
-    gone = [p.id for name, p in existing.items() if name not in keep]
+    # Points an upload registered on its own (discovered) keep their readings reachable: only points someone
+    # defined and has now removed go. Readings of removed points stay (no foreign key) but lose their name.
+    gone = [p.id for name, p in existing.items() if name not in keep and not p.discovered]
     if gone:
-        # Readings of removed points stay (no foreign key) but are no longer reachable by name.
         await session.execute(delete(DataPoint).where(DataPoint.id.in_(gone)))
     await session.flush()
 

@@ -15,9 +15,9 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.clock import utcnow
 from db.edge_models import DeadLetter, OutboxReading, RecentReading
 from db.errors import DbError
-from db.types import utcnow
 
 logger = logging.getLogger(__name__)
 

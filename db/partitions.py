@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime, time
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from db.clock import clock
+
 logger = logging.getLogger(__name__)
 
 READINGS_COLUMNS = """
@@ -45,7 +47,7 @@ def ensure_partitions(
     """Create missing monthly partitions from months_back before to months_ahead after today."""
     if conn.dialect.name != "postgresql":
         return []
-    today = today or datetime.now(UTC).date()
+    today = today or clock().today()
     created = []
     for shift in range(-months_back, months_ahead + 1):
         start, end = month_start(today, shift), month_start(today, shift + 1)

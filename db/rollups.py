@@ -97,6 +97,7 @@ async def _load_point_infos(session: AsyncSession, point_ids: list[int]) -> dict
     infos = {pid: PointInfo(pid) for pid in point_ids}
     for pid, name, cumulative, unit, config, site_id, tz, interval in rows:
         rollover = ((config or {}).get("rollover") or {}).get(name)
+        interval = (config or {}).get("interval_seconds") or interval  # the meter's own, else the site's
         infos[pid] = PointInfo(
             pid,
             site_id,

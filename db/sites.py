@@ -6,20 +6,12 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.cache_notify import sites_changed
 from db.central_models import Site
 from db.engine import driver_connection
 from db.errors import AlreadyExists, NotFound
+from db.networks import Networks, normalize_networks, stored_networks
 from db.secrets import api_key_matches, key_prefix, new_api_key
-
-# api/pubsub.py's "cache" channel: every API worker drops its cached sites list (api/cache.py) at commit,
-# also when the site was created outside the API (meterit site create, tests).
-SITES_CHANGED_NOTIFY = text("""SELECT pg_notify('meterit_cache', '{"cache": "site_status"}')""")
-
-
-async def announce_sites_changed(session: AsyncSession) -> None:
-    """Have every API worker forget its cached sites list when this transaction commits (PostgreSQL only)."""
-    if session.bind.dialect.name == "postgresql":
-        await session.execute(SITES_CHANGED_NOTIFY)
 
 
 @dataclass(frozen=True)
@@ -44,7 +36,7 @@ async def create_site(session: AsyncSession, name: str, timezone: str = "UTC") -
         await session.flush()
     except IntegrityError as err:
         raise AlreadyExists(f"a site named {name!r} exists") from err
-    await announce_sites_changed(session)
+    await sites_changed(session)  # every API worker's cached sites list, at commit (api/cache.py)
     return NewSite(site=site, api_key=key)
 
 
@@ -57,6 +49,16 @@ async def rotate_site_key(session: AsyncSession, site_id: int) -> NewSite:
     site.key_prefix, site.key_hash = prefix, digest
     await session.flush()
     return NewSite(site=site, api_key=key)
+
+
+async def set_allowed_networks(session: AsyncSession, site_id: int, networks: list[str]) -> Site:
+    """Accept the site's key only from these networks (CIDR, IPv4/IPv6); an empty list accepts any address."""
+    site = await session.get(Site, site_id)
+    if site is None:
+        raise NotFound(f"no site with id {site_id}")
+    site.allowed_networks = normalize_networks(networks)
+    await session.flush()
+    return site
 
 
 async def find_site_by_key(session: AsyncSession, key: str) -> Site | None:
@@ -77,9 +79,10 @@ class SiteIdentity:
     name: str
     timezone: str
     collection_interval_seconds: float
+    allowed_networks: Networks = ()
 
 
-_IDENTITY_COLUMNS = "id, name, timezone, collection_interval_seconds, is_active, key_hash"
+_IDENTITY_COLUMNS = "id, name, timezone, collection_interval_seconds, allowed_networks, is_active, key_hash"
 _IDENTITY_BY_PREFIX = f"SELECT {_IDENTITY_COLUMNS} FROM sites WHERE key_prefix = $1"
 
 
@@ -95,7 +98,13 @@ async def identify_site(session: AsyncSession, key: str) -> SiteIdentity | None:
         row = (await session.execute(query, {"prefix": key_prefix(key)})).mappings().first()
     if row is None or not row["is_active"] or not api_key_matches(key, row["key_hash"]):
         return None
-    return SiteIdentity(row["id"], row["name"], row["timezone"], row["collection_interval_seconds"])
+    return SiteIdentity(
+        row["id"],
+        row["name"],
+        row["timezone"],
+        row["collection_interval_seconds"],
+        stored_networks(row["allowed_networks"]),
+    )
 
 
 async def list_sites(session: AsyncSession) -> list[Site]:

@@ -5,6 +5,8 @@ from enum import IntEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from db.clock import utcnow
+
 MAX_FUTURE_SKEW = timedelta(minutes=10)
 
 # The edge agent's upload request; central answers exactly this document without graphql-core (api/upload_fast.py).
@@ -46,7 +48,7 @@ class ReadingIn(BaseModel):
             raise ValueError("timestamp before 2000-01-01")
         # a batch validates with context=validation_context(): one clock read per batch, not per reading
         latest = info.context.get("latest") if info.context else None
-        if value > (latest or datetime.now(UTC) + MAX_FUTURE_SKEW):
+        if value > (latest or utcnow() + MAX_FUTURE_SKEW):
             raise ValueError("timestamp more than 10 minutes in the future")
         return value
 
@@ -64,7 +66,7 @@ class ReadingIn(BaseModel):
 
 def validation_context() -> dict:
     """Context for validating many ReadingIn at once: the latest acceptable timestamp, computed once."""
-    return {"latest": datetime.now(UTC) + MAX_FUTURE_SKEW}
+    return {"latest": utcnow() + MAX_FUTURE_SKEW}
 
 
 def quality_from_status_flags(in_alarm: bool, fault: bool, overridden: bool, out_of_service: bool) -> Quality:

@@ -15,8 +15,16 @@ from gql.transport.exceptions import (
 )
 from gql.transport.httpx import HTTPXAsyncTransport
 
+from db.inventory import parse_inventory
 from db.wire import UPLOAD_READINGS_DOCUMENT
-from edge_agent.errors import BatchRefused, CentralUnreachable, RateLimited, Unauthorized, UploadError
+from edge_agent.errors import (
+    BatchRefused,
+    CentralUnreachable,
+    ConfigError,
+    RateLimited,
+    Unauthorized,
+    UploadError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -24,10 +32,17 @@ UPLOAD = gql(UPLOAD_READINGS_DOCUMENT)
 HEARTBEAT = gql(
     "mutation Heartbeat($status: HeartbeatInput!) { heartbeat(status: $status) { siteId status receivedAt } }"
 )
+INVENTORY_FIELDS = """version digest
+  meters { externalId name bacnetAddress bacnetDeviceId enabled intervalSeconds
+           points { name objectType instance property unit cumulative cov } }
+  conflicts { meter field kept dropped }
+  history { version baseVersion origin author createdAt changes conflicts { meter field kept dropped } }"""
 SITE_CONFIG = gql(
-    """query { siteConfig { siteId siteName timezone collectionIntervalSeconds
-  meters { externalId name bacnetDeviceId bacnetAddress enabled
-           dataPoints { name objectType instance property unit cumulative cov } } } }"""
+    f"query {{ siteConfig {{ siteId siteName timezone collectionIntervalSeconds inventory {{ {INVENTORY_FIELDS} }} }} }}"
+)
+PROPOSE_INVENTORY = gql(
+    f"""mutation Propose($proposal: InventoryProposalInput!) {{
+  proposeInventory(proposal: $proposal) {{ {INVENTORY_FIELDS} }} }}"""
 )
 AUTHENTICATE = gql("mutation { authenticateSite { siteId name timezone } }")
 
@@ -49,11 +64,23 @@ def _retry_after(err: TransportServerError) -> float:
         return 1.0
 
 
+def _body(err: TransportServerError) -> str:
+    response = getattr(err.__cause__, "response", None)
+    try:
+        return response.text.strip()[:300] if response is not None else ""
+    except Exception:  # noqa: BLE001  (a streamed body may be unreadable: the status alone is enough)
+        return ""
+
+
 def map_error(err: BaseException) -> UploadError:
     """Turn a gql/httpx failure into unreachable / unauthorized / rate limited / refused."""
     if isinstance(err, TransportServerError):
         if err.code == 401:
             return Unauthorized("central refused the site key (HTTP 401)")
+        if err.code == 403:
+            # The site's allowed networks: nothing is lost, the outbox keeps the readings until an admin
+            # allows this address.
+            return CentralUnreachable(f"HTTP 403: {_body(err) or 'central refused this address'}")
         if err.code == 429:
             return RateLimited("central rate limit (HTTP 429)", _retry_after(err))
         if err.code in (400, 413, 422):
@@ -124,6 +151,21 @@ class CentralClient:
     async def site_config(self) -> dict:
         """Download the site's configuration (meters, points, intervals)."""
         return (await self.execute(SITE_CONFIG))["siteConfig"]
+
+    async def propose_inventory(self, pending: dict) -> dict:
+        """Send the edge's inventory (baseVersion, origin, author, meters); returns the merged SiteInventory."""
+        proposal = {
+            "baseVersion": pending["base_version"],
+            "origin": pending["origin"],
+            "author": pending.get("author"),
+            "meters": parse_inventory(pending["meters"]).document(wire=True),
+        }
+        try:
+            return (await self.execute(PROPOSE_INVENTORY, {"proposal": proposal}))["proposeInventory"]
+        except CentralUnreachable as err:
+            if "invalid inventory" in str(err) or "origin must be" in str(err):
+                raise ConfigError(f"central refused this site's inventory: {err}") from err
+            raise
 
     async def authenticate(self) -> dict:
         """Check the key; returns the site's id, name and timezone."""

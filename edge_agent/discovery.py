@@ -1,13 +1,20 @@
-"""Find BACnet devices in an address range (unicast Who-Is to each) and list their objects with names and units."""
+"""Find BACnet devices and list their objects with names and units.
+
+Who-Is goes unicast to each address of a range or to known meter addresses (works from any local port, since
+the devices answer to the port the request came from), or to a broadcast address (BACNET_BROADCAST_ADDRESS
+on port 47808, or `N:*` for every device of BACnet network N behind a router), optionally limited to a
+device-instance range. Object lists too big for one answer are read element by element.
+"""
 
 import asyncio
 import ipaddress
 import logging
 import re
 
-from bacpypes3.apdu import ErrorRejectAbortNack
+from bacpypes3.apdu import ErrorRejectAbortNack, IAmRequest, WhoIsRequest
 from bacpypes3.app import Application
 from bacpypes3.pdu import Address
+from bacpypes3.service.device import WhoIsFuture
 
 from edge_agent.errors import ConfigError
 from edge_agent.meters import MeterConfig, camel
@@ -38,11 +45,37 @@ def parse_range(address_range: str) -> list[str]:
     return [str(start + i) for i in range(count)]
 
 
-async def _who_is(app: Application, address: str, timeout: float) -> list:
+INDEX_READS_AT_ONCE = 8
+
+
+async def _who_is(
+    app: Application, address: str, timeout: float, low: int | None = None, high: int | None = None
+) -> list[IAmRequest]:
     try:
-        return await asyncio.wait_for(app.who_is(address=Address(address), timeout=timeout), timeout + 1)
+        answer = app.who_is(low, high, address=Address(address), timeout=timeout)
+        return await asyncio.wait_for(answer, timeout + 1)
     except (TimeoutError, ErrorRejectAbortNack):
         return []
+
+
+async def who_is_broadcast(
+    app: Application, destination: str, timeout: float, low: int | None = None, high: int | None = None
+) -> list[IAmRequest]:
+    """Every I-Am answering a Who-Is sent to a broadcast address ('x.y.z.255:47808', 'N:*') within timeout.
+
+    bacpypes3's own who_is() broadcasts only to the application's own port, and filters answers by the
+    destination when given one; here the request goes where it is told and every answer is collected.
+    """
+    if not hasattr(app, "_who_is_futures"):
+        app._who_is_futures = []
+    collector = WhoIsFuture(app, None, low, high, timeout)
+    collector.only_one = False
+    app._who_is_futures.append(collector)
+    request = WhoIsRequest(destination=Address(destination))
+    if low is not None and high is not None:
+        request.deviceInstanceRangeLowLimit, request.deviceInstanceRangeHighLimit = low, high
+    app.request(request)
+    return await collector.future
 
 
 async def _object_props(app: Application, address: str, object_id: str, timeout: float) -> dict:
@@ -63,12 +96,28 @@ async def _object_props(app: Application, address: str, object_id: str, timeout:
         return props
 
 
+async def read_object_list(app: Application, address: str, device_id: int, timeout: float) -> list:
+    """The device's object list: whole when the device can send it, else element by element."""
+    device = f"device,{device_id}"
+    try:
+        whole = await asyncio.wait_for(app.read_property(address, device, "object-list"), timeout)
+    except ErrorRejectAbortNack as err:
+        logger.info("%s: object list not sent whole (%s); reading it by index", address, err)
+    else:
+        if not isinstance(whole, ErrorRejectAbortNack):
+            return list(whole)
+    length = int(await asyncio.wait_for(app.read_property(address, device, "object-list", 0), timeout))
+    slots = asyncio.Semaphore(INDEX_READS_AT_ONCE)
+
+    async def element(index: int):
+        async with slots:
+            return await asyncio.wait_for(app.read_property(address, device, "object-list", index), timeout)
+
+    return list(await asyncio.gather(*(element(i) for i in range(1, length + 1))))
+
+
 async def _objects(app: Application, address: str, device_id: int, timeout: float) -> list[DiscoveredObject]:
-    object_list = await asyncio.wait_for(
-        app.read_property(address, f"device,{device_id}", "object-list"), timeout
-    )
-    if isinstance(object_list, ErrorRejectAbortNack):
-        return []
+    object_list = await read_object_list(app, address, device_id, timeout)
     found = []
     for object_id in object_list:
         object_type, instance = str(object_id[0]), int(object_id[1])
@@ -89,25 +138,47 @@ async def _objects(app: Application, address: str, device_id: int, timeout: floa
     return found
 
 
-async def discover(app: Application, addresses: list[str], timeout: float = 2.0) -> list[DiscoveredDevice]:
-    """Devices answering at these addresses, each with its analog objects (a device that fails is skipped)."""
-    answers = await asyncio.gather(*(_who_is(app, a, timeout) for a in addresses))
-    devices = []
+async def discover(
+    app: Application,
+    addresses: list[str],
+    timeout: float = 2.0,
+    broadcasts: list[str] = (),
+    low: int | None = None,
+    high: int | None = None,
+) -> list[DiscoveredDevice]:
+    """Devices answering Who-Is at these addresses or broadcasts (instances low..high), with analog objects.
+
+    A device that answers Who-Is but not reads is skipped (logged); one found twice is listed once.
+    """
+    unicast = asyncio.gather(*(_who_is(app, a, timeout, low, high) for a in addresses))
+    broadcast = asyncio.gather(*(who_is_broadcast(app, b, timeout, low, high) for b in broadcasts))
+    answers, broadcast_answers = await asyncio.gather(unicast, broadcast)
+    found: dict[int, str] = {}
     for address, i_ams in zip(addresses, answers, strict=True):
         for i_am in i_ams:
-            device_id = int(i_am.iAmDeviceIdentifier[1])
-            try:
-                name = await asyncio.wait_for(
-                    app.read_property(address, f"device,{device_id}", "object-name"), timeout
-                )
-                objects = await _objects(app, address, device_id, timeout)
-            except (TimeoutError, ErrorRejectAbortNack) as err:
-                logger.warning("device %d at %s answered Who-Is but not reads: %s", device_id, address, err)
-                continue
-            devices.append(
-                DiscoveredDevice(address=address, device_id=device_id, name=str(name), objects=objects)
+            found.setdefault(int(i_am.iAmDeviceIdentifier[1]), address)
+    for i_ams in broadcast_answers:
+        for i_am in i_ams:
+            found.setdefault(int(i_am.iAmDeviceIdentifier[1]), str(i_am.pduSource))
+    devices = []
+    for device_id, address in sorted(found.items()):
+        try:
+            name = await asyncio.wait_for(
+                app.read_property(address, f"device,{device_id}", "object-name"), timeout
             )
-    logger.info("discovery over %d addresses found %d devices", len(addresses), len(devices))
+            objects = await _objects(app, address, device_id, timeout)
+        except (TimeoutError, ErrorRejectAbortNack) as err:
+            logger.warning("device %d at %s answered Who-Is but not reads: %s", device_id, address, err)
+            continue
+        devices.append(
+            DiscoveredDevice(address=address, device_id=device_id, name=str(name), objects=objects)
+        )
+    logger.info(
+        "discovery over %d addresses and %d broadcasts found %d devices",
+        len(addresses),
+        len(broadcasts),
+        len(devices),
+    )
     return devices
 
 

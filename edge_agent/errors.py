@@ -2,6 +2,7 @@
 
 EdgeError
 ├── ConfigError              meters.json or siteConfig content is invalid
+│   └── BacnetPortInUse      BACNET_INTERFACE:BACNET_PORT is taken by another process
 ├── BacnetError              a BACnet exchange failed (wraps bacpypes3's BaseException-derived errors)
 │   ├── DeviceTimeout        the device did not answer in time
 │   └── DeviceRefused        the device answered with an Error/Reject/Abort
@@ -21,6 +22,10 @@ class EdgeError(Exception):
 
 class ConfigError(EdgeError):
     """Invalid meter or agent configuration."""
+
+
+class BacnetPortInUse(ConfigError):
+    """The BACnet UDP port is already bound by another process."""
 
 
 class BacnetError(EdgeError):

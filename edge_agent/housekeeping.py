@@ -3,6 +3,7 @@
 import logging
 import time
 
+from db.clock import clock
 from db.edge_store import get_state, purge, set_state, vacuum
 
 logger = logging.getLogger(__name__)
@@ -17,11 +18,11 @@ async def run_housekeeping(engine, sync_log_days: float, recent_hours: float, va
     last = (await get_state(engine, VACUUM_STATE_KEY) or {}).get("at")
     if last is None:
         # A fresh database needs no compaction; start the schedule from now.
-        await set_state(engine, VACUUM_STATE_KEY, {"at": time.time()})
-    elif time.time() - last >= vacuum_hours * 3600:
+        await set_state(engine, VACUUM_STATE_KEY, {"at": clock().timestamp()})
+    elif clock().timestamp() - last >= vacuum_hours * 3600:
         started = time.monotonic()
         await vacuum(engine)
-        await set_state(engine, VACUUM_STATE_KEY, {"at": time.time()})
+        await set_state(engine, VACUUM_STATE_KEY, {"at": clock().timestamp()})
         done["vacuumed"] = True
         logger.info("edge database vacuumed in %.1f s", time.monotonic() - started)
     if any(deleted.values()):

@@ -5,7 +5,7 @@ import logging
 
 from edge_agent.errors import Unauthorized, UploadError
 from edge_agent.housekeeping import run_housekeeping
-from edge_agent.site_sync import cached_site_config, fetch_site_config, send_heartbeat
+from edge_agent.site_sync import send_heartbeat
 
 logger = logging.getLogger("edge_agent.site_sync")
 
@@ -62,19 +62,16 @@ async def _follow_alerts(agent) -> None:
 
 
 async def config_loop(agent) -> None:
-    """Download siteConfig every CONFIG_REFRESH_SECONDS and apply it (with meters.json) without a restart."""
+    """Sync the inventory every CONFIG_REFRESH_SECONDS, or at once after a local change; apply without a restart."""
     while True:
-        await asyncio.sleep(agent.settings.config_refresh_seconds)
+        await _wait(agent.config_now, agent.settings.config_refresh_seconds)
+        agent.config_now.clear()
         try:
-            try:
-                async with agent.central_factory() as central:
-                    config = await fetch_site_config(agent, central)
-            except UploadError as err:
-                logger.info("siteConfig refresh skipped (%s); using the cached copy", err)
-                config = await cached_site_config(agent)
-            await agent.apply_config(config)
-        except Exception:  # e.g. a meters.json being edited: keep the current meters, try again later
-            logger.exception("configuration refresh failed")
+            await agent.sync_config()
+        except UploadError as err:
+            logger.info("inventory sync skipped (%s); running version %s", err, agent.inventory.version)
+        except Exception:  # anything else: keep the meters that run, try again later
+            logger.exception("inventory sync failed")
 
 
 async def housekeeping_loop(agent) -> None:

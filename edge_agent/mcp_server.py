@@ -1,19 +1,24 @@
 """The edge MCP server (`meterit mcp edge`): control and inspect the on-site agent from a model.
 
-Tools call the EdgeAgent control API (the same one the local GraphQL API uses). Over stdio the caller is the
-local user who launched it; over streamable HTTP a bearer token (METERIT_MCP_TOKEN) is required when set.
+Tools call an agent's control API: `meterit mcp edge` passes a LocalAgentClient, which drives the running
+agent through its local GraphQL API (one collector per site, always; with no agent running the tools say so).
+Over stdio the caller is the local user who launched it; over streamable HTTP a bearer token
+(METERIT_MCP_TOKEN) is required when set.
 """
 
 import hmac
 import logging
 from datetime import datetime
+from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from db.errors import DbError
+from db.inventory import InventoryMeter
 from edge_agent.errors import EdgeError
+from edge_agent.local_client import LocalAgentClient
 from edge_agent.models import (
     AgentStatus,
     DeadLetterEntry,
@@ -65,6 +70,19 @@ class EdgeAlerts(BaseModel):
     alerts: list[EdgeAlertEntry]
 
 
+class InventoryView(BaseModel):
+    """The site's meter inventory as this agent runs it."""
+
+    version: int | None = Field(description="central's version last applied; null before first contact")
+    pending: bool = Field(description="a change made on site that central has not answered yet")
+    pending_origin: str | None
+    digest: str
+    meters: list[InventoryMeter]
+    history: list[dict[str, Any]] = Field(
+        description="newest first: version, origin, author, createdAt, changes"
+    )
+
+
 class Discovery(BaseModel):
     """Devices that answered Who-Is."""
 
@@ -80,8 +98,8 @@ def _bearer(ctx: Context | None) -> str | None:
     return value.strip() if scheme.lower() == "bearer" else ""
 
 
-def build_edge_mcp(agent: EdgeAgent, *, token: str | None = None) -> MCPServer:
-    """The server with its eight tools over a started agent; `token` guards HTTP requests when given."""
+def build_edge_mcp(agent: "EdgeAgent | LocalAgentClient", *, token: str | None = None) -> MCPServer:
+    """The server with its nine tools over an agent (a started one, or the running one's client)."""
     server = MCPServer("meterit-edge", instructions=INSTRUCTIONS)
 
     async def run(ctx: Context, work):
@@ -167,6 +185,20 @@ def build_edge_mcp(agent: EdgeAgent, *, token: str | None = None) -> MCPServer:
         return await run(ctx, work)
 
     @server.tool()
+    async def get_inventory(ctx: Context) -> InventoryView:
+        """The site's meter inventory as it runs here: version, a change not yet accepted by central, meters
+        with their BACnet objects, units, cumulative flags and intervals, and the history of changes."""
+
+        async def work():
+            data = await inventory_of(agent)
+            return InventoryView(
+                version=data["version"], pending=data["pending"], pending_origin=data.get("pendingOrigin"),
+                digest=data["digest"], meters=data["meters"], history=data.get("history") or [],
+            )  # fmt: skip
+
+        return await run(ctx, work)
+
+    @server.tool()
     async def discover_devices(ctx: Context, address_range: str) -> Discovery:
         """Find BACnet devices by Who-Is to each address of a range like 127.0.0.10-127.0.0.20 or 127.0.0.10-20 (at most the
         agent's range limit), with their analog objects and units."""
@@ -177,3 +209,15 @@ def build_edge_mcp(agent: EdgeAgent, *, token: str | None = None) -> MCPServer:
         return await run(ctx, work)
 
     return server
+
+
+async def inventory_of(agent: "EdgeAgent | LocalAgentClient") -> dict:
+    """The inventory answer of either kind of agent, as the local API spells it."""
+    if isinstance(agent, LocalAgentClient):
+        return await agent.inventory()
+    state = agent.inventory
+    return {
+        "version": state.version, "pending": state.pending is not None,
+        "pendingOrigin": (state.pending or {}).get("origin"), "digest": state.running.digest(),
+        "meters": list(state.running.meters), "history": state.history,
+    }  # fmt: skip

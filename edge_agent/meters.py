@@ -2,12 +2,16 @@
 
 import builtins
 import json
+import logging
 import re
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from db.inventory import check_address
 from edge_agent.errors import ConfigError
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_BACNET_PORT = 47808
 
@@ -57,7 +61,13 @@ class MeterConfig(BaseModel):
     bacnet_device_id: int | None = None
     bacnet_ip: str
     enabled: bool = True
+    interval_seconds: float | None = Field(default=None, ge=5, le=86_400)
     data_points: list[DataPointConfig] = Field(default_factory=list)
+
+    @field_validator("bacnet_ip")
+    @classmethod
+    def _address_form(cls, value: str) -> str:
+        return check_address(value) if value.strip() else value.strip()
 
     @property
     def address(self) -> str:
@@ -117,31 +127,3 @@ def save_meters_file(path: str | Path, meters: list[MeterConfig]) -> None:
         json.dumps({"meters": [m.to_file_entry() for m in meters]}, indent=2) + "\n", encoding="utf-8"
     )
     tmp.replace(path)
-
-
-def from_site_config(site_config: dict) -> list[MeterConfig]:
-    """Meters from central's siteConfig answer (camelCase GraphQL fields)."""
-    meters = []
-    for item in site_config.get("meters", []):
-        meters.append(
-            {
-                "id": item["externalId"],
-                "name": item.get("name") or item["externalId"],
-                "bacnet_device_id": item.get("bacnetDeviceId"),
-                "bacnet_ip": item.get("bacnetAddress") or "",
-                "enabled": item.get("enabled", True),
-                "data_points": [
-                    {
-                        "name": p["name"],
-                        "object_type": p.get("objectType") or "analogInput",
-                        "instance": p.get("instance") or 0,
-                        "property": p.get("property") or "presentValue",
-                        "unit": p.get("unit"),
-                        "cumulative": bool(p.get("cumulative")),
-                        "cov": bool(p.get("cov")),
-                    }
-                    for p in item.get("dataPoints") or []
-                ],
-            }
-        )
-    return [m for m in parse_meters({"meters": meters}) if m.bacnet_ip]

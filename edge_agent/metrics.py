@@ -19,6 +19,12 @@ COLLECTION_SUCCESS_RATE = Gauge(
     "meterit_edge_collection_success_rate", "Share of meter polls that answered (recent)"
 )
 SYNC_SUCCESS_RATE = Gauge("meterit_edge_sync_success_rate", "Share of upload attempts that worked (recent)")
+BBMD_REGISTERED = Gauge(
+    "meterit_edge_bbmd_registered", "1 while registered as a foreign device with BACNET_BBMD_ADDRESS"
+)
+BBMD_REGISTRATIONS = Counter(
+    "meterit_edge_bbmd_registrations_total", "Foreign-device registrations (and renewals) the BBMD accepted"
+)
 OUTBOX_FULL = Gauge("meterit_edge_outbox_full", "1 while the outbox is at its cap")
 ALERTS_OPEN = Gauge("meterit_edge_alerts_open", "The edge's own open alerts, by kind", ["kind"])
 for _kind in ("central_unreachable", "meter_unreachable", "edge_queue"):

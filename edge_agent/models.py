@@ -1,6 +1,7 @@
 """Return types of the control service (EdgeAgent): what the local API, the dashboard and MCP tools show."""
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -19,6 +20,7 @@ class MeterStatus(BaseModel):
     last_error_at: datetime | None
     last_seen_at: datetime | None
     data_points: list[str]
+    device_profile: dict[str, Any] | None = None  # what the collector learnt (RPM, batch, timeout, ...)
 
 
 class AgentStatus(BaseModel):
@@ -45,6 +47,9 @@ class AgentStatus(BaseModel):
     last_sync_at: datetime | None
     last_heartbeat_at: datetime | None
     site_name: str | None
+    bbmd_address: str | None = None
+    bbmd_state: str | None = None
+    bbmd_registered_at: datetime | None = None
 
 
 class EdgeAlertEntry(BaseModel):

@@ -5,7 +5,6 @@ told central; every heartbeat reports it and central records it once.
 """
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -40,12 +39,9 @@ def minutes(seconds: float) -> str:
 class CentralOutage:
     """Follows the uploader's reachability: begin() when central becomes unreachable, end() when it answers."""
 
-    def __init__(
-        self, engine: AsyncEngine, alert_minutes: float, clock: Callable[[], datetime] = utcnow
-    ) -> None:
+    def __init__(self, engine: AsyncEngine, alert_minutes: float) -> None:
         self.engine = engine
         self.alert_minutes = alert_minutes
-        self.clock = clock
         self.since: datetime | None = None
         self.last: Outage | None = None
         self._alerted = False
@@ -54,7 +50,7 @@ class CentralOutage:
     @property
     def seconds(self) -> float | None:
         """How long the current outage has lasted, or None when central is reachable."""
-        return None if self.since is None else (self.clock() - self.since).total_seconds()
+        return None if self.since is None else (utcnow() - self.since).total_seconds()
 
     @property
     def alerting(self) -> bool:
@@ -65,13 +61,13 @@ class CentralOutage:
     def begin(self) -> None:
         """Central just became unreachable."""
         if self.since is None:
-            self.since, self._alerted = self.clock(), False
+            self.since, self._alerted = utcnow(), False
 
     def end(self) -> None:
         """Central answers again: the outage becomes the last completed one (saved by save())."""
         if self.since is None:
             return
-        outage = Outage(self.since, self.clock())
+        outage = Outage(self.since, utcnow())
         self.since, self.last, self._unsaved = None, outage, True
         if outage.seconds > self.alert_minutes * 60:
             logger.info(

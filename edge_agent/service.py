@@ -1,17 +1,18 @@
 """EdgeAgent: the on-site agent as one object, and its control API for the local GraphQL API and the MCP server.
 
 Lifecycle: `async with EdgeAgent(settings) as agent:` (or `await agent.start()` / `await agent.stop()`)
-migrates the edge database, binds BACnet on BACNET_INTERFACE:BACNET_PORT, loads meters (meters.json merged
-with central's siteConfig, the cached copy when central is unreachable) and runs collection, upload,
-heartbeat, config refresh and housekeeping. The control methods below are the stable interface; every one
+migrates the edge database, binds BACnet on BACNET_INTERFACE:BACNET_PORT, runs the site's meter inventory
+(edge_agent/inventory.py: central's last version, or a local change not yet accepted, or meters.json at first
+start) and runs collection, upload, heartbeat, config sync and housekeeping. The control methods below are the stable interface; every one
 is async and returns pydantic models from edge_agent.models.
 """
 
 import asyncio
 import contextlib
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from db.clock import utcnow
 from db.edge_store import (
     count_dead_letters,
     list_dead_letters,
@@ -24,15 +25,22 @@ from db.edge_store import (
 from db.engine import make_engine
 from db.migrate import upgrade
 from db.outbox import Outbox
-from db.types import utcnow
 from edge_agent import loops, metrics, views
-from edge_agent.bacnet.app import make_application, with_port
+from edge_agent.bacnet.app import (
+    add_routes,
+    check_port_free,
+    loopback_self_addressed,
+    make_application,
+    with_port,
+)
+from edge_agent.bacnet.foreign import ForeignRegistration
 from edge_agent.central import CentralClient
 from edge_agent.collector.cov import CovSubscriptions
 from edge_agent.collector.poller import Collector, PollResult
 from edge_agent.discovery import discover, parse_range
 from edge_agent.edge_alerts import EdgeAlerts, Thresholds
 from edge_agent.errors import ConfigError, UploadError
+from edge_agent.inventory import EdgeInventory, meter_configs_of, to_inventory
 from edge_agent.meters import MeterConfig, save_meters_file
 from edge_agent.models import (
     AgentStatus,
@@ -46,7 +54,7 @@ from edge_agent.models import (
     TestReadResult,
 )
 from edge_agent.settings import EdgeSettings
-from edge_agent.site_sync import cached_site_config, fetch_site_config, meters_for
+from edge_agent.site_sync import cached_site_config, fetch_site_config
 from edge_agent.uploader import Uploader
 
 logger = logging.getLogger(__name__)
@@ -81,11 +89,14 @@ class EdgeAgent:
                 self.settings.queue_alert_depth,
             ),
         )
+        self.inventory = EdgeInventory(self.engine, self.settings.meters_file)
         self.collector: Collector | None = None
         self.cov: CovSubscriptions | None = None
         self.app = None
+        self.foreign: ForeignRegistration | None = None
         self.collecting = asyncio.Event()
         self.sync_now = asyncio.Event()
+        self.config_now = asyncio.Event()
         self.collection_interval = self.settings.collection_interval_seconds
         self.site_name: str | None = None
         self.last_heartbeat_at: datetime | None = None
@@ -106,19 +117,28 @@ class EdgeAgent:
         await self.uploader.outage.load()
         await self.alerts.load()
         if bacnet:
+            check_port_free(with_port(s.bacnet_interface, s.bacnet_port))
             self.app = make_application(
                 with_port(s.bacnet_interface, s.bacnet_port),
                 s.bacnet_device_id,
                 "MeterIT edge agent",
                 apdu_timeout_ms=int(s.bacnet_timeout_seconds * 1000),
                 apdu_retries=0,
+                foreign=s.bacnet_bbmd_address,
+                ttl=s.bacnet_bbmd_ttl,
             )
+            if s.bacnet_bbmd_address:
+                self.foreign = ForeignRegistration(self.app, s.bacnet_bbmd_address, s.bacnet_bbmd_ttl)
+            await add_routes(self.app, s.routes)
         self.collector = Collector(
             self.app,
             self.outbox,
             s.bacnet_timeout_seconds,
             s.bacnet_max_concurrency_per_device,
             s.bacnet_max_concurrent_devices,
+            max_timeout=s.bacnet_max_timeout_seconds,
+            retries=s.bacnet_retries,
+            reprobe_after=timedelta(minutes=s.bacnet_reprobe_minutes),
         )
         if self.app:
             self.cov = CovSubscriptions(self.app, self.outbox, self.collector.unit_of)
@@ -137,25 +157,44 @@ class EdgeAgent:
             self.collecting.set()
         self._tasks = [asyncio.create_task(self.collector.run(self.collection_interval, self.collecting))]
         self._tasks.append(asyncio.create_task(loops.housekeeping_loop(self)))
+        if self.foreign:
+            self._tasks.append(asyncio.create_task(self.foreign.watch()))
         if self.upload_enabled:
             for loop in (loops.sync_loop, loops.heartbeat_loop, loops.config_loop):
                 self._tasks.append(asyncio.create_task(loop(self)))
 
     async def _load_config(self) -> None:
-        config = None
+        """Run the inventory kept on site at once, then bring it up to date with central when reachable."""
+        await self.inventory.load()
+        await self.apply_config(await cached_site_config(self))
         if self.upload_enabled and self.settings.client_api_key:
             try:
-                async with self.central_factory() as central:
-                    config = await fetch_site_config(self, central)
+                await self.sync_config()
             except UploadError as err:
-                logger.warning("siteConfig not downloaded (%s): using the cached copy", err)
-        if config is None:
-            config = await cached_site_config(self)
+                logger.warning(
+                    "central not reached at start (%s): running inventory version %s",
+                    err,
+                    self.inventory.version,
+                )
+
+    async def sync_config(self) -> None:
+        """Send a pending inventory change, download siteConfig, apply what is newer (no restart)."""
+        async with self.central_factory() as central:
+            await self.inventory.sync(central)
+            config = await fetch_site_config(self, central)
         await self.apply_config(config)
 
     async def apply_config(self, site_config: dict | None) -> None:
-        """Apply meters.json + a siteConfig now (no restart); central's collection interval unless set locally."""
-        meters = meters_for(self.settings.meters_file, site_config)
+        """Run the current inventory and central's site settings; the outbox is never touched."""
+        meters = meter_configs_of(self.inventory.running)
+        clashes = loopback_self_addressed([m.address for m in meters if m.enabled], self.settings.bacnet_port)
+        if clashes and self.app:
+            logger.error(
+                "meters %s are on loopback port %d, the agent's own BACNET_PORT: bacpypes3 takes them for the "
+                "agent itself and they cannot be read. Set BACNET_PORT to another port (e.g. 47809).",
+                ", ".join(clashes),
+                self.settings.bacnet_port,
+            )
         self.collector.set_meters(meters)
         if self.cov:
             self.cov.sync(meters)
@@ -192,6 +231,7 @@ class EdgeAgent:
         if self.app:
             self.app.close()
             self.app = None
+            await asyncio.sleep(0)  # the transports close their sockets on the next loop iteration
         await self.engine.dispose()
 
     async def __aenter__(self) -> "EdgeAgent":
@@ -240,6 +280,9 @@ class EdgeAgent:
             last_sync_at=last_sync[0].started_at if last_sync else None,
             last_heartbeat_at=self.last_heartbeat_at,
             site_name=self.site_name,
+            bbmd_address=self.settings.bacnet_bbmd_address,
+            bbmd_state=self.foreign.state if self.foreign else None,
+            bbmd_registered_at=self.foreign.registered_at if self.foreign else None,
         )
 
     async def check_alerts(self) -> None:
@@ -255,7 +298,9 @@ class EdgeAgent:
 
     async def meters(self) -> list[MeterStatus]:
         """Every configured meter with its reachability, last error and last reading time."""
-        return views.meter_statuses(await list_meters(self.engine), self.collector.health)
+        return views.meter_statuses(
+            await list_meters(self.engine), self.collector.health, self.collector.profiles
+        )
 
     async def recent_readings(
         self, meter: str, point: str | None = None, since: datetime | None = None
@@ -315,24 +360,62 @@ class EdgeAgent:
             errors=result.errors,
         )
 
-    async def discover_devices(self, address_range: str) -> list[DiscoveredDevice]:
-        """Devices answering Who-Is in a range like '127.0.0.10-127.0.0.20', with their analog objects."""
-        return await discover(self.app, parse_range(address_range), self.settings.bacnet_timeout_seconds)
+    async def discover_devices(
+        self,
+        address_range: str | None = None,
+        low: int | None = None,
+        high: int | None = None,
+        broadcast: bool | None = None,
+        network: int | None = None,
+    ) -> list[DiscoveredDevice]:
+        """Devices answering Who-Is, with their analog objects; device instances limited to low..high.
+
+        With a range ('127.0.0.10-127.0.0.20'): unicast Who-Is to each address (plus the broadcast when asked).
+        Without: directed Who-Is to every configured meter address, and a broadcast Who-Is to
+        BACNET_BROADCAST_ADDRESS (port 47808 unless it names one; also through the BBMD when registered)
+        unless broadcast is False. With `network`: also a Who-Is to every device of that BACnet network.
+        """
+        if (low is None) != (high is None) or (low is not None and not 0 <= low <= high <= 4_194_303):
+            raise ConfigError("a Who-Is instance range needs both ends, 0 <= low <= high <= 4194303")
+        if address_range:
+            addresses = parse_range(address_range)
+        else:
+            addresses = sorted({m.address for m in self.collector.meters.values()})
+        wanted = broadcast if broadcast is not None else not address_range
+        broadcasts = [self.settings.who_is_broadcast] if wanted else []
+        if wanted and self.foreign:
+            broadcasts.append("*")  # a local broadcast, which a foreign device hands to its BBMD
+        if network is not None:
+            if not 1 <= network <= 65534:
+                raise ConfigError("a BACnet network number is 1..65534")
+            broadcasts.append(f"{network}:*")  # every device of that network, through its router
+        timeout = self.settings.bacnet_timeout_seconds
+        return await discover(self.app, addresses, timeout, broadcasts, low, high)
 
     async def save_meter_config(
-        self, meters: list[MeterConfig | dict], write_file: bool = True
+        self, meters: list[MeterConfig | dict], write_file: bool = True, origin: str = "edge_dashboard"
     ) -> list[MeterStatus]:
-        """Replace the file-defined meters (validated), write meters.json, apply at once."""
+        """Replace the site's meters (validated): run them now, propose them to central, write meters.json."""
         try:
             configs = [m if isinstance(m, MeterConfig) else MeterConfig.model_validate(m) for m in meters]
         except ValueError as err:
             raise ConfigError(f"invalid meter configuration: {err}") from err
-        if len({m.id for m in configs}) != len(configs):
-            raise ConfigError("meter ids must be unique")
+        inventory = to_inventory(configs)  # the same rules central applies: refused here, nothing changes
+        await self.inventory.propose(inventory, origin, None)
         if write_file:
             save_meters_file(self.settings.meters_file, configs)
+            await self.inventory.note_file_saved(inventory)
         await self.apply_config(await cached_site_config(self))
+        self.config_now.set()  # propose it to central at once instead of at the next refresh
         return await self.meters()
+
+    async def save_meter(
+        self, meter: MeterConfig | dict, origin: str = "edge_dashboard"
+    ) -> list[MeterStatus]:
+        """Add or replace one meter of the running inventory (validated), as save_meter_config does for all."""
+        meter_id = meter.id if isinstance(meter, MeterConfig) else meter.get("id")
+        others = [m for m in meter_configs_of(self.inventory.running) if m.id != meter_id]
+        return await self.save_meter_config([*others, meter], origin=origin)
 
     async def test_read(
         self, meter: str | None = None, address: str | None = None, points: list[dict] | None = None

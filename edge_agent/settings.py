@@ -1,12 +1,18 @@
 """Settings of the edge agent, from the environment and .env (names of the original design)."""
 
+import os
+import re
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from db.engine import normalize_url, postgres_url
+from edge_agent.key_file import holds_key, key_file_path, read_key, refuse_shared
+
+BBMD_FORM = re.compile(r"^(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?$")
 
 
 class EdgeSettings(BaseSettings):
@@ -17,6 +23,8 @@ class EdgeSettings(BaseSettings):
     environment: Literal["development", "production"] = "development"
     client_api_url: str = "http://127.0.0.1:3001/graphql"
     client_api_key: str | None = None
+    # A file holding the key alone (e.g. a systemd credential: a bare name lies in $CREDENTIALS_DIRECTORY).
+    client_api_key_file: str | None = None
     client_ca_file: str | None = None
     sync_interval_minutes: float = Field(default=5.0, gt=0)
     sync_interval_seconds: float | None = Field(default=None, gt=0)
@@ -29,9 +37,15 @@ class EdgeSettings(BaseSettings):
     meter_unreachable_alert_minutes: float = Field(default=5.0, gt=0)
     queue_alert_depth: int = Field(default=10_000, ge=1)
     bacnet_interface: str = "127.0.0.1/8"
-    bacnet_port: int = 47809
+    bacnet_port: int = Field(default=47808, ge=1, le=65535)
     bacnet_broadcast_address: str = "127.255.255.255"
     bacnet_timeout_seconds: float = Field(default=2.0, gt=0)
+    bacnet_max_timeout_seconds: float = Field(default=8.0, gt=0)
+    bacnet_retries: int = Field(default=1, ge=0, le=5)
+    bacnet_reprobe_minutes: float = Field(default=60.0, gt=0)
+    bacnet_bbmd_address: str | None = None
+    bacnet_bbmd_ttl: int = Field(default=300, ge=5, le=65535)
+    bacnet_routes: str = ""
     bacnet_max_concurrency_per_device: int = Field(default=4, ge=1, le=64)
     bacnet_max_concurrent_devices: int = Field(default=32, ge=1, le=1024)
     bacnet_device_id: int = Field(default=3_999_001, ge=0, le=4_194_302)
@@ -65,11 +79,40 @@ class EdgeSettings(BaseSettings):
     log_max_age_days: float = Field(default=7.0, gt=0)
 
     @model_validator(mode="after")
+    def _read_key_file(self) -> "EdgeSettings":
+        path = key_file_path(self.client_api_key_file)
+        if path is None:
+            if self.environment == "production" and self.client_api_key:
+                self._refuse_shared_env_file()
+            return self
+        if self.client_api_key:
+            raise ValueError(f"set CLIENT_API_KEY or CLIENT_API_KEY_FILE ({path}), not both")
+        if self.environment == "production":
+            refuse_shared(path, "the site key file")
+        self.client_api_key = read_key(path)
+        return self
+
+    def _refuse_shared_env_file(self) -> None:
+        if any(name.upper() == "CLIENT_API_KEY" for name in os.environ):
+            return  # set by the service manager, not read from a file here
+        env_file = self.model_config.get("env_file")
+        if isinstance(env_file, str | Path) and holds_key(Path(env_file)):
+            refuse_shared(Path(env_file).resolve(), "the .env file holding CLIENT_API_KEY")
+
+    @model_validator(mode="after")
     def _refuse_missing_secrets(self) -> "EdgeSettings":
         if self.environment != "development" and not self.client_api_key:
-            raise ValueError("CLIENT_API_KEY must be set outside development")
+            raise ValueError("CLIENT_API_KEY or CLIENT_API_KEY_FILE must be set outside development")
         if self.environment != "development" and self.client_api_url.startswith("http://"):
             raise ValueError("CLIENT_API_URL must use https:// outside development")
+        if self.bacnet_broadcast_address.split(":")[0] in ("255.255.255.255", "0.0.0.0"):
+            raise ValueError(
+                "BACNET_BROADCAST_ADDRESS must be the meters' subnet broadcast (e.g. x.y.z.255), "
+                "not the global broadcast"
+            )
+        if self.bacnet_bbmd_address and not BBMD_FORM.match(self.bacnet_bbmd_address.strip()):
+            raise ValueError("BACNET_BBMD_ADDRESS must be the BBMD's ip or ip:port")
+        self.routes  # noqa: B018  (validates BACNET_ROUTES)
         loopback = self.local_api_host in ("127.0.0.1", "localhost", "::1")
         if not loopback and not self.local_api_password:
             raise ValueError("LOCAL_API_PASSWORD must be set when the local API listens beyond loopback")
@@ -79,6 +122,29 @@ class EdgeSettings(BaseSettings):
     def sync_interval(self) -> float:
         """Seconds between upload cycles (SYNC_INTERVAL_SECONDS wins over SYNC_INTERVAL_MINUTES)."""
         return self.sync_interval_seconds or self.sync_interval_minutes * 60
+
+    @property
+    def who_is_broadcast(self) -> str:
+        """Where a broadcast Who-Is goes: BACNET_BROADCAST_ADDRESS, on port 47808 unless it names one."""
+        address = self.bacnet_broadcast_address.strip()
+        return address if ":" in address else f"{address}:47808"
+
+    @property
+    def routes(self) -> dict[int, str]:
+        """BACNET_ROUTES 'network=router-ip[:port],...' as {network: router address}."""
+        routes: dict[int, str] = {}
+        for item in filter(None, (part.strip() for part in self.bacnet_routes.split(","))):
+            network, _, router = item.partition("=")
+            if (
+                not network.strip().isdigit()
+                or not 1 <= int(network) <= 65534
+                or not BBMD_FORM.match(router.strip())
+            ):
+                raise ValueError(
+                    f"BACNET_ROUTES entry {item!r} must be network=router-ip[:port], e.g. 5=127.0.0.1:47808"
+                )
+            routes[int(network)] = router.strip()
+        return routes
 
     @property
     def db_url(self) -> str:

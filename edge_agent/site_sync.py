@@ -1,21 +1,13 @@
-"""Heartbeat to central and siteConfig download (applied without a restart, cached for offline starts)."""
+"""Heartbeat to central and siteConfig download (site settings cached for offline starts)."""
 
 import logging
 
 from db.edge_store import count_dead_letters, get_state, set_state
 from edge_agent.central import CentralClient
-from edge_agent.meters import MeterConfig, from_site_config, load_meters_file
 
 logger = logging.getLogger(__name__)
 
 CONFIG_STATE_KEY = "site_config"
-
-
-def merge_meters(file_meters: list[MeterConfig], central_meters: list[MeterConfig]) -> list[MeterConfig]:
-    """Meters from meters.json plus central's; central's definition wins for the same id."""
-    merged = {m.id: m for m in file_meters}
-    merged.update({m.id: m for m in central_meters})
-    return list(merged.values())
 
 
 async def heartbeat_status(agent) -> dict:
@@ -40,6 +32,7 @@ async def heartbeat_status(agent) -> dict:
                 "lastSeenAt": h.last_seen_at.isoformat() if h.last_seen_at else None,
             }
             for h in agent.collector.health.values()
+            if h.reachable is not None  # not polled yet: central shows it as never answered meanwhile
         ],
     }
     if last:  # sent only when there is one, so that a central older than these fields still takes the rest
@@ -75,10 +68,3 @@ async def fetch_site_config(agent, central: CentralClient) -> dict:
 async def cached_site_config(agent) -> dict | None:
     """The last siteConfig downloaded, if any (used when central is unreachable at start)."""
     return await get_state(agent.engine, CONFIG_STATE_KEY)
-
-
-def meters_for(meters_file: str, site_config: dict | None) -> list[MeterConfig]:
-    """The meters to poll: meters.json merged with central's siteConfig."""
-    file_meters = load_meters_file(meters_file)
-    central_meters = from_site_config(site_config) if site_config else []
-    return merge_meters(file_meters, central_meters)

@@ -15,9 +15,9 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from db.clock import utcnow
 from db.edge_store import add_sync_log
 from db.outbox import Outbox, QueuedReading, Reading
-from db.types import utcnow
 from edge_agent import metrics
 from edge_agent.central import CentralClient
 from edge_agent.errors import BatchRefused, CentralUnreachable, RateLimited, Unauthorized

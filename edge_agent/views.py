@@ -4,6 +4,7 @@ import time
 
 from db.edge_models import EdgeMeter
 from edge_agent.collector.poller import Collector, MeterHealth
+from edge_agent.collector.profile import DeviceProfile
 from edge_agent.errors import BacnetError, ConfigError
 from edge_agent.meters import MeterConfig
 from edge_agent.models import MeterStatus, PointReading, TestReadResult
@@ -11,11 +12,14 @@ from edge_agent.models import MeterStatus, PointReading, TestReadResult
 DEFAULT_TEST_POINTS = [{"name": "total_kwh", "instance": 0}, {"name": "current_kw", "instance": 1}]
 
 
-def meter_statuses(rows: list[EdgeMeter], health: dict[str, MeterHealth]) -> list[MeterStatus]:
-    """Stored meters joined with the collector's live health."""
+def meter_statuses(
+    rows: list[EdgeMeter], health: dict[str, MeterHealth], profiles: dict[str, DeviceProfile] | None = None
+) -> list[MeterStatus]:
+    """Stored meters joined with the collector's live health and what it learnt about each device."""
     out = []
     for row in rows:
         h = health.get(row.external_id)
+        profile = (profiles or {}).get(row.external_id)
         out.append(
             MeterStatus(
                 external_id=row.external_id,
@@ -29,6 +33,7 @@ def meter_statuses(rows: list[EdgeMeter], health: dict[str, MeterHealth]) -> lis
                 last_error_at=h.last_error_at if h else None,
                 last_seen_at=(h.last_seen_at if h else None) or row.last_reading_at,
                 data_points=[p.get("name", "") for p in (row.config or {}).get("data_points", [])],
+                device_profile=profile.as_dict() if profile else None,
             )
         )
     return out

@@ -6,6 +6,7 @@ import logging
 import sys
 
 from db.errors import DbError
+from edge_agent.errors import EdgeError
 
 # Each module has register(subparsers); the parser it adds sets `handler` (args -> exit code).
 COMMAND_MODULES = [
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         return args.handler(args) or 0
-    except (CliError, DbError, ValueError) as err:
+    except (CliError, DbError, EdgeError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

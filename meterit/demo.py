@@ -10,6 +10,7 @@ from pathlib import Path
 
 from api.alerts.mailsink import LocalMailSink as MailSink
 from db.alert_store import find_rule, seed_default_rules
+from db.clock import clock
 from db.migrate import upgrade
 from db.sites import create_site
 from db.users import create_user
@@ -71,7 +72,7 @@ def prepare(plan: DemoPlan, fresh: bool) -> str:
 
     async def _seed(session):
         new_site = await create_site(
-            session, f"{DEMO_SITE} {int(time.time())}" if plan.central_db else DEMO_SITE
+            session, f"{DEMO_SITE} {int(clock().timestamp())}" if plan.central_db else DEMO_SITE
         )
         await seed_default_rules(session)
         # A short heartbeat threshold so that stopping the edge raises an alert (and an email) within a minute.

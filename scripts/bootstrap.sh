@@ -1,26 +1,47 @@
 #!/usr/bin/env bash
-# Make this checkout runnable: a project venv with MeterIT and its dev tools, plus the dashboards'
-# tools (bun from npm, Debian chromium). Idempotent: re-runs only what pyproject.toml changes require.
+# Make this checkout runnable: a project venv with MeterIT and its dev tools, and bun for the Reflex
+# dashboards: what `make demo` needs. --with-browser adds Debian chromium for the browser tests
+# (`make test`). --dry-run (or METERIT_DRY_RUN=1) prints each step that would run, changing nothing.
+# Idempotent: re-runs only what pyproject.toml changes require.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 STAMP="$VENV/.bootstrap-stamp"
 PYTHON="${PYTHON:-python3}"
+WITH_BROWSER=0
+export METERIT_DRY_RUN="${METERIT_DRY_RUN:-0}"
+
+for arg in "$@"; do
+    case "$arg" in
+        --with-browser) WITH_BROWSER=1 ;;
+        --dry-run) METERIT_DRY_RUN=1 ;;
+        *) echo "usage: scripts/bootstrap.sh [--with-browser] [--dry-run]" >&2; exit 2 ;;
+    esac
+done
+
+step() {
+    if [ "$METERIT_DRY_RUN" = 1 ]; then echo "bootstrap: would run: $*"; else "$@"; fi
+}
+
+write_stamp() {
+    echo "$1" > "$STAMP"
+}
 
 if [ ! -x "$VENV/bin/python" ]; then
     echo "bootstrap: creating $VENV"
-    "$PYTHON" -m venv "$VENV"
+    step "$PYTHON" -m venv "$VENV"
 fi
 
 want="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$want" ]; then
     echo "bootstrap: installing MeterIT and its dependencies into $VENV"
-    "$VENV/bin/python" -m pip install --quiet --upgrade pip
-    "$VENV/bin/python" -m pip install --quiet -e "$ROOT[dev]"
-    echo "$want" > "$STAMP"
+    step "$VENV/bin/python" -m pip install --quiet --upgrade pip
+    step "$VENV/bin/python" -m pip install --quiet -e "$ROOT[dev]"
+    step write_stamp "$want"
 fi
 
-if [ -x "$ROOT/scripts/install_ui_tools.sh" ]; then
-    "$ROOT/scripts/install_ui_tools.sh"
+"$ROOT/scripts/install_ui_tools.sh"
+if [ "$WITH_BROWSER" = 1 ]; then
+    "$ROOT/scripts/install_browser.sh"
 fi

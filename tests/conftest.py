@@ -6,6 +6,8 @@ import uuid
 
 import pytest
 
+from db.clock import Clock, use_clock
+from tests.support.clock import HandClock, chosen_moments, clock_for
 from tests.support.mustrun import (  # noqa: F401  (hooks take effect by being here)
     pytest_collection_modifyitems,
     pytest_runtest_logreport,
@@ -63,3 +65,20 @@ def new_pg_database(pg_server):
 def sqlite_url(tmp_path) -> str:
     """URL of a fresh SQLite file."""
     return f"sqlite+aiosqlite:///{tmp_path}/test.db"
+
+
+_MOMENTS = chosen_moments()
+
+
+@pytest.fixture(params=list(_MOMENTS), ids=list(_MOMENTS))
+def dated_clock(request) -> Clock:
+    """The process clock started at each chosen moment in turn (month end, DST days, leap day, year end …)."""
+    with use_clock(clock_for(_MOMENTS[request.param])) as moved:
+        yield moved
+
+
+@pytest.fixture
+def hand_clock(dated_clock) -> HandClock:
+    """A process clock that stands still at each chosen moment in turn until the test moves it."""
+    with use_clock(HandClock(dated_clock.now().replace(microsecond=0))) as hand:
+        yield hand

@@ -67,6 +67,7 @@ def site_row(site: dict[str, Any], now: datetime) -> dict[str, str]:
         "energy": number(site.get("todayEnergyKwh"), 1),
         "inactive": "" if site.get("isActive", True) else "deactivated",
         "maintenance": "maintenance" if site.get("maintenance") else "",
+        "networks": ", ".join(site.get("allowedNetworks") or []),
     }
 
 

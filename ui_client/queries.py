@@ -12,7 +12,7 @@ mutation Login($email: String!, $password: String!) {
 ME = "query { me { id email role isActive } }"
 
 SITE_FIELDS = """id name timezone isActive maintenance status lastHeartbeatAt queueDepth
-  oldestQueuedAgeSeconds agentVersion metersTotal metersReachable todayEnergyKwh"""
+  oldestQueuedAgeSeconds agentVersion metersTotal metersReachable todayEnergyKwh allowedNetworks"""
 
 SITES = f"query Sites($search: String) {{ sites(search: $search) {{ {SITE_FIELDS} }} }}"
 
@@ -55,6 +55,11 @@ mutation Rotate($siteId: ID!) {{ rotateSiteKey(siteId: $siteId) {{ apiKey site {
 SET_SITE_ACTIVE = f"""
 mutation SetActive($siteId: ID!, $active: Boolean!) {{
   setSiteActive(siteId: $siteId, active: $active) {{ {SITE_FIELDS} }}
+}}"""
+
+SET_SITE_NETWORKS = f"""
+mutation SetNetworks($siteId: ID!, $networks: [String!]!) {{
+  setSiteAllowedNetworks(siteId: $siteId, networks: $networks) {{ {SITE_FIELDS} }}
 }}"""
 
 CREATE_USER = """

@@ -4,13 +4,13 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import reflex as rx
 
 from ui_client import api
 from ui_client.errors import ApiUnreachable, NotAuthenticated, UiClientError
+from ui_common.clock import utcnow
 from ui_common.format import parse_ts
 
 logger = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ class SessionState(rx.State):
 
     def _expired(self) -> bool:
         expires = parse_ts(self.expires_at)
-        return not self.token or (expires is not None and expires <= datetime.now(UTC))
+        return not self.token or (expires is not None and expires <= utcnow())
 
     def _clear_session(self) -> None:
         self.token = ""

@@ -3,6 +3,8 @@
 from datetime import UTC, datetime
 from typing import Any
 
+from ui_common.clock import utcnow
+
 
 def parse_ts(value: str | None) -> datetime | None:
     """An ISO-8601 timestamp as an aware datetime (UTC when it has no zone), or None."""
@@ -36,7 +38,7 @@ def ago(value: str | None, now: datetime | None = None, coarse: bool = False) ->
     ts = parse_ts(value)
     if ts is None:
         return "never"
-    return f"{duration(((now or datetime.now(UTC)) - ts).total_seconds(), coarse)} ago"
+    return f"{duration(((now or utcnow()) - ts).total_seconds(), coarse)} ago"
 
 
 def number(value: Any, digits: int = 2) -> str:

@@ -52,6 +52,10 @@ def state_banners() -> rx.Component:
             ),
         ),
         rx.cond(
+            ~EdgeState.agent_down & (EdgeState.bbmd_alert != ""),
+            banner(EdgeState.bbmd_alert, "orange", "bbmd-unregistered"),
+        ),
+        rx.cond(
             ~EdgeState.agent_down,
             rx.foreach(EdgeState.edge_alerts, lambda text: banner(text, "red", "edge-alert")),
         ),

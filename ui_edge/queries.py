@@ -4,7 +4,7 @@ STATUS_FIELDS = """
   agentVersion collecting collectionIntervalSeconds lastPollAt metersTotal metersReachable queueDepth
   oldestQueuedAgeSeconds outboxFull deadLetterCount centralState centralDetail centralReachable centralSince
   centralUnreachableSeconds lastSyncAt lastSyncOutcome lastSyncSuccess lastSyncMessage siteName checkedAt
-  centralOutage { since seconds alerting }
+  centralOutage { since seconds alerting } bbmdAddress bbmdState
   alerts { kind meter startedAt message }
 """
 

@@ -39,6 +39,7 @@ class EdgeState(rx.State):
     meters_summary: str = ""
     site_name: str = ""
     outbox_full: bool = False
+    bbmd_alert: str = ""
     _status_watching: bool = False
 
     def _path(self) -> str:
@@ -74,6 +75,12 @@ class EdgeState(rx.State):
         )
         self.site_name = status.get("siteName") or ""
         self.outbox_full = bool(status.get("outboxFull"))
+        bbmd, bbmd_state = status.get("bbmdAddress"), status.get("bbmdState")
+        self.bbmd_alert = (
+            f"Not registered with the BBMD {bbmd} ({bbmd_state}): devices on its subnet are not discovered."
+            if bbmd and bbmd_state != "registered"
+            else ""
+        )
 
     async def _gql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """Run one operation with the session's token."""

@@ -3,7 +3,7 @@
 Each alert opens once and resolves once (the row is the memory; opening takes an advisory lock so several
 API workers never open the same alert twice). A condition must hold for the rule's pending time before it
 opens, and be clear for as long before it resolves: a flapping value sends nothing. Sites in maintenance
-raise nothing and their open alerts stay as they are. The clock is injectable for tests.
+raise nothing and their open alerts stay as they are. Time is the process clock (db/clock.py), which tests set.
 """
 
 import asyncio
@@ -20,8 +20,8 @@ from api.alerts.rules import Condition, Key, PastOutage, Rule, RuleBook, evaluat
 from api.alerts.settings import AlertSettings
 from db import alert_store as store
 from db.central_models import Alert
+from db.clock import utcnow
 from db.engine import session_scope
-from db.types import utcnow
 
 logger = logging.getLogger(__name__)
 Publish = Callable[[str, dict], Awaitable[None]]
@@ -52,7 +52,6 @@ class AlertEngine:
         *,
         sender: str,
         publish: Publish | None = None,
-        clock: Callable[[], datetime] = utcnow,
         error_counts: Callable[[], tuple[float, float]] = http_error_counts,
     ) -> None:
         self._sessions = sessions
@@ -60,7 +59,6 @@ class AlertEngine:
         self._settings = settings
         self._sender = sender
         self._publish = publish
-        self._clock = clock
         self._error_counts = error_counts
         self._book = RuleBook()
         self._seeded = False
@@ -74,7 +72,7 @@ class AlertEngine:
 
     async def tick(self) -> None:
         """One evaluation of every rule; never raises for a database or mail outage."""
-        now = self._clock()
+        now = utcnow()
         try:
             async with session_scope(self._sessions) as session:
                 if not self._seeded:

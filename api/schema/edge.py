@@ -10,9 +10,11 @@ from strawberry.types import Info
 from api import events, metrics
 from api.errors import BatchRefused
 from api.request_log import note
+from api.schema.inventory import SiteInventory
 from api.schema.permissions import IsSite
 from api.schema.scalars import ReadingRows
 from api.services import edge as edge_service
+from api.services import inventory as inventory_service
 from db.site_status import EDGE_ALERTS, OUTAGE_ENDED, OUTAGE_STARTED
 
 logger = logging.getLogger(__name__)
@@ -149,8 +151,8 @@ class ConfigMeter:
     data_points: list[ConfigDataPoint]
 
     @classmethod
-    def from_model(cls, meter, points) -> "ConfigMeter":
-        """From a meters row and its PointViews."""
+    def from_inventory(cls, meter) -> "ConfigMeter":
+        """From an inventory meter (db/inventory.py)."""
         return cls(
             external_id=meter.external_id,
             name=meter.name,
@@ -159,17 +161,12 @@ class ConfigMeter:
             enabled=meter.enabled,
             data_points=[
                 ConfigDataPoint(
-                    name=v.point.name,
-                    object_type=v.point.object_type,
-                    instance=v.point.instance,
-                    property=v.point.property,
-                    unit=v.point.unit,
-                    cumulative=v.point.cumulative,
-                    cov=v.point.cov,
+                    name=p.name, object_type=p.object_type, instance=p.instance, property=p.property,
+                    unit=p.unit, cumulative=p.cumulative, cov=p.cov,
                 )
-                for v in points
+                for p in meter.points
             ],
-        )
+        )  # fmt: skip
 
 
 @strawberry.type
@@ -180,7 +177,10 @@ class SiteConfig:
     site_name: str
     timezone: str
     collection_interval_seconds: float
-    meters: list[ConfigMeter]
+    meters: list[ConfigMeter] = strawberry.field(
+        description="the inventory's meters in the first contract's shape (edges before inventory versions)"
+    )
+    inventory: SiteInventory
 
 
 def _health(status: HeartbeatInput) -> dict:
@@ -210,23 +210,24 @@ class EdgeQuery:
     @strawberry.field(permission_classes=[IsSite])
     async def site_config(self, info: Info) -> SiteConfig:
         """The key's own site configuration: meters, points and collection interval (cached, api/cache.py)."""
+        site = info.context.site
 
         async def load() -> SiteConfig:
             async with info.context.session() as session:
-                config = await edge_service.site_config(session, info.context.site)
-            site = config.site
+                inventory = await inventory_service.site_inventory(session, site.id)
             return SiteConfig(
                 site_id=strawberry.ID(str(site.id)),
                 site_name=site.name,
                 timezone=site.timezone,
                 collection_interval_seconds=site.collection_interval_seconds,
-                meters=[ConfigMeter.from_model(m, points) for m, points in config.meters],
+                meters=[ConfigMeter.from_inventory(m) for m in inventory.inventory.meters],
+                inventory=SiteInventory.from_service(inventory),
             )
 
         caches = info.context.caches
         if caches is None:
             return await load()
-        return await caches.configs.get_or_load(info.context.site.id, load)
+        return await caches.configs.get_or_load(site.id, load)
 
 
 async def store_upload(ctx, batch_id: str, readings) -> UploadResult | UploadRejected:

@@ -4,34 +4,24 @@ import strawberry
 from strawberry.types import Info
 
 from api.schema.ids import to_int
+from api.schema.inventory import InventoryPointInput, as_dicts, people_origin
 from api.schema.permissions import IsAdmin, IsAuthenticated
 from api.schema.types import Meter
+from api.services import inventory
 from api.services import meters as service
 
 
 @strawberry.input
-class DataPointInput:
-    """A point the edge should read on this meter."""
-
-    name: str
-    object_type: str = "analog-input"
-    instance: int = 0
-    property: str = "present-value"
-    unit: str | None = None
-    cumulative: bool = False
-    cov: bool = False
-
-
-@strawberry.input
 class MeterInput:
-    """A meter's configuration; dataPoints, when given, replaces the meter's point list."""
+    """A meter's configuration; fields left null keep their value, dataPoints (when given) replace the list."""
 
     external_id: str
     name: str | None = None
     bacnet_device_id: int | None = None
     bacnet_address: str | None = None
     enabled: bool | None = None
-    data_points: list[DataPointInput] | None = None
+    interval_seconds: float | None = None
+    data_points: list[InventoryPointInput] | None = None
 
 
 @strawberry.type
@@ -52,27 +42,27 @@ class MetersMutation:
 
     @strawberry.mutation(permission_classes=[IsAdmin])
     async def upsert_meter(self, info: Info, site_id: strawberry.ID, meter: MeterInput) -> Meter:
-        """Create or update a meter by external id (the edge picks it up with siteConfig)."""
+        """Create or update a meter of the site's inventory by external id (the edge applies it at its next sync)."""
         fields = {
             "name": meter.name,
             "bacnet_device_id": meter.bacnet_device_id,
             "bacnet_address": meter.bacnet_address,
             "enabled": meter.enabled,
+            "interval_seconds": meter.interval_seconds,
         }
-        points = None if meter.data_points is None else [strawberry.asdict(p) for p in meter.data_points]
+        points = None if meter.data_points is None else as_dicts(meter.data_points)
+        site = to_int(site_id, "site id")
         async with info.context.session() as session:
-            row, views = await service.upsert_meter(
-                session, to_int(site_id, "site id"), meter.external_id, fields, points
+            await inventory.edit_meter(
+                session, site, meter.external_id, fields, points, people_origin(info), info.context.user.email
             )
-        if info.context.caches is not None:
-            await info.context.caches.config_changed(row.site_id)
+            row, views = await service.meter_by_external_id(session, site, meter.external_id)
         return Meter.from_model(row, views)
 
     @strawberry.mutation(permission_classes=[IsAdmin])
     async def delete_meter(self, info: Info, meter_id: strawberry.ID) -> bool:
-        """Delete a meter and its points."""
+        """Delete a meter: out of its site's inventory (a new version), or a placeholder no one defined."""
         async with info.context.session() as session:
-            deleted = await service.delete_meter(session, to_int(meter_id, "meter id"))
-        if deleted and info.context.caches is not None:
-            await info.context.caches.config_changed(None)  # its site is gone with the row: every site
-        return deleted
+            return await service.delete_meter(
+                session, to_int(meter_id, "meter id"), people_origin(info), info.context.user.email
+            )

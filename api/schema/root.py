@@ -18,6 +18,7 @@ from api.errors import ApiError
 from api.schema.alert_rules import AlertRulesMutation, AlertRulesQuery
 from api.schema.alerts import AlertsMutation, AlertsQuery
 from api.schema.edge import EdgeMutation, EdgeQuery
+from api.schema.inventory import InventoryMutation, InventoryQuery
 from api.schema.meters import MetersMutation, MetersQuery
 from api.schema.readings import ReadingsQuery
 from api.schema.reports import ReportsQuery
@@ -32,14 +33,28 @@ EXPECTED = (ApiError, DbError, ValueError)
 
 @strawberry.type
 class Query(
-    EdgeQuery, SitesQuery, MetersQuery, ReadingsQuery, AlertsQuery, UsersQuery, AlertRulesQuery, ReportsQuery
+    EdgeQuery,
+    SitesQuery,
+    MetersQuery,
+    InventoryQuery,
+    ReadingsQuery,
+    AlertsQuery,
+    UsersQuery,
+    AlertRulesQuery,
+    ReportsQuery,
 ):
     """Every query."""
 
 
 @strawberry.type
 class Mutation(
-    EdgeMutation, UsersMutation, SitesMutation, MetersMutation, AlertsMutation, AlertRulesMutation
+    EdgeMutation,
+    UsersMutation,
+    SitesMutation,
+    MetersMutation,
+    InventoryMutation,
+    AlertsMutation,
+    AlertRulesMutation,
 ):
     """Every mutation."""
 

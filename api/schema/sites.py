@@ -1,4 +1,4 @@
-"""Sites: list with status, one site, create (key shown once), rotate key, activate, maintenance."""
+"""Sites: list with status, one site, create (key shown once), rotate key, activate, maintenance, networks."""
 
 import strawberry
 from strawberry.types import Info
@@ -83,4 +83,20 @@ class SitesMutation:
                 session, to_int(site_id, "site id"), maintenance=maintenance
             )
         await _changed(info)
+        return Site.from_model(site, counts)
+
+    @strawberry.mutation(permission_classes=[IsAdmin])
+    async def set_site_collection_interval(self, info: Info, site_id: strawberry.ID, seconds: float) -> Site:
+        """How often the site's meters are polled (5 s to a day; a meter's own interval wins)."""
+        async with info.context.session() as session:
+            site, counts = await service.set_collection_interval(session, to_int(site_id, "site id"), seconds)
+        return Site.from_model(site, counts)
+
+    @strawberry.mutation(permission_classes=[IsAdmin])
+    async def set_site_allowed_networks(
+        self, info: Info, site_id: strawberry.ID, networks: list[str]
+    ) -> Site:
+        """Accept the site's key only from these networks (CIDR, IPv4/IPv6); an empty list: from anywhere."""
+        async with info.context.session() as session:
+            site, counts = await service.set_allowed_networks(session, to_int(site_id, "site id"), networks)
         return Site.from_model(site, counts)

@@ -84,6 +84,15 @@ class DataPoint:
         )
 
 
+def meter_state(meter: models.Meter) -> str:
+    """What a person should read from a meter's reachability."""
+    if not meter.enabled:
+        return "disabled"
+    if meter.reachable:
+        return "reachable"
+    return "never answered" if meter.last_seen_at is None else "unreachable"
+
+
 @strawberry.type
 class Meter:
     """A BACnet meter at a site."""
@@ -99,6 +108,8 @@ class Meter:
     reachable: bool | None
     last_error: str | None
     last_seen_at: datetime | None
+    state: str = strawberry.field(description="reachable, unreachable, never answered or disabled")
+    interval_seconds: float | None = strawberry.field(description="its own collection interval, if set")
     data_points: list[DataPoint]
 
     @classmethod
@@ -116,6 +127,8 @@ class Meter:
             reachable=meter.reachable,
             last_error=meter.last_error,
             last_seen_at=meter.last_seen_at,
+            state=meter_state(meter),
+            interval_seconds=(meter.config or {}).get("interval_seconds"),
             data_points=[DataPoint.from_model(v) for v in points],
         )
 
@@ -139,6 +152,9 @@ class Site:
     agent_version: str | None
     meters_total: int
     meters_reachable: int
+    allowed_networks: list[str] = strawberry.field(
+        description="Networks (CIDR) the site's key is accepted from; empty: any address"
+    )
     _row: strawberry.Private[models.Site]
 
     @classmethod
@@ -159,6 +175,7 @@ class Site:
             agent_version=health.get("agent_version"),
             meters_total=counts[0],
             meters_reachable=counts[1],
+            allowed_networks=list(site.allowed_networks or []),
             _row=site,
         )
 

@@ -1,13 +1,10 @@
-"""Edge operations: upload a batch of readings, record a heartbeat, give the site its configuration."""
-
-from dataclasses import dataclass
+"""Edge operations: upload a batch of readings, record a heartbeat (siteConfig: api/services/inventory.py)."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import BatchRefused
-from db.central_models import Meter, Site
+from db.central_models import Site
 from db.ingest import IngestOutcome, ingest_batch
-from db.meters import PointView, list_meters, points_of
 from db.site_status import record_heartbeat
 from db.sites import SiteIdentity
 
@@ -33,18 +30,3 @@ async def heartbeat(
 ) -> tuple[Site, str]:
     """Record the edge's health; return the updated site and its status before this heartbeat."""
     return await record_heartbeat(session, site.id, health, degraded_queue_depth)
-
-
-@dataclass
-class SiteConfig:
-    """What an edge downloads: its site, enabled and disabled meters, and each meter's points."""
-
-    site: SiteIdentity
-    meters: list[tuple[Meter, list[PointView]]]
-
-
-async def site_config(session: AsyncSession, site: SiteIdentity) -> SiteConfig:
-    """The configuration of the key's own site (never another site's)."""
-    meters = [m for m in await list_meters(session, site.id) if not m.discovered]
-    points = await points_of(session, [m.id for m in meters], with_latest=False)
-    return SiteConfig(site=site, meters=[(m, points.get(m.id, [])) for m in meters])

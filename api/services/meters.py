@@ -1,11 +1,14 @@
-"""Meters for dashboards and MCP: list with points and latest values, create/update, delete."""
+"""Meters for dashboards and MCP: list with points and latest values, look up, delete (edits: inventory)."""
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import NotFoundError
+from api.services import inventory
 from db import meters as db_meters
-from db.central_models import Meter, Site
+from db.central_models import Meter
 from db.errors import NotFound
+from db.inventory_store import current
 from db.meters import PointView
 
 
@@ -27,20 +30,27 @@ async def meter_with_points(session: AsyncSession, meter_id: int) -> tuple[Meter
     return meter, (await db_meters.points_of(session, [meter.id]))[meter.id]
 
 
-async def upsert_meter(
-    session: AsyncSession, site_id: int, external_id: str, fields: dict, points: list[dict] | None
+async def meter_by_external_id(
+    session: AsyncSession, site_id: int, external_id: str
 ) -> tuple[Meter, list[PointView]]:
-    """Create or update a meter by external id; points, when given, replace the meter's point list."""
-    if await session.get(Site, site_id) is None:
-        raise NotFoundError(f"no site with id {site_id}")
-    meter = await db_meters.upsert_meter(session, site_id, external_id, fields, points)
-    return await meter_with_points(session, meter.id)
+    """A site's meter by external id, with its points; NotFoundError otherwise."""
+    meter = await session.scalar(
+        select(Meter).where(Meter.site_id == site_id, Meter.external_id == external_id.strip())
+    )
+    if meter is None:
+        raise NotFoundError(f"site {site_id} has no meter {external_id!r}")
+    return meter, (await db_meters.points_of(session, [meter.id]))[meter.id]
 
 
-async def delete_meter(session: AsyncSession, meter_id: int) -> bool:
-    """Delete a meter and its points (stored readings stay until retention drops them)."""
+async def delete_meter(session: AsyncSession, meter_id: int, origin: str, author: str | None) -> bool:
+    """Delete a meter: from its site's inventory when defined there, else the placeholder row itself."""
     try:
-        await db_meters.delete_meter(session, meter_id)
+        meter = await db_meters.get_meter(session, meter_id)
     except NotFound as err:
         raise NotFoundError(str(err)) from err
+    site_id, external_id = meter.site_id, meter.external_id
+    if external_id in (await current(session, site_id)).inventory.by_id():
+        await inventory.remove_meter(session, site_id, external_id, origin, author)
+    else:
+        await db_meters.delete_meter(session, meter_id)
     return True

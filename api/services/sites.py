@@ -1,4 +1,4 @@
-"""Sites for dashboards and MCP: list with status, create (key shown once), rotate key, activate, maintain."""
+"""Sites for dashboards and MCP: list with status, create (key shown once), rotate key, activate, maintain, networks."""
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -7,8 +7,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import InvalidInput, NotFoundError
 from db import sites as db_sites
+from db.cache_notify import site_config_changed
 from db.central_models import Site
-from db.errors import NotFound
+from db.errors import InvalidNetwork, NotFound
+from db.inventory import MAX_INTERVAL_SECONDS, MIN_INTERVAL_SECONDS
 from db.site_status import meter_counts, today_energy_kwh
 
 SiteWithCounts = tuple[Site, tuple[int, int]]
@@ -64,6 +66,30 @@ async def set_site_flags(
         site.maintenance = maintenance
     await session.flush()
     return site, counts
+
+
+async def set_collection_interval(session: AsyncSession, site_id: int, seconds: float) -> SiteWithCounts:
+    """The site's collection interval (meters without their own); the edge applies it at its next sync."""
+    if not MIN_INTERVAL_SECONDS <= seconds <= MAX_INTERVAL_SECONDS:
+        raise InvalidInput(
+            f"collection interval must be {MIN_INTERVAL_SECONDS:g} to {MAX_INTERVAL_SECONDS:g} seconds (got {seconds:g})"
+        )
+    site, counts = await get_site(session, site_id)
+    site.collection_interval_seconds = seconds
+    await session.flush()
+    await site_config_changed(session, site_id)  # siteConfig carries the interval (api/cache.py)
+    return site, counts
+
+
+async def set_allowed_networks(session: AsyncSession, site_id: int, networks: list[str]) -> SiteWithCounts:
+    """Accept the site's key only from these CIDR networks (an empty list: from anywhere)."""
+    try:
+        await db_sites.set_allowed_networks(session, site_id, networks)
+    except NotFound as err:
+        raise NotFoundError(str(err)) from err
+    except InvalidNetwork as err:
+        raise InvalidInput(str(err)) from err
+    return await get_site(session, site_id)
 
 
 async def today_energy(session: AsyncSession, site: Site) -> float | None:

@@ -2,17 +2,21 @@
 
 import asyncio
 import logging
+import math
 import time
 from collections import deque
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 
 from bacpypes3.app import Application
 
+from db.clock import clock
 from db.edge_store import record_meter_health
 from db.outbox import Outbox, OutboxFull, Reading
 from edge_agent import metrics
-from edge_agent.collector.reader import DeviceProfile, PointValue, read_device
+from edge_agent.bacnet.tuning import DeviceTuning
+from edge_agent.collector.profile import DeviceProfile, Limits
+from edge_agent.collector.reader import PointValue, read_device
 from edge_agent.errors import BacnetError
 from edge_agent.meters import MeterConfig
 
@@ -45,7 +49,7 @@ class PollResult:
 
 def now_ms() -> datetime:
     """UTC now truncated to milliseconds (reading timestamps; equal precision on every database)."""
-    now = datetime.now(UTC)
+    now = clock().now()
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
@@ -59,8 +63,19 @@ class Collector:
         timeout: float = 2.0,
         per_device_concurrency: int = 4,
         max_concurrent_devices: int = 32,
+        max_timeout: float | None = None,
+        retries: int = 1,
+        reprobe_after: timedelta = timedelta(hours=1),
     ):
         self.app = app
+        self.tuning = DeviceTuning(app) if app is not None else None
+        self.limits = Limits(
+            timeout=timeout,
+            max_timeout=max(timeout, max_timeout or timeout * 4),
+            retries=retries,
+            max_outstanding=per_device_concurrency,
+            reprobe_after=reprobe_after,
+        )
         # Bounds the burst of requests one poll sends; each dead meter holds a slot for `timeout` only.
         self.device_slots = asyncio.Semaphore(max_concurrent_devices)
         self.poll_lock = asyncio.Lock()
@@ -70,10 +85,10 @@ class Collector:
         self.meters: dict[str, MeterConfig] = {}
         self.health: dict[str, MeterHealth] = {}
         self.profiles: dict[str, DeviceProfile] = {}
-        self.semaphores: dict[str, asyncio.Semaphore] = {}
         self.last_values: dict[tuple[str, str], float] = {}
         self.outcomes: deque[bool] = deque(maxlen=1000)
         self.health_changed: set[str] = set()
+        self.polled_at: dict[str, float] = {}
 
     def set_meters(self, meters: list[MeterConfig]) -> None:
         """Replace the meter list (applied at the next poll, no restart)."""
@@ -84,8 +99,7 @@ class Collector:
                 self.profiles.pop(meter_id, None)
         for meter_id in self.meters:
             self.health.setdefault(meter_id, MeterHealth(meter_id))
-            self.profiles.setdefault(meter_id, DeviceProfile())
-            self.semaphores.setdefault(meter_id, asyncio.Semaphore(self.per_device_concurrency))
+            self.profiles.setdefault(meter_id, DeviceProfile(self.limits))
         metrics.METERS_TOTAL.set(len(self.meters))
 
     @property
@@ -104,9 +118,8 @@ class Collector:
 
     async def read_meter(self, meter: MeterConfig) -> tuple[list[PointValue], dict[str, str], datetime]:
         """Read one meter now (values, per-point errors, timestamp); BacnetError when it does not answer."""
-        profile = self.profiles.setdefault(meter.id, DeviceProfile())
-        semaphore = self.semaphores.setdefault(meter.id, asyncio.Semaphore(self.per_device_concurrency))
-        values, errors = await read_device(self.app, meter, profile, self.timeout, semaphore)
+        profile = self.profiles.setdefault(meter.id, DeviceProfile(self.limits))
+        values, errors = await read_device(self.app, self.tuning, meter, profile)
         return values, errors, now_ms()
 
     async def _poll_meter(self, meter: MeterConfig) -> list[Reading]:
@@ -159,8 +172,24 @@ class Collector:
         async with self.poll_lock:
             return await self._poll_all()
 
-    async def _poll_all(self) -> PollResult:
-        meters = list(self.meters.values())
+    def due(self, interval: float) -> list[MeterConfig]:
+        """Meters whose own interval (or the site's, `interval`) has passed since their last poll."""
+        now = time.monotonic()
+        return [
+            m
+            for m in self.meters.values()
+            # 5% early still counts: a tick that lands a little before the boundary must not skip a round
+            if now - self.polled_at.get(m.id, -math.inf) >= 0.95 * (m.interval_seconds or interval)
+        ]
+
+    def tick(self, interval: float) -> float:
+        """How often the loop wakes: the shortest interval of any meter, or the site's."""
+        return min([interval, *(m.interval_seconds for m in self.meters.values() if m.interval_seconds)])
+
+    async def _poll_all(self, meters: list[MeterConfig] | None = None) -> PollResult:
+        meters = list(self.meters.values()) if meters is None else meters
+        started = time.monotonic()
+        self.polled_at.update((m.id, started) for m in meters)
         batches = await asyncio.gather(*(self._poll_meter(m) for m in meters))
         readings = [r for batch in batches for r in batch]
         failed = sum(1 for m in meters if self.health[m.id].reachable is False)
@@ -206,10 +235,11 @@ class Collector:
         """Poll on interval boundaries while `running` is set; a failing poll never stops the loop."""
         while True:
             await running.wait()
-            started = time.monotonic()
+            started, tick = time.monotonic(), self.tick(interval)
             try:
-                await self.poll_once()
+                async with self.poll_lock:
+                    await self._poll_all(self.due(interval))
             except Exception:  # the loop must survive anything one poll does (e.g. database hiccup)
                 logger.exception("collection poll failed")
-            delay = interval - (time.monotonic() - started) % interval
+            delay = tick - (time.monotonic() - started) % tick
             await asyncio.sleep(delay)

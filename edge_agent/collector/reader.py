@@ -1,4 +1,9 @@
-"""Read one device's points: ReadPropertyMultiple in as few requests as the device accepts, else ReadProperty.
+"""Read one device's points the way that device accepts: RPM in batches it can take, else ReadProperty.
+
+Every request goes through `_request`, which applies what was learnt about the device (timeout, retries,
+requests at once, gap between them) and learns from the outcome. A device that refuses ReadPropertyMultiple
+as a whole (reject, error or abort for the request) is read point by point from then on; a device is dead
+only when it answers nothing; a point that errors is a point error.
 
 bacpypes3's ErrorPDU/RejectPDU/AbortPDU derive from ErrorRejectAbortNack, a BaseException: they are caught
 explicitly here and turned into edge_agent.errors types, so nothing above needs to know about them.
@@ -6,20 +11,26 @@ explicitly here and turned into edge_agent.errors types, so nothing above needs 
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from bacpypes3.apdu import AbortPDU, ErrorRejectAbortNack, RejectPDU
 from bacpypes3.app import Application
 from bacpypes3.basetypes import ErrorType
 
 from db.wire import Quality, quality_from_status_flags
+from edge_agent.bacnet.tuning import DeviceTuning
+from edge_agent.collector.profile import DeviceProfile
 from edge_agent.errors import BacnetError, DeviceRefused, DeviceTimeout
 from edge_agent.meters import DataPointConfig, MeterConfig
 
 logger = logging.getLogger(__name__)
 
-# Rejects/aborts that mean "this device does not do RPM (or not this big)" rather than "device is broken".
-RPM_REFUSALS = {"unrecognized-service", "segmentation-not-supported", "buffer-overflow", "apdu-too-long"}
+# Refusals that mean "this request was too big for the device": halve the RPM batch and try again.
+TOO_BIG = {"segmentation-not-supported", "buffer-overflow", "apdu-too-long"}
+# Refusals that mean "the device is busy": fewer requests at once, then a gap, and try again.
+BUSY = {"out-of-resources", "preempted-by-higher-priority-task"}
 
 
 @dataclass
@@ -30,15 +41,6 @@ class PointValue:
     value: float
     unit: str | None
     quality: Quality
-
-
-@dataclass
-class DeviceProfile:
-    """What we learnt about a device: whether it takes RPM, how many points per request, units."""
-
-    rpm: bool = True
-    points_per_request: int = 64
-    units: dict[str, str | None] = field(default_factory=dict)
 
 
 def _consume(task: asyncio.Task) -> None:
@@ -69,8 +71,55 @@ def _refusal(err: BaseException) -> BacnetError:
         return DeviceTimeout("no answer (no-response)")
     kind = "reject" if isinstance(err, RejectPDU) else "abort" if isinstance(err, AbortPDU) else "error"
     refused = DeviceRefused(f"{kind}: {reason}")
-    refused.reason = str(err)  # type: ignore[attr-defined]
+    refused.reason = f"{reason} {err}"  # type: ignore[attr-defined]
     return refused
+
+
+def _reason(err: DeviceRefused) -> str:
+    return getattr(err, "reason", str(err))
+
+
+async def _request(
+    tuning: DeviceTuning,
+    meter: MeterConfig,
+    profile: DeviceProfile,
+    send: Callable[[], Awaitable],
+    attempts: int | None = None,
+):
+    """One confirmed request with the device's learnt timeout, retries and slot; learns from the outcome."""
+    if attempts is None:
+        attempts = 1 + (0 if profile.silent else profile.retries)
+    last: BacnetError = DeviceTimeout("no answer")
+    for attempt in range(attempts):
+        async with profile.limiter.slot():
+            used = profile.attempt_timeout()
+            tuning.set(meter.address, used, 0)
+            started = time.monotonic()
+            try:
+                result = await _guarded(send(), used)
+            except DeviceTimeout as err:
+                last = err
+                final = attempt == attempts - 1
+                # A longer wait is tried on the next attempt (a silent device gets one attempt per poll).
+                if final or profile.silent or not profile.timed_out(used):
+                    break
+                continue
+            except DeviceRefused as err:
+                if not any(busy in _reason(err) for busy in BUSY):
+                    raise
+                last = err
+                profile.overloaded()
+                logger.info(
+                    "%s: device busy (%s); now %d requests at once, gap %.2f s",
+                    meter.id,
+                    err,
+                    profile.max_outstanding,
+                    profile.gap,
+                )
+                continue
+        profile.answered(time.monotonic() - started)
+        return result
+    raise last
 
 
 def _status_quality(flags) -> Quality:
@@ -88,10 +137,10 @@ def _number(value) -> float | None:
 
 async def read_rpm(
     app: Application,
+    tuning: DeviceTuning,
     meter: MeterConfig,
     points: list[DataPointConfig],
     profile: DeviceProfile,
-    timeout: float,
 ) -> tuple[list[PointValue], dict[str, str]]:
     """Read points with RPM (value, status flags, units when unknown); returns values and per-point errors."""
     values: list[PointValue] = []
@@ -104,7 +153,9 @@ async def read_rpm(
             if point.name not in profile.units:
                 props.append("units")
             request += [point.object_id, props]
-        answer = await _guarded(app.read_property_multiple(meter.address, request), timeout)
+        answer = await _request(
+            tuning, meter, profile, lambda request=request: app.read_property_multiple(meter.address, request)
+        )
         by_object: dict[tuple, dict[str, object]] = {}
         for object_id, prop, _index, value in answer:
             by_object.setdefault((str(object_id[0]), int(object_id[1])), {})[str(prop)] = value
@@ -136,30 +187,26 @@ def _collect(point, props: dict, profile: DeviceProfile, values: list, errors: d
 
 async def read_rp(
     app: Application,
+    tuning: DeviceTuning,
     meter: MeterConfig,
     points: list[DataPointConfig],
     profile: DeviceProfile,
-    timeout: float,
-    semaphore: asyncio.Semaphore,
 ) -> tuple[list[PointValue], dict[str, str]]:
-    """Read points one ReadProperty at a time (concurrency capped by the device's semaphore)."""
+    """Read points one ReadProperty at a time (as many at once as the device takes)."""
+
+    def read(point: DataPointConfig, prop: str):
+        return _request(
+            tuning, meter, profile, lambda: app.read_property(meter.address, point.object_id, prop)
+        )
 
     async def one(point: DataPointConfig) -> dict:
-        props: dict = {}
-        async with semaphore:
-            props[point.property_id] = await _guarded(
-                app.read_property(meter.address, point.object_id, point.property_id), timeout
-            )
-            try:
-                props["status-flags"] = await _guarded(
-                    app.read_property(meter.address, point.object_id, "status-flags"), timeout
-                )
-                if point.name not in profile.units:
-                    props["units"] = await _guarded(
-                        app.read_property(meter.address, point.object_id, "units"), timeout
-                    )
-            except DeviceRefused:
-                pass  # optional properties: the value alone is still a reading
+        props: dict = {point.property_id: await read(point, point.property_id)}
+        try:
+            props["status-flags"] = await read(point, "status-flags")
+            if point.name not in profile.units:
+                props["units"] = await read(point, "units")
+        except DeviceRefused:
+            pass  # optional properties: the value alone is still a reading
         return props
 
     values: list[PointValue] = []
@@ -177,34 +224,67 @@ async def read_rp(
         else:
             _collect(point, result, profile, values, errors)
     if timeouts == len(points):
-        raise DeviceTimeout(f"no answer within {timeout:g} s")
+        raise DeviceTimeout(f"no answer within {profile.timeout:g} s")
     return values, errors
 
 
+async def _answers_rp(
+    app: Application, tuning: DeviceTuning, meter: MeterConfig, profile: DeviceProfile
+) -> bool:
+    """Whether the device answers a ReadProperty (some devices drop RPM silently instead of refusing it)."""
+    point = meter.data_points[0]
+    try:
+        await _request(
+            tuning,
+            meter,
+            profile,
+            lambda: app.read_property(meter.address, point.object_id, point.property_id),
+            attempts=1,
+        )
+    except DeviceTimeout:
+        return False
+    except DeviceRefused:
+        return True
+    return True
+
+
 async def read_device(
-    app: Application, meter: MeterConfig, profile: DeviceProfile, timeout: float, semaphore: asyncio.Semaphore
+    app: Application, tuning: DeviceTuning, meter: MeterConfig, profile: DeviceProfile
 ) -> tuple[list[PointValue], dict[str, str]]:
     """Read every point of a meter, learning on the way whether the device takes RPM and how big."""
+    if profile.silent:
+        profile.silent_polls += 1
+    if profile.reprobe_due():
+        logger.info("%s: re-probing the device (RPM, batch size, timeout, requests at once)", meter.id)
     points = meter.data_points
-    while profile.rpm:
-        try:
-            async with semaphore:
-                return await read_rpm(app, meter, points, profile, timeout)
-        except DeviceRefused as err:
-            reason = getattr(err, "reason", str(err))
-            if not any(refusal in reason for refusal in RPM_REFUSALS):
-                raise
-            if profile.points_per_request > 1 and "unrecognized-service" not in reason:
-                profile.points_per_request = max(1, profile.points_per_request // 2)
-                logger.info(
-                    "%s: RPM too big (%s), now %d points per request",
-                    meter.id,
-                    reason,
-                    profile.points_per_request,
-                )
+    try:
+        while profile.rpm:
+            try:
+                values, errors = await read_rpm(app, tuning, meter, points, profile)
+            except DeviceRefused as err:
+                reason = _reason(err)
+                if any(too_big in reason for too_big in TOO_BIG) and profile.shrink_batch():
+                    logger.info(
+                        "%s: RPM too big (%s), now %d points per request",
+                        meter.id,
+                        err,
+                        profile.points_per_request,
+                    )
+                    continue
+                profile.refuse_rpm()
+                logger.info("%s: device refuses ReadPropertyMultiple (%s); using ReadProperty", meter.id, err)
+            except DeviceTimeout:
+                if profile.rpm_confirmed or profile.silent:
+                    raise
+                profile.went_silent()
+                if not await _answers_rp(app, tuning, meter, profile):
+                    raise
+                profile.refuse_rpm()
+                logger.info("%s: device ignores ReadPropertyMultiple; using ReadProperty", meter.id)
             else:
-                profile.rpm = False
-                logger.info(
-                    "%s: device refuses ReadPropertyMultiple (%s); using ReadProperty", meter.id, reason
-                )
-    return await read_rp(app, meter, points, profile, timeout, semaphore)
+                profile.rpm_confirmed = True
+                return values, errors
+        return await read_rp(app, tuning, meter, points, profile)
+    except DeviceTimeout:
+        profile.went_silent()
+        raise

@@ -7,8 +7,9 @@ revokes every token and the agent keeps no session store.
 import hashlib
 import hmac
 import secrets
-import time
 from datetime import UTC, datetime
+
+from db.clock import clock
 
 TOKEN_TTL_SECONDS = 12 * 3600
 
@@ -33,7 +34,7 @@ class LocalAuth:
         """A token and its expiry for the right password, else None."""
         if not self.required or not secrets.compare_digest(password.encode(), self.password.encode()):
             return None
-        expires = int(time.time() + self.ttl_seconds)
+        expires = int(clock().timestamp() + self.ttl_seconds)
         return f"{expires}.{self._sign(expires)}", datetime.fromtimestamp(expires, UTC)
 
     def valid(self, token: str | None) -> bool:
@@ -44,6 +45,6 @@ class LocalAuth:
             return False
         token = token.removeprefix("Bearer ").strip()
         expires, _, signature = token.partition(".")
-        if not expires.isdigit() or int(expires) < time.time():
+        if not expires.isdigit() or int(expires) < clock().timestamp():
             return False
         return secrets.compare_digest(signature, self._sign(int(expires)))

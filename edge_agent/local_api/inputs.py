@@ -28,13 +28,15 @@ class MeterConfigInput:
     bacnet_ip: str
     bacnet_device_id: int | None = None
     enabled: bool = True
+    interval_seconds: float | None = strawberry.field(default=None, description="its own polling interval")
     data_points: list[DataPointInput] = strawberry.field(default_factory=list)
 
     def to_dict(self) -> dict:
         """The meters.json entry."""
         return {
             "id": self.id, "name": self.name, "bacnet_ip": self.bacnet_ip, "bacnet_device_id": self.bacnet_device_id,
-            "enabled": self.enabled, "data_points": [vars(p).copy() for p in self.data_points],
+            "enabled": self.enabled, "interval_seconds": self.interval_seconds,
+            "data_points": [vars(p).copy() for p in self.data_points],
         }  # fmt: skip
 
 

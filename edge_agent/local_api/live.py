@@ -8,9 +8,10 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from db.clock import utcnow
 from edge_agent.local_api.types import AgentStatus, CentralOutage, EdgeAlert, LiveValue, Meter, _get
 
 logger = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def _outage(raw: Any) -> CentralOutage | None:
     since = raw.central_outage_since
     if since is None:
         return None
-    seconds = (datetime.now(UTC) - since).total_seconds()
+    seconds = (utcnow() - since).total_seconds()
     return CentralOutage(
         since=since.replace(microsecond=0), seconds=seconds, alerting=raw.central_outage_alerting
     )
@@ -57,7 +58,7 @@ class AgentView:
         self._since: datetime | None = None
 
     def _track_central(self, reachable: bool | None, unreachable_seconds: float | None) -> datetime | None:
-        now = datetime.now(UTC)
+        now = utcnow()
         if reachable is False and unreachable_seconds is not None:
             since = now - timedelta(seconds=unreachable_seconds)
             self._reachable, self._since = reachable, since.replace(microsecond=0)
@@ -88,8 +89,10 @@ class AgentView:
             meters_reachable=raw.meters_reachable,
             collection_success_rate=raw.collection_success_rate,
             queue_depth=raw.queue_depth,
+            queue_head_attempts=_get(raw, "queue_head_attempts", 0),
             oldest_queued_age_seconds=raw.oldest_queued_age_seconds,
             outbox_full=raw.outbox_full,
+            outbox_full_policy=raw.outbox_full_policy,
             dead_letter_count=raw.dead_letter_count,
             central_state=state,
             central_detail=raw.central_detail,
@@ -105,7 +108,10 @@ class AgentView:
             last_sync_message=last.error_message if last else None,
             last_heartbeat_at=raw.last_heartbeat_at,
             site_name=raw.site_name,
-            checked_at=datetime.now(UTC).replace(microsecond=0),
+            bbmd_address=raw.bbmd_address,
+            bbmd_state=raw.bbmd_state,
+            bbmd_registered_at=raw.bbmd_registered_at,
+            checked_at=utcnow().replace(microsecond=0),
         )
 
     async def alerts(self) -> list[EdgeAlert]:
@@ -114,7 +120,7 @@ class AgentView:
         return [EdgeAlert.from_model(a) for a in await read()] if read else []
 
     def _latest_window(self, interval: float) -> datetime:
-        return datetime.now(UTC) - timedelta(seconds=max(3 * interval, 60.0))
+        return utcnow() - timedelta(seconds=max(3 * interval, 60.0))
 
     async def latest(self, meter: str, since: datetime) -> list[LiveValue]:
         """The newest value of each of a meter's points since a time."""
@@ -151,7 +157,7 @@ class Feed:
         for meter in await self.view.agent.meters():
             since = self._cursor.get(meter.external_id)
             if since is None:
-                since = datetime.now(UTC) - timedelta(minutes=5)
+                since = utcnow() - timedelta(minutes=5)
                 self._cursor[meter.external_id] = since
             rows = await self.view.agent.recent_readings(meter.external_id, None, since)
             rows = [r for r in rows if r.ts > since]

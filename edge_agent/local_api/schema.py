@@ -4,7 +4,7 @@ import ipaddress
 import logging
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import strawberry
@@ -13,11 +13,13 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDept
 from strawberry.permission import BasePermission
 from strawberry.types import ExecutionContext
 
+from db.clock import utcnow
 from edge_agent.discovery import to_meter_configs
 from edge_agent.errors import EdgeError
 from edge_agent.local_api.auth import LocalAuth
 from edge_agent.local_api.errors import BadRequest, LocalApiError
 from edge_agent.local_api.inputs import LoginFailed, LoginResult, LoginSuccess, MeterConfigInput
+from edge_agent.local_api.inventory_types import SiteInventory
 from edge_agent.local_api.live import AgentView, Feed
 from edge_agent.local_api.types import (
     AgentStatus,
@@ -31,7 +33,6 @@ from edge_agent.local_api.types import (
     SyncSummary,
     TestReadResult,
 )
-from edge_agent.meters import MeterConfig, load_meters_file
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +126,7 @@ class Query:
         max_points: int = 0,
     ) -> list[Reading]:
         """Readings kept locally for one meter (one point or all), oldest first; max_points thins a chart."""
-        since = datetime.now(UTC) - timedelta(hours=min(max(hours, 0.0), 24.0))
+        since = utcnow() - timedelta(hours=min(max(hours, 0.0), 24.0))
         rows = await _ctx(info).view.agent.recent_readings(meter, point, since)
         return [Reading.from_model(r) for r in _thin(rows, min(max_points, MAX_CHART_POINTS) or 0)]
 
@@ -138,6 +139,11 @@ class Query:
     async def dead_letters(self, info: strawberry.Info, limit: int = 100) -> list[DeadLetter]:
         """Readings central rejected, with reasons, newest first."""
         return [DeadLetter.from_model(r) for r in await _ctx(info).view.agent.dead_letters(min(limit, 1000))]
+
+    @strawberry.field(permission_classes=AUTHED)
+    def inventory(self, info: strawberry.Info) -> SiteInventory:
+        """The meter inventory this agent runs: version, a change not yet accepted by central, history."""
+        return SiteInventory.from_model(_ctx(info).view.agent.inventory)
 
     @strawberry.field(permission_classes=AUTHED)
     async def discovery_range(self, info: strawberry.Info) -> str:
@@ -153,13 +159,6 @@ class Query:
 
 def _configured_by_address(meters: list) -> dict[str, str]:
     return {(m.bacnet_address or "").split(":")[0]: m.external_id for m in meters}
-
-
-async def _save_one(agent: Any, meter: MeterConfig | dict) -> None:
-    """Add or replace one meter in meters.json and apply the configuration (the agent validates it)."""
-    meter_id = meter.id if isinstance(meter, MeterConfig) else meter["id"]
-    current = [m for m in load_meters_file(agent.settings.meters_file) if m.id != meter_id]
-    await agent.save_meter_config([*current, meter])
 
 
 @strawberry.type
@@ -212,7 +211,7 @@ class Mutation:
     @strawberry.mutation(permission_classes=AUTHED)
     async def save_meter_config(self, info: strawberry.Info, meter: MeterConfigInput) -> list[Meter]:
         """Add or replace one meter in the configuration; polling uses it at once."""
-        await _save_one(_ctx(info).view.agent, meter.to_dict())
+        await _ctx(info).view.agent.save_meter(meter.to_dict(), "edge_dashboard")
         return await _ctx(info).view.meters()
 
     @strawberry.mutation(permission_classes=AUTHED)
@@ -226,7 +225,7 @@ class Mutation:
             raise BadRequest(f"no BACnet device answers at {address}")
         config = to_meter_configs(devices[:1])[0]
         config = config.model_copy(update={"id": meter_id or config.id, "name": name or config.name})
-        await _save_one(agent, config)
+        await agent.save_meter(config, "discovery")
         return await _ctx(info).view.meters()
 
     @strawberry.mutation(permission_classes=AUTHED)

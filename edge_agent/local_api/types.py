@@ -127,8 +127,12 @@ class AgentStatus:
     meters_reachable: int
     collection_success_rate: float | None
     queue_depth: int
+    queue_head_attempts: int = strawberry.field(
+        description="unacknowledged upload attempts of the oldest queued reading (outbox retry_count)"
+    )
     oldest_queued_age_seconds: float | None
     outbox_full: bool
+    outbox_full_policy: str = strawberry.field(description="drop_oldest or stop_collecting")
     dead_letter_count: int
     central_state: str = strawberry.field(description="idle | ok | unreachable | rate_limited | unauthorized")
     central_detail: str | None
@@ -145,6 +149,12 @@ class AgentStatus:
     last_heartbeat_at: datetime | None
     site_name: str | None
     checked_at: datetime
+    bbmd_address: str | None = strawberry.field(default=None, description="BACNET_BBMD_ADDRESS, if set")
+    bbmd_state: str | None = strawberry.field(
+        default=None,
+        description="registered | registering | unregistered | refused (code); null without a BBMD",
+    )
+    bbmd_registered_at: datetime | None = None
 
 
 @strawberry.type

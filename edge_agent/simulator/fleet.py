@@ -5,9 +5,10 @@ import contextlib
 import ipaddress
 import json
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TextIO
 
+from db.clock import utcnow
 from edge_agent.simulator.meter import POINTS, SimulatedMeter
 
 logger = logging.getLogger(__name__)
@@ -39,17 +40,22 @@ class SimulatorFleet:
         points: int = 2,
         port: int = METER_PORT,
         device_id_base: int = DEVICE_ID_BASE,
-        no_rpm: set[int] | None = None,
+        no_rpm: set[int] | dict[int, str] | None = None,
+        slow: dict[int, float] | None = None,
         record: bool = False,
         record_file: str | None = None,
         tick_seconds: float = 1.0,
+        prefix: int = 8,
     ) -> None:
         self.count = meters
+        self.prefix = prefix  # the meters' subnet: /8 on plain loopback, e.g. /24 in a test's namespace
         self.base_address = base_address
         self.points = points
         self.port = port
         self.device_id_base = device_id_base
-        self.no_rpm = no_rpm or set()
+        # index -> how RPM is refused ("reject" for a plain set), index -> seconds per answer
+        self.no_rpm = no_rpm if isinstance(no_rpm, dict) else dict.fromkeys(no_rpm or (), "reject")
+        self.slow = slow or {}
         self.tick_seconds = tick_seconds
         self.meters: dict[str, SimulatedMeter] = {}
         self.served: list[tuple[int, str, float, datetime]] = []
@@ -59,7 +65,7 @@ class SimulatorFleet:
         self._ticker: asyncio.Task | None = None
 
     def _recorder(self, device_id: int, point: str, value: float) -> None:
-        at = datetime.now(UTC)
+        at = utcnow()
         self.served.append((device_id, point, value, at))
         if self._record_file:
             line = {"device_id": device_id, "point": point, "value": value, "served_at": at.isoformat()}
@@ -74,12 +80,13 @@ class SimulatorFleet:
             ip = meter_address(self.base_address, index)
             external_id = meter_external_id(index)
             self.meters[external_id] = SimulatedMeter(
-                f"{ip}/8:{self.port}",
+                f"{ip}/{self.prefix}:{self.port}",
                 self.device_id_base + index + 1,
                 f"Simulated meter {index + 1}",
                 n_points=self.points,
-                rpm=index not in self.no_rpm,
+                rpm=self.no_rpm.get(index, True),
                 recorder=self._recorder if self._record else None,
+                delay=self.slow.get(index, 0.0),
             )
         self._ticker = asyncio.create_task(self._tick_forever())
         logger.info(
@@ -147,9 +154,12 @@ class SimulatorFleet:
         suffix = "" if self.port == METER_PORT else f":{self.port}"
         specs = POINTS[: max(1, min(self.points, len(POINTS)))]
         points = [
-            {"object_type": "analogInput", "instance": i, "property": "presentValue", "name": spec.name}
+            {
+                "object_type": "analogInput", "instance": i, "property": "presentValue", "name": spec.name,
+                "unit": spec.units, "cumulative": spec.cumulative,
+            }
             for i, spec in enumerate(specs)
-        ]
+        ]  # fmt: skip
         return {
             "meters": [
                 {

@@ -1,5 +1,6 @@
 """One simulated meter: a bacpypes3 device with analog inputs for energy, power and electrical values."""
 
+import asyncio
 import math
 import random
 import struct
@@ -8,8 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bacpypes3.app import Application
-from bacpypes3.basetypes import EngineeringUnits, Reliability
+from bacpypes3.basetypes import EngineeringUnits, Reliability, Segmentation
+from bacpypes3.errors import AbortOther, ExecutionError
 from bacpypes3.local.analog import AnalogInputObject
+from bacpypes3.local.binary import BinaryValueObject
 from bacpypes3.primitivedata import Real
 
 from edge_agent.bacnet.app import make_application
@@ -63,6 +66,40 @@ class MeterApplication(Application):
     answering: bool = True
 
 
+RPM_REFUSALS = ("reject", "error", "abort", "silent")
+
+
+def _refuse_rpm(app: MeterApplication, how: str) -> None:
+    """Make the device refuse ReadPropertyMultiple as a whole, the way some small meters and gateways do."""
+    if how not in RPM_REFUSALS:
+        raise ValueError(f"unknown RPM refusal {how!r}; choose one of {RPM_REFUSALS}")
+    if how == "reject":
+        # bacpypes3 answers unrecognized-service (a Reject) when the helper is missing.
+        app.do_ReadPropertyMultipleRequest = None
+        return
+
+    async def refuse(apdu) -> None:
+        if how == "error":
+            raise ExecutionError("services", "service-request-denied")
+        if how == "abort":
+            raise AbortOther()
+        # silent: drop the request (below: the transaction layer still sees it, so no answer goes out)
+        await asyncio.Future()
+
+    app.do_ReadPropertyMultipleRequest = refuse
+
+
+def _answer_slowly(app: MeterApplication, delay: float) -> None:
+    """Hold every incoming request `delay` seconds before handling it (a slow gateway)."""
+    receive = app.asap.confirmation
+
+    async def confirmation(pdu) -> None:
+        await asyncio.sleep(delay)
+        await receive(pdu)
+
+    app.asap.confirmation = confirmation
+
+
 def _silence_when_dead(app: MeterApplication) -> None:
     """Drop incoming packets below the transaction layer while the meter plays dead.
 
@@ -79,7 +116,13 @@ def _silence_when_dead(app: MeterApplication) -> None:
 
 
 class SimulatedMeter:
-    """A device with len(points) analog inputs whose values move with time."""
+    """A device with len(points) analog inputs whose values move with time.
+
+    rpm: True, or how ReadPropertyMultiple is refused ("reject", "error", "abort", "silent"; False = reject).
+    delay: seconds each request waits before it is handled (a slow device).
+    segmentation: False for a device that cannot send segmented answers (large ones are then aborted).
+    extra_objects: binary values added after the meter's points (a device with a long object list).
+    """
 
     def __init__(
         self,
@@ -87,8 +130,11 @@ class SimulatedMeter:
         device_id: int,
         name: str,
         n_points: int = 2,
-        rpm: bool = True,
+        rpm: bool | str = True,
         recorder: Recorder | None = None,
+        delay: float = 0.0,
+        segmentation: bool = True,
+        extra_objects: int = 0,
     ) -> None:
         self.address = address
         self.device_id = device_id
@@ -96,10 +142,21 @@ class SimulatedMeter:
         self.specs = POINTS[: max(1, min(n_points, len(POINTS)))]
         self.recorder = recorder
         self.app = make_application(address, device_id, name, cls=MeterApplication)
+        if delay > 0:
+            _answer_slowly(self.app, delay)
         _silence_when_dead(self.app)
-        if not rpm:
-            # bacpypes3 answers unrecognized-service (a Reject) when the helper is missing.
-            self.app.do_ReadPropertyMultipleRequest = None
+        if rpm is not True:
+            _refuse_rpm(self.app, rpm or "reject")
+        if not segmentation:
+            self.app.device_object.segmentationSupported = Segmentation.noSegmentation
+        for instance in range(extra_objects):
+            self.app.add_object(
+                BinaryValueObject(
+                    objectIdentifier=("binary-value", instance),
+                    objectName=f"contact-{instance}",
+                    presentValue="inactive",
+                )
+            )
         self.objects: list[MeterInput] = []
         self._phase = random.random() * math.tau
         self._last = time.monotonic()

@@ -73,6 +73,8 @@ def _run(args) -> int:
         ssl_certfile=args.ssl_certfile,
         ssl_keyfile=args.ssl_keyfile,
         access_log=False,
+        # The site allowlist reads X-Forwarded-For itself, only from TRUSTED_PROXIES (api/client_address.py).
+        proxy_headers=False,
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=5,
     )

@@ -1,5 +1,6 @@
 """`meterit edge`: run the on-site agent, or one step of it (discover, poll, sync, status)."""
 
+import argparse
 import asyncio
 import json
 import logging
@@ -23,9 +24,27 @@ def register(subparsers) -> None:
     )
     actions = parser.add_subparsers(dest="edge_action", metavar="ACTION")
     actions.add_parser("run", help="run everything until stopped (the default)").set_defaults(handler=_run)
-    discover = actions.add_parser("discover", help="find BACnet devices in an address range")
+    discover = actions.add_parser(
+        "discover",
+        help="find BACnet devices: unicast Who-Is to a range, else to known meters plus a broadcast Who-Is",
+    )
     discover.add_argument(
-        "--range", required=True, help="e.g. 127.0.0.10-127.0.0.20 (unicast Who-Is to each)"
+        "--range",
+        help="e.g. 127.0.0.10-127.0.0.20 (unicast Who-Is to each); default: the configured meters' "
+        "addresses and a broadcast to BACNET_BROADCAST_ADDRESS:47808",
+    )
+    discover.add_argument(
+        "--broadcast",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also (or not) send a Who-Is to BACNET_BROADCAST_ADDRESS (default: only without --range)",
+    )
+    discover.add_argument("--instances", metavar="LOW-HIGH", help="only device instances in this range")
+    discover.add_argument(
+        "--network",
+        type=int,
+        metavar="N",
+        help="also a Who-Is to every device of BACnet network N (via its router)",
     )
     discover.add_argument("--write", metavar="PATH", help="write a starting meters.json there")
     discover.set_defaults(handler=_discover)
@@ -94,11 +113,21 @@ def _discover(args) -> int:
     from edge_agent.discovery import to_meter_configs
     from edge_agent.meters import save_meters_file
 
+    low = high = None
+    if args.instances:
+        try:
+            low, high = (int(part) for part in args.instances.split("-"))
+        except ValueError:
+            print(
+                f"--instances must be LOW-HIGH, e.g. 100000-100999, not {args.instances!r}", file=sys.stderr
+            )
+            return 2
+
     async def main():
         agent = _agent(collect=False, upload=False)
         await agent.start(loops_on=False)
         try:
-            return await agent.discover_devices(args.range)
+            return await agent.discover_devices(args.range, low, high, args.broadcast, args.network)
         finally:
             await agent.stop()
 

@@ -33,9 +33,11 @@ def register(subparsers) -> None:
     edge = kinds.add_parser(
         "edge",
         help="edge tools: start_collection, stop_collection, get_sync_status, trigger_sync, "
-        "query_meter_readings, get_meter_status, discover_devices",
-        description="Runs the edge agent (settings from the environment and .env, as `meterit edge`) with an MCP "
-        "server in front of it. Over HTTP beyond 127.0.0.1, METERIT_MCP_TOKEN is required as a bearer token.",
+        "query_meter_readings, get_meter_status, get_inventory, discover_devices",
+        description="An MCP server in front of the running edge agent: it talks to the agent's local API "
+        "(LOCAL_API_HOST/LOCAL_API_PORT, LOCAL_API_PASSWORD when set; settings from the environment and .env as "
+        "`meterit edge`) and never starts a collector of its own. Over HTTP beyond 127.0.0.1, METERIT_MCP_TOKEN "
+        "is required as a bearer token.",
     )
     _transport_options(edge, 8766)
     edge.set_defaults(handler=_edge)
@@ -88,21 +90,20 @@ def _client(args) -> int:
 
 
 def _edge(args) -> int:
+    from edge_agent.local_client import LocalAgentClient
     from edge_agent.mcp_server import build_edge_mcp
-    from edge_agent.service import EdgeAgent
     from edge_agent.settings import EdgeSettings
 
     token = os.environ.get("METERIT_MCP_TOKEN") or None
     if args.http and not token and not _loopback(args.host):
         raise ValueError("set METERIT_MCP_TOKEN before serving the edge MCP server beyond loopback")
 
+    settings = EdgeSettings()
+    host = "127.0.0.1" if settings.local_api_host in ("0.0.0.0", "::") else settings.local_api_host
+    agent = LocalAgentClient(f"http://{host}:{settings.local_api_port}/graphql", settings.local_api_password)
+
     async def main() -> None:
-        agent = EdgeAgent(EdgeSettings())
-        await agent.start()
-        try:
-            await _serve(build_edge_mcp(agent, token=token), args)
-        finally:
-            await agent.stop()
+        await _serve(build_edge_mcp(agent, token=token), args)
 
     asyncio.run(main())
     return 0

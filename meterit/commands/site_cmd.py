@@ -1,6 +1,7 @@
-"""`meterit site create|list|rotate-key`: manage sites and their API keys."""
+"""`meterit site create|list|rotate-key|allow-networks`: manage sites, their API keys and allowed networks."""
 
-from db.sites import create_site, list_sites, rotate_site_key
+from db.networks import split_networks
+from db.sites import create_site, list_sites, rotate_site_key, set_allowed_networks
 from meterit.commands.common import add_database_option, database_url, run_in_session
 
 
@@ -21,6 +22,15 @@ def register(subparsers) -> None:
     rotate.add_argument("site_id", type=int)
     add_database_option(rotate)
     rotate.set_defaults(handler=_rotate)
+    allow = actions.add_parser(
+        "allow-networks",
+        help="accept a site's key only from these networks (CIDR, IPv4/IPv6); --any to accept any address",
+    )
+    allow.add_argument("site_id", type=int)
+    allow.add_argument("networks", nargs="*", metavar="CIDR", help="e.g. 192.0.2.0/24 2001:db8::/32")
+    allow.add_argument("--any", action="store_true", help="remove the list: the key works from any address")
+    add_database_option(allow)
+    allow.set_defaults(handler=_allow_networks)
 
 
 def _validate_timezone(name: str) -> str:
@@ -54,6 +64,16 @@ def _rotate(args) -> int:
     return 0
 
 
+def _allow_networks(args) -> int:
+    networks = [n for value in args.networks for n in split_networks(value)]
+    if bool(networks) == bool(args.any):
+        raise ValueError("give either the networks (CIDR) or --any")
+    site = run_in_session(database_url(args), lambda s: set_allowed_networks(s, args.site_id, networks))
+    allowed = ", ".join(site.allowed_networks) or "any address"
+    print(f"site {site.id} ({site.name}): key accepted from {allowed}")
+    return 0
+
+
 def _list(args) -> int:
     sites = run_in_session(database_url(args), list_sites)
     if not sites:
@@ -63,5 +83,6 @@ def _list(args) -> int:
             site.last_heartbeat_at.isoformat(timespec="seconds") if site.last_heartbeat_at else "never"
         )
         active = "" if site.is_active else " (inactive)"
-        print(f"{site.id:>5}  {site.name:<30} {site.status:<9} last heartbeat {heartbeat}{active}")
+        networks = f" from {', '.join(site.allowed_networks)}" if site.allowed_networks else ""
+        print(f"{site.id:>5}  {site.name:<30} {site.status:<9} last heartbeat {heartbeat}{active}{networks}")
     return 0

@@ -1,7 +1,5 @@
 """Fixtures of the alert tests: a private migrated PostgreSQL database, an SMTP sink, a controllable clock."""
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 from sqlalchemy import delete
 
@@ -10,23 +8,9 @@ from api.alerts.settings import AlertSettings
 from api.settings import CentralSettings
 from db.central_models import Alert, AlertRule, Meter, Site
 from db.engine import make_engine, make_sessionmaker, session_scope
+from tests.support.clock import HandClock
 from tests.support.pg import migrated_central_database
 from tests.support.smtp import SmtpSink
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> datetime:
-        """Move forward and return the new time."""
-        self.now += timedelta(seconds=seconds)
-        return self.now
 
 
 @pytest.fixture(scope="session")
@@ -53,9 +37,9 @@ async def sessions(alert_sessions):
 
 
 @pytest.fixture
-def clock() -> Clock:
-    """A hand-moved clock."""
-    return Clock()
+def clock(hand_clock) -> HandClock:
+    """The hand-moved process clock, standing at each chosen date in turn."""
+    return hand_clock
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
@@ -14,13 +14,26 @@ from db.engine import session_scope
 from db.ingest import insert_rows
 from db.rollups import refresh_rollups
 
-D1 = datetime(2026, 3, 2, tzinfo=UTC)
 STEP = timedelta(minutes=15)
-PEAK_AT = D1 + timedelta(days=1, hours=14, minutes=30)
-MISSING = {D1 + timedelta(hours=3, minutes=15 * n) for n in range(8)}  # two hours of energy readings lost
 
 
-async def build_site(sessions) -> tuple[int, int]:
+@pytest.fixture
+def d1(dated_clock) -> datetime:
+    """The first reported day: UTC midnight three days before each chosen date."""
+    return datetime.combine(dated_clock.today() - timedelta(days=3), time(), UTC)
+
+
+def peak_at(d1: datetime) -> datetime:
+    """When the kW point peaks."""
+    return d1 + timedelta(days=1, hours=14, minutes=30)
+
+
+def missing(d1: datetime) -> set[datetime]:
+    """Two hours of energy readings that were lost."""
+    return {d1 + timedelta(hours=3, minutes=15 * n) for n in range(8)}
+
+
+async def build_site(sessions, d1: datetime) -> tuple[int, int]:
     """A site with one meter: a kWh register (reset on day 2 at noon) and a kW point, every 15 min for 2 days."""
     async with session_scope(sessions) as session:
         site = Site(
@@ -35,58 +48,59 @@ async def build_site(sessions) -> tuple[int, int]:
         power = DataPoint(meter_id=meter.id, name="power_kw", unit="kilowatts", cumulative=False)
         session.add_all([energy, power])
         await session.flush()
-        rows, register = [], 5000.0
+        rows, register, lost, peak = [], 5000.0, missing(d1), peak_at(d1)
         for n in range(2 * 96 + 1):
-            ts = D1 + n * STEP
+            ts = d1 + n * STEP
             register += 1.0 if n else 0.0
-            if ts == D1 + timedelta(days=1, hours=12):
+            if ts == d1 + timedelta(days=1, hours=12):
                 register = 1.0  # the meter was reset to zero and counted 1 kWh since
-            if ts not in MISSING:
+            if ts not in lost:
                 rows.append((energy.id, ts, register, 0))
-            rows.append((power.id, ts, 42.5 if ts == PEAK_AT else 10.0 + (n % 7), 0))
+            rows.append((power.id, ts, 42.5 if ts == peak else 10.0 + (n % 7), 0))
         await insert_rows(session, rows)
-        span = (D1, D1 + timedelta(days=2))
+        span = (d1, d1 + timedelta(days=2))
         await refresh_rollups(session, {energy.id: span, power.id: span})
         return site.id, meter.id
 
 
-async def test_daily_energy_peak_and_completeness(sessions):
-    site_id, meter_id = await build_site(sessions)
+async def test_daily_energy_peak_and_completeness(sessions, d1):
+    site_id, meter_id = await build_site(sessions, d1)
+    peak, day2 = peak_at(d1), d1 + timedelta(days=1)
     async with session_scope(sessions) as session:
-        report = await generate_report(session, [site_id], D1, D1 + timedelta(days=2), "DAY")
+        report = await generate_report(session, [site_id], d1, d1 + timedelta(days=2), "DAY")
     [site] = report.sites
     assert [p.energy_kwh for p in site.periods] == [96.0, 96.0]  # the reset costs nothing
     assert site.energy_kwh == 192.0
     [meter] = site.meters
     assert meter.meter_id == meter_id and meter.counter_resets == 1
-    assert (meter.peak_power_kw, meter.peak_power_at) == (42.5, PEAK_AT)
-    assert (site.peak_power_kw, site.peak_power_at) == (42.5, PEAK_AT)
+    assert (meter.peak_power_kw, meter.peak_power_at) == (42.5, peak)
+    assert (site.peak_power_kw, site.peak_power_at) == (42.5, peak)
     assert meter.expected_readings == 2 * 192  # two points, 96 readings a day each
-    assert meter.received_readings == 2 * 192 - len(MISSING)
+    assert meter.received_readings == 2 * 192 - len(missing(d1))
     assert site.completeness == pytest.approx(376 / 384)
 
     rows = list(csv.DictReader(io.StringIO(to_csv(report))))
     assert [(r["meter"], r["period_start"], r["energy_kwh"]) for r in rows] == [
-        ("meter-001", "2026-03-02T00:00:00+00:00", "96.000"),
-        ("meter-001", "2026-03-03T00:00:00+00:00", "96.000"),
+        ("meter-001", d1.isoformat(), "96.000"),
+        ("meter-001", day2.isoformat(), "96.000"),
     ]
     assert rows[0]["meter_peak_power_kw"] == "42.500" and rows[0]["meter_completeness"] == "0.9792"
     markdown = to_markdown(report)
-    assert "## Report Plant (UTC)" in markdown and "| 2026-03-03 00:00 | 96.000 |" in markdown
+    assert "## Report Plant (UTC)" in markdown and f"| {day2:%Y-%m-%d %H:%M} | 96.000 |" in markdown
     assert "completeness 97.9% (376 of 384 readings)" in markdown
     assert "<h2>Report Plant (UTC)</h2>" in to_html(report)
 
 
-async def test_hourly_resolution_and_bad_arguments(sessions):
-    site_id, _ = await build_site(sessions)
+async def test_hourly_resolution_and_bad_arguments(sessions, d1):
+    site_id, _ = await build_site(sessions, d1)
     async with session_scope(sessions) as session:
-        report = await generate_report(session, [site_id], D1, D1 + timedelta(hours=6), "hour")
+        report = await generate_report(session, [site_id], d1, d1 + timedelta(hours=6), "hour")
         energy = [p.energy_kwh for p in report.sites[0].periods]
         assert len(energy) == 6 and sum(e or 0 for e in energy) == 24.0  # 4 kWh an hour, gap included
         assert energy[3] is None  # no energy reading ends in 03:00-04:00: the gap's delta lands later
         with pytest.raises(InvalidInput, match="to must be after from"):
-            await generate_report(session, [site_id], D1, D1, "DAY")
+            await generate_report(session, [site_id], d1, d1, "DAY")
         with pytest.raises(InvalidInput, match="resolution"):
-            await generate_report(session, [site_id], D1, D1 + STEP, "WEEK")
+            await generate_report(session, [site_id], d1, d1 + STEP, "WEEK")
         with pytest.raises(NotFoundError, match="no site with id 999999"):
-            await generate_report(session, [999999], D1, D1 + STEP, "DAY")
+            await generate_report(session, [999999], d1, d1 + STEP, "DAY")

@@ -46,7 +46,12 @@ async def test_a_change_through_one_worker_drops_the_other_workers_cache(
     assert (await execute(edge, CONFIG))["siteConfig"]["meters"] == []
     assert await cache_count(central.base_url, "meter_config", "hit") == hits + 1
 
-    meter = {"externalId": "m-cached", "name": "Cached", "dataPoints": [{"name": "total_kwh"}]}
+    meter = {
+        "externalId": "m-cached",
+        "name": "Cached",
+        "bacnetAddress": "127.0.0.9",
+        "dataPoints": [{"name": "total_kwh", "instance": 0}],
+    }
     await execute(http_client(other.url, token=admin_token), UPSERT, s=str(site_id), m=meter)
     config = await eventually(lambda: execute(edge, CONFIG), lambda d: d["siteConfig"]["meters"])
     assert config["siteConfig"]["meters"] == [{"externalId": "m-cached"}]  # not 5 minutes later

@@ -1,11 +1,12 @@
 """Dashboard operations over real HTTP: login, roles, sites, meters, readings with paging, alerts, limits."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from gql.transport.exceptions import TransportQueryError
 
 from db.central_models import Alert
+from db.clock import utcnow
 from db.rollup_queue import flush_rollups
 from tests.api.conftest import execute, http_client, in_session, new_site
 from tests.api.test_edge import readings, upload
@@ -20,7 +21,7 @@ query($m: ID!, $p: String!, $s: DateTime!, $e: DateTime!, $r: Resolution!, $f: I
 
 async def test_upload_then_query_back_raw_paged_and_hourly(central, central_pg_url, admin_token):
     site_id, key = await new_site(central_pg_url)
-    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
+    start = utcnow().replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
     await upload(central.url, key, readings("meter-new", 120, start))
     await in_session(central_pg_url, flush_rollups)  # hourly rollups follow uploads within seconds
     meters = await execute(
@@ -122,7 +123,7 @@ async def test_upsert_meter_reaches_site_config(central, central_pg_url, admin_t
         "bacnetDeviceId": 1001,
         "bacnetAddress": "127.0.0.2",
         "dataPoints": [
-            {"name": "total_kwh", "unit": "kWh", "cumulative": True},
+            {"name": "total_kwh", "instance": 0, "unit": "kWh", "cumulative": True},
             {"name": "power_kw", "instance": 1},
         ],
     }
@@ -140,9 +141,9 @@ async def test_upsert_meter_reaches_site_config(central, central_pg_url, admin_t
         {
             "externalId": "meter-001",
             "bacnetDeviceId": 1001,
-            "dataPoints": [
-                {"name": "power_kw", "instance": 1, "cumulative": False},
+            "dataPoints": [  # in the order they were defined
                 {"name": "total_kwh", "instance": 0, "cumulative": True},
+                {"name": "power_kw", "instance": 1, "cumulative": False},
             ],
         }
     ]

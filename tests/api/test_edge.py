@@ -1,11 +1,12 @@
 """Edge operations over real HTTP against a real server process on PostgreSQL."""
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from gql.transport.exceptions import TransportServerError
 
+from db.clock import utcnow
 from db.wire import UPLOAD_READINGS_DOCUMENT
 from tests.api.conftest import execute, http_client, new_site
 
@@ -56,7 +57,7 @@ async def test_missing_or_wrong_key_is_http_401(central, key):
 
 async def test_upload_replay_and_duplicates(central, central_pg_url):
     _, key = await new_site(central_pg_url)
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    start = utcnow().replace(microsecond=0) - timedelta(hours=2)
     items = readings("meter-001", 50, start)
     first = await upload(central.url, key, items, batch_id="batch-1")
     assert first == {
@@ -76,7 +77,7 @@ async def test_upload_replay_and_duplicates(central, central_pg_url):
 
 async def test_mixed_valid_and_invalid_batch(central, central_pg_url):
     _, key = await new_site(central_pg_url)
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    start = utcnow().replace(microsecond=0) - timedelta(hours=1)
     items = readings("meter-001", 5, start)
     items[1] = {**items[1], "timestamp": "2024-01-01T00:00:00"}  # no zone
     items[3] = {**items[3], "value": "not a number"}
@@ -91,7 +92,7 @@ async def test_whole_batch_refused_when_not_a_list_or_too_big(central, central_p
     _, key = await new_site(central_pg_url)
     refused = await upload(central.url, key, {"not": "a list"})
     assert refused["__typename"] == "UploadRejected"
-    start = datetime.now(UTC) - timedelta(days=1)
+    start = utcnow() - timedelta(days=1)
     too_big = await upload(central.url, key, readings("m", 1001, start))
     assert too_big["__typename"] == "UploadRejected" and "BATCH_SIZE" in too_big["reason"]
 
@@ -99,7 +100,7 @@ async def test_whole_batch_refused_when_not_a_list_or_too_big(central, central_p
 async def test_heartbeat_sets_status_and_site_config_is_own(central, central_pg_url):
     _, key = await new_site(central_pg_url)
     _, other_key = await new_site(central_pg_url)
-    await upload(central.url, other_key, readings("other-meter", 1, datetime.now(UTC) - timedelta(minutes=5)))
+    await upload(central.url, other_key, readings("other-meter", 1, utcnow() - timedelta(minutes=5)))
     status = {"agentVersion": "1.0", "queueDepth": 3, "meters": [{"externalId": "m1", "reachable": False}]}
     ack = (await execute(http_client(central.url, key=key), HEARTBEAT, status=status))["heartbeat"]
     assert ack["status"] == "degraded"

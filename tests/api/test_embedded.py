@@ -2,7 +2,7 @@
 
 import asyncio
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import asyncpg
 import httpx
@@ -10,6 +10,7 @@ import httpx
 from api.app import create_app
 from api.pubsub import PostgresPubSub
 from api.settings import CentralSettings
+from db.clock import utcnow
 from db.migrate import upgrade
 from db.rollup_queue import flush_rollups
 from tests.api.conftest import PASSWORD, new_site, new_user
@@ -30,7 +31,7 @@ async def test_upload_replay_and_hourly_query_on_sqlite(sqlite_url):
     _, key = await new_site(sqlite_url)
     email = await new_user(sqlite_url, "viewer")
     app = create_app(CentralSettings(database_url=sqlite_url))
-    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
+    start = utcnow().replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
     batch = {"batchId": "b1", "readings": readings("m1", 90, start)}
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

@@ -1,11 +1,12 @@
 """Subscriptions over real websockets: events from another server process, offline monitor, rejection."""
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from gql import gql
 
+from db.clock import utcnow
 from tests.api.conftest import execute, http_client, new_site, ws_client
 from tests.api.test_edge import HEARTBEAT, readings, upload
 
@@ -42,7 +43,7 @@ async def test_event_from_another_process_reaches_subscriber(
         collect(ws_client(other.ws_url, viewer_token, protocol), ADDED, {"s": str(site_id)}, 1, events)
     )
     await asyncio.sleep(1.0)  # let the subscription register before publishing
-    await upload(central.url, key, readings("meter-9", 3, datetime.now(UTC) - timedelta(minutes=10)))
+    await upload(central.url, key, readings("meter-9", 3, utcnow() - timedelta(minutes=10)))
     await asyncio.wait_for(task, 15)
     event = events[0]["readingsAdded"]
     assert event["siteId"] == str(site_id) and event["count"] == 3

@@ -1,11 +1,12 @@
 """The edge's upload document answered without graphql-core gives exactly the general path's answers."""
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import httpx
 from graphql import parse, print_ast
 
+from db.clock import utcnow
 from db.wire import UPLOAD_READINGS_DOCUMENT
 from tests.api.conftest import new_site
 from tests.api.test_edge import readings
@@ -33,7 +34,7 @@ async def uploads_by_path(url: str) -> dict[str, float]:
 
 
 async def test_fast_and_general_paths_answer_every_kind_of_batch_alike(central, central_pg_url):
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
+    start = utcnow().replace(microsecond=0) - timedelta(hours=3)
     bad = {**readings("m-1", 1, start)[0], "value": "NaN?"}
     batches = [
         ("new", readings("m-1", 30, start)),
@@ -63,7 +64,7 @@ async def test_fast_and_general_paths_answer_every_kind_of_batch_alike(central, 
 
 
 async def test_the_edge_document_without_a_key_is_still_http_401(central):
-    batch = {"batchId": uuid.uuid4().hex, "readings": readings("m-1", 1, datetime.now(UTC))}
+    batch = {"batchId": uuid.uuid4().hex, "readings": readings("m-1", 1, utcnow())}
     response = await post(central.url, None, FAST, batch)
     assert response.status_code == 401
 

@@ -3,14 +3,16 @@
 import asyncio
 import os
 import re
+import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 
 from db.central_models import Alert
+from db.clock import utcnow
 from db.migrate import upgrade
 from db.sites import create_site
 from db.users import create_user
@@ -93,7 +95,7 @@ def heartbeat(central, key: str, reachable: bool = True) -> dict:
 @pytest.fixture(scope="module")
 def uploaded(central, seed):
     """An hour of power and energy readings for the plant, uploaded through the edge API."""
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    now = utcnow().replace(second=0, microsecond=0)
     readings = []
     for i in range(60):
         ts = (now - timedelta(minutes=60 - i)).isoformat()
@@ -207,7 +209,7 @@ def test_site_power_chart_follows_new_readings(browser, dashboard, central, seed
     page.locator('[data-testid="live-power"] path.recharts-curve').first.wait_for()
     # "live" appears after the readingsAdded subscription has been open through one quiet tick.
     page.get_by_test_id("site-live").filter(has_text=re.compile(r"^live$")).wait_for()
-    ts = datetime.now(UTC).isoformat()
+    ts = utcnow().isoformat()
     readings = [{"meter_external_id": "m1", "data_point": "power", "timestamp": ts, "value": 123.5, "unit": "kW",
                  "quality": 0}]  # fmt: skip
     edge_call(central, seed["plant"][1], UPLOAD, {"batch": {"batchId": "ui-live", "readings": readings}})
@@ -230,6 +232,33 @@ def test_admin_creates_site_and_sees_key_once(browser, dashboard, central):
     page.reload()
     page.get_by_test_id("admin-site-row").filter(has_text="Warehouse East").wait_for()
     expect(page.get_by_test_id("key-box")).to_have_count(0)
+    page.context.close()
+
+
+def test_admin_limits_a_site_key_to_networks(browser, dashboard, central):
+    page = login(browser, dashboard, ADMIN)
+    page.goto(dashboard.url + "admin")
+    page.get_by_test_id("new-site-name").fill("Depot North")
+    page.get_by_test_id("create-site").click()
+    key = page.get_by_test_id("new-api-key").inner_text().strip()
+    networks = (
+        page.get_by_test_id("admin-site-row").filter(has_text="Depot North").get_by_test_id("site-networks")
+    )
+    networks.fill("198.51.100.7/24")
+    networks.blur()
+    expect(page.get_by_text("did you mean 198.51.100.0/24")).to_be_visible()
+    networks.fill("198.51.100.0/24, 2001:db8::/32")
+    networks.blur()
+    query = {"query": "mutation { authenticateSite { name } }"}
+    deadline = time.monotonic() + 30  # the save is an event round trip; this machine's tests are not timed
+    while (status := httpx.post(central.url, json=query, headers={"X-API-Key": key}).status_code) == 200:
+        assert time.monotonic() < deadline, "the key was never limited"
+        time.sleep(0.2)
+    assert status == 403
+    page.reload()
+    row = page.get_by_test_id("admin-site-row").filter(has_text="Depot North")
+    expect(row.get_by_test_id("site-networks")).to_have_value("198.51.100.0/24, 2001:db8::/32")
+    screenshot(page, "ui_client-admin-site-networks")
     page.context.close()
 
 

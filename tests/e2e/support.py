@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from db.clock import utcnow
 from db.engine import make_engine, make_sessionmaker, session_scope
 from db.migrate import upgrade
 from db.outbox import Outbox, Reading
@@ -70,7 +71,7 @@ def fill_outbox(url: str, count: int, meter: str = "tls-meter") -> None:
         engine = make_engine(url)
         outbox = Outbox(engine)
         await outbox.open()
-        start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=count + 1)
+        start = utcnow().replace(microsecond=0) - timedelta(minutes=count + 1)
         await outbox.add(
             [
                 Reading(meter, "total_kwh", start + timedelta(minutes=i), 100.0 + i, "kWh")

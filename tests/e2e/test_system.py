@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from db.clock import utcnow
 from db.users import create_user
 from tests.e2e.site import E2ESite, float32
 from tests.e2e.support import as_key_set, outbox_depth, query_rows
@@ -175,15 +176,15 @@ def test_dead_meter_is_reported_and_others_keep_their_rhythm(site_factory):
     site.wait_until(
         lambda: query_rows(site.edge_db, reachable, m="meter-002") == [(True,)], 30, "meter-002 reachable"
     )
-    killed_at = datetime.now(UTC)
+    killed_at = utcnow()
     assert site.control("kill", "meter-002")["ok"]
     site.wait_until(
         lambda: query_rows(site.edge_db, reachable, m="meter-002") == [(False,)], 30, "meter-002 unreachable"
     )
-    flagged_at = datetime.now(UTC)
+    flagged_at = utcnow()
     time.sleep(4)
     assert site.control("revive", "meter-002")["ok"]
-    revived_at = datetime.now(UTC)
+    revived_at = utcnow()
     site.wait_until(
         lambda: query_rows(site.edge_db, reachable, m="meter-002") == [(True,)], 30, "meter-002 back"
     )

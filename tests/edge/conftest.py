@@ -46,10 +46,18 @@ async def edge_engine(sqlite_url):
 
 
 async def start_fleet(
-    block: int, meters: int = 3, points: int = 2, no_rpm: set[int] | None = None, record=False
+    block: int,
+    meters: int = 3,
+    points: int = 2,
+    no_rpm: set[int] | dict[int, str] | None = None,
+    record=False,
+    slow: dict[int, float] | None = None,
+    base: int = 10,
 ):
-    """A simulator fleet on 127.0.<block>.10 upwards."""
-    fleet = SimulatorFleet(meters, f"127.0.{block}.10", points=points, no_rpm=no_rpm, record=record)
+    """A simulator fleet on 127.0.<block>.<base> upwards."""
+    fleet = SimulatorFleet(
+        meters, f"127.0.{block}.{base}", points=points, no_rpm=no_rpm, record=record, slow=slow
+    )
     await fleet.start()
     return fleet
 
@@ -65,8 +73,11 @@ def client_app(block: int, device_id: int = 3_999_100):
     )
 
 
-def make_collector(app, outbox: Outbox, fleet: SimulatorFleet, timeout: float = 1.5) -> Collector:
+def make_collector(
+    app, outbox: Outbox, fleet: SimulatorFleet | None, timeout: float = 1.5, **extra
+) -> Collector:
     """A collector polling every meter of the fleet."""
-    collector = Collector(app, outbox, timeout=timeout, per_device_concurrency=4)
-    collector.set_meters(parse_meters(fleet.meters_config()))
+    collector = Collector(app, outbox, timeout=timeout, per_device_concurrency=4, **extra)
+    if fleet is not None:
+        collector.set_meters(parse_meters(fleet.meters_config()))
     return collector

@@ -59,9 +59,11 @@ def simulator(tmp_path):
 
 @pytest.fixture
 def edge_env(tmp_path, monkeypatch):
-    """Edge settings for the CLI: BACnet at 127.0.42.1, a SQLite file, the simulator's meters.json."""
+    """Edge settings for the CLI: BACnet at 127.0.42.1:47809, a SQLite file, the simulator's meters.json."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("BACNET_INTERFACE", f"127.0.{BLOCK}.1/8")
+    # Not the meters' 47808: bacpypes3 takes any 127.x on its own port for itself.
+    monkeypatch.setenv("BACNET_PORT", "47809")
     monkeypatch.setenv("BACNET_TIMEOUT_SECONDS", "1.5")
     monkeypatch.setenv("SQLITE_PATH", str(tmp_path / "edge.db"))
     monkeypatch.setenv("METERS_FILE", str(tmp_path / "meters.json"))

@@ -6,15 +6,14 @@ import pytest
 
 from db.edge_store import add_sync_log, list_sync_log, recent_readings, set_state
 from db.outbox import Outbox, QueuedReading, Reading
-from db.types import utcnow
 from edge_agent.errors import ConfigError
 from edge_agent.housekeeping import VACUUM_STATE_KEY, run_housekeeping
-from edge_agent.meters import from_site_config, parse_meters
+from edge_agent.meters import parse_meters
 from edge_agent.uploader import backoff_delay, batch_id_for
 
 
-async def test_retention_and_scheduled_vacuum(edge_engine):
-    now = utcnow()
+async def test_retention_and_scheduled_vacuum(edge_engine, dated_clock):
+    now = dated_clock.now()
     await add_sync_log(edge_engine, {"started_at": now - timedelta(days=31), "success": True})
     await add_sync_log(edge_engine, {"started_at": now - timedelta(days=1), "success": True})
     await Outbox(edge_engine).add(
@@ -71,20 +70,3 @@ def test_meter_config_formats():
     assert meters[0].data_points[0].property_id == "present-value"
     with pytest.raises(ConfigError):
         parse_meters({"meters": [{"id": "a", "name": "A"}]})
-    central = from_site_config(
-        {
-            "meters": [
-                {
-                    "externalId": "m9",
-                    "name": "M9",
-                    "bacnetDeviceId": 9,
-                    "bacnetAddress": "127.0.0.19",
-                    "enabled": True,
-                    "dataPoints": [{"name": "kw", "objectType": "analog-input", "instance": 1, "cov": True}],
-                },
-                {"externalId": "discovered-only", "name": "x", "bacnetAddress": None, "dataPoints": []},
-            ]
-        }
-    )
-    assert [m.id for m in central] == ["m9"]
-    assert central[0].data_points[0].cov is True and central[0].data_points[0].object_id == "analog-input,1"

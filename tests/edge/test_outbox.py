@@ -16,7 +16,7 @@ from db.outbox import Outbox, OutboxFull, Reading
 from tests.edge.conftest import make_edge_db
 from tests.support.central_server import REPO_ROOT
 
-T0 = datetime(2026, 3, 1, tzinfo=UTC)
+T0 = datetime(2026, 3, 1, tzinfo=UTC)  # readings' own times: the outbox keeps them as they are, on any date
 
 
 def readings(n: int, meter: str = "m1", start: int = 0) -> list[Reading]:
@@ -89,11 +89,13 @@ async def test_cap_drop_oldest_keeps_the_newest(engine, caplog):
     assert (await outbox.peek(1))[0].reading.value == 10.0
 
 
-async def test_oldest_age_is_known(engine):
+async def test_oldest_age_is_known(engine, hand_clock):
     outbox = Outbox(engine)
     assert await outbox.oldest_age_seconds() is None
     await outbox.add(readings(3))
-    assert 0 <= await outbox.oldest_age_seconds() < 60
+    hand_clock.advance(90)
+    await outbox.add(readings(3, start=3))
+    assert await outbox.oldest_age_seconds() == 90
 
 
 async def test_outbox_survives_sigkill_of_the_writer(tmp_path):

@@ -25,6 +25,7 @@ def settings_for(
         sqlite_path=str(tmp_path / "edge.db"),
         meters_file=str(tmp_path / "meters.json"),
         bacnet_interface=f"127.0.{BLOCK}.1/8",
+        bacnet_port=47809,
         bacnet_timeout_seconds=1.5,
         collection_interval_seconds=0.5,
         sync_interval_seconds=0.5,

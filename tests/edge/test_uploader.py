@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from db.clock import utcnow
 from db.outbox import Outbox, Reading
 from edge_agent.central import CentralClient
 from edge_agent.uploader import Uploader, batch_id_for
@@ -45,7 +46,7 @@ def make_uploader(outbox: Outbox, url: str, key: str, **kwargs) -> Uploader:
 
 def readings(n: int, meter: str = "meter-001", start: datetime | None = None) -> list[Reading]:
     """n readings of two points, one second apart per point, ending about now."""
-    start = start or datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=n)
+    start = start or utcnow().replace(microsecond=0) - timedelta(seconds=n)
     return [
         Reading(
             meter, ("total_kwh", "current_kw")[i % 2], start + timedelta(seconds=i // 2), 100.0 + i, "kWh", 0
@@ -92,7 +93,7 @@ async def test_replayed_batch_after_a_crash_is_acknowledged_not_doubled(
 async def test_central_down_then_up_delivers_everything_once(central, site, outbox, central_pg_url):
     site_id, key = site
     uploader = make_uploader(outbox, central.url, key)
-    first = readings(300, start=datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=20))
+    first = readings(300, start=utcnow().replace(microsecond=0) - timedelta(minutes=20))
     await outbox.add(first)
     central.kill()
     try:

@@ -1,9 +1,9 @@
 """Pure helpers of the local API and the on-site dashboard: tokens, chart thinning, ranges, words on screen."""
 
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from types import SimpleNamespace
 
+from db.clock import clock, utcnow
 from edge_agent.local_api.auth import LocalAuth
 from edge_agent.local_api.live import central_reachable
 from edge_agent.local_api.schema import _thin, default_discovery_range
@@ -14,12 +14,12 @@ def test_tokens_are_signed_expire_and_die_with_the_password():
     auth = LocalAuth("secret", ttl_seconds=60)
     token, expires = auth.login("secret")
     assert auth.valid(token) and auth.valid(f"Bearer {token}")
-    assert expires > datetime.now(UTC)
+    assert expires > utcnow()
     assert auth.login("wrong") is None
     assert not auth.valid(None) and not auth.valid("") and not auth.valid("123.abc")
     assert not LocalAuth("another").valid(token)
     stale = LocalAuth("secret", ttl_seconds=-1).login("secret")[0]
-    assert int(stale.split(".")[0]) < time.time() and not auth.valid(stale)
+    assert int(stale.split(".")[0]) < clock().timestamp() and not auth.valid(stale)
     assert LocalAuth(None).valid(None) and not LocalAuth(None).required
 
 
@@ -45,7 +45,7 @@ def test_central_reachability_from_the_uploader_state():
 
 def test_words_on_screen():
     assert [quality(q) for q in (0, 1, 2, None)] == ["good", "uncertain", "bad", "unknown"]
-    since = (datetime.now(UTC) - timedelta(minutes=3)).isoformat()
+    since = (utcnow() - timedelta(minutes=3)).isoformat()
     assert central_text({"centralReachable": False, "centralSince": since}).endswith("(3 min ago)")
     assert central_text({"centralReachable": None}) == "not contacted yet"
     assert central_text(

@@ -104,7 +104,7 @@ async def test_test_read_one_point_and_an_unknown_point(site):
         'mutation { testRead(meter: "meter-001", point: "total_kwh") { ok error values { name value unit } } }'
     )
     result = body["testRead"]
-    assert result["ok"] is True
+    assert result["ok"] is True, result
     assert [v["name"] for v in result["values"]] == ["total_kwh"]
     assert result["values"][0]["unit"] == "kilowatt-hours"
     wrong = await site.gql('mutation { testRead(meter: "meter-001", point: "nope") { ok } }')

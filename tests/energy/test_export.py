@@ -17,6 +17,7 @@ from db.readings_query import query_readings
 from db.users import create_user
 from tests.energy.support import Db, ingest, make_point
 
+# Fixed past days across Berlin's October change (the bucket counts depend on it); nothing here reads the clock.
 START = datetime(2026, 10, 20, tzinfo=UTC)
 
 

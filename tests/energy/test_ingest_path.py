@@ -1,7 +1,7 @@
 """Through db/ingest.py: discovered points get their kind from the unit and rollups follow every upload."""
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -74,8 +74,8 @@ async def _state(db: Db, site_id: int, now: datetime):
         return points, energy[site_id], hours, page
 
 
-def test_uploads_keep_rollups_and_today_energy_current(db):
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
+def test_uploads_keep_rollups_and_today_energy_current(db, dated_clock):
+    now = dated_clock.now().replace(second=0, microsecond=0)
     site_id = db.run(_site(db))
     stamps = [now - timedelta(minutes=m) for m in range(120, -1, -1)]
     energy = [(ts, 5000.0 + 0.5 * n) for n, ts in enumerate(stamps)]

@@ -85,12 +85,12 @@ async def _queued(sessions) -> int:
         return int(await session.scalar(select(func.count()).select_from(RollupDirty)))
 
 
-async def test_uploads_queue_ranges_until_flushed_then_the_worker_keeps_up(private_url):
+async def test_uploads_queue_ranges_until_flushed_then_the_worker_keeps_up(private_url, dated_clock):
     engine = make_engine(private_url, pool_size=2)
     sessions = make_sessionmaker(engine)
     try:
         site_id = await _site(sessions)
-        start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - 3 * HOUR
+        start = dated_clock.now().replace(minute=0, second=0, microsecond=0) - 3 * HOUR
         async with session_scope(sessions) as session:
             await ingest_batch(session, site_id, uuid.uuid4().hex, _items(start, range(90)))
         assert await _queued(sessions) == 1

@@ -1,6 +1,6 @@
 """Partitions are created ahead and queries span them; retention drops raw data and keeps the rollups."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select, text
 
@@ -8,11 +8,9 @@ from db.central_models import Reading
 from db.engine import session_scope
 from db.maintenance import maintain_storage
 from db.migrate import upgrade
-from db.partitions import ensure_partitions, list_partitions
+from db.partitions import ensure_partitions, list_partitions, month_start, partition_name
 from db.rollup_models import DailyRollup, HourlyRollup
 from tests.energy.support import Db, ingest, make_point
-
-TODAY = date(2026, 11, 27)
 
 
 def hourly_rows(start: datetime, hours: int, first: float = 0.0) -> list[tuple]:
@@ -43,40 +41,47 @@ async def _counts(db: Db, point: int, start: datetime, end: datetime) -> tuple[i
         return raw, hours or 0, days or 0, energy or 0.0
 
 
-def test_partitions_ahead_queries_span_them_and_retention_keeps_rollups(new_pg_database):
+def midnight(day: date) -> datetime:
+    """00:00 UTC of a day."""
+    return datetime.combine(day, time(), UTC)
+
+
+def test_partitions_ahead_queries_span_them_and_retention_keeps_rollups(new_pg_database, dated_clock):
+    today = dated_clock.today()
     url = new_pg_database()
-    upgrade("central", url)
+    upgrade("central", url)  # its partitions ahead come from the same clock
     db = Db(url)
     try:
-        report = db.run(maintain_storage(db.engine, raw_retention_days=400, months_ahead=4, today=TODAY))
-        assert "readings_y2027m03" in report.created
-        db.run(_ensure_history(db))
+        report = db.run(maintain_storage(db.engine, raw_retention_days=400, months_ahead=4))
+        assert report.created == [partition_name(month_start(today, 4))]
+        old_month = month_start(today, -17)
+        db.run(_ensure_history(db, old_month))
         point = db.run(make_point(db))
-        old_start = datetime(2025, 6, 1, tzinfo=UTC)
-        db.run(ingest(db, point, hourly_rows(old_start, 24 * 30)))
-        span_start = datetime(2026, 11, 20, tzinfo=UTC)
-        db.run(ingest(db, point, hourly_rows(span_start, 24 * 20, first=10_000.0)))  # into December
+        old_start = midnight(old_month)
+        db.run(ingest(db, point, hourly_rows(old_start, 24 * 28)))
+        span_start = midnight(month_start(today, 1)) - timedelta(days=7)
+        db.run(ingest(db, point, hourly_rows(span_start, 24 * 20, first=10_000.0)))  # into next month
         span_end = span_start + timedelta(days=20)
         assert db.run(_partitions_holding(db, point, span_start)) == {
-            "readings_y2026m11",
-            "readings_y2026m12",
+            partition_name(month_start(today)),
+            partition_name(month_start(today, 1)),
         }
         assert db.run(_counts(db, point, span_start, span_end))[:3] == (480, 480, 480)
 
-        report = db.run(maintain_storage(db.engine, raw_retention_days=90, today=TODAY))
-        assert "readings_y2025m06" in report.dropped
-        raw, hours, days, energy = db.run(_counts(db, point, old_start, old_start + timedelta(days=30)))
-        assert (raw, hours, days) == (0, 720, 720)
-        assert energy == 2.0 * 719
+        report = db.run(maintain_storage(db.engine, raw_retention_days=90))
+        assert partition_name(old_month) in report.dropped
+        raw, hours, days, energy = db.run(_counts(db, point, old_start, old_start + timedelta(days=28)))
+        assert (raw, hours, days) == (0, 672, 672)
+        assert energy == 2.0 * 671
         assert db.run(_counts(db, point, span_start, span_end))[0] == 480
     finally:
         db.close()
 
 
-async def _ensure_history(db: Db) -> None:
+async def _ensure_history(db: Db, oldest: date) -> None:
     async with db.engine.begin() as conn:
-        await conn.run_sync(lambda c: ensure_partitions(c, months_back=18, months_ahead=0, today=TODAY))
-        assert "readings_y2025m06" in await conn.run_sync(list_partitions)
+        await conn.run_sync(lambda c: ensure_partitions(c, months_back=18, months_ahead=0))
+        assert partition_name(oldest) in await conn.run_sync(list_partitions)
 
 
 async def _partitions_holding(db: Db, point: int, since: datetime) -> set[str]:
@@ -88,15 +93,16 @@ async def _partitions_holding(db: Db, point: int, since: datetime) -> set[str]:
         return {r[0] for r in rows}
 
 
-def test_sqlite_retention_deletes_old_rows_and_keeps_rollups(sqlite_url):
+def test_sqlite_retention_deletes_old_rows_and_keeps_rollups(sqlite_url, dated_clock):
+    today = dated_clock.today()
     upgrade("central", sqlite_url)
     db = Db(sqlite_url)
     try:
         point = db.run(make_point(db))
-        old_start = datetime(2025, 6, 1, tzinfo=UTC)
+        old_start = midnight(today - timedelta(days=540))
         db.run(ingest(db, point, hourly_rows(old_start, 48)))
-        db.run(ingest(db, point, hourly_rows(datetime(2026, 11, 20, tzinfo=UTC), 24, first=500.0)))
-        report = db.run(maintain_storage(db.engine, raw_retention_days=90, today=TODAY))
+        db.run(ingest(db, point, hourly_rows(midnight(today - timedelta(days=7)), 24, first=500.0)))
+        report = db.run(maintain_storage(db.engine, raw_retention_days=90))
         assert report.deleted_rows == 48 and report.created == []
         assert db.run(_counts(db, point, old_start, old_start + timedelta(days=2))) == (0, 48, 48, 94.0)
     finally:

@@ -102,3 +102,22 @@ def _dump_sites(url: str) -> str:
 
 def _dump_users(url: str) -> str:
     return _dump(url, "users")
+
+
+def test_site_allow_networks_sets_lists_and_clears(db_url, tmp_path):
+    meterit("db", "upgrade", "central", "--database-url", db_url, cwd=tmp_path)
+    meterit("site", "create", "Building A", "--database-url", db_url, cwd=tmp_path)
+    site_id = meterit("site", "list", "--database-url", db_url, cwd=tmp_path).stdout.split()[0]
+    allow = ["site", "allow-networks", site_id, "--database-url", db_url]
+    result = meterit(*allow[:3], "198.51.100.0/24,2001:db8::/32", "203.0.113.9", *allow[3:], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "198.51.100.0/24, 2001:db8::/32, 203.0.113.9/32" in result.stdout
+    wrong = meterit(*allow[:3], "198.51.100.7/24", *allow[3:], cwd=tmp_path)
+    assert wrong.returncode == 1 and "did you mean 198.51.100.0/24" in wrong.stderr
+    assert "Traceback" not in wrong.stderr
+    listed = meterit("site", "list", "--database-url", db_url, cwd=tmp_path).stdout
+    assert "from 198.51.100.0/24, 2001:db8::/32, 203.0.113.9/32" in listed  # the wrong one changed nothing
+    assert meterit(*allow, cwd=tmp_path).returncode == 1  # neither networks nor --any
+    cleared = meterit(*allow, "--any", cwd=tmp_path)
+    assert cleared.returncode == 0 and "any address" in cleared.stdout
+    assert " from " not in meterit("site", "list", "--database-url", db_url, cwd=tmp_path).stdout

@@ -1,20 +1,29 @@
 """Monthly readings partitions on PostgreSQL: created ahead, spanned by queries, dropped by retention."""
 
 import asyncio
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import text
 
 from db.engine import make_engine
-from db.partitions import drop_partitions_before, ensure_partitions, list_partitions, month_start
+from db.partitions import (
+    drop_partitions_before,
+    ensure_partitions,
+    list_partitions,
+    month_start,
+    partition_name,
+)
 
 
 def test_month_start_crosses_years():
-    assert month_start(date(2026, 11, 27), 2) == date(2027, 1, 1)
+    assert month_start(date(2026, 11, 27), 2) == date(2027, 1, 1)  # pure calendar arithmetic
     assert month_start(date(2026, 1, 5), -1) == date(2025, 12, 1)
 
 
-def test_partitions_created_ahead_and_spanned(central_pg_url):
+def test_partitions_created_ahead_and_spanned(central_pg_url, dated_clock):
+    today = dated_clock.today()
+    five_ahead = datetime.combine(month_start(today, 5), time(), UTC) + timedelta(days=14)
+
     async def _run():
         engine = make_engine(central_pg_url)
         async with engine.begin() as conn:
@@ -22,15 +31,19 @@ def test_partitions_created_ahead_and_spanned(central_pg_url):
             names = await conn.run_sync(list_partitions)
             await conn.execute(
                 text("INSERT INTO readings VALUES (999001, :a, 1.0, 0), (999001, :b, 2.0, 0)"),
-                {"a": datetime.now(UTC).replace(day=1, hour=0), "b": datetime(2027, 3, 15, tzinfo=UTC)},
+                {"a": datetime.combine(month_start(today), time(), UTC), "b": five_ahead},
             )
             total = await conn.scalar(text("SELECT sum(value) FROM readings WHERE point_id = 999001"))
+            held_in = await conn.scalar(
+                text("SELECT tableoid::regclass::text FROM readings WHERE point_id = 999001 AND ts = :b"),
+                {"b": five_ahead},
+            )
             await conn.execute(text("DELETE FROM readings WHERE point_id = 999001"))
         await engine.dispose()
-        return created, names, total
+        return created, names, total, held_in
 
-    created, names, total = asyncio.run(_run())
-    today = datetime.now(UTC).date()
+    created, names, total, held_in = asyncio.run(_run())
+    assert held_in == partition_name(month_start(today, 5))
     for shift in range(0, 6):
         month = month_start(today, shift)
         assert f"readings_y{month.year:04d}m{month.month:02d}" in names
@@ -38,12 +51,14 @@ def test_partitions_created_ahead_and_spanned(central_pg_url):
     assert total == 3.0
 
 
-def test_retention_drops_old_months(central_pg_url):
+def test_retention_drops_old_months(central_pg_url, dated_clock):
     async def _run():
         engine = make_engine(central_pg_url)
         async with engine.begin() as conn:
             await conn.run_sync(lambda c: ensure_partitions(c, months_back=14, months_ahead=0))
-            dropped = await conn.run_sync(lambda c: drop_partitions_before(c, month_start(date.today(), -12)))
+            dropped = await conn.run_sync(
+                lambda c: drop_partitions_before(c, month_start(dated_clock.today(), -12))
+            )
             names = await conn.run_sync(list_partitions)
         await engine.dispose()
         return dropped, names

@@ -2,20 +2,21 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
 from api.auth import issue_token
 from api.settings import CentralSettings
 from db.central_models import Alert, DataPoint, Meter
+from db.clock import utcnow
 from db.engine import make_engine, make_sessionmaker, session_scope
 from db.ingest import insert_rows
 from db.rollups import refresh_rollups
 from db.sites import create_site
 from db.users import create_user
 
-DAY = datetime(2026, 1, 5, tzinfo=UTC)
+DAY = datetime.combine(utcnow().date() - timedelta(days=10), time(), UTC)  # a whole past day, on any date
 SECRET = "mcp-tests-secret-0123456789abcdef-0123456789"
 ADMIN_KEY = "admin-key-for-mcp-tests-0123456789abcdef"
 

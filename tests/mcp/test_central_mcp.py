@@ -23,6 +23,8 @@ TOOLS = {
     "configure_alert_rules",
     "generate_report",
     "list_alerts",
+    "get_site_inventory",
+    "edit_meter",
 }
 
 
@@ -38,10 +40,10 @@ def server_for(fleet, token, sink: SmtpSink | None = None):
     )
 
 
-async def call(server, name: str, **arguments):
+async def call(server, tool: str, **arguments):
     """Call a tool; (structured result, error text or None)."""
     async with Client(server) as client:
-        result = await client.call_tool(name, arguments)
+        result = await client.call_tool(tool, arguments)
     text = " ".join(getattr(c, "text", "") for c in result.content)
     return (None, text.split(": ", 1)[1]) if result.is_error else (result.structured_content, None)
 
@@ -88,11 +90,11 @@ async def test_reading_tools_as_viewer(fleet):
     data, _ = await call(server, "generate_report", start=DAY.isoformat(), end=end, site_ids=[fleet.site_id])
     [site] = data["sites"]
     assert site["energy_kwh"] == 48.0 and site["peak_power_kw"] == 15.0
-    assert site["peak_power_at"].startswith("2026-01-05T13:00")
+    assert site["peak_power_at"].startswith(f"{DAY:%Y-%m-%d}T13:00")
     assert site["completeness"] == pytest.approx(
         48 / (2 * 24 * 60)
     )  # hourly readings, 1-minute interval expected
-    assert "| 2026-01-05 00:00 | 48.000 |" in data["markdown"] and data["csv"].startswith("site_id,")
+    assert f"| {DAY:%Y-%m-%d} 00:00 | 48.000 |" in data["markdown"] and data["csv"].startswith("site_id,")
 
     data, _ = await call(server, "configure_alert_rules")
     assert {r["kind"] for r in data["rules"]} >= {"heartbeat_missing", "api_error_rate"}
@@ -212,3 +214,31 @@ async def test_over_streamable_http_with_a_bearer_header(fleet):
     finally:
         process.terminate()
         await process.wait()
+
+
+async def test_inventory_read_by_a_viewer_and_edited_by_an_admin(fleet):
+    viewer, admin = server_for(fleet, fleet.viewer_token), server_for(fleet, fleet.admin_token)
+    point = {
+        "name": "total_kwh",
+        "object_type": "analogInput",
+        "instance": 0,
+        "unit": "kWh",
+        "cumulative": True,
+    }
+    _, error = await call(viewer, "edit_meter", site_id=fleet.site_id, external_id="meter-001", name="No")
+    assert error.startswith("forbidden: admin role required")
+    before, _ = await call(viewer, "get_site_inventory", site_id=fleet.site_id)
+    data, _ = await call(
+        admin, "edit_meter", site_id=fleet.site_id, external_id="meter-001", name="Main incomer",
+        bacnet_address="127.0.0.99", interval_seconds=15, points=[point],
+    )  # fmt: skip
+    assert data["version"] == before["version"] + 1
+    [meter] = [m for m in data["meters"] if m["externalId"] == "meter-001"]
+    assert (meter["name"], meter["intervalSeconds"], meter["points"][0]["objectType"]) == (
+        "Main incomer", 15, "analog-input",
+    )  # fmt: skip
+    assert data["history"][0]["origin"] == "mcp" and "admin" in data["history"][0]["author"]
+    _, error = await call(
+        admin, "edit_meter", site_id=fleet.site_id, external_id="meter-001", interval_seconds=1
+    )
+    assert "interval_seconds" in error and "greater than or equal to 5" in error

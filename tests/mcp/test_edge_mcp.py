@@ -14,11 +14,12 @@ from mcp import Client, StdioServerParameters
 
 from db.engine import make_engine, make_sessionmaker, session_scope
 from db.sites import create_site
+from edge_agent.local_api import LocalApiServer
 from edge_agent.mcp_server import build_edge_mcp
 from edge_agent.service import EdgeAgent
 from edge_agent.settings import EdgeSettings
 from edge_agent.simulator import SimulatorFleet
-from tests.support.central_server import REPO_ROOT, CentralServer
+from tests.support.central_server import REPO_ROOT, CentralServer, free_port
 
 TOOLS = {
     "start_collection",
@@ -27,6 +28,7 @@ TOOLS = {
     "trigger_sync",
     "query_meter_readings",
     "get_meter_status",
+    "get_inventory",
     "discover_devices",
     "get_alerts",
 }
@@ -157,15 +159,38 @@ async def test_every_edge_tool_in_memory(fleet, central, tmp_path):
         await agent.stop()
 
 
-async def test_edge_over_stdio_with_the_command(fleet, tmp_path):
+async def test_mcp_edge_command_attaches_to_the_running_agent(fleet, tmp_path):
     (tmp_path / "meters.json").write_text(json.dumps(fleet.meters_config()))
     values = settings(tmp_path, "127.0.0.204", "http://127.0.0.1:9/graphql", None)
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "LOCAL_POSTGRES"))}
-    env |= {k.upper(): v for k, v in values.items()} | {"PYTHONUNBUFFERED": "1", "PYTHONPATH": str(REPO_ROOT)}
+    # the MCP process gets no BACnet settings at all: it must not collect, only talk to the agent
+    env |= {"LOCAL_API_PORT": str(port), "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(REPO_ROOT)}
+    env |= {"SQLITE_PATH": str(tmp_path / "not-the-agents.db"), "METERS_FILE": str(tmp_path / "none.json")}
     params = StdioServerParameters(
         command=sys.executable, args=["-m", "meterit.cli", "mcp", "edge"], env=env, cwd=str(tmp_path)
     )
     async with Client(params) as client:
         assert {t.name for t in (await client.list_tools()).tools} == TOOLS
-        data, _ = await call(client, "get_meter_status", meter="meter-003")
-        assert data["meters"][0]["bacnet_address"].startswith("127.0.0.203")
+        _, error = await call(client, "get_meter_status")
+        assert error.startswith(f"no edge agent answers at http://127.0.0.1:{port}/graphql")
+
+        agent = EdgeAgent(EdgeSettings(_env_file=None, **values), upload=False)
+        await agent.start()
+        server = LocalApiServer(agent, "127.0.0.1", port)
+        await server.start()
+        try:
+            data, _ = await call(client, "get_meter_status", meter="meter-003")
+            assert data["meters"][0]["bacnet_address"].startswith("127.0.0.203")
+            data, _ = await call(client, "stop_collection")
+            assert data["collecting"] is False and not agent.collecting.is_set()  # the running agent stopped
+            data, _ = await call(client, "get_inventory")
+            assert data["pending"] is True and data["pending_origin"] == "file"  # central never reached
+            assert [m["externalId"] for m in data["meters"]] == ["meter-001", "meter-002", "meter-003"], data[
+                "meters"
+            ][0]
+            data, _ = await call(client, "get_sync_status", limit=3)
+            assert data["status"]["meters_total"] == 3
+        finally:
+            await server.stop()
+            await agent.stop()

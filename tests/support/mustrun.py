@@ -1,10 +1,10 @@
-"""In CI, a skipped test that needs PostgreSQL or Chromium fails the run instead of passing silently."""
+"""In CI, a skipped test that needs PostgreSQL, Chromium or network namespaces fails the run instead of passing."""
 
 import os
 
 import pytest
 
-MUST_RUN_MARKERS = ("postgres", "browser")
+MUST_RUN_MARKERS = ("postgres", "browser", "netns")
 _skipped_must_run: list[str] = []
 
 

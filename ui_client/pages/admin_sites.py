@@ -1,6 +1,5 @@
-"""Admin page for sites: create (key shown once, with the edge .env lines), rotate a key, deactivate."""
+"""Admin page for sites: create (key shown once, with the edge .env lines), rotate a key, deactivate, networks."""
 
-from datetime import UTC, datetime
 from typing import Any
 
 import reflex as rx
@@ -10,6 +9,7 @@ from ui_client.errors import UiClientError
 from ui_client.format import site_row
 from ui_client.pages.admin_common import admin_only, field
 from ui_client.state import SessionState
+from ui_common.clock import utcnow
 from ui_common.components import table
 
 
@@ -41,7 +41,7 @@ class AdminSitesState(SessionState):
 
     async def _fetch(self) -> None:
         data = await self._gql(queries.SITES, {"search": None})
-        now = datetime.now(UTC)
+        now = utcnow()
         self.rows = [
             site_row(s, now) for s in sorted(data.get("sites") or [], key=lambda s: s["name"].lower())
         ]
@@ -104,6 +104,21 @@ class AdminSitesState(SessionState):
         return None
 
     @rx.event
+    async def save_networks(self, site_id: str, text: str):
+        """Accept the site's key only from these networks (comma-separated CIDRs; empty: any address)."""
+        networks = [part for part in text.replace(",", " ").split() if part]
+        current = next((r["networks"] for r in self.rows if r["id"] == site_id), None)
+        if current is not None and current.replace(",", " ").split() == networks:
+            return None
+        try:
+            await self._gql(queries.SET_SITE_NETWORKS, {"siteId": site_id, "networks": networks})
+            self.error = ""
+            await self._fetch()
+        except UiClientError as err:
+            return self._fail(err)
+        return None
+
+    @rx.event
     def hide_key(self):
         """Forget the key shown; it cannot be shown again."""
         self.shown_key = ""
@@ -149,6 +164,15 @@ def site_admin_row(row) -> rx.Component:
         rx.table.cell(row["name"]),
         rx.table.cell(row["status"]),
         rx.table.cell(rx.cond(row["inactive"] == "", "active", "deactivated")),
+        rx.table.cell(
+            rx.input(
+                default_value=row["networks"],
+                placeholder="any address",
+                on_blur=lambda text: AdminSitesState.save_networks(row["id"], text),
+                title="Networks the site's key is accepted from: CIDRs separated by commas; empty for any",
+                data_testid="site-networks",
+            )
+        ),
         rx.table.cell(
             rx.hstack(
                 rx.button(
@@ -204,6 +228,8 @@ def admin_sites_page() -> rx.Component:
             width="100%",
         ),
         key_box(),
-        table(["Site", "Status", "Active", "Actions"], AdminSitesState.rows, site_admin_row),
+        table(
+            ["Site", "Status", "Active", "Allowed networks", "Actions"], AdminSitesState.rows, site_admin_row
+        ),
         title="Sites admin",
     )

@@ -1,7 +1,7 @@
 """Alerts panel: open and recent alerts, updated live, with acknowledge."""
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import reflex as rx
@@ -10,6 +10,7 @@ from ui_client import components, queries
 from ui_client.errors import UiClientError
 from ui_client.format import ago
 from ui_client.state import SessionState
+from ui_common.clock import utcnow
 from ui_common.components import empty_state, table
 
 logger = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ class AlertsState(SessionState):
         return self._path() == ROUTE and bool(self.token) and self._client_connected()
 
     async def _fetch(self) -> None:
-        now = datetime.now(UTC)
+        now = utcnow()
         opened = await self._gql(queries.ALERTS, {"status": "OPEN", "siteId": None, "limit": 200})
         recent = await self._gql(queries.ALERTS, {"status": "ALL", "siteId": None, "limit": RECENT_LIMIT})
         self.open_rows = [alert_row(a, now) for a in opened.get("alerts") or []]

@@ -1,7 +1,6 @@
 """Overview page: every site with live status, counts at the top, search and sort."""
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 import reflex as rx
@@ -10,6 +9,7 @@ from ui_client import components, queries
 from ui_client.errors import NotAuthenticated, UiClientError
 from ui_client.format import SORT_KEYS, site_row, sort_sites
 from ui_client.state import SessionState
+from ui_common.clock import utcnow
 from ui_common.components import empty_state, stat
 
 logger = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ class OverviewState(SessionState):
     _ticks: int = 0
 
     def _refresh_rows(self) -> None:
-        now = datetime.now(UTC)
+        now = utcnow()
         needle = self.search.strip().lower()
         shown = [s for s in self._sites if needle in (s.get("name") or "").lower()]
         self.rows = [site_row(s, now) for s in sort_sites(shown, self.sort_key)]

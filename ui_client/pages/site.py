@@ -1,7 +1,7 @@
 """Site page: meters with last values and reachability, live power chart, per-meter history with CSV."""
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import reflex as rx
@@ -20,6 +20,7 @@ from ui_client.format import (
 )
 from ui_client.pages.site_charts import history_panel, live_power_chart, points_table
 from ui_client.state import SessionState
+from ui_common.clock import utcnow
 from ui_common.components import empty_state
 from ui_common.format import number, parse_ts
 
@@ -71,13 +72,13 @@ class SiteState(SessionState):
         site = self._site
         self.site_name = site.get("name", "")
         self.site_status = site.get("status") or "unknown"
-        self.site_ago = ago(site.get("lastHeartbeatAt"), datetime.now(UTC))
+        self.site_ago = ago(site.get("lastHeartbeatAt"), utcnow())
         self.site_info = (
             f"{site.get('metersReachable') or 0}/{site.get('metersTotal') or 0} meters reachable · "
             f"queue {site.get('queueDepth') if site.get('queueDepth') is not None else '–'} · "
             f"today {number(site.get('todayEnergyKwh'), 1)} kWh · {site.get('timezone', '')}"
         )
-        rows, keys = meter_point_rows(site.get("meters") or [], datetime.now(UTC))
+        rows, keys = meter_point_rows(site.get("meters") or [], utcnow())
         self.point_rows = rows
         self._point_keys = keys
         self.point_choices = list(keys)
@@ -117,7 +118,7 @@ class SiteState(SessionState):
 
     async def _seed_power(self) -> None:
         """Start the live power chart with the last half hour of the power points, summed per minute."""
-        end = datetime.now(UTC)
+        end = utcnow()
         series: dict[str, list[tuple[str, float]]] = {}
         for meter in self._site.get("meters") or []:
             for point in meter.get("dataPoints") or []:
@@ -176,9 +177,7 @@ class SiteState(SessionState):
         if not key:
             return
         try:
-            start, end = range_bounds(
-                self.range_choice, datetime.now(UTC), self.custom_start, self.custom_end
-            )
+            start, end = range_bounds(self.range_choice, utcnow(), self.custom_start, self.custom_end)
         except ValueError as err:
             self.history_note = str(err)
             return
@@ -219,21 +218,21 @@ class SiteState(SessionState):
     async def _on_readings(self, event: dict[str, Any] | None) -> None:
         self.live = True
         if not event:
-            self.site_ago = ago(self._site.get("lastHeartbeatAt"), datetime.now(UTC))
+            self.site_ago = ago(self._site.get("lastHeartbeatAt"), utcnow())
             return
         latest = event["readingsAdded"].get("latest") or []
         for item in latest:
             for row in self.point_rows:
                 if row["external_id"] == item["meterExternalId"] and row["point"] == item["dataPoint"]:
                     row["value"] = number(item["value"], 2)
-                    row["when"] = ago(item["ts"], datetime.now(UTC))
+                    row["when"] = ago(item["ts"], utcnow())
             if is_power(item.get("unit"), item["dataPoint"]):
                 self._power[f"{item['meterExternalId']}/{item['dataPoint']}"] = kw(
                     item["value"], item.get("unit")
                 )
         self.point_rows = list(self.point_rows)
         if self._power and any(is_power(i.get("unit"), i["dataPoint"]) for i in latest):
-            point = {"t": datetime.now(UTC).strftime("%H:%M:%S"), "kw": round(sum(self._power.values()), 3)}
+            point = {"t": utcnow().strftime("%H:%M:%S"), "kw": round(sum(self._power.values()), 3)}
             self.power_series = [*self.power_series, point][-LIVE_POINTS:]
 
     @rx.event(background=True)

@@ -2,11 +2,11 @@
 
 import logging
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 import reflex as rx
 
+from ui_common.clock import utcnow
 from ui_common.components import badge, empty_state, line_chart, select, table
 from ui_common.format import ago, number, parse_ts
 from ui_edge import components, queries
@@ -121,7 +121,7 @@ class DashboardState(EdgeState):
                     if row["point"] == value["dataPoint"]:
                         row.update(_point_row(value))
                 if value["dataPoint"] == self.chart_point:
-                    ts = parse_ts(value["ts"]) or datetime.now(UTC)
+                    ts = parse_ts(value["ts"]) or utcnow()
                     series = self.charts.setdefault(value["meterExternalId"], [])
                     series.append({"t": ts.strftime("%H:%M:%S"), "value": round(float(value["value"]), 4)})
                     del series[:-CHART_POINTS]

@@ -1,0 +1,130 @@
+"""`meterit bench edge-poll`: seconds for one poll cycle of 200 devices x 5 points over loopback BACnet/IP.
+
+Goal (issue 18): under 5 s per cycle. Baseline: the ThingsBoard IoT gateway needs about 75 s for the same
+fleet (thingsboard-gateway#426). The simulated meters run in their own process (`meterit simulate`), so the
+agent's time is measured against a separate BACnet stack; each cycle also commits to a SQLite outbox.
+"""
+
+import asyncio
+import logging
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from bench.edge_collect import _wait_for_meters
+from db.engine import make_engine
+from db.migrate import upgrade
+from db.outbox import Outbox
+from edge_agent.bacnet.app import make_application
+from edge_agent.collector.poller import Collector
+from edge_agent.meters import parse_meters
+from edge_agent.simulator.fleet import SimulatorFleet
+
+BLOCK = "127.0.61"
+GOAL_SECONDS = 5.0
+BASELINE_SECONDS = 75.0
+
+
+def register(benches) -> None:
+    """Add `bench edge-poll`."""
+    parser = benches.add_parser(
+        "edge-poll", help="seconds per poll cycle of 200 devices x 5 points (goal < 5 s)"
+    )
+    parser.add_argument("--meters", type=int, default=200, help="simulated devices (default 200)")
+    parser.add_argument("--points", type=int, default=5, help="points per device (default 5)")
+    parser.add_argument("--cycles", type=int, default=5, help="poll cycles timed (default 5)")
+    parser.add_argument("--no-rpm", default="", help="1-based device numbers that refuse RPM (e.g. 1,2,3)")
+    parser.set_defaults(handler=lambda args: asyncio.run(run(args)))
+
+
+def _simulator(meters: int, points: int, no_rpm: str) -> subprocess.Popen:
+    command = [
+        sys.executable,
+        "-m",
+        "meterit.cli",
+        "simulate",
+        "--meters",
+        str(meters),
+        "--points",
+        str(points),
+    ]
+    command += ["--base-address", f"{BLOCK}.10", "--control-port", "0"]
+    if no_rpm:
+        command += ["--no-rpm", no_rpm]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+async def measure(meters: int, points: int, cycles: int, no_rpm: str = "") -> dict:
+    """Time `cycles` poll cycles of the whole fleet; return per-cycle seconds and the values read."""
+    simulator = _simulator(meters, points, no_rpm)
+    workdir = tempfile.mkdtemp(prefix="meterit-bench-edge-poll-")
+    url = f"sqlite+aiosqlite:///{workdir}/edge.db"
+    try:
+        await asyncio.to_thread(upgrade, "edge", url)
+        engine = make_engine(url)
+        outbox = Outbox(engine)
+        await outbox.open()
+        app = make_application(
+            f"{BLOCK}.1/8:47809", 3_999_061, "bench agent", apdu_timeout_ms=2000, apdu_retries=0
+        )
+        collector = Collector(app, outbox, timeout=2.0)
+        collector.set_meters(
+            parse_meters(SimulatorFleet(meters, f"{BLOCK}.10", points=points).meters_config())
+        )
+        await _wait_for_meters(collector, meters)
+        seconds, cpu, values, failed = [], [], [], []
+        for _ in range(cycles):
+            started, cpu_started = time.perf_counter(), time.process_time()
+            result = await collector.poll_once()
+            seconds.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - cpu_started)
+            values.append(result.values)
+            failed.append(result.meters_failed)
+        profiles = list(collector.profiles.values())
+        slowest = max(p.slowest_answer for p in profiles)
+        grown = sum(1 for p in profiles if p.timeout > collector.limits.timeout)
+        app.close()
+        await engine.dispose()
+    finally:
+        simulator.terminate()
+        simulator.wait(10)
+    return {
+        "seconds": seconds,
+        "cpu": cpu,
+        "values": values,
+        "failed": failed,
+        "expected": meters * points,
+        "slowest_answer": slowest,
+        "timeouts_grown": grown,
+    }
+
+
+async def run(args) -> int:
+    """Run the benchmark and print seconds per cycle beside the goal and the baseline."""
+    for name in ("edge_agent", "alembic"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    m = await measure(args.meters, args.points, args.cycles, args.no_rpm)
+    median = statistics.median(m["seconds"])
+    print(f"poll cycle, {args.meters} devices x {args.points} points over loopback BACnet/IP:")
+    print(
+        "  seconds per cycle: "
+        + ", ".join(f"{s:.2f}" for s in m["seconds"])
+        + f" (median {median:.2f}, best {min(m['seconds']):.2f})"
+    )
+    print(
+        "  agent CPU seconds per cycle: "
+        + ", ".join(f"{s:.2f}" for s in m["cpu"])
+        + " (the rest of a cycle is waiting for the simulator, which runs in its own process)"
+    )
+    print(f"  values per cycle: {m['values']} of {m['expected']}; meters failed: {m['failed']}")
+    print(
+        f"  slowest single answer: {m['slowest_answer']:.2f} s; devices whose learnt timeout grew: "
+        f"{m['timeouts_grown']} (a long cycle on a loaded machine is the simulator answering late)"
+    )
+    verdict = "OK" if median < GOAL_SECONDS else "MISSED"
+    print(
+        f"  goal < {GOAL_SECONDS:.0f} s: {verdict}; baseline ThingsBoard gateway ~{BASELINE_SECONDS:.0f} s (#426)"
+    )
+    return 0
