@@ -7,6 +7,7 @@ from ui_common.graphql_client import GraphQLApi
 
 API_URL_ENV = "METERIT_API_URL"
 DEFAULT_API_URL = "http://127.0.0.1:3001/graphql"
+ORIGIN_HEADER = {"X-MeterIT-Origin": "central_dashboard"}  # central records edits made here as such
 _AUTH_WORDS = ("login required", "not authenticated", "unauthenticated", "expired", "invalid token")
 
 
@@ -25,4 +26,6 @@ def refused(message: str, status: int = 200) -> UiClientError:
     return ApiError(message)
 
 
-CENTRAL = GraphQLApi(url=api_url, name="central API", unreachable=ApiUnreachable, refused=refused)
+CENTRAL = GraphQLApi(
+    url=api_url, name="central API", unreachable=ApiUnreachable, refused=refused, headers=ORIGIN_HEADER
+)

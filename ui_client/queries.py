@@ -18,7 +18,7 @@ SITES = f"query Sites($search: String) {{ sites(search: $search) {{ {SITE_FIELDS
 
 POINT_FIELDS = "id name objectType instance property unit cumulative cov lastValue lastTs"
 METER_FIELDS = f"""id siteId externalId name bacnetDeviceId bacnetAddress enabled discovered reachable
-  lastError lastSeenAt dataPoints {{ {POINT_FIELDS} }}"""
+  state intervalSeconds lastError lastSeenAt dataPoints {{ {POINT_FIELDS} }}"""
 
 SITE = f"query Site($id: ID!) {{ site(id: $id) {{ {SITE_FIELDS} meters {{ {METER_FIELDS} }} }} }}"
 
@@ -78,6 +78,25 @@ mutation UpsertMeter($siteId: ID!, $meter: MeterInput!) {{
 }}"""
 
 DELETE_METER = "mutation DeleteMeter($meterId: ID!) { deleteMeter(meterId: $meterId) }"
+
+INVENTORY_FIELDS = """version digest
+  meters { externalId name bacnetAddress bacnetDeviceId enabled intervalSeconds
+           points { name objectType instance property unit cumulative cov } }
+  conflicts { meter field kept dropped }
+  history { version baseVersion origin author createdAt changes conflicts { meter field kept dropped } }"""
+
+SITE_INVENTORY = f"""
+query SiteInventory($siteId: ID!) {{ siteInventory(siteId: $siteId, history: 50) {{ {INVENTORY_FIELDS} }} }}"""
+
+EDIT_METER = f"""
+mutation EditMeter($siteId: ID!, $meter: MeterEditInput!) {{
+  editMeter(siteId: $siteId, meter: $meter) {{ {INVENTORY_FIELDS} }}
+}}"""
+
+REMOVE_METER = f"""
+mutation RemoveMeter($siteId: ID!, $externalId: String!) {{
+  removeMeter(siteId: $siteId, externalId: $externalId) {{ {INVENTORY_FIELDS} }}
+}}"""
 
 SITE_STATUS_CHANGED = """
 subscription { siteStatusChanged { siteId name status lastHeartbeatAt queueDepth } }"""

@@ -3,7 +3,7 @@
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -45,6 +45,7 @@ class GraphQLApi:
     timeout: float = 10.0
     connect_timeout: float = 10.0
     tick_seconds: float = 5.0
+    headers: dict[str, str] = field(default_factory=dict)  # sent with every operation (e.g. who is asking)
 
     async def execute(
         self, query: str, variables: dict[str, Any] | None = None, token: str = ""
@@ -54,7 +55,9 @@ class GraphQLApi:
         try:
             async with httpx.AsyncClient(timeout=self.timeout) as client:
                 response = await client.post(
-                    url, json={"query": query, "variables": variables or {}}, headers=bearer(token)
+                    url,
+                    json={"query": query, "variables": variables or {}},
+                    headers={**self.headers, **bearer(token)},
                 )
         except httpx.HTTPError as err:
             logger.warning("%s unreachable at %s: %s", self.name, url, err)

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from ui_edge.pages.dashboard import DashboardState, dashboard_page
+from ui_edge.pages.inventory import InventoryState
 from ui_edge.pages.login import login_page
 from ui_edge.pages.meters import MetersState, meters_page
 from ui_edge.pages.sync import SyncState, sync_page
@@ -15,5 +16,5 @@ app.add_page(dashboard_page, route="/", title="MeterIT on site · Dashboard",
 app.add_page(sync_page, route="/sync", title="MeterIT on site · Sync",
              on_load=[EdgeState.load_status, SyncState.load])  # fmt: skip
 app.add_page(meters_page, route="/meters", title="MeterIT on site · Meters",
-             on_load=[EdgeState.load_status, MetersState.load])  # fmt: skip
+             on_load=[EdgeState.load_status, MetersState.load, InventoryState.load])  # fmt: skip
 app.add_page(login_page, route="/login", title="MeterIT on site · Log in")

@@ -35,3 +35,10 @@ DISCOVER = """mutation($range: String) { discoverDevices(addressRange: $range) {
 ADD_DEVICE = """mutation($address: String!) { addDiscoveredDevice(address: $address) { externalId } }"""
 TEST_READ = """mutation($meter: String!, $point: String) { testRead(meter: $meter, point: $point) {
   meter address ok error pointErrors values { name value unit quality } elapsedMs } }"""
+
+INVENTORY = """query { inventory { version pending pendingOrigin digest
+  meters { externalId name bacnetAddress bacnetDeviceId enabled intervalSeconds
+           points { name objectType instance property unit cumulative cov } }
+  conflicts { meter field kept dropped }
+  history { version origin author createdAt changes conflicts { meter field kept dropped } } } }"""
+SAVE_METER = """mutation($meter: MeterConfigInput!) { saveMeterConfig(meter: $meter) { externalId } }"""

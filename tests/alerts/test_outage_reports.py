@@ -38,8 +38,9 @@ async def test_reported_outage_is_recorded_and_emailed_once_by_any_number_of_wor
     assert (row.kind, row.site_id, row.opened_at, row.resolved_at) == (
         "central_unreachable", site_id, started, ended
     )  # fmt: skip
+    shape = "%H:%M" if started.date() == ended.date() else "%Y-%m-%d %H:%M"  # dates when it crosses midnight
     assert row.message == (
-        f"Site Depot: the edge could not reach central from {started:%H:%M} to {ended:%H:%M} UTC (20 min)"
+        f"Site Depot: the edge could not reach central from {started:{shape}} to {ended:{shape}} UTC (20 min)"
     )
     await notifier.drain()
     [mail] = sink.messages

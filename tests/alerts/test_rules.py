@@ -117,3 +117,18 @@ def test_edge_reported_alerts_become_past_alerts_with_the_edges_times():
     assert (
         past_outages(book, [site(timezone="UTC", maintenance=True, health={"edge_alerts": reported})]) == []
     )
+
+
+def test_outage_span_names_dates_only_when_it_crosses_midnight():
+    from api.alerts.rules import span
+
+    evening = datetime(2026, 3, 2, 23, 50, tzinfo=UTC)  # pure formatting: no clock involved
+    assert span(evening - timedelta(minutes=20), evening, "UTC") == "from 23:30 to 23:50 UTC"
+    assert (
+        span(evening, evening + timedelta(minutes=20), "UTC")
+        == "from 2026-03-02 23:50 to 2026-03-03 00:10 UTC"
+    )
+    assert (
+        span(evening, evening + timedelta(minutes=20), "Europe/Berlin")
+        == "from 00:50 to 01:10 CET"
+    )

@@ -306,10 +306,17 @@ def test_admin_manages_users_meters_and_keys(browser, dashboard, central, seed):
     page.get_by_test_id("meter-external-id").fill("main-incomer")
     page.get_by_test_id("meter-device-id").fill("1001")
     page.get_by_test_id("meter-points").fill(
-        "energy, analog-input, 0, kWh, yes\npower, analog-input, 1, kW, no"
+        "energy, analog-input, 0, kilowatt-hours, yes\npower, analog-input, 1, kilowatts, no"
     )
+    page.get_by_test_id("save-meter").click()  # no address yet: refused at the form, nothing saved
+    expect(page.get_by_test_id("meter-form-error")).to_contain_text("BACnet address is needed")
+    assert page.get_by_test_id("meter-row").count() == 0
+    page.get_by_test_id("meter-address").fill("127.0.0.42")
     page.get_by_test_id("save-meter").click()
-    page.get_by_test_id("meter-row").filter(has_text="energy, power").wait_for()
+    row = page.get_by_test_id("meter-row").filter(has_text="main-incomer")
+    expect(row.get_by_test_id("meter-points-cell")).to_have_text("energy (kWh, cumulative), power (kW)")
+    expect(row.get_by_test_id("meter-state")).to_have_text("never answered")
+    expect(page.get_by_test_id("meter-form-error")).to_have_count(0)
     config = edge_call(
         central, seed["office"][1], "query { siteConfig { meters { externalId bacnetDeviceId } } }", {}
     )
@@ -325,6 +332,60 @@ def test_admin_manages_users_meters_and_keys(browser, dashboard, central, seed):
                          headers={"X-API-Key": seed["office"][1]}, timeout=10)  # fmt: skip
     assert refused.status_code == 401
     page.context.close()
+
+
+def test_admin_edits_a_meter_through_the_inventory_and_a_viewer_reads_it(browser, dashboard, seed, uploaded):
+    plant = seed["plant"][0]
+    page = login(browser, dashboard, ADMIN)
+    page.goto(dashboard.url + f"site/{plant}")
+    link = page.get_by_test_id("site-meters-link")
+    expect(link).to_have_attribute("href", f"/admin/meters/{plant}")
+    link.click()
+    page.wait_for_url(f"**/admin/meters/{plant}")
+    row = page.get_by_test_id("meter-row").filter(has_text="m1")
+    expect(row).to_contain_text("not in the inventory")  # a placeholder central only heard of in uploads
+    version = page.get_by_test_id("inventory-version")
+    expect(version).not_to_have_text("")
+    before = version.inner_text()
+    row.get_by_test_id("edit-meter").click()
+    expect(page.get_by_test_id("meter-external-id")).to_have_value("m1")
+    expect(page.get_by_test_id("meter-points")).to_have_value("")  # guessed points never reach the form
+    expect(page.get_by_test_id("meter-form-hint")).to_contain_text("guesses")
+    page.get_by_test_id("meter-name").fill("Main incomer")
+    page.get_by_test_id("meter-address").fill("127.0.0.41")
+    page.get_by_test_id("meter-device-id").fill("41")
+    page.get_by_test_id("meter-interval").fill("2")
+    page.get_by_test_id("save-meter").click()
+    expect(page.get_by_test_id("meter-form-error")).to_contain_text("interval")  # below the 5 s floor
+    expect(version).to_have_text(before)
+    screenshot(page, "ui_client-meter-edit-refused")
+
+    page.get_by_test_id("meter-interval").fill("30")
+    page.get_by_test_id("save-meter").click()
+    expect(page.get_by_test_id("meter-form-note")).to_contain_text("Saved as version")
+    expect(version).to_have_text(str(int(before) + 1))
+    expect(page.get_by_test_id("meter-form-error")).to_have_count(0)
+    row = page.get_by_test_id("meter-row").filter(has_text="Main incomer")
+    expect(row.get_by_test_id("meter-interval-cell")).to_have_text("30")
+    expect(row).not_to_contain_text("not in the inventory")
+    newest = page.get_by_test_id("history-row").first
+    expect(newest.get_by_test_id("history-version")).to_have_text(str(int(before) + 1))
+    expect(newest.get_by_test_id("history-origin")).to_have_text("central_dashboard")
+    expect(newest.get_by_test_id("history-author")).to_have_text(ADMIN)
+    expect(newest.get_by_test_id("history-changes")).to_contain_text("m1")
+    screenshot(page, "ui_client-meter-edited-history")
+    page.context.close()
+
+    viewer = login(browser, dashboard, VIEWER)
+    viewer.goto(f"{dashboard.url}admin/meters/{plant}")
+    expect(viewer.get_by_test_id("inventory-version")).to_have_text(str(int(before) + 1))
+    expect(viewer.get_by_test_id("meter-row").filter(has_text="Main incomer")).to_be_visible()
+    expect(viewer.get_by_test_id("history-origin").first).to_have_text("central_dashboard")
+    expect(viewer.get_by_test_id("read-only-note")).to_be_visible()
+    for control in ("edit-meter", "delete-meter", "save-meter", "meter-points"):
+        assert viewer.get_by_test_id(control).count() == 0, control
+    screenshot(viewer, "ui_client-meters-viewer")
+    viewer.context.close()
 
 
 def test_invalid_token_goes_back_to_login(browser, dashboard):

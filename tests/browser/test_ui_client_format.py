@@ -17,7 +17,7 @@ from ui_client.format import (
     sum_per_minute,
     to_csv,
 )
-from ui_client.pages.admin_meters import format_points, parse_points
+from ui_common.inventory import format_points, parse_points
 
 NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 

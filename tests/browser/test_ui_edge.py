@@ -196,3 +196,36 @@ def test_agent_stopped_is_shown_clearly(dashboard, stack, page):
     stack.start_agent()
     expect(page.get_by_test_id("agent-down")).to_have_count(0, timeout=30_000)
     expect(page.get_by_test_id("collection-state")).to_have_text("running")
+
+
+def test_meters_page_shows_the_inventory_and_edits_a_meters_interval(dashboard, page):
+    page.goto(dashboard.url + "meters")
+    version = page.get_by_test_id("inventory-version")
+    expect(version).to_have_text(re.compile(r"^version \d+$"))  # central's version, after first contact
+    expect(page.get_by_test_id("history-origin").last).to_have_text("file")  # meters.json, proposed first
+    expect(page.get_by_test_id("history-row").first).to_contain_text("UTC")
+    screenshot(page, "ui_edge-inventory")
+
+    page.get_by_role("combobox").filter(has_text="new meter").click()  # the form's meter picker
+    page.get_by_role("option", name="meter-001").click()
+    expect(page.get_by_test_id("meter-address")).not_to_have_value("")
+    interval = page.get_by_test_id("meter-interval")
+    interval.fill("2")
+    page.get_by_test_id("save-meter").click()
+    expect(page.get_by_test_id("meter-form-error")).to_contain_text("interval")  # below the 5 s floor
+    interval.fill("30")
+    page.get_by_test_id("save-meter").click()
+    expect(page.get_by_test_id("meter-form-note")).to_contain_text("Saved meter-001")
+    expect(page.get_by_test_id("meter-form-error")).to_have_count(0)
+    deadline = time.monotonic() + 60  # central accepts it at the agent's next exchange
+    while True:
+        page.reload()
+        try:
+            expect(page.get_by_test_id("history-origin").first).to_have_text("edge_dashboard", timeout=3_000)
+            break
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+    expect(version).to_have_text(re.compile(r"^version \d+$"))
+    expect(page.get_by_test_id("history-changes").first).to_contain_text("meter-001: interval_seconds")
+    screenshot(page, "ui_edge-inventory-edited")

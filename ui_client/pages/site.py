@@ -38,6 +38,7 @@ class SiteState(SessionState):
     site_status: str = "unknown"
     site_ago: str = ""
     site_info: str = ""
+    meters_href: str = ""
     point_rows: list[dict[str, str]] = []
     power_series: list[dict[str, Any]] = []
     history: list[dict[str, Any]] = []
@@ -71,6 +72,7 @@ class SiteState(SessionState):
     def _show_site(self) -> None:
         site = self._site
         self.site_name = site.get("name", "")
+        self.meters_href = f"/admin/meters/{site.get('id', '')}"
         self.site_status = site.get("status") or "unknown"
         self.site_ago = ago(site.get("lastHeartbeatAt"), utcnow())
         self.site_info = (
@@ -259,6 +261,12 @@ def site_page() -> rx.Component:
                     rx.heading(SiteState.site_name, size="5", data_testid="site-title"),
                     components.status_badge(SiteState.site_status),
                     rx.text("last heartbeat ", SiteState.site_ago, size="2", color_scheme="gray"),
+                    rx.link(
+                        "Meters and inventory history",
+                        href=SiteState.meters_href,
+                        size="2",
+                        data_testid="site-meters-link",
+                    ),  # fmt: skip
                     align="center",
                     wrap="wrap",
                 ),

@@ -1,4 +1,4 @@
-"""Meters: discovery over the configured range, adding a discovered device, and test-reading a point."""
+"""Meters: the inventory, discovery over the configured range, adding a discovered device, test reads, the form."""
 
 import logging
 from typing import Any
@@ -10,6 +10,7 @@ from ui_common.format import number
 from ui_edge import components, queries
 from ui_edge.errors import UiEdgeError
 from ui_edge.format import quality
+from ui_edge.pages.inventory import inventory_panel, meter_form
 from ui_edge.state import EdgeState
 
 logger = logging.getLogger(__name__)
@@ -274,4 +275,4 @@ def _test_read() -> rx.Component:
 
 def meters_page() -> rx.Component:
     """The meters page."""
-    return components.page(_discovery(), _test_read(), title="Meters")
+    return components.page(inventory_panel(), _discovery(), _test_read(), meter_form(), title="Meters")
