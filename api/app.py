@@ -15,6 +15,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 
 from api import metrics
 from api.alerts.runtime import start_alert_engine
+from api.cache import Caches
 from api.export import export_readings
 from api.export_energy import export_energy
 from api.graphiql import STATIC_DIR
@@ -27,6 +28,7 @@ from api.settings import CentralSettings, get_settings
 from api.view import MeterITGraphQL
 from db.engine import check_connection, make_engine, make_sessionmaker, safe_url
 from db.errors import DatabaseUnavailable
+from db.logs import add_log_files
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +50,7 @@ def create_app(settings: CentralSettings | None = None) -> Starlette:
     engine = make_engine(settings.db_url)
     sessions = make_sessionmaker(engine)
     pubsub = make_pubsub(settings.db_url)
+    caches = Caches(pubsub)
     from api.schema.subscriptions import Subscription
 
     schema = build_schema(settings, subscription=Subscription)
@@ -56,6 +59,7 @@ def create_app(settings: CentralSettings | None = None) -> Starlette:
         settings=settings,
         sessions=sessions,
         pubsub=pubsub,
+        caches=caches,
         graphql_ide="graphiql",
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
     )
@@ -63,6 +67,8 @@ def create_app(settings: CentralSettings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette):
         await pubsub.start()
+        await caches.start()
+        metrics.watch(engine, pubsub)
         await maintain_partitions(engine, settings.raw_retention_days)
         monitor = asyncio.create_task(
             run_monitor(engine, sessions, pubsub, settings.offline_after_minutes, settings.raw_retention_days)
@@ -79,6 +85,7 @@ def create_app(settings: CentralSettings | None = None) -> Starlette:
             await alert_runtime.stop()
             await stop_task(monitor)
             await stop_task(rollup_worker)
+            await caches.stop()
             await pubsub.stop()
             await engine.dispose()
 
@@ -129,4 +136,18 @@ def create_app_from_env() -> Starlette:
         logging.basicConfig(
             level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
+    if settings.log_dir:
+        setup_central_log_files(settings)
     return create_app(settings)
+
+
+def setup_central_log_files(settings: CentralSettings) -> None:
+    """central.log (every record) and access.log (the request log) in LOG_DIR, as JSON lines (db/logs.py)."""
+    add_log_files(
+        settings.log_dir,
+        {"central.log": None, "access.log": ("api.access",)},
+        settings.log_level,
+        settings.log_max_bytes,
+        settings.log_backup_count,
+        settings.log_max_age_days,
+    )

@@ -26,6 +26,7 @@ class Context:
     site: SiteIdentity | None = None
     user: User | None = None
     connection_params: dict | None = field(default=None)
+    caches: Any = None  # api.cache.Caches of this worker (None: read through)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

@@ -11,6 +11,7 @@ from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse
 
 from api import metrics
+from api.request_log import LOG_KEY
 from db.secrets import key_prefix
 
 logger = logging.getLogger(__name__)
@@ -18,7 +19,7 @@ access_logger = logging.getLogger("api.access")
 
 
 class RequestLogMiddleware:
-    """One log line and one counter increment per HTTP request."""
+    """One log line (api.access: method, path, GraphQL operation, site, batch id, status, duration) per request."""
 
     def __init__(self, app) -> None:
         self.app = app
@@ -30,6 +31,7 @@ class RequestLogMiddleware:
             return
         started = time.perf_counter()
         status = {"code": 500}
+        entry = scope[LOG_KEY] = {}
 
         async def send_wrapper(message) -> None:
             if message["type"] == "http.response.start":
@@ -42,13 +44,29 @@ class RequestLogMiddleware:
             path = scope["path"] if scope["path"] in ("/graphql", "/healthz", "/metrics") else "other"
             metrics.REQUESTS.labels(scope["method"], path, str(status["code"])).inc()
             client = (scope.get("client") or ("-", 0))[0]
+            seconds = time.perf_counter() - started
+            duration_ms = round(seconds * 1000, 1)
+            field = entry.pop("root_field", None)
+            if path == "/graphql":
+                metrics.GRAPHQL_DURATION.labels(field or "none", str(status["code"])).observe(seconds)
             access_logger.info(
-                "%s %s %s %d %.1fms",
+                "%s %s %s %s %d %.1fms%s%s",
                 client,
                 scope["method"],
                 scope["path"],
+                entry.get("operation") or "-",
                 status["code"],
-                (time.perf_counter() - started) * 1000,
+                duration_ms,
+                f" site={entry['site_id']}" if "site_id" in entry else "",
+                f" batch={entry['batch_id']}" if "batch_id" in entry else "",
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status["code"],
+                    "duration_ms": duration_ms,
+                    "client": client,
+                    **entry,
+                },
             )
 
 

@@ -32,7 +32,7 @@ async def check_sites(
         online = await count_online(session)
     metrics.SITES_ONLINE.set(online)
     for site in changed:
-        logger.warning("site %s (%s) offline: no heartbeat for %s", site.id, site.name, offline_after)
+        logger.warning("site %s (%s) offline: not heard from for %s", site.id, site.name, offline_after)
         await events.publish_site_status(pubsub, site)
     return len(changed)
 

@@ -6,6 +6,8 @@ Channels and their payloads (JSON objects, under 7,900 bytes encoded):
 - "readings":    {"site_id", "meters": [{"meter_id", "meter_external_id", "count",
                    "latest": [[data_point, ts ISO, value, unit], ...]}]}  (one upload may span several events)
 - "alerts":      {"event": "raised" | "resolved", "alert_id", "site_id"}
+- "cache":       {"cache": "site_status" | "meter_config", "site_id" (meter_config; null: every site)}
+                 (api/cache.py: a worker changed what the other workers' caches hold)
 
 `wants(channel)` tells a publisher whether any worker has a subscriber (workers announce their interest on
 a control channel while they have one), so that an upload builds no readings event nobody would receive.
@@ -24,7 +26,7 @@ from api import metrics
 
 logger = logging.getLogger(__name__)
 
-CHANNELS = ("site_status", "readings", "alerts")
+CHANNELS = ("site_status", "readings", "alerts", "cache")
 MAX_PAYLOAD_BYTES = 7900
 QUEUE_SIZE = 1000
 INTEREST_CHANNEL = "interest"  # control channel: payload is the name of a channel some worker listens to
@@ -38,6 +40,9 @@ class PubSub:
 
     def __init__(self) -> None:
         self._subscribers: dict[str, set[asyncio.Queue]] = {name: set() for name in CHANNELS}
+        self.internal: dict[
+            str, int
+        ] = {}  # subscribers that are this process's own (api/cache.py), by channel
 
     async def start(self) -> None:
         """Begin delivering (nothing to do in memory)."""

@@ -2,11 +2,13 @@
 
 import asyncio
 import logging
+import time
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api import metrics
 from db.engine import session_scope
-from db.rollup_queue import CLAIM_ROWS, process_once
+from db.rollup_queue import CLAIM_ROWS, process_once, queued_uploads
 
 logger = logging.getLogger(__name__)
 
@@ -18,10 +20,16 @@ async def run_rollup_worker(
     sessions: async_sessionmaker[AsyncSession], interval: float = INTERVAL_SECONDS
 ) -> None:
     """Fold queued upload ranges into the rollups until cancelled; a full claim is followed at once."""
+    empty_at = time.monotonic()
     while True:
         try:
             async with session_scope(sessions) as session:
                 claimed = await process_once(session)
+                waiting = await queued_uploads(session)
+            # Every worker reports the shared queue, also when another worker is the one folding it.
+            empty_at = time.monotonic() if waiting == 0 else empty_at
+            metrics.ROLLUP_QUEUE.set(waiting)
+            metrics.ROLLUP_LAG.set(time.monotonic() - empty_at)
         except asyncio.CancelledError:
             raise
         except Exception:  # the database may be restarting: keep the queue, try again later

@@ -1,7 +1,10 @@
 """Settings of the central API, from the environment and .env (names of the original design)."""
 
+import os
+import secrets
 from functools import lru_cache
 from ipaddress import ip_network
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -29,11 +32,12 @@ class CentralSettings(BaseSettings):
     postgres_password: str | None = None
     sqlite_path: str = "data/central.db"
     jwt_secret: str = DEFAULT_SECRET
+    jwt_secret_file: str = "data/jwt-secret"
     jwt_expire_minutes: int = 12 * 60
     batch_size: int = Field(default=1000, ge=1, le=10_000)
     rate_limit_per_minute: int = Field(default=100, ge=1)
     redis_url: str | None = None
-    offline_after_minutes: float = Field(default=10.0, gt=0)
+    offline_after_minutes: float = Field(default=0.75, gt=0)  # docs/operations.md
     degraded_queue_depth: int = 10_000
     max_query_depth: int = 12
     max_query_tokens: int = 4000
@@ -50,6 +54,9 @@ class CentralSettings(BaseSettings):
     trusted_proxies: str = ""
     log_dir: str | None = None
     log_level: str = "INFO"
+    log_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    log_backup_count: int = Field(default=5, ge=1)
+    log_max_age_days: float = Field(default=7.0, gt=0)
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> "CentralSettings":
@@ -58,6 +65,10 @@ class CentralSettings(BaseSettings):
         if self.environment != "development" and len(self.jwt_secret) < 32:
             raise ValueError("JWT_SECRET must have at least 32 characters outside development")
         self.trusted_proxy_networks  # noqa: B018  (a wrong entry stops the start, with its reason)
+        if self.jwt_secret == DEFAULT_SECRET:
+            # The placeholder is too short for HS256 (PyJWT's InsecureKeyLengthWarning): development gets a
+            # random secret, kept in a file so that every worker and a restart accept the same tokens.
+            self.jwt_secret = development_secret(Path(self.jwt_secret_file))
         return self
 
     @property
@@ -79,6 +90,26 @@ class CentralSettings(BaseSettings):
                 self.postgres_password,
             )
         return f"sqlite+aiosqlite:///{self.sqlite_path}"
+
+
+def development_secret(path: Path) -> str:
+    """The secret stored at path, created (64 hex characters, mode 600) by the first process that needs it."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(draft, path)  # atomic: a concurrent worker either wins or reads the complete file
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    stored = path.read_text(encoding="ascii").strip()
+    if len(stored) < 32:
+        raise ValueError(f"{path} holds no usable JWT secret (fewer than 32 characters): delete it")
+    return stored
 
 
 @lru_cache

@@ -7,12 +7,15 @@ import orjson
 from cross_web import HTTPException
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
 
 from api.auth import bearer_token, site_from_key, user_from_token
 from api.client_address import AddressGuard
+from api.contact import ContactRecorder
 from api.context import Context
 from api.errors import AuthError, SiteKeyRequired
 from api.graphiql import offline_graphiql_html
+from api.request_log import note, operation_of, root_field_of, root_fields
 from api.upload_fast import answer_upload, checked_batch, edge_upload_queries
 from db.reading_parse import decode_upload
 
@@ -22,10 +25,14 @@ logger = logging.getLogger(__name__)
 class MeterITGraphQL(GraphQL):
     """GraphQL over HTTP and both websocket protocols, with MeterIT's authentication."""
 
-    def __init__(self, schema, *, settings, sessions, pubsub, **kwargs) -> None:
+    def __init__(self, schema, *, settings, sessions, pubsub, caches=None, **kwargs) -> None:
         super().__init__(schema, **kwargs)
-        self.settings, self.sessions, self.pubsub = settings, sessions, pubsub
+        self.settings, self.sessions, self.pubsub, self.caches = settings, sessions, pubsub, caches
         self.edge_upload_queries = edge_upload_queries(schema)
+        self.root_fields = root_fields(schema)
+        self.contacts = ContactRecorder(
+            sessions, pubsub, settings.offline_after_minutes, settings.degraded_queue_depth
+        )
         self.address_guard = AddressGuard(settings.trusted_proxy_networks)
 
     def decode_json(self, data: str | bytes) -> object:
@@ -60,6 +67,7 @@ class MeterITGraphQL(GraphQL):
             pubsub=self.pubsub,
             request=request,
             response=response,
+            caches=self.caches,
         )
         if request.scope["type"] != "http":
             return context
@@ -79,6 +87,9 @@ class MeterITGraphQL(GraphQL):
             reason = self.address_guard.refusal(context.site, peer[0], forwarded)
             if reason:
                 raise HTTPException(403, reason)
+        if context.site is not None:
+            note(request, site_id=context.site.id)
+            await self.contacts.heard(context.site.id)
         return context
 
     async def on_ws_connect(self, context: Context):
@@ -102,6 +113,14 @@ class MeterITGraphQL(GraphQL):
     ):
         """The edge's own upload document without graphql-core (api/upload_fast.py); the rest as usual."""
         method = request_adapter.method
+        data = request_data if isinstance(request_data, GraphQLRequestData) else None
+        if data is not None:
+            field = root_field_of(data.query)
+            note(
+                request,
+                operation=operation_of(data.query, data.operation_name),
+                root_field=field if field in self.root_fields else "other",
+            )
         batch = checked_batch(self.edge_upload_queries, method, request_data, context)
         if batch is not None and (result := await answer_upload(context, batch)) is not None:
             return result

@@ -181,11 +181,24 @@ async def find_open_alert(
 
 
 async def find_alert_between(
-    session: AsyncSession, kind: str, site_id: int, start: datetime, end: datetime
+    session: AsyncSession,
+    kind: str,
+    site_id: int,
+    start: datetime,
+    end: datetime,
+    meter_id: int | None = None,
 ) -> Alert | None:
-    """An alert of a kind at a site opened between two times (inclusive), resolved or not."""
+    """An alert of a kind at a site (and meter, when given) opened between two times (inclusive), resolved or not."""
     query = select(Alert).where(Alert.kind == kind, Alert.site_id == site_id)
+    if meter_id is not None:
+        query = query.where(Alert.meter_id == meter_id)
     return await session.scalar(query.where(Alert.opened_at.between(start, end)).limit(1))
+
+
+async def meter_id_of(session: AsyncSession, site_id: int, external_id: str) -> int | None:
+    """The id of a site's meter by its external id, None when central does not know it."""
+    query = select(Meter.id).where(Meter.site_id == site_id, Meter.external_id == external_id)
+    return await session.scalar(query)
 
 
 async def open_alert_counts(session: AsyncSession) -> dict[int | None, int]:

@@ -51,6 +51,8 @@ class Site(CentralTable, table=True):
     maintenance: bool = False
     status: str = Field(default="unknown", max_length=16)
     last_heartbeat_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Any request of the site's edge (upload, heartbeat, config fetch): what site liveness is decided on.
+    last_contact_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     health: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, default=dict))
     collection_interval_seconds: float = 60.0
     # CIDR strings (db/networks.py); empty: the key is accepted from any address.

@@ -97,6 +97,17 @@ async def list_dead_letters(
         return [DeadLetter(**row) for row in (await conn.execute(query)).mappings().all()]
 
 
+async def mark_dead_letters_handled(engine: AsyncEngine, ids: list[int]) -> int:
+    """Mark dead letters as dealt with (they leave the list and the count); returns how many changed."""
+    if not ids:
+        return 0
+    async with engine.begin() as conn:
+        done = await conn.execute(
+            update(DEAD).where(DEAD.c.id.in_(ids), DEAD.c.handled.is_(False)).values(handled=True)
+        )
+    return done.rowcount or 0
+
+
 async def count_dead_letters(engine: AsyncEngine) -> int:
     """Number of unhandled dead letters."""
     query = select(func.count()).select_from(DEAD).where(DEAD.c.handled.is_(False))

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.cache_notify import site_config_changed
 from db.central_models import DataPoint, InventoryChange, Meter, Site
 from db.inventory import Inventory, InventoryMeter, changes, parse_inventory, point_fields
 from db.meters import delete_meter, upsert_meter
@@ -80,6 +81,7 @@ async def record(
     )  # fmt: skip
     await mirror(session, site_id, before.inventory, after)
     await session.flush()
+    await site_config_changed(session, site_id)  # every API worker's cached siteConfig, at commit
     return InventoryVersion(version, after, conflicts)
 
 

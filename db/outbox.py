@@ -180,13 +180,22 @@ class Outbox:
             logger.warning("outbox below its cap again (%d queued)", self._depth_estimate)
 
     async def mark_retry(self, ids: list[int]) -> None:
-        """Count one more failed upload cycle for these readings (for the status page)."""
+        """Count one more unacknowledged upload attempt of the batch holding these readings."""
         if not ids:
             return
         async with self.engine.begin() as conn:
-            await conn.execute(
-                OUTBOX.update().where(OUTBOX.c.id.in_(ids)).values(retry_count=OUTBOX.c.retry_count + 1)
-            )
+            for low, high in id_ranges(ids):
+                await conn.execute(
+                    OUTBOX.update()
+                    .where(OUTBOX.c.id.between(low, high))
+                    .values(retry_count=OUTBOX.c.retry_count + 1)
+                )
+
+    async def head_retries(self) -> int:
+        """Upload attempts the oldest queued reading has been through without an acknowledgement."""
+        query = select(OUTBOX.c.retry_count).order_by(OUTBOX.c.id).limit(1)
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(query)).scalar_one_or_none() or 0)
 
     async def depth(self) -> int:
         """Exact number of queued readings."""

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 import orjson
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.engine import asyncpg_connection, make_sessionmaker, session_scope
@@ -86,6 +86,11 @@ def _merge(ranges: list[tuple[int, int]]) -> list[tuple[datetime, datetime]]:
         else:
             merged.append([lo, hi])
     return [(_ts(lo), _ts(hi)) for lo, hi in merged]
+
+
+async def queued_uploads(session: AsyncSession) -> int:
+    """Uploads waiting in rollup_dirty."""
+    return int(await session.scalar(select(func.count()).select_from(RollupDirty)) or 0)
 
 
 async def process_once(session: AsyncSession, *, skip_locked: bool = True) -> int:

@@ -11,6 +11,7 @@ from db.clock import utcnow
 ONLINE, DEGRADED, OFFLINE, UNKNOWN = "online", "degraded", "offline", "unknown"
 OUTAGE_STARTED, OUTAGE_ENDED = "last_central_outage_started_at", "last_central_outage_ended_at"
 OUTAGE_IN_MAINTENANCE = "central_outage_in_maintenance"
+EDGE_ALERTS = "edge_alerts"  # ended alerts the edge decided itself (edge_agent/edge_alerts.py)
 
 
 def status_from_health(health: dict, degraded_queue_depth: int) -> str:
@@ -59,11 +60,10 @@ async def record_heartbeat(
 
 
 async def mark_offline(session: AsyncSession, silent_for: timedelta) -> list[Site]:
-    """Set sites without a heartbeat for `silent_for` offline; return the ones that changed."""
+    """Set sites not heard from (db/contact.py) for `silent_for` offline; return the ones that changed."""
     cutoff = utcnow() - silent_for
-    query = select(Site).where(
-        Site.is_active.is_(True), Site.status.in_((ONLINE, DEGRADED)), Site.last_heartbeat_at < cutoff
-    )
+    heard = func.coalesce(Site.last_contact_at, Site.last_heartbeat_at)
+    query = select(Site).where(Site.is_active.is_(True), Site.status.in_((ONLINE, DEGRADED)), heard < cutoff)
     if session.bind.dialect.name == "postgresql":
         # Several workers run the monitor: each stale site is flipped (and announced) by one of them.
         query = query.with_for_update(skip_locked=True)

@@ -6,6 +6,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.cache_notify import sites_changed
 from db.central_models import Site
 from db.engine import driver_connection
 from db.errors import AlreadyExists, NotFound
@@ -35,6 +36,7 @@ async def create_site(session: AsyncSession, name: str, timezone: str = "UTC") -
         await session.flush()
     except IntegrityError as err:
         raise AlreadyExists(f"a site named {name!r} exists") from err
+    await sites_changed(session)  # every API worker's cached sites list, at commit (api/cache.py)
     return NewSite(site=site, api_key=key)
 
 

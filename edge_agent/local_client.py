@@ -20,6 +20,7 @@ from edge_agent.models import (
     AgentStatus,
     DeadLetterEntry,
     DiscoveredDevice,
+    EdgeAlertEntry,
     MeterStatus,
     ReadingRow,
     SyncLogEntry,
@@ -125,6 +126,11 @@ class LocalAgentClient:
             bool(outage.get("alerting")),
         )
         return AgentStatus.model_validate(raw)
+
+    async def edge_alerts(self) -> list[EdgeAlertEntry]:
+        """The edge's own alerts: open ones, then ended ones."""
+        data = await self._post(f"{{ alerts {{ {selection(EdgeAlertEntry)} }} }}")
+        return [EdgeAlertEntry.model_validate(a) for a in snake_keys(data["alerts"])]
 
     async def meters(self) -> list[MeterStatus]:
         """Configured meters and their health."""

@@ -49,17 +49,18 @@ async def heartbeat_loop(agent) -> None:
                 agent.uploader.set_state("unreachable", str(err), since=sent)
         except Exception:
             logger.exception("heartbeat failed")
-        await _follow_outage(agent)
+        await _follow_alerts(agent)
         await asyncio.sleep(agent.settings.heartbeat_interval_seconds)
 
 
-async def _follow_outage(agent) -> None:
-    """Alert once when central stays unreachable too long; keep an outage that just ended across restarts."""
+async def _follow_alerts(agent) -> None:
+    """Alert once when central stays unreachable too long; decide the edge's own alerts; keep both stored."""
     try:
         agent.uploader.outage.check()
         await agent.uploader.outage.save()
+        await agent.check_alerts()
     except Exception:  # the edge database being busy must not end the heartbeat
-        logger.exception("could not store the last central outage")
+        logger.exception("could not store the last central outage or the edge's alerts")
 
 
 async def config_loop(agent) -> None:

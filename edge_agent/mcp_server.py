@@ -23,6 +23,7 @@ from edge_agent.models import (
     AgentStatus,
     DeadLetterEntry,
     DiscoveredDevice,
+    EdgeAlertEntry,
     MeterStatus,
     ReadingRow,
     SyncLogEntry,
@@ -62,6 +63,13 @@ class MeterReadings(BaseModel):
     items: list[ReadingRow]
 
 
+class EdgeAlerts(BaseModel):
+    """The edge's own alerts: open ones (ended_at null) first, then ended ones, newest first."""
+
+    open: int
+    alerts: list[EdgeAlertEntry]
+
+
 class InventoryView(BaseModel):
     """The site's meter inventory as this agent runs it."""
 
@@ -91,7 +99,7 @@ def _bearer(ctx: Context | None) -> str | None:
 
 
 def build_edge_mcp(agent: "EdgeAgent | LocalAgentClient", *, token: str | None = None) -> MCPServer:
-    """The server with its eight tools over an agent (a started one, or the running one's client)."""
+    """The server with its nine tools over an agent (a started one, or the running one's client)."""
     server = MCPServer("meterit-edge", instructions=INSTRUCTIONS)
 
     async def run(ctx: Context, work):
@@ -162,6 +170,17 @@ def build_edge_mcp(agent: "EdgeAgent | LocalAgentClient", *, token: str | None =
                 if not meters:
                     raise ToolError(f"unknown meter {meter!r}")
             return MetersStatus(meters=meters)
+
+        return await run(ctx, work)
+
+    @server.tool()
+    async def get_alerts(ctx: Context) -> EdgeAlerts:
+        """The alerts the edge decides itself, also while central is unreachable: central unreachable,
+        meter unreachable, outbox too deep (thresholds in the edge's settings), with start and end."""
+
+        async def work():
+            alerts = await agent.edge_alerts()
+            return EdgeAlerts(open=sum(1 for a in alerts if a.ended_at is None), alerts=alerts)
 
         return await run(ctx, work)
 

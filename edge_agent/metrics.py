@@ -26,6 +26,9 @@ BBMD_REGISTRATIONS = Counter(
     "meterit_edge_bbmd_registrations_total", "Foreign-device registrations (and renewals) the BBMD accepted"
 )
 OUTBOX_FULL = Gauge("meterit_edge_outbox_full", "1 while the outbox is at its cap")
+ALERTS_OPEN = Gauge("meterit_edge_alerts_open", "The edge's own open alerts, by kind", ["kind"])
+for _kind in ("central_unreachable", "meter_unreachable", "edge_queue"):
+    ALERTS_OPEN.labels(_kind)  # present at 0 from the start, so a rule on it sees the series
 
 
 def serve_metrics(host: str, port: int) -> None:

@@ -33,6 +33,7 @@ class AgentStatus(BaseModel):
     meters_reachable: int
     collection_success_rate: float | None
     queue_depth: int
+    queue_head_attempts: int = 0  # unacknowledged upload attempts of the oldest queued reading
     oldest_queued_age_seconds: float | None
     outbox_full: bool
     outbox_full_policy: str
@@ -49,6 +50,16 @@ class AgentStatus(BaseModel):
     bbmd_address: str | None = None
     bbmd_state: str | None = None
     bbmd_registered_at: datetime | None = None
+
+
+class EdgeAlertEntry(BaseModel):
+    """An alert the edge raised itself (edge_agent/edge_alerts.py): open while ended_at is null."""
+
+    kind: str
+    meter: str | None
+    started_at: datetime
+    ended_at: datetime | None
+    message: str
 
 
 class ReadingRow(BaseModel):

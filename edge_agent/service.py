@@ -18,6 +18,7 @@ from db.edge_store import (
     list_dead_letters,
     list_meters,
     list_sync_log,
+    mark_dead_letters_handled,
     recent_readings,
     replace_meters,
 )
@@ -37,6 +38,7 @@ from edge_agent.central import CentralClient
 from edge_agent.collector.cov import CovSubscriptions
 from edge_agent.collector.poller import Collector, PollResult
 from edge_agent.discovery import discover, parse_range
+from edge_agent.edge_alerts import EdgeAlerts, Thresholds
 from edge_agent.errors import ConfigError, UploadError
 from edge_agent.inventory import EdgeInventory, meter_configs_of, to_inventory
 from edge_agent.meters import MeterConfig, save_meters_file
@@ -44,6 +46,7 @@ from edge_agent.models import (
     AgentStatus,
     DeadLetterEntry,
     DiscoveredDevice,
+    EdgeAlertEntry,
     MeterStatus,
     ReadingRow,
     SyncLogEntry,
@@ -78,6 +81,14 @@ class EdgeAgent:
             backoff_cap=self.settings.backoff_max_seconds,
             outage_alert_minutes=self.settings.central_unreachable_alert_minutes,
         )
+        self.alerts = EdgeAlerts(
+            self.engine,
+            Thresholds(
+                self.settings.central_unreachable_alert_minutes,
+                self.settings.meter_unreachable_alert_minutes,
+                self.settings.queue_alert_depth,
+            ),
+        )
         self.inventory = EdgeInventory(self.engine, self.settings.meters_file)
         self.collector: Collector | None = None
         self.cov: CovSubscriptions | None = None
@@ -104,6 +115,7 @@ class EdgeAgent:
         await asyncio.to_thread(upgrade, "edge", s.db_url)
         depth = await self.outbox.open()
         await self.uploader.outage.load()
+        await self.alerts.load()
         if bacnet:
             check_port_free(with_port(s.bacnet_interface, s.bacnet_port))
             self.app = make_application(
@@ -215,6 +227,7 @@ class EdgeAgent:
         if self.collector:
             await self.collector.settle(cancel=True)
         await self.uploader.outage.save()
+        await self.alerts.save()
         if self.cov:
             await self.cov.stop()
         if self.app:
@@ -255,6 +268,7 @@ class EdgeAgent:
             meters_reachable=self.collector.reachable_count(),
             collection_success_rate=self.collector.success_rate,
             queue_depth=await self.outbox.depth(),
+            queue_head_attempts=await self.outbox.head_retries(),
             oldest_queued_age_seconds=await self.outbox.oldest_age_seconds(),
             outbox_full=self.outbox.full,
             outbox_full_policy=self.outbox.policy,
@@ -272,6 +286,17 @@ class EdgeAgent:
             bbmd_state=self.foreign.state if self.foreign else None,
             bbmd_registered_at=self.foreign.registered_at if self.foreign else None,
         )
+
+    async def check_alerts(self) -> None:
+        """Open and end the edge's own alerts from the central link, the meters and the queue, and store them."""
+        self.alerts.evaluate(self.uploader.outage, self.collector.health.values(), await self.outbox.depth())
+        for kind in ("central_unreachable", "meter_unreachable", "edge_queue"):
+            metrics.ALERTS_OPEN.labels(kind).set(sum(1 for a in self.alerts.open.values() if a.kind == kind))
+        await self.alerts.save()
+
+    async def edge_alerts(self) -> list[EdgeAlertEntry]:
+        """The edge's own alerts: open ones (oldest first), then ended ones (newest first)."""
+        return [EdgeAlertEntry.model_validate(a, from_attributes=True) for a in self.alerts.current()]
 
     async def meters(self) -> list[MeterStatus]:
         """Every configured meter with its reachability, last error and last reading time."""
@@ -297,6 +322,12 @@ class EdgeAgent:
         """Readings central rejected (unhandled), newest first."""
         rows = await list_dead_letters(self.engine, limit)
         return [DeadLetterEntry.model_validate(r, from_attributes=True) for r in rows]
+
+    async def handle_dead_letters(self, ids: list[int]) -> int:
+        """Mark dead letters as dealt with by the technician; returns how many were still open."""
+        done = await mark_dead_letters_handled(self.engine, ids)
+        logger.info("%d dead letters marked handled", done)
+        return done
 
     async def start_collection(self) -> AgentStatus:
         """Resume polling meters."""

@@ -31,9 +31,11 @@ class EdgeSettings(BaseSettings):
     batch_size: int = Field(default=1000, ge=1, le=10_000)
     max_retries: int = Field(default=5, ge=0)
     collection_interval_seconds: float = Field(default=60.0, gt=0)
-    heartbeat_interval_seconds: float = Field(default=60.0, gt=0)
+    heartbeat_interval_seconds: float = Field(default=15.0, gt=0)  # docs/operations.md
     config_refresh_seconds: float = Field(default=300.0, gt=0)
     central_unreachable_alert_minutes: float = Field(default=15.0, gt=0)
+    meter_unreachable_alert_minutes: float = Field(default=5.0, gt=0)
+    queue_alert_depth: int = Field(default=10_000, ge=1)
     bacnet_interface: str = "127.0.0.1/8"
     bacnet_port: int = Field(default=47808, ge=1, le=65535)
     bacnet_broadcast_address: str = "127.255.255.255"
@@ -72,6 +74,9 @@ class EdgeSettings(BaseSettings):
     local_api_password: str | None = None
     log_dir: str = "logs"
     log_level: str = "INFO"
+    log_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    log_backup_count: int = Field(default=5, ge=1)
+    log_max_age_days: float = Field(default=7.0, gt=0)
 
     @model_validator(mode="after")
     def _read_key_file(self) -> "EdgeSettings":

@@ -38,6 +38,18 @@ async def heartbeat_status(agent) -> dict:
     if last:  # sent only when there is one, so that a central older than these fields still takes the rest
         status_input["lastCentralOutageStartedAt"] = last.started_at.isoformat()
         status_input["lastCentralOutageEndedAt"] = last.ended_at.isoformat()
+    ended = agent.alerts.to_report()
+    if ended:  # likewise: the edge's ended alerts of the last day, recorded once by central
+        status_input["edgeAlerts"] = [
+            {
+                "kind": a.kind,
+                "meterExternalId": a.meter,
+                "startedAt": a.started_at.isoformat(),
+                "endedAt": a.ended_at.isoformat(),
+                "message": a.message,
+            }
+            for a in ended
+        ]
     return status_input
 
 

@@ -212,9 +212,11 @@ class Uploader:
             except Unauthorized:
                 self.outcomes.append(False)
                 metrics.UPLOAD_ATTEMPTS.labels("unauthorized").inc()
+                await self._count_attempt(rows)
                 raise
             except RateLimited as err:
                 metrics.UPLOAD_ATTEMPTS.labels("rate_limited").inc()
+                await self._count_attempt(rows)
                 self.set_state("rate_limited", f"retry after {err.retry_after:g} s")
                 if err.retry_after > MAX_INLINE_RATE_LIMIT_WAIT or attempt >= self.max_retries:
                     raise
@@ -224,6 +226,7 @@ class Uploader:
                     total.unreachable_from = sent
                 self.outcomes.append(False)
                 metrics.UPLOAD_ATTEMPTS.labels("unreachable").inc()
+                await self._count_attempt(rows)
                 if attempt >= self.max_retries:
                     raise
                 delay = backoff_delay(attempt, self.backoff_base, self.backoff_cap)
@@ -232,6 +235,13 @@ class Uploader:
                 )
                 await asyncio.sleep(delay)
             attempt += 1
+
+    async def _count_attempt(self, rows: list[QueuedReading]) -> None:
+        """Add one to the retry_count of a batch central did not acknowledge (outbox.retry_count)."""
+        try:
+            await self.outbox.mark_retry([r.id for r in rows])
+        except Exception:  # the count is informative: a busy database must not change the upload's outcome
+            logger.warning("could not count an upload attempt", exc_info=True)
 
     async def _upload(self, central: CentralClient, rows: list[QueuedReading], total: SyncResult) -> None:
         started = utcnow()
@@ -252,6 +262,15 @@ class Uploader:
         metrics.READINGS_UPLOADED.labels("new").inc(answer["new"])
         metrics.READINGS_UPLOADED.labels("duplicate").inc(answer["duplicates"])
         metrics.READINGS_UPLOADED.labels("rejected").inc(answer["rejected"])
+        logger.info(
+            "batch %s uploaded: %d readings, %d new, %d duplicates, %d rejected",
+            batch_id,
+            len(rows),
+            answer["new"],
+            answer["duplicates"],
+            answer["rejected"],
+            extra={"batch_id": batch_id, "readings": len(rows)},
+        )
         if dead:
             logger.warning(
                 "central rejected %d readings of batch %s (dead-lettered): %s",

@@ -31,7 +31,7 @@ def meter_statuses(
                 reachable=h.reachable if h else None,
                 last_error=h.last_error if h else None,
                 last_error_at=h.last_error_at if h else None,
-                last_seen_at=h.last_seen_at if h else None,
+                last_seen_at=(h.last_seen_at if h else None) or row.last_reading_at,
                 data_points=[p.get("name", "") for p in (row.config or {}).get("data_points", [])],
                 device_profile=profile.as_dict() if profile else None,
             )

@@ -56,6 +56,10 @@ def state_banners() -> rx.Component:
             banner(EdgeState.bbmd_alert, "orange", "bbmd-unregistered"),
         ),
         rx.cond(
+            ~EdgeState.agent_down,
+            rx.foreach(EdgeState.edge_alerts, lambda text: banner(text, "red", "edge-alert")),
+        ),
+        rx.cond(
             EdgeState.outbox_full,
             banner("The local queue is full: see the outbox policy.", "red", "outbox-full"),
         ),

@@ -47,6 +47,16 @@ def outage_alert_text(status: dict[str, Any]) -> str:
     )
 
 
+def edge_alert_texts(status: dict[str, Any]) -> list[str]:
+    """One banner line per open edge alert (its message says since when) other than the central outage."""
+    lines = []
+    for alert in status.get("alerts") or []:
+        if alert.get("kind") == "central_unreachable":
+            continue
+        lines.append(f"Alert: {alert.get('message') or alert.get('kind')}")
+    return lines
+
+
 def sync_result_text(status: dict[str, Any]) -> str:
     """The last sync's outcome in words."""
     outcome = status.get("lastSyncOutcome")

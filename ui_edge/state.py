@@ -10,7 +10,7 @@ import reflex as rx
 from ui_common.format import duration
 from ui_edge import api, queries
 from ui_edge.errors import AgentUnreachable, NotAuthenticated, UiEdgeError
-from ui_edge.format import central_text, clock, outage_alert_text, sync_result_text
+from ui_edge.format import central_text, clock, edge_alert_texts, outage_alert_text, sync_result_text
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +30,7 @@ class EdgeState(rx.State):
     central_reachable: str = "unknown"
     central_text: str = "not contacted yet"
     outage_alert: str = ""
+    edge_alerts: list[str] = []
     queue_depth: int = 0
     oldest_age: str = "–"
     dead_letter_count: int = 0
@@ -63,6 +64,7 @@ class EdgeState(rx.State):
         self.central_reachable = "unknown" if reachable is None else ("yes" if reachable else "no")
         self.central_text = central_text(status)
         self.outage_alert = outage_alert_text(status)
+        self.edge_alerts = edge_alert_texts(status)
         self.queue_depth = int(status.get("queueDepth") or 0)
         self.oldest_age = duration(status.get("oldestQueuedAgeSeconds"))
         self.dead_letter_count = int(status.get("deadLetterCount") or 0)

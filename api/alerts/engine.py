@@ -68,7 +68,7 @@ class AlertEngine:
         self._db_down_since: datetime | None = None
         self._db_alert: Alert | None = None
         self._db_error = ""
-        self._outages_known: dict[int, datetime] = {}
+        self._outages_known: dict[tuple[int, str, str | None], datetime] = {}
 
     async def tick(self) -> None:
         """One evaluation of every rule; never raises for a database or mail outage."""
@@ -94,7 +94,7 @@ class AlertEngine:
         await self._open_new(conditions, open_by_key, now)
         await self._resolve_cleared(conditions, open_by_key, {s.id: s for s in sites}, now)
         for outage in past_outages(self._book, sites):
-            if self._outages_known.get(outage.site_id) != outage.started_at:
+            if self._outages_known.get(outage.key) != outage.started_at:
                 await self._record_outage(outage)
 
     async def _open_new(self, conditions: dict[Key, Condition], open_by_key: dict, now: datetime) -> None:
@@ -151,13 +151,19 @@ class AlertEngine:
             # A live alert opened while heartbeats still passed during this outage already covers it; the
             # grace allows for the engine's tick opening it just after the end, and for clock skew.
             end = outage.ended_at + LIVE_ALERT_GRACE
-            if await store.find_alert_between(session, rule.kind, outage.site_id, outage.started_at, end):
+            meter_id = None
+            if outage.meter_external_id is not None:
+                meter_id = await store.meter_id_of(session, outage.site_id, outage.meter_external_id)
+            if await store.find_alert_between(
+                session, rule.kind, outage.site_id, outage.started_at, end, meter_id
+            ):
                 alert = None
             else:
                 alert = await store.insert_alert(
                     session,
                     rule_id=rule.id,
                     site_id=outage.site_id,
+                    meter_id=meter_id,
                     kind=rule.kind,
                     severity=rule.severity,
                     message=outage.message[:1000],
@@ -165,7 +171,7 @@ class AlertEngine:
                     resolved_at=outage.ended_at,
                 )
                 names = await store.site_names(session, [outage.site_id])
-        self._outages_known[outage.site_id] = outage.started_at
+        self._outages_known[outage.key] = outage.started_at
         if alert is not None:
             logger.warning("alert %d recorded after the fact: %s", alert.id, alert.message)
             await self._announce(REPORTED, alert, names.get(outage.site_id), rule)

@@ -19,7 +19,7 @@ def _when(ts: datetime | None) -> str:
 
 
 def subject_of(event: str, alert) -> str:
-    """E.g. `[MeterIT] ALERT critical: Site A: no heartbeat for 12 min` or `[MeterIT] RESOLVED: ...`."""
+    """E.g. `[MeterIT] ALERT critical: Site A: not heard from for 12 min` or `[MeterIT] RESOLVED: ...`."""
     head = "RESOLVED" if event == RESOLVED else f"ALERT {alert.severity}"
     return f"[MeterIT] {head}: {alert.message}"[:250]
 

@@ -14,7 +14,8 @@ from db.alert_store import (
     HEARTBEAT_MISSING,
     METER_UNREACHABLE,
 )
-from db.site_status import OUTAGE_ENDED, OUTAGE_IN_MAINTENANCE, OUTAGE_STARTED
+from db.contact import last_heard
+from db.site_status import EDGE_ALERTS, OUTAGE_ENDED, OUTAGE_IN_MAINTENANCE, OUTAGE_STARTED
 
 Key = tuple[str, int | None, int | None]
 
@@ -77,6 +78,12 @@ class PastOutage:
     started_at: datetime
     ended_at: datetime
     message: str
+    meter_external_id: str | None = None
+
+    @property
+    def key(self) -> tuple[int, str, str | None]:
+        """Site, kind and meter: the engine remembers the last start recorded for each."""
+        return (self.site_id, self.rule.kind, self.meter_external_id)
 
 
 @dataclass
@@ -147,10 +154,13 @@ def _site_conditions(book: RuleBook, site, now: datetime) -> list[Condition]:
     found = []
     health = site.health or {}
     rule = book.rule_for(HEARTBEAT_MISSING, site.id)
-    if rule and site.last_heartbeat_at is not None:
-        silent = (now - site.last_heartbeat_at).total_seconds()
+    heard = last_heard(site)
+    if rule and heard is not None:
+        silent = (now - heard).total_seconds()
         if silent > rule.threshold * 60:
-            text = f"Site {site.name}: no heartbeat for {duration(silent)} (threshold {rule.threshold:g} min)"
+            text = (
+                f"Site {site.name}: not heard from for {duration(silent)} (threshold {rule.threshold:g} min)"
+            )
             found.append(Condition(rule, site.id, None, text))
     rule = book.rule_for(EDGE_QUEUE, site.id)
     depth = health.get("queue_depth") or 0
@@ -183,10 +193,12 @@ def span(started: datetime, ended: datetime, timezone: str) -> str:
 
 
 def past_outages(book: RuleBook, sites: Iterable) -> list[PastOutage]:
-    """The last completed outage of each watched site, when it lasted longer than the site's rule allows."""
+    """Each watched site's ended edge alerts, and its last completed outage when longer than its rule allows."""
     found = []
     for site in sites:
         health = site.health or {}
+        if watched(site):
+            found.extend(_past_edge_alerts(book, site, health.get(EDGE_ALERTS) or []))
         started, ended = _moment(health.get(OUTAGE_STARTED)), _moment(health.get(OUTAGE_ENDED))
         rule = watched(site) and book.rule_for(CENTRAL_UNREACHABLE, site.id)
         if not rule or started is None or ended is None or health.get(OUTAGE_IN_MAINTENANCE):
@@ -198,4 +210,26 @@ def past_outages(book: RuleBook, sites: Iterable) -> list[PastOutage]:
                 f"{span(started, ended, site.timezone)} ({duration(seconds)})"
             )
             found.append(PastOutage(rule, site.id, started, ended, text))
+    return found
+
+
+def _past_edge_alerts(book: RuleBook, site, reported: list) -> list[PastOutage]:
+    """The ended alerts the edge decided itself while central could not see them (edge_agent/edge_alerts.py)."""
+    found = []
+    for entry in reported:
+        kind, meter = entry.get("kind"), entry.get("meter_external_id")
+        started, ended = _moment(entry.get("started_at")), _moment(entry.get("ended_at"))
+        rule = book.rule_for(kind, site.id) if kind in (METER_UNREACHABLE, EDGE_QUEUE) else None
+        if not rule or started is None or ended is None or ended < started:
+            continue
+        seconds = (ended - started).total_seconds()
+        when = f"{span(started, ended, site.timezone)} ({duration(seconds)}, reported by the edge)"
+        if kind == METER_UNREACHABLE:
+            if not meter or seconds <= rule.threshold * 60:
+                continue
+            text = f"Meter {meter} at site {site.name} was unreachable {when}"
+        else:
+            meter = None
+            text = f"Site {site.name}: the edge queue was above its threshold {when}"
+        found.append(PastOutage(rule, site.id, started, ended, text, meter))
     return found

@@ -9,12 +9,13 @@ from strawberry.types import Info
 
 from api import events, metrics
 from api.errors import BatchRefused
+from api.request_log import note
 from api.schema.inventory import SiteInventory
 from api.schema.permissions import IsSite
 from api.schema.scalars import ReadingRows
 from api.services import edge as edge_service
 from api.services import inventory as inventory_service
-from db.site_status import OUTAGE_ENDED, OUTAGE_STARTED
+from db.site_status import EDGE_ALERTS, OUTAGE_ENDED, OUTAGE_STARTED
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,20 @@ class MeterHealthInput:
 
 
 @strawberry.input
+class EdgeAlertInput:
+    """An alert the edge decided itself and that has ended (meter_unreachable or edge_queue)."""
+
+    kind: str
+    started_at: datetime
+    ended_at: datetime
+    meter_external_id: str | None = None
+    message: str | None = None
+
+
+MAX_EDGE_ALERTS = 50
+
+
+@strawberry.input
 class HeartbeatInput:
     """The edge agent's health."""
 
@@ -95,6 +110,10 @@ class HeartbeatInput:
     )
     last_central_outage_ended_at: datetime | None = strawberry.field(
         default=None, description="end of that period (both are sent together)"
+    )
+    edge_alerts: list[EdgeAlertInput] | None = strawberry.field(
+        default=None,
+        description="the edge's own alerts that ended in the last day, repeated until then; recorded once each",
     )
 
 
@@ -168,6 +187,15 @@ def _health(status: HeartbeatInput) -> dict:
     health = strawberry.asdict(status)
     for name in (OUTAGE_STARTED, OUTAGE_ENDED):
         health[name] = health[name].isoformat() if health[name] else None
+    health[EDGE_ALERTS] = [
+        {
+            **a,
+            "started_at": a["started_at"].isoformat(),
+            "ended_at": a["ended_at"].isoformat(),
+            "message": (a["message"] or "")[:500],
+        }
+        for a in (health.get(EDGE_ALERTS) or [])[:MAX_EDGE_ALERTS]
+    ]
     health["meters"] = [
         {**m, "last_seen_at": m["last_seen_at"].isoformat() if m["last_seen_at"] else None}
         for m in health["meters"]
@@ -181,22 +209,30 @@ class EdgeQuery:
 
     @strawberry.field(permission_classes=[IsSite])
     async def site_config(self, info: Info) -> SiteConfig:
-        """The key's own site configuration: meters, points and collection interval."""
+        """The key's own site configuration: meters, points and collection interval (cached, api/cache.py)."""
         site = info.context.site
-        async with info.context.session() as session:
-            inventory = await inventory_service.site_inventory(session, site.id)
-        return SiteConfig(
-            site_id=strawberry.ID(str(site.id)),
-            site_name=site.name,
-            timezone=site.timezone,
-            collection_interval_seconds=site.collection_interval_seconds,
-            meters=[ConfigMeter.from_inventory(m) for m in inventory.inventory.meters],
-            inventory=SiteInventory.from_service(inventory),
-        )
+
+        async def load() -> SiteConfig:
+            async with info.context.session() as session:
+                inventory = await inventory_service.site_inventory(session, site.id)
+            return SiteConfig(
+                site_id=strawberry.ID(str(site.id)),
+                site_name=site.name,
+                timezone=site.timezone,
+                collection_interval_seconds=site.collection_interval_seconds,
+                meters=[ConfigMeter.from_inventory(m) for m in inventory.inventory.meters],
+                inventory=SiteInventory.from_service(inventory),
+            )
+
+        caches = info.context.caches
+        if caches is None:
+            return await load()
+        return await caches.configs.get_or_load(site.id, load)
 
 
 async def store_upload(ctx, batch_id: str, readings) -> UploadResult | UploadRejected:
     """uploadReadings for the context's site (the resolver, and api/upload_fast.py for the edge's document)."""
+    note(ctx.request, batch_id=batch_id)
     try:
         async with ctx.session() as session:
             outcome = await edge_service.upload_readings(
@@ -204,6 +240,16 @@ async def store_upload(ctx, batch_id: str, readings) -> UploadResult | UploadRej
             )
     except BatchRefused as err:
         return UploadRejected(reason=str(err))
+    logger.info(
+        "site %s batch %s: %d new, %d duplicates, %d rejected%s",
+        ctx.site.id,
+        outcome.batch_id,
+        outcome.new,
+        outcome.duplicates,
+        outcome.rejected,
+        " (replayed)" if outcome.replayed else "",
+        extra={"site_id": ctx.site.id, "batch_id": outcome.batch_id},
+    )
     if not outcome.replayed:
         metrics.READINGS_INGESTED.inc(outcome.new)
         metrics.READINGS_DUPLICATE.inc(outcome.duplicates)

@@ -3,11 +3,18 @@
 import strawberry
 from strawberry.types import Info
 
+from api.cache import ALL_SITES
 from api.errors import NotFoundError
 from api.schema.ids import to_int
 from api.schema.permissions import IsAdmin, IsAuthenticated
 from api.schema.types import CreatedSite, Site
 from api.services import sites as service
+
+
+async def _changed(info: Info) -> None:
+    """Tell every worker's sites cache that a site changed."""
+    if info.context.caches is not None:
+        await info.context.caches.sites_changed()
 
 
 @strawberry.type
@@ -16,10 +23,17 @@ class SitesQuery:
 
     @strawberry.field(permission_classes=[IsAuthenticated])
     async def sites(self, info: Info, search: str | None = None) -> list[Site]:
-        """Every site (optionally whose name contains search), with status."""
-        async with info.context.session() as session:
-            rows = await service.list_sites(session, search)
-        return [Site.from_model(site, counts) for site, counts in rows]
+        """Every site (optionally whose name contains search), with status (cached a minute, api/cache.py)."""
+
+        async def load() -> list[Site]:
+            async with info.context.session() as session:
+                rows = await service.list_sites(session, search)
+            return [Site.from_model(site, counts) for site, counts in rows]
+
+        caches = info.context.caches
+        if caches is None or search:
+            return await load()
+        return await caches.sites.get_or_load(ALL_SITES, load)
 
     @strawberry.field(permission_classes=[IsAuthenticated])
     async def site(self, info: Info, id: strawberry.ID) -> Site | None:
@@ -41,6 +55,7 @@ class SitesMutation:
         """Create a site; its API key is in the answer and never shown again."""
         async with info.context.session() as session:
             created = await service.create_site(session, name, timezone)
+        await _changed(info)
         return CreatedSite(site=Site.from_model(created.site), api_key=created.api_key)
 
     @strawberry.mutation(permission_classes=[IsAdmin])
@@ -49,6 +64,7 @@ class SitesMutation:
         async with info.context.session() as session:
             created = await service.rotate_site_key(session, to_int(site_id, "site id"))
             site, counts = await service.get_site(session, created.site.id)
+        await _changed(info)
         return CreatedSite(site=Site.from_model(site, counts), api_key=created.api_key)
 
     @strawberry.mutation(permission_classes=[IsAdmin])
@@ -56,6 +72,7 @@ class SitesMutation:
         """Enable or disable a site (a disabled site's key is refused)."""
         async with info.context.session() as session:
             site, counts = await service.set_site_flags(session, to_int(site_id, "site id"), active=active)
+        await _changed(info)
         return Site.from_model(site, counts)
 
     @strawberry.mutation(permission_classes=[IsAdmin])
@@ -65,6 +82,7 @@ class SitesMutation:
             site, counts = await service.set_site_flags(
                 session, to_int(site_id, "site id"), maintenance=maintenance
             )
+        await _changed(info)
         return Site.from_model(site, counts)
 
     @strawberry.mutation(permission_classes=[IsAdmin])

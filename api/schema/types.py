@@ -171,6 +171,9 @@ class Site:
     maintenance: bool
     status: str
     last_heartbeat_at: datetime | None
+    last_contact_at: datetime | None = strawberry.field(
+        description="last request of any kind from the site's edge (upload, heartbeat, config); decides offline"
+    )
     queue_depth: int | None
     oldest_queued_age_seconds: float | None
     agent_version: str | None
@@ -193,6 +196,7 @@ class Site:
             maintenance=site.maintenance,
             status=site.status,
             last_heartbeat_at=site.last_heartbeat_at,
+            last_contact_at=site.last_contact_at,
             queue_depth=health.get("queue_depth"),
             oldest_queued_age_seconds=health.get("oldest_queued_age_seconds"),
             agent_version=health.get("agent_version"),

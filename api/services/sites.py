@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import InvalidInput, NotFoundError
 from db import sites as db_sites
+from db.cache_notify import site_config_changed
 from db.central_models import Site
 from db.errors import InvalidNetwork, NotFound
 from db.inventory import MAX_INTERVAL_SECONDS, MIN_INTERVAL_SECONDS
@@ -76,6 +77,7 @@ async def set_collection_interval(session: AsyncSession, site_id: int, seconds: 
     site, counts = await get_site(session, site_id)
     site.collection_interval_seconds = seconds
     await session.flush()
+    await site_config_changed(session, site_id)  # siteConfig carries the interval (api/cache.py)
     return site, counts
 
 

@@ -259,6 +259,9 @@ class Collector:
                 "reachable": h.reachable,
                 "last_error": h.last_error,
                 "last_error_at": h.last_error_at,
+                # Written with every reachability change: when a meter stops answering this is its last
+                # reading, which a restarted agent shows until the meter answers again.
+                "last_reading_at": h.last_seen_at,
             }
             for h in (self.health.get(meter_id) for meter_id in changed)
             if h is not None

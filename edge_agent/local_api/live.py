@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from db.clock import utcnow
-from edge_agent.local_api.types import AgentStatus, CentralOutage, LiveValue, Meter, _get
+from edge_agent.local_api.types import AgentStatus, CentralOutage, EdgeAlert, LiveValue, Meter, _get
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ def _status_key(status: AgentStatus) -> tuple:
         status.central_reachable, status.last_sync_at, status.meters_reachable, status.meters_total,
         status.outbox_full, status.last_poll_at, status.last_sync_outcome,
         status.central_outage is not None and status.central_outage.alerting,
+        tuple((a.kind, a.meter, a.started_at) for a in status.alerts),
     )  # fmt: skip
 
 
@@ -88,6 +89,7 @@ class AgentView:
             meters_reachable=raw.meters_reachable,
             collection_success_rate=raw.collection_success_rate,
             queue_depth=raw.queue_depth,
+            queue_head_attempts=_get(raw, "queue_head_attempts", 0),
             oldest_queued_age_seconds=raw.oldest_queued_age_seconds,
             outbox_full=raw.outbox_full,
             outbox_full_policy=raw.outbox_full_policy,
@@ -98,6 +100,7 @@ class AgentView:
             central_since=self._track_central(reachable, raw.central_unreachable_seconds),
             central_unreachable_seconds=raw.central_unreachable_seconds,
             central_outage=_outage(raw),
+            alerts=[a for a in await self.alerts() if a.ended_at is None],
             sync_success_rate=raw.sync_success_rate,
             last_sync_at=raw.last_sync_at or (last.started_at if last else None),
             last_sync_outcome=last.outcome if last else None,
@@ -110,6 +113,11 @@ class AgentView:
             bbmd_registered_at=raw.bbmd_registered_at,
             checked_at=utcnow().replace(microsecond=0),
         )
+
+    async def alerts(self) -> list[EdgeAlert]:
+        """The edge's own alerts: open ones, then ended ones (an agent without them has none)."""
+        read = getattr(self.agent, "edge_alerts", None)
+        return [EdgeAlert.from_model(a) for a in await read()] if read else []
 
     def _latest_window(self, interval: float) -> datetime:
         return utcnow() - timedelta(seconds=max(3 * interval, 60.0))

@@ -25,6 +25,7 @@ from edge_agent.local_api.types import (
     AgentStatus,
     DeadLetter,
     DiscoveredDevice,
+    EdgeAlert,
     LiveValue,
     Meter,
     Reading,
@@ -105,6 +106,12 @@ class Query:
         return await _ctx(info).view.status()
 
     @strawberry.field(permission_classes=AUTHED)
+    async def alerts(self, info: strawberry.Info, include_ended: bool = True) -> list[EdgeAlert]:
+        """The edge's own alerts, decided on site (also while central is down): open first, then ended."""
+        found = await _ctx(info).view.alerts()
+        return found if include_ended else [a for a in found if a.ended_at is None]
+
+    @strawberry.field(permission_classes=AUTHED)
     async def meters(self, info: strawberry.Info, external_id: str | None = None) -> list[Meter]:
         """Every meter (or one) with reachability, last error and latest values."""
         return await _ctx(info).view.meters(external_id)
@@ -183,6 +190,11 @@ class Mutation:
     async def trigger_sync(self, info: strawberry.Info) -> SyncSummary:
         """Upload the queue now and report the outcome."""
         return SyncSummary.from_model(await _ctx(info).view.agent.trigger_sync())
+
+    @strawberry.mutation(permission_classes=AUTHED)
+    async def mark_dead_letters_handled(self, info: strawberry.Info, ids: list[int]) -> int:
+        """Mark dead letters as dealt with: they leave deadLetters and the count; returns how many changed."""
+        return await _ctx(info).view.agent.handle_dead_letters(ids[:10_000])
 
     @strawberry.mutation(permission_classes=AUTHED)
     async def discover_devices(

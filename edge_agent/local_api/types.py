@@ -98,6 +98,28 @@ class CentralOutage:
 
 
 @strawberry.type
+class EdgeAlert:
+    """An alert the edge raised itself (central unreachable, meter unreachable, deep queue): open while endedAt is null."""
+
+    kind: str = strawberry.field(description="central_unreachable | meter_unreachable | edge_queue")
+    meter: str | None
+    started_at: datetime
+    ended_at: datetime | None
+    message: str
+
+    @classmethod
+    def from_model(cls, alert: Any) -> "EdgeAlert":
+        """From an EdgeAlertEntry."""
+        return cls(
+            kind=alert.kind,
+            meter=alert.meter,
+            started_at=alert.started_at,
+            ended_at=alert.ended_at,
+            message=alert.message,
+        )
+
+
+@strawberry.type
 class AgentStatus:
     """Collection, queue and central link, as the dashboard's status strip shows them."""
 
@@ -109,6 +131,9 @@ class AgentStatus:
     meters_reachable: int
     collection_success_rate: float | None
     queue_depth: int
+    queue_head_attempts: int = strawberry.field(
+        description="unacknowledged upload attempts of the oldest queued reading (outbox retry_count)"
+    )
     oldest_queued_age_seconds: float | None
     outbox_full: bool
     outbox_full_policy: str = strawberry.field(description="drop_oldest or stop_collecting")
@@ -119,6 +144,7 @@ class AgentStatus:
     central_since: datetime | None = strawberry.field(description="when central_reachable last changed")
     central_unreachable_seconds: float | None
     central_outage: CentralOutage | None = strawberry.field(description="null while central is reachable")
+    alerts: list[EdgeAlert] = strawberry.field(description="the edge's open alerts, oldest first")
     sync_success_rate: float | None
     last_sync_at: datetime | None
     last_sync_outcome: str | None

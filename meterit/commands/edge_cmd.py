@@ -73,7 +73,13 @@ def _run(args) -> int:
     from edge_agent.settings import EdgeSettings
 
     settings = EdgeSettings()
-    setup_file_logging(settings.log_dir, settings.log_level)
+    setup_file_logging(
+        settings.log_dir,
+        settings.log_level,
+        settings.log_max_bytes,
+        settings.log_backup_count,
+        settings.log_max_age_days,
+    )
     if settings.metrics_port:
         serve_metrics(settings.metrics_host, settings.metrics_port)
 

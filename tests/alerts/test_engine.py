@@ -81,7 +81,9 @@ async def test_heartbeat_missing_opens_once_and_resolves_with_one_email_each(ses
     assert rows[0].severity == "critical"
     await notifier.drain()
     [opened] = sink.messages
-    assert opened["Subject"].startswith("[MeterIT] ALERT critical: Site Plant North: no heartbeat for 11 min")
+    assert opened["Subject"].startswith(
+        "[MeterIT] ALERT critical: Site Plant North: not heard from for 11 min"
+    )
     assert opened["To"] == "ops@example.test" and opened["From"] == "alerts@meterit.test"
     text, html = bodies(opened)
     assert "Status: OPEN" in text and "Site: Plant North" in text and "Kind: heartbeat_missing" in text

@@ -133,7 +133,9 @@ async def test_site_goes_silent_then_back(sessions, alerts_pg_url, sink, tmp_pat
             and event["resolvedAt"] is None
         )
         [mail] = await sink.wait_for(1)
-        assert mail["Subject"].startswith(f"[MeterIT] ALERT critical: Site {event['siteName']}: no heartbeat")
+        assert mail["Subject"].startswith(
+            f"[MeterIT] ALERT critical: Site {event['siteName']}: not heard from"
+        )
         assert mail["To"] == "panel@example.test" and "Status: OPEN" in bodies(mail)[0]
 
         resolved = await subscribed(server.ws_url, login["login"]["token"], "alertResolved", site_id)

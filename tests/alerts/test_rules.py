@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 
 from api.alerts import service
-from api.alerts.rules import Rule, RuleBook, evaluate
+from api.alerts.rules import Rule, RuleBook, evaluate, past_outages
 from api.errors import InvalidInput, NotFoundError
 from db.central_models import Site
 from db.engine import session_scope
@@ -67,7 +67,9 @@ async def test_site_override_and_validation(sessions):
 def site(**fields):
     """A site-like object for the pure conditions."""
     values = {"id": 1, "name": "S", "is_active": True, "maintenance": False, "health": {}}
-    return SimpleNamespace(**(values | {"last_heartbeat_at": NOW - timedelta(minutes=3)} | fields))
+    return SimpleNamespace(
+        **(values | {"last_heartbeat_at": NOW - timedelta(minutes=3), "last_contact_at": None} | fields)
+    )
 
 
 def test_site_rule_overrides_global_and_disabled_rules_are_silent():
@@ -88,6 +90,33 @@ def test_error_rate_needs_a_rule_and_a_rate():
     assert evaluate(RuleBook([rule]), [], [], NOW, None) == {}
     assert evaluate(RuleBook([rule]), [], [], NOW, 5.0) == {}
     assert list(evaluate(RuleBook([rule]), [], [], NOW, 5.1)) == [("api_error_rate", None, None)]
+
+
+def test_edge_reported_alerts_become_past_alerts_with_the_edges_times():
+    book = RuleBook(
+        [
+            Rule(1, "meter_unreachable", None, True, 5, "warning", 0),
+            Rule(2, "edge_queue", None, True, 10_000, "warning", 0),
+        ]
+    )
+    start = NOW - timedelta(hours=1)
+    reported = [
+        {"kind": "meter_unreachable", "meter_external_id": "m-1", "started_at": start.isoformat(),
+         "ended_at": (start + timedelta(minutes=7)).isoformat()},
+        {"kind": "meter_unreachable", "meter_external_id": "m-2", "started_at": start.isoformat(),
+         "ended_at": (start + timedelta(minutes=4)).isoformat()},  # shorter than central's rule
+        {"kind": "edge_queue", "started_at": start.isoformat(), "ended_at": (start + timedelta(minutes=1)).isoformat()},
+        {"kind": "heartbeat_missing", "started_at": start.isoformat(), "ended_at": NOW.isoformat()},  # not the edge's
+    ]  # fmt: skip
+    found = past_outages(book, [site(timezone="UTC", health={"edge_alerts": reported})])
+    assert [(p.rule.kind, p.meter_external_id, p.started_at) for p in found] == [
+        ("meter_unreachable", "m-1", start),
+        ("edge_queue", None, start),
+    ]
+    assert found[0].ended_at == start + timedelta(minutes=7) and "reported by the edge" in found[0].message
+    assert (
+        past_outages(book, [site(timezone="UTC", maintenance=True, health={"edge_alerts": reported})]) == []
+    )
 
 
 def test_outage_span_names_dates_only_when_it_crosses_midnight():

@@ -132,3 +132,60 @@ async def wait_for_health(url: str, site_id: int, started: str, timeout: float =
         raise AssertionError(f"central never heard of the outage: {health}")
     finally:
         await engine.dispose()
+
+
+ALERTS = "{ alerts { kind meter startedAt endedAt message } status { alerts { kind startedAt } } }"
+
+
+def open_kinds(data: dict) -> set[str]:
+    """Kinds of the open alerts in an ALERTS answer."""
+    return {a["kind"] for a in data["alerts"] if a["endedAt"] is None}
+
+
+async def test_edge_alerts_are_raised_and_ended_on_site_then_recorded_once_by_central(
+    fleet, site_key, central_pg_url, tmp_path
+):
+    write_meters(fleet, tmp_path / "meters.json", only=1)
+    site_id, key = site_key
+    log = tmp_path / "alerting-central.log"
+    with CentralServer(central_pg_url, env={"ALERT_INTERVAL_SECONDS": "0.5"}, log_path=log) as central:
+        settings = edge_settings(
+            tmp_path, CLIENT, central.url, key, central_unreachable_alert_minutes=0.03, queue_alert_depth=2
+        )
+        async with local_site(settings) as site:
+            await site.wait_for(OUTAGE, lambda d: d["status"]["centralReachable"])
+            await asyncio.to_thread(central.stop)
+            try:  # central is down: the edge decides on its own, and its dashboard's status carries them
+                down = await site.wait_for(
+                    ALERTS, lambda d: open_kinds(d) == {"central_unreachable", "edge_queue"}
+                )
+                assert {a["kind"] for a in down["status"]["alerts"]} == open_kinds(down)
+                await site.data("mutation { stopCollection { collecting } }")
+            finally:
+                await asyncio.to_thread(central.start)
+            back = await site.wait_for(ALERTS, lambda d: not open_kinds(d), timeout=30)
+            queue = next(a for a in back["alerts"] if a["kind"] == "edge_queue")
+            recorded = await wait_for_alert_rows(central_pg_url, site_id, "edge_queue")
+            await asyncio.sleep(
+                2.0
+            )  # several more heartbeats repeat the report, and several engine ticks pass
+            again = await wait_for_alert_rows(central_pg_url, site_id, "edge_queue")
+    assert len(recorded) == len(again) == 1
+    opened, resolved = recorded[0]
+    assert opened.isoformat() == queue["startedAt"] and resolved.isoformat() == queue["endedAt"]
+
+
+async def wait_for_alert_rows(url: str, site_id: int, kind: str, timeout: float = 20.0) -> list:
+    """(opened_at, resolved_at) of a site's alerts of a kind, once there is at least one."""
+    engine = make_engine(url)
+    query = text("SELECT opened_at, resolved_at FROM alerts WHERE site_id = :id AND kind = :kind")
+    try:
+        for _ in range(int(timeout / 0.2)):
+            async with engine.connect() as conn:
+                rows = (await conn.execute(query, {"id": site_id, "kind": kind})).all()
+            if rows:
+                return [tuple(r) for r in rows]
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"central recorded no {kind} alert for site {site_id}")
+    finally:
+        await engine.dispose()

@@ -54,3 +54,22 @@ def test_edge_production_needs_key_and_https(monkeypatch, tmp_path):
     monkeypatch.setenv("CLIENT_API_KEY", "mk_x")
     with pytest.raises(ValidationError, match="https"):
         EdgeSettings()
+
+
+def test_development_placeholder_secret_becomes_a_stored_random_one(tmp_path):
+    import warnings
+
+    import jwt
+
+    from api.settings import DEFAULT_SECRET, CentralSettings
+
+    path = tmp_path / "secrets" / "jwt-secret"
+    first = CentralSettings(_env_file=None, jwt_secret_file=str(path))
+    again = CentralSettings(_env_file=None, jwt_secret_file=str(path))  # another worker, or a restart
+    assert first.jwt_secret == again.jwt_secret != DEFAULT_SECRET and len(first.jwt_secret) == 64
+    assert path.stat().st_mode & 0o777 == 0o600
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # InsecureKeyLengthWarning would raise here
+        token = jwt.encode({"sub": "1"}, first.jwt_secret, algorithm="HS256")
+        assert jwt.decode(token, again.jwt_secret, algorithms=["HS256"]) == {"sub": "1"}
+    assert CentralSettings(_env_file=None, jwt_secret="y" * 40).jwt_secret == "y" * 40

@@ -30,6 +30,7 @@ TOOLS = {
     "get_meter_status",
     "get_inventory",
     "discover_devices",
+    "get_alerts",
 }
 
 
@@ -96,7 +97,7 @@ async def until(check, timeout: float = 15.0):
 async def test_every_edge_tool_in_memory(fleet, central, tmp_path):
     server, new_key = central
     (tmp_path / "meters.json").write_text(json.dumps(fleet.meters_config()))
-    values = settings(tmp_path, "127.0.0.200", server.url, await new_key())
+    values = settings(tmp_path, "127.0.0.200", server.url, await new_key()) | {"queue_alert_depth": 1}
     agent = EdgeAgent(EdgeSettings(_env_file=None, **values), collect=False)
     await agent.start()
     try:
@@ -125,8 +126,17 @@ async def test_every_edge_tool_in_memory(fleet, central, tmp_path):
             queued = data["status"]["queue_depth"]
             assert queued > 0 and data["status"]["collecting"] is False
 
+            async def alerts(open_count: int):
+                data, _ = await call(client, "get_alerts")
+                return data if data["open"] == open_count else None
+
+            data = await until(lambda: alerts(1))  # QUEUE_ALERT_DEPTH=1 here
+            assert [a["kind"] for a in data["alerts"] if a["ended_at"] is None] == ["edge_queue"]
+
             data, _ = await call(client, "trigger_sync")
             assert data["new"] + data["duplicates"] >= queued and data["queue_depth"] == 0
+            data = await until(lambda: alerts(0))
+            assert data["alerts"][0]["kind"] == "edge_queue" and data["alerts"][0]["ended_at"] is not None
             data, _ = await call(client, "get_sync_status", limit=5)
             assert data["recent_syncs"] and data["recent_syncs"][0]["success"] is True
 
