@@ -1,7 +1,7 @@
 """sites.last_contact_at: the last request of any kind from the site's edge (upload, heartbeat, config)
 
-Revision ID: 0007_site_last_contact
-Revises: 0006_inventory_changes
+Revision ID: 0008_site_last_contact
+Revises: 0007_tariffs
 """
 
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 
 import db.types
 
-revision = "0007_site_last_contact"
-down_revision = "0006_inventory_changes"
+revision = "0008_site_last_contact"
+down_revision = "0007_tariffs"
 branch_labels = None
 depends_on = None
 
