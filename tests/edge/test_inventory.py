@@ -117,6 +117,14 @@ async def test_first_contact_then_a_central_rename_keeps_each_point_on_its_objec
 
         await until(alert_raised, what="the meter-unreachable alert for meter-003")
 
+        async def consumption_at_central():  # the unit and cumulative flag set on site give kWh used
+            site = await gql(
+                central, admin, "query($s: ID!) { site(id: $s) { todayEnergyKwh } }", s=str(site_id)
+            )
+            return (site["site"]["todayEnergyKwh"] or 0) > 0
+
+        await until(consumption_at_central, what="today's kWh at central from the site's registers")
+
         # Case 1 of the issue: an admin tidies a meter at central (name, address, device id, no points).
         address = first["meters"][0]["bacnetAddress"]
         meter = {

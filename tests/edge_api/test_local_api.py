@@ -132,6 +132,13 @@ async def test_discovery_lists_devices_and_adds_one_to_the_configuration(site):
     saved = json.loads(open(site.agent.settings.meters_file, encoding="utf-8").read())
     assert [m["id"] for m in saved["meters"]] == ["meter-001", "meter-002", "meter-003"]
     await site.wait_for(METERS, lambda d: len(d["meters"]) == 3 and d["meters"][2]["state"] == "ok")
+    # discovery proposes to the site's inventory (central is down here: the change waits, and runs)
+    inventory = await site.data(
+        "{ inventory { pending pendingOrigin meters { externalId points { name cumulative } } } }"
+    )
+    assert (inventory["inventory"]["pending"], inventory["inventory"]["pendingOrigin"]) == (True, "discovery")
+    found = inventory["inventory"]["meters"][2]["points"]
+    assert found == [{"name": "total_kwh", "cumulative": True}, {"name": "current_kw", "cumulative": False}]
 
 
 async def test_save_meter_config_validates_and_applies(site):
