@@ -26,6 +26,7 @@ class Context:
     site: SiteIdentity | None = None
     user: User | None = None
     connection_params: dict | None = field(default=None)
+    login_guard: Any = None  # api/login_guard.LoginGuard, one per process
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

@@ -6,6 +6,7 @@ Channels and their payloads (JSON objects, under 7,900 bytes encoded):
 - "readings":    {"site_id", "meters": [{"meter_id", "meter_external_id", "count",
                    "latest": [[data_point, ts ISO, value, unit], ...]}]}  (one upload may span several events)
 - "alerts":      {"event": "raised" | "resolved", "alert_id", "site_id"}
+- "users":       {"event": "sessions_ended", "user_id"}  (api/sessions.py: open sockets of the user close)
 
 `wants(channel)` tells a publisher whether any worker has a subscriber (workers announce their interest on
 a control channel while they have one), so that an upload builds no readings event nobody would receive.
@@ -24,7 +25,7 @@ from api import metrics
 
 logger = logging.getLogger(__name__)
 
-CHANNELS = ("site_status", "readings", "alerts")
+CHANNELS = ("site_status", "readings", "alerts", "users")
 MAX_PAYLOAD_BYTES = 7900
 QUEUE_SIZE = 1000
 INTEREST_CHANNEL = "interest"  # control channel: payload is the name of a channel some worker listens to

@@ -46,6 +46,12 @@ class CentralSettings(BaseSettings):
     smtp_password: str | None = None
     smtp_from: str = "meterit@localhost"
     smtp_starttls: bool = False
+    # Failed logins: free ones, then delays doubling from 1 s, then a lock (per account, per client address).
+    login_free_failures: int = Field(default=5, ge=1)
+    login_lock_failures: int = Field(default=10, ge=2)
+    login_address_free_failures: int = Field(default=20, ge=1)
+    login_address_lock_failures: int = Field(default=100, ge=2)
+    login_lock_minutes: float = Field(default=15.0, gt=0)
     # Comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed; default: none.
     trusted_proxies: str = ""
     log_dir: str | None = None

@@ -13,6 +13,7 @@ from api.client_address import AddressGuard
 from api.context import Context
 from api.errors import AuthError, SiteKeyRequired
 from api.graphiql import offline_graphiql_html
+from api.login_guard import guard_from_settings
 from api.upload_fast import answer_upload, checked_batch, edge_upload_queries
 from db.reading_parse import decode_upload
 
@@ -27,6 +28,7 @@ class MeterITGraphQL(GraphQL):
         self.settings, self.sessions, self.pubsub = settings, sessions, pubsub
         self.edge_upload_queries = edge_upload_queries(schema)
         self.address_guard = AddressGuard(settings.trusted_proxy_networks)
+        self.login_guard = guard_from_settings(settings)
 
     def decode_json(self, data: str | bytes) -> object:
         """A usual upload decoded and checked at once; else orjson, or json for what orjson refuses."""
@@ -60,6 +62,7 @@ class MeterITGraphQL(GraphQL):
             pubsub=self.pubsub,
             request=request,
             response=response,
+            login_guard=self.login_guard,
         )
         if request.scope["type"] != "http":
             return context

@@ -19,6 +19,7 @@ from api.schema.alert_rules import AlertRulesMutation, AlertRulesQuery
 from api.schema.alerts import AlertsMutation, AlertsQuery
 from api.schema.edge import EdgeMutation, EdgeQuery
 from api.schema.inventory import InventoryMutation, InventoryQuery
+from api.schema.login_rule import OneLoginPerDocument
 from api.schema.meters import MetersMutation, MetersQuery
 from api.schema.readings import ReadingsQuery
 from api.schema.reports import ReportsQuery
@@ -87,6 +88,7 @@ def build_schema(settings: CentralSettings, subscription=None) -> MeterITSchema:
     limit_rules = [
         *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+        OneLoginPerDocument,
     ]
     schema = MeterITSchema(
         query=Query,

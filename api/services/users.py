@@ -6,10 +6,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import issue_token
-from api.errors import InvalidInput, NotFoundError
+from api.errors import Forbidden, InvalidInput, NotFoundError
 from api.settings import CentralSettings
 from db import users as db_users
 from db.central_models import User
+from db.errors import NotFound
 
 
 async def login(
@@ -21,6 +22,30 @@ async def login(
         return None
     token, expires = issue_token(settings, user)
     return user, token, expires
+
+
+async def change_password(
+    session: AsyncSession, settings: CentralSettings, user: User, old_password: str, new_password: str
+) -> tuple[User, str, datetime]:
+    """Set a new password after checking the old one; every other session ends; (user, new token, expiry)."""
+    if await db_users.authenticate_user(session, user.email, old_password) is None:
+        raise Forbidden("the current password is wrong")
+    changed = await db_users.set_password(session, user.id, new_password)
+    token, expires = issue_token(settings, changed)
+    return changed, token, expires
+
+
+async def reset_password(session: AsyncSession, user_id: int, new_password: str) -> User:
+    """An administrator sets a user's password; every session of that user ends."""
+    try:
+        return await db_users.set_password(session, user_id, new_password)
+    except NotFound as err:
+        raise NotFoundError(str(err)) from err
+
+
+async def logout(session: AsyncSession, user: User) -> None:
+    """End every session of the user (its tokens stop working)."""
+    await db_users.end_sessions(session, user.id)
 
 
 async def list_users(session: AsyncSession) -> list[User]:
