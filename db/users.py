@@ -1,6 +1,8 @@
 """Data access for dashboard users (central database)."""
 
 import asyncio
+import os
+import weakref
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,18 +45,40 @@ def dummy_hash() -> str:
     return _dummy_hash
 
 
-async def authenticate_user(session: AsyncSession, email: str, password: str) -> User | None:
-    """The active user with these credentials, or None.
+async def find_user(session: AsyncSession, email: str) -> User | None:
+    """The user with this e-mail (any state), or None."""
+    return await session.scalar(select(User).where(User.email == email.strip().lower()))
 
-    argon2 runs in a worker thread (the event loop keeps serving), and an unknown or disabled user costs
-    the same verification as a known one, so the answer's timing does not tell which e-mails exist.
+
+async def password_matches(user: User | None, password: str) -> bool:
+    """True for an active user whose password this is; run with no database session held.
+
+    argon2 runs in a worker thread (the event loop keeps serving), one verification per core pair at a
+    time (a flood queues instead of taking every core), and an unknown or disabled user costs the same
+    verification as a known one, so the answer's timing does not tell which e-mails exist.
     """
-    user = await session.scalar(select(User).where(User.email == email.strip().lower()))
     stored = user.password_hash if user is not None else dummy_hash()
-    matches = await asyncio.to_thread(verify_password, password, stored)
-    if user is None or not user.is_active or not matches:
-        return None
-    return user
+    async with _verify_slots():
+        matches = await asyncio.to_thread(verify_password, password, stored)
+    return user is not None and user.is_active and matches
+
+
+async def authenticate_user(session: AsyncSession, email: str, password: str) -> User | None:
+    """The active user with these credentials, or None (holds the session while verifying: see login)."""
+    user = await find_user(session, email)
+    return user if await password_matches(user, password) else None
+
+
+_slots: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _verify_slots() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    if loop not in _slots:
+        _slots[loop] = asyncio.Semaphore(max(1, (os.cpu_count() or 2) // 2))
+    return _slots[loop]
 
 
 def check_password_rules(password: str) -> None:

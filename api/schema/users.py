@@ -78,8 +78,7 @@ class UsersMutation:
                     reason=f"too many failed logins: retry in {seconds} s", retry_after_seconds=seconds
                 )
             guard.attempt(account, address)
-        async with context.session() as session:
-            found = await service.login(session, context.settings, email, password)
+        found = await service.login(context.sessions, context.settings, email, password)
         if found is None:
             metrics.LOGIN_ATTEMPTS.labels("failure").inc()
             logger.info("failed login for %s from %s", account, address)

@@ -10,15 +10,21 @@ from api.errors import Forbidden, InvalidInput, NotFoundError
 from api.settings import CentralSettings
 from db import users as db_users
 from db.central_models import User
+from db.engine import session_scope
 from db.errors import NotFound
 
 
 async def login(
-    session: AsyncSession, settings: CentralSettings, email: str, password: str
+    sessions, settings: CentralSettings, email: str, password: str
 ) -> tuple[User, str, datetime] | None:
-    """(user, token, expiry) for valid credentials of an active user, else None."""
-    user = await db_users.authenticate_user(session, email, password)
-    if user is None:
+    """(user, token, expiry) for valid credentials of an active user, else None.
+
+    The database session is closed before argon2 runs: a login flood must not hold the connection pool
+    (which /healthz and every other request need) while it waits for password checks.
+    """
+    async with session_scope(sessions) as session:
+        user = await db_users.find_user(session, email)
+    if not await db_users.password_matches(user, password):
         return None
     token, expires = issue_token(settings, user)
     return user, token, expires
