@@ -17,7 +17,7 @@ from api import metrics
 from api.alerts.runtime import start_alert_engine
 from api.export import export_readings
 from api.graphiql import STATIC_DIR
-from api.middleware import BodyLimitMiddleware, RateLimitMiddleware, RequestLogMiddleware
+from api.middleware import BodyLimitMiddleware, RequestLogMiddleware
 from api.monitor import maintain_partitions, run_monitor, stop_task
 from api.pubsub import make_pubsub
 from api.rollup_worker import run_rollup_worker
@@ -105,9 +105,6 @@ def create_app(settings: CentralSettings | None = None) -> Starlette:
         middleware=[
             Middleware(RequestLogMiddleware),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
-            Middleware(
-                RateLimitMiddleware, per_minute=settings.rate_limit_per_minute, redis_url=settings.redis_url
-            ),
         ],
         lifespan=lifespan,
     )

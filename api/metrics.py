@@ -43,6 +43,12 @@ LOGIN_LOCKS = Counter(
     ["scope"],
     registry=REGISTRY,
 )
+RATE_LIMITED = Counter(
+    "meterit_rate_limited",
+    "Requests answered 429: a site past its limit, or an address past its limit of wrong site keys",
+    ["reason"],
+    registry=REGISTRY,
+)
 SITES_ONLINE = Gauge("meterit_sites_online", "Sites whose status is online or degraded", registry=REGISTRY)
 PUBSUB_LAG = Histogram(
     "meterit_pubsub_lag_seconds",

@@ -32,6 +32,7 @@ class CentralSettings(BaseSettings):
     jwt_expire_minutes: int = 12 * 60
     batch_size: int = Field(default=1000, ge=1, le=10_000)
     rate_limit_per_minute: int = Field(default=100, ge=1)
+    failed_key_limit_per_minute: int = Field(default=30, ge=1)
     redis_url: str | None = None
     offline_after_minutes: float = Field(default=10.0, gt=0)
     degraded_queue_depth: int = 10_000

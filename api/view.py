@@ -5,15 +5,17 @@ import logging
 
 import orjson
 from cross_web import HTTPException
+from starlette.responses import PlainTextResponse
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 
 from api.auth import bearer_token, site_from_key, user_from_token
-from api.client_address import AddressGuard
+from api.client_address import AddressGuard, request_address
 from api.context import Context
 from api.errors import AuthError, SiteKeyRequired
 from api.graphiql import offline_graphiql_html
 from api.login_guard import guard_from_settings
+from api.site_limits import RateLimited, SiteKeyLimiter
 from api.upload_fast import answer_upload, checked_batch, edge_upload_queries
 from db.reading_parse import decode_upload
 
@@ -29,6 +31,19 @@ class MeterITGraphQL(GraphQL):
         self.edge_upload_queries = edge_upload_queries(schema)
         self.address_guard = AddressGuard(settings.trusted_proxy_networks)
         self.login_guard = guard_from_settings(settings)
+        self.site_limiter = SiteKeyLimiter(
+            settings.rate_limit_per_minute, settings.failed_key_limit_per_minute, settings.redis_url
+        )
+
+    async def __call__(self, scope, receive, send) -> None:
+        """As Strawberry's, with HTTP 429 and Retry-After for a site or an address past its limit."""
+        try:
+            await super().__call__(scope, receive, send)
+        except RateLimited as limited:
+            response = PlainTextResponse(
+                str(limited), status_code=429, headers={"Retry-After": str(limited.retry_after)}
+            )
+            await response(scope, receive, send)
 
     def decode_json(self, data: str | bytes) -> object:
         """A usual upload decoded and checked at once; else orjson, or json for what orjson refuses."""
@@ -75,6 +90,10 @@ class MeterITGraphQL(GraphQL):
                 elif token:
                     context.user = await user_from_token(session, self.settings, token)
         except AuthError as err:
+            if key:  # wrong keys are limited per client address, never per site (api/site_limits.py)
+                await self.site_limiter.count_failure(
+                    request_address(request, self.settings.trusted_proxy_networks)
+                )
             raise HTTPException(401, str(err)) from err
         if context.site is not None and context.site.allowed_networks:
             peer = request.scope.get("client") or (None, 0)
@@ -82,6 +101,8 @@ class MeterITGraphQL(GraphQL):
             reason = self.address_guard.refusal(context.site, peer[0], forwarded)
             if reason:
                 raise HTTPException(403, reason)
+        if context.site is not None:
+            await self.site_limiter.count_site(context.site.id)
         return context
 
     async def on_ws_connect(self, context: Context):
