@@ -17,6 +17,7 @@ from api.graphiql import offline_graphiql_html
 from api.login_guard import guard_from_settings
 from api.site_limits import RateLimited, SiteKeyLimiter
 from api.upload_fast import answer_upload, checked_batch, edge_upload_queries
+from api.ws_sessions import LegacyWSHandler, TransportWSHandler, start_watch, stop_watch
 from db.reading_parse import decode_upload
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,9 @@ class MeterITGraphQL(GraphQL):
             settings.rate_limit_per_minute, settings.failed_key_limit_per_minute, settings.redis_url
         )
 
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
+
     async def __call__(self, scope, receive, send) -> None:
         """As Strawberry's, with HTTP 429 and Retry-After for a site or an address past its limit."""
         try:
@@ -44,6 +48,9 @@ class MeterITGraphQL(GraphQL):
                 str(limited), status_code=429, headers={"Retry-After": str(limited.retry_after)}
             )
             await response(scope, receive, send)
+        finally:
+            if scope["type"] == "websocket":
+                stop_watch(scope)
 
     def decode_json(self, data: str | bytes) -> object:
         """A usual upload decoded and checked at once; else orjson, or json for what orjson refuses."""
@@ -119,6 +126,8 @@ class MeterITGraphQL(GraphQL):
                 context.user = await user_from_token(session, self.settings, token)
         except AuthError as err:
             raise ConnectionRejectionError({"reason": str(err)}) from err
+        context.ws_token = token
+        start_watch(context)
         return None
 
     async def execute_operation(
