@@ -22,6 +22,7 @@ from api.monitor import maintain_partitions, run_monitor, stop_task
 from api.pubsub import make_pubsub
 from api.rollup_worker import run_rollup_worker
 from api.schema.root import build_schema
+from api.security_headers import SecurityHeadersMiddleware
 from api.settings import CentralSettings, get_settings
 from api.view import MeterITGraphQL
 from db.engine import check_connection, make_engine, make_sessionmaker, safe_url
@@ -55,7 +56,7 @@ def create_app(settings: CentralSettings | None = None) -> Starlette:
         settings=settings,
         sessions=sessions,
         pubsub=pubsub,
-        graphql_ide="graphiql",
+        graphql_ide="graphiql" if settings.graphiql_enabled else None,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
     )
 
@@ -104,6 +105,7 @@ def create_app(settings: CentralSettings | None = None) -> Starlette:
         ],
         middleware=[
             Middleware(RequestLogMiddleware),
+            Middleware(SecurityHeadersMiddleware, production=settings.environment == "production"),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
         ],
         lifespan=lifespan,

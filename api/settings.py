@@ -53,6 +53,9 @@ class CentralSettings(BaseSettings):
     login_address_free_failures: int = Field(default=20, ge=1)
     login_address_lock_failures: int = Field(default=100, ge=2)
     login_lock_minutes: float = Field(default=15.0, gt=0)
+    # GraphiQL at GET /graphql and schema introspection: on in development, off in production unless set.
+    graphiql: bool | None = None
+    introspection: bool | None = None
     # Comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed; default: none.
     trusted_proxies: str = ""
     log_dir: str | None = None
@@ -66,6 +69,16 @@ class CentralSettings(BaseSettings):
             raise ValueError("JWT_SECRET must have at least 32 characters outside development")
         self.trusted_proxy_networks  # noqa: B018  (a wrong entry stops the start, with its reason)
         return self
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        """GRAPHIQL, else on only in development."""
+        return self.graphiql if self.graphiql is not None else self.environment == "development"
+
+    @property
+    def introspection_enabled(self) -> bool:
+        """INTROSPECTION, else on only in development."""
+        return self.introspection if self.introspection is not None else self.environment == "development"
 
     @property
     def trusted_proxy_networks(self) -> Networks:

@@ -5,8 +5,10 @@ from functools import partial
 
 import strawberry
 from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
+    MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -60,6 +62,11 @@ class Mutation(
     """Every mutation."""
 
 
+def is_unexpected(error: GraphQLError) -> bool:
+    """True for errors whose text may hold internals (not one of the API's own rejections)."""
+    return not is_expected(error)
+
+
 def is_expected(error: GraphQLError) -> bool:
     """True for rejections the API means to give (bad input, auth, limits), which need no traceback."""
     original = error.original_error
@@ -89,6 +96,7 @@ def build_schema(settings: CentralSettings, subscription=None) -> MeterITSchema:
         *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
         OneLoginPerDocument,
+        *(() if settings.introspection_enabled else (NoSchemaIntrospectionCustomRule,)),
     ]
     schema = MeterITSchema(
         query=Query,
@@ -99,6 +107,12 @@ def build_schema(settings: CentralSettings, subscription=None) -> MeterITSchema:
             partial(AddValidationRules, limit_rules),
             partial(ParserCache, maxsize=256),
             partial(ValidationCache, maxsize=256),
+            # outside development an unexpected error reaches clients without its internals (logged in full)
+            *(
+                ()
+                if settings.environment == "development"
+                else (partial(MaskErrors, should_mask_error=is_unexpected, error_message="internal error"),)
+            ),
         ],
     )
     schema.limit_rules = limit_rules  # api/upload_fast.py checks the edge's document against them once
