@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from api import metrics
 from api.client_address import request_address
+from api.errors import Forbidden
 from api.schema.ids import to_int
 from api.schema.permissions import IsAdmin, IsAuthenticated
 from api.schema.types import User
@@ -91,12 +92,35 @@ class UsersMutation:
 
     @strawberry.mutation(permission_classes=[IsAuthenticated])
     async def change_password(self, info: Info, old_password: str, new_password: str) -> LoginSuccess:
-        """Change one's own password; every other session ends, and a new token is returned."""
-        async with info.context.session() as session:
-            user, token, expires = await service.change_password(
-                session, info.context.settings, info.context.user, old_password, new_password
-            )
-        await publish_sessions_ended(info.context.pubsub, user.id)
+        """Change one's own password; every other session ends, and a new token is returned.
+
+        A wrong old password counts as a failed login of the account (a stolen token cannot guess it).
+        """
+        context = info.context
+        account = context.user.email
+        address = request_address(context.request, context.settings.trusted_proxy_networks)
+        guard = context.login_guard
+        if guard is not None:
+            wait = guard.wait_seconds(account, address)
+            if wait > 0:
+                metrics.LOGIN_ATTEMPTS.labels("throttled").inc()
+                raise Forbidden(f"too many failed logins: retry in {math.ceil(wait)} s")
+            guard.attempt(account, address)
+        try:
+            async with context.session() as session:
+                user, token, expires = await service.change_password(
+                    session, context.settings, context.user, old_password, new_password
+                )
+        except Forbidden:
+            metrics.LOGIN_ATTEMPTS.labels("failure").inc()
+            raise
+        except Exception:
+            if guard is not None:  # the old password was right (the new one was refused)
+                guard.succeeded(account, address)
+            raise
+        if guard is not None:
+            guard.succeeded(account, address)
+        await publish_sessions_ended(context.pubsub, user.id)
         return LoginSuccess(token=token, expires_at=expires, user=User.from_model(user))
 
     @strawberry.mutation(permission_classes=[IsAdmin])

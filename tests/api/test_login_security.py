@@ -171,3 +171,16 @@ def test_delays_grow_then_lock_and_expire():
     assert waits == [0, 0, 1, 2, 4, 600]
     now[0] += 601
     assert guard.wait_seconds("a@x", "ip") == 0
+
+
+def test_a_stolen_token_cannot_guess_the_old_password(guarded, central_pg_url):
+    email = asyncio.run(new_user(central_pg_url))
+    token = login(guarded, email, PASSWORD, "198.51.100.70")["token"]
+    for n in range(3):
+        wrong = post(
+            guarded, CHANGE, address="198.51.100.71", token=token, o=f"guess {n}", n="a new long password"
+        )
+        assert "the current password is wrong" in wrong.json()["errors"][0]["message"]
+    locked = post(guarded, CHANGE, address="198.51.100.72", token=token, o=PASSWORD, n="a new long password")
+    assert "too many failed logins" in locked.json()["errors"][0]["message"]
+    assert login(guarded, email, PASSWORD, "198.51.100.73")["reason"].startswith("too many failed logins")
