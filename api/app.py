@@ -19,11 +19,12 @@ from api.cache import Caches
 from api.export import export_readings
 from api.export_energy import export_energy
 from api.graphiql import STATIC_DIR
-from api.middleware import BodyLimitMiddleware, RateLimitMiddleware, RequestLogMiddleware
+from api.middleware import BodyLimitMiddleware, RequestLogMiddleware
 from api.monitor import maintain_partitions, run_monitor, stop_task
 from api.pubsub import make_pubsub
 from api.rollup_worker import run_rollup_worker
 from api.schema.root import build_schema
+from api.security_headers import SecurityHeadersMiddleware
 from api.settings import CentralSettings, get_settings
 from api.view import MeterITGraphQL
 from db.engine import check_connection, make_engine, make_sessionmaker, safe_url
@@ -60,7 +61,7 @@ def create_app(settings: CentralSettings | None = None) -> Starlette:
         sessions=sessions,
         pubsub=pubsub,
         caches=caches,
-        graphql_ide="graphiql",
+        graphql_ide="graphiql" if settings.graphiql_enabled else None,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
     )
 
@@ -113,10 +114,8 @@ def create_app(settings: CentralSettings | None = None) -> Starlette:
         ],
         middleware=[
             Middleware(RequestLogMiddleware),
+            Middleware(SecurityHeadersMiddleware, production=settings.environment == "production"),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
-            Middleware(
-                RateLimitMiddleware, per_minute=settings.rate_limit_per_minute, redis_url=settings.redis_url
-            ),
         ],
         lifespan=lifespan,
     )

@@ -19,7 +19,7 @@ ALGORITHM = "HS256"
 def issue_token(settings: CentralSettings, user: User) -> tuple[str, datetime]:
     """A signed token for a user and its expiry time."""
     expires = utcnow() + timedelta(minutes=settings.jwt_expire_minutes)
-    claims = {"sub": str(user.id), "role": user.role, "exp": expires}
+    claims = {"sub": str(user.id), "role": user.role, "exp": expires, "ver": user.token_version}
     return jwt.encode(claims, settings.jwt_secret, algorithm=ALGORITHM), expires
 
 
@@ -39,9 +39,10 @@ async def user_from_token(session: AsyncSession, settings: CentralSettings, toke
             token,
             settings.jwt_secret,
             algorithms=[ALGORITHM],
-            options={"verify_exp": False, "require": ["exp", "sub"]},
+            options={"verify_exp": False, "require": ["exp", "sub", "ver"]},
         )
         user_id = int(claims["sub"])
+        version = int(claims["ver"])
         expired = float(claims["exp"]) <= clock().timestamp()
     except (jwt.PyJWTError, KeyError, TypeError, ValueError) as err:
         raise AuthError("invalid or expired token") from err
@@ -50,7 +51,18 @@ async def user_from_token(session: AsyncSession, settings: CentralSettings, toke
     user = await session.get(User, user_id)
     if user is None or not user.is_active:
         raise AuthError("user disabled or unknown")
+    if version != user.token_version:  # a password change, reset or logout since the token was issued
+        raise AuthError("session ended: log in again")
     return user
+
+
+def token_expiry(token: str) -> float | None:
+    """The POSIX time a (checked) token expires, or None when it cannot be read."""
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False, "verify_exp": False})
+        return float(claims["exp"])
+    except (jwt.PyJWTError, KeyError, TypeError, ValueError):
+        return None
 
 
 async def site_from_key(session: AsyncSession, key: str) -> SiteIdentity:

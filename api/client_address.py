@@ -57,3 +57,13 @@ class AddressGuard:
                 peer,
             )
         return f"the key of site {site.id} is not accepted from {shown}: outside the site's allowed networks"
+
+
+def request_address(request, trusted_proxies: Networks) -> str:
+    """The client address of an HTTP request or websocket (behind trusted proxies), as text."""
+    if request is None:
+        return "-"
+    peer = (request.scope.get("client") or (None, 0))[0]
+    forwarded = ",".join(request.headers.getlist("x-forwarded-for")) or None
+    address = client_address(peer, forwarded, trusted_proxies)
+    return str(address) if address is not None else "-"

@@ -27,6 +27,8 @@ class Context:
     user: User | None = None
     connection_params: dict | None = field(default=None)
     caches: Any = None  # api.cache.Caches of this worker (None: read through)
+    login_guard: Any = None  # api/login_guard.LoginGuard, one per process
+    ws_token: str | None = None  # a websocket's token, re-checked on each subscribe (api/ws_sessions.py)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

@@ -37,6 +37,24 @@ SITE_ADDRESS_REFUSED = Counter(
     ["site"],
     registry=REGISTRY,
 )
+LOGIN_ATTEMPTS = Counter(
+    "meterit_login_attempts",
+    "Login attempts by result (success, failure, throttled: refused without checking the password)",
+    ["result"],
+    registry=REGISTRY,
+)
+LOGIN_LOCKS = Counter(
+    "meterit_login_locks",
+    "Temporary login locks, per account or per client address",
+    ["scope"],
+    registry=REGISTRY,
+)
+RATE_LIMITED = Counter(
+    "meterit_rate_limited",
+    "Requests answered 429: a site past its limit, or an address past its limit of wrong site keys",
+    ["reason"],
+    registry=REGISTRY,
+)
 SITES_ONLINE = Gauge("meterit_sites_online", "Sites whose status is online or degraded", registry=REGISTRY)
 PUBSUB_LAG = Histogram(
     "meterit_pubsub_lag_seconds",

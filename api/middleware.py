@@ -1,18 +1,13 @@
-"""ASGI middleware: request log and metrics, body size limit, per-site-key rate limit (plain-text errors)."""
+"""ASGI middleware: request log and metrics, body size limit (plain-text errors); site limits: api/site_limits.py."""
 
 import logging
-import math
 import time
 
-from limits import RateLimitItemPerMinute
-from limits.aio.strategies import MovingWindowRateLimiter
-from limits.storage import storage_from_string
 from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse
 
 from api import metrics
 from api.request_log import LOG_KEY
-from db.secrets import key_prefix
 
 logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("api.access")
@@ -108,39 +103,3 @@ class BodyLimitMiddleware:
 
 class BodyTooLarge(Exception):
     """Raised inside receive() when a streamed body passes the limit."""
-
-
-class RateLimitMiddleware:
-    """A moving-window limit per site key (X-API-Key), answered with HTTP 429 and Retry-After."""
-
-    def __init__(self, app, per_minute: int, redis_url: str | None = None) -> None:
-        self.app = app
-        self.item = RateLimitItemPerMinute(per_minute)
-        uri = "async+" + redis_url if redis_url else "async+memory://"
-        self.limiter = MovingWindowRateLimiter(storage_from_string(uri))
-        self.backend = "redis" if redis_url else "memory"
-
-    async def __call__(self, scope, receive, send) -> None:
-        """Count requests carrying X-API-Key; answer 429 with Retry-After past the limit."""
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        key = Headers(scope=scope).get("x-api-key")
-        if not key:
-            await self.app(scope, receive, send)
-            return
-        # The prefix identifies the site without keeping the secret part in the limiter's store.
-        ident = "site-key:" + key_prefix(key.strip())
-        if await self.limiter.hit(self.item, ident):
-            await self.app(scope, receive, send)
-            return
-        stats = await self.limiter.get_window_stats(self.item, ident)
-        # the limiter keeps its windows in system time, so Retry-After is measured against the same
-        retry_after = max(1, math.ceil(stats.reset_time - time.time()))
-        logger.info("rate limit reached for %s (retry after %d s)", ident, retry_after)
-        response = PlainTextResponse(
-            f"rate limit of {self.item.amount} requests per minute reached; retry later",
-            status_code=429,
-            headers={"Retry-After": str(retry_after)},
-        )
-        await response(scope, receive, send)

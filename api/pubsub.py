@@ -8,6 +8,7 @@ Channels and their payloads (JSON objects, under 7,900 bytes encoded):
 - "alerts":      {"event": "raised" | "resolved", "alert_id", "site_id"}
 - "cache":       {"cache": "site_status" | "meter_config", "site_id" (meter_config; null: every site)}
                  (api/cache.py: a worker changed what the other workers' caches hold)
+- "users":       {"event": "sessions_ended", "user_id"}  (api/sessions.py: open sockets of the user close)
 
 `wants(channel)` tells a publisher whether any worker has a subscriber (workers announce their interest on
 a control channel while they have one), so that an upload builds no readings event nobody would receive.
@@ -26,7 +27,7 @@ from api import metrics
 
 logger = logging.getLogger(__name__)
 
-CHANNELS = ("site_status", "readings", "alerts", "cache")
+CHANNELS = ("site_status", "readings", "alerts", "cache", "users")
 MAX_PAYLOAD_BYTES = 7900
 QUEUE_SIZE = 1000
 INTEREST_CHANNEL = "interest"  # control channel: payload is the name of a channel some worker listens to

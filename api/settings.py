@@ -36,6 +36,7 @@ class CentralSettings(BaseSettings):
     jwt_expire_minutes: int = 12 * 60
     batch_size: int = Field(default=1000, ge=1, le=10_000)
     rate_limit_per_minute: int = Field(default=100, ge=1)
+    failed_key_limit_per_minute: int = Field(default=30, ge=1)
     redis_url: str | None = None
     offline_after_minutes: float = Field(default=0.75, gt=0)  # docs/operations.md
     degraded_queue_depth: int = 10_000
@@ -50,6 +51,15 @@ class CentralSettings(BaseSettings):
     smtp_password: str | None = None
     smtp_from: str = "meterit@localhost"
     smtp_starttls: bool = False
+    # Failed logins: free ones, then delays doubling from 1 s, then a lock (per account, per client address).
+    login_free_failures: int = Field(default=5, ge=1)
+    login_lock_failures: int = Field(default=10, ge=2)
+    login_address_free_failures: int = Field(default=20, ge=1)
+    login_address_lock_failures: int = Field(default=100, ge=2)
+    login_lock_minutes: float = Field(default=15.0, gt=0)
+    # GraphiQL at GET /graphql and schema introspection: on in development, off in production unless set.
+    graphiql: bool | None = None
+    introspection: bool | None = None
     # Comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed; default: none.
     trusted_proxies: str = ""
     log_dir: str | None = None
@@ -70,6 +80,16 @@ class CentralSettings(BaseSettings):
             # random secret, kept in a file so that every worker and a restart accept the same tokens.
             self.jwt_secret = development_secret(Path(self.jwt_secret_file))
         return self
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        """GRAPHIQL, else on only in development."""
+        return self.graphiql if self.graphiql is not None else self.environment == "development"
+
+    @property
+    def introspection_enabled(self) -> bool:
+        """INTROSPECTION, else on only in development."""
+        return self.introspection if self.introspection is not None else self.environment == "development"
 
     @property
     def trusted_proxy_networks(self) -> Networks:

@@ -5,18 +5,22 @@ import logging
 
 import orjson
 from cross_web import HTTPException
+from starlette.responses import PlainTextResponse
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
 
 from api.auth import bearer_token, site_from_key, user_from_token
-from api.client_address import AddressGuard
+from api.client_address import AddressGuard, request_address
 from api.contact import ContactRecorder
 from api.context import Context
 from api.errors import AuthError, SiteKeyRequired
 from api.graphiql import offline_graphiql_html
+from api.login_guard import guard_from_settings
 from api.request_log import note, operation_of, root_field_of, root_fields
+from api.site_limits import RateLimited, SiteKeyLimiter
 from api.upload_fast import answer_upload, checked_batch, edge_upload_queries
+from api.ws_sessions import LegacyWSHandler, TransportWSHandler, start_watch, stop_watch
 from db.reading_parse import decode_upload
 
 logger = logging.getLogger(__name__)
@@ -34,6 +38,26 @@ class MeterITGraphQL(GraphQL):
             sessions, pubsub, settings.offline_after_minutes, settings.degraded_queue_depth
         )
         self.address_guard = AddressGuard(settings.trusted_proxy_networks)
+        self.login_guard = guard_from_settings(settings)
+        self.site_limiter = SiteKeyLimiter(
+            settings.rate_limit_per_minute, settings.failed_key_limit_per_minute, settings.redis_url
+        )
+
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
+
+    async def __call__(self, scope, receive, send) -> None:
+        """As Strawberry's, with HTTP 429 and Retry-After for a site or an address past its limit."""
+        try:
+            await super().__call__(scope, receive, send)
+        except RateLimited as limited:
+            response = PlainTextResponse(
+                str(limited), status_code=429, headers={"Retry-After": str(limited.retry_after)}
+            )
+            await response(scope, receive, send)
+        finally:
+            if scope["type"] == "websocket":
+                stop_watch(scope)
 
     def decode_json(self, data: str | bytes) -> object:
         """A usual upload decoded and checked at once; else orjson, or json for what orjson refuses."""
@@ -68,6 +92,7 @@ class MeterITGraphQL(GraphQL):
             request=request,
             response=response,
             caches=self.caches,
+            login_guard=self.login_guard,
         )
         if request.scope["type"] != "http":
             return context
@@ -80,6 +105,10 @@ class MeterITGraphQL(GraphQL):
                 elif token:
                     context.user = await user_from_token(session, self.settings, token)
         except AuthError as err:
+            if key:  # wrong keys are limited per client address, never per site (api/site_limits.py)
+                await self.site_limiter.count_failure(
+                    request_address(request, self.settings.trusted_proxy_networks)
+                )
             raise HTTPException(401, str(err)) from err
         if context.site is not None and context.site.allowed_networks:
             peer = request.scope.get("client") or (None, 0)
@@ -90,6 +119,7 @@ class MeterITGraphQL(GraphQL):
         if context.site is not None:
             note(request, site_id=context.site.id)
             await self.contacts.heard(context.site.id)
+            await self.site_limiter.count_site(context.site.id)
         return context
 
     async def on_ws_connect(self, context: Context):
@@ -106,6 +136,8 @@ class MeterITGraphQL(GraphQL):
                 context.user = await user_from_token(session, self.settings, token)
         except AuthError as err:
             raise ConnectionRejectionError({"reason": str(err)}) from err
+        context.ws_token = token
+        start_watch(context)
         return None
 
     async def execute_operation(

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Double,
     ForeignKey,
     Index,
+    Integer,
     MetaData,
     PrimaryKeyConstraint,
     SmallInteger,
@@ -154,6 +155,10 @@ class User(CentralTable, table=True):
     password_hash: str = Field(max_length=200)
     role: str = Field(default="viewer", max_length=16)
     is_active: bool = True
+    # Carried in every token ("ver"); a password change, reset or logout bumps it, ending older tokens.
+    token_version: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, default=0, server_default="0")
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -161,6 +161,24 @@ def _rows_and_spans(accepted: list[ParsedReading], points: dict) -> tuple[list[t
     return rows, spans
 
 
+def _refuse_over_limits(outcome: IngestOutcome, refused: dict[tuple[str, str], str], count: int) -> None:
+    """Move the readings of points past a limit from accepted to rejections, with their upload index."""
+    skipped = {item["index"] for item in outcome.rejections}
+    indexes = (index for index in range(count) if index not in skipped)  # accepted keep upload order
+    kept = []
+    for reading, index in zip(outcome.accepted, indexes, strict=False):
+        reason = refused.get(reading[0])
+        if reason is None:
+            kept.append(reading)
+        else:
+            outcome.rejections.append(
+                {"index": index, "reason": f"{reason} ({reading[0][0]}/{reading[0][1]})"}
+            )
+    outcome.rejections.sort(key=lambda item: item["index"])
+    outcome.accepted = kept
+    outcome.rejected = len(outcome.rejections)
+
+
 def _replayed(batch_id: str, stored: dict) -> IngestOutcome:
     outcome = IngestOutcome(batch_id=batch_id, replayed=True)
     for name in ("new", "duplicates", "rejected"):
@@ -182,7 +200,10 @@ async def ingest_batch(session: AsyncSession, site_id: int, batch_id: str, items
     try:  # the usual upload: every point seen before, looked up while the rows are built
         rows, outcome.touched = _rows_and_spans(outcome.accepted, outcome.points)
     except KeyError:
-        outcome.points = await resolve_points(session, site_id, first_units(outcome.accepted))
+        refused: dict[tuple[str, str], str] = {}
+        outcome.points = await resolve_points(session, site_id, first_units(outcome.accepted), refused)
+        if refused:
+            _refuse_over_limits(outcome, refused, len(items))
         rows, outcome.touched = _rows_and_spans(outcome.accepted, outcome.points)
     outcome.new = len(rows)
     if session.bind.dialect.name == "postgresql":

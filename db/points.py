@@ -2,15 +2,19 @@
 
 Lookups are cached per process and site; `forget_site` drops a site's entries when its meters change here.
 Another worker that deletes a meter is seen after at most CACHE_TTL_SECONDS (a site's ids expire together).
+
+A site key cannot create unbounded state: registration stops at the inventory's limits (meters a site, points
+a meter, points a site); the readings of a point past them are refused, each with the reason.
 """
 
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import func, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.central_models import DataPoint, Meter
+from db.central_models import DataPoint, Meter, Site
+from db.inventory import MAX_METERS_PER_SITE, MAX_POINTS_PER_METER, MAX_POINTS_PER_SITE
 from db.units import infer_cumulative
 
 CACHE_TTL_SECONDS = 300.0
@@ -102,17 +106,24 @@ def known_points(session: AsyncSession, site_id: int) -> dict[tuple[str, str], t
 
 
 async def resolve_points(
-    session: AsyncSession, site_id: int, units: dict[tuple[str, str], str | None]
+    session: AsyncSession,
+    site_id: int,
+    units: dict[tuple[str, str], str | None],
+    refused: dict[tuple[str, str], str] | None = None,
 ) -> dict[tuple[str, str], tuple[int, int]]:
     """Map (meter external id, point name) to (meter id, point id), creating discovered meters/points.
 
     The answer may hold more keys than asked for (a warm site's whole mapping, not a copy of part of it).
+    A point that would pass a limit is left out of it; its reason goes into `refused` when given.
     """
     known = known_points(session, site_id)
     if units.keys() <= known.keys():  # the usual upload: every point seen before
         return known
     resolved = {key: known[key] for key in units if key in known}
     misses = {key: unit for key, unit in units.items() if key not in known}
+    misses = await _within_limits(session, site_id, misses, refused if refused is not None else {})
+    if not misses:
+        return resolved
     meters, known_meters = await _meter_ids(session, site_id, {meter for meter, _ in misses})
     wanted = {(meters[meter], point): unit for (meter, point), unit in misses.items()}
     points, existing_points = await _point_ids(session, wanted)
@@ -123,3 +134,48 @@ async def resolve_points(
         if meter in known_meters and (ids[0], point) in existing_points:
             known[meter, point] = ids
     return resolved
+
+
+async def _within_limits(
+    session: AsyncSession, site_id: int, misses: dict[tuple[str, str], str | None], refused: dict
+) -> dict[tuple[str, str], str | None]:
+    """The misses that stay within the site's limits (in name order); the others' reasons into refused."""
+    if session.bind.dialect.name == "postgresql":  # concurrent uploads of one site count one after the other
+        await session.execute(select(Site.id).where(Site.id == site_id).with_for_update())
+    rows = (
+        await session.execute(
+            select(Meter.external_id, func.count(DataPoint.id))
+            .outerjoin(DataPoint, DataPoint.meter_id == Meter.id)
+            .where(Meter.site_id == site_id)
+            .group_by(Meter.external_id)
+        )
+    ).all()
+    per_meter = {meter: count for meter, count in rows}
+    site_points = sum(per_meter.values())
+    existing = {
+        (m, n)
+        for m, n in (
+            await session.execute(
+                select(Meter.external_id, DataPoint.name)
+                .join(DataPoint, DataPoint.meter_id == Meter.id)
+                .where(Meter.site_id == site_id, Meter.external_id.in_({m for m, _ in misses}))
+            )
+        ).all()
+    }
+    allowed = {}
+    for key in sorted(misses):
+        meter, _ = key
+        if key in existing:  # registered by another worker since this one's cache was filled
+            allowed[key] = misses[key]
+            continue
+        if meter not in per_meter and len(per_meter) >= MAX_METERS_PER_SITE:
+            refused[key] = f"meter limit reached: a site has at most {MAX_METERS_PER_SITE} meters"
+        elif per_meter.get(meter, 0) >= MAX_POINTS_PER_METER:
+            refused[key] = f"point limit reached: a meter has at most {MAX_POINTS_PER_METER} points"
+        elif site_points >= MAX_POINTS_PER_SITE:
+            refused[key] = f"point limit reached: a site has at most {MAX_POINTS_PER_SITE} points"
+        else:
+            per_meter[meter] = per_meter.get(meter, 0) + 1
+            site_points += 1
+            allowed[key] = misses[key]
+    return allowed

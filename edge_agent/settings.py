@@ -72,6 +72,9 @@ class EdgeSettings(BaseSettings):
     local_api_host: str = "127.0.0.1"
     local_api_port: int = 3002
     local_api_password: str | None = None
+    # Extra names (comma-separated) the local API answers to in Host/Origin, besides IP literals and
+    # localhost, e.g. the edge's DNS name when it is reached through it (DNS-rebinding guard).
+    local_api_allowed_hosts: str = ""
     log_dir: str = "logs"
     log_level: str = "INFO"
     log_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)

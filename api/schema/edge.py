@@ -1,6 +1,7 @@
 """Edge operations (site key in X-API-Key): authenticateSite, uploadReadings, heartbeat, siteConfig."""
 
 import logging
+import math
 from datetime import datetime
 from typing import Annotated
 
@@ -8,13 +9,14 @@ import strawberry
 from strawberry.types import Info
 
 from api import events, metrics
-from api.errors import BatchRefused
+from api.errors import BatchRefused, InvalidInput
 from api.request_log import note
 from api.schema.inventory import SiteInventory
 from api.schema.permissions import IsSite
 from api.schema.scalars import ReadingRows
 from api.services import edge as edge_service
 from api.services import inventory as inventory_service
+from db.inventory import MAX_METERS_PER_SITE
 from db.site_status import EDGE_ALERTS, OUTAGE_ENDED, OUTAGE_STARTED
 
 logger = logging.getLogger(__name__)
@@ -183,6 +185,45 @@ class SiteConfig:
     inventory: SiteInventory
 
 
+MAX_AGENT_VERSION = 64
+MAX_EXTERNAL_ID = 100
+MAX_LAST_ERROR = 1000
+
+
+def _heartbeat_problems(status: HeartbeatInput) -> list[str]:
+    """What is wrong with a heartbeat's fields (empty: it may be stored)."""
+    problems = []
+    if not 0 < len(status.agent_version) <= MAX_AGENT_VERSION:
+        problems.append(f"agentVersion must have 1 to {MAX_AGENT_VERSION} characters")
+    counts = {"queueDepth": status.queue_depth, "deadLetterCount": status.dead_letter_count}
+    for name, value in counts.items():
+        if value is not None and value < 0:
+            problems.append(f"{name} must not be negative")
+    durations = {
+        "oldestQueuedAgeSeconds": status.oldest_queued_age_seconds,
+        "centralUnreachableSeconds": status.central_unreachable_seconds,
+    }
+    for name, value in durations.items():
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            problems.append(f"{name} must be a finite number, not negative")
+    for name, value in {
+        "collectionSuccessRate": status.collection_success_rate,
+        "syncSuccessRate": status.sync_success_rate,
+    }.items():
+        if value is not None and not (math.isfinite(value) and 0 <= value <= 1):
+            problems.append(f"{name} must be between 0 and 1")
+    if len(status.meters) > MAX_METERS_PER_SITE:
+        problems.append(f"meters may list at most {MAX_METERS_PER_SITE} meters")
+    for meter in status.meters[:MAX_METERS_PER_SITE]:
+        if not 0 < len(meter.external_id) <= MAX_EXTERNAL_ID:
+            problems.append(f"meters[].externalId must have 1 to {MAX_EXTERNAL_ID} characters")
+            break
+        if meter.last_error is not None and len(meter.last_error) > MAX_LAST_ERROR:
+            problems.append(f"meters[].lastError must have at most {MAX_LAST_ERROR} characters")
+            break
+    return problems
+
+
 def _health(status: HeartbeatInput) -> dict:
     health = strawberry.asdict(status)
     for name in (OUTAGE_STARTED, OUTAGE_ENDED):
@@ -289,8 +330,11 @@ class EdgeMutation:
 
     @strawberry.mutation(permission_classes=[IsSite])
     async def heartbeat(self, info: Info, status: HeartbeatInput) -> HeartbeatAck:
-        """Record the edge's health and update the site's status."""
+        """Record the edge's health and update the site's status (fields out of bounds: refused, nothing stored)."""
         ctx = info.context
+        problems = _heartbeat_problems(status)
+        if problems:
+            raise InvalidInput("heartbeat refused: " + "; ".join(problems))
         async with ctx.session() as session:
             site, previous = await edge_service.heartbeat(
                 session, ctx.site, _health(status), ctx.settings.degraded_queue_depth

@@ -98,7 +98,7 @@ class SiteInventory:
             site_id=strawberry.ID(str(found.site_id)),
             version=found.version,
             digest=found.inventory.digest(),
-            meters=[InventoryMeter.from_pydantic(m) for m in found.inventory.meters],
+            meters=[meter_type(m) for m in found.inventory.meters],
             conflicts=[InventoryConflict.from_dict(c) for c in found.conflicts],
             history=[
                 InventoryChange(
@@ -201,3 +201,10 @@ class InventoryMutation:
                 proposal.author,
             )  # fmt: skip
         return SiteInventory.from_service(found)
+
+
+def meter_type(meter: MeterModel) -> InventoryMeter:
+    """The GraphQL meter of an inventory meter, its points converted here: Strawberry's pydantic registry keeps
+    one type per model, and central's and the edge's schemas both derive types from the same models."""
+    fields = {name: getattr(meter, name) for name in MeterModel.model_fields if name != "points"}
+    return InventoryMeter(**fields, points=[InventoryPoint(**p.model_dump()) for p in meter.points])

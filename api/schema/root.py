@@ -5,8 +5,10 @@ from functools import partial
 
 import strawberry
 from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
+    MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -19,6 +21,7 @@ from api.schema.alert_rules import AlertRulesMutation, AlertRulesQuery
 from api.schema.alerts import AlertsMutation, AlertsQuery
 from api.schema.edge import EdgeMutation, EdgeQuery
 from api.schema.inventory import InventoryMutation, InventoryQuery
+from api.schema.login_rule import OneLoginPerDocument
 from api.schema.meters import MetersMutation, MetersQuery
 from api.schema.readings import ReadingsQuery
 from api.schema.reports import ReportsQuery
@@ -62,6 +65,11 @@ class Mutation(
     """Every mutation."""
 
 
+def is_unexpected(error: GraphQLError) -> bool:
+    """True for errors whose text may hold internals (not one of the API's own rejections)."""
+    return not is_expected(error)
+
+
 def is_expected(error: GraphQLError) -> bool:
     """True for rejections the API means to give (bad input, auth, limits), which need no traceback."""
     original = error.original_error
@@ -90,6 +98,8 @@ def build_schema(settings: CentralSettings, subscription=None) -> MeterITSchema:
     limit_rules = [
         *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+        OneLoginPerDocument,
+        *(() if settings.introspection_enabled else (NoSchemaIntrospectionCustomRule,)),
     ]
     schema = MeterITSchema(
         query=Query,
@@ -100,6 +110,12 @@ def build_schema(settings: CentralSettings, subscription=None) -> MeterITSchema:
             partial(AddValidationRules, limit_rules),
             partial(ParserCache, maxsize=256),
             partial(ValidationCache, maxsize=256),
+            # outside development an unexpected error reaches clients without its internals (logged in full)
+            *(
+                ()
+                if settings.environment == "development"
+                else (partial(MaskErrors, should_mask_error=is_unexpected, error_message="internal error"),)
+            ),
         ],
     )
     schema.limit_rules = limit_rules  # api/upload_fast.py checks the edge's document against them once

@@ -1,15 +1,23 @@
-"""Users: login (JWT), me, list, create, update."""
+"""Users: login (JWT, throttled), password change and reset, logout, me, list, create, update."""
 
+import logging
+import math
 from datetime import datetime
 from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
+from api import metrics
+from api.client_address import request_address
+from api.errors import Forbidden
 from api.schema.ids import to_int
-from api.schema.permissions import IsAdmin
+from api.schema.permissions import IsAdmin, IsAuthenticated
 from api.schema.types import User
 from api.services import users as service
+from api.sessions import publish_sessions_ended
+
+logger = logging.getLogger(__name__)
 
 
 @strawberry.type
@@ -26,6 +34,9 @@ class LoginFailed:
     """Wrong email or password, or a disabled user."""
 
     reason: str
+    retry_after_seconds: int | None = strawberry.field(
+        default=None, description="Set when refused for too many failed attempts: wait this long."
+    )
 
 
 LoginResult = Annotated[LoginSuccess | LoginFailed, strawberry.union("LoginResult")]
@@ -54,13 +65,81 @@ class UsersMutation:
 
     @strawberry.mutation
     async def login(self, info: Info, email: str, password: str) -> LoginResult:
-        """Exchange email and password for a token."""
-        async with info.context.session() as session:
-            found = await service.login(session, info.context.settings, email, password)
+        """Exchange email and password for a token (failed attempts are throttled, then locked)."""
+        context = info.context
+        account = email.strip().lower()
+        address = request_address(context.request, context.settings.trusted_proxy_networks)
+        guard = context.login_guard
+        if guard is not None:
+            wait = guard.wait_seconds(account, address)
+            if wait > 0:
+                metrics.LOGIN_ATTEMPTS.labels("throttled").inc()
+                seconds = math.ceil(wait)
+                return LoginFailed(
+                    reason=f"too many failed logins: retry in {seconds} s", retry_after_seconds=seconds
+                )
+            guard.attempt(account, address)
+        found = await service.login(context.sessions, context.settings, email, password)
         if found is None:
+            metrics.LOGIN_ATTEMPTS.labels("failure").inc()
+            logger.info("failed login for %s from %s", account, address)
             return LoginFailed(reason="wrong email or password")
+        if guard is not None:
+            guard.succeeded(account, address)
+        metrics.LOGIN_ATTEMPTS.labels("success").inc()
         user, token, expires = found
         return LoginSuccess(token=token, expires_at=expires, user=User.from_model(user))
+
+    @strawberry.mutation(permission_classes=[IsAuthenticated])
+    async def change_password(self, info: Info, old_password: str, new_password: str) -> LoginSuccess:
+        """Change one's own password; every other session ends, and a new token is returned.
+
+        A wrong old password counts as a failed login of the account (a stolen token cannot guess it).
+        """
+        context = info.context
+        account = context.user.email
+        address = request_address(context.request, context.settings.trusted_proxy_networks)
+        guard = context.login_guard
+        if guard is not None:
+            wait = guard.wait_seconds(account, address)
+            if wait > 0:
+                metrics.LOGIN_ATTEMPTS.labels("throttled").inc()
+                raise Forbidden(f"too many failed logins: retry in {math.ceil(wait)} s")
+            guard.attempt(account, address)
+        try:
+            async with context.session() as session:
+                user, token, expires = await service.change_password(
+                    session, context.settings, context.user, old_password, new_password
+                )
+        except Forbidden:
+            metrics.LOGIN_ATTEMPTS.labels("failure").inc()
+            raise
+        except Exception:
+            if guard is not None:  # the old password was right (the new one was refused)
+                guard.succeeded(account, address)
+            raise
+        if guard is not None:
+            guard.succeeded(account, address)
+        await publish_sessions_ended(context.pubsub, user.id)
+        return LoginSuccess(token=token, expires_at=expires, user=User.from_model(user))
+
+    @strawberry.mutation(permission_classes=[IsAdmin])
+    async def reset_password(self, info: Info, id: strawberry.ID, new_password: str) -> User:
+        """Set a user's password (admin); every session of that user ends and its login lock is lifted."""
+        async with info.context.session() as session:
+            user = await service.reset_password(session, to_int(id, "user id"), new_password)
+        if info.context.login_guard is not None:
+            info.context.login_guard.forget_account(user.email)
+        await publish_sessions_ended(info.context.pubsub, user.id)
+        return User.from_model(user)
+
+    @strawberry.mutation(permission_classes=[IsAuthenticated])
+    async def logout(self, info: Info) -> bool:
+        """End every session of the caller (all its tokens, on every device)."""
+        async with info.context.session() as session:
+            await service.logout(session, info.context.user)
+        await publish_sessions_ended(info.context.pubsub, info.context.user.id)
+        return True
 
     @strawberry.mutation(permission_classes=[IsAdmin])
     async def create_user(self, info: Info, email: str, password: str, role: str) -> User:
@@ -72,6 +151,9 @@ class UsersMutation:
     async def update_user(
         self, info: Info, id: strawberry.ID, role: str | None = None, is_active: bool | None = None
     ) -> User:
-        """Change a user's role or disable them."""
+        """Change a user's role or disable them (a disabled user's open sockets close)."""
         async with info.context.session() as session:
-            return User.from_model(await service.update_user(session, to_int(id, "user id"), role, is_active))
+            user = await service.update_user(session, to_int(id, "user id"), role, is_active)
+        if is_active is False or role is not None:
+            await publish_sessions_ended(info.context.pubsub, user.id)
+        return User.from_model(user)

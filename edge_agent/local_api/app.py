@@ -7,6 +7,7 @@ from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -15,6 +16,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
 from edge_agent.local_api.auth import LocalAuth
+from edge_agent.local_api.host_guard import HostGuard
 from edge_agent.local_api.live import AgentView, Feed
 from edge_agent.local_api.schema import Context, schema
 
@@ -51,8 +53,13 @@ class LocalGraphQL(GraphQL):
         context.authenticated = True
 
 
-def create_app(agent: Any, password: str | None = None, tick_seconds: float = 1.0) -> Starlette:
-    """The local API over an EdgeAgent; with a password every operation but login needs a token."""
+def create_app(
+    agent: Any, password: str | None = None, tick_seconds: float = 1.0, allowed_hosts: tuple[str, ...] = ()
+) -> Starlette:
+    """The local API over an EdgeAgent; with a password every operation but login needs a token.
+
+    Host and Origin are checked against this API's names (DNS rebinding: edge_agent/local_api/host_guard.py).
+    """
     view = AgentView(agent)
     feed = Feed(view, tick_seconds)
     graphql = LocalGraphQL(view, feed, LocalAuth(password))
@@ -71,6 +78,7 @@ def create_app(agent: Any, password: str | None = None, tick_seconds: float = 1.
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
         ],
+        middleware=[Middleware(HostGuard, allowed_names=(*allowed_hosts,))],
         lifespan=lifespan,
     )
 
@@ -88,13 +96,18 @@ class LocalApiServer:
     """Serves the local API inside the agent's event loop: `await start()` … `await stop()`."""
 
     def __init__(
-        self, agent: Any, host: str = "127.0.0.1", port: int = 3002, password: str | None = None
+        self,
+        agent: Any,
+        host: str = "127.0.0.1",
+        port: int = 3002,
+        password: str | None = None,
+        allowed_hosts: tuple[str, ...] = (),
     ) -> None:
         self.host, self.port = host, port
         # A password only guards an API reachable from other machines; on loopback it stays open.
         guard = password if host not in LOOPBACK_HOSTS else None
         config = uvicorn.Config(
-            create_app(agent, guard), host=host, port=port, log_level="warning", lifespan="on",
+            create_app(agent, guard, allowed_hosts=(host, *allowed_hosts)), host=host, port=port, log_level="warning", lifespan="on",
             ws_ping_interval=20, timeout_graceful_shutdown=3,
         )  # fmt: skip
         self.server = _QuietServer(config)

@@ -70,7 +70,7 @@ class SiteInventory:
             pending=inventory.pending is not None,
             pending_origin=(inventory.pending or {}).get("origin"),
             digest=inventory.running.digest(),
-            meters=[InventoryMeter.from_pydantic(m) for m in inventory.running.meters],
+            meters=[meter_type(m) for m in inventory.running.meters],
             conflicts=[_conflict(c) for c in inventory.conflicts],
             history=[
                 InventoryChange(
@@ -94,3 +94,10 @@ def _conflict(item: dict) -> InventoryConflict:
     return InventoryConflict(
         meter=item["meter"], field=item["field"], kept=text(item["kept"]), dropped=text(item["dropped"])
     )
+
+
+def meter_type(meter: MeterModel) -> InventoryMeter:
+    """The GraphQL meter of an inventory meter, its points converted here: Strawberry's pydantic registry keeps
+    one type per model, and central's and the edge's schemas both derive types from the same models."""
+    fields = {name: getattr(meter, name) for name in MeterModel.model_fields if name != "points"}
+    return InventoryMeter(**fields, points=[InventoryPoint(**p.model_dump()) for p in meter.points])

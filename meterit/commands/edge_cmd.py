@@ -95,7 +95,13 @@ def _run(args) -> int:
             from edge_agent.local_api import LocalApiServer
 
             s = settings
-            local_api = LocalApiServer(agent, s.local_api_host, s.local_api_port, s.local_api_password)
+            local_api = LocalApiServer(
+                agent,
+                s.local_api_host,
+                s.local_api_port,
+                s.local_api_password,
+                allowed_hosts=tuple(n.strip() for n in s.local_api_allowed_hosts.split(",") if n.strip()),
+            )
             await local_api.start()
         try:
             await stop.wait()

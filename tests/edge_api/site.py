@@ -132,11 +132,13 @@ async def take(
 
 
 @contextlib.asynccontextmanager
-async def local_site(settings: EdgeSettings, password: str | None = None, host: str = "127.0.0.1"):
+async def local_site(
+    settings: EdgeSettings, password: str | None = None, host: str = "127.0.0.1", allowed_hosts: tuple = ()
+):
     """Start an agent and its local API; stop both afterwards."""
     agent = EdgeAgent(settings)
     await agent.start()
-    server = LocalApiServer(agent, host, free_port(), password)
+    server = LocalApiServer(agent, host, free_port(), password, allowed_hosts=allowed_hosts)
     try:
         await server.start()
         yield LocalSite(agent, server)

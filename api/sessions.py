@@ -1,0 +1,14 @@
+"""Ending a user's sessions everywhere: a "users" pub/sub event that every worker's open sockets watch."""
+
+import logging
+
+from api.pubsub import PubSub
+
+logger = logging.getLogger(__name__)
+CHANNEL = "users"
+
+
+async def publish_sessions_ended(pubsub: PubSub, user_id: int) -> None:
+    """Tell every worker that the user's tokens no longer work (password change, reset, logout, disabled)."""
+    await pubsub.publish(CHANNEL, {"event": "sessions_ended", "user_id": user_id})
+    logger.info("sessions of user %d ended", user_id)
