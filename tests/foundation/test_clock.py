@@ -24,7 +24,7 @@ from tests.support.central_server import REPO_ROOT
 # Reads of the system clock allowed outside db/clock.py, each with the reason it is not a date.
 ALLOWED = {
     ("api/pubsub.py", "time.time"): "delivery latency between worker processes",
-    ("api/middleware.py", "time.time"): "the rate limiter's windows are in system time",
+    ("api/site_limits.py", "time.time"): "the rate limiter's windows are in system time",
     ("ui_common/clock.py", "datetime.now"): "the dashboards' own clock (they import no db/)",
 }
 FORBIDDEN = {"datetime.now", "datetime.utcnow", "datetime.today", "date.today", "time.time"}
