@@ -196,7 +196,7 @@ def banner(plan: DemoPlan, mail: MailSink) -> str:
         "  stop the edge:   kill {edge_pid}  (the site goes offline after 1 minute, an alert opens, an email lands",
         "                   in the mail sink and the Alerts page shows it; the rest of the demo keeps running)",
         f"  central MCP      http://127.0.0.1:{plan.mcp_port}/mcp  (header Authorization: Bearer {plan.mcp_admin_key})",
-        "                   see docs/mcp.md; `meterit mcp edge` runs an edge agent with MCP tools over stdio",
+        "                   see docs/mcp.md; `meterit mcp edge` gives MCP tools over the running edge agent (stdio)",
     ]
     if not plan.with_dashboards:
         lines = [line for line in lines if "dashboard" not in line]
