@@ -29,7 +29,8 @@ MAX_POINTS_PER_METER = 200
 MAX_METERS_PER_SITE = 1_000
 MAX_POINTS_PER_SITE = 10_000
 MAX_BACNET_INSTANCE = 4_194_303
-ORIGINS = ("file", "edge_dashboard", "discovery", "central_dashboard", "graphql", "mcp", "cli")
+EDGE_ORIGINS = ("file", "edge_dashboard", "discovery")
+PEOPLE_ORIGINS = ("central_dashboard", "graphql", "mcp", "cli")
 METER_FIELDS = ("name", "bacnet_address", "bacnet_device_id", "enabled", "interval_seconds", "points")
 
 # Field names in Python, camelCase on the wire (GraphQL, the edge's stored copy reads both).

@@ -14,18 +14,16 @@ from api.errors import InvalidInput, NotFoundError
 from db import inventory_store as store
 from db.central_models import InventoryChange, Meter, Site
 from db.inventory import (
-    ORIGINS,
+    EDGE_ORIGINS,
+    PEOPLE_ORIGINS,
     Inventory,
     InventoryError,
-    InventoryMeter,
     describe,
     merge,
     parse_inventory,
 )
 from db.inventory_store import InventoryVersion
 
-EDGE_ORIGINS = ("file", "edge_dashboard", "discovery")
-PEOPLE_ORIGINS = ("central_dashboard", "graphql", "mcp", "cli")
 EDITABLE = ("name", "bacnet_address", "bacnet_device_id", "enabled", "interval_seconds")
 
 
@@ -153,11 +151,3 @@ async def remove_meter(
     after = Inventory(meters=tuple(m for m in now.inventory.meters if m.external_id != external_id))
     made = await store.record(session, site_id, now, after, origin, author)
     return await site_inventory(session, site_id, made=made)
-
-
-def meter_of(inventory: SiteInventory, external_id: str) -> InventoryMeter | None:
-    """One meter of an inventory by external id."""
-    return inventory.inventory.by_id().get(external_id)
-
-
-__all__ = ["ORIGINS", "SiteInventory", "edit_meter", "meter_of", "propose", "remove_meter", "site_inventory"]
