@@ -129,18 +129,20 @@ class EdgeInventory:
 
     async def sync(self, central: CentralClient) -> bool:
         """Send a pending change, else fetch central's version; True when what runs changed."""
-        if self.pending:
+        if sent := self.pending:
             try:
-                answer = await central.propose_inventory(self.pending)
+                answer = await central.propose_inventory(sent)
             except ConfigError as err:
                 # Central's rules are the ones the edge checked already, so this is rare (e.g. a site-wide
                 # limit): say so loudly and go back to the version central has.
                 logger.error("%s; the change is dropped and version %s runs again", err, self.version)
-                await self._forget_pending()
-                config = await central.site_config()
-                return await self._apply(config["inventory"], force=True)
-            await self._forget_pending()
-            return await self._apply(answer, force=True)
+                answer = (await central.site_config())["inventory"]
+            changed = await self._apply(answer, force=True)
+            if self.pending is sent:  # a newer local change made meanwhile stays pending for the next sync
+                await self._forget_pending()  # after the answer runs: no moment shows neither
+            elif self.pending:
+                self.running = parse_inventory(self.pending["meters"])
+            return changed
         config = await central.site_config()
         return await self._apply(config["inventory"])
 

@@ -201,8 +201,12 @@ async def test_edits_each_way_with_central_away_a_conflict_and_a_restart(
         )
         # central -> edge: a per-meter interval, and the site's
         await gql(central, admin, EDIT, s=str(site_id), m={"externalId": "meter-002", "intervalSeconds": 30})
-        await until(lambda: _is(agent.inventory.version, 3), what="central's edit applied")
-        assert agent.collector.meters["meter-002"].interval_seconds == 30
+        await until(lambda: _is(agent.inventory.version, 3), what="central's edit accepted")
+        # the collector takes the version right after the sync that brought it
+        await until(
+            lambda: _is(agent.collector.meters["meter-002"].interval_seconds, 30),
+            what="central's edit applied",
+        )
         site_interval = (
             "mutation($s: ID!, $v: Float!) { setSiteCollectionInterval(siteId: $s, seconds: $v) { id } }"
         )
