@@ -5,9 +5,13 @@
 demo: bootstrap
 	.venv/bin/meterit demo
 
+# The suite runs on TEST_WORKERS pytest-xdist workers; tests holding one machine-wide resource (fixed loopback
+# addresses, a module's server or dashboard) share an xdist group, run one after another (tests/support/parallel.py).
+TEST_WORKERS ?= 3
+
 test: bootstrap-test
 	scripts/ensure_postgres.sh
-	.venv/bin/pytest $(PYTEST_ARGS)
+	.venv/bin/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 bootstrap:
 	scripts/bootstrap.sh $(BOOTSTRAP_ARGS)

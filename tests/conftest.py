@@ -8,12 +8,6 @@ import pytest
 
 from db.clock import Clock, use_clock
 from tests.support.clock import HandClock, chosen_moments, clock_for
-from tests.support.mustrun import (  # noqa: F401  (hooks take effect by being here)
-    pytest_collection_modifyitems,
-    pytest_runtest_logreport,
-    pytest_sessionfinish,
-    pytest_terminal_summary,
-)
 from tests.support.pg import (
     PG_ADMIN_URL,
     create_database,
@@ -21,6 +15,10 @@ from tests.support.pg import (
     migrated_central_database,
     pg_available,
 )
+
+# Hooks: must-run tests fail CI when skipped; xdist groups for tests that hold machine-wide resources;
+# the figures tests measure, in the summary.
+pytest_plugins = ("tests.support.mustrun", "tests.support.parallel", "tests.support.figures")
 
 
 @pytest.fixture(scope="session")

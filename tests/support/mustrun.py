@@ -33,10 +33,7 @@ def pytest_sessionfinish(session, exitstatus) -> None:
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
-    """Print the tests' measured figures; say which must-run tests were skipped (CI fails because of it)."""
-    from tests.support.figures import write_figures
-
-    write_figures(terminalreporter)
+    """Say which must-run tests were skipped (CI fails because of it)."""
     if _skipped_must_run:
         verdict = "FAILING the run (CI=true)" if _in_ci() else "allowed outside CI"
         terminalreporter.write_line(

@@ -1,5 +1,6 @@
 """Run a Reflex dashboard for tests: `reflex run --env prod --single-port` in a subprocess on a free port."""
 
+import fcntl
 import logging
 import os
 import shutil
@@ -36,11 +37,18 @@ class ReflexApp:
         self.log_path = ARTIFACTS / f"reflex-{app}.log"
         self._proc: subprocess.Popen | None = None
         self._states_dir: str | None = None
+        self._build_lock = None
+
+    def _lock_build_dir(self) -> None:
+        """Hold the app's build dir (.web_ui_<app>, shared by every test process of this checkout) until stop."""
+        self._build_lock = open(ARTIFACTS / f"reflex-{self.app}.lock", "w")  # noqa: SIM115  (held until stop)
+        fcntl.flock(self._build_lock, fcntl.LOCK_EX)  # another xdist worker's run of this app: wait for it
 
     def start(self, timeout: float = 240.0) -> "ReflexApp":
         """Build and start the app; return once both frontend and backend answer."""
         check_ready(self.app)
         ARTIFACTS.mkdir(exist_ok=True)
+        self._lock_build_dir()
         env = reflex_env(self.app)
         # Fresh per-run state storage: pickled states of an older version of the app must not be loaded.
         self._states_dir = tempfile.mkdtemp(prefix=f"meterit-states-{self.app}-")
@@ -86,6 +94,9 @@ class ReflexApp:
             if self._states_dir:
                 shutil.rmtree(self._states_dir, ignore_errors=True)
                 self._states_dir = None
+            if self._build_lock:
+                self._build_lock.close()  # releases the flock
+                self._build_lock = None
 
     def _stop_process(self) -> None:
         if self._proc is None or self._proc.poll() is not None:
