@@ -1,15 +1,23 @@
-"""The `meterit` command line, run as a real process against SQLite and PostgreSQL."""
+"""The `meterit` command line against SQLite and PostgreSQL: as a real process (help, an unreachable
+database) and, for the commands' own behaviour, through its main() in this process (the same code, no
+interpreter start-up per command)."""
 
+import contextlib
+import io
 import os
 import re
 import subprocess
 import sys
+import traceback
+from unittest import mock
 
 import pytest
 from sqlalchemy import text
 
+from meterit.cli import main
 
-def meterit(*args, cwd, env=None, input_text=None):
+
+def meterit_process(*args, cwd, env=None):
     """Run `python -m meterit.cli ...` and return the completed process."""
     return subprocess.run(
         [sys.executable, "-m", "meterit.cli", *args],
@@ -17,9 +25,24 @@ def meterit(*args, cwd, env=None, input_text=None):
         env={**os.environ, **(env or {})},
         capture_output=True,
         text=True,
-        input=input_text,
         timeout=120,
     )
+
+
+def meterit(*args, cwd, env=None):
+    """Run `meterit ARGS` through main() in this process, as the console script would (exit code, stdout,
+    stderr; an exception that escapes main() is a traceback on stderr and exit code 1, as in a process)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.chdir(cwd), mock.patch.dict(os.environ, env or {}):
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exit_:
+                code = exit_.code if isinstance(exit_.code, int) else 1
+            except Exception:  # noqa: BLE001  (what the interpreter would print)
+                traceback.print_exc()
+                code = 1
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -30,7 +53,7 @@ def db_url(request, tmp_path):
 
 
 def test_help_lists_commands(tmp_path):
-    result = meterit("--help", cwd=tmp_path)
+    result = meterit_process("--help", cwd=tmp_path)
     assert result.returncode == 0
     for command in ("db", "site", "user"):
         assert command in result.stdout
@@ -56,7 +79,9 @@ def test_existing_name_is_a_clear_error(db_url, tmp_path):
 
 
 def test_unreachable_database_is_a_clear_error(tmp_path):
-    result = meterit("site", "list", "--database-url", "postgresql://postgres@127.0.0.1:9/none", cwd=tmp_path)
+    result = meterit_process(
+        "site", "list", "--database-url", "postgresql://postgres@127.0.0.1:9/none", cwd=tmp_path
+    )
     assert result.returncode == 1
     assert "cannot reach database" in result.stderr and "Traceback" not in result.stderr
 
