@@ -6,7 +6,9 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
-from api.schema.permissions import IsAuthenticated
+from api.errors import NotFoundError
+from api.schema.ids import to_int
+from api.schema.permissions import IsAuthenticated, scope
 from api.schema.types import Alert
 from api.services.alerts import get_alert
 
@@ -47,6 +49,18 @@ def _matches(payload: dict, key: str, wanted: strawberry.ID | None) -> bool:
     return wanted is None or str(payload.get(key)) == str(wanted)
 
 
+def _in_scope(info: Info, site_id: strawberry.ID | None) -> None:
+    """NotFoundError, before anything streams, for a site out of the caller's scope (as for no such site)."""
+    if site_id is not None:
+        scope(info).check_read(to_int(site_id, "site id"))
+
+
+def _readable(info: Info, event: dict) -> bool:
+    """True when the event's site is in the caller's scope now (re-read: grants can change)."""
+    site = event.get("site_id")
+    return scope(info).reads(int(site) if site is not None else None)
+
+
 def _readings_event(site_id: int, meter: dict) -> ReadingsAddedEvent:
     return ReadingsAddedEvent(
         site_id=strawberry.ID(str(site_id)),
@@ -73,9 +87,10 @@ class Subscription:
     async def site_status_changed(
         self, info: Info, site_id: strawberry.ID | None = None
     ) -> AsyncGenerator[SiteStatusEvent, None]:
-        """Status of one site (or all) whenever a heartbeat arrives or the site goes offline."""
+        """Status of one site (or all of the caller's) whenever a heartbeat arrives or the site goes offline."""
+        _in_scope(info, site_id)
         async for event in info.context.pubsub.subscribe("site_status"):
-            if _matches(event, "site_id", site_id):
+            if _matches(event, "site_id", site_id) and _readable(info, event):
                 seen = event.get("last_heartbeat_at")
                 yield SiteStatusEvent(
                     site_id=strawberry.ID(str(event["site_id"])),
@@ -89,9 +104,10 @@ class Subscription:
     async def readings_added(
         self, info: Info, site_id: strawberry.ID | None = None, meter_id: strawberry.ID | None = None
     ) -> AsyncGenerator[ReadingsAddedEvent, None]:
-        """New readings per upload and meter, for one site or meter (or all)."""
+        """New readings per upload and meter, for one site or meter (or all of the caller's)."""
+        _in_scope(info, site_id)
         async for event in info.context.pubsub.subscribe("readings"):
-            if not _matches(event, "site_id", site_id):
+            if not _matches(event, "site_id", site_id) or not _readable(info, event):
                 continue
             for meter in event.get("meters", []):
                 if _matches(meter, "meter_id", meter_id):
@@ -115,9 +131,13 @@ class Subscription:
 
 
 async def _alerts(info: Info, kind: str, site_id: strawberry.ID | None) -> AsyncGenerator[Alert, None]:
+    _in_scope(info, site_id)
     async for event in info.context.pubsub.subscribe("alerts"):
         if event.get("event") != kind or not _matches(event, "site_id", site_id):
             continue
-        async with info.context.session() as session:
-            alert, site_name = await get_alert(session, int(event["alert_id"]))
+        try:
+            async with info.context.session() as session:
+                alert, site_name = await get_alert(session, int(event["alert_id"]), scope(info))
+        except NotFoundError:  # another owner's site, or a fleet-wide alert for a non-admin
+            continue
         yield Alert.from_model(alert, site_name)

@@ -79,6 +79,28 @@ class User:
 
 
 @strawberry.type
+class SiteGrant:
+    """A user's role at one site: manager (read and manage) or viewer (read)."""
+
+    user_id: strawberry.ID
+    email: str
+    site_id: strawberry.ID
+    site_name: str
+    role: str
+
+    @classmethod
+    def from_row(cls, row) -> "SiteGrant":
+        """From a db.grants.GrantRow."""
+        return cls(
+            user_id=strawberry.ID(str(row.user_id)),
+            email=row.email,
+            site_id=strawberry.ID(str(row.site_id)),
+            site_name=row.site_name,
+            role=row.role,
+        )
+
+
+@strawberry.type
 class DataPoint:
     """One property of a meter that the edge reads, with its newest stored value."""
 

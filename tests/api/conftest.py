@@ -9,8 +9,9 @@ from gql.transport.httpx import HTTPXAsyncTransport
 from gql.transport.websockets import WebsocketsTransport
 
 from db.engine import make_engine, make_sessionmaker, session_scope
+from db.grants import set_grant
 from db.sites import create_site
-from db.users import create_user
+from db.users import create_user, find_user
 from tests.support.central_server import CentralServer, central_server_factory  # noqa: F401
 
 PASSWORD = "correct horse battery"
@@ -34,11 +35,34 @@ async def new_site(url: str, name: str | None = None, timezone: str = "UTC") -> 
     return created.site.id, created.api_key
 
 
-async def new_user(url: str, role: str = "viewer") -> str:
-    """Create a user directly in the database; return its email (password PASSWORD)."""
+async def new_user(url: str, role: str = "viewer", sites: tuple[int, ...] = ()) -> str:
+    """Create a user directly in the database, granted these sites in its role; return its email."""
     email = f"{role}-{uuid.uuid4().hex[:8]}@example.com"
     await in_session(url, lambda s: create_user(s, email, PASSWORD, role))
+    for site_id in sites:
+        await grant(url, email, site_id, role)
     return email
+
+
+async def grant(url: str, email: str, site_id: int, role: str = "viewer") -> None:
+    """Give the user with this e-mail a role ("viewer" or "manager") at a site, directly in the database."""
+
+    async def work(session):
+        user = await find_user(session, email)
+        await set_grant(session, user.id, site_id, "manager" if role == "manager" else "viewer")
+
+    await in_session(url, work)
+
+
+class UserToken(str):
+    """A user's token that also knows the user's e-mail (to grant it sites)."""
+
+    email: str
+
+    def __new__(cls, token: str, email: str) -> "UserToken":
+        made = super().__new__(cls, token)
+        made.email = email
+        return made
 
 
 def http_client(url: str, *, key: str | None = None, token: str | None = None) -> Client:
@@ -138,7 +162,7 @@ def admin_token(central, central_pg_url) -> str:
 
 
 @pytest.fixture(scope="session")
-def viewer_token(central, central_pg_url) -> str:
-    """A token of a viewer user."""
+def viewer_token(central, central_pg_url) -> UserToken:
+    """A token of a viewer user (of no site until a test grants one: `grant(url, viewer_token.email, id)`)."""
     email = asyncio.run(new_user(central_pg_url, "viewer"))
-    return asyncio.run(login(central.url, email))
+    return UserToken(asyncio.run(login(central.url, email)), email)

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from db.central_models import Alert
 from db.clock import utcnow
+from db.grants import set_grant
 from db.migrate import upgrade
 from db.sites import create_site
 from db.users import create_user
@@ -45,9 +46,11 @@ def seed(central_db):
 
     async def _seed(session):
         await create_user(session, ADMIN, PASSWORD, "admin")
-        await create_user(session, VIEWER, PASSWORD, "viewer")
+        viewer = await create_user(session, VIEWER, PASSWORD, "viewer")
         plant = await create_site(session, "Plant North", "UTC")
         office = await create_site(session, "Office South", "UTC")
+        for site in (plant, office):
+            await set_grant(session, viewer.id, site.site.id, "viewer")
         message = "No heartbeat from Plant North for 12 minutes"
         session.add(Alert(site_id=plant.site.id, kind="inspection_due", severity="warning", message=message))
         return {"plant": (plant.site.id, plant.api_key), "office": (office.site.id, office.api_key)}
