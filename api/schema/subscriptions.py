@@ -11,6 +11,7 @@ from api.schema.ids import to_int
 from api.schema.permissions import IsAuthenticated, scope
 from api.schema.types import Alert
 from api.services.alerts import get_alert
+from api.services.sites import get_site
 
 
 @strawberry.type
@@ -49,10 +50,11 @@ def _matches(payload: dict, key: str, wanted: strawberry.ID | None) -> bool:
     return wanted is None or str(payload.get(key)) == str(wanted)
 
 
-def _in_scope(info: Info, site_id: strawberry.ID | None) -> None:
-    """NotFoundError, before anything streams, for a site out of the caller's scope (as for no such site)."""
+async def _in_scope(info: Info, site_id: strawberry.ID | None) -> None:
+    """NotFoundError, before anything streams, for a site that does not exist or is out of the caller's scope."""
     if site_id is not None:
-        scope(info).check_read(to_int(site_id, "site id"))
+        async with info.context.session() as session:
+            await get_site(session, to_int(site_id, "site id"), scope(info))
 
 
 def _readable(info: Info, event: dict) -> bool:
@@ -88,7 +90,7 @@ class Subscription:
         self, info: Info, site_id: strawberry.ID | None = None
     ) -> AsyncGenerator[SiteStatusEvent, None]:
         """Status of one site (or all of the caller's) whenever a heartbeat arrives or the site goes offline."""
-        _in_scope(info, site_id)
+        await _in_scope(info, site_id)
         async for event in info.context.pubsub.subscribe("site_status"):
             if _matches(event, "site_id", site_id) and _readable(info, event):
                 seen = event.get("last_heartbeat_at")
@@ -105,7 +107,7 @@ class Subscription:
         self, info: Info, site_id: strawberry.ID | None = None, meter_id: strawberry.ID | None = None
     ) -> AsyncGenerator[ReadingsAddedEvent, None]:
         """New readings per upload and meter, for one site or meter (or all of the caller's)."""
-        _in_scope(info, site_id)
+        await _in_scope(info, site_id)
         async for event in info.context.pubsub.subscribe("readings"):
             if not _matches(event, "site_id", site_id) or not _readable(info, event):
                 continue
@@ -131,7 +133,7 @@ class Subscription:
 
 
 async def _alerts(info: Info, kind: str, site_id: strawberry.ID | None) -> AsyncGenerator[Alert, None]:
-    _in_scope(info, site_id)
+    await _in_scope(info, site_id)
     async for event in info.context.pubsub.subscribe("alerts"):
         if event.get("event") != kind or not _matches(event, "site_id", site_id):
             continue
