@@ -12,7 +12,6 @@ import uuid
 from datetime import timedelta
 
 import httpx
-import pytest
 import websockets
 
 from db.alert_store import add_rule
@@ -173,7 +172,9 @@ async def _subscribe(ws_url: str, headers: dict, query: str, variables: dict) ->
         except websockets.ConnectionClosed:
             return REFUSED
         assert first["type"] == "connection_ack", first
-        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables}}))
+        await ws.send(
+            json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables}})
+        )
         # A refusal comes as an error, a running subscription sends nothing: a second subscription on a site
         # that does not exist, started after it, is refused the same way; its error marks the first as accepted.
         probe = {"query": query, "variables": {**variables, "site": str(MISSING_SITE)}}
@@ -181,7 +182,11 @@ async def _subscribe(ws_url: str, headers: dict, query: str, variables: dict) ->
         while True:
             message = json.loads(await asyncio.wait_for(ws.recv(), 30))
             # an error before the stream starts is "error"; one raised by the resolver is "next" with errors
-            errors = message["payload"] if message["type"] == "error" else (message.get("payload") or {}).get("errors")
+            errors = (
+                message["payload"]
+                if message["type"] == "error"
+                else (message.get("payload") or {}).get("errors")
+            )
             if message["type"] not in ("error", "next") or not errors:
                 continue
             if message["id"] == "2":
@@ -198,17 +203,23 @@ def test_every_field_is_classified_and_obeys_its_class(central, central_pg_url):
     schema = httpx.post(central.url, json={"query": INTROSPECT % "s"}, timeout=30).json()["data"]["s"]
     fields = [
         f"{kind}.{field['name']}"
-        for kind, key in (("Query", "queryType"), ("Mutation", "mutationType"), ("Subscription", "subscriptionType"))
+        for kind, key in (
+            ("Query", "queryType"),
+            ("Mutation", "mutationType"),
+            ("Subscription", "subscriptionType"),
+        )
         for field in schema[key]["fields"]
     ]
     unclassified = [f for f in fields if f not in FIELDS]
     assert not unclassified, (
         f"unclassified schema fields {unclassified}: add one line per field to FIELDS in "
         f"tests/api/test_access_matrix.py, e.g. "
-        f"'\"{unclassified[0]}\": (\"read\", \"query($site: ID!) {{ ... }}\"),' with a class of {sorted(CLASSES)} "
+        f'\'"{unclassified[0]}": ("read", "query($site: ID!) {{ ... }}"),\' with a class of {sorted(CLASSES)} '
         "(docs/security.md, Access matrix)"
     )
-    assert not set(FIELDS) - set(fields), f"FIELDS names fields the schema lacks: {sorted(set(FIELDS) - set(fields))}"
+    assert not set(FIELDS) - set(fields), (
+        f"FIELDS names fields the schema lacks: {sorted(set(FIELDS) - set(fields))}"
+    )
     order = sorted(fields, key=lambda f: f in LAST)
     wrong = []
     with httpx.Client(timeout=30) as client:
@@ -227,8 +238,15 @@ def test_every_field_is_classified_and_obeys_its_class(central, central_pg_url):
                     if field.startswith("Subscription."):
                         got = asyncio.run(_subscribe(central.ws_url, headers, document, variables))
                     else:
-                        answer = client.post(central.url, json={"query": document, "variables": variables}, headers=headers)
-                        got = outcome(answer.status_code, answer.json() if answer.status_code == 200 else {}, root, where == "b")
+                        answer = client.post(
+                            central.url, json={"query": document, "variables": variables}, headers=headers
+                        )
+                        got = outcome(
+                            answer.status_code,
+                            answer.json() if answer.status_code == 200 else {},
+                            root,
+                            where == "b",
+                        )
                     if got != want:
                         wrong.append(f"{field} as {caller} on site {where.upper()}: {got}, expected {want}")
     assert not wrong, "\n".join(wrong)
