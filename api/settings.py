@@ -37,6 +37,8 @@ class CentralSettings(BaseSettings):
     batch_size: int = Field(default=1000, ge=1, le=10_000)
     rate_limit_per_minute: int = Field(default=100, ge=1)
     failed_key_limit_per_minute: int = Field(default=30, ge=1)
+    # A rotated site key keeps working this long, or until the edge first uses the new key (0: at once).
+    key_rotation_overlap_hours: float = Field(default=24.0, ge=0, le=24 * 30)
     redis_url: str | None = None
     offline_after_minutes: float = Field(default=0.75, gt=0)  # docs/operations.md
     degraded_queue_depth: int = 10_000

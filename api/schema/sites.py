@@ -65,9 +65,12 @@ class SitesMutation:
 
     @strawberry.mutation(permission_classes=[IsAdmin])
     async def rotate_site_key(self, info: Info, site_id: strawberry.ID) -> CreatedSite:
-        """Give a site a new key (shown once); the old key stops working."""
+        """Give a site a new key (shown once); the old key works on until KEY_ROTATION_OVERLAP_HOURS pass or
+        the edge first uses the new one, whichever comes first."""
         async with info.context.session() as session:
-            created = await service.rotate_site_key(session, to_int(site_id, "site id"))
+            created = await service.rotate_site_key(
+                session, to_int(site_id, "site id"), info.context.settings.key_rotation_overlap_hours
+            )
             site, counts = await service.get_site(session, created.site.id, ADMIN)
         await _changed(info)
         return CreatedSite(site=Site.from_model(site, counts), api_key=created.api_key)

@@ -51,10 +51,10 @@ async def create_site(session: AsyncSession, name: str, timezone: str = "UTC") -
     return await db_sites.create_site(session, name, _check_timezone(timezone))
 
 
-async def rotate_site_key(session: AsyncSession, site_id: int) -> db_sites.NewSite:
-    """A new key for a site; the old one stops working."""
+async def rotate_site_key(session: AsyncSession, site_id: int, overlap_hours: float) -> db_sites.NewSite:
+    """A new key for a site; the old one works on for overlap_hours or until the edge uses the new one."""
     try:
-        return await db_sites.rotate_site_key(session, site_id)
+        return await db_sites.rotate_site_key(session, site_id, overlap_hours * 3600)
     except NotFound as err:
         raise NotFoundError(str(err)) from err
 
