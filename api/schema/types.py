@@ -239,10 +239,11 @@ class Site:
     @strawberry.field
     async def meters(self, info: Info) -> list[Meter]:
         """This site's meters."""
+        from api.schema.permissions import scope
         from api.services.meters import meters_with_points
 
         async with info.context.session() as session:
-            rows = await meters_with_points(session, int(self.id))
+            rows = await meters_with_points(session, scope(info), int(self.id))
         return [Meter.from_model(m, points) for m, points in rows]
 
 

@@ -64,8 +64,9 @@ def meter_of(central, token: str, site: int) -> str:
 
 def test_a_viewer_sees_only_its_sites_and_others_look_missing(central, two_sites):
     s, viewer = two_sites, two_sites["viewer"]
-    ids = {x["id"] for x in post(central, viewer, "{ sites { id } }")["data"]["sites"]}
-    assert ids == {str(s["a"])}
+    sites = post(central, viewer, "{ sites { id meters { siteId } } }")["data"]["sites"]
+    assert {x["id"] for x in sites} == {str(s["a"])}
+    assert {m["siteId"] for x in sites for m in x["meters"]} == {str(s["a"])}
     assert post(central, viewer, "query($i: ID!) { site(id: $i) { id } }", i=str(s["b"]))["data"] == {
         "site": None
     }
