@@ -119,7 +119,6 @@ class AdminUsersState(SessionState):
             return self._fail(err)
         return None
 
-
     @rx.event
     async def grant_site(self):
         """Give the chosen user the chosen role at the chosen site."""
@@ -172,12 +171,30 @@ def site_access() -> rx.Component:
         rx.heading("Site access", size="4"),
         rx.text("Admins see every site; everyone else only the sites granted here.", size="2"),
         rx.flex(
-            field("User", rx.select(AdminUsersState.user_emails, value=AdminUsersState.grant_email,
-                                    on_change=AdminUsersState.set_grant_email, placeholder="Choose a user")),
-            field("Site", rx.select(AdminUsersState.site_names, value=AdminUsersState.grant_site_name,
-                                    on_change=AdminUsersState.set_grant_site, placeholder="Choose a site")),
-            field("Role", rx.select(SITE_ROLES, value=AdminUsersState.grant_role,
-                                    on_change=AdminUsersState.set_grant_role)),
+            field(
+                "User",
+                rx.select(
+                    AdminUsersState.user_emails,
+                    value=AdminUsersState.grant_email,
+                    on_change=AdminUsersState.set_grant_email,
+                    placeholder="Choose a user",
+                ),
+            ),
+            field(
+                "Site",
+                rx.select(
+                    AdminUsersState.site_names,
+                    value=AdminUsersState.grant_site_name,
+                    on_change=AdminUsersState.set_grant_site,
+                    placeholder="Choose a site",
+                ),
+            ),
+            field(
+                "Role",
+                rx.select(
+                    SITE_ROLES, value=AdminUsersState.grant_role, on_change=AdminUsersState.set_grant_role
+                ),
+            ),
             rx.button("Grant", on_click=AdminUsersState.grant_site, data_testid="grant-site-button"),
             spacing="3",
             align="end",
