@@ -29,7 +29,7 @@ class Context:
     scope: Scope | None = None  # the sites a user may read and manage (api/services/access.py)
     connection_params: dict | None = field(default=None)
     caches: Any = None  # api.cache.Caches of this worker (None: read through)
-    login_guard: Any = None  # api/login_guard.LoginGuard, one per process
+    login_guard: Any = None  # api/login_guard.py: SharedLoginGuard (PostgreSQL) or LoginGuard (SQLite)
     ws_token: str | None = None  # a websocket's token, re-checked on each subscribe (api/ws_sessions.py)
 
     @asynccontextmanager

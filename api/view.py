@@ -39,7 +39,7 @@ class MeterITGraphQL(GraphQL):
             sessions, pubsub, settings.offline_after_minutes, settings.degraded_queue_depth
         )
         self.address_guard = AddressGuard(settings.trusted_proxy_networks)
-        self.login_guard = guard_from_settings(settings)
+        self.login_guard = guard_from_settings(settings, sessions)
         self.site_limiter = SiteKeyLimiter(
             settings.rate_limit_per_minute, settings.failed_key_limit_per_minute, settings.redis_url
         )

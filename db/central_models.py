@@ -179,6 +179,22 @@ class SiteGrant(CentralTable, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class LoginFailure(CentralTable, table=True):
+    """Failed logins of one account or client address, shared by every API worker (api/login_guard.py).
+
+    Times are POSIX seconds of the deployable's clock: workers share no monotonic clock.
+    """
+
+    __tablename__ = "login_failures"
+    __table_args__ = (PrimaryKeyConstraint("scope", "ident"),)
+    scope: str = Field(max_length=8)
+    ident: str = Field(max_length=320)
+    failures: int = 0
+    last_failure: float = 0.0
+    next_allowed: float = 0.0
+    locked_until: float = 0.0
+
+
 class AlertRule(CentralTable, table=True):
     """A condition watched by the alert engine (e.g. heartbeat missing > 10 minutes)."""
 

@@ -78,21 +78,20 @@ class UsersMutation:
         address = request_address(context.request, context.settings.trusted_proxy_networks)
         guard = context.login_guard
         if guard is not None:
-            wait = guard.wait_seconds(account, address)
+            wait = await guard.begin(account, address)
             if wait > 0:
                 metrics.LOGIN_ATTEMPTS.labels("throttled").inc()
                 seconds = math.ceil(wait)
                 return LoginFailed(
                     reason=f"too many failed logins: retry in {seconds} s", retry_after_seconds=seconds
                 )
-            guard.attempt(account, address)
         found = await service.login(context.sessions, context.settings, email, password)
         if found is None:
             metrics.LOGIN_ATTEMPTS.labels("failure").inc()
             logger.info("failed login for %s from %s", account, address)
             return LoginFailed(reason="wrong email or password")
         if guard is not None:
-            guard.succeeded(account, address)
+            await guard.ok(account, address)
         metrics.LOGIN_ATTEMPTS.labels("success").inc()
         user, token, expires = found
         return LoginSuccess(token=token, expires_at=expires, user=User.from_model(user))
@@ -108,11 +107,10 @@ class UsersMutation:
         address = request_address(context.request, context.settings.trusted_proxy_networks)
         guard = context.login_guard
         if guard is not None:
-            wait = guard.wait_seconds(account, address)
+            wait = await guard.begin(account, address)
             if wait > 0:
                 metrics.LOGIN_ATTEMPTS.labels("throttled").inc()
                 raise Forbidden(f"too many failed logins: retry in {math.ceil(wait)} s")
-            guard.attempt(account, address)
         try:
             async with context.session() as session:
                 user, token, expires = await service.change_password(
@@ -123,10 +121,10 @@ class UsersMutation:
             raise
         except Exception:
             if guard is not None:  # the old password was right (the new one was refused)
-                guard.succeeded(account, address)
+                await guard.ok(account, address)
             raise
         if guard is not None:
-            guard.succeeded(account, address)
+            await guard.ok(account, address)
         await publish_sessions_ended(context.pubsub, user.id)
         return LoginSuccess(token=token, expires_at=expires, user=User.from_model(user))
 
@@ -136,7 +134,7 @@ class UsersMutation:
         async with info.context.session() as session:
             user = await service.reset_password(session, to_int(id, "user id"), new_password)
         if info.context.login_guard is not None:
-            info.context.login_guard.forget_account(user.email)
+            await info.context.login_guard.forget(user.email)
         await publish_sessions_ended(info.context.pubsub, user.id)
         return User.from_model(user)
 

@@ -166,3 +166,25 @@ def viewer_token(central, central_pg_url) -> UserToken:
     """A token of a viewer user (of no site until a test grants one: `grant(url, viewer_token.email, id)`)."""
     email = asyncio.run(new_user(central_pg_url, "viewer"))
     return UserToken(asyncio.run(login(central.url, email)), email)
+
+
+TWO_WORKER_SECRET = "a test secret of at least thirty-two characters"
+
+
+@pytest.fixture(scope="session")
+def two_workers(central_pg_url, tmp_path_factory):
+    """A central server with two worker processes (revocations and login counts must reach both).
+
+    It believes X-Forwarded-For from loopback, so tests can play clients at their own addresses; 10 failed
+    logins of an account lock it, with no delay before (LOGIN_FREE_FAILURES=9).
+    """
+    env = {
+        "JWT_SECRET": TWO_WORKER_SECRET,
+        "RATE_LIMIT_PER_MINUTE": "100000",
+        "TRUSTED_PROXIES": "127.0.0.1/32",
+        "LOGIN_FREE_FAILURES": "9",
+        "LOGIN_LOCK_FAILURES": "10",
+    }
+    log = tmp_path_factory.mktemp("two-workers") / "central.log"
+    with CentralServer(central_pg_url, workers=2, env=env, log_path=log, args=["--no-migrate"]) as server:
+        yield server

@@ -11,21 +11,10 @@ from sqlalchemy import text
 
 from db.clock import clock
 from meterit.cli import main
+from tests.api.conftest import TWO_WORKER_SECRET as SECRET
 from tests.api.conftest import in_session, login, new_site, new_user
 
-SECRET = "a test secret of at least thirty-two characters"
 SUBSCRIBE = "subscription { siteStatusChanged { siteId status } }"
-
-
-@pytest.fixture(scope="module")
-def two_workers(central_pg_url, tmp_path_factory):
-    """A central server with two worker processes (a revocation must reach the other worker's sockets)."""
-    from tests.support.central_server import CentralServer
-
-    log = tmp_path_factory.mktemp("ws") / "central.log"
-    env = {"JWT_SECRET": SECRET, "RATE_LIMIT_PER_MINUTE": "100000"}
-    with CentralServer(central_pg_url, workers=2, env=env, log_path=log, args=["--no-migrate"]) as server:
-        yield server
 
 
 async def open_socket(server, token: str, protocol: str = "graphql-transport-ws"):

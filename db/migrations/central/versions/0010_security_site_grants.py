@@ -1,4 +1,5 @@
-"""site_grants (per-site roles of users) and a rotated site key's overlap (the old key until a set time)
+"""site_grants (per-site roles of users), login_failures (login throttling shared by every API worker) and a
+rotated site key's overlap (the old key until a set time)
 
 Existing non-admin users are granted every existing site as viewers, so an upgrade locks nobody out;
 sites created afterwards are visible only to admins and the users granted them.
@@ -34,6 +35,16 @@ def upgrade() -> None:
         "SELECT users.id, sites.id, 'viewer', CURRENT_TIMESTAMP FROM users CROSS JOIN sites "
         "WHERE users.role <> 'admin'"
     )
+    op.create_table(
+        "login_failures",
+        sa.Column("scope", sa.String(length=8), nullable=False),
+        sa.Column("ident", sa.String(length=320), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("last_failure", sa.Float(), nullable=False),
+        sa.Column("next_allowed", sa.Float(), nullable=False),
+        sa.Column("locked_until", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("scope", "ident"),
+    )
     with op.batch_alter_table("sites") as batch:
         batch.add_column(sa.Column("old_key_prefix", sa.String(length=16), nullable=True))
         batch.add_column(sa.Column("old_key_hash", sa.String(length=128), nullable=True))
@@ -48,5 +59,6 @@ def downgrade() -> None:
         batch.drop_column("old_key_until")
         batch.drop_column("old_key_hash")
         batch.drop_column("old_key_prefix")
+    op.drop_table("login_failures")
     op.drop_index("ix_site_grants_site_id", "site_grants")
     op.drop_table("site_grants")
