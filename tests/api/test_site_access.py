@@ -168,3 +168,25 @@ def test_admin_grants_sites_in_graphql_and_the_cli(central, central_pg_url, two_
         error(post(central, s["admin"], revoke, u=user, s=str(s["b"])))
         == f"user {user} has no role at site {s['b']}"
     )
+
+
+def test_cli_sets_a_password_and_ends_the_users_sessions(central, central_pg_url, monkeypatch):
+    import asyncio
+
+    email = asyncio.run(new_user(central_pg_url))
+    token = asyncio.run(login(central.url, email))
+    assert post(central, token, "{ me { email } }")["data"]["me"]["email"] == email
+    monkeypatch.setenv("NEW_PASSWORD", "a password from the cli")
+    argv = ["user", "password", email, "--password-env", "NEW_PASSWORD", "--database-url", central_pg_url]
+    assert main(argv) == 0
+    ended = httpx.post(
+        central.url, json={"query": "{ me { email } }"}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert ended.status_code == 401 and "session ended" in ended.text
+    login_doc = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { __typename } }"
+    answer = httpx.post(
+        central.url, json={"query": login_doc, "variables": {"e": email, "p": "a password from the cli"}}
+    )
+    assert answer.json()["data"]["login"]["__typename"] == "LoginSuccess"
+    monkeypatch.setenv("NEW_PASSWORD", "short")
+    assert main(argv) == 1  # the rules of the API: a clear error, nothing changed
