@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
@@ -19,6 +19,7 @@ from api.cache import Caches
 from api.export import export_readings
 from api.export_energy import export_energy
 from api.graphiql import STATIC_DIR
+from api.metrics_auth import metrics_refusal
 from api.middleware import BodyLimitMiddleware, RequestLogMiddleware
 from api.monitor import maintain_partitions, run_monitor, stop_task
 from api.pubsub import make_pubsub
@@ -99,6 +100,9 @@ def create_app(settings: CentralSettings | None = None) -> Starlette:
         return JSONResponse({"status": "ok", "database": "ok"})
 
     async def metrics_endpoint(request: Request) -> Response:
+        refusal = metrics_refusal(settings, request.headers.get("authorization"))
+        if refusal is not None:
+            return PlainTextResponse(refusal[1], status_code=refusal[0])
         body, content_type = metrics.render()
         return Response(body, media_type=content_type)
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.pubsub import PubSub
+from api.services.access import Scope
 from api.settings import CentralSettings
 from db.central_models import User
 from db.engine import session_scope
@@ -25,9 +26,10 @@ class Context:
     response: Any = None
     site: SiteIdentity | None = None
     user: User | None = None
+    scope: Scope | None = None  # the sites a user may read and manage (api/services/access.py)
     connection_params: dict | None = field(default=None)
     caches: Any = None  # api.cache.Caches of this worker (None: read through)
-    login_guard: Any = None  # api/login_guard.LoginGuard, one per process
+    login_guard: Any = None  # api/login_guard.py: SharedLoginGuard (PostgreSQL) or LoginGuard (SQLite)
     ws_token: str | None = None  # a websocket's token, re-checked on each subscribe (api/ws_sessions.py)
 
     @asynccontextmanager

@@ -16,6 +16,7 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
 from api.auth import bearer_token, user_from_token
 from api.errors import ApiError, AuthError, InvalidInput, NotFoundError
+from api.services.access import scope_of
 from api.services.readings import readings
 from db.engine import session_scope
 from db.readings_query import MAX_PAGE, ReadingRow
@@ -91,7 +92,8 @@ async def export_readings(request: Request) -> Response:
     try:
         query = _parse(request)
         async with session_scope(sessions) as session:
-            await user_from_token(session, settings, token)
+            caller = await scope_of(session, await user_from_token(session, settings, token))
+            query["scope"] = caller
             # The first page is read before answering, so a bad query gets a status code, not a cut stream.
             first_page, cursor = await readings(session, **query, first=MAX_PAGE)
     except AuthError as err:

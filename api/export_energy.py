@@ -16,6 +16,7 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from api.auth import bearer_token, user_from_token
 from api.errors import ApiError, AuthError, InvalidInput, NotFoundError
 from api.export import _parse_time
+from api.services.access import scope_of
 from api.services.readings import energy
 from db.engine import session_scope
 from db.readings_query import MAX_PAGE
@@ -126,7 +127,8 @@ async def export_energy(request: Request) -> Response:
     try:
         query = _parse(request)
         async with session_scope(sessions) as session:
-            await user_from_token(session, settings, token)
+            caller = await scope_of(session, await user_from_token(session, settings, token))
+            query["scope"] = caller
             first_page, cursor, facts = await energy(session, **query, first=MAX_PAGE)
     except AuthError as err:
         return PlainTextResponse(str(err), status_code=401)

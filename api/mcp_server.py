@@ -3,12 +3,12 @@
 Tools call the same service layer as the GraphQL API. Every call is authorised: over stdio by
 METERIT_MCP_TOKEN (a user's JWT from the `login` mutation, or the admin key METERIT_MCP_ADMIN_KEY);
 over streamable HTTP by the request's `Authorization: Bearer <token>` header only. Viewers may read;
-changing rules and sending email need the admin role.
+Every tool sees only the caller's sites (admins: all); a site's managers change its rules and
+meters; global rules and sending email need the admin role.
 """
 
 import hmac
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -31,6 +31,7 @@ from api.services import inventory as inventory_service
 from api.services import meters as meters_service
 from api.services import readings as readings_service
 from api.services import sites as sites_service
+from api.services.access import ADMIN, Scope, scope_of
 from api.settings import CentralSettings
 from db.alert_store import DEFAULT_RULES, open_alert_counts
 from db.engine import session_scope
@@ -45,20 +46,13 @@ INSTRUCTIONS = (
 )
 
 
-@dataclass(frozen=True)
-class Caller:
-    """Who a tool call acts for."""
-
-    name: str
-    role: str
-
-
-def _rule(rule) -> out.RuleInfo:
+def _rule(rule, caller: Scope) -> out.RuleInfo:
     unit = DEFAULT_RULES[rule.kind].unit if rule.kind in DEFAULT_RULES else ""
     fields = rule.model_dump(
         include={"id", "kind", "site_id", "enabled", "threshold", "severity", "pending_seconds"}
     )
-    return out.RuleInfo(**fields, threshold_unit=unit, recipients=list(rule.recipients or []))
+    recipients = rules_service.visible_recipients(caller, rule)
+    return out.RuleInfo(**fields, threshold_unit=unit, recipients=recipients)
 
 
 def build_central_mcp(
@@ -83,11 +77,10 @@ def build_central_mcp(
         try:
             async with session_scope(sessions) as session:
                 if admin_key and hmac.compare_digest(credential.encode(), admin_key.encode()):
-                    caller = Caller("admin key", "admin")
+                    caller = ADMIN
                 else:
-                    user = await user_from_token(session, settings, credential)
-                    caller = Caller(user.email, user.role)
-                if admin and caller.role != "admin":
+                    caller = await scope_of(session, await user_from_token(session, settings, credential))
+                if admin and not caller.is_admin:
                     raise ToolError(f"forbidden: admin role required ({caller.name} is {caller.role})")
                 return await work(session, caller)
         except AuthError as err:
@@ -99,8 +92,8 @@ def build_central_mcp(
     async def query_meters(ctx: Context, site_id: int | None = None) -> out.MetersResult:
         """Meters of one site (or every site) with reachability, last error and each point's newest value."""
 
-        async def work(session, _caller):
-            rows = await meters_service.meters_with_points(session, site_id)
+        async def work(session, caller):
+            rows = await meters_service.meters_with_points(session, caller, site_id)
             meters = []
             for meter, points in rows:
                 infos = [
@@ -141,9 +134,9 @@ def build_central_mcp(
     ) -> out.ReadingsResult:
         """Readings of one data point (e.g. total_kwh) in [start, end) (ISO-8601 with zone), raw or averaged."""
 
-        async def work(session, _caller):
+        async def work(session, caller):
             rows, cursor = await readings_service.readings(
-                session, meter_id, point, start, end, resolution, limit, after
+                session, meter_id, point, start, end, resolution, limit, after, scope=caller
             )
             items = [out.ReadingItem(**r.__dict__) for r in rows]
             return out.ReadingsResult(
@@ -165,9 +158,9 @@ def build_central_mcp(
     ) -> out.EnergyResult:
         """Consumption, demand, completeness, quality and cost per 15 min/hour/local day/month in [start, end)."""
 
-        async def work(session, _caller):
+        async def work(session, caller):
             rows, cursor, facts = await readings_service.energy(
-                session, meter_id, point, start, end, resolution, limit, after
+                session, meter_id, point, start, end, resolution, limit, after, scope=caller
             )
             items = [out.EnergyItem(**{k: getattr(r, k) for k in out.EnergyItem.model_fields}) for r in rows]
             return out.EnergyResult(
@@ -186,11 +179,11 @@ def build_central_mcp(
     async def get_site_status(ctx: Context, site_id: int | None = None) -> out.SiteStatusResult:
         """Live status of one site or all: online/degraded/offline, last heartbeat, queue, meters, today's kWh."""
 
-        async def work(session, _caller):
+        async def work(session, caller):
             rows = (
-                [await sites_service.get_site(session, site_id)]
+                [await sites_service.get_site(session, site_id, caller)]
                 if site_id
-                else await sites_service.list_sites(session)
+                else await sites_service.list_sites(session, caller)
             )
             open_counts = await open_alert_counts(session)
             sites = []
@@ -228,8 +221,8 @@ def build_central_mcp(
     ) -> out.AlertsResult:
         """Alerts (open by default), newest first, with site names and open/resolved/acknowledged times."""
 
-        async def work(session, _caller):
-            rows = await alerts_service.list_alerts(session, status, site_id, limit)
+        async def work(session, caller):
+            rows = await alerts_service.list_alerts(session, caller, status, site_id, limit)
             fields = set(out.AlertInfo.model_fields) - {"site_name"}
             return out.AlertsResult(
                 alerts=[out.AlertInfo(**a.model_dump(include=fields), site_name=name) for a, name in rows]
@@ -251,29 +244,29 @@ def build_central_mcp(
     ) -> out.RulesResult:
         """List alert rules (no arguments) or change one: by rule_id, or by kind (+ site_id for a site override,
         created when missing). Kinds: heartbeat_missing, meter_unreachable, edge_queue, central_unreachable,
-        api_error_rate, database_unreachable. Changing needs the admin role."""
+        api_error_rate, database_unreachable. Changing a site's rule needs its manager, a global one admin."""
         fields = {"enabled": enabled, "threshold": threshold, "severity": severity}
         fields |= {"pending_seconds": pending_seconds, "recipients": recipients}
-        changing = rule_id is not None or kind is not None
 
-        async def work(session, _caller):
+        async def work(session, caller):
             changed = None
             if rule_id is not None:
-                changed = await rules_service.update_rule(session, rule_id, **fields)
+                changed = await rules_service.update_rule(session, rule_id, scope=caller, **fields)
             elif kind is not None:
-                rules = await rules_service.list_rules(session, site_id)
+                caller.check_manage(site_id)
+                rules = await rules_service.list_rules(session, caller, site_id)
                 match = next((r for r in rules if r.kind == kind and r.site_id == site_id), None)
                 if match is not None:
-                    changed = await rules_service.update_rule(session, match.id, **fields)
+                    changed = await rules_service.update_rule(session, match.id, scope=caller, **fields)
                 else:
                     given = {k: v for k, v in fields.items() if v is not None}
-                    changed = await rules_service.create_rule(session, kind, site_id, **given)
-            rules = await rules_service.list_rules(session, site_id)
+                    changed = await rules_service.create_rule(session, kind, site_id, scope=caller, **given)
+            rules = await rules_service.list_rules(session, caller, site_id)
             return out.RulesResult(
-                changed=_rule(changed) if changed else None, rules=[_rule(r) for r in rules]
+                changed=_rule(changed, caller) if changed else None, rules=[_rule(r, caller) for r in rules]
             )
 
-        return await run(ctx, work, admin=changing)
+        return await run(ctx, work)
 
     @server.tool()
     async def send_alert_email(
@@ -301,8 +294,8 @@ def build_central_mcp(
         """A site's meter inventory: its version, every meter with its BACnet address, points (object type,
         instance, unit, cumulative), interval, and the history of changes (origin, author, what changed)."""
 
-        async def work(session, _caller):
-            return _inventory(await inventory_service.site_inventory(session, site_id, history))
+        async def work(session, caller):
+            return _inventory(await inventory_service.site_inventory(session, site_id, caller, history))
 
         return await run(ctx, work)
 
@@ -318,19 +311,19 @@ def build_central_mcp(
         interval_seconds: float | None = None,
         points: list[InventoryPoint] | None = None,
     ) -> out.SiteInventoryResult:
-        """Change (or add) one meter of a site's inventory (admins); fields left out keep their value, points
-        replace the list. The edge applies the new version at its next sync."""
+        """Change (or add) one meter of a site's inventory; fields left out keep their value, points
+        replace the list (the site's managers). The edge applies the new version at its next sync."""
 
         async def work(session, caller):
             fields = {"name": name, "bacnet_address": bacnet_address, "bacnet_device_id": bacnet_device_id,
                       "enabled": enabled, "interval_seconds": interval_seconds}  # fmt: skip
             point_list = None if points is None else [p.model_dump() for p in points]
             found = await inventory_service.edit_meter(
-                session, site_id, external_id, fields, point_list, "mcp", caller.name
+                session, site_id, external_id, fields, point_list, "mcp", caller.name, caller
             )
             return _inventory(found)
 
-        return await run(ctx, work, admin=True)
+        return await run(ctx, work)
 
     @server.tool()
     async def generate_report(
@@ -343,8 +336,8 @@ def build_central_mcp(
         """Energy per site and meter per local day (or UTC hour) in [start, end), from cumulative registers
         (correct across counter resets), peak power and when, data completeness; also as CSV and Markdown."""
 
-        async def work(session, _caller):
-            report = await reports.generate_report(session, site_ids, start, end, resolution)
+        async def work(session, caller):
+            report = await reports.generate_report(session, site_ids, start, end, resolution, scope=caller)
             data = out.ReportResult.model_validate(
                 {**report.__dict__, "sites": [_site(s) for s in report.sites], "csv": to_csv(report)}
                 | {"markdown": to_markdown(report)}

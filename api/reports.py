@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import InvalidInput, NotFoundError
+from api.services.access import Scope
 from db import reports as data
 from db.clock import clock
 from db.energy import hour_bounds, local_day_bounds, local_days
@@ -122,10 +123,20 @@ def _add(total: float | None, value: float | None) -> float | None:
 
 
 async def generate_report(
-    session: AsyncSession, site_ids: list[int] | None, start: datetime, end: datetime, resolution: str = "DAY"
+    session: AsyncSession,
+    site_ids: list[int] | None,
+    start: datetime,
+    end: datetime,
+    resolution: str = "DAY",
+    *,
+    scope: Scope,
 ) -> Report:
-    """The report of these sites (all when None) over [start, end)."""
+    """The report of these sites (all of the caller's when None) over [start, end)."""
     resolution = _check(start, end, resolution)
+    if site_ids is None:
+        site_ids = None if scope.is_admin else sorted(scope.site_ids())
+    else:
+        scope.check_reads_all(site_ids)
     sites = await data.report_sites(session, site_ids)
     if site_ids is not None and len(sites) < len(set(site_ids)):
         missing = sorted(set(site_ids) - {s.id for s in sites})

@@ -37,6 +37,12 @@ class CentralSettings(BaseSettings):
     batch_size: int = Field(default=1000, ge=1, le=10_000)
     rate_limit_per_minute: int = Field(default=100, ge=1)
     failed_key_limit_per_minute: int = Field(default=30, ge=1)
+    # Bearer token for /metrics (required in production: without it /metrics answers 403 there)
+    metrics_token: str | None = None
+    # TLS served by `meterit api --ssl-certfile`: 1.3 only unless set to "1.2" (old clients, meterit/tls.py)
+    tls_min_version: Literal["1.2", "1.3"] = "1.3"
+    # A rotated site key keeps working this long, or until the edge first uses the new key (0: at once).
+    key_rotation_overlap_hours: float = Field(default=24.0, ge=0, le=24 * 30)
     redis_url: str | None = None
     offline_after_minutes: float = Field(default=0.75, gt=0)  # docs/operations.md
     degraded_queue_depth: int = 10_000

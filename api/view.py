@@ -18,6 +18,7 @@ from api.errors import AuthError, SiteKeyRequired
 from api.graphiql import offline_graphiql_html
 from api.login_guard import guard_from_settings
 from api.request_log import note, operation_of, root_field_of, root_fields
+from api.services.access import scope_of
 from api.site_limits import RateLimited, SiteKeyLimiter
 from api.upload_fast import answer_upload, checked_batch, edge_upload_queries
 from api.ws_sessions import LegacyWSHandler, TransportWSHandler, start_watch, stop_watch
@@ -38,7 +39,7 @@ class MeterITGraphQL(GraphQL):
             sessions, pubsub, settings.offline_after_minutes, settings.degraded_queue_depth
         )
         self.address_guard = AddressGuard(settings.trusted_proxy_networks)
-        self.login_guard = guard_from_settings(settings)
+        self.login_guard = guard_from_settings(settings, sessions)
         self.site_limiter = SiteKeyLimiter(
             settings.rate_limit_per_minute, settings.failed_key_limit_per_minute, settings.redis_url
         )
@@ -104,6 +105,7 @@ class MeterITGraphQL(GraphQL):
                     context.site = await site_from_key(session, key)
                 elif token:
                     context.user = await user_from_token(session, self.settings, token)
+                    context.scope = await scope_of(session, context.user)
         except AuthError as err:
             if key:  # wrong keys are limited per client address, never per site (api/site_limits.py)
                 await self.site_limiter.count_failure(
@@ -134,6 +136,7 @@ class MeterITGraphQL(GraphQL):
         try:
             async with context.session() as session:
                 context.user = await user_from_token(session, self.settings, token)
+                context.scope = await scope_of(session, context.user)
         except AuthError as err:
             raise ConnectionRejectionError({"reason": str(err)}) from err
         context.ws_token = token

@@ -12,7 +12,8 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from api.auth import token_expiry, user_from_token
 from api.context import Context
 from api.errors import AuthError
-from api.sessions import CHANNEL
+from api.services.access import scope_of
+from api.sessions import CHANNEL, SITES_CHANGED
 from db.clock import clock
 
 logger = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ async def still_valid(context: Context) -> bool:
     try:
         async with context.session() as session:
             context.user = await user_from_token(session, context.settings, context.ws_token)
+            context.scope = await scope_of(session, context.user)
     except AuthError as err:
         logger.info("websocket of user %s refused: %s", getattr(context.user, "id", "?"), err)
         return False
@@ -49,6 +51,9 @@ async def watch(context: Context) -> None:
             async for event in context.pubsub.subscribe(CHANNEL):
                 if context.user is None or event.get("user_id") != context.user.id:
                     continue
+                if event.get("event") == SITES_CHANGED:  # the client reconnects and gets its new sites
+                    await close_revoked(context, "site access changed")
+                    return
                 if not await still_valid(context):
                     await close_revoked(context, "session ended")
                     return

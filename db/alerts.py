@@ -1,5 +1,7 @@
 """Data access for alerts as dashboards see them: listing and acknowledging (the engine raises them)."""
 
+from collections.abc import Collection
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,9 +13,13 @@ STATUSES = ("open", "resolved", "all")
 
 
 async def list_alerts(
-    session: AsyncSession, status: str = "open", site_id: int | None = None, limit: int = 100
+    session: AsyncSession,
+    status: str = "open",
+    site_id: int | None = None,
+    limit: int = 100,
+    site_ids: Collection[int] | None = None,
 ) -> list[tuple[Alert, str | None]]:
-    """Alerts (newest first) with their site's name."""
+    """Alerts (newest first) with their site's name; site_ids limits them to those sites (no fleet-wide)."""
     if status not in STATUSES:
         raise ValueError(f"status must be one of {', '.join(STATUSES)}")
     query = select(Alert, Site.name).outerjoin(Site, Site.id == Alert.site_id)
@@ -23,6 +29,8 @@ async def list_alerts(
         query = query.where(Alert.resolved_at.is_not(None))
     if site_id is not None:
         query = query.where(Alert.site_id == site_id)
+    if site_ids is not None:
+        query = query.where(Alert.site_id.in_(list(site_ids)))
     rows = await session.execute(query.order_by(Alert.opened_at.desc(), Alert.id.desc()).limit(limit))
     return [(alert, name) for alert, name in rows]
 

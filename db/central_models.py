@@ -48,6 +48,10 @@ class Site(CentralTable, table=True):
     # The key is random (256 bits) so a fast SHA-256 is enough; argon2 per request would cost ~50 ms.
     key_prefix: str = Field(max_length=16, unique=True)
     key_hash: str = Field(max_length=128)
+    # A rotated key stays valid until old_key_until or the edge's first use of the new key (db/sites.py).
+    old_key_prefix: str | None = Field(default=None, max_length=16, unique=True)
+    old_key_hash: str | None = Field(default=None, max_length=128)
+    old_key_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     is_active: bool = True
     maintenance: bool = False
     status: str = Field(default="unknown", max_length=16)
@@ -160,6 +164,35 @@ class User(CentralTable, table=True):
         default=0, sa_column=Column(Integer, nullable=False, default=0, server_default="0")
     )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SiteGrant(CentralTable, table=True):
+    """A user's role at one site: "manager" (read and manage) or "viewer" (read); admins need none."""
+
+    __tablename__ = "site_grants"
+    __table_args__ = (PrimaryKeyConstraint("user_id", "site_id"),)
+    user_id: int = Field(sa_column=Column(BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False))
+    site_id: int = Field(
+        sa_column=Column(BigId, ForeignKey("sites.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    role: str = Field(default="viewer", max_length=16)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class LoginFailure(CentralTable, table=True):
+    """Failed logins of one account or client address, shared by every API worker (api/login_guard.py).
+
+    Times are POSIX seconds of the deployable's clock: workers share no monotonic clock.
+    """
+
+    __tablename__ = "login_failures"
+    __table_args__ = (PrimaryKeyConstraint("scope", "ident"),)
+    scope: str = Field(max_length=8)
+    ident: str = Field(max_length=320)
+    failures: int = 0
+    last_failure: float = 0.0
+    next_allowed: float = 0.0
+    locked_until: float = 0.0
 
 
 class AlertRule(CentralTable, table=True):

@@ -1,5 +1,6 @@
 """Data access for meters and their data points (central database), with each point's latest reading."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,11 +25,15 @@ class PointView:
     last_ts: datetime | None = None
 
 
-async def list_meters(session: AsyncSession, site_id: int | None = None) -> list[Meter]:
-    """Meters of one site (or all), by site and external id."""
+async def list_meters(
+    session: AsyncSession, site_id: int | None = None, site_ids: Collection[int] | None = None
+) -> list[Meter]:
+    """Meters of one site (or all; or of the sites in site_ids), by site and external id."""
     query = select(Meter).order_by(Meter.site_id, Meter.external_id)
     if site_id is not None:
         query = query.where(Meter.site_id == site_id)
+    if site_ids is not None:
+        query = query.where(Meter.site_id.in_(list(site_ids)))
     return list(await session.scalars(query))
 
 

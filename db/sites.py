@@ -1,6 +1,7 @@
 """Data access for sites and their API keys (central database)."""
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
@@ -8,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.cache_notify import sites_changed
 from db.central_models import Site
+from db.clock import utcnow
 from db.engine import driver_connection
 from db.errors import AlreadyExists, NotFound
 from db.networks import Networks, normalize_networks, stored_networks
@@ -40,12 +42,19 @@ async def create_site(session: AsyncSession, name: str, timezone: str = "UTC") -
     return NewSite(site=site, api_key=key)
 
 
-async def rotate_site_key(session: AsyncSession, site_id: int) -> NewSite:
-    """Give a site a new key; the old one stops working at commit."""
+async def rotate_site_key(session: AsyncSession, site_id: int, overlap_seconds: float = 0.0) -> NewSite:
+    """Give a site a new key. The old one keeps working for overlap_seconds or until the edge first uses the
+    new key, whichever comes first (0: it stops at commit); a key older than that is dropped."""
     site = await session.get(Site, site_id)
     if site is None:
         raise NotFound(f"no site with id {site_id}")
     key, prefix, digest = new_api_key()
+    if overlap_seconds > 0:
+        site.old_key_prefix, site.old_key_hash = site.key_prefix, site.key_hash
+        site.old_key_until = utcnow() + timedelta(seconds=overlap_seconds)
+    else:
+        site.old_key_prefix = site.old_key_hash = site.old_key_until = None
+    await session.flush()  # the old prefix moves before the new one takes its place (both unique)
     site.key_prefix, site.key_hash = prefix, digest
     await session.flush()
     return NewSite(site=site, api_key=key)
@@ -71,6 +80,29 @@ async def find_site_by_key(session: AsyncSession, key: str) -> Site | None:
     return site
 
 
+_IDENTITY_COLUMNS = (
+    "id, name, timezone, collection_interval_seconds, allowed_networks, is_active, key_prefix, key_hash, "
+    "old_key_prefix, old_key_hash, old_key_until"
+)
+_IDENTITY_BY_PREFIX = f"SELECT {_IDENTITY_COLUMNS} FROM sites WHERE key_prefix = $1 OR old_key_prefix = $1"
+_END_OVERLAP = text(
+    "UPDATE sites SET old_key_prefix = NULL, old_key_hash = NULL, old_key_until = NULL WHERE id = :id"
+)
+
+
+def _key_valid(row, key: str, prefix: str) -> tuple[bool, bool]:
+    """(the key is valid, it is the new key while an old one still overlaps)."""
+    if row["key_prefix"] == prefix:
+        return api_key_matches(key, row["key_hash"]), row["old_key_prefix"] is not None
+    until = row["old_key_until"]
+    if isinstance(until, str):  # SQLite hands timestamps back as text
+        until = datetime.fromisoformat(until)
+    if until is not None and until.tzinfo is None:
+        until = until.replace(tzinfo=UTC)
+    current = until is not None and until > utcnow()
+    return current and api_key_matches(key, row["old_key_hash"] or ""), False
+
+
 @dataclass(frozen=True)
 class SiteIdentity:
     """The site a request's key belongs to: what edge operations need to know about their caller."""
@@ -82,22 +114,24 @@ class SiteIdentity:
     allowed_networks: Networks = ()
 
 
-_IDENTITY_COLUMNS = "id, name, timezone, collection_interval_seconds, allowed_networks, is_active, key_hash"
-_IDENTITY_BY_PREFIX = f"SELECT {_IDENTITY_COLUMNS} FROM sites WHERE key_prefix = $1"
-
-
 async def identify_site(session: AsyncSession, key: str) -> SiteIdentity | None:
     """The active site owning this key, or None; on every edge request, so one plain query on PostgreSQL."""
     if not key:
         return None
+    prefix = key_prefix(key)
     if session.bind.dialect.name == "postgresql":
         # No transaction: a single read. ~0.4 ms of CPU instead of ~1.1 ms for an ORM load of the site.
-        row = await (await driver_connection(session)).fetchrow(_IDENTITY_BY_PREFIX, key_prefix(key))
+        row = await (await driver_connection(session)).fetchrow(_IDENTITY_BY_PREFIX, prefix)
     else:
         query = text(_IDENTITY_BY_PREFIX.replace("$1", ":prefix"))
-        row = (await session.execute(query, {"prefix": key_prefix(key)})).mappings().first()
-    if row is None or not row["is_active"] or not api_key_matches(key, row["key_hash"]):
+        row = (await session.execute(query, {"prefix": prefix})).mappings().first()
+    if row is None or not row["is_active"]:
         return None
+    valid, ends_overlap = _key_valid(row, key, prefix)
+    if not valid:
+        return None
+    if ends_overlap:  # the edge uses its new key: the rotated one stops working now
+        await session.execute(_END_OVERLAP, {"id": row["id"]})
     return SiteIdentity(
         row["id"],
         row["name"],

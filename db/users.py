@@ -11,7 +11,7 @@ from db.central_models import User
 from db.errors import AlreadyExists, NotFound
 from db.secrets import hash_password, verify_password
 
-ROLES = ("admin", "viewer")
+ROLES = ("admin", "manager", "viewer")
 MIN_PASSWORD_LENGTH = 8
 
 

@@ -1,11 +1,13 @@
 """The site key read from a file (CLIENT_API_KEY_FILE, e.g. a systemd credential), and who may read it."""
 
+import logging
 import os
 import stat
 from pathlib import Path
 
 CREDENTIALS_ENV = "CREDENTIALS_DIRECTORY"
 DEFAULT_CREDENTIAL = "client_api_key"
+logger = logging.getLogger(__name__)
 
 
 def key_file_path(setting: str | None, environ: dict[str, str] | None = None) -> Path | None:
@@ -52,3 +54,38 @@ def holds_key(env_file: Path) -> bool:
     except OSError:
         return False
     return any(line.strip().removeprefix("export ").lstrip().startswith("CLIENT_API_KEY=") for line in lines)
+
+
+class KeyWatch:
+    """The site key of the settings, re-read from CLIENT_API_KEY_FILE whenever the file changes (a rotation)."""
+
+    def __init__(self, settings) -> None:
+        self.settings = settings
+        self.path = key_file_path(settings.client_api_key_file)
+        self._stamp = self._stat()
+
+    def _stat(self) -> tuple[int, int] | None:
+        if self.path is None:
+            return None
+        try:
+            found = self.path.stat()
+        except OSError:
+            return None
+        return found.st_mtime_ns, found.st_size
+
+    def current(self) -> str | None:
+        """The key to send now: a changed, readable file's new key, else the one in use."""
+        stamp = self._stat()
+        if stamp is not None and stamp != self._stamp:
+            try:
+                if self.settings.environment == "production":
+                    refuse_shared(self.path, "the site key file")
+                key = read_key(self.path)
+            except ValueError as err:
+                logger.error("new site key not taken (keeping the current one): %s", err)
+            else:
+                if key != self.settings.client_api_key:
+                    logger.info("site key file %s changed: using the new key", self.path)
+                self.settings.client_api_key = key
+            self._stamp = stamp
+        return self.settings.client_api_key

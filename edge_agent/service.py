@@ -41,6 +41,7 @@ from edge_agent.discovery import discover, parse_range
 from edge_agent.edge_alerts import EdgeAlerts, Thresholds
 from edge_agent.errors import ConfigError, UploadError
 from edge_agent.inventory import EdgeInventory, meter_configs_of, to_inventory
+from edge_agent.key_file import KeyWatch
 from edge_agent.meters import MeterConfig, save_meters_file
 from edge_agent.models import (
     AgentStatus,
@@ -101,11 +102,15 @@ class EdgeAgent:
         self.site_name: str | None = None
         self.last_heartbeat_at: datetime | None = None
         self._tasks: list[asyncio.Task] = []
+        # a rotated key written to CLIENT_API_KEY_FILE is used from the next request on, without a restart
+        self.key_watch = KeyWatch(self.settings)
 
     def central_factory(self) -> CentralClient:
         """A new client to central (used as `async with agent.central_factory() as central`)."""
         s = self.settings
-        return CentralClient(s.client_api_url, s.client_api_key, s.client_ca_file, s.http_timeout_seconds)
+        return CentralClient(
+            s.client_api_url, self.key_watch.current(), s.client_ca_file, s.http_timeout_seconds
+        )
 
     # ---- lifecycle -------------------------------------------------------------------------------
 

@@ -117,3 +117,13 @@ subscription ReadingsAdded($siteId: ID) {
 
 ALERT_RAISED = f"subscription {{ alertRaised {{ {ALERT_FIELDS} }} }}"
 ALERT_RESOLVED = f"subscription {{ alertResolved {{ {ALERT_FIELDS} }} }}"
+
+SITE_GRANTS = "query { siteGrants { userId email siteId siteName role } sites { id name } }"
+
+GRANT_SITE = """
+mutation GrantSite($userId: ID!, $siteId: ID!, $role: String!) {
+  grantSite(userId: $userId, siteId: $siteId, role: $role) { siteId }
+}"""
+
+REVOKE_SITE = """
+mutation RevokeSite($userId: ID!, $siteId: ID!) { revokeSite(userId: $userId, siteId: $siteId) { siteId } }"""

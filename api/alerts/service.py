@@ -5,6 +5,7 @@ import re
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import InvalidInput, NotFoundError
+from api.services.access import Scope
 from db import alert_store as store
 from db.central_models import AlertRule, Site
 from db.errors import NotFound
@@ -37,10 +38,20 @@ def check_recipients(recipients: list[str]) -> list[str]:
     return cleaned
 
 
-async def list_rules(session: AsyncSession, site_id: int | None = None) -> list[AlertRule]:
-    """Every rule (defaults seeded on first use), or the global ones plus one site's overrides."""
+async def list_rules(session: AsyncSession, scope: Scope, site_id: int | None = None) -> list[AlertRule]:
+    """Every rule of the caller's sites and the global ones (defaults seeded on first use), or the global
+    ones plus one site's overrides."""
+    if site_id is not None:
+        scope.check_read(site_id)
     await store.seed_default_rules(session)
-    return await store.list_rules(session, site_id)
+    return [
+        r for r in await store.list_rules(session, site_id) if r.site_id is None or scope.reads(r.site_id)
+    ]
+
+
+def visible_recipients(scope: Scope, rule: AlertRule) -> list[str]:
+    """A rule's recipients for those who manage its site (global rules: admins); else none (no e-mails leak)."""
+    return list(rule.recipients or []) if scope.manages(rule.site_id) else []
 
 
 async def create_rule(
@@ -48,6 +59,7 @@ async def create_rule(
     kind: str,
     site_id: int | None = None,
     *,
+    scope: Scope,
     enabled: bool = True,
     threshold: float | None = None,
     severity: str | None = None,
@@ -57,6 +69,7 @@ async def create_rule(
     """A rule of a kind for one site (overriding the global rule) or a missing global rule."""
     if kind not in store.DEFAULT_RULES:
         raise InvalidInput(f"unknown rule kind {kind!r}; known: {', '.join(store.DEFAULT_RULES)}")
+    scope.check_manage(site_id)
     recipients = _check(threshold, severity, pending_seconds, recipients)
     await store.seed_default_rules(session)
     if site_id is not None and await session.get(Site, site_id) is None:
@@ -80,13 +93,18 @@ async def update_rule(
     session: AsyncSession,
     rule_id: int,
     *,
+    scope: Scope,
     enabled: bool | None = None,
     threshold: float | None = None,
     severity: str | None = None,
     pending_seconds: float | None = None,
     recipients: list[str] | None = None,
 ) -> AlertRule:
-    """Change the given fields of a rule (None leaves a field as it is)."""
+    """Change the given fields of a rule (None leaves a field as it is; its site's managers, global: admins)."""
+    rule = await session.get(AlertRule, rule_id)
+    if rule is None or not (rule.site_id is None or scope.reads(rule.site_id)):
+        raise NotFoundError(f"no alert rule with id {rule_id}")
+    scope.check_manage(rule.site_id)
     recipients = _check(threshold, severity, pending_seconds, recipients)
     try:
         return await store.change_rule(

@@ -1,4 +1,4 @@
-"""Alert rules in GraphQL: alertRules for everyone logged in, createAlertRule/updateAlertRule for admins."""
+"""Alert rules in GraphQL: alertRules of the caller's sites, createAlertRule/updateAlertRule for their managers."""
 
 from datetime import datetime
 
@@ -7,7 +7,8 @@ from strawberry.types import Info
 
 from api.alerts import service
 from api.schema.ids import to_int
-from api.schema.permissions import IsAdmin, IsAuthenticated
+from api.schema.permissions import IsAuthenticated, scope
+from api.services.access import Scope
 from db.alert_store import DEFAULT_RULES
 from db.central_models import AlertRule as AlertRuleRow
 
@@ -29,8 +30,8 @@ class AlertRule:
     created_at: datetime
 
     @classmethod
-    def from_model(cls, rule: AlertRuleRow) -> "AlertRule":
-        """From an alert_rules row."""
+    def from_model(cls, rule: AlertRuleRow, caller: Scope) -> "AlertRule":
+        """From an alert_rules row; recipients only for those who manage the rule's site."""
         default = DEFAULT_RULES.get(rule.kind)
         return cls(
             id=strawberry.ID(str(rule.id)),
@@ -42,7 +43,7 @@ class AlertRule:
             description=default.description if default else "",
             severity=rule.severity,
             pending_seconds=rule.pending_seconds,
-            recipients=list(rule.recipients or []),
+            recipients=service.visible_recipients(caller, rule),
             created_at=rule.created_at,
         )
 
@@ -74,27 +75,31 @@ class AlertRulesQuery:
     async def alert_rules(self, info: Info, site_id: strawberry.ID | None = None) -> list[AlertRule]:
         """Every rule, or the global rules and one site's overrides."""
         async with info.context.session() as session:
-            rows = await service.list_rules(session, to_int(site_id, "site id"))
-        return [AlertRule.from_model(r) for r in rows]
+            rows = await service.list_rules(session, scope(info), to_int(site_id, "site id"))
+        return [AlertRule.from_model(r, scope(info)) for r in rows]
 
 
 @strawberry.type
 class AlertRulesMutation:
-    """Changes to alert rules (admins)."""
+    """Changes to alert rules (global: admins; a site's: its managers)."""
 
-    @strawberry.mutation(permission_classes=[IsAdmin])
+    @strawberry.mutation(permission_classes=[IsAuthenticated])
     async def create_alert_rule(
         self, info: Info, kind: str, site_id: strawberry.ID | None = None, rule: AlertRuleInput | None = None
     ) -> AlertRule:
         """Add a rule of a kind for one site (overriding the global one)."""
         fields = {k: v for k, v in _fields(rule).items() if v is not None}
         async with info.context.session() as session:
-            row = await service.create_rule(session, kind, to_int(site_id, "site id"), **fields)
-        return AlertRule.from_model(row)
+            row = await service.create_rule(
+                session, kind, to_int(site_id, "site id"), scope=scope(info), **fields
+            )
+        return AlertRule.from_model(row, scope(info))
 
-    @strawberry.mutation(permission_classes=[IsAdmin])
+    @strawberry.mutation(permission_classes=[IsAuthenticated])
     async def update_alert_rule(self, info: Info, id: strawberry.ID, rule: AlertRuleInput) -> AlertRule:
-        """Change a rule: enabled, threshold, severity, pending time, recipients."""
+        """Change a rule: enabled, threshold, severity, pending time, recipients (site rules: its managers)."""
         async with info.context.session() as session:
-            row = await service.update_rule(session, to_int(id, "rule id"), **_fields(rule))
-        return AlertRule.from_model(row)
+            row = await service.update_rule(
+                session, to_int(id, "rule id"), scope=scope(info), **_fields(rule)
+            )
+        return AlertRule.from_model(row, scope(info))

@@ -4,7 +4,7 @@ import strawberry
 from strawberry.types import Info
 
 from api.schema.ids import to_int
-from api.schema.permissions import IsAuthenticated
+from api.schema.permissions import IsAuthenticated, scope
 from api.schema.types import Alert, AlertStatus
 from api.services import alerts as service
 
@@ -23,7 +23,9 @@ class AlertsQuery:
     ) -> list[Alert]:
         """Alerts, newest first."""
         async with info.context.session() as session:
-            rows = await service.list_alerts(session, status.value, to_int(site_id, "site id"), limit)
+            rows = await service.list_alerts(
+                session, scope(info), status.value, to_int(site_id, "site id"), limit
+            )
         return [Alert.from_model(alert, name) for alert, name in rows]
 
 
@@ -33,7 +35,9 @@ class AlertsMutation:
 
     @strawberry.mutation(permission_classes=[IsAuthenticated])
     async def acknowledge_alert(self, info: Info, id: strawberry.ID) -> Alert:
-        """Acknowledge an alert as the logged-in user."""
+        """Acknowledge an alert as the logged-in user (a manager of its site)."""
         async with info.context.session() as session:
-            alert, name = await service.acknowledge_alert(session, to_int(id, "alert id"), info.context.user)
+            alert, name = await service.acknowledge_alert(
+                session, to_int(id, "alert id"), info.context.user, scope(info)
+            )
         return Alert.from_model(alert, name)

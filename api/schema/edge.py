@@ -16,6 +16,7 @@ from api.schema.permissions import IsSite
 from api.schema.scalars import ReadingRows
 from api.services import edge as edge_service
 from api.services import inventory as inventory_service
+from api.services.access import site_key_scope
 from db.inventory import MAX_METERS_PER_SITE
 from db.site_status import EDGE_ALERTS, OUTAGE_ENDED, OUTAGE_STARTED
 
@@ -255,7 +256,7 @@ class EdgeQuery:
 
         async def load() -> SiteConfig:
             async with info.context.session() as session:
-                inventory = await inventory_service.site_inventory(session, site.id)
+                inventory = await inventory_service.site_inventory(session, site.id, site_key_scope(site.id))
             return SiteConfig(
                 site_id=strawberry.ID(str(site.id)),
                 site_name=site.name,

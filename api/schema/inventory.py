@@ -13,7 +13,7 @@ from strawberry.experimental.pydantic import type as pydantic_type
 from strawberry.types import Info
 
 from api.schema.ids import to_int
-from api.schema.permissions import IsAdmin, IsAuthenticated, IsSite
+from api.schema.permissions import IsAuthenticated, IsSite, scope
 from api.services import inventory as service
 from db.inventory import InventoryMeter as MeterModel
 from db.inventory import InventoryPoint as PointModel
@@ -163,7 +163,7 @@ class InventoryQuery:
     async def site_inventory(self, info: Info, site_id: strawberry.ID, history: int = 20) -> SiteInventory:
         """A site's meter inventory with its version and history."""
         async with info.context.session() as session:
-            found = await service.site_inventory(session, to_int(site_id, "site id"), history)
+            found = await service.site_inventory(session, to_int(site_id, "site id"), scope(info), history)
         return SiteInventory.from_service(found)
 
 
@@ -171,24 +171,25 @@ class InventoryQuery:
 class InventoryMutation:
     """Changing inventories: people at central, and the edge's proposals."""
 
-    @strawberry.mutation(permission_classes=[IsAdmin])
+    @strawberry.mutation(permission_classes=[IsAuthenticated])
     async def edit_meter(self, info: Info, site_id: strawberry.ID, meter: MeterEditInput) -> SiteInventory:
         """Change (or add) one meter of a site's inventory; the edge applies it at its next sync."""
         points = None if meter.points is None else as_dicts(meter.points)
         async with info.context.session() as session:
             found = await service.edit_meter(
                 session, to_int(site_id, "site id"), meter.external_id, edit_fields(meter), points,
-                people_origin(info), info.context.user.email,
+                people_origin(info), info.context.user.email, scope(info),
             )  # fmt: skip
         return SiteInventory.from_service(found)
 
-    @strawberry.mutation(permission_classes=[IsAdmin])
+    @strawberry.mutation(permission_classes=[IsAuthenticated])
     async def remove_meter(self, info: Info, site_id: strawberry.ID, external_id: str) -> SiteInventory:
         """Take a meter out of a site's inventory (its readings stay)."""
         async with info.context.session() as session:
             found = await service.remove_meter(
-                session, to_int(site_id, "site id"), external_id, people_origin(info), info.context.user.email
-            )
+                session, to_int(site_id, "site id"), external_id, people_origin(info), info.context.user.email,
+                scope(info),
+            )  # fmt: skip
         return SiteInventory.from_service(found)
 
     @strawberry.mutation(permission_classes=[IsSite])

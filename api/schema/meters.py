@@ -5,7 +5,7 @@ from strawberry.types import Info
 
 from api.schema.ids import to_int
 from api.schema.inventory import InventoryPointInput, as_dicts, people_origin
-from api.schema.permissions import IsAdmin, IsAuthenticated
+from api.schema.permissions import IsAuthenticated, scope
 from api.schema.types import Meter
 from api.services import inventory
 from api.services import meters as service
@@ -32,15 +32,15 @@ class MetersQuery:
     async def meters(self, info: Info, site_id: strawberry.ID | None = None) -> list[Meter]:
         """Meters of one site, or of every site."""
         async with info.context.session() as session:
-            rows = await service.meters_with_points(session, to_int(site_id, "site id"))
+            rows = await service.meters_with_points(session, scope(info), to_int(site_id, "site id"))
         return [Meter.from_model(m, points) for m, points in rows]
 
 
 @strawberry.type
 class MetersMutation:
-    """Changes to meters (admin only)."""
+    """Changes to meters (admins and the site's managers)."""
 
-    @strawberry.mutation(permission_classes=[IsAdmin])
+    @strawberry.mutation(permission_classes=[IsAuthenticated])
     async def upsert_meter(self, info: Info, site_id: strawberry.ID, meter: MeterInput) -> Meter:
         """Create or update a meter of the site's inventory by external id (the edge applies it at its next sync)."""
         fields = {
@@ -54,15 +54,20 @@ class MetersMutation:
         site = to_int(site_id, "site id")
         async with info.context.session() as session:
             await inventory.edit_meter(
-                session, site, meter.external_id, fields, points, people_origin(info), info.context.user.email
-            )
+                session, site, meter.external_id, fields, points, people_origin(info), info.context.user.email,
+                scope(info),
+            )  # fmt: skip
             row, views = await service.meter_by_external_id(session, site, meter.external_id)
         return Meter.from_model(row, views)
 
-    @strawberry.mutation(permission_classes=[IsAdmin])
+    @strawberry.mutation(permission_classes=[IsAuthenticated])
     async def delete_meter(self, info: Info, meter_id: strawberry.ID) -> bool:
         """Delete a meter: out of its site's inventory (a new version), or a placeholder no one defined."""
         async with info.context.session() as session:
             return await service.delete_meter(
-                session, to_int(meter_id, "meter id"), people_origin(info), info.context.user.email
+                session,
+                to_int(meter_id, "meter id"),
+                people_origin(info),
+                info.context.user.email,
+                scope(info),
             )

@@ -6,6 +6,15 @@ from strawberry.permission import BasePermission
 from strawberry.types import Info
 
 from api.errors import Forbidden, SiteKeyRequired
+from api.services.access import Scope
+
+
+def scope(info: Info) -> Scope:
+    """The caller's site scope (resolvers behind IsAuthenticated always have one)."""
+    found = info.context.scope
+    if found is None:
+        raise Forbidden("forbidden: login required")
+    return found
 
 
 class IsSite(BasePermission):

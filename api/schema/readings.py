@@ -6,7 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from api.schema.ids import to_int
-from api.schema.permissions import IsAuthenticated
+from api.schema.permissions import IsAuthenticated, scope
 from api.schema.types import DataQuality, EnergyResolution, Resolution, TotalResolution
 from api.services import readings as service
 from db.energy_totals import fleet_totals
@@ -155,8 +155,9 @@ class ReadingsQuery:
         """Readings in [start, end), oldest first; pass pageInfo.endCursor as `after` for the next page."""
         async with info.context.session() as session:
             rows, cursor = await service.readings(
-                session, to_int(meter_id, "meter id"), point, start, end, resolution.value, first, after
-            )
+                session, to_int(meter_id, "meter id"), point, start, end, resolution.value, first, after,
+                scope=scope(info),
+            )  # fmt: skip
         return ReadingPage(
             items=[
                 ReadingValue(
@@ -188,8 +189,9 @@ class ReadingsQuery:
         """Consumption/demand buckets overlapping [start, end), oldest first; paged like readings."""
         async with info.context.session() as session:
             rows, cursor, facts = await service.energy(
-                session, to_int(meter_id, "meter id"), point, start, end, resolution.value, first, after
-            )
+                session, to_int(meter_id, "meter id"), point, start, end, resolution.value, first, after,
+                scope=scope(info),
+            )  # fmt: skip
         return EnergyPage(
             items=[energy_item(b) for b in rows],
             page_info=PageInfo(has_next_page=cursor is not None, end_cursor=cursor),
@@ -210,7 +212,9 @@ class ReadingsQuery:
         """kWh per site and fleet for the local days (or months) first_day..last_day of each site."""
         ids = [to_int(i, "site id") for i in site_ids]
         async with info.context.session() as session:
-            by_site = await service.energy_totals(session, ids, first_day, last_day, resolution.value)
+            by_site = await service.energy_totals(
+                session, ids, first_day, last_day, resolution.value, scope=scope(info)
+            )
         return EnergyTotals(
             sites=[
                 SiteEnergy(site_id=strawberry.ID(str(k)), totals=[_total(t) for t in v])

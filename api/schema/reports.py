@@ -10,7 +10,7 @@ from strawberry.types import Info
 from api import reports as service
 from api.report_formats import to_csv, to_html, to_markdown
 from api.schema.ids import to_int
-from api.schema.permissions import IsAuthenticated
+from api.schema.permissions import IsAuthenticated, scope
 
 
 @strawberry.enum
@@ -151,5 +151,7 @@ class ReportsQuery:
         """Energy per site and meter per period, peak power and data completeness over [from, to)."""
         ids = None if site_ids is None else [to_int(i, "site id") for i in site_ids]
         async with info.context.session() as session:
-            report = await service.generate_report(session, ids, from_, to, resolution.value)
+            report = await service.generate_report(
+                session, ids, from_, to, resolution.value, scope=scope(info)
+            )
         return to_graphql(report)

@@ -6,9 +6,10 @@ from strawberry.types import Info
 from api.cache import ALL_SITES
 from api.errors import NotFoundError
 from api.schema.ids import to_int
-from api.schema.permissions import IsAdmin, IsAuthenticated
+from api.schema.permissions import IsAdmin, IsAuthenticated, scope
 from api.schema.types import CreatedSite, Site
 from api.services import sites as service
+from api.services.access import ADMIN
 
 
 async def _changed(info: Info) -> None:
@@ -25,22 +26,26 @@ class SitesQuery:
     async def sites(self, info: Info, search: str | None = None) -> list[Site]:
         """Every site (optionally whose name contains search), with status (cached a minute, api/cache.py)."""
 
+        caller = scope(info)
+
         async def load() -> list[Site]:
             async with info.context.session() as session:
-                rows = await service.list_sites(session, search)
+                rows = await service.list_sites(session, ADMIN if search is None else caller, search)
             return [Site.from_model(site, counts) for site, counts in rows]
 
         caches = info.context.caches
         if caches is None or search:
-            return await load()
-        return await caches.sites.get_or_load(ALL_SITES, load)
+            found = await load()
+        else:
+            found = await caches.sites.get_or_load(ALL_SITES, load)
+        return [site for site in found if caller.reads(int(site.id))]
 
     @strawberry.field(permission_classes=[IsAuthenticated])
     async def site(self, info: Info, id: strawberry.ID) -> Site | None:
         """One site, or null when it does not exist."""
         async with info.context.session() as session:
             try:
-                site, counts = await service.get_site(session, to_int(id, "site id"))
+                site, counts = await service.get_site(session, to_int(id, "site id"), scope(info))
             except NotFoundError:
                 return None
         return Site.from_model(site, counts)
@@ -60,10 +65,13 @@ class SitesMutation:
 
     @strawberry.mutation(permission_classes=[IsAdmin])
     async def rotate_site_key(self, info: Info, site_id: strawberry.ID) -> CreatedSite:
-        """Give a site a new key (shown once); the old key stops working."""
+        """Give a site a new key (shown once); the old key works on until KEY_ROTATION_OVERLAP_HOURS pass or
+        the edge first uses the new one, whichever comes first."""
         async with info.context.session() as session:
-            created = await service.rotate_site_key(session, to_int(site_id, "site id"))
-            site, counts = await service.get_site(session, created.site.id)
+            created = await service.rotate_site_key(
+                session, to_int(site_id, "site id"), info.context.settings.key_rotation_overlap_hours
+            )
+            site, counts = await service.get_site(session, created.site.id, ADMIN)
         await _changed(info)
         return CreatedSite(site=Site.from_model(site, counts), api_key=created.api_key)
 
@@ -71,25 +79,29 @@ class SitesMutation:
     async def set_site_active(self, info: Info, site_id: strawberry.ID, active: bool) -> Site:
         """Enable or disable a site (a disabled site's key is refused)."""
         async with info.context.session() as session:
-            site, counts = await service.set_site_flags(session, to_int(site_id, "site id"), active=active)
-        await _changed(info)
-        return Site.from_model(site, counts)
-
-    @strawberry.mutation(permission_classes=[IsAdmin])
-    async def set_site_maintenance(self, info: Info, site_id: strawberry.ID, maintenance: bool) -> Site:
-        """Put a site in or out of maintenance."""
-        async with info.context.session() as session:
             site, counts = await service.set_site_flags(
-                session, to_int(site_id, "site id"), maintenance=maintenance
+                session, to_int(site_id, "site id"), scope(info), active=active
             )
         await _changed(info)
         return Site.from_model(site, counts)
 
-    @strawberry.mutation(permission_classes=[IsAdmin])
-    async def set_site_collection_interval(self, info: Info, site_id: strawberry.ID, seconds: float) -> Site:
-        """How often the site's meters are polled (5 s to a day; a meter's own interval wins)."""
+    @strawberry.mutation(permission_classes=[IsAuthenticated])
+    async def set_site_maintenance(self, info: Info, site_id: strawberry.ID, maintenance: bool) -> Site:
+        """Put a site in or out of maintenance (its managers)."""
         async with info.context.session() as session:
-            site, counts = await service.set_collection_interval(session, to_int(site_id, "site id"), seconds)
+            site, counts = await service.set_site_flags(
+                session, to_int(site_id, "site id"), scope(info), maintenance=maintenance
+            )
+        await _changed(info)
+        return Site.from_model(site, counts)
+
+    @strawberry.mutation(permission_classes=[IsAuthenticated])
+    async def set_site_collection_interval(self, info: Info, site_id: strawberry.ID, seconds: float) -> Site:
+        """How often the site's meters are polled (5 s to a day; a meter's own interval wins; its managers)."""
+        async with info.context.session() as session:
+            site, counts = await service.set_collection_interval(
+                session, to_int(site_id, "site id"), seconds, scope(info)
+            )
         return Site.from_model(site, counts)
 
     @strawberry.mutation(permission_classes=[IsAdmin])

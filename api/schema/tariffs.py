@@ -5,7 +5,7 @@ from strawberry.types import Info
 
 from api.errors import InvalidInput, NotFoundError
 from api.schema.ids import to_int
-from api.schema.permissions import IsAdmin, IsAuthenticated
+from api.schema.permissions import IsAuthenticated, scope
 from db import tariffs as store
 from db.errors import NotFound
 
@@ -75,20 +75,23 @@ class TariffsQuery:
     @strawberry.field(permission_classes=[IsAuthenticated])
     async def site_tariff(self, info: Info, site_id: strawberry.ID) -> Tariff | None:
         """The site's tariff, null when it has none."""
+        site = to_int(site_id, "site id")
+        scope(info).check_read(site)
         async with info.context.session() as session:
-            found = await store.get_tariff(session, to_int(site_id, "site id"))
+            found = await store.get_tariff(session, site)
         return Tariff.from_tariff(found) if found else None
 
 
 @strawberry.type
 class TariffsMutation:
-    """Tariff changes (admin only)."""
+    """Tariff changes (the site's managers)."""
 
-    @strawberry.mutation(permission_classes=[IsAdmin])
+    @strawberry.mutation(permission_classes=[IsAuthenticated])
     async def set_site_tariff(
         self, info: Info, site_id: strawberry.ID, tariff: TariffInput | None
     ) -> Tariff | None:
-        """Set the site's tariff (null removes it); costs in energy queries and reports follow at once."""
+        """Set the site's tariff (null removes it; its managers); costs in energy and reports follow at once."""
+        scope(info).check_manage(to_int(site_id, "site id"))
         try:
             checked = (
                 store.make_tariff(

@@ -79,6 +79,28 @@ class User:
 
 
 @strawberry.type
+class SiteGrant:
+    """A user's role at one site: manager (read and manage) or viewer (read)."""
+
+    user_id: strawberry.ID
+    email: str
+    site_id: strawberry.ID
+    site_name: str
+    role: str
+
+    @classmethod
+    def from_row(cls, row) -> "SiteGrant":
+        """From a db.grants.GrantRow."""
+        return cls(
+            user_id=strawberry.ID(str(row.user_id)),
+            email=row.email,
+            site_id=strawberry.ID(str(row.site_id)),
+            site_name=row.site_name,
+            role=row.role,
+        )
+
+
+@strawberry.type
 class DataPoint:
     """One property of a meter that the edge reads, with its newest stored value."""
 
@@ -217,10 +239,11 @@ class Site:
     @strawberry.field
     async def meters(self, info: Info) -> list[Meter]:
         """This site's meters."""
+        from api.schema.permissions import scope
         from api.services.meters import meters_with_points
 
         async with info.context.session() as session:
-            rows = await meters_with_points(session, int(self.id))
+            rows = await meters_with_points(session, scope(info), int(self.id))
         return [Meter.from_model(m, points) for m, points in rows]
 
 

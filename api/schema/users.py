@@ -13,9 +13,9 @@ from api.client_address import request_address
 from api.errors import Forbidden
 from api.schema.ids import to_int
 from api.schema.permissions import IsAdmin, IsAuthenticated
-from api.schema.types import User
+from api.schema.types import SiteGrant, User
 from api.services import users as service
-from api.sessions import publish_sessions_ended
+from api.sessions import publish_sessions_ended, publish_sites_changed
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +58,13 @@ class UsersQuery:
         async with info.context.session() as session:
             return [User.from_model(u) for u in await service.list_users(session)]
 
+    @strawberry.field(permission_classes=[IsAdmin])
+    async def site_grants(self, info: Info, user_id: strawberry.ID | None = None) -> list[SiteGrant]:
+        """Who has which role at which site (every user's, or one user's)."""
+        async with info.context.session() as session:
+            rows = await service.list_grants(session, to_int(user_id, "user id"))
+        return [SiteGrant.from_row(r) for r in rows]
+
 
 @strawberry.type
 class UsersMutation:
@@ -71,21 +78,20 @@ class UsersMutation:
         address = request_address(context.request, context.settings.trusted_proxy_networks)
         guard = context.login_guard
         if guard is not None:
-            wait = guard.wait_seconds(account, address)
+            wait = await guard.begin(account, address)
             if wait > 0:
                 metrics.LOGIN_ATTEMPTS.labels("throttled").inc()
                 seconds = math.ceil(wait)
                 return LoginFailed(
                     reason=f"too many failed logins: retry in {seconds} s", retry_after_seconds=seconds
                 )
-            guard.attempt(account, address)
         found = await service.login(context.sessions, context.settings, email, password)
         if found is None:
             metrics.LOGIN_ATTEMPTS.labels("failure").inc()
             logger.info("failed login for %s from %s", account, address)
             return LoginFailed(reason="wrong email or password")
         if guard is not None:
-            guard.succeeded(account, address)
+            await guard.ok(account, address)
         metrics.LOGIN_ATTEMPTS.labels("success").inc()
         user, token, expires = found
         return LoginSuccess(token=token, expires_at=expires, user=User.from_model(user))
@@ -101,11 +107,10 @@ class UsersMutation:
         address = request_address(context.request, context.settings.trusted_proxy_networks)
         guard = context.login_guard
         if guard is not None:
-            wait = guard.wait_seconds(account, address)
+            wait = await guard.begin(account, address)
             if wait > 0:
                 metrics.LOGIN_ATTEMPTS.labels("throttled").inc()
                 raise Forbidden(f"too many failed logins: retry in {math.ceil(wait)} s")
-            guard.attempt(account, address)
         try:
             async with context.session() as session:
                 user, token, expires = await service.change_password(
@@ -116,10 +121,10 @@ class UsersMutation:
             raise
         except Exception:
             if guard is not None:  # the old password was right (the new one was refused)
-                guard.succeeded(account, address)
+                await guard.ok(account, address)
             raise
         if guard is not None:
-            guard.succeeded(account, address)
+            await guard.ok(account, address)
         await publish_sessions_ended(context.pubsub, user.id)
         return LoginSuccess(token=token, expires_at=expires, user=User.from_model(user))
 
@@ -129,7 +134,7 @@ class UsersMutation:
         async with info.context.session() as session:
             user = await service.reset_password(session, to_int(id, "user id"), new_password)
         if info.context.login_guard is not None:
-            info.context.login_guard.forget_account(user.email)
+            await info.context.login_guard.forget(user.email)
         await publish_sessions_ended(info.context.pubsub, user.id)
         return User.from_model(user)
 
@@ -142,8 +147,30 @@ class UsersMutation:
         return True
 
     @strawberry.mutation(permission_classes=[IsAdmin])
+    async def grant_site(
+        self, info: Info, user_id: strawberry.ID, site_id: strawberry.ID, role: str = "viewer"
+    ) -> list[SiteGrant]:
+        """Give a user a role at a site ("manager" or "viewer"); its open sockets close (4403) to pick it up."""
+        user = to_int(user_id, "user id")
+        async with info.context.session() as session:
+            rows = await service.grant_site(session, user, to_int(site_id, "site id"), role)
+        await publish_sites_changed(info.context.pubsub, user)
+        return [SiteGrant.from_row(r) for r in rows]
+
+    @strawberry.mutation(permission_classes=[IsAdmin])
+    async def revoke_site(
+        self, info: Info, user_id: strawberry.ID, site_id: strawberry.ID
+    ) -> list[SiteGrant]:
+        """Take a user's role at a site away; its open sockets close (4403)."""
+        user = to_int(user_id, "user id")
+        async with info.context.session() as session:
+            rows = await service.revoke_site(session, user, to_int(site_id, "site id"))
+        await publish_sites_changed(info.context.pubsub, user)
+        return [SiteGrant.from_row(r) for r in rows]
+
+    @strawberry.mutation(permission_classes=[IsAdmin])
     async def create_user(self, info: Info, email: str, password: str, role: str) -> User:
-        """Create a user (role admin or viewer)."""
+        """Create a user (role admin, manager or viewer; non-admins see only the sites granted them)."""
         async with info.context.session() as session:
             return User.from_model(await service.create_user(session, email, password, role))
 
@@ -154,6 +181,8 @@ class UsersMutation:
         """Change a user's role or disable them (a disabled user's open sockets close)."""
         async with info.context.session() as session:
             user = await service.update_user(session, to_int(id, "user id"), role, is_active)
-        if is_active is False or role is not None:
+        if is_active is False:
             await publish_sessions_ended(info.context.pubsub, user.id)
+        if role is not None:  # admin or not: which sites it sees
+            await publish_sites_changed(info.context.pubsub, user.id)
         return User.from_model(user)

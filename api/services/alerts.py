@@ -3,28 +3,35 @@
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import NotFoundError
+from api.services.access import Scope, alert_in_scope
 from db import alerts as db_alerts
 from db.central_models import Alert, User
 from db.errors import NotFound
 
 
 async def list_alerts(
-    session: AsyncSession, status: str = "open", site_id: int | None = None, limit: int = 100
+    session: AsyncSession, scope: Scope, status: str = "open", site_id: int | None = None, limit: int = 100
 ) -> list[tuple[Alert, str | None]]:
-    """Alerts with their site names, newest first (limit capped at 1000)."""
-    return await db_alerts.list_alerts(session, status, site_id, max(1, min(limit, 1000)))
+    """The caller's alerts with their site names, newest first (limit capped at 1000; fleet-wide: admins)."""
+    if site_id is not None:
+        scope.check_read(site_id)
+    return await db_alerts.list_alerts(session, status, site_id, max(1, min(limit, 1000)), scope.site_ids())
 
 
-async def get_alert(session: AsyncSession, alert_id: int) -> tuple[Alert, str | None]:
-    """One alert; NotFoundError otherwise."""
+async def get_alert(session: AsyncSession, alert_id: int, scope: Scope) -> tuple[Alert, str | None]:
+    """One alert of the caller's sites; NotFoundError otherwise."""
+    await alert_in_scope(session, scope, alert_id)
     try:
         return await db_alerts.get_alert(session, alert_id)
     except NotFound as err:
         raise NotFoundError(str(err)) from err
 
 
-async def acknowledge_alert(session: AsyncSession, alert_id: int, user: User) -> tuple[Alert, str | None]:
-    """Acknowledge an alert as this user."""
+async def acknowledge_alert(
+    session: AsyncSession, alert_id: int, user: User, scope: Scope
+) -> tuple[Alert, str | None]:
+    """Acknowledge an alert as this user (a manager of its site; fleet-wide alerts: admins)."""
+    await alert_in_scope(session, scope, alert_id, manage=True)
     try:
         return await db_alerts.acknowledge_alert(session, alert_id, user.email)
     except NotFound as err:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import InvalidInput, NotFoundError
+from api.services.access import ADMIN, Scope
 from db import inventory_store as store
 from db.central_models import InventoryChange, Meter, Site
 from db.inventory import (
@@ -59,9 +60,10 @@ async def _site(session: AsyncSession, site_id: int) -> Site:
 
 
 async def site_inventory(
-    session: AsyncSession, site_id: int, history: int = 20, made: InventoryVersion | None = None
+    session: AsyncSession, site_id: int, scope: Scope, history: int = 20, made: InventoryVersion | None = None
 ) -> SiteInventory:
     """A site's inventory now with its newest history entries (made: the version a change just recorded)."""
+    scope.check_read(site_id)
     await _site(session, site_id)
     now = made or await store.current(session, site_id)
     rows = await store.history(session, site_id, max(0, min(history, 200))) if history else []
@@ -87,7 +89,7 @@ async def propose(
     except ValidationError as err:
         raise InvalidInput(describe(err, [m.model_dump() for m in merged.meters])) from err
     made = await store.record(session, site_id, now, merged, origin, author, conflicts, base_version)
-    return await site_inventory(session, site_id, made=made)
+    return await site_inventory(session, site_id, ADMIN, made=made)
 
 
 async def _starting_point(session: AsyncSession, site_id: int, external_id: str, now: Inventory) -> dict:
@@ -119,9 +121,11 @@ async def edit_meter(
     points: list[dict] | None,
     origin: str,
     author: str | None,
+    scope: Scope,
 ) -> SiteInventory:
     """Change one meter (fields given as None stay; points, when given, replace the list) as a new version."""
     _origin(origin, PEOPLE_ORIGINS)
+    scope.check_manage(site_id)
     await _site(session, site_id)
     external_id = (external_id or "").strip()
     if not external_id:
@@ -136,18 +140,19 @@ async def edit_meter(
     others = [m.model_dump() for m in now.inventory.meters if m.external_id != external_id]
     after = _inventory([*others, meter])
     made = await store.record(session, site_id, now, after, origin, author)
-    return await site_inventory(session, site_id, made=made)
+    return await site_inventory(session, site_id, ADMIN, made=made)
 
 
 async def remove_meter(
-    session: AsyncSession, site_id: int, external_id: str, origin: str, author: str | None
+    session: AsyncSession, site_id: int, external_id: str, origin: str, author: str | None, scope: Scope
 ) -> SiteInventory:
     """Take a meter out of the site's inventory (its stored readings stay)."""
     _origin(origin, PEOPLE_ORIGINS)
+    scope.check_manage(site_id)
     await _site(session, site_id)
     now = await store.current(session, site_id, lock=True)
     if external_id not in now.inventory.by_id():
         raise NotFoundError(f"site {site_id} has no meter {external_id!r} in its inventory")
     after = Inventory(meters=tuple(m for m in now.inventory.meters if m.external_id != external_id))
     made = await store.record(session, site_id, now, after, origin, author)
-    return await site_inventory(session, site_id, made=made)
+    return await site_inventory(session, site_id, ADMIN, made=made)

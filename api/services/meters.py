@@ -5,28 +5,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import NotFoundError
 from api.services import inventory
+from api.services.access import Scope, meter_in_scope
 from db import meters as db_meters
 from db.central_models import Meter
-from db.errors import NotFound
 from db.inventory_store import current
 from db.meters import PointView
 
 
 async def meters_with_points(
-    session: AsyncSession, site_id: int | None = None
+    session: AsyncSession, scope: Scope, site_id: int | None = None
 ) -> list[tuple[Meter, list[PointView]]]:
-    """Meters of one site (or all) with their points and each point's newest reading."""
-    meters = await db_meters.list_meters(session, site_id)
+    """Meters of one site (or all of the caller's) with their points and each point's newest reading."""
+    if site_id is not None:
+        scope.check_read(site_id)
+    meters = await db_meters.list_meters(session, site_id, scope.site_ids())
     points = await db_meters.points_of(session, [m.id for m in meters])
     return [(m, points.get(m.id, [])) for m in meters]
 
 
-async def meter_with_points(session: AsyncSession, meter_id: int) -> tuple[Meter, list[PointView]]:
-    """One meter with its points; NotFoundError otherwise."""
-    try:
-        meter = await db_meters.get_meter(session, meter_id)
-    except NotFound as err:
-        raise NotFoundError(str(err)) from err
+async def meter_with_points(
+    session: AsyncSession, meter_id: int, scope: Scope
+) -> tuple[Meter, list[PointView]]:
+    """One meter of the caller's sites with its points; NotFoundError otherwise."""
+    meter = await meter_in_scope(session, scope, meter_id)
     return meter, (await db_meters.points_of(session, [meter.id]))[meter.id]
 
 
@@ -42,15 +43,14 @@ async def meter_by_external_id(
     return meter, (await db_meters.points_of(session, [meter.id]))[meter.id]
 
 
-async def delete_meter(session: AsyncSession, meter_id: int, origin: str, author: str | None) -> bool:
-    """Delete a meter: from its site's inventory when defined there, else the placeholder row itself."""
-    try:
-        meter = await db_meters.get_meter(session, meter_id)
-    except NotFound as err:
-        raise NotFoundError(str(err)) from err
+async def delete_meter(
+    session: AsyncSession, meter_id: int, origin: str, author: str | None, scope: Scope
+) -> bool:
+    """Delete a meter (its site's managers): from the site's inventory when defined there, else the placeholder."""
+    meter = await meter_in_scope(session, scope, meter_id, manage=True)
     site_id, external_id = meter.site_id, meter.external_id
     if external_id in (await current(session, site_id)).inventory.by_id():
-        await inventory.remove_meter(session, site_id, external_id, origin, author)
+        await inventory.remove_meter(session, site_id, external_id, origin, author, scope)
     else:
         await db_meters.delete_meter(session, meter_id)
     return True

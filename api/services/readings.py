@@ -6,12 +6,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import InvalidInput, NotFoundError
+from api.services.access import Scope, meter_in_scope
 from db.central_models import Site
 from db.energy import EnergyBucket
 from db.energy_query import EnergyPoint, energy_page, energy_point
 from db.energy_totals import EnergyTotal, site_totals
 from db.errors import NotFound
-from db.meters import find_point, get_meter
+from db.meters import find_point
 from db.readings_query import ReadingRow, query_readings
 
 MAX_TOTAL_DAYS = 400
@@ -26,10 +27,12 @@ async def readings(
     resolution: str = "raw",
     first: int = 1000,
     after: str | None = None,
+    *,
+    scope: Scope,
 ) -> tuple[list[ReadingRow], str | None]:
     """A page of readings and the cursor of the next one (days are the site's local days)."""
+    meter = await meter_in_scope(session, scope, meter_id)
     try:
-        meter = await get_meter(session, meter_id)
         data_point = await find_point(session, meter_id, point)
     except NotFound as err:
         raise NotFoundError(str(err)) from err
@@ -51,10 +54,12 @@ async def energy(
     resolution: str = "hour",
     first: int = 1000,
     after: str | None = None,
+    *,
+    scope: Scope,
 ) -> tuple[list[EnergyBucket], str | None, EnergyPoint]:
     """A page of energy buckets (consumption, demand, completeness) in the site's local time."""
+    await meter_in_scope(session, scope, meter_id)
     try:
-        await get_meter(session, meter_id)
         data_point = await find_point(session, meter_id, point)
         facts = await energy_point(session, data_point.id)
     except NotFound as err:
@@ -67,9 +72,16 @@ async def energy(
 
 
 async def energy_totals(
-    session: AsyncSession, site_ids: list[int], first_day: date, last_day: date, resolution: str = "day"
+    session: AsyncSession,
+    site_ids: list[int],
+    first_day: date,
+    last_day: date,
+    resolution: str = "day",
+    *,
+    scope: Scope,
 ) -> dict[int, list[EnergyTotal]]:
-    """kWh per site and local day/month; NotFoundError for an unknown site."""
+    """kWh per site and local day/month; NotFoundError for an unknown site or one out of the caller's scope."""
+    scope.check_reads_all(site_ids)
     found = set((await session.scalars(select(Site.id).where(Site.id.in_(site_ids)))).all())
     if missing := sorted(set(site_ids) - found):
         raise NotFoundError(f"no site with id {', '.join(map(str, missing))}")

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import InvalidInput, NotFoundError
+from api.services.access import ADMIN, Scope
 from db import sites as db_sites
 from db.cache_notify import site_config_changed
 from db.central_models import Site
@@ -16,9 +17,11 @@ from db.site_status import meter_counts, today_energy_kwh
 SiteWithCounts = tuple[Site, tuple[int, int]]
 
 
-async def list_sites(session: AsyncSession, search: str | None = None) -> list[SiteWithCounts]:
-    """Sites by name (optionally whose name contains search), with (meters, reachable meters)."""
+async def list_sites(session: AsyncSession, scope: Scope, search: str | None = None) -> list[SiteWithCounts]:
+    """The caller's sites by name (optionally whose name contains search), with (meters, reachable meters)."""
     query = select(Site).order_by(Site.name)
+    if (allowed := scope.site_ids()) is not None:
+        query = query.where(Site.id.in_(list(allowed)))
     if search:
         query = query.where(Site.name.ilike(f"%{search.strip()}%"))
     sites = list(await session.scalars(query))
@@ -26,8 +29,9 @@ async def list_sites(session: AsyncSession, search: str | None = None) -> list[S
     return [(s, counts[s.id]) for s in sites]
 
 
-async def get_site(session: AsyncSession, site_id: int) -> SiteWithCounts:
-    """One site with its meter counts; NotFoundError otherwise."""
+async def get_site(session: AsyncSession, site_id: int, scope: Scope) -> SiteWithCounts:
+    """One site of the caller's with its meter counts; NotFoundError otherwise."""
+    scope.check_read(site_id)
     site = await session.get(Site, site_id)
     if site is None:
         raise NotFoundError(f"no site with id {site_id}")
@@ -47,19 +51,27 @@ async def create_site(session: AsyncSession, name: str, timezone: str = "UTC") -
     return await db_sites.create_site(session, name, _check_timezone(timezone))
 
 
-async def rotate_site_key(session: AsyncSession, site_id: int) -> db_sites.NewSite:
-    """A new key for a site; the old one stops working."""
+async def rotate_site_key(session: AsyncSession, site_id: int, overlap_hours: float) -> db_sites.NewSite:
+    """A new key for a site; the old one works on for overlap_hours or until the edge uses the new one."""
     try:
-        return await db_sites.rotate_site_key(session, site_id)
+        return await db_sites.rotate_site_key(session, site_id, overlap_hours * 3600)
     except NotFound as err:
         raise NotFoundError(str(err)) from err
 
 
 async def set_site_flags(
-    session: AsyncSession, site_id: int, *, active: bool | None = None, maintenance: bool | None = None
+    session: AsyncSession,
+    site_id: int,
+    scope: Scope,
+    *,
+    active: bool | None = None,
+    maintenance: bool | None = None,
 ) -> SiteWithCounts:
-    """Enable/disable a site (its key stops working) or put it in maintenance (alerts stay quiet)."""
-    site, counts = await get_site(session, site_id)
+    """Enable/disable a site (admins; its key stops working) or put it in maintenance (its managers)."""
+    scope.check_manage(site_id)
+    if active is not None:
+        scope.check_admin()
+    site, counts = await get_site(session, site_id, scope)
     if active is not None:
         site.is_active = active
     if maintenance is not None:
@@ -68,13 +80,16 @@ async def set_site_flags(
     return site, counts
 
 
-async def set_collection_interval(session: AsyncSession, site_id: int, seconds: float) -> SiteWithCounts:
+async def set_collection_interval(
+    session: AsyncSession, site_id: int, seconds: float, scope: Scope
+) -> SiteWithCounts:
     """The site's collection interval (meters without their own); the edge applies it at its next sync."""
+    scope.check_manage(site_id)
     if not MIN_INTERVAL_SECONDS <= seconds <= MAX_INTERVAL_SECONDS:
         raise InvalidInput(
             f"collection interval must be {MIN_INTERVAL_SECONDS:g} to {MAX_INTERVAL_SECONDS:g} seconds (got {seconds:g})"
         )
-    site, counts = await get_site(session, site_id)
+    site, counts = await get_site(session, site_id, scope)
     site.collection_interval_seconds = seconds
     await session.flush()
     await site_config_changed(session, site_id)  # siteConfig carries the interval (api/cache.py)
@@ -89,7 +104,7 @@ async def set_allowed_networks(session: AsyncSession, site_id: int, networks: li
         raise NotFoundError(str(err)) from err
     except InvalidNetwork as err:
         raise InvalidInput(str(err)) from err
-    return await get_site(session, site_id)
+    return await get_site(session, site_id, ADMIN)
 
 
 async def today_energy(session: AsyncSession, site: Site) -> float | None:

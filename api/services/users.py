@@ -1,4 +1,4 @@
-"""Users for dashboards and MCP: login (JWT), list, create, update role or active flag."""
+"""Users for dashboards and MCP: login (JWT), list, create, update role or active flag, site grants."""
 
 from datetime import datetime
 
@@ -8,10 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import issue_token
 from api.errors import Forbidden, InvalidInput, NotFoundError
 from api.settings import CentralSettings
+from db import grants as db_grants
 from db import users as db_users
 from db.central_models import User
 from db.engine import session_scope
 from db.errors import NotFound
+from db.grants import GrantRow
 
 
 async def login(
@@ -60,7 +62,7 @@ async def list_users(session: AsyncSession) -> list[User]:
 
 
 async def create_user(session: AsyncSession, email: str, password: str, role: str) -> User:
-    """A new user (role admin or viewer)."""
+    """A new user (role admin, manager or viewer; non-admins see only the sites granted them)."""
     return await db_users.create_user(session, email, password, role)
 
 
@@ -79,3 +81,26 @@ async def update_user(
         user.is_active = is_active
     await session.flush()
     return user
+
+
+async def grant_site(session: AsyncSession, user_id: int, site_id: int, role: str) -> list[GrantRow]:
+    """Give a user a role ("manager" or "viewer") at a site; the user's grants after the change."""
+    try:
+        await db_grants.set_grant(session, user_id, site_id, role)
+    except NotFound as err:
+        raise NotFoundError(str(err)) from err
+    except ValueError as err:
+        raise InvalidInput(str(err)) from err
+    return await db_grants.list_grants(session, user_id)
+
+
+async def revoke_site(session: AsyncSession, user_id: int, site_id: int) -> list[GrantRow]:
+    """Take a user's role at a site away (NotFoundError when it had none); its grants after the change."""
+    if not await db_grants.remove_grant(session, user_id, site_id):
+        raise NotFoundError(f"user {user_id} has no role at site {site_id}")
+    return await db_grants.list_grants(session, user_id)
+
+
+async def list_grants(session: AsyncSession, user_id: int | None = None) -> list[GrantRow]:
+    """Every grant, or one user's."""
+    return await db_grants.list_grants(session, user_id)

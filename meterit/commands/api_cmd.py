@@ -51,10 +51,9 @@ def _run(args) -> int:
     if args.database_url:
         # Workers are separate processes: they read their settings from the environment.
         os.environ["DATABASE_URL"] = args.database_url
-    import uvicorn
-
     from api.settings import CentralSettings
     from db.migrate import upgrade
+    from meterit.tls import serve
 
     settings = CentralSettings()
     if not args.no_migrate:
@@ -64,8 +63,9 @@ def _run(args) -> int:
     logger.info(
         "serving the central API on %s://%s:%d/graphql", "https" if args.ssl_certfile else "http", host, port
     )
-    uvicorn.run(
+    serve(
         "api.app:create_app_from_env",
+        tls_min_version=settings.tls_min_version,
         factory=True,
         host=host,
         port=port,

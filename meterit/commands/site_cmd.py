@@ -2,6 +2,7 @@
 
 from db.networks import split_networks
 from db.sites import create_site, list_sites, rotate_site_key, set_allowed_networks
+from meterit.cli import CliError
 from meterit.commands.common import add_database_option, database_url, run_in_session
 
 
@@ -18,8 +19,16 @@ def register(subparsers) -> None:
     listing = actions.add_parser("list", help="list sites with status and last heartbeat")
     add_database_option(listing)
     listing.set_defaults(handler=_list)
-    rotate = actions.add_parser("rotate-key", help="replace a site's API key (the old one stops working)")
+    rotate = actions.add_parser(
+        "rotate-key",
+        help="replace a site's API key; the old one works on until --overlap-hours pass or the edge uses the new one",
+    )
     rotate.add_argument("site_id", type=int)
+    rotate.add_argument(
+        "--overlap-hours",
+        type=float,
+        help="how long the old key stays valid (default KEY_ROTATION_OVERLAP_HOURS, 24)",
+    )
     add_database_option(rotate)
     rotate.set_defaults(handler=_rotate)
     allow = actions.add_parser(
@@ -59,8 +68,17 @@ def _create(args) -> int:
 
 
 def _rotate(args) -> int:
-    new_site = run_in_session(database_url(args), lambda s: rotate_site_key(s, args.site_id))
+    hours = args.overlap_hours
+    if hours is None:
+        from api.settings import CentralSettings
+
+        hours = CentralSettings().key_rotation_overlap_hours
+    if not 0 <= hours <= 24 * 30:
+        raise CliError("--overlap-hours must be 0 to 720")
+    new_site = run_in_session(database_url(args), lambda s: rotate_site_key(s, args.site_id, hours * 3600))
     _print_key(new_site, False)
+    if hours:
+        print(f"the old key works until the edge first uses this one, at most {hours:g} h")
     return 0
 
 

@@ -9,6 +9,7 @@ import pytest
 from api.errors import InvalidInput, NotFoundError
 from api.report_formats import to_csv, to_html, to_markdown
 from api.reports import generate_report
+from api.services.access import ADMIN
 from db.central_models import DataPoint, Meter, Site
 from db.clock import FixedClock, use_clock
 from db.clock import clock as process_clock
@@ -72,7 +73,7 @@ async def test_daily_energy_peak_and_completeness(sessions, d1):
     site_id, meter_id = await build_site(sessions, d1)
     peak, day2 = peak_at(d1), d1 + timedelta(days=1)
     async with session_scope(sessions) as session:
-        report = await generate_report(session, [site_id], d1, d1 + timedelta(days=2), "DAY")
+        report = await generate_report(session, [site_id], d1, d1 + timedelta(days=2), "DAY", scope=ADMIN)
     [site] = report.sites
     assert [p.energy_kwh for p in site.periods] == [96.0, 96.0]  # the reset costs nothing
     assert site.energy_kwh == 192.0
@@ -99,16 +100,16 @@ async def test_daily_energy_peak_and_completeness(sessions, d1):
 async def test_hourly_resolution_and_bad_arguments(sessions, d1):
     site_id, _ = await build_site(sessions, d1)
     async with session_scope(sessions) as session:
-        report = await generate_report(session, [site_id], d1, d1 + timedelta(hours=6), "hour")
+        report = await generate_report(session, [site_id], d1, d1 + timedelta(hours=6), "hour", scope=ADMIN)
         energy = [p.energy_kwh for p in report.sites[0].periods]
         assert len(energy) == 6 and sum(e or 0 for e in energy) == 24.0  # 4 kWh an hour, gap included
         assert energy[3] is None  # no energy reading ends in 03:00-04:00: the gap's delta lands later
         with pytest.raises(InvalidInput, match="to must be after from"):
-            await generate_report(session, [site_id], d1, d1, "DAY")
+            await generate_report(session, [site_id], d1, d1, "DAY", scope=ADMIN)
         with pytest.raises(InvalidInput, match="resolution"):
-            await generate_report(session, [site_id], d1, d1 + STEP, "WEEK")
+            await generate_report(session, [site_id], d1, d1 + STEP, "WEEK", scope=ADMIN)
         with pytest.raises(NotFoundError, match="no site with id 999999"):
-            await generate_report(session, [999999], d1, d1 + STEP, "DAY")
+            await generate_report(session, [999999], d1, d1 + STEP, "DAY", scope=ADMIN)
 
 
 async def _site_reading_every(sessions, seconds: int, start, count: int, config: dict | None = None) -> int:
@@ -133,7 +134,7 @@ async def test_completeness_uses_the_meters_own_interval(sessions):
     day = process_clock().now().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=3)
     site_id = await _site_reading_every(sessions, 900, day, 96)  # every 15 min, the site says 60 s
     async with session_scope(sessions) as session:
-        report = await generate_report(session, [site_id], day, day + timedelta(days=1), "DAY")
+        report = await generate_report(session, [site_id], day, day + timedelta(days=1), "DAY", scope=ADMIN)
     [meter] = report.sites[0].meters
     assert (meter.expected_readings, meter.received_readings) == (96, 96)
     assert meter.completeness == 1.0
@@ -147,7 +148,9 @@ async def test_completeness_counts_only_the_time_up_to_now(sessions):
     )  # up to 11:55
     with use_clock(FixedClock(moment)):
         async with session_scope(sessions) as session:
-            report = await generate_report(session, [site_id], midnight, midnight + timedelta(days=1), "DAY")
+            report = await generate_report(
+                session, [site_id], midnight, midnight + timedelta(days=1), "DAY", scope=ADMIN
+            )
     [meter] = report.sites[0].meters
     assert (meter.expected_readings, meter.received_readings) == (144, 144)  # not 288: the afternoon is ahead
 
@@ -192,7 +195,9 @@ async def test_a_site_tariff_costs_each_period_by_its_hours(sessions):
     async with session_scope(sessions) as session:
         await set_tariff(session, site_id, weekday_peak)
     async with session_scope(sessions) as session:
-        report = await generate_report(session, [site_id], MONDAY, MONDAY + timedelta(days=2), "DAY")
+        report = await generate_report(
+            session, [site_id], MONDAY, MONDAY + timedelta(days=2), "DAY", scope=ADMIN
+        )
     [site] = report.sites
     # Monday and Tuesday: 12 off-peak hours and 12 peak hours of 4 kWh (the lost readings' energy is
     # counted in an off-peak hour, the reset costs nothing)

@@ -8,6 +8,7 @@ import pytest
 from api.alerts import service
 from api.alerts.rules import Rule, RuleBook, evaluate, past_outages
 from api.errors import InvalidInput, NotFoundError
+from api.services.access import ADMIN
 from db.central_models import Site
 from db.engine import session_scope
 
@@ -16,8 +17,8 @@ NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 async def test_defaults_are_seeded_once_with_the_design_thresholds(sessions):
     async with session_scope(sessions) as session:
-        first = await service.list_rules(session)
-        again = await service.list_rules(session)
+        first = await service.list_rules(session, ADMIN)
+        again = await service.list_rules(session, ADMIN)
     thresholds = {r.kind: r.threshold for r in first}
     assert thresholds == {
         "api_error_rate": 5,
@@ -36,7 +37,7 @@ async def test_site_override_and_validation(sessions):
         session.add(site)
         await session.flush()
         rule = await service.create_rule(
-            session, "heartbeat_missing", site.id, threshold=2, recipients=[" a@b.test "]
+            session, "heartbeat_missing", site.id, scope=ADMIN, threshold=2, recipients=[" a@b.test "]
         )
         assert (rule.site_id, rule.threshold, rule.severity, rule.recipients) == (
             site.id,
@@ -44,23 +45,23 @@ async def test_site_override_and_validation(sessions):
             "critical",
             ["a@b.test"],
         )
-        listed = await service.list_rules(session, site.id)
+        listed = await service.list_rules(session, ADMIN, site.id)
         assert [r.site_id for r in listed if r.kind == "heartbeat_missing"] == [None, site.id]
         with pytest.raises(InvalidInput, match="exists already"):
-            await service.create_rule(session, "heartbeat_missing", site.id)
+            await service.create_rule(session, "heartbeat_missing", site.id, scope=ADMIN)
         with pytest.raises(InvalidInput, match="unknown rule kind"):
-            await service.create_rule(session, "solar_flare", site.id)
+            await service.create_rule(session, "solar_flare", site.id, scope=ADMIN)
         with pytest.raises(NotFoundError, match="no site with id 987654"):
-            await service.create_rule(session, "edge_queue", 987654)
+            await service.create_rule(session, "edge_queue", 987654, scope=ADMIN)
         with pytest.raises(InvalidInput, match="severity"):
-            await service.update_rule(session, rule.id, severity="apocalyptic")
+            await service.update_rule(session, rule.id, scope=ADMIN, severity="apocalyptic")
         with pytest.raises(InvalidInput, match="not an email address"):
-            await service.update_rule(session, rule.id, recipients=["x@y.test\nBcc: z@w.test"])
+            await service.update_rule(session, rule.id, scope=ADMIN, recipients=["x@y.test\nBcc: z@w.test"])
         with pytest.raises(InvalidInput, match="threshold"):
-            await service.update_rule(session, rule.id, threshold=-1)
+            await service.update_rule(session, rule.id, scope=ADMIN, threshold=-1)
         with pytest.raises(NotFoundError):
-            await service.update_rule(session, 987654, enabled=False)
-        changed = await service.update_rule(session, rule.id, enabled=False, pending_seconds=30)
+            await service.update_rule(session, 987654, scope=ADMIN, enabled=False)
+        changed = await service.update_rule(session, rule.id, scope=ADMIN, enabled=False, pending_seconds=30)
         assert (changed.enabled, changed.pending_seconds, changed.threshold) == (False, 30, 2)
 
 

@@ -9,8 +9,9 @@ from gql.transport.httpx import HTTPXAsyncTransport
 from gql.transport.websockets import WebsocketsTransport
 
 from db.engine import make_engine, make_sessionmaker, session_scope
+from db.grants import set_grant
 from db.sites import create_site
-from db.users import create_user
+from db.users import create_user, find_user
 from tests.support.central_server import CentralServer, central_server_factory  # noqa: F401
 
 PASSWORD = "correct horse battery"
@@ -34,11 +35,34 @@ async def new_site(url: str, name: str | None = None, timezone: str = "UTC") -> 
     return created.site.id, created.api_key
 
 
-async def new_user(url: str, role: str = "viewer") -> str:
-    """Create a user directly in the database; return its email (password PASSWORD)."""
+async def new_user(url: str, role: str = "viewer", sites: tuple[int, ...] = ()) -> str:
+    """Create a user directly in the database, granted these sites in its role; return its email."""
     email = f"{role}-{uuid.uuid4().hex[:8]}@example.com"
     await in_session(url, lambda s: create_user(s, email, PASSWORD, role))
+    for site_id in sites:
+        await grant(url, email, site_id, role)
     return email
+
+
+async def grant(url: str, email: str, site_id: int, role: str = "viewer") -> None:
+    """Give the user with this e-mail a role ("viewer" or "manager") at a site, directly in the database."""
+
+    async def work(session):
+        user = await find_user(session, email)
+        await set_grant(session, user.id, site_id, "manager" if role == "manager" else "viewer")
+
+    await in_session(url, work)
+
+
+class UserToken(str):
+    """A user's token that also knows the user's e-mail (to grant it sites)."""
+
+    email: str
+
+    def __new__(cls, token: str, email: str) -> "UserToken":
+        made = super().__new__(cls, token)
+        made.email = email
+        return made
 
 
 def http_client(url: str, *, key: str | None = None, token: str | None = None) -> Client:
@@ -138,7 +162,29 @@ def admin_token(central, central_pg_url) -> str:
 
 
 @pytest.fixture(scope="session")
-def viewer_token(central, central_pg_url) -> str:
-    """A token of a viewer user."""
+def viewer_token(central, central_pg_url) -> UserToken:
+    """A token of a viewer user (of no site until a test grants one: `grant(url, viewer_token.email, id)`)."""
     email = asyncio.run(new_user(central_pg_url, "viewer"))
-    return asyncio.run(login(central.url, email))
+    return UserToken(asyncio.run(login(central.url, email)), email)
+
+
+TWO_WORKER_SECRET = "a test secret of at least thirty-two characters"
+
+
+@pytest.fixture(scope="session")
+def two_workers(central_pg_url, tmp_path_factory):
+    """A central server with two worker processes (revocations and login counts must reach both).
+
+    It believes X-Forwarded-For from loopback, so tests can play clients at their own addresses; 10 failed
+    logins of an account lock it, with no delay before (LOGIN_FREE_FAILURES=9).
+    """
+    env = {
+        "JWT_SECRET": TWO_WORKER_SECRET,
+        "RATE_LIMIT_PER_MINUTE": "100000",
+        "TRUSTED_PROXIES": "127.0.0.1/32",
+        "LOGIN_FREE_FAILURES": "9",
+        "LOGIN_LOCK_FAILURES": "10",
+    }
+    log = tmp_path_factory.mktemp("two-workers") / "central.log"
+    with CentralServer(central_pg_url, workers=2, env=env, log_path=log, args=["--no-migrate"]) as server:
+        yield server

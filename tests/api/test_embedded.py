@@ -28,8 +28,8 @@ async def post(client: httpx.AsyncClient, query: str, headers: dict, **variables
 
 async def test_upload_replay_and_hourly_query_on_sqlite(sqlite_url):
     await asyncio.to_thread(upgrade, "central", sqlite_url)
-    _, key = await new_site(sqlite_url)
-    email = await new_user(sqlite_url, "viewer")
+    site_id, key = await new_site(sqlite_url)
+    email = await new_user(sqlite_url, "viewer", sites=(site_id,))
     app = create_app(CentralSettings(database_url=sqlite_url))
     start = utcnow().replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
     batch = {"batchId": "b1", "readings": readings("m1", 90, start)}

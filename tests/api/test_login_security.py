@@ -184,3 +184,13 @@ def test_a_stolen_token_cannot_guess_the_old_password(guarded, central_pg_url):
     locked = post(guarded, CHANGE, address="198.51.100.72", token=token, o=PASSWORD, n="a new long password")
     assert "too many failed logins" in locked.json()["errors"][0]["message"]
     assert login(guarded, email, PASSWORD, "198.51.100.73")["reason"].startswith("too many failed logins")
+
+
+def test_two_workers_share_the_failed_login_count(two_workers, central_pg_url):
+    email = asyncio.run(new_user(central_pg_url))
+    for _ in range(10):  # fresh connections: the attempts land on both workers
+        answer = login(two_workers, email, "wrong password", "198.51.100.70")
+        assert answer["reason"] == "wrong email or password"
+    # per-worker counts would have let the right password in (each worker saw fewer than 10 failures)
+    refused = login(two_workers, email, PASSWORD, "198.51.100.71")
+    assert refused["reason"].startswith("too many failed logins"), refused

@@ -3,11 +3,13 @@
 import httpx
 import pytest
 
+from api.metrics_auth import metrics_refusal
 from api.schema.root import build_schema
 from api.settings import CentralSettings
 
 SECRET = "a production secret of at least thirty-two characters"
 INTROSPECT = {"query": "{ __schema { queryType { name } } }"}
+METRICS_TOKEN = "a metrics token for the scraper"
 
 
 @pytest.fixture(scope="module")
@@ -16,7 +18,7 @@ def production(central_pg_url, tmp_path_factory):
     from tests.support.central_server import CentralServer
 
     log = tmp_path_factory.mktemp("prod") / "central.log"
-    env = {"ENVIRONMENT": "production", "JWT_SECRET": SECRET}
+    env = {"ENVIRONMENT": "production", "JWT_SECRET": SECRET, "METRICS_TOKEN": METRICS_TOKEN}
     with CentralServer(central_pg_url, env=env, log_path=log, args=["--no-migrate"]) as server:
         yield server
 
@@ -62,3 +64,15 @@ def test_unexpected_errors_lose_their_internals_outside_development():
         "internal error"
     ]
     assert "NoneType" in development.execute_sync("{ me { id } }", context_value=None).errors[0].message
+
+
+def test_production_metrics_need_the_bearer_token(production):
+    url = production.base_url + "/metrics"
+    assert httpx.get(url, timeout=30).status_code == 401
+    assert httpx.get(url, headers={"Authorization": "Bearer wrong"}, timeout=30).status_code == 401
+    scraped = httpx.get(url, headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=30)
+    assert scraped.status_code == 200 and "meterit_" in scraped.text
+    # without a token configured, production serves no metrics at all; development serves them openly
+    prod = CentralSettings(_env_file=None, environment="production", jwt_secret=SECRET)
+    assert metrics_refusal(prod, None)[0] == 403
+    assert metrics_refusal(CentralSettings(_env_file=None), None) is None

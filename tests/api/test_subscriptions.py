@@ -7,7 +7,7 @@ import pytest
 from gql import gql
 
 from db.clock import utcnow
-from tests.api.conftest import execute, http_client, new_site, ws_client
+from tests.api.conftest import execute, grant, http_client, new_site, ws_client
 from tests.api.test_edge import HEARTBEAT, readings, upload
 
 STATUS = "subscription($s: ID) { siteStatusChanged(siteId: $s) { siteId status queueDepth } }"
@@ -38,6 +38,7 @@ async def test_event_from_another_process_reaches_subscriber(
 ):
     other = redis_central  # a second server process on the same database
     site_id, key = await new_site(central_pg_url)
+    await grant(central_pg_url, viewer_token.email, site_id)
     events: list = []
     task = asyncio.create_task(
         collect(ws_client(other.ws_url, viewer_token, protocol), ADDED, {"s": str(site_id)}, 1, events)
@@ -55,6 +56,7 @@ async def test_monitor_marks_silent_site_offline(central_server_factory, central
         central_pg_url, env={"OFFLINE_AFTER_MINUTES": "0.03"}, args=["--no-migrate"]
     )
     site_id, key = await new_site(central_pg_url)
+    await grant(central_pg_url, viewer_token.email, site_id)
     events: list = []
     task = asyncio.create_task(
         collect(ws_client(server.ws_url, viewer_token), STATUS, {"s": str(site_id)}, 3, events)

@@ -10,21 +10,11 @@ import websockets
 from sqlalchemy import text
 
 from db.clock import clock
-from tests.api.conftest import in_session, login, new_user
+from meterit.cli import main
+from tests.api.conftest import TWO_WORKER_SECRET as SECRET
+from tests.api.conftest import in_session, login, new_site, new_user
 
-SECRET = "a test secret of at least thirty-two characters"
 SUBSCRIBE = "subscription { siteStatusChanged { siteId status } }"
-
-
-@pytest.fixture(scope="module")
-def two_workers(central_pg_url, tmp_path_factory):
-    """A central server with two worker processes (a revocation must reach the other worker's sockets)."""
-    from tests.support.central_server import CentralServer
-
-    log = tmp_path_factory.mktemp("ws") / "central.log"
-    env = {"JWT_SECRET": SECRET, "RATE_LIMIT_PER_MINUTE": "100000"}
-    with CentralServer(central_pg_url, workers=2, env=env, log_path=log, args=["--no-migrate"]) as server:
-        yield server
 
 
 async def open_socket(server, token: str, protocol: str = "graphql-transport-ws"):
@@ -112,3 +102,24 @@ async def test_a_socket_closes_when_its_token_expires(two_workers, central_pg_ur
     )
     ws = await open_socket(two_workers, short)
     assert await close_code(ws) == (4403, "token expired")
+
+
+async def test_changing_a_users_sites_closes_its_sockets(two_workers, central_pg_url):
+    site_id, _ = await new_site(central_pg_url)
+    email = await new_user(central_pg_url)
+    token = await login(two_workers.url, email)
+    admin = await login(two_workers.url, await new_user(central_pg_url, "admin"))
+    user_id = (await gql(two_workers, "{ me { id } }", token))["data"]["me"]["id"]
+    sockets = [
+        await open_socket(two_workers, token, proto) for proto in ["graphql-transport-ws", "graphql-ws"]
+    ]
+    grant = f'mutation {{ grantSite(userId: "{user_id}", siteId: "{site_id}", role: "viewer") {{ siteId }} }}'
+    assert (await gql(two_workers, grant, admin))["data"]["grantSite"] == [{"siteId": str(site_id)}]
+    for ws in sockets:
+        assert await close_code(ws) == (4403, "site access changed")
+    # the token still works: a new socket is accepted with the new sites
+    ws = await open_socket(two_workers, token)
+    # the CLI reaches the workers too (a NOTIFY at commit)
+    argv = ["user", "revoke", email, str(site_id), "--database-url", central_pg_url]
+    assert await asyncio.to_thread(main, argv) == 0
+    assert await close_code(ws) == (4403, "site access changed")

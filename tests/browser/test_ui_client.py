@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from db.central_models import Alert
 from db.clock import utcnow
+from db.grants import set_grant
 from db.migrate import upgrade
 from db.sites import create_site
 from db.users import create_user
@@ -45,9 +46,11 @@ def seed(central_db):
 
     async def _seed(session):
         await create_user(session, ADMIN, PASSWORD, "admin")
-        await create_user(session, VIEWER, PASSWORD, "viewer")
+        viewer = await create_user(session, VIEWER, PASSWORD, "viewer")
         plant = await create_site(session, "Plant North", "UTC")
         office = await create_site(session, "Office South", "UTC")
+        for site in (plant, office):
+            await set_grant(session, viewer.id, site.site.id, "viewer")
         message = "No heartbeat from Plant North for 12 minutes"
         session.add(Alert(site_id=plant.site.id, kind="inspection_due", severity="warning", message=message))
         return {"plant": (plant.site.id, plant.api_key), "office": (office.site.id, office.api_key)}
@@ -329,7 +332,19 @@ def test_admin_manages_users_meters_and_keys(browser, dashboard, central, seed):
     operator.wait_for()
     operator.get_by_role("button", name="Deactivate").click()
     operator.get_by_role("button", name="Activate").wait_for()
+    page.get_by_role("combobox").filter(has_text="Choose a user").click()
+    page.get_by_role("option", name="operator@example.test").click()
+    page.get_by_role("combobox").filter(has_text="Choose a site").click()
+    page.get_by_role("option", name="Office South").click()
+    page.get_by_role("combobox").filter(has_text="viewer").last.click()
+    page.get_by_role("option", name="manager").click()
+    page.get_by_test_id("grant-site-button").click()
+    granted = page.get_by_test_id("grant-row").filter(has_text="operator@example.test")
+    expect(granted).to_contain_text("Office South")
+    expect(granted).to_contain_text("manager")
     screenshot(page, "ui_client-admin-users")
+    granted.get_by_role("button", name="Revoke").click()
+    expect(granted).to_have_count(0)
 
     page.goto(f"{dashboard.url}admin/meters/{seed['office'][0]}")
     page.get_by_test_id("meter-external-id").fill("main-incomer")

@@ -38,11 +38,15 @@ def login_token(site: E2ESite) -> str:
     import asyncio
 
     from db.engine import make_engine, make_sessionmaker, session_scope
+    from db.grants import set_grant
+    from db.sites import list_sites
 
     async def _user():
         engine = make_engine(site.central_db)
         async with session_scope(make_sessionmaker(engine)) as session:
-            await create_user(session, "viewer@e2e.test", "viewer-password", "viewer")
+            viewer = await create_user(session, "viewer@e2e.test", "viewer-password", "viewer")
+            for found in await list_sites(session):  # a viewer reads only the sites granted it
+                await set_grant(session, viewer.id, found.id, "viewer")
         await engine.dispose()
 
     asyncio.run(_user())

@@ -11,8 +11,9 @@ import pytest
 from api.app import create_app
 from api.auth import issue_token
 from api.settings import CentralSettings
-from db.central_models import DataPoint
+from db.central_models import DataPoint, Meter
 from db.engine import session_scope
+from db.grants import set_grant
 from db.readings_query import query_readings
 from db.users import create_user
 from tests.energy.support import Db, ingest, make_point
@@ -36,6 +37,7 @@ def setup(central_pg_url):
                 session, f"exp-{uuid.uuid4().hex[:6]}@example.com", "long password 1", "viewer"
             )
             meter_id = (await session.get(DataPoint, point)).meter_id
+            await set_grant(session, user.id, (await session.get(Meter, meter_id)).site_id, "viewer")
             return issue_token(settings, user)[0], meter_id
 
     token, meter_id = db.run(_user_and_meter())

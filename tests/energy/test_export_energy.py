@@ -14,6 +14,7 @@ from api.settings import CentralSettings
 from db.central_models import DataPoint, Meter
 from db.clock import clock
 from db.engine import session_scope
+from db.grants import set_grant
 from db.tariffs import make_tariff, set_tariff
 from db.users import create_user
 from tests.energy.support import Db, ingest, make_point
@@ -37,6 +38,7 @@ def setup(central_pg_url):
             )
             meter = await session.get(Meter, (await session.get(DataPoint, point)).meter_id)
             await set_tariff(session, meter.site_id, make_tariff("USD", 0.5))
+            await set_grant(session, user.id, meter.site_id, "viewer")
             return issue_token(settings, user)[0], meter.id
 
     token, meter_id = db.run(_user_meter_tariff())

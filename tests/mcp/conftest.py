@@ -11,6 +11,7 @@ from api.settings import CentralSettings
 from db.central_models import Alert, DataPoint, Meter
 from db.clock import utcnow
 from db.engine import make_engine, make_sessionmaker, session_scope
+from db.grants import set_grant
 from db.ingest import insert_rows
 from db.rollups import refresh_rollups
 from db.sites import create_site
@@ -63,6 +64,7 @@ async def fleet(central_pg_url) -> Fleet:
         admin = await create_user(session, f"mcp-admin-{tag}@example.test", "password-1234", "admin")
         viewer = await create_user(session, f"mcp-viewer-{tag}@example.test", "password-1234", "viewer")
         await session.flush()
+        await set_grant(session, viewer.id, site.id, "viewer")
         ids = (site.id, site.name, meter.id, alert.id)
     yield Fleet(
         central_pg_url,

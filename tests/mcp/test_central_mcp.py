@@ -235,7 +235,7 @@ async def test_inventory_read_by_a_viewer_and_edited_by_an_admin(fleet):
         "cumulative": True,
     }
     _, error = await call(viewer, "edit_meter", site_id=fleet.site_id, external_id="meter-001", name="No")
-    assert error.startswith("forbidden: admin role required")
+    assert error.startswith(f"forbidden: site manager role required for site {fleet.site_id}")
     before, _ = await call(viewer, "get_site_inventory", site_id=fleet.site_id)
     data, _ = await call(
         admin, "edit_meter", site_id=fleet.site_id, external_id="meter-001", name="Main incomer",

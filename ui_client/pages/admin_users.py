@@ -1,4 +1,4 @@
-"""Admin page for users: create, change role, deactivate."""
+"""Admin page for users: create, change role, deactivate, grant sites (manager or viewer)."""
 
 import reflex as rx
 
@@ -8,7 +8,8 @@ from ui_client.pages.admin_common import admin_only, field
 from ui_client.state import SessionState
 from ui_common.components import table
 
-ROLES = ["viewer", "admin"]
+ROLES = ["viewer", "manager", "admin"]
+SITE_ROLES = ["viewer", "manager"]
 
 
 class AdminUsersState(SessionState):
@@ -18,6 +19,32 @@ class AdminUsersState(SessionState):
     new_email: str = ""
     new_password: str = ""
     new_role: str = "viewer"
+    grants: list[dict[str, str]] = []
+    site_names: list[str] = []
+    site_ids: dict[str, str] = {}
+    grant_email: str = ""
+    grant_site_name: str = ""
+    grant_role: str = "viewer"
+
+    @rx.var
+    def user_emails(self) -> list[str]:
+        """E-mails of the users who are not admins (admins see every site)."""
+        return [u["email"] for u in self.users if u["role"] != "admin"]
+
+    @rx.event
+    def set_grant_email(self, value: str):
+        """The user to grant a site."""
+        self.grant_email = value
+
+    @rx.event
+    def set_grant_site(self, value: str):
+        """The site to grant."""
+        self.grant_site_name = value
+
+    @rx.event
+    def set_grant_role(self, value: str):
+        """The role at that site."""
+        self.grant_role = value
 
     @rx.event
     def set_new_email(self, value: str):
@@ -45,6 +72,14 @@ class AdminUsersState(SessionState):
             }
             for u in data.get("users") or []
         ]
+        access = await self._gql(queries.SITE_GRANTS)
+        self.site_ids = {s["name"]: str(s["id"]) for s in access.get("sites") or []}
+        self.site_names = list(self.site_ids)
+        self.grants = [
+            {"user_id": str(g["userId"]), "email": g["email"], "site_id": str(g["siteId"]),
+             "site": g["siteName"], "role": g["role"]}
+            for g in access.get("siteGrants") or []
+        ]  # fmt: skip
 
     @rx.event
     async def load(self):
@@ -83,6 +118,91 @@ class AdminUsersState(SessionState):
         except UiClientError as err:
             return self._fail(err)
         return None
+
+    @rx.event
+    async def grant_site(self):
+        """Give the chosen user the chosen role at the chosen site."""
+        user = next((u["id"] for u in self.users if u["email"] == self.grant_email), None)
+        site = self.site_ids.get(self.grant_site_name)
+        if user is None or site is None:
+            self.error = "Choose a user and a site."
+            return None
+        try:
+            await self._gql(queries.GRANT_SITE, {"userId": user, "siteId": site, "role": self.grant_role})
+            self.error = ""
+            await self._fetch()
+        except UiClientError as err:
+            return self._fail(err)
+        return None
+
+    @rx.event
+    async def revoke_site(self, user_id: str, site_id: str):
+        """Take a user's role at a site away."""
+        try:
+            await self._gql(queries.REVOKE_SITE, {"userId": user_id, "siteId": site_id})
+            await self._fetch()
+        except UiClientError as err:
+            return self._fail(err)
+        return None
+
+
+def grant_row(grant) -> rx.Component:
+    """One user's role at one site, with a revoke button."""
+    return rx.table.row(
+        rx.table.cell(grant["email"]),
+        rx.table.cell(grant["site"]),
+        rx.table.cell(grant["role"]),
+        rx.table.cell(
+            rx.button(
+                "Revoke",
+                size="1",
+                color_scheme="red",
+                variant="soft",
+                on_click=AdminUsersState.revoke_site(grant["user_id"], grant["site_id"]),
+            )
+        ),
+        data_testid="grant-row",
+    )
+
+
+def site_access() -> rx.Component:
+    """Which non-admin user may read (viewer) or manage (manager) which site."""
+    return rx.card(
+        rx.heading("Site access", size="4"),
+        rx.text("Admins see every site; everyone else only the sites granted here.", size="2"),
+        rx.flex(
+            field(
+                "User",
+                rx.select(
+                    AdminUsersState.user_emails,
+                    value=AdminUsersState.grant_email,
+                    on_change=AdminUsersState.set_grant_email,
+                    placeholder="Choose a user",
+                ),
+            ),
+            field(
+                "Site",
+                rx.select(
+                    AdminUsersState.site_names,
+                    value=AdminUsersState.grant_site_name,
+                    on_change=AdminUsersState.set_grant_site,
+                    placeholder="Choose a site",
+                ),
+            ),
+            field(
+                "Role",
+                rx.select(
+                    SITE_ROLES, value=AdminUsersState.grant_role, on_change=AdminUsersState.set_grant_role
+                ),
+            ),
+            rx.button("Grant", on_click=AdminUsersState.grant_site, data_testid="grant-site-button"),
+            spacing="3",
+            align="end",
+            wrap="wrap",
+        ),  # fmt: skip
+        table(["User", "Site", "Role", "Actions"], AdminUsersState.grants, grant_row),
+        width="100%",
+    )
 
 
 def user_row(user) -> rx.Component:
@@ -155,5 +275,6 @@ def admin_users_page() -> rx.Component:
             width="100%",
         ),
         table(["Email", "Role", "Active", "Actions"], AdminUsersState.users, user_row),
+        site_access(),
         title="Users",
     )
