@@ -4,7 +4,7 @@ import logging
 import ssl
 from typing import Any
 
-import httpx
+import httpx2 as httpx  # gql's transport is built on httpx2; `httpx` would load a second stack (and rich)
 import orjson
 from gql import Client, GraphQLRequest, gql
 from gql.transport.exceptions import (
