@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 
+from bench.edge_agent_load import measure_agent, print_agent
 from bench.edge_collect import _wait_for_meters
 from db.engine import make_engine
 from db.migrate import upgrade
@@ -25,6 +26,7 @@ from edge_agent.simulator.fleet import SimulatorFleet
 BLOCK = "127.0.61"
 GOAL_SECONDS = 5.0
 BASELINE_SECONDS = 75.0
+TARGET_AGENT_SHARE = 0.5  # 1,000 meters x 10 points every 10 s (issue 23)
 
 
 def register(benches) -> None:
@@ -36,6 +38,14 @@ def register(benches) -> None:
     parser.add_argument("--points", type=int, default=5, help="points per device (default 5)")
     parser.add_argument("--cycles", type=int, default=5, help="poll cycles timed (default 5)")
     parser.add_argument("--no-rpm", default="", help="1-based device numbers that refuse RPM (e.g. 1,2,3)")
+    parser.add_argument(
+        "--agent",
+        action="store_true",
+        help="run a real `meterit edge` process on a steady interval instead: CPU per 1,000 values and RSS",
+    )
+    parser.add_argument("--interval", type=float, default=10.0, help="--agent: collection interval, s")
+    parser.add_argument("--seconds", type=float, default=60.0, help="--agent: measured window, s")
+    parser.add_argument("--local-api", action="store_true", help="--agent: also serve the local API")
     parser.set_defaults(handler=lambda args: asyncio.run(run(args)))
 
 
@@ -105,6 +115,10 @@ async def run(args) -> int:
     """Run the benchmark and print seconds per cycle beside the goal and the baseline."""
     for name in ("edge_agent", "alembic"):
         logging.getLogger(name).setLevel(logging.ERROR)
+    if args.agent:
+        m = await measure_agent(args.meters, args.points, args.interval, args.seconds, args.local_api)
+        print_agent(m, args.meters, args.points, args.interval, TARGET_AGENT_SHARE)
+        return 0
     m = await measure(args.meters, args.points, args.cycles, args.no_rpm)
     median = statistics.median(m["seconds"])
     print(f"poll cycle, {args.meters} devices x {args.points} points over loopback BACnet/IP:")

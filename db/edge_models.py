@@ -43,7 +43,9 @@ class OutboxReading(EdgeTable, table=True):
     """A collected reading waiting for central's acknowledgement."""
 
     __tablename__ = "outbox"
-    __table_args__ = (UniqueConstraint("meter_external_id", "data_point", "ts", name="uq_outbox_reading"),)
+    # (ts, meter, point): acknowledged batches are deleted in id (= time) order, so their index entries are
+    # neighbours (migration 0002)
+    __table_args__ = (UniqueConstraint("ts", "meter_external_id", "data_point", name="uq_outbox_reading"),)
     # Upload order is id order: the primary key is the only index the uploader needs.
     id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
     meter_external_id: str = Field(max_length=100)

@@ -4,7 +4,8 @@ DbError
 ├── DatabaseUnavailable    the server cannot be reached
 ├── AlreadyExists          a unique name/email is taken
 ├── NotFound               the row asked for does not exist
-└── InvalidNetwork         a network (CIDR) or address that cannot be read
+├── InvalidNetwork         a network (CIDR) or address that cannot be read
+└── MigrationFailed        a schema upgrade run aside (db/migrate.py upgrade_aside) failed
 """
 
 
@@ -26,3 +27,7 @@ class NotFound(DbError):
 
 class InvalidNetwork(DbError, ValueError):
     """A network in CIDR notation or an address that cannot be read."""
+
+
+class MigrationFailed(DbError):
+    """A schema upgrade run in a child process failed (its error output is in the message)."""

@@ -8,7 +8,7 @@ either way the caller logs loudly and reports the `full` flag.
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from sqlalchemy import delete, func, insert, select
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.clock import utcnow
-from db.edge_models import DeadLetter, OutboxReading, RecentReading
+from db.edge_models import DeadLetter, OutboxReading, RecentReading, SyncLog
 from db.errors import DbError
 
 logger = logging.getLogger(__name__)
@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 OUTBOX = OutboxReading.__table__
 RECENT = RecentReading.__table__
 DEAD = DeadLetter.__table__
+SYNC_LOG = SyncLog.__table__
+_new = tuple.__new__  # builds the row tuples without NamedTuple's per-call argument handling
 POLICIES = ("stop_collecting", "drop_oldest")
 
 
@@ -47,6 +49,9 @@ def id_ranges(ids: list[int]) -> list[tuple[int, int]]:
         else:
             runs.append((value, value))
     return runs
+
+
+_PEEK_SQLITE = f"SELECT id, {', '.join(Reading._fields)} FROM outbox WHERE id > ? ORDER BY id LIMIT ?"
 
 
 class QueuedReading(NamedTuple):
@@ -146,6 +151,8 @@ class Outbox:
 
     async def peek(self, limit: int, after_id: int = 0) -> list[QueuedReading]:
         """The oldest `limit` queued readings with id > after_id, in queue order."""
+        if self.engine.dialect.name == "sqlite":
+            return await self._peek_sqlite(limit, after_id)
         query = (
             select(OUTBOX.c.id, *[OUTBOX.c[name] for name in Reading._fields])
             .where(OUTBOX.c.id > after_id)
@@ -154,15 +161,42 @@ class Outbox:
         )
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
-        return [QueuedReading(row[0], Reading(*row[1:])) for row in rows]
+        return [_new(QueuedReading, (row[0], _new(Reading, tuple(row[1:])))) for row in rows]
 
-    async def ack(self, ids: list[int], dead: list[tuple[QueuedReading, str]] | None = None) -> None:
-        """Remove acknowledged readings; move rejected ones to dead_letters with their reason (one transaction)."""
+    async def _peek_sqlite(self, limit: int, after_id: int) -> list[QueuedReading]:
+        # The draining uploader reads the whole queue: straight from the driver, without SQLAlchemy's row
+        # objects and per-row type processing (~1.5 instead of ~5 µs per reading). SQLite stores the
+        # timestamps as naive UTC text: each distinct instant is parsed once per batch.
+        async with self.engine.connect() as conn:
+            driver = (await conn.get_raw_connection()).driver_connection
+            cursor = await driver.execute(_PEEK_SQLITE, (after_id, limit))
+            try:
+                rows = await cursor.fetchall()
+            finally:
+                await cursor.close()
+        parsed: dict[str, datetime] = {}
+        out = []
+        for row in rows:
+            when = parsed.get(row[3])
+            if when is None:
+                when = parsed[row[3]] = datetime.fromisoformat(row[3]).replace(tzinfo=UTC)
+            out.append(_new(QueuedReading, (row[0], _new(Reading, (row[1], row[2], when, *row[4:])))))
+        return out
+
+    async def ack(
+        self,
+        ids: list[int],
+        dead: list[tuple[QueuedReading, str]] | None = None,
+        sync_log: dict | None = None,
+    ) -> None:
+        """Delete acknowledged readings, dead-letter rejected ones with their reason, log the upload: one transaction."""
         dead = dead or []
         all_ids = list(ids) + [item.id for item, _ in dead]
         if not all_ids:
             return
         async with self.engine.begin() as conn:
+            if sync_log is not None:
+                await conn.execute(SYNC_LOG.insert().values(**sync_log))
             if dead:
                 now = utcnow()
                 await conn.execute(

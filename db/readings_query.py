@@ -5,8 +5,8 @@ scan on (point_id, ts) however deep the caller has paged.
 """
 
 import base64
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,13 +15,15 @@ from db.central_models import Reading
 from db.rollup_queries import rollup_page
 
 RESOLUTIONS = ("raw", "minute", "hour", "day")
+_BEFORE = timedelta(microseconds=1)
 MAX_PAGE = 10_000
 _SQLITE_FORMATS = {"minute": "%Y-%m-%d %H:%M:00", "hour": "%Y-%m-%d %H:00:00", "day": "%Y-%m-%d 00:00:00"}
 
 
-@dataclass(frozen=True)
-class ReadingRow:
+class ReadingRow(NamedTuple):
     """A raw reading (min/max/count None) or one bucket's average with min, max and count."""
+
+    # A tuple, not a frozen dataclass: a 24 h raw page builds 1,440 to 10,000 rows, ~1.5 µs each as a dataclass.
 
     ts: datetime
     value: float
@@ -53,7 +55,17 @@ def _as_utc(value) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+RAW_PAGE_SQL = """SELECT ts, value, NULL::float8, NULL::float8, NULL::int, quality FROM readings
+WHERE point_id = $1 AND ts >= $2 AND ts < $3 AND ts > $4 ORDER BY ts LIMIT $5"""
+_row = tuple.__new__
+
+
 async def _raw(session, point_id, start, end, after, first) -> list[ReadingRow]:
+    if session.bind.dialect.driver == "asyncpg":
+        # Straight from the driver: the rows come back as the page's tuples (no ORM result processing).
+        driver = (await (await session.connection()).get_raw_connection()).driver_connection
+        rows = await driver.fetch(RAW_PAGE_SQL, point_id, start, end, after or start - _BEFORE, first + 1)
+        return [_row(ReadingRow, row) for row in rows]
     query = select(Reading.ts, Reading.value, Reading.quality).where(
         Reading.point_id == point_id, Reading.ts >= start, Reading.ts < end
     )

@@ -4,8 +4,9 @@ import logging
 import ssl
 from typing import Any
 
-import httpx
-from gql import Client, gql
+import httpx2 as httpx  # gql's transport is built on httpx2; `httpx` would load a second stack (and rich)
+import orjson
+from gql import Client, GraphQLRequest, gql
 from gql.transport.exceptions import (
     TransportClosed,
     TransportConnectionFailed,
@@ -92,6 +93,20 @@ def map_error(err: BaseException) -> UploadError:
     return CentralUnreachable(f"{type(err).__name__}: {err}" if str(err) else type(err).__name__)
 
 
+class _Transport(HTTPXAsyncTransport):
+    """gql's httpx transport with the body encoded by orjson (a 1,000-reading upload: ~0.3 ms instead of ~3 ms)."""
+
+    def _prepare_request(self, request, *, extra_args=None, upload_files=False):
+        if upload_files or not isinstance(request, GraphQLRequest):
+            return super()._prepare_request(request, extra_args=extra_args, upload_files=upload_files)
+        post_args = {
+            "content": orjson.dumps(request.payload),
+            "headers": {"Content-Type": "application/json"},
+        }
+        post_args.update(extra_args or {})
+        return post_args
+
+
 class CentralClient:
     """One connected gql session to central; use `async with CentralClient(...) as central`."""
 
@@ -105,7 +120,7 @@ class CentralClient:
 
     async def __aenter__(self) -> "CentralClient":
         verify: Any = ssl_context(self.ca_file) if self.url.startswith("https://") else True
-        transport = HTTPXAsyncTransport(
+        transport = _Transport(
             url=self.url,
             headers={"X-API-Key": self.api_key},
             verify=verify,

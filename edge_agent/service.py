@@ -23,7 +23,7 @@ from db.edge_store import (
     replace_meters,
 )
 from db.engine import make_engine
-from db.migrate import upgrade
+from db.migrate import upgrade_aside
 from db.outbox import Outbox
 from edge_agent import loops, metrics, views
 from edge_agent.bacnet.app import (
@@ -117,7 +117,7 @@ class EdgeAgent:
     async def start(self, bacnet: bool = True, loops_on: bool = True) -> None:
         """Prepare the database and (unless bacnet=False) BACnet, load the configuration, start the loops."""
         s = self.settings
-        await asyncio.to_thread(upgrade, "edge", s.db_url)
+        await upgrade_aside("edge", s.db_url)
         depth = await self.outbox.open()
         await self.uploader.outage.load()
         await self.alerts.load()

@@ -31,11 +31,41 @@ MAX_INLINE_RATE_LIMIT_WAIT = 30.0
 
 def batch_id_for(rows: list[QueuedReading]) -> str:
     """Stable id of a batch: the same readings always give the same id."""
+    return prepare(rows).batch_id
+
+
+@dataclass
+class Batch:
+    """Queued readings ready to send: their upload format and batch id, computed once for every attempt."""
+
+    rows: list[QueuedReading]
+    wire: list[dict]
+    batch_id: str
+
+
+def prepare(rows: list[QueuedReading]) -> Batch:
+    """The upload format and id of rows in one pass (each distinct timestamp formatted once)."""
     digest = hashlib.sha256()
+    formatted: dict[datetime, str] = {}
+    wire = []
     for row in rows:
         r = row.reading
-        digest.update(f"{r.meter_external_id}\x1f{r.data_point}\x1f{r.ts.isoformat()}\x1e".encode())
-    return f"b-{len(rows)}-{digest.hexdigest()[:40]}"
+        ts = formatted.get(r.ts)
+        if ts is None:
+            ts = formatted[r.ts] = r.ts.isoformat()
+        digest.update(f"{r.meter_external_id}\x1f{r.data_point}\x1f{ts}\x1e".encode())
+        wire.append(reading_to_wire(r, ts))
+    return Batch(rows, wire, f"b-{len(rows)}-{digest.hexdigest()[:40]}")
+
+
+@dataclass
+class Ack:
+    """Central's answer to one upload, to apply to the outbox: rows to delete, rows to dead-letter, counts."""
+
+    batch: Batch
+    answer: dict | None  # None: a reading central refused alone
+    dead: list[tuple[QueuedReading, str]]
+    started: datetime
 
 
 def to_wire(row: QueuedReading) -> dict:
@@ -43,12 +73,12 @@ def to_wire(row: QueuedReading) -> dict:
     return reading_to_wire(row.reading)
 
 
-def reading_to_wire(r: Reading) -> dict:
-    """The upload format of one reading (db/wire.py ReadingIn)."""
+def reading_to_wire(r: Reading, timestamp: str | None = None) -> dict:
+    """The upload format of one reading (db/wire.py ReadingIn); `timestamp`: r.ts already formatted."""
     return {
         "meter_external_id": r.meter_external_id,
         "data_point": r.data_point,
-        "timestamp": r.ts.isoformat(),
+        "timestamp": timestamp or r.ts.isoformat(),
         "value": r.value,
         "unit": r.unit,
         "quality": r.quality,
@@ -105,7 +135,7 @@ class Uploader:
         self.last_success_at = None
         self.outcomes: deque[bool] = deque(maxlen=200)
         self._lock = asyncio.Lock()
-        self._in_flight: set[asyncio.Task] = set()
+        self._unreachable_from: datetime | None = None
 
     @property
     def success_rate(self) -> float | None:
@@ -153,10 +183,12 @@ class Uploader:
             if time.monotonic() < self.not_before and not forced:
                 return SyncResult(outcome="rate_limited")
             total = SyncResult()
+            self._unreachable_from = None
             try:
                 async with self.central_factory() as central:
                     await self._drain(central, total)
             except (CentralUnreachable, Unauthorized, RateLimited) as err:
+                total.unreachable_from = self._unreachable_from
                 self._record_failure(err, total)
                 await self.log_failure(total)
             if total.outcome == "ok" and total.batches:
@@ -165,68 +197,80 @@ class Uploader:
             return total
 
     async def _drain(self, central: CentralClient, total: SyncResult) -> None:
-        """Keep `pipeline` batches in flight, reading ahead of them, until the outbox is empty or one fails."""
-        try:
-            failure = await self._pump(central, total)
-        finally:
-            for task in self._in_flight:
-                task.cancel()
+        """Upload until the outbox is empty or a batch fails for good; raises that batch's error."""
+        failure = await self._pump(central, total)
         if failure is not None:
             raise failure
         self.set_state("ok")
 
-    async def _pump(self, central: CentralClient, total: SyncResult) -> BaseException | None:
-        after_id = 0
-        self._in_flight = in_flight = set()
-        failure: BaseException | None = None
-        while True:
-            while failure is None and len(in_flight) < self.pipeline:
-                rows = await self.outbox.peek(self.batch_size, after_id=after_id)
-                if not rows:
-                    break
-                after_id = rows[-1].id
-                in_flight.add(asyncio.create_task(self._send(central, rows, total)))
-            if not in_flight:
-                break
-            done, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-            in_flight -= done
-            for task in done:
-                error = task.exception()
-                if error is not None and (failure is None or isinstance(error, Unauthorized)):
-                    failure = error
-        return failure
+    async def _read(self, after_id: int) -> Batch | None:
+        rows = await self.outbox.peek(self.batch_size, after_id=after_id)
+        return prepare(rows) if rows else None
 
-    async def _send(self, central: CentralClient, rows: list[QueuedReading], total: SyncResult) -> None:
+    async def _pump(self, central: CentralClient, total: SyncResult) -> BaseException | None:
+        """Up to `pipeline` uploads in flight while the next batch is read; acks applied in queue order.
+
+        After a failure no new batch starts; the ones in flight finish and what central acknowledged is
+        still deleted (in order), so a failure in the middle of the window neither loses nor re-sends them.
+        """
+        window: deque[asyncio.Task] = deque()
+        failure: BaseException | None = None
+        reader: asyncio.Task | None = asyncio.create_task(self._read(0))
+        try:
+            while True:
+                while reader is not None and failure is None and len(window) < self.pipeline:
+                    batch = await reader
+                    reader = None
+                    if batch is None:
+                        break
+                    window.append(asyncio.create_task(self._send(central, batch)))
+                    reader = asyncio.create_task(self._read(batch.rows[-1].id))
+                if not window:
+                    return failure
+                head = window.popleft()
+                try:
+                    acks = await head
+                except Exception as err:  # noqa: BLE001  (raised to the caller once the window is settled)
+                    if failure is None or isinstance(err, Unauthorized):
+                        failure = err
+                    continue
+                for ack in acks:
+                    await self._apply(ack, total)
+        finally:
+            for task in (*window, reader):
+                if task is not None:
+                    task.cancel()
+
+    async def _send(self, central: CentralClient, batch: Batch) -> list[Ack]:
         """Upload one batch with retries; raises the last error when the retries of this cycle are spent."""
         attempt = 0
         while True:
             sent = utcnow()
             try:
-                await self._upload(central, rows, total)
+                acks = await self._upload(central, batch)
                 self.outcomes.append(True)
                 metrics.UPLOAD_ATTEMPTS.labels("ok").inc()
-                return
+                return acks
             except BatchRefused as err:
-                await self._refused(central, rows, str(err), total)
-                return
+                return await self._refused(central, batch, str(err))
             except Unauthorized:
                 self.outcomes.append(False)
                 metrics.UPLOAD_ATTEMPTS.labels("unauthorized").inc()
-                await self._count_attempt(rows)
+                await self._count_attempt(batch.rows)
                 raise
             except RateLimited as err:
                 metrics.UPLOAD_ATTEMPTS.labels("rate_limited").inc()
-                await self._count_attempt(rows)
+                await self._count_attempt(batch.rows)
                 self.set_state("rate_limited", f"retry after {err.retry_after:g} s")
                 if err.retry_after > MAX_INLINE_RATE_LIMIT_WAIT or attempt >= self.max_retries:
                     raise
                 await asyncio.sleep(err.retry_after)
             except CentralUnreachable as err:
-                if total.unreachable_from is None or sent < total.unreachable_from:
-                    total.unreachable_from = sent
+                if self._unreachable_from is None or sent < self._unreachable_from:
+                    self._unreachable_from = sent
                 self.outcomes.append(False)
                 metrics.UPLOAD_ATTEMPTS.labels("unreachable").inc()
-                await self._count_attempt(rows)
+                await self._count_attempt(batch.rows)
                 if attempt >= self.max_retries:
                     raise
                 delay = backoff_delay(attempt, self.backoff_base, self.backoff_cap)
@@ -243,19 +287,38 @@ class Uploader:
         except Exception:  # the count is informative: a busy database must not change the upload's outcome
             logger.warning("could not count an upload attempt", exc_info=True)
 
-    async def _upload(self, central: CentralClient, rows: list[QueuedReading], total: SyncResult) -> None:
+    async def _upload(self, central: CentralClient, batch: Batch) -> list[Ack]:
         started = utcnow()
-        batch_id = batch_id_for(rows)
-        answer = await central.upload(batch_id, [to_wire(r) for r in rows])
+        answer = await central.upload(batch.batch_id, batch.wire)
         if answer.get("__typename") == "UploadRejected":
-            await self._refused(central, rows, answer.get("reason") or "refused", total)
-            return
+            return await self._refused(central, batch, answer.get("reason") or "refused")
+        rows = batch.rows
         reasons = {item["index"]: item["reason"] for item in answer.get("rejections") or []}
         dead = [(rows[i], reason) for i, reason in reasons.items() if 0 <= i < len(rows)]
+        return [Ack(batch, answer, dead, started)]
+
+    async def _apply(self, ack: Ack, total: SyncResult) -> None:
+        """Delete what central acknowledged, dead-letter what it rejected, log the batch (one transaction)."""
+        batch, answer, dead = ack.batch, ack.answer, ack.dead
+        if answer is None:  # a reading refused alone
+            await self.outbox.ack([], dead)
+            total.rejected += len(dead)
+            return
         dead_ids = {row.id for row, _ in dead}
-        await self.outbox.ack([r.id for r in rows if r.id not in dead_ids], dead)
+        entry = {
+            "started_at": ack.started,
+            "finished_at": max(utcnow(), ack.started),  # a clock stepped back never ends before it began
+            "batch_id": batch.batch_id,
+            "batch_size": len(batch.rows),
+            "new": answer["new"],
+            "duplicates": answer["duplicates"],
+            "rejected": answer["rejected"],
+            "success": True,
+            "outcome": "replayed" if answer.get("replayed") else "ok",
+        }
+        await self.outbox.ack([r.id for r in batch.rows if r.id not in dead_ids], dead, sync_log=entry)
         total.batches += 1
-        total.acknowledged += len(rows)
+        total.acknowledged += len(batch.rows)
         total.new += answer["new"]
         total.duplicates += answer["duplicates"]
         total.rejected += answer["rejected"]
@@ -264,50 +327,36 @@ class Uploader:
         metrics.READINGS_UPLOADED.labels("rejected").inc(answer["rejected"])
         logger.info(
             "batch %s uploaded: %d readings, %d new, %d duplicates, %d rejected",
-            batch_id,
-            len(rows),
+            batch.batch_id,
+            len(batch.rows),
             answer["new"],
             answer["duplicates"],
             answer["rejected"],
-            extra={"batch_id": batch_id, "readings": len(rows)},
+            extra={"batch_id": batch.batch_id, "readings": len(batch.rows)},
         )
         if dead:
             logger.warning(
                 "central rejected %d readings of batch %s (dead-lettered): %s",
                 len(dead),
-                batch_id,
+                batch.batch_id,
                 dead[0][1],
             )
-        await add_sync_log(
-            self.outbox.engine,
-            {
-                "started_at": started,
-                "finished_at": max(utcnow(), started),  # a clock stepped back never ends before it began
-                "batch_id": batch_id,
-                "batch_size": len(rows),
-                "new": answer["new"],
-                "duplicates": answer["duplicates"],
-                "rejected": answer["rejected"],
-                "success": True,
-                "outcome": "replayed" if answer.get("replayed") else "ok",
-            },
-        )
 
-    async def _refused(
-        self, central: CentralClient, rows: list[QueuedReading], reason: str, total: SyncResult
-    ) -> None:
+    async def _refused(self, central: CentralClient, batch: Batch, reason: str) -> list[Ack]:
         """A whole batch refused: split it until the culprit readings are alone, then dead-letter those."""
+        rows = batch.rows
         if len(rows) == 1:
             logger.warning("central refused a reading alone (%s): dead-lettered", reason)
-            await self.outbox.ack([], [(rows[0], reason)])
-            total.rejected += 1
-            return
+            return [Ack(batch, None, [(rows[0], reason)], utcnow())]
         half = len(rows) // 2
+        acks: list[Ack] = []
         for part in (rows[:half], rows[half:]):
+            piece = prepare(part)
             try:
-                await self._upload(central, part, total)
+                acks += await self._upload(central, piece)
             except BatchRefused as err:
-                await self._refused(central, part, str(err), total)
+                acks += await self._refused(central, piece, str(err))
+        return acks
 
     def _record_failure(self, err: Exception, total: SyncResult) -> None:
         total.errors.append(str(err))

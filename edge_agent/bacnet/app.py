@@ -9,7 +9,10 @@ from argparse import Namespace
 from bacpypes3.app import Application
 from bacpypes3.pdu import Address
 
+from edge_agent.bacnet import speedups
 from edge_agent.errors import BacnetPortInUse
+
+speedups.install()
 
 VENDOR_ID = 999  # the ASHRAE "test" vendor used by bacpypes3 samples
 

@@ -3,7 +3,7 @@
 import importlib
 
 # Each bench module has register(subparsers) adding one benchmark with its own `handler`.
-BENCH_MODULES: list[str] = ["bench.ingest", "bench.query", "bench.edge", "bench.edge_poll"]
+BENCH_MODULES: list[str] = ["bench.ingest", "bench.query", "bench.edge", "bench.edge_poll", "bench.live"]
 
 
 def register(subparsers) -> None:

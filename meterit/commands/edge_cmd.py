@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import gc
 import json
 import logging
 import signal
@@ -103,6 +104,8 @@ def _run(args) -> int:
                 allowed_hosts=tuple(n.strip() for n in s.local_api_allowed_hosts.split(",") if n.strip()),
             )
             await local_api.start()
+        # Start-up objects (modules, schema, mappers) never become garbage: keep them out of every collection.
+        gc.freeze()
         try:
             await stop.wait()
         finally:
