@@ -21,7 +21,8 @@ class Injector:
         self.site, self.log, self.rng = site, log, random.Random(seed + 1)
         self.why_no_network = why_no_network
         self.down: list[tuple[str, float, float]] = []
-        self.netem = False  # set by the soak after probing the kernel  # (edge, system time killed, system time restarted)
+        self.netem = False  # set by the soak after probing the kernel
+        self.shaping: str | None = None  # the network fault in force (a later one replaces an earlier one)  # (edge, system time killed, system time restarted)
 
     def begin(self, fault: Fault) -> None:
         """Start one fault (for an instant fault: the whole of it)."""
@@ -33,7 +34,8 @@ class Injector:
     def end(self, fault: Fault) -> None:
         """End a fault that lasts."""
         if fault.kind in NETWORK_KINDS:
-            if not self.why_no_network:
+            if not self.why_no_network and self.shaping == fault.kind:
+                self.shaping = None
                 stats = self.site.network.stats()
                 self.site.network.clear()
                 self.log("fault_end", f"{fault.kind} over: qdisc removed ({stats})", fault=fault.kind, stats=stats)
@@ -60,7 +62,7 @@ class Injector:
             except OSError:
                 return None
 
-        before, waited, deadline = stamp(), time.monotonic(), time.monotonic() + 3 * self.site.interval + 5
+        before, waited, deadline = stamp(), time.monotonic(), time.monotonic() + 3 * self.site.interval + 25
         while stamp() == before and time.monotonic() < deadline:
             time.sleep(0.001)
         seen_write = stamp() != before
@@ -140,11 +142,11 @@ class Injector:
     # --- the network --------------------------------------------------------------------------------
     def _netem_degraded(self, fault: Fault) -> None:
         qdisc = DEGRADED if self.netem else DEGRADED_TBF
-        shown = self.site.network.shape(qdisc)
+        shown, self.shaping = self.site.network.shape(qdisc), fault.kind
         note = "" if self.netem else " (no netem in this kernel: congestion loss and delay only, NO reordering or duplication)"
         self.log("fault", f"network degraded for {fault.duration:.0f} s: {qdisc}{note}", fault=fault.kind, qdisc=shown)
 
     def _blackout(self, fault: Fault) -> None:
-        shown = self.site.network.shape(BLACKOUT if self.netem else BLACKOUT_TBF)
+        shown, self.shaping = self.site.network.shape(BLACKOUT if self.netem else BLACKOUT_TBF), fault.kind
         self.log("fault", f"network blackout for {fault.duration:.0f} s (every packet dropped)", fault=fault.kind,
                  qdisc=shown)  # fmt: skip

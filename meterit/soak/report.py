@@ -40,9 +40,13 @@ def print_report(soak, faults, v: Verdict, echo=print) -> None:
     echo(f"  time to drain after the last fault   "
          + (f"{v.drain_seconds:.1f} s" if v.drain_seconds is not None else "DID NOT DRAIN"))
     echo(f"  edge databases integrity_check       {v.integrity}")
-    echo(f"  alerts ({len(v.alerts)} log/table entries):")
+    echo(f"  alerts ({len(v.alerts)} log/table entries), by where and kind:")
+    groups: dict = {}
     for a in v.alerts:
-        echo(f"    {a['at'][11:19]} {a['where']:8} {a['kind']:20} {a['state']:9} {a['line'][:100]}")
+        groups.setdefault((a["where"], a["kind"]), []).append(a)
+    for (where, kind), items in sorted(groups.items()):
+        states = {s: sum(1 for a in items if a["state"] == s) for s in ("raised", "resolved", "open")}
+        echo(f"    {where:8} {kind:22} {states}  first {items[0]['at'][11:19]}: {items[0]['line'][:90]}")
     for name, keys in v.examples.items():
         if keys:
             echo(f"  examples {name}: {keys}")

@@ -86,16 +86,17 @@ class Soak:
                          "exercised", fault="netem_reorder_duplicate")  # fmt: skip
         self.site.start_database()
         self.log("setup", f"own PostgreSQL on {self.site.pg.host}:{self.site.pg.port} ({self.site.pg.root})")
-        self.site.start_central()
-        self.log("setup", f"central with 2 API workers on {self.site.central_url}")
+        self.site.start_central(wait=False)  # central, meters and edges start side by side
         meters = self.site.start_simulator()
         lead = 0.3 * self.seconds + 20  # warm-up included: the change comes about a third into the run
         self.site.make_edges(meters, lead)
         for edge in self.site.edges:
             edge.child.start()
+        self.site.wait_central()
+        self.log("setup", f"central with 2 API workers on {self.site.central_url}")
         self.log("setup", f"{len(meters)} meters; edge-a polls {len(meters) - 1}, edge-b (Europe/Berlin) polls 1 "
                  f"with its clock {lead:.0f} s before the DST change of {self.site.dst_change:%Y-%m-%d %H:%M} UTC")  # fmt: skip
-        wait_for(lambda: all(self._central_has(e.name) for e in self.site.edges), 90, "first readings in central", 1)
+        wait_for(lambda: all(self._central_has(e.name) for e in self.site.edges), 180, "first readings in central", 1)
 
     def _central_has(self, edge: str) -> bool:
         site = "soak-a" if edge == "edge-a" else "soak-berlin"

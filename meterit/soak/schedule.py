@@ -55,7 +55,8 @@ def plan(seed: int, run_seconds: float) -> list[Fault]:
         Fault(black_at, "blackout", blackout),
         # a backlog is uploading 1-3 s after the blackout: kill the edge in the middle of it
         Fault(black_at + blackout + rng.uniform(1.0, 3.0), "edge_kill_upload"),
-        Fault(rng.uniform(0.08, 0.2) * d, "netem_degraded", max(8.0, 0.08 * d)),
+        # the degraded network ends before the blackout begins (one qdisc at a time)
+        Fault(rng.uniform(0.02, 0.08) * d, "netem_degraded", max(8.0, min(0.1 * d, 0.2 * d - 2))),
         Fault(rng.uniform(0.05, 0.25) * d, "clock_back_hour", max(6.0, 0.05 * d)),
         Fault(rng.uniform(0.6, 0.7) * d, "clock_forward_day", max(5.0, 0.02 * d)),
         Fault(rng.uniform(0.55, 0.75) * d, "clock_year_off", max(5.0, 0.02 * d)),

@@ -127,19 +127,25 @@ class SoakSite:
             keys["edge-b"] = (await create_site(session, "soak-berlin", BERLIN)).api_key
             for rule in await seed_default_rules(session):
                 # thresholds a soak's faults reach: seconds and hundreds of readings, not the production ones
-                rule.threshold, rule.pending_seconds = SOAK_THRESHOLDS.get(rule.kind, rule.threshold), 0
+                if rule.kind in SOAK_THRESHOLDS:
+                    rule.threshold, rule.pending_seconds = SOAK_THRESHOLDS[rule.kind], 0
         await engine.dispose()
         return keys
 
-    def start_central(self) -> None:
-        """`meterit api --workers 2` and wait for /healthz."""
+    def start_central(self, wait: bool = True) -> None:
+        """`meterit api --workers 2` (and wait for /healthz)."""
         env = {**self._env(), "DATABASE_URL": self.pg.url("meterit"), "ENVIRONMENT": "development",
                "RATE_LIMIT_PER_MINUTE": "100000", "LOG_LEVEL": "WARNING",
                "ALERT_INTERVAL_SECONDS": "2"}  # fmt: skip
         args = ["api", "--host", self.central_ip, "--port", str(self.api_port), "--workers", "2", "--no-migrate"]
         self.central = Child("central", args, env, self.root / "central.log", self._wrap("central"))
         self.central.start()
-        wait_for(lambda: http_ok(self.central_url + "/healthz", self._wrap("central")), 90, "central", 0.5)
+        if wait:
+            self.wait_central()
+
+    def wait_central(self) -> None:
+        """Wait until central answers /healthz."""
+        wait_for(lambda: http_ok(self.central_url + "/healthz", self._wrap("central")), 120, "central", 0.5)
 
     def start_simulator(self) -> list[dict]:
         """100 meters (meter 100 serves bad values), recording every served value; returns their config."""
@@ -149,7 +155,7 @@ class SoakSite:
                 "--bad-values", str(METERS)]  # fmt: skip
         self.simulator = Child("simulator", args, self._env(), self.root / "simulator.log", self._wrap("site"))
         self.simulator.start()
-        wait_for(config.exists, 60, "simulated meters")
+        wait_for(config.exists, 120, "simulated meters")
         return json.loads(config.read_text())["meters"]
 
     def make_edges(self, meters: list[dict], placed_before_dst: float) -> None:

@@ -145,13 +145,18 @@ def _alerts(site: SoakSite) -> list[dict]:
 
 
 def alerts_for(alerts: list[dict], start: datetime, end: datetime) -> list[str]:
-    """Alerts raised within a fault's span (plus a minute), as short texts."""
-    found = []
+    """Alerts raised within a fault's span (plus a minute), as short texts (one per where and kind)."""
+    found: dict[tuple[str, str], str] = {}
     for alert in alerts:
         at = datetime.fromisoformat(alert["at"])
-        if start - timedelta(seconds=5) <= at <= end + timedelta(seconds=60) and alert["state"] == "raised":
+        if not start - timedelta(seconds=5) <= at <= end + timedelta(seconds=60) or alert["state"] == "resolved" and alert["where"] != "central":
+            continue
+        if alert["where"] == "central":
+            resolved_at = alert.get("resolved_at")
+        else:
             resolved = next((a for a in alerts if a["where"] == alert["where"] and a["kind"] == alert["kind"]
                              and a["state"] == "resolved" and a["at"] >= alert["at"]), None)  # fmt: skip
-            found.append(f"{alert['where']} {alert['kind']} raised {alert['at'][11:19]}"
-                         + (f", resolved {resolved['at'][11:19]}" if resolved else ", NOT resolved"))
-    return found
+            resolved_at = resolved["at"] if resolved else None
+        found.setdefault((alert["where"], alert["kind"]), f"{alert['where']} {alert['kind']} raised {alert['at'][11:19]}"
+                         + (f", resolved {resolved_at[11:19]}" if resolved_at else ", NOT resolved"))  # fmt: skip
+    return list(found.values())
