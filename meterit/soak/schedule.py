@@ -63,12 +63,14 @@ def plan(seed: int, run_seconds: float) -> list[Fault]:
         Fault(rng.uniform(0.1, 0.3) * d, "pg_restart_fast"),
         Fault(rng.uniform(0.7, 0.8) * d, "pg_restart_immediate"),
     ]
-    kills = 0
-    while kills < (4 if long else 2):  # not inside the blackout: the outbox must fill to its cap there
-        at = rng.uniform(0.05, 0.85) * d
-        if not black_at - 10 <= at <= black_at + blackout + 5:
-            faults.append(Fault(at, "edge_kill_write"))
-            kills += 1
+    # not inside the blackout (the outbox must fill to its cap there): before it, or after it
+    black_end = black_at + blackout
+    before = (0.05 * d, max(0.05 * d, black_at - 10))
+    after = (black_end + 5, max(black_end + 6, 0.9 * d))
+    for _ in range(4 if long else 2):
+        span = rng.uniform(0, (before[1] - before[0]) + (after[1] - after[0]))
+        at = before[0] + span if span <= before[1] - before[0] else after[0] + span - (before[1] - before[0])
+        faults.append(Fault(at, "edge_kill_write"))
     for _ in range(3 if long else 1):
         faults.append(Fault(rng.uniform(0.1, 0.85) * d, "central_worker_kill"))
     if long:  # a second PostgreSQL restart of each kind in long runs
