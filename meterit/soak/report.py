@@ -22,7 +22,8 @@ def print_report(soak, faults, v: Verdict, echo=print) -> None:
         for e in happened:
             start = datetime.fromisoformat(e["at"])
             span = next((f.duration for f in faults if f.kind == kind), 0.0)
-            raised = alerts_for(v.alerts, start, start + timedelta(seconds=span))
+            tail = min(60.0, max(5.0, soak.seconds / 10))  # alerts that follow a fault by up to a minute
+            raised = alerts_for(v.alerts, start, start + timedelta(seconds=span), tail)
             echo(f"      t={e['t']:7.1f}s {e['what']}" + (f"  [alerts: {'; '.join(raised)}]" if raised else ""))
     echo(f"  bad values: meter-100 served {v.served_non_finite} non-finite values; refused at collection: "
          f"{v.refused_at_collection}; implausible 3.4e38 kept with bad quality in central: {v.implausible_kept_bad}")

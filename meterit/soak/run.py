@@ -31,7 +31,7 @@ def settings_for(run_seconds: float) -> tuple[float, int]:
     """(collection interval, outbox cap): the blackout fills the cap part of the way through."""
     interval = 5.0 if run_seconds >= 600 else 2.0
     per_second = 99 * 2 / interval
-    cap = max(1000, int(per_second * blackout_seconds(run_seconds) * 0.66))
+    cap = max(1000, int(per_second * blackout_seconds(run_seconds) * 0.4))
     return interval, cap
 
 

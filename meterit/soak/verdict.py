@@ -144,12 +144,12 @@ def _alerts(site: SoakSite) -> list[dict]:
     return found
 
 
-def alerts_for(alerts: list[dict], start: datetime, end: datetime) -> list[str]:
+def alerts_for(alerts: list[dict], start: datetime, end: datetime, tail: float = 60.0) -> list[str]:
     """Alerts raised within a fault's span (plus a minute), as short texts (one per where and kind)."""
     found: dict[tuple[str, str], str] = {}
     for alert in alerts:
         at = datetime.fromisoformat(alert["at"])
-        if not start - timedelta(seconds=5) <= at <= end + timedelta(seconds=60) or alert["state"] == "resolved" and alert["where"] != "central":
+        if not start - timedelta(seconds=5) <= at <= end + timedelta(seconds=tail) or alert["state"] == "resolved" and alert["where"] != "central":
             continue
         if alert["where"] == "central":
             resolved_at = alert.get("resolved_at")
