@@ -33,7 +33,10 @@ class PgCluster:
 
     def _run(self, *args: str, inside: bool = False, check: bool = True) -> subprocess.CompletedProcess:
         prefix = (self.wrap if inside else []) + self.as_user
-        return subprocess.run([*prefix, *args], capture_output=True, text=True, check=check, timeout=120)
+        done = subprocess.run([*prefix, *args], capture_output=True, text=True, check=False, timeout=120)
+        if check and done.returncode:
+            raise RuntimeError(f"{' '.join(args[:2])} failed: {done.stderr.strip()[-500:]}")
+        return done
 
     def init(self) -> None:
         """initdb with trust on loopback and the socket; fsync and synchronous_commit stay on (defaults)."""
@@ -91,8 +94,10 @@ class PgCluster:
         """asyncpg URL over the unix socket (what the soak itself uses from any namespace)."""
         return f"postgresql+asyncpg://postgres@/{name}?host={self.socket_dir}&port={self.port}"
 
-    def destroy(self) -> None:
-        """Stop (immediate) and delete the cluster's files."""
+    def destroy(self, keep_log_in: Path | None = None) -> None:
+        """Stop (immediate) and delete the cluster's directory, keeping its log where asked."""
         if self.data.exists():
             self.stop("immediate")
-        shutil.rmtree(self.root / "pgdata", ignore_errors=True)
+        if keep_log_in and self.log.exists():
+            shutil.copy(self.log, keep_log_in / "postgres.log")
+        shutil.rmtree(self.root, ignore_errors=True)

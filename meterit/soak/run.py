@@ -167,11 +167,12 @@ class Soak:
         return stopped_at
 
     def _cleanup(self) -> None:
-        for step in (self.site.stop, self.site.pg.destroy, self.network.destroy if self.network else None):
+        destroy_pg = lambda: self.site.pg.destroy(self.root)  # noqa: E731
+        for step in (self.site.stop, destroy_pg, self.network.destroy if self.network else None):
             if step is None:
                 continue
             try:
                 step()
             except Exception as err:  # cleanup goes on whatever one step does
-                self.echo(f"cleanup: {step.__qualname__} failed: {err}")
+                self.echo(f"cleanup: {getattr(step, '__qualname__', step)} failed: {err}")
         self.echo(f"soak files (logs, events.jsonl, verdict.json) in {self.root}")

@@ -6,6 +6,7 @@ change. Each edge reads its clock offset from its own file (METERIT_CLOCK_OFFSET
 """
 
 import asyncio
+import tempfile
 import json
 import os
 from dataclasses import dataclass, field
@@ -84,7 +85,9 @@ class SoakSite:
         self.central_ip = CENTRAL_IP if network else "127.0.0.1"
         self.meter_base = "127.20.0.10" if network else "127.21.0.10"
         pg_port = 55432 if network else _free_port()
-        self.pg = PgCluster(root / "pg", self.central_ip, pg_port, self._wrap("central"))
+        # its own temp dir: the postgres user must reach it (a test's tmp_path lies under a 0700 directory)
+        self.pg = PgCluster(Path(tempfile.mkdtemp(prefix="meterit-soak-pg-")), self.central_ip, pg_port,
+                            self._wrap("central"))  # fmt: skip
         self.api_port = 3001 if network else _free_port()
         self.central: Child | None = None
         self.simulator: Child | None = None
@@ -110,9 +113,7 @@ class SoakSite:
 
     def start_database(self) -> None:
         """initdb, start, migrate, and create the two sites."""
-        (self.root / "pg").mkdir(parents=True, exist_ok=True)
-        os.chmod(self.root, 0o755)
-        os.chmod(self.root / "pg", 0o755)
+        os.chmod(self.pg.root, 0o755)
         self.pg.init()
         self.pg.start()
         self.pg.create_database("meterit")
