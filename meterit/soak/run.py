@@ -1,5 +1,6 @@
 """Orchestration of `meterit soak`: set up, warm up, inject the plan, drain, stop, judge, clean up."""
 
+import heapq
 import json
 import os
 import signal
@@ -109,24 +110,47 @@ class Soak:
 
     def _inject(self):
         faults = plan(self.seed, self.seconds)
-        steps = sorted([(f.at, 0, f) for f in faults] + [(f.ends, 1, f) for f in faults if f.duration])
+        # (when, 0 = begin / 1 = end, order, fault): a lasting fault ends its duration after it really began
+        steps = [(f.at, 0, i, f) for i, f in enumerate(faults)]
+        heapq.heapify(steps)
         self.log.restart_clock()
         self.log("run", f"fault window starts: {len(faults)} faults planned",
                  plan=[(round(f.at, 1), f.kind, round(f.duration, 1)) for f in faults])  # fmt: skip
         started = time.monotonic()
         last_end = started
-        for at, is_end, fault in steps:
+        while steps:
+            at, is_end, order, fault = heapq.heappop(steps)
             time.sleep(max(0.0, started + at - time.monotonic()))
             self._watch_processes()
             if is_end:
                 self.injector.end(fault)
             else:
+                if fault.kind == "blackout":
+                    self._edge_working("edge-a")  # the outbox must fill: not while the edge restarts
                 self.injector.begin(fault)
+                if fault.duration:
+                    heapq.heappush(steps, (time.monotonic() - started + fault.duration, 1, order, fault))
             last_end = time.monotonic()
         time.sleep(max(0.0, started + self.seconds - time.monotonic()))
         if self.network:
             self.network.clear()
         return faults, last_end
+
+    def _edge_working(self, name: str, limit: float = 60.0) -> None:
+        """Wait (bounded) until the edge commits to its outbox again (its WAL changes)."""
+        wal = self.site.edge(name).db.with_name(f"{name}.db-wal")
+
+        def stamp():
+            try:
+                return wal.stat().st_mtime_ns
+            except OSError:
+                return None
+
+        before = stamp()
+        try:
+            wait_for(lambda: stamp() != before, limit, f"{name} collecting", 0.2)
+        except TimeoutError:
+            self.log("finding", f"{name} did not commit anything for {limit:.0f} s")
 
     def _watch_processes(self) -> None:
         """A process that died by itself is a finding: log it and start it again."""
