@@ -117,9 +117,12 @@ class Soak:
         self.log("run", f"fault window starts: {len(faults)} faults planned",
                  plan=[(round(f.at, 1), f.kind, round(f.duration, 1)) for f in faults])  # fmt: skip
         started = time.monotonic()
-        last_end = started
+        last_end, blackout_until = started, -1.0
         while steps:
             at, is_end, order, fault = heapq.heappop(steps)
+            if not is_end and fault.kind == "edge_kill_write" and at < blackout_until:
+                heapq.heappush(steps, (blackout_until + 5, 0, order, fault))  # a late blackout: kill after it
+                continue
             time.sleep(max(0.0, started + at - time.monotonic()))
             self._watch_processes()
             if is_end:
@@ -129,7 +132,9 @@ class Soak:
                     self._edge_working("edge-a")  # the outbox must fill: not while the edge restarts
                 self.injector.begin(fault)
                 if fault.duration:
-                    heapq.heappush(steps, (time.monotonic() - started + fault.duration, 1, order, fault))
+                    ends = time.monotonic() - started + fault.duration
+                    heapq.heappush(steps, (ends, 1, order, fault))
+                    blackout_until = ends if fault.kind == "blackout" else blackout_until
             last_end = time.monotonic()
         time.sleep(max(0.0, started + self.seconds - time.monotonic()))
         if self.network:
