@@ -199,7 +199,9 @@ def _collect(
     quality = Quality.GOOD if flags is None or isinstance(flags, ErrorType) else _status_quality(flags)
     if abs(number) > MAX_PLAUSIBLE:
         metrics.VALUES_REFUSED.labels("implausible_kept_bad").inc()
-        logger.warning("meter %s point %s served %r: implausible, kept with bad quality", meter_id, point.name, number)
+        logger.warning(
+            "meter %s point %s served %r: implausible, kept with bad quality", meter_id, point.name, number
+        )
         quality = Quality.BAD
     values.append(PointValue(point, number, profile.units.get(point.name) or point.unit, quality))
 

@@ -63,7 +63,18 @@ class PgCluster:
 
     def start(self) -> None:
         """Start the server and wait until it accepts connections."""
-        self._run(pg_bin("pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "start", inside=True)
+        self._run(
+            pg_bin("pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-w",
+            "-t",
+            "60",
+            "start",
+            inside=True,
+        )
 
     def stop(self, mode: str = "fast") -> None:
         """Stop the server: fast (abort transactions, clean) or immediate (no checkpoint: a crash)."""

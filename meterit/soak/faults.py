@@ -20,9 +20,9 @@ class Injector:
     def __init__(self, site: SoakSite, log: EventLog, seed: int, why_no_network: str | None) -> None:
         self.site, self.log, self.rng = site, log, random.Random(seed + 1)
         self.why_no_network = why_no_network
-        self.down: list[tuple[str, float, float]] = []
+        self.down: list[tuple[str, float, float]] = []  # (edge, system time killed, time restarted)
         self.netem = False  # set by the soak after probing the kernel
-        self.shaping: str | None = None  # the network fault in force (a later one replaces an earlier one)  # (edge, system time killed, system time restarted)
+        self.shaping: str | None = None  # the network fault in force (a later one replaces an earlier one)
 
     def begin(self, fault: Fault) -> None:
         """Start one fault (for an instant fault: the whole of it)."""
@@ -38,7 +38,9 @@ class Injector:
                 self.shaping = None
                 stats = self.site.network.stats()
                 self.site.network.clear()
-                self.log("fault_end", f"{fault.kind} over: qdisc removed ({stats})", fault=fault.kind, stats=stats)
+                self.log(
+                    "fault_end", f"{fault.kind} over: qdisc removed ({stats})", fault=fault.kind, stats=stats
+                )
             return
         edge = self.site.edge("edge-b" if fault.kind == "clock_year_off" else "edge-a")
         edge.set_clock(edge.offset)
@@ -143,8 +145,17 @@ class Injector:
     def _netem_degraded(self, fault: Fault) -> None:
         qdisc = DEGRADED if self.netem else DEGRADED_TBF
         shown, self.shaping = self.site.network.shape(qdisc), fault.kind
-        note = "" if self.netem else " (no netem in this kernel: congestion loss and delay only, NO reordering or duplication)"
-        self.log("fault", f"network degraded for {fault.duration:.0f} s: {qdisc}{note}", fault=fault.kind, qdisc=shown)
+        note = (
+            ""
+            if self.netem
+            else " (no netem in this kernel: congestion loss and delay only, NO reordering or duplication)"
+        )
+        self.log(
+            "fault",
+            f"network degraded for {fault.duration:.0f} s: {qdisc}{note}",
+            fault=fault.kind,
+            qdisc=shown,
+        )
 
     def _blackout(self, fault: Fault) -> None:
         shown, self.shaping = self.site.network.shape(BLACKOUT if self.netem else BLACKOUT_TBF), fault.kind

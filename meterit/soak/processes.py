@@ -78,7 +78,9 @@ class Child:
             self.process.wait(10)
 
 
-def run_meterit(args: list[str], env: dict[str, str], wrap: list[str], timeout: float = 120) -> subprocess.CompletedProcess:
+def run_meterit(
+    args: list[str], env: dict[str, str], wrap: list[str], timeout: float = 120
+) -> subprocess.CompletedProcess:
     """Run one `meterit` command to completion (e.g. `edge sync`)."""
     return subprocess.run(
         [*wrap, sys.executable, "-m", "meterit.cli", *args],

@@ -9,7 +9,6 @@ from meterit.soak.verdict import Verdict, alerts_for
 def print_report(soak, faults, v: Verdict, echo=print) -> None:
     """Print what was injected, what each fault raised, and the figures."""
     events = soak.log.items
-    run_start = next(datetime.fromisoformat(e["at"]) for e in events if e["kind"] == "run")
     echo("")
     echo(f"=== meterit soak: {soak.seconds / 60:g} min, seed {soak.seed} ===")
     echo("faults injected (from events.jsonl):")
@@ -24,11 +23,17 @@ def print_report(soak, faults, v: Verdict, echo=print) -> None:
             span = next((f.duration for f in faults if f.kind == kind), 0.0)
             tail = min(60.0, max(5.0, soak.seconds / 10))  # alerts that follow a fault by up to a minute
             raised = alerts_for(v.alerts, start, start + timedelta(seconds=span), tail)
-            echo(f"      t={e['t']:7.1f}s {e['what']}" + (f"  [alerts: {'; '.join(raised)}]" if raised else ""))
-    echo(f"  bad values: meter-100 served {v.served_non_finite} non-finite values; refused at collection: "
-         f"{v.refused_at_collection}; implausible 3.4e38 kept with bad quality in central: {v.implausible_kept_bad}")
-    echo(f"  daylight saving: edge-b readings before/after {v.dst['change_utc']}: "
-         f"{v.dst['readings_before']}/{v.dst['readings_after']} (crossed: {v.dst['crossed']})")
+            echo(
+                f"      t={e['t']:7.1f}s {e['what']}" + (f"  [alerts: {'; '.join(raised)}]" if raised else "")
+            )
+    echo(
+        f"  bad values: meter-100 served {v.served_non_finite} non-finite values; refused at collection: "
+        f"{v.refused_at_collection}; implausible 3.4e38 kept with bad quality in central: {v.implausible_kept_bad}"
+    )
+    echo(
+        f"  daylight saving: edge-b readings before/after {v.dst['change_utc']}: "
+        f"{v.dst['readings_before']}/{v.dst['readings_after']} (crossed: {v.dst['crossed']})"
+    )
     echo("figures:")
     echo(f"  distinct values served by meters      {v.served_values}")
     echo(f"  readings committed at the edges      {v.committed_at_edges}")
@@ -38,8 +43,10 @@ def print_report(soak, faults, v: Verdict, echo=print) -> None:
     echo(f"  INVENTED (in central, not committed or not served)   {v.invented}")
     echo(f"  served but never committed, by cause  {v.served_not_committed or 'none'}")
     echo(f"  dead letters by reason               {v.dead_letters or 'none'}")
-    echo(f"  time to drain after the last fault   "
-         + (f"{v.drain_seconds:.1f} s" if v.drain_seconds is not None else "DID NOT DRAIN"))
+    echo(
+        "  time to drain after the last fault   "
+        + (f"{v.drain_seconds:.1f} s" if v.drain_seconds is not None else "DID NOT DRAIN")
+    )
     echo(f"  edge databases integrity_check       {v.integrity}")
     echo(f"  alerts ({len(v.alerts)} log/table entries), by where and kind:")
     groups: dict = {}
@@ -51,4 +58,6 @@ def print_report(soak, faults, v: Verdict, echo=print) -> None:
     for name, keys in v.examples.items():
         if keys:
             echo(f"  examples {name}: {keys}")
-    echo(f"VERDICT: {'PASS' if v.ok else 'FAIL'} (lost {v.lost}, duplicated {v.duplicated}, invented {v.invented})")
+    echo(
+        f"VERDICT: {'PASS' if v.ok else 'FAIL'} (lost {v.lost}, duplicated {v.duplicated}, invented {v.invented})"
+    )

@@ -14,7 +14,7 @@ from meterit.soak.faults import Injector
 from meterit.soak.network import SoakNetwork, netns_unavailable
 from meterit.soak.processes import run_meterit, wait_for
 from meterit.soak.report import print_report
-from meterit.soak.schedule import NETWORK_KINDS, blackout_seconds, plan
+from meterit.soak.schedule import blackout_seconds, plan
 from meterit.soak.site import SoakSite
 from meterit.soak.truth import outbox_depth, query
 from meterit.soak.verdict import judge
@@ -79,7 +79,9 @@ class Soak:
                      "will be skipped, everything runs on the host's loopback")  # fmt: skip
         else:
             self.network.create()
-            self.log("setup", f"namespaces {self.network.central} and {self.network.site} linked on 127.19.0.0/24")
+            self.log(
+                "setup", f"namespaces {self.network.central} and {self.network.site} linked on 127.19.0.0/24"
+            )
             self.injector.netem = self.network.has_netem()
             if not self.injector.netem:
                 self.log("skipped", "NO NETEM: this kernel has no sch_netem; network faults use tbf instead "
@@ -97,7 +99,12 @@ class Soak:
         self.log("setup", f"central with 2 API workers on {self.site.central_url}")
         self.log("setup", f"{len(meters)} meters; edge-a polls {len(meters) - 1}, edge-b (Europe/Berlin) polls 1 "
                  f"with its clock {lead:.0f} s before the DST change of {self.site.dst_change:%Y-%m-%d %H:%M} UTC")  # fmt: skip
-        wait_for(lambda: all(self._central_has(e.name) for e in self.site.edges), 180, "first readings in central", 1)
+        wait_for(
+            lambda: all(self._central_has(e.name) for e in self.site.edges),
+            180,
+            "first readings in central",
+            1,
+        )
 
     def _central_has(self, edge: str) -> bool:
         site = "soak-a" if edge == "edge-a" else "soak-berlin"
@@ -161,10 +168,14 @@ class Soak:
         """A process that died by itself is a finding: log it and start it again."""
         for edge in self.site.edges:
             if not edge.child.alive():
-                self.log("finding", f"{edge.name} exited by itself ({edge.child.process.returncode}); restarted")
+                self.log(
+                    "finding", f"{edge.name} exited by itself ({edge.child.process.returncode}); restarted"
+                )
                 edge.child.start()
         if not self.site.central.alive():
-            self.log("finding", f"central exited by itself ({self.site.central.process.returncode}); restarted")
+            self.log(
+                "finding", f"central exited by itself ({self.site.central.process.returncode}); restarted"
+            )
             self.site.central.start()
 
     def _drain(self, last_end: float) -> float | None:
@@ -178,7 +189,9 @@ class Soak:
             self.log("finding", f"outboxes not drained {limit:.0f} s after the faults: {depths}")
             return None
         drained = time.monotonic() - last_end
-        self.log("drain", f"backlog drained {drained:.1f} s after the last fault ended (waited {waited:.1f} s)")
+        self.log(
+            "drain", f"backlog drained {drained:.1f} s after the last fault ended (waited {waited:.1f} s)"
+        )
         return drained
 
     def _stop_edges(self) -> float:

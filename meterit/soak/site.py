@@ -6,18 +6,18 @@ change. Each edge reads its clock offset from its own file (METERIT_CLOCK_OFFSET
 """
 
 import asyncio
-import tempfile
 import json
 import os
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from db.alert_store import seed_default_rules
 from db.clock import OFFSET_FILE_ENV, utcnow
 from db.engine import make_engine, make_sessionmaker, session_scope
 from db.migrate import upgrade
-from db.alert_store import seed_default_rules
 from db.sites import create_site
 from meterit.soak.cluster import PgCluster
 from meterit.soak.network import CENTRAL_IP, SoakNetwork
@@ -138,7 +138,16 @@ class SoakSite:
         env = {**self._env(), "DATABASE_URL": self.pg.url("meterit"), "ENVIRONMENT": "development",
                "RATE_LIMIT_PER_MINUTE": "100000", "LOG_LEVEL": "WARNING",
                "ALERT_INTERVAL_SECONDS": "2"}  # fmt: skip
-        args = ["api", "--host", self.central_ip, "--port", str(self.api_port), "--workers", "2", "--no-migrate"]
+        args = [
+            "api",
+            "--host",
+            self.central_ip,
+            "--port",
+            str(self.api_port),
+            "--workers",
+            "2",
+            "--no-migrate",
+        ]
         self.central = Child("central", args, env, self.root / "central.log", self._wrap("central"))
         self.central.start()
         if wait:
@@ -154,7 +163,9 @@ class SoakSite:
         args = ["simulate", "--meters", str(METERS), "--base-address", self.meter_base, "--control-port", "0",
                 "--record", str(self.root / "served.jsonl"), "--write-config", str(config),
                 "--bad-values", str(METERS)]  # fmt: skip
-        self.simulator = Child("simulator", args, self._env(), self.root / "simulator.log", self._wrap("site"))
+        self.simulator = Child(
+            "simulator", args, self._env(), self.root / "simulator.log", self._wrap("site")
+        )
         self.simulator.start()
         wait_for(config.exists, 120, "simulated meters")
         return json.loads(config.read_text())["meters"]

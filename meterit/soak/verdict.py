@@ -79,7 +79,9 @@ def judge(site: SoakSite, down: list[tuple[str, float, float]], stopped_at: floa
     edge_b = site.edge("edge-b")
     v.refused_at_collection = {
         "not a finite number (edge log)": len(log_lines(edge_b.log, "not a finite number, refused")),
-        "outbox full (edge log lines)": sum(len(log_lines(e.log, "policy stop_collecting refused")) for e in site.edges),
+        "outbox full (edge log lines)": sum(
+            len(log_lines(e.log, "policy stop_collecting refused")) for e in site.edges
+        ),
     }
     v.served_not_committed = _unaccounted(site, finite, done, down, stopped_at)
     v.dst = _dst(site, central)
@@ -97,7 +99,10 @@ def _unaccounted(site: SoakSite, finite, done: set, down, stopped_at: float) -> 
     """Served values no edge committed, by the explanation the soak's records give."""
     got = {(k[0], k[1], k[3]) for k in done}
     owner = {m["id"]: e.name for e in site.edges for m in e.meters}
-    full = {e.name: [t.timestamp() for t, _ in log_lines(e.log, "policy stop_collecting refused")] for e in site.edges}
+    full = {
+        e.name: [t.timestamp() for t, _ in log_lines(e.log, "policy stop_collecting refused")]
+        for e in site.edges
+    }
     slack = site.interval + 2.0
     counts: Counter = Counter()
     seen = set()
@@ -132,12 +137,13 @@ def _alerts(site: SoakSite) -> list[dict]:
     """The edges' alerts raised and resolved (their logs) and central's alerts table."""
     found = []
     for edge in site.edges:
-        for pattern, state in (("edge alert", None),):
-            for at, line in log_lines(edge.log, pattern):
-                words = line.split("edge alert ", 1)[1].split()
-                found.append({"where": edge.name, "kind": words[0], "state": words[1].rstrip(":"),
-                              "at": at.isoformat(timespec="seconds"), "line": line.split(": ", 1)[-1][:160]})  # fmt: skip
-    for kind, opened, resolved, message in query(site.db_url, "SELECT kind, opened_at, resolved_at, message FROM alerts"):
+        for at, line in log_lines(edge.log, "edge alert "):
+            words = line.split("edge alert ", 1)[1].split()
+            found.append({"where": edge.name, "kind": words[0], "state": words[1].rstrip(":"),
+                          "at": at.isoformat(timespec="seconds"), "line": line.split(": ", 1)[-1][:160]})  # fmt: skip
+    for kind, opened, resolved, message in query(
+        site.db_url, "SELECT kind, opened_at, resolved_at, message FROM alerts"
+    ):
         found.append({"where": "central", "kind": kind, "state": "resolved" if resolved else "open",
                       "at": opened.isoformat(timespec="seconds"), "line": (message or "")[:160],
                       "resolved_at": resolved.isoformat(timespec="seconds") if resolved else None})  # fmt: skip
@@ -149,7 +155,11 @@ def alerts_for(alerts: list[dict], start: datetime, end: datetime, tail: float =
     found: dict[tuple[str, str], str] = {}
     for alert in alerts:
         at = datetime.fromisoformat(alert["at"])
-        if not start - timedelta(seconds=5) <= at <= end + timedelta(seconds=tail) or alert["state"] == "resolved" and alert["where"] != "central":
+        if (
+            not start - timedelta(seconds=5) <= at <= end + timedelta(seconds=tail)
+            or alert["state"] == "resolved"
+            and alert["where"] != "central"
+        ):
             continue
         if alert["where"] == "central":
             resolved_at = alert.get("resolved_at")

@@ -59,7 +59,11 @@ def test_every_planned_fault_happened(soak):
     assert any(e["write_seen"] for e in kills), "at least one SIGKILL lands in a SQLite write"
     worker = next(e for e in events if e.get("fault") == "central_worker_kill")
     assert worker["killed"] and worker["replaced"], "uvicorn replaced the killed worker"
-    assert all(e["running"] for e in events if str(e.get("fault", "")).startswith("pg_restart") and e["kind"] == "fault")
+    assert all(
+        e["running"]
+        for e in events
+        if str(e.get("fault", "")).startswith("pg_restart") and e["kind"] == "fault"
+    )
 
 
 def test_the_faults_left_their_marks(soak):
@@ -75,7 +79,9 @@ def test_the_faults_left_their_marks(soak):
     if not netns_unavailable():
         assert "central unreachable" in edge_a
         # the blackout filled the outbox to its cap: each refusal logged loudly with its count
-        assert "OUTBOX FULL" in edge_a and verdict["refused_at_collection"]["outbox full (edge log lines)"] > 0
+        assert (
+            "OUTBOX FULL" in edge_a and verdict["refused_at_collection"]["outbox full (edge log lines)"] > 0
+        )
         # and was alerted: the edge's own alerts and central's rules (which of them depends on the timing of
         # heartbeats in so short a blackout; the 30-minute run shows each, docs/reliability.md)
         kinds = {(a["where"], a["kind"]) for a in verdict["alerts"]}
