@@ -3,19 +3,24 @@
 Each process (central API, edge agent, simulator, CLI) reads time only from `clock()`. By default that is
 the system time. `METERIT_CLOCK_AT` (an ISO date or datetime, UTC when it carries no zone) starts the
 process's clock at that moment and lets it run at real speed; the offset is passed on to the processes it
-starts (METERIT_CLOCK_OFFSET_SECONDS), so real processes started by a test agree on one time. Tests in one process install a fixed or shifted clock with `use_clock()`.
+starts (METERIT_CLOCK_OFFSET_SECONDS), so real processes started by a test agree on one time. Only for
+fault tests, METERIT_CLOCK_OFFSET_FILE names a file whose offset the running process re-reads (an NTP step). Tests in one process install a fixed or shifted clock with `use_clock()`.
 
 Not the clock: durations between two events in one process (`time.monotonic()`), and timestamps that a
 library compares with its own system time (the rate limiter's reset time, cross-process latency marks).
 """
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
 CLOCK_ENV = "METERIT_CLOCK_AT"
 OFFSET_ENV = "METERIT_CLOCK_OFFSET_SECONDS"
+# Fault tests only (meterit soak): a file holding an offset in seconds, re-read while the process runs,
+# so a test can step a running process's clock as an NTP step would. Unset, nothing reads any file.
+OFFSET_FILE_ENV = "METERIT_CLOCK_OFFSET_FILE"
 
 
 class Clock:
@@ -40,6 +45,27 @@ class Clock:
     def starting_at(cls, moment: datetime) -> "Clock":
         """A clock that reads `moment` now and then runs at real speed."""
         return cls(aware(moment) - datetime.now(UTC))
+
+
+class SteppableClock(Clock):
+    """System time shifted by the offset (seconds) written in a file; re-read at most every 0.2 s."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+        self._checked = -1.0
+
+    def now(self) -> datetime:
+        """The current time with the file's latest offset."""
+        moment = time.monotonic()
+        if moment - self._checked >= 0.2:
+            self._checked = moment
+            try:
+                with open(self.path, encoding="utf-8") as handle:
+                    self.offset = timedelta(seconds=float(handle.read().strip() or 0))
+            except (OSError, ValueError):
+                pass  # a half-written or missing file keeps the last offset
+        return datetime.now(UTC) + self.offset
 
 
 class FixedClock(Clock):
@@ -78,6 +104,8 @@ def parse_clock_setting(value: str) -> datetime:
 def clock_from_env(environ: dict[str, str] | None = None) -> Clock:
     """The process clock the environment asks for; METERIT_CLOCK_AT becomes an offset its children inherit."""
     env = os.environ if environ is None else environ
+    if env.get(OFFSET_FILE_ENV, "").strip():
+        return SteppableClock(env[OFFSET_FILE_ENV].strip())
     offset = env.get(OFFSET_ENV, "").strip()
     if offset:
         return Clock(timedelta(seconds=float(offset)))

@@ -99,6 +99,7 @@ class Outbox:
         self.policy = policy
         self.full = False
         self.dropped_total = 0
+        self.refused_total = 0
         self._depth_estimate = 0
 
     async def open(self) -> int:
@@ -117,12 +118,16 @@ class Outbox:
         room = self.max_readings - self._depth_estimate
         if room < len(readings):
             if self.policy == "stop_collecting":
-                if not self.full:
-                    logger.error(
-                        "OUTBOX FULL: %d readings queued (cap %d); policy stop_collecting refuses new readings",
-                        self._depth_estimate,
-                        self.max_readings,
-                    )
+                self.refused_total += len(readings)
+                # every refusal is logged with its count: what was refused is never silent
+                logger.error(
+                    "OUTBOX FULL: %d readings queued (cap %d); policy stop_collecting refused %d new readings "
+                    "(%d since start); the queued ones are kept",
+                    self._depth_estimate,
+                    self.max_readings,
+                    len(readings),
+                    self.refused_total,
+                )
                 self.full = True
                 raise OutboxFull(f"outbox at its cap of {self.max_readings} readings")
             result.dropped_oldest = len(readings) - max(room, 0)

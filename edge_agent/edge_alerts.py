@@ -25,6 +25,9 @@ logger = logging.getLogger(__name__)
 
 CENTRAL_UNREACHABLE, METER_UNREACHABLE, EDGE_QUEUE = "central_unreachable", "meter_unreachable", "edge_queue"
 STATE_KEY = "edge_alerts"
+# Open alerts are stored too: an agent killed while one is open resolves it after its restart, when the
+# condition has cleared, instead of forgetting it (the soak's SIGKILL during a full queue found this).
+OPEN_KEY = "edge_alerts_open"
 KEEP_ENDED = 50
 REPORT_FOR = timedelta(days=1)
 
@@ -117,15 +120,18 @@ class EdgeAlerts:
         for key, (since, text) in holding.items():
             if key not in self.open:
                 self.open[key] = EdgeAlert(key[0], key[1], since, None, text)
+                self._unsaved = True
                 logger.error("edge alert %s raised: %s", key[0], text)
             elif self.open[key].message != text:
                 self.open[key] = replace(self.open[key], message=text)
         for key in [k for k in self.open if k not in holding]:
-            self._end(self.open.pop(key), self._end_time(key, outage, now))
+            alert = self.open.pop(key)
+            self._end(alert, self._end_time(alert, outage, now))
 
-    def _end_time(self, key: tuple[str, str | None], outage: CentralOutage, now: datetime) -> datetime:
-        if key[0] == CENTRAL_UNREACHABLE and outage.last is not None:
-            return outage.last.ended_at  # when central answered, not when this check ran
+    def _end_time(self, alert: EdgeAlert, outage: CentralOutage, now: datetime) -> datetime:
+        last = outage.last
+        if alert.kind == CENTRAL_UNREACHABLE and last is not None and last.ended_at >= alert.started_at:
+            return last.ended_at  # when central answered, not when this check ran
         return now
 
     def _end(self, alert: EdgeAlert, ended_at: datetime) -> None:
@@ -150,11 +156,19 @@ class EdgeAlerts:
         return [a for a in self.ended if a.kind != CENTRAL_UNREACHABLE and a.ended_at > cutoff]
 
     async def save(self) -> None:
-        """Store the ended alerts in agent_state if they changed."""
+        """Store the open and the ended alerts in agent_state if they changed."""
         if self._unsaved:
             await set_state(self.engine, STATE_KEY, [a.to_json() for a in self.ended])
+            await set_state(self.engine, OPEN_KEY, [a.to_json() for a in self.open.values()])
             self._unsaved = False
 
     async def load(self) -> None:
-        """Read the ended alerts an earlier run stored."""
+        """Read the alerts an earlier run stored (an open one ends at the first check that finds it cleared)."""
         self.ended = [EdgeAlert.from_json(v) for v in (await get_state(self.engine, STATE_KEY) or [])]
+        opened = [EdgeAlert.from_json(v) for v in (await get_state(self.engine, OPEN_KEY) or [])]
+        self.open = {a.key: a for a in opened}
+        for alert in opened:  # the condition's start survives the restart with the alert
+            if alert.kind == EDGE_QUEUE:
+                self._queue_deep_since = alert.started_at
+            elif alert.kind == METER_UNREACHABLE and alert.meter:
+                self._meter_down_since[alert.meter] = alert.started_at

@@ -3,6 +3,9 @@
 from prometheus_client import Counter, Gauge, start_http_server
 
 VALUES_COLLECTED = Counter("meterit_edge_values_collected_total", "Values read from meters and queued")
+VALUES_REFUSED = Counter(
+    "meterit_edge_values_refused_total", "Served values refused or marked bad at collection", ["reason"]
+)
 METER_POLLS = Counter("meterit_edge_meter_polls_total", "Meter polls by outcome", ["outcome"])
 READINGS_UPLOADED = Counter(
     "meterit_edge_readings_uploaded_total", "Readings acknowledged by central", ["result"]

@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "meterit.commands.simulate_cmd",
     "meterit.commands.demo_cmd",
     "meterit.commands.mcp_cmd",
+    "meterit.commands.soak_cmd",
 ]
 
 

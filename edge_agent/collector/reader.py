@@ -23,6 +23,7 @@ from bacpypes3.pdu import Address
 from bacpypes3.primitivedata import ObjectIdentifier
 
 from db.wire import Quality, quality_from_status_flags
+from edge_agent import metrics
 from edge_agent.bacnet.tuning import DeviceTuning
 from edge_agent.collector.profile import DeviceProfile
 from edge_agent.errors import BacnetError, DeviceRefused, DeviceTimeout
@@ -159,12 +160,22 @@ def _status_quality(flags) -> Quality:
     return quality_from_status_flags(bool(bits[0]), bool(bits[1]), bool(bits[2]), bool(bits[3]))
 
 
+# A finite value beyond this is no meter reading (a REAL can carry 3.4e38): kept, marked bad.
+MAX_PLAUSIBLE = 1e15
+
+
 def _number(value) -> float | None:
     try:
         number = float(value)
     except (TypeError, ValueError):
         return None
     return number if number == number and abs(number) != float("inf") else None
+
+
+def _refuse_not_finite(meter_id: str, point: str, raw: object) -> None:
+    """Count and log one served value that is no finite number (NaN, ±Inf): refused with its reason."""
+    metrics.VALUES_REFUSED.labels("not_finite").inc()
+    logger.warning("meter %s point %s served %s: not a finite number, refused", meter_id, point, raw)
 
 
 async def read_rpm(
@@ -194,7 +205,7 @@ async def read_rpm(
             by_object.setdefault((str(object_id[0]), int(object_id[1])), {})[str(prop)] = value
         for point in chunk:
             props = by_object.get((kebab_type(point), point.instance), {})
-            _collect(point, props, profile, values, errors)
+            _collect(point, props, profile, values, errors, meter.id)
     return values, errors
 
 
@@ -203,18 +214,28 @@ def kebab_type(point: DataPointConfig) -> str:
     return point.object_id.split(",")[0]
 
 
-def _collect(point, props: dict, profile: DeviceProfile, values: list, errors: dict) -> None:
+def _collect(
+    point, props: dict, profile: DeviceProfile, values: list, errors: dict, meter_id: str = "?"
+) -> None:
     raw = props.get(point.property_id)
     if "units" in props and not isinstance(props["units"], ErrorType):
         profile.units[point.name] = str(props["units"])
     elif "units" in props:
         profile.units[point.name] = None
     number = None if raw is None or isinstance(raw, ErrorType) else _number(raw)
+    if number is None and isinstance(raw, float):
+        _refuse_not_finite(meter_id, point.name, raw)
     if number is None:
         errors[point.name] = f"no numeric {point.property_id} ({getattr(raw, 'errorCode', raw)})"
         return
     flags = props.get("status-flags")
     quality = Quality.GOOD if flags is None or isinstance(flags, ErrorType) else _status_quality(flags)
+    if abs(number) > MAX_PLAUSIBLE:
+        metrics.VALUES_REFUSED.labels("implausible_kept_bad").inc()
+        logger.warning(
+            "meter %s point %s served %r: implausible, kept with bad quality", meter_id, point.name, number
+        )
+        quality = Quality.BAD
     values.append(PointValue(point, number, profile.units.get(point.name) or point.unit, quality))
 
 
@@ -255,7 +276,7 @@ async def read_rp(
         elif isinstance(result, BaseException):
             raise result
         else:
-            _collect(point, result, profile, values, errors)
+            _collect(point, result, profile, values, errors, meter.id)
     if timeouts == len(points):
         raise DeviceTimeout(f"no answer within {profile.timeout:g} s")
     return values, errors

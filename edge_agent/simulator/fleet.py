@@ -46,6 +46,7 @@ class SimulatorFleet:
         record_file: str | None = None,
         tick_seconds: float = 1.0,
         prefix: int = 8,
+        bad_values: set[int] | None = None,
     ) -> None:
         self.count = meters
         self.prefix = prefix  # the meters' subnet: /8 on plain loopback, e.g. /24 in a test's namespace
@@ -57,6 +58,7 @@ class SimulatorFleet:
         self.no_rpm = no_rpm if isinstance(no_rpm, dict) else dict.fromkeys(no_rpm or (), "reject")
         self.slow = slow or {}
         self.tick_seconds = tick_seconds
+        self.bad_values = bad_values or set()  # indexes of meters that serve BAD_VALUES on their power point
         self.meters: dict[str, SimulatedMeter] = {}
         self.served: list[tuple[int, str, float, datetime]] = []
         self._record = record or bool(record_file)
@@ -88,6 +90,7 @@ class SimulatorFleet:
                 recorder=self._recorder if self._record else None,
                 delay=self.slow.get(index, 0.0),
             )
+            self.meters[external_id].bad_values = index in self.bad_values
         self._ticker = asyncio.create_task(self._tick_forever())
         logger.info(
             "simulating %d meters on %s.. port %d (%d points each)",

@@ -43,6 +43,9 @@ POINTS = (
 )
 
 Recorder = Callable[[int, str, float], None]
+# What a broken meter serves on its power point, one per tick (a good value between): NaN, ±Inf and the
+# largest 32-bit REAL (1e300 does not fit a BACnet REAL; this is the largest number that does).
+BAD_VALUES = (math.nan, math.inf, -math.inf, 3.4028234663852886e38)
 
 
 class MeterInput(AnalogInputObject):
@@ -158,6 +161,8 @@ class SimulatedMeter:
                 )
             )
         self.objects: list[MeterInput] = []
+        self.bad_values = False  # True: the power point cycles through BAD_VALUES
+        self._bad_step = 0
         self._phase = random.random() * math.tau
         self._last = time.monotonic()
         for instance, spec in enumerate(self.specs):
@@ -203,6 +208,10 @@ class SimulatedMeter:
         for obj, spec in zip(self.objects, self.specs, strict=True):
             if spec.cumulative:
                 obj.presentValue = Real(float(obj.presentValue) + power * elapsed / 3600.0)
+            elif spec.name == "current_kw" and self.bad_values:
+                self._bad_step = (self._bad_step + 1) % (2 * len(BAD_VALUES))
+                bad = self._bad_step % 2 == 0
+                obj.presentValue = Real(BAD_VALUES[self._bad_step // 2] if bad else power)
             elif spec.name == "current_kw":
                 obj.presentValue = Real(power)
             else:

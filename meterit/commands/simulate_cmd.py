@@ -26,6 +26,11 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--no-rpm", default="", help="comma-separated 1-based meter numbers that refuse RPM")
     parser.add_argument(
+        "--bad-values",
+        default="",
+        help="comma-separated 1-based meter numbers whose current_kw serves NaN, +Inf, -Inf, 3.4e38 in turn",
+    )
+    parser.add_argument(
         "--record", metavar="FILE", help="append every served presentValue to FILE (JSON lines)"
     )
     parser.add_argument("--write-config", metavar="PATH", help="write a meters.json describing the fleet")
@@ -68,6 +73,7 @@ async def _simulate(args) -> int:
         port=args.port,
         no_rpm=no_rpm,
         record_file=args.record,
+        bad_values={int(n) - 1 for n in args.bad_values.split(",") if n.strip()},
     )
     await fleet.start()
     if args.write_config:

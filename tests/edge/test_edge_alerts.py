@@ -96,6 +96,24 @@ async def short_condition(edge_engine, clock: Clock) -> None:
     assert alerts.open == {} and alerts.ended == []
 
 
+async def test_an_alert_open_when_the_agent_dies_is_resolved_after_the_restart(edge_engine):
+    with use_clock(Clock()) as clock:
+        uploader = Uploader(Outbox(edge_engine), lambda: None, outage_alert_minutes=15)
+        alerts = EdgeAlerts(edge_engine, Thresholds(15, 5, 10))
+        alerts.evaluate(uploader.outage, [], 50)  # the queue is deep: raised and stored
+        await alerts.save()
+        clock.advance(3)  # SIGKILL here; the restarted agent finds the queue drained
+
+        restarted = EdgeAlerts(edge_engine, Thresholds(15, 5, 10))
+        await restarted.load()
+        assert set(restarted.open) == {("edge_queue", None)}
+        restarted.evaluate(uploader.outage, [], 0)
+        assert restarted.open == {}
+        assert [(a.kind, a.started_at, a.ended_at) for a in restarted.ended] == [
+            ("edge_queue", START, START + timedelta(minutes=3))
+        ]
+
+
 def test_stored_form_round_trips():
     alert = EdgeAlert(
         "meter_unreachable", "m-1", START, START + timedelta(minutes=7), "meter m-1 unreachable"
