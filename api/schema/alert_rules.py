@@ -1,4 +1,4 @@
-"""Alert rules in GraphQL: alertRules for everyone logged in, createAlertRule/updateAlertRule for admins."""
+"""Alert rules in GraphQL: alertRules for everyone logged in; create, update and delete them for admins."""
 
 from datetime import datetime
 
@@ -98,3 +98,10 @@ class AlertRulesMutation:
         async with info.context.session() as session:
             row = await service.update_rule(session, to_int(id, "rule id"), **_fields(rule))
         return AlertRule.from_model(row)
+
+    @strawberry.mutation(permission_classes=[IsAdmin])
+    async def delete_alert_rule(self, info: Info, id: strawberry.ID) -> strawberry.ID:
+        """Delete a site's override (the global rule applies to that site again); returns its id."""
+        async with info.context.session() as session:
+            row = await service.delete_rule(session, to_int(id, "rule id"))
+        return strawberry.ID(str(row.id))

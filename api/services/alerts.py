@@ -1,18 +1,29 @@
-"""Alerts for dashboards and MCP: list, get, acknowledge."""
+"""Alerts for dashboards and MCP: list, get, acknowledge (with a note), resolve by hand."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.errors import NotFoundError
+from api.errors import InvalidInput, NotFoundError
 from db import alerts as db_alerts
 from db.central_models import Alert, User
 from db.errors import NotFound
 
 
+MAX_NOTE = 1000
+
+
 async def list_alerts(
-    session: AsyncSession, status: str = "open", site_id: int | None = None, limit: int = 100
+    session: AsyncSession,
+    status: str = "open",
+    site_id: int | None = None,
+    limit: int = 100,
+    *,
+    kind: str | None = None,
+    severity: str | None = None,
 ) -> list[tuple[Alert, str | None]]:
     """Alerts with their site names, newest first (limit capped at 1000)."""
-    return await db_alerts.list_alerts(session, status, site_id, max(1, min(limit, 1000)))
+    return await db_alerts.list_alerts(
+        session, status, site_id, max(1, min(limit, 1000)), kind=kind or None, severity=severity or None
+    )
 
 
 async def get_alert(session: AsyncSession, alert_id: int) -> tuple[Alert, str | None]:
@@ -23,9 +34,22 @@ async def get_alert(session: AsyncSession, alert_id: int) -> tuple[Alert, str | 
         raise NotFoundError(str(err)) from err
 
 
-async def acknowledge_alert(session: AsyncSession, alert_id: int, user: User) -> tuple[Alert, str | None]:
-    """Acknowledge an alert as this user."""
+async def acknowledge_alert(
+    session: AsyncSession, alert_id: int, user: User, note: str | None = None
+) -> tuple[Alert, str | None]:
+    """Acknowledge an alert as this user, with an optional note (e.g. who is on it)."""
+    note = (note or "").strip() or None
+    if note is not None and len(note) > MAX_NOTE:
+        raise InvalidInput(f"the note may hold at most {MAX_NOTE} characters")
     try:
-        return await db_alerts.acknowledge_alert(session, alert_id, user.email)
+        return await db_alerts.acknowledge_alert(session, alert_id, user.email, note)
+    except NotFound as err:
+        raise NotFoundError(str(err)) from err
+
+
+async def resolve_alert(session: AsyncSession, alert_id: int, user: User) -> tuple[Alert, str | None]:
+    """Close an alert by hand as this user (the engine opens a new one if its condition still holds)."""
+    try:
+        return await db_alerts.resolve_alert(session, alert_id, user.email)
     except NotFound as err:
         raise NotFoundError(str(err)) from err
