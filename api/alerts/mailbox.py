@@ -27,7 +27,7 @@ def stored_emails(directory: str | Path, limit: int = 100) -> list[StoredEmail]:
     folder = Path(directory)
     if not folder.is_dir():
         return []
-    paths = sorted(folder.glob("*.eml"), reverse=True)[: max(1, min(limit, 500))]
+    paths = sorted(folder.glob("*.eml"), key=_written, reverse=True)[: max(1, min(limit, 500))]
     found = []
     for path in paths:
         try:
@@ -37,6 +37,13 @@ def stored_emails(directory: str | Path, limit: int = 100) -> list[StoredEmail]:
         except OSError:
             continue
     return found
+
+
+def _written(path: Path) -> tuple[int, str]:
+    try:
+        return path.stat().st_mtime_ns, path.name
+    except OSError:
+        return 0, path.name
 
 
 def _read(path: Path) -> StoredEmail:
