@@ -7,7 +7,6 @@ from db import alerts as db_alerts
 from db.central_models import Alert, User
 from db.errors import NotFound
 
-
 MAX_NOTE = 1000
 
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
-from api.alerts.rules import BUILDING, OPEN, PENDING, RuleBook, Rule, outlook
+from api.alerts.rules import BUILDING, OPEN, PENDING, Rule, RuleBook, outlook
 from db.engine import session_scope
 from db.maintenance_windows import DAILY, ONCE, WEEKLY, add_window, next_occurrence, occurrence_at
 from tests.alerts.test_engine import MIN, add_site, alerts, make_engine, set_rule
@@ -38,7 +38,9 @@ def test_once_and_daily_windows_hold_only_inside():
     assert next_occurrence(once, "UTC", start + timedelta(hours=2)) is None
     assert occurrence_at(daily, "UTC", start + timedelta(days=3, minutes=30)) is not None
     assert occurrence_at(daily, "UTC", start + timedelta(days=3, hours=2)) is None
-    assert next_occurrence(daily, "UTC", start + timedelta(days=3, hours=2)).start == start + timedelta(days=4)
+    assert next_occurrence(daily, "UTC", start + timedelta(days=3, hours=2)).start == start + timedelta(
+        days=4
+    )
 
 
 def test_outlook_says_when_a_degraded_meter_will_alert():
@@ -52,9 +54,13 @@ def test_outlook_says_when_a_degraded_meter_will_alert():
     [coming] = outlook(RuleBook([rule]), [site], [meter], now, None)
     assert (coming.state, coming.meter_id, coming.due) == (BUILDING, 7, now + timedelta(minutes=4))
     later = now + timedelta(minutes=4)
-    [held] = outlook(RuleBook([rule]), [site], [meter], later, None, first_seen={("meter_unreachable", 1, 7): now})
+    [held] = outlook(
+        RuleBook([rule]), [site], [meter], later, None, first_seen={("meter_unreachable", 1, 7): now}
+    )
     assert (held.state, held.due) == (PENDING, now + timedelta(minutes=1))
-    [opened] = outlook(RuleBook([rule]), [site], [meter], later, None, open_keys=[("meter_unreachable", 1, 7)])
+    [opened] = outlook(
+        RuleBook([rule]), [site], [meter], later, None, open_keys=[("meter_unreachable", 1, 7)]
+    )
     assert opened.state == OPEN
     assert outlook(RuleBook([rule]), [site], [meter], now, None, quiet=lambda site_id, at: True) == []
 

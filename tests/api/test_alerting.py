@@ -13,7 +13,9 @@ from tests.api.conftest import execute, http_client, in_session, new_site
 RULE = "id kind siteId enabled threshold severity pendingSeconds recipients"
 CREATE = f"""mutation($kind: String!, $site: ID, $rule: AlertRuleInput) {{
   createAlertRule(kind: $kind, siteId: $site, rule: $rule) {{ {RULE} }} }}"""
-UPDATE = f"mutation($id: ID!, $rule: AlertRuleInput!) {{ updateAlertRule(id: $id, rule: $rule) {{ {RULE} }} }}"
+UPDATE = (
+    f"mutation($id: ID!, $rule: AlertRuleInput!) {{ updateAlertRule(id: $id, rule: $rule) {{ {RULE} }} }}"
+)
 DELETE = "mutation($id: ID!) { deleteAlertRule(id: $id) }"
 OUTLOOK_FIELDS = "ruleId kind siteId siteName meterExternalId message state alertsAt"
 PREVIEW = f"query($d: AlertRuleDraft!) {{ alertRulePreview(draft: $d) {{ {OUTLOOK_FIELDS} }} }}"
@@ -56,11 +58,11 @@ async def test_viewer_reads_rules_but_cannot_change_them(central, central_pg_url
     denied = "forbidden: admin role required"
     assert await refused(viewer, CREATE, kind="edge_queue", site=str(site_id)) == denied
     assert await refused(viewer, UPDATE, id=heartbeat["id"], rule={"threshold": 3}) == denied
-    override = (await execute(admin, CREATE, kind="edge_queue", site=str(site_id), rule={"threshold": 50}))
+    override = await execute(admin, CREATE, kind="edge_queue", site=str(site_id), rule={"threshold": 50})
     rule_id = override["createAlertRule"]["id"]
     assert await refused(viewer, DELETE, id=rule_id) == denied
     assert (await execute(admin, DELETE, id=rule_id))["deleteAlertRule"] == rule_id
-    left = (await execute(viewer, f"query($s: ID) {{ alertRules(siteId: $s) {{ id siteId }} }}", s=str(site_id)))
+    left = await execute(viewer, "query($s: ID) { alertRules(siteId: $s) { id siteId } }", s=str(site_id))
     assert all(r["siteId"] is None for r in left["alertRules"])
 
 
@@ -110,16 +112,24 @@ async def test_outlook_says_when_an_unreachable_meter_will_alert(central, centra
     since = utcnow() - timedelta(minutes=2)
 
     async def meter(session):
-        session.add(Meter(site_id=site_id, external_id="m-dead", name="Dead", reachable=False, last_seen_at=since))
+        session.add(
+            Meter(site_id=site_id, external_id="m-dead", name="Dead", reachable=False, last_seen_at=since)
+        )
 
     await in_session(central_pg_url, meter)
     found = (await execute(viewer, OUTLOOK, s=str(site_id)))["alertOutlook"]
     [entry] = [e for e in found if e["kind"] == "meter_unreachable"]
-    assert (entry["kind"], entry["state"], entry["meterExternalId"]) == ("meter_unreachable", "BUILDING", "m-dead")
+    assert (entry["kind"], entry["state"], entry["meterExternalId"]) == (
+        "meter_unreachable",
+        "BUILDING",
+        "m-dead",
+    )
     assert entry["alertsAt"] == (since + timedelta(minutes=5)).isoformat()
 
 
-async def test_maintenance_windows_for_admins_with_clear_errors(central, central_pg_url, admin_token, viewer_token):
+async def test_maintenance_windows_for_admins_with_clear_errors(
+    central, central_pg_url, admin_token, viewer_token
+):
     admin, viewer = http_client(central.url, token=admin_token), http_client(central.url, token=viewer_token)
     site_id, _ = await new_site(central_pg_url, timezone="Europe/Berlin")
     now = utcnow().replace(microsecond=0)
@@ -128,8 +138,12 @@ async def test_maintenance_windows_for_admins_with_clear_errors(central, central
     assert await refused(viewer, CREATE_WINDOW, s=str(site_id), w=window) == "forbidden: admin role required"
     made = (await execute(admin, CREATE_WINDOW, s=str(site_id), w=window))["createMaintenanceWindow"]
     assert made["activeNow"] and made["timezone"] == "Europe/Berlin" and made["repeat"] == "WEEKLY"
-    assert made["nextEnd"] == (now + timedelta(hours=1)).isoformat() and made["createdBy"].startswith("admin-")
-    listed = await execute(viewer, f"query($s: ID!) {{ maintenanceWindows(siteId: $s) {{ {WINDOW} }} }}", s=str(site_id))
+    assert made["nextEnd"] == (now + timedelta(hours=1)).isoformat() and made["createdBy"].startswith(
+        "admin-"
+    )
+    listed = await execute(
+        viewer, f"query($s: ID!) {{ maintenanceWindows(siteId: $s) {{ {WINDOW} }} }}", s=str(site_id)
+    )
     assert [w["id"] for w in listed["maintenanceWindows"]] == [made["id"]]
     later = window | {"startsAt": (now + timedelta(hours=2)).isoformat(), "endsAt": (now + timedelta(hours=3)).isoformat(),
                       "repeat": "NONE"}  # fmt: skip
@@ -153,13 +167,16 @@ async def test_acknowledge_with_note_resolve_and_filter(central, central_pg_url,
     site_id, _ = await new_site(central_pg_url)
 
     async def add(session):
-        rows = [Alert(site_id=site_id, kind="edge_queue", severity=sev, message=f"queue {sev}") for sev in ("warning", "critical")]
+        rows = [
+            Alert(site_id=site_id, kind="edge_queue", severity=sev, message=f"queue {sev}")
+            for sev in ("warning", "critical")
+        ]
         session.add_all(rows)
         await session.flush()
         return [r.id for r in rows]
 
     warning_id, critical_id = await in_session(central_pg_url, add)
-    ack = "mutation($id: ID!, $n: String) { acknowledgeAlert(id: $id, note: $n) { %s } }" % ALERT
+    ack = f"mutation($id: ID!, $n: String) {{ acknowledgeAlert(id: $id, note: $n) {{ {ALERT} }} }}"
     acked = (await execute(viewer, ack, id=str(warning_id), n="  on my way  "))["acknowledgeAlert"]
     assert acked["acknowledgedNote"] == "on my way" and acked["acknowledgedBy"].startswith("viewer-")
     assert "at most 1000 characters" in await refused(viewer, ack, id=str(warning_id), n="x" * 1001)
@@ -169,7 +186,7 @@ async def test_acknowledge_with_note_resolve_and_filter(central, central_pg_url,
     assert [a["id"] for a in (await listed("UNACKNOWLEDGED"))["alerts"]] == [str(critical_id)]
     assert [a["id"] for a in (await listed("OPEN", sev="critical"))["alerts"]] == [str(critical_id)]
     assert (await listed("ALL", k="heartbeat_missing"))["alerts"] == []
-    resolve = "mutation($id: ID!) { resolveAlert(id: $id) { %s } }" % ALERT
+    resolve = f"mutation($id: ID!) {{ resolveAlert(id: $id) {{ {ALERT} }} }}"
     closed = (await execute(viewer, resolve, id=str(critical_id)))["resolveAlert"]
     assert closed["resolvedAt"] and closed["resolvedBy"].startswith("viewer-")
     assert [a["id"] for a in (await listed("RESOLVED"))["alerts"]] == [str(critical_id)]
@@ -177,7 +194,9 @@ async def test_acknowledge_with_note_resolve_and_filter(central, central_pg_url,
 
 
 async def test_demo_emails_are_off_outside_the_demo(central, viewer_token):
-    box = await execute(http_client(central.url, token=viewer_token), "{ demoEmails { enabled emails { id } } }")
+    box = await execute(
+        http_client(central.url, token=viewer_token), "{ demoEmails { enabled emails { id } } }"
+    )
     assert box["demoEmails"] == {"enabled": False, "emails": []}
     with pytest.raises(TransportQueryError) as caught:
         await execute(http_client(central.url), "{ demoEmails { enabled } }")
