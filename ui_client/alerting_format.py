@@ -178,7 +178,7 @@ def rule_row(
         "unit": unit,
         "severity": rule.get("severity") or "",
         "pending": f"{pending:g}",
-        "recipients": ", ".join(rule.get("recipients") or []),
+        "recipients": ", ".join(rule.get("recipients") or []) or "server default",
         "fires": ", ".join(fires) if fires else "none now",
         "scope": "site" if rule.get("siteId") else "global",
     }

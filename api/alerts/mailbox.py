@@ -10,7 +10,7 @@ from pathlib import Path
 MAX_BYTES = 512 * 1024
 
 
-@dataclass(frozen=True)
+@dataclass
 class StoredEmail:
     """One stored email, reduced to what a reader needs."""
 

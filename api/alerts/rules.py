@@ -158,17 +158,23 @@ def evaluate(
     by_id = {s.id: s for s in sites if watched(s, now, quiet)}
     for site in by_id.values():
         found.extend(_site_conditions(book, site, now))
-    for meter in meters:
-        site = by_id.get(meter.site_id)
-        rule = site and book.rule_for(METER_UNREACHABLE, site.id)
-        since = meter_since(meter)
-        if rule and since and (now - since).total_seconds() > rule.threshold * 60:
+    for meter, site, rule, since in _meter_rules(book, by_id, meters):
+        if (now - since).total_seconds() > rule.threshold * 60:
             found.append(Condition(rule, site.id, meter.id, _meter_text(meter, site, since)))
     rule = book.rule_for(API_ERROR_RATE)
     if rule and error_rate is not None and error_rate > rule.threshold:
         text = f"API error rate {error_rate:.1f}% (threshold {rule.threshold:g}%)"
         found.append(Condition(rule, None, None, text))
     return {c.key: c for c in found}
+
+
+def _meter_rules(book: RuleBook, watched_sites: dict, meters: Iterable) -> Iterable[tuple]:
+    """(meter, site, rule, since) of each unreachable meter of a watched site whose rule is on."""
+    for meter in meters:
+        site, since = watched_sites.get(meter.site_id), meter_since(meter)
+        rule = site and book.rule_for(METER_UNREACHABLE, site.id)
+        if rule and since:
+            yield meter, site, rule, since
 
 
 def _meter_text(meter, site, since: datetime) -> str:
@@ -269,6 +275,7 @@ def _past_edge_alerts(book: RuleBook, site, reported: list) -> list[PastOutage]:
 
 
 OPEN, PENDING, BUILDING = "open", "pending", "building"
+SILENT_SECONDS = 180.0  # a heartbeat this late (or two collection intervals) starts the heartbeat's countdown
 
 
 @dataclass(frozen=True)
@@ -298,7 +305,7 @@ def outlook(
 
     `first_seen` is the engine's memory of when each condition began to hold (its pending timers); without
     it a pending condition is taken to have begun now. Building up: unreachable meters below their threshold
-    and silent sites that are not online, due when their threshold (and pending time) will have passed.
+    and sites silent for longer than usual, due when their threshold (and pending time) will have passed.
     """
     sites, meters, seen, opened = list(sites), list(meters), first_seen or {}, set(open_keys)
     holding = evaluate(book, sites, meters, now, error_rate, quiet)
@@ -308,17 +315,17 @@ def outlook(
         due = seen.get(key, now) + timedelta(seconds=cond.rule.pending_seconds)
         found.append(Outlook(cond.rule, cond.site_id, cond.meter_id, cond.message, state, due))
     by_id = {s.id: s for s in sites if watched(s, now, quiet)}
-    for meter in meters:
-        site, since = by_id.get(meter.site_id), meter_since(meter)
-        rule = site and book.rule_for(METER_UNREACHABLE, site.id)
-        if rule and since and (METER_UNREACHABLE, site.id, meter.id) not in holding:
+    for meter, site, rule, since in _meter_rules(book, by_id, meters):
+        if (METER_UNREACHABLE, site.id, meter.id) not in holding:
             due = since + timedelta(seconds=rule.threshold * 60 + rule.pending_seconds)
             found.append(Outlook(rule, site.id, meter.id, _meter_text(meter, site, since), BUILDING, due))
     for site in by_id.values():
         rule, heard = book.rule_for(HEARTBEAT_MISSING, site.id), last_heard(site)
         if not rule or heard is None or (HEARTBEAT_MISSING, site.id, None) in holding:
             continue
-        if site.status in ("degraded", "offline") or (now - heard).total_seconds() > 2 * _interval(site):
+        if site.status == "offline" or (now - heard).total_seconds() > max(
+            SILENT_SECONDS, 2 * _interval(site)
+        ):
             due = heard + timedelta(seconds=rule.threshold * 60 + rule.pending_seconds)
             found.append(Outlook(rule, site.id, None, _heartbeat_text(site, heard, rule), BUILDING, due))
     return sorted(found, key=lambda o: o.due)

@@ -1,7 +1,5 @@
 """demoEmails: the alert emails `meterit demo` sent, as its local mail sink stored them (off elsewhere)."""
 
-from datetime import datetime
-
 import strawberry
 from strawberry.types import Info
 
@@ -11,20 +9,13 @@ from api.schema.permissions import IsAuthenticated
 
 
 @strawberry.type
-class DemoEmail:
-    """One email the demo's mail sink received."""
-
-    id: str
-    subject: str
-    sender: str
-    recipients: str
-    sent_at: datetime | None
-    text: str
+class DemoEmail(StoredEmail):
+    """One email the demo's mail sink received (the fields of api/alerts/mailbox.StoredEmail)."""
 
     @classmethod
     def of(cls, stored: StoredEmail) -> "DemoEmail":
         """From a stored email."""
-        return cls(**{name: getattr(stored, name) for name in cls.__annotations__})
+        return cls(**vars(stored))
 
 
 @strawberry.type

@@ -6,6 +6,7 @@ import reflex as rx
 
 from ui_client import alerting_queries as q
 from ui_client import components
+from ui_client.alerting_components import picker
 from ui_client.alerting_format import SEVERITIES, firing_sites, outlook_row, rule_row
 from ui_client.errors import UiClientError
 from ui_client.pages.admin_common import field
@@ -247,12 +248,47 @@ def _rule_row(r) -> rx.Component:
         rx.table.cell(r["threshold"], " ", r["unit"], white_space="nowrap"),
         rx.table.cell(r["pending"], " s"),
         rx.table.cell(r["severity"]),
-        rx.table.cell(rx.text(r["recipients"], size="1")),
-        rx.table.cell(rx.text(r["fires"], size="2"), data_testid="rule-fires"),
+        rx.table.cell(
+            r["recipients"], color=rx.cond(r["recipients"] == "server default", "var(--gray-10)", "")
+        ),
+        rx.table.cell(
+            rx.cond(
+                r["fires"] == "none now",
+                rx.text(r["fires"], color_scheme="gray"),
+                rx.text(r["fires"], color_scheme="red", weight="medium"),
+            ),
+            data_testid="rule-fires",
+        ),
         rx.table.cell(_actions(r)),
         data_testid="rule-row",
         data_kind=r["kind"],
         data_scope=r["scope"],
+    )
+
+
+def _rule_card(r) -> rx.Component:
+    """One rule on a phone."""
+    return rx.card(
+        rx.vstack(
+            rx.hstack(rx.text(r["kind"], weight="bold"), rx.text(r["site"], color_scheme="gray"), wrap="wrap"),
+            rx.text(r["threshold"], " ", r["unit"], " · pending ", r["pending"], " s · ", r["severity"],
+                    " · on: ", r["enabled"], size="2"),
+            rx.text("To ", r["recipients"], size="1", color_scheme="gray"),
+            rx.text("Fires now for: ", r["fires"], size="2"),
+            _actions(r),
+            spacing="1",
+        ),
+        width="100%",
+        data_testid="rule-card",
+        data_kind=r["kind"],
+    )  # fmt: skip
+
+
+def _rules(rows, testid: str) -> rx.Component:
+    return rx.box(
+        rx.tablet_and_desktop(table(HEADERS, rows, _rule_row, testid=testid)),
+        rx.mobile_only(rx.vstack(rx.foreach(rows, _rule_card), spacing="2", width="100%")),
+        width="100%",
     )
 
 
@@ -291,12 +327,12 @@ def _editor() -> rx.Component:
             "Rule",
             rx.heading(s.edit_title, size="3", data_testid="rule-editor-title"),
             rx.flex(
-                rx.cond(is_new, field("Kind", rx.select(s.kinds, value=s.edit_kind, on_change=s.set_edit_kind, data_testid="edit-kind"))),
-                rx.cond(is_new, field("Site", rx.select(s.site_choices, value=s.edit_site, on_change=s.set_edit_site, data_testid="edit-site"))),
+                rx.cond(is_new, field("Kind", picker(s.kinds, s.edit_kind, s.set_edit_kind, "edit-kind"))),
+                rx.cond(is_new, field("Site", picker(s.site_choices, s.edit_site, s.set_edit_site, "edit-site"))),
                 field("Enabled", rx.switch(checked=s.edit_enabled, on_change=s.set_edit_enabled, data_testid="edit-enabled")),
                 field(rx.text("Threshold (", s.edit_unit, ")"), rx.input(value=s.edit_threshold, on_change=s.set_edit_threshold, width="8em", data_testid="edit-threshold")),
                 field("Pending (s)", rx.input(value=s.edit_pending, on_change=s.set_edit_pending, width="7em", data_testid="edit-pending")),
-                field("Severity", rx.select(SEVERITIES, value=s.edit_severity, on_change=s.set_edit_severity, data_testid="edit-severity")),
+                field("Severity", picker(SEVERITIES, s.edit_severity, s.set_edit_severity, "edit-severity")),
                 field("Recipients (comma-separated; empty: server default)",
                       rx.input(value=s.edit_recipients, on_change=s.set_edit_recipients, min_width="18em", data_testid="edit-recipients")),
                 spacing="3",
@@ -330,11 +366,11 @@ def alert_rules_page() -> rx.Component:
         ),
         _editor(),
         rx.heading("Global rules", size="4"),
-        table(HEADERS, s.global_rows, _rule_row, testid="rules-global"),
+        _rules(s.global_rows, "rules-global"),
         rx.heading("Site overrides", size="4"),
         rx.cond(
             s.site_rows.length() > 0,
-            table(HEADERS, s.site_rows, _rule_row, testid="rules-sites"),
+            _rules(s.site_rows, "rules-sites"),
             rx.cond(
                 s.loaded,
                 empty_state("No site overrides: every site follows the global rules.", "rules-sites-empty"),

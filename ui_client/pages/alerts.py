@@ -7,6 +7,7 @@ import reflex as rx
 
 from ui_client import alerting_queries as q
 from ui_client import components, queries
+from ui_client.alerting_components import picker
 from ui_client.alerting_format import (
     ALL_KINDS,
     ALL_SEVERITIES,
@@ -186,24 +187,10 @@ class AlertsState(SessionState):
 def _filters() -> rx.Component:
     s = AlertsState
     return rx.flex(
-        rx.select(
-            s.site_choices, value=s.site_filter, on_change=s.set_site_filter, data_testid="filter-site"
-        ),
-        rx.select(
-            s.kind_choices, value=s.kind_filter, on_change=s.set_kind_filter, data_testid="filter-kind"
-        ),
-        rx.select(
-            [ALL_SEVERITIES, *SEVERITIES],
-            value=s.severity_filter,
-            on_change=s.set_severity_filter,
-            data_testid="filter-severity",
-        ),  # fmt: skip
-        rx.select(
-            list(STATUS_LABELS),
-            value=s.status_filter,
-            on_change=s.set_status_filter,
-            data_testid="filter-status",
-        ),  # fmt: skip
+        picker(s.site_choices, s.site_filter, s.set_site_filter, "filter-site"),
+        picker(s.kind_choices, s.kind_filter, s.set_kind_filter, "filter-kind"),
+        picker([ALL_SEVERITIES, *SEVERITIES], s.severity_filter, s.set_severity_filter, "filter-severity"),
+        picker(list(STATUS_LABELS), s.status_filter, s.set_status_filter, "filter-status"),
         spacing="2",
         wrap="wrap",
         width="100%",
@@ -283,6 +270,42 @@ def _row(a) -> rx.Component:
     )
 
 
+def _card(a) -> rx.Component:
+    """One alert on a phone: the same facts as a table row, stacked."""
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                _severity(a["severity"]), _state(a["state"]), rx.text(a["site"], weight="bold"), wrap="wrap"
+            ),
+            rx.text(a["message"], size="2"),
+            rx.text(
+                a["kind"], " · opened ", a["opened"], " · ", a["duration"], size="1", color_scheme="gray"
+            ),
+            rx.cond(a["ack"] != "", rx.text(a["ack"], size="1")),
+            _actions(a),
+            spacing="1",
+            width="100%",
+        ),
+        width="100%",
+        data_testid="alert-card",
+    )
+
+
+def _list() -> rx.Component:
+    return rx.box(
+        rx.tablet_and_desktop(
+            table(
+                ["Site", "Kind", "Severity", "Message", "Opened", "Duration", "State", "Acknowledged", ""],
+                AlertsState.rows,
+                _row,
+                testid="alerts-table",
+            ),
+        ),
+        rx.mobile_only(rx.vstack(rx.foreach(AlertsState.rows, _card), spacing="2", width="100%")),
+        width="100%",
+    )
+
+
 def alerts_page() -> rx.Component:
     """The alerts panel."""
     return components.page(
@@ -291,12 +314,7 @@ def alerts_page() -> rx.Component:
         _ack_form(),
         rx.cond(
             AlertsState.rows.length() > 0,
-            table(
-                ["Site", "Kind", "Severity", "Message", "Opened", "Duration", "State", "Acknowledged", ""],
-                AlertsState.rows,
-                _row,
-                testid="alerts-table",
-            ),
+            _list(),
             rx.cond(AlertsState.loaded, empty_state("No alerts match these filters.", "alerts-empty")),
         ),
         title="Alerts",

@@ -3,22 +3,11 @@
 import reflex as rx
 
 from ui_client import components
+from ui_common.not_found import not_found_body
 
 
 def not_found_page() -> rx.Component:
-    """404 with the dashboard's navigation."""
+    """404 with the central dashboard's navigation."""
     return components.page(
-        rx.callout(
-            "There is no page at this address. It may have moved, or the link was mistyped.",
-            icon="circle_help",
-            color_scheme="gray",
-            width="100%",
-            data_testid="not-found",
-        ),
-        rx.hstack(
-            rx.link("Go to the overview", href="/", data_testid="not-found-home"),
-            rx.link("Alerts", href="/alerts"),
-            spacing="4",
-        ),  # fmt: skip
-        title="Page not found",
+        *not_found_body("Go to the overview", rx.link("Alerts", href="/alerts")), title="Page not found"
     )

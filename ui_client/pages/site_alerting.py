@@ -6,6 +6,7 @@ import reflex as rx
 
 from ui_client import alerting_queries as q
 from ui_client import queries
+from ui_client.alerting_components import picker
 from ui_client.alerting_format import (
     REPEAT_LABELS,
     default_window,
@@ -198,7 +199,7 @@ def _form() -> rx.Component:
         rx.flex(
             field("Starts (site time)", rx.input(type="datetime-local", value=s.form_starts, on_change=s.set_form_starts, data_testid="window-starts")),
             field("Ends", rx.input(type="datetime-local", value=s.form_ends, on_change=s.set_form_ends, data_testid="window-ends")),
-            field("Repeats", rx.select(list(REPEATS), value=s.form_repeat, on_change=s.set_form_repeat, data_testid="window-repeat")),
+            field("Repeats", picker(list(REPEATS), s.form_repeat, s.set_form_repeat, "window-repeat")),
             field("Note", rx.input(value=s.form_note, on_change=s.set_form_note, max_length=500, data_testid="window-note")),
             rx.button("Save window", on_click=s.save_window, data_testid="window-save"),
             rx.button("Cancel", variant="soft", color_scheme="gray", on_click=s.cancel_window),

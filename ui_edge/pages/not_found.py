@@ -2,19 +2,10 @@
 
 import reflex as rx
 
+from ui_common.not_found import not_found_body
 from ui_edge import components
 
 
 def not_found_page() -> rx.Component:
     """404 with the on-site dashboard's navigation."""
-    return components.page(
-        rx.callout(
-            "There is no page at this address. It may have moved, or the link was mistyped.",
-            icon="circle_help",
-            color_scheme="gray",
-            width="100%",
-            data_testid="not-found",
-        ),
-        rx.link("Go to the dashboard", href="/", data_testid="not-found-home"),
-        title="Page not found",
-    )
+    return components.page(*not_found_body("Go to the dashboard"), title="Page not found")
