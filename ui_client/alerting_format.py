@@ -80,7 +80,10 @@ def outlook_hint(entry: dict[str, Any], now: datetime) -> str:
     due = parse_ts(entry.get("alertsAt"))
     if due is None:
         return ""
-    return f"{what}: will alert at {clock_time(entry.get('alertsAt'), 'UTC', now)} ({alerts_in((due - now).total_seconds())})"
+    if due <= now:
+        return f"{what}: alert due now"
+    at = clock_time(entry.get("alertsAt"), "UTC", now)
+    return f"{what}: will alert at {at} ({alerts_in((due - now).total_seconds())})"
 
 
 def site_hints(outlook: list[dict[str, Any]], now: datetime) -> dict[str, str]:
@@ -118,8 +121,9 @@ def window_row(window: dict[str, Any], now: datetime) -> dict[str, str]:
     else:
         when = clock_time(window.get("startsAt"), tz)
     length = duration((ends - starts).total_seconds()) if starts and ends else ""
-    if window.get("activeNow"):
-        status = f"active until {clock_time(window.get('nextEnd'), tz, now)}"
+    until = clock_time(window.get("nextEnd"), tz, now) if window.get("activeNow") else ""
+    if until:
+        status = f"active until {until}"
     elif window.get("nextStart"):
         status = f"next {clock_time(window.get('nextStart'), tz, now)}"
     else:
@@ -130,6 +134,7 @@ def window_row(window: dict[str, Any], now: datetime) -> dict[str, str]:
         "repeat": REPEAT_LABELS.get(repeat, repeat),
         "status": status,
         "active": "yes" if window.get("activeNow") else "",
+        "until": until,
         "note": window.get("note") or "",
         "starts": local_input(window.get("startsAt"), tz),
         "ends": local_input(window.get("endsAt"), tz),

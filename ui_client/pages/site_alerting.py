@@ -18,7 +18,7 @@ from ui_client.errors import UiClientError
 from ui_client.pages.admin_common import field
 from ui_client.state import SessionState
 from ui_common.clock import utcnow
-from ui_common.components import panel, table
+from ui_common.components import panel
 
 REPEATS = {label: value for value, label in REPEAT_LABELS.items()}
 REFRESH_TICKS = 6
@@ -31,6 +31,7 @@ class SiteAlertingState(SessionState):
     window_rows: list[dict[str, str]] = []
     history_href: str = "/alerts"
     timezone: str = "UTC"
+    silenced_until: str = ""
     form_id: str = ""  # "" closed, "new", or the id of the window being edited
     form_starts: str = ""
     form_ends: str = ""
@@ -51,6 +52,7 @@ class SiteAlertingState(SessionState):
         now = utcnow()
         self.hint_rows = [outlook_row(e, now) for e in self._outlook]
         self.window_rows = [window_row(w, now) for w in self._windows]
+        self.silenced_until = next((w["until"] for w in self.window_rows if w["active"]), "")
 
     async def _fetch(self) -> None:
         site = self._site()
@@ -171,22 +173,28 @@ def _hint(h) -> rx.Component:
 
 
 def _window_row(w) -> rx.Component:
+    """One window as a wrapping line (reads on a phone as well as on a desktop)."""
     s = SiteAlertingState
-    return rx.table.row(
-        rx.table.cell(w["when"]),
-        rx.table.cell(w["repeat"]),
-        rx.table.cell(rx.badge(w["status"], color_scheme=rx.cond(w["active"] == "yes", "blue", "gray"))),
-        rx.table.cell(w["note"]),
-        rx.table.cell(
-            rx.cond(
-                s.is_admin,
-                rx.hstack(
-                    rx.button("Edit", size="1", variant="soft", on_click=s.edit_window(w["id"]), data_testid="window-edit"),
-                    rx.button("Delete", size="1", variant="soft", color_scheme="red",
-                              on_click=s.delete_window(w["id"]), data_testid="window-delete"),
-                ),
-            )
+    return rx.flex(
+        rx.badge(w["status"], color_scheme=rx.cond(w["active"] == "yes", "blue", "gray")),
+        rx.text(w["when"], size="2", weight="medium"),
+        rx.text(w["repeat"], size="2", color_scheme="gray"),
+        rx.text(w["note"], size="2"),
+        rx.spacer(),
+        rx.cond(
+            s.is_admin,
+            rx.hstack(
+                rx.button("Edit", size="1", variant="soft", on_click=s.edit_window(w["id"]), data_testid="window-edit"),
+                rx.button("Delete", size="1", variant="soft", color_scheme="red",
+                          on_click=s.delete_window(w["id"]), data_testid="window-delete"),
+            ),
         ),
+        spacing="3",
+        align="center",
+        wrap="wrap",
+        width="100%",
+        padding_y="0.4em",
+        border_bottom="1px solid var(--gray-4)",
         data_testid="window-row",
         data_active=w["active"],
     )  # fmt: skip
@@ -224,8 +232,19 @@ def site_alerting_panel() -> rx.Component:
             wrap="wrap",
         ),
         rx.cond(
+            s.silenced_until != "",
+            rx.callout(
+                rx.text("In maintenance: this site raises no alerts until ", s.silenced_until, "."),
+                icon="moon",
+                color_scheme="blue",
+                size="1",
+                width="100%",
+                data_testid="site-silenced",
+            ),
+        ),
+        rx.cond(
             s.window_rows.length() > 0,
-            table(["When", "Repeats", "Status", "Note", ""], s.window_rows, _window_row, testid="windows-table"),
+            rx.vstack(rx.foreach(s.window_rows, _window_row), spacing="0", width="100%"),
             rx.text("No maintenance windows.", size="2", color_scheme="gray", data_testid="windows-empty"),
         ),
         rx.cond(s.is_admin, rx.button("Add maintenance window", size="1", on_click=s.new_window, data_testid="window-new")),
