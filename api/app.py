@@ -77,6 +77,7 @@ def create_app(settings: CentralSettings | None = None) -> Starlette:
         )
         rollup_worker = asyncio.create_task(run_rollup_worker(sessions))
         alert_runtime = await start_alert_engine(settings, sessions, pubsub)
+        app.state.alert_engine = alert_runtime.engine  # read by alertOutlook (api/alerts/runtime.engine_of)
         tune_garbage_collector()
         logger.info(
             "central API ready on %s (database %s)", settings.db_url.split(":", 1)[0], safe_url(engine.url)

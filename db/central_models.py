@@ -233,7 +233,10 @@ class Alert(CentralTable, table=True):
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     acknowledged_by: str | None = Field(default=None, max_length=254)
+    acknowledged_note: str | None = Field(default=None, max_length=1000)
+    # Set when a person closed the alert by hand (None: the engine resolved it when its condition cleared).
+    resolved_by: str | None = Field(default=None, max_length=254)
 
 
-# The rollup and tariff tables join central_metadata for Alembic.
-from db import rollup_models, tariffs  # noqa: E402,F401
+# The rollup, tariff and maintenance window tables join central_metadata for Alembic.
+from db import maintenance_windows, rollup_models, tariffs  # noqa: E402,F401

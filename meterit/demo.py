@@ -97,6 +97,8 @@ def central_env(plan: DemoPlan, mail: MailSink) -> dict[str, str]:
         "SMTP_FROM": "meterit-demo@localhost",
         "ALERT_RECIPIENTS": "operator@demo.local",
         "ALERT_INTERVAL_SECONDS": "5",
+        # The dashboard's E-mails page lists what the mail sink stored (demoEmails; off outside the demo).
+        "ALERT_DEMO_MAIL_DIR": str(mail.directory),
         "LOG_DIR": str(plan.data_dir / "logs"),
     }
 

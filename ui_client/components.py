@@ -18,6 +18,8 @@ def navbar() -> rx.Component:
         "MeterIT",
         nav_link("Overview", "/"),
         nav_link("Alerts", "/alerts"),
+        nav_link("Alert rules", "/alert-rules"),
+        nav_link("E-mails", "/emails"),
         rx.cond(
             SessionState.is_admin,
             rx.hstack(nav_link("Sites admin", "/admin"), nav_link("Users", "/admin/users"), spacing="4"),

@@ -3,7 +3,8 @@
 Each alert opens once and resolves once (the row is the memory; opening takes an advisory lock so several
 API workers never open the same alert twice). A condition must hold for the rule's pending time before it
 opens, and be clear for as long before it resolves: a flapping value sends nothing. Sites in maintenance
-raise nothing and their open alerts stay as they are. Time is the process clock (db/clock.py), which tests set.
+raise nothing and their open alerts stay as they are; so do sites inside one of their maintenance windows
+(db/maintenance_windows.py). Time is the process clock (db/clock.py), which tests set.
 """
 
 import asyncio
@@ -16,9 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.alerts.messages import OPENED, REPORTED, RESOLVED, alert_email
 from api.alerts.notifier import EmailNotifier
-from api.alerts.rules import Condition, Key, PastOutage, Rule, RuleBook, evaluate, past_outages
+from api.alerts.rules import Condition, Key, PastOutage, Quiet, Rule, RuleBook, evaluate, past_outages
 from api.alerts.settings import AlertSettings
 from db import alert_store as store
+from db import maintenance_windows as windows
 from db.central_models import Alert
 from db.clock import utcnow
 from db.engine import session_scope
@@ -39,6 +41,20 @@ def http_error_counts() -> tuple[float, float]:
                 total += sample.value
                 errors += sample.value if str(sample.labels.get("status", "")).startswith("5") else 0
     return errors, total
+
+
+async def quiet_sites_of(session: AsyncSession) -> Quiet:
+    """Whether a site is inside one of its maintenance windows at a moment (one read of every window)."""
+    by_site: dict[int, list] = {}
+    for window in await windows.list_windows(session):
+        by_site.setdefault(window.site_id, []).append(window)
+    zones = await windows.site_timezones(session) if by_site else {}
+
+    def quiet(site_id: int, at: datetime) -> bool:
+        zone = zones.get(site_id, "UTC")
+        return any(windows.occurrence_at(w, zone, at) for w in by_site.get(site_id, ()))
+
+    return quiet
 
 
 class AlertEngine:
@@ -69,6 +85,16 @@ class AlertEngine:
         self._db_alert: Alert | None = None
         self._db_error = ""
         self._outages_known: dict[tuple[int, str, str | None], datetime] = {}
+        self.last_error_rate: float | None = None
+
+    @property
+    def book(self) -> RuleBook:
+        """The rules of the last evaluation."""
+        return self._book
+
+    def pending_since(self) -> dict[Key, datetime]:
+        """When each condition still in its pending time began to hold (a copy of the engine's timers)."""
+        return dict(self._first_seen)
 
     async def tick(self) -> None:
         """One evaluation of every rule; never raises for a database or mail outage."""
@@ -82,18 +108,20 @@ class AlertEngine:
                 sites = await store.watched_sites(session)
                 meters = await store.unreachable_meters(session)
                 open_rows = await store.open_alerts(session)
+                quiet = await quiet_sites_of(session)
         except Exception as err:  # any driver error here means the database cannot be used right now
             await self._database_down(now, err)
             return
         await self._database_up(now)
         self._book = RuleBook(rules)
-        conditions = evaluate(self._book, sites, meters, now, self._error_rate(now))
+        self.last_error_rate = self._error_rate(now)
+        conditions = evaluate(self._book, sites, meters, now, self.last_error_rate, quiet)
         open_by_key = {
             (a.kind, a.site_id, a.meter_id): a for a in open_rows if a.kind != store.DATABASE_UNREACHABLE
         }
         await self._open_new(conditions, open_by_key, now)
-        await self._resolve_cleared(conditions, open_by_key, {s.id: s for s in sites}, now)
-        for outage in past_outages(self._book, sites):
+        await self._resolve_cleared(conditions, open_by_key, {s.id: s for s in sites}, now, quiet)
+        for outage in past_outages(self._book, sites, quiet):
             if self._outages_known.get(outage.key) != outage.started_at:
                 await self._record_outage(outage)
 
@@ -109,14 +137,16 @@ class AlertEngine:
                 del self._first_seen[key]
                 await self._open(cond, now)
 
-    async def _resolve_cleared(self, conditions: dict, open_by_key: dict, sites: dict, now: datetime) -> None:
+    async def _resolve_cleared(
+        self, conditions: dict, open_by_key: dict, sites: dict, now: datetime, quiet: Quiet
+    ) -> None:
         for key in [k for k in self._clear_since if k not in open_by_key]:
             del self._clear_since[key]
         for key, alert in open_by_key.items():
             if key in conditions:
                 continue
             site = sites.get(alert.site_id)
-            if site is not None and site.is_active and site.maintenance:
+            if site is not None and site.is_active and (site.maintenance or quiet(site.id, now)):
                 continue
             rule = self._book.rule_for(alert.kind, alert.site_id)
             since = self._clear_since.setdefault(key, now)

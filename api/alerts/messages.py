@@ -3,7 +3,9 @@
 import html
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import format_datetime, make_msgid
+
+from db.clock import utcnow
 
 OPENED, RESOLVED, REPORTED = "opened", "resolved", "reported"
 STATUS = {OPENED: "OPEN", RESOLVED: "RESOLVED", REPORTED: "ENDED"}
@@ -54,6 +56,7 @@ def alert_email(
     msg["From"] = sender
     msg["To"] = ", ".join(recipients)
     msg["Message-ID"] = make_msgid(domain="meterit")
+    msg["Date"] = format_datetime(utcnow())
     msg.set_content("\n".join(text) + "\n")
     msg.add_alternative(
         f"<html><body><p>{html.escape(intro)}</p><table>{cells}</table>{link}</body></html>", subtype="html"
@@ -68,6 +71,7 @@ def plain_email(subject: str, body: str, sender: str, recipients: list[str]) -> 
     msg["From"] = sender
     msg["To"] = ", ".join(recipients)
     msg["Message-ID"] = make_msgid(domain="meterit")
+    msg["Date"] = format_datetime(utcnow())
     msg.set_content(body + "\n")
     paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in body.split("\n\n"))
     msg.add_alternative(f"<html><body>{paragraphs}</body></html>", subtype="html")

@@ -1,8 +1,8 @@
 """Rule conditions as pure functions: which alerts should be open, given sites, meters and the time."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from db.alert_store import (
@@ -18,6 +18,13 @@ from db.contact import last_heard
 from db.site_status import EDGE_ALERTS, OUTAGE_ENDED, OUTAGE_IN_MAINTENANCE, OUTAGE_STARTED
 
 Key = tuple[str, int | None, int | None]
+# Whether a site is in a maintenance window at a moment (db/maintenance_windows.py); the default: never.
+Quiet = Callable[[int, datetime], bool]
+
+
+def never_quiet(site_id: int, at: datetime) -> bool:
+    """No maintenance windows."""
+    return False
 
 
 @dataclass(frozen=True)
@@ -121,33 +128,62 @@ def duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def watched(site) -> bool:
-    """Sites in maintenance or deactivated raise nothing."""
-    return bool(site.is_active) and not site.maintenance
+def watched(site, now: datetime | None = None, quiet: Quiet = never_quiet) -> bool:
+    """Sites in maintenance (switched on, or in a window at `now`) or deactivated raise nothing."""
+    if not site.is_active or site.maintenance:
+        return False
+    return now is None or not quiet(site.id, now)
+
+
+def moment(ts: datetime) -> str:
+    """A time-neutral mark for alert texts: '2026-12-06 10:05 UTC' (the text stays true while it is shown)."""
+    return ts.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def meter_since(meter) -> datetime | None:
+    """Since when a meter has not been heard (its last good reading, else its creation)."""
+    return meter.last_seen_at or meter.created_at
 
 
 def evaluate(
-    book: RuleBook, sites: Iterable, meters: Iterable, now: datetime, error_rate: float | None
+    book: RuleBook,
+    sites: Iterable,
+    meters: Iterable,
+    now: datetime,
+    error_rate: float | None,
+    quiet: Quiet = never_quiet,
 ) -> dict:
     """Conditions holding now, by key (database reachability is the engine's own check)."""
     found: list[Condition] = []
-    by_id = {s.id: s for s in sites if watched(s)}
+    by_id = {s.id: s for s in sites if watched(s, now, quiet)}
     for site in by_id.values():
         found.extend(_site_conditions(book, site, now))
-    for meter in meters:
-        site = by_id.get(meter.site_id)
-        rule = site and book.rule_for(METER_UNREACHABLE, site.id)
-        since = meter.last_seen_at or meter.created_at
-        if rule and since and (now - since).total_seconds() > rule.threshold * 60:
-            why = f": {meter.last_error}" if meter.last_error else ""
-            gone = duration((now - since).total_seconds())
-            text = f"Meter {meter.external_id} at site {site.name} unreachable for {gone}{why}"
-            found.append(Condition(rule, site.id, meter.id, text))
+    for meter, site, rule, since in _meter_rules(book, by_id, meters):
+        if (now - since).total_seconds() > rule.threshold * 60:
+            found.append(Condition(rule, site.id, meter.id, _meter_text(meter, site, since)))
     rule = book.rule_for(API_ERROR_RATE)
     if rule and error_rate is not None and error_rate > rule.threshold:
         text = f"API error rate {error_rate:.1f}% (threshold {rule.threshold:g}%)"
         found.append(Condition(rule, None, None, text))
     return {c.key: c for c in found}
+
+
+def _meter_rules(book: RuleBook, watched_sites: dict, meters: Iterable) -> Iterable[tuple]:
+    """(meter, site, rule, since) of each unreachable meter of a watched site whose rule is on."""
+    for meter in meters:
+        site, since = watched_sites.get(meter.site_id), meter_since(meter)
+        rule = site and book.rule_for(METER_UNREACHABLE, site.id)
+        if rule and since:
+            yield meter, site, rule, since
+
+
+def _meter_text(meter, site, since: datetime) -> str:
+    why = f": {meter.last_error}" if meter.last_error else ""
+    return f"Meter {meter.external_id} at site {site.name} unreachable since {moment(since)}{why}"
+
+
+def _heartbeat_text(site, heard: datetime, rule: Rule) -> str:
+    return f"Site {site.name}: not heard from since {moment(heard)} (threshold {rule.threshold:g} min)"
 
 
 def _site_conditions(book: RuleBook, site, now: datetime) -> list[Condition]:
@@ -158,10 +194,7 @@ def _site_conditions(book: RuleBook, site, now: datetime) -> list[Condition]:
     if rule and heard is not None:
         silent = (now - heard).total_seconds()
         if silent > rule.threshold * 60:
-            text = (
-                f"Site {site.name}: not heard from for {duration(silent)} (threshold {rule.threshold:g} min)"
-            )
-            found.append(Condition(rule, site.id, None, text))
+            found.append(Condition(rule, site.id, None, _heartbeat_text(site, heard, rule)))
     rule = book.rule_for(EDGE_QUEUE, site.id)
     depth = health.get("queue_depth") or 0
     if rule and depth > rule.threshold:
@@ -169,10 +202,11 @@ def _site_conditions(book: RuleBook, site, now: datetime) -> list[Condition]:
         found.append(Condition(rule, site.id, None, text))
     rule = book.rule_for(CENTRAL_UNREACHABLE, site.id)
     cut_off = health.get("central_unreachable_seconds") or 0
-    if rule and cut_off > rule.threshold * 60:
+    heard = last_heard(site)
+    if rule and cut_off > rule.threshold * 60 and heard is not None:
         text = (
-            f"Site {site.name}: the edge could not reach central for {duration(cut_off)} "
-            f"(threshold {rule.threshold:g} min)"
+            f"Site {site.name}: the edge could not reach central since "
+            f"{moment(heard - timedelta(seconds=cut_off))} (threshold {rule.threshold:g} min)"
         )
         found.append(Condition(rule, site.id, None, text))
     return found
@@ -192,16 +226,21 @@ def span(started: datetime, ended: datetime, timezone: str) -> str:
     return f"from {start.strftime(shape)} to {end.strftime(shape)} {end.strftime('%Z')}"
 
 
-def past_outages(book: RuleBook, sites: Iterable) -> list[PastOutage]:
-    """Each watched site's ended edge alerts, and its last completed outage when longer than its rule allows."""
+def past_outages(book: RuleBook, sites: Iterable, quiet: Quiet = never_quiet) -> list[PastOutage]:
+    """Each watched site's ended edge alerts, and its last completed outage when longer than its rule allows.
+
+    One that started inside a maintenance window of its site is not recorded."""
     found = []
     for site in sites:
         health = site.health or {}
         if watched(site):
-            found.extend(_past_edge_alerts(book, site, health.get(EDGE_ALERTS) or []))
+            edge = _past_edge_alerts(book, site, health.get(EDGE_ALERTS) or [])
+            found.extend(o for o in edge if not quiet(site.id, o.started_at))
         started, ended = _moment(health.get(OUTAGE_STARTED)), _moment(health.get(OUTAGE_ENDED))
         rule = watched(site) and book.rule_for(CENTRAL_UNREACHABLE, site.id)
         if not rule or started is None or ended is None or health.get(OUTAGE_IN_MAINTENANCE):
+            continue
+        if quiet(site.id, started):
             continue
         seconds = (ended - started).total_seconds()
         if seconds > rule.threshold * 60:
@@ -233,3 +272,64 @@ def _past_edge_alerts(book: RuleBook, site, reported: list) -> list[PastOutage]:
             text = f"Site {site.name}: the edge queue was above its threshold {when}"
         found.append(PastOutage(rule, site.id, started, ended, text, meter))
     return found
+
+
+OPEN, PENDING, BUILDING = "open", "pending", "building"
+SILENT_SECONDS = 180.0  # a heartbeat this late (or two collection intervals) starts the heartbeat's countdown
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """What a rule means for one site or meter now: its alert is open, pending, or building up to `due`."""
+
+    rule: Rule
+    site_id: int | None
+    meter_id: int | None
+    message: str
+    state: str
+    due: datetime
+
+
+def outlook(
+    book: RuleBook,
+    sites: Iterable,
+    meters: Iterable,
+    now: datetime,
+    error_rate: float | None,
+    *,
+    quiet: Quiet = never_quiet,
+    first_seen: dict[Key, datetime] | None = None,
+    open_keys: Iterable[Key] = (),
+) -> list[Outlook]:
+    """Conditions holding now (open, or pending until `due`) and those that will hold unless they clear.
+
+    `first_seen` is the engine's memory of when each condition began to hold (its pending timers); without
+    it a pending condition is taken to have begun now. Building up: unreachable meters below their threshold
+    and sites silent for longer than usual, due when their threshold (and pending time) will have passed.
+    """
+    sites, meters, seen, opened = list(sites), list(meters), first_seen or {}, set(open_keys)
+    holding = evaluate(book, sites, meters, now, error_rate, quiet)
+    found = []
+    for key, cond in holding.items():
+        state = OPEN if key in opened else PENDING
+        due = seen.get(key, now) + timedelta(seconds=cond.rule.pending_seconds)
+        found.append(Outlook(cond.rule, cond.site_id, cond.meter_id, cond.message, state, due))
+    by_id = {s.id: s for s in sites if watched(s, now, quiet)}
+    for meter, site, rule, since in _meter_rules(book, by_id, meters):
+        if (METER_UNREACHABLE, site.id, meter.id) not in holding:
+            due = since + timedelta(seconds=rule.threshold * 60 + rule.pending_seconds)
+            found.append(Outlook(rule, site.id, meter.id, _meter_text(meter, site, since), BUILDING, due))
+    for site in by_id.values():
+        rule, heard = book.rule_for(HEARTBEAT_MISSING, site.id), last_heard(site)
+        if not rule or heard is None or (HEARTBEAT_MISSING, site.id, None) in holding:
+            continue
+        if site.status == "offline" or (now - heard).total_seconds() > max(
+            SILENT_SECONDS, 2 * _interval(site)
+        ):
+            due = heard + timedelta(seconds=rule.threshold * 60 + rule.pending_seconds)
+            found.append(Outlook(rule, site.id, None, _heartbeat_text(site, heard, rule), BUILDING, due))
+    return sorted(found, key=lambda o: o.due)
+
+
+def _interval(site) -> float:
+    return float(getattr(site, "collection_interval_seconds", None) or 60.0)

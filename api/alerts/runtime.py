@@ -14,6 +14,12 @@ from api.settings import CentralSettings
 logger = logging.getLogger(__name__)
 
 
+def engine_of(request) -> AlertEngine | None:
+    """The alert engine running in this worker, from a request (None when off or unknown)."""
+    app = getattr(request, "app", None)
+    return getattr(getattr(app, "state", None), "alert_engine", None)
+
+
 class AlertRuntime:
     """The engine's background task and its email sender; `stop()` ends both."""
 

@@ -1,4 +1,4 @@
-"""Alert rules for people (GraphQL) and models (MCP): list, create a site override, change one."""
+"""Alert rules for people (GraphQL) and models (MCP): list, create a site override, change one, delete one."""
 
 import re
 
@@ -118,3 +118,26 @@ async def update_rule(
         )
     except NotFound as err:
         raise NotFoundError(str(err)) from err
+
+
+async def delete_rule(session: AsyncSession, rule_id: int, *, scope: Scope) -> AlertRule:
+    """Remove a site's override (its managers; the global rule applies again); global rules can only be disabled."""
+    try:
+        rule = await store.get_rule(session, rule_id)
+    except NotFound as err:
+        raise NotFoundError(str(err)) from err
+    if not (rule.site_id is None or scope.reads(rule.site_id)):
+        raise NotFoundError(f"no alert rule with id {rule_id}")
+    scope.check_manage(rule.site_id)
+    if rule.site_id is None:
+        raise InvalidInput("a global rule cannot be deleted: disable it instead")
+    await session.delete(rule)
+    await session.flush()
+    return rule
+
+
+def check_rule_fields(
+    threshold: float | None, severity: str | None, pending_seconds: float | None, recipients: list[str] | None
+) -> list[str] | None:
+    """The same checks as a save (for previews): InvalidInput for a bad value; the cleaned recipients."""
+    return _check(threshold, severity, pending_seconds, recipients)

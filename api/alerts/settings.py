@@ -25,6 +25,8 @@ class AlertSettings(BaseSettings):
     error_rate_window_seconds: float = Field(default=300.0, gt=0)
     error_rate_min_requests: int = Field(default=20, ge=1)
     dashboard_url: str = ""
+    # Set by `meterit demo` only: the folder its local mail sink stores emails in, which the API then lists.
+    demo_mail_dir: str = ""
 
     @property
     def recipient_list(self) -> list[str]:

@@ -1,4 +1,4 @@
-"""Alert rules in GraphQL: alertRules of the caller's sites, createAlertRule/updateAlertRule for their managers."""
+"""Alert rules in GraphQL: alertRules of the caller's sites; create, update and delete them for their managers."""
 
 from datetime import datetime
 
@@ -103,3 +103,10 @@ class AlertRulesMutation:
                 session, to_int(id, "rule id"), scope=scope(info), **_fields(rule)
             )
         return AlertRule.from_model(row, scope(info))
+
+    @strawberry.mutation(permission_classes=[IsAuthenticated])
+    async def delete_alert_rule(self, info: Info, id: strawberry.ID) -> strawberry.ID:
+        """Delete a site's override (its managers; the global rule applies to that site again); returns its id."""
+        async with info.context.session() as session:
+            row = await service.delete_rule(session, to_int(id, "rule id"), scope=scope(info))
+        return strawberry.ID(str(row.id))

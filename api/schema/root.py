@@ -17,11 +17,14 @@ from strawberry.extensions import (
 )
 
 from api.errors import ApiError
+from api.schema.alert_outlook import AlertOutlookQuery
 from api.schema.alert_rules import AlertRulesMutation, AlertRulesQuery
 from api.schema.alerts import AlertsMutation, AlertsQuery
+from api.schema.demo_mail import DemoMailQuery
 from api.schema.edge import EdgeMutation, EdgeQuery
 from api.schema.inventory import InventoryMutation, InventoryQuery
 from api.schema.login_rule import OneLoginPerDocument
+from api.schema.maintenance import MaintenanceMutation, MaintenanceQuery
 from api.schema.meters import MetersMutation, MetersQuery
 from api.schema.readings import ReadingsQuery
 from api.schema.reports import ReportsQuery
@@ -45,6 +48,9 @@ class Query(
     AlertsQuery,
     UsersQuery,
     AlertRulesQuery,
+    AlertOutlookQuery,
+    MaintenanceQuery,
+    DemoMailQuery,
     ReportsQuery,
     TariffsQuery,
 ):
@@ -60,6 +66,7 @@ class Mutation(
     InventoryMutation,
     AlertsMutation,
     AlertRulesMutation,
+    MaintenanceMutation,
     TariffsMutation,
 ):
     """Every mutation."""

@@ -49,9 +49,11 @@ class DataQuality(Enum):
 
 @strawberry.enum
 class AlertStatus(Enum):
-    """Which alerts to list."""
+    """Which alerts to list: open (acknowledged or not), only the unacknowledged or acknowledged open ones, resolved, all."""
 
     OPEN = "open"
+    UNACKNOWLEDGED = "unacknowledged"
+    ACKNOWLEDGED = "acknowledged"
     RESOLVED = "resolved"
     ALL = "all"
 
@@ -270,6 +272,8 @@ class Alert:
     resolved_at: datetime | None
     acknowledged_at: datetime | None
     acknowledged_by: str | None
+    acknowledged_note: str | None
+    resolved_by: str | None
 
     @classmethod
     def from_model(cls, alert: models.Alert, site_name: str | None = None) -> "Alert":
@@ -290,4 +294,6 @@ class Alert:
             resolved_at=alert.resolved_at,
             acknowledged_at=alert.acknowledged_at,
             acknowledged_by=alert.acknowledged_by,
+            acknowledged_note=alert.acknowledged_note,
+            resolved_by=alert.resolved_by,
         )

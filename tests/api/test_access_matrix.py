@@ -17,6 +17,7 @@ import websockets
 from db.alert_store import add_rule
 from db.central_models import Alert
 from db.clock import utcnow
+from db.maintenance_windows import add_window
 from tests.api.conftest import PASSWORD, in_session, login, new_site, new_user
 from tests.api.test_edge import readings, upload
 
@@ -76,6 +77,15 @@ FIELDS = {
     "Mutation.createAlertRule": ("manage", 'mutation($site: ID!) { createAlertRule(kind: "edge_queue", siteId: $site) { id } }'),
     "Mutation.updateAlertRule": ("manage", "mutation($rule: ID!) { updateAlertRule(id: $rule, rule: {enabled: true}) { id } }"),
     "Mutation.setSiteTariff": ("manage", "mutation($site: ID!) { setSiteTariff(siteId: $site, tariff: null) { currency } }"),
+    "Mutation.resolveAlert": ("manage", "mutation($alert: ID!) { resolveAlert(id: $alert) { id } }"),
+    "Mutation.deleteAlertRule": ("manage", "mutation($ruleVictim: ID!) { deleteAlertRule(id: $ruleVictim) }"),
+    "Query.alertOutlook": ("read", "query($site: ID) { alertOutlook(siteId: $site) { kind } }"),
+    "Query.alertRulePreview": ("read", 'query($site: ID) { alertRulePreview(draft: {kind: "edge_queue", siteId: $site}) { kind } }'),
+    "Query.maintenanceWindows": ("read", "query($site: ID!) { maintenanceWindows(siteId: $site) { id } }"),
+    "Query.demoEmails": ("admin", "{ demoEmails { enabled } }"),
+    "Mutation.createMaintenanceWindow": ("manage", "mutation($site: ID!, $window: MaintenanceWindowInput!) { createMaintenanceWindow(siteId: $site, window: $window) { id } }"),
+    "Mutation.updateMaintenanceWindow": ("manage", "mutation($maintenance: ID!, $window: MaintenanceWindowInput!) { updateMaintenanceWindow(id: $maintenance, window: $window) { id } }"),
+    "Mutation.deleteMaintenanceWindow": ("manage", "mutation($windowVictim: ID!) { deleteMaintenanceWindow(id: $windowVictim) }"),
     "Subscription.siteStatusChanged": ("read", "subscription($site: ID) { siteStatusChanged(siteId: $site) { siteId } }"),
     "Subscription.readingsAdded": ("read", "subscription($site: ID) { readingsAdded(siteId: $site) { siteId } }"),
     "Subscription.alertRaised": ("read", "subscription($site: ID) { alertRaised(siteId: $site) { id } }"),
@@ -100,8 +110,21 @@ async def _world(central, url: str) -> dict:
             alert = Alert(site_id=site, kind="heartbeat_missing", severity="critical", message="matrix")
             session.add(alert)
             rule = await add_rule(session, "meter_unreachable", site)
+            hour = utcnow().replace(microsecond=0) + timedelta(days=1)
+            window = await add_window(session, site, starts_at=hour, ends_at=hour + timedelta(hours=1))
             await session.flush()
-            found[name] = (alert.id, rule.id)
+            found[name] = (alert.id, rule.id, window.id)
+        # deleted by the callers allowed to (victims, one each): an override and a window on A, on B
+        for name, site, kind in (
+            ("manager", a, "edge_queue"),
+            ("admin", a, "heartbeat_missing"),
+            ("b", b, "edge_queue"),
+        ):
+            victim = await add_rule(session, kind, site)
+            hour = utcnow().replace(microsecond=0) + timedelta(days=2)
+            window = await add_window(session, site, starts_at=hour, ends_at=hour + timedelta(hours=1))
+            await session.flush()
+            found[f"victims {name}"] = (victim.id, window.id)
         return found
 
     made = await in_session(url, objects)
@@ -128,8 +151,15 @@ async def _world(central, url: str) -> dict:
     common = {"start": (start - timedelta(hours=1)).isoformat(), "end": utcnow().isoformat()}
     common |= {"day": utcnow().date().isoformat(), "spare": str(spare), "user": user_id}
     common |= {"email": spare_user, "password": PASSWORD, "batch": {"batchId": "x", "readings": []}}
-    on_a = {"site": str(a), "meter": meter[a, "m1"], "alert": str(made["a"][0]), "rule": str(made["a"][1])}
-    on_b = {"site": str(b), "meter": meter[b, "m1"], "alert": str(made["b"][0]), "rule": str(made["b"][1])}
+    later = utcnow().replace(microsecond=0) + timedelta(days=3)
+    common |= {"window": {"startsAt": later.isoformat(), "endsAt": (later + timedelta(hours=1)).isoformat()}}
+    on = {
+        name: {"alert": str(made[name][0]), "rule": str(made[name][1]), "maintenance": str(made[name][2])}
+        for name in ("a", "b")
+    }
+    on_a = {"site": str(a), "meter": meter[a, "m1"], **on["a"]}
+    on_b = {"site": str(b), "meter": meter[b, "m1"], **on["b"]}
+    on_b |= {"ruleVictim": str(made["victims b"][0]), "windowVictim": str(made["victims b"][1])}
     return {
         "headers": {
             "anonymous": {},
@@ -141,6 +171,14 @@ async def _world(central, url: str) -> dict:
         "b": {**common, **on_b, "victim": meter[b, "victim-b"]},
         "victims": {"manager": meter[a, "victim-manager"], "admin": meter[a, "victim-admin"]},
         "fallback_victim": meter[a, "m1"],
+        "rule_victims": {
+            who: {
+                "ruleVictim": str(made[f"victims {who}"][0]),
+                "windowVictim": str(made[f"victims {who}"][1]),
+            }
+            for who in ("manager", "admin")
+        },
+        "fallback_rule_victims": {"ruleVictim": on["a"]["rule"], "windowVictim": on["a"]["maintenance"]},
     }
 
 
@@ -234,6 +272,10 @@ def test_every_field_is_classified_and_obeys_its_class(central, central_pg_url):
                 for where, want in runs:
                     variables = {**world[where], "unique": f"m-{uuid.uuid4().hex[:8]}@example.test"}
                     variables.setdefault("victim", world["victims"].get(caller, world["fallback_victim"]))
+                    for name, victim in (
+                        world["rule_victims"].get(caller, world["fallback_rule_victims"]).items()
+                    ):
+                        variables.setdefault(name, victim)
                     root = field.split(".")[1]
                     if field.startswith("Subscription."):
                         got = asyncio.run(_subscribe(central.ws_url, headers, document, variables))

@@ -229,3 +229,12 @@ def test_meters_page_shows_the_inventory_and_edits_a_meters_interval(dashboard, 
     expect(version).to_have_text(re.compile(r"^version \d+$"))
     expect(page.get_by_test_id("history-changes").first).to_contain_text("meter-001: interval_seconds")
     screenshot(page, "ui_edge-inventory-edited")
+
+
+def test_unknown_address_shows_a_404_page_with_navigation(dashboard, page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(dashboard.url + "no/such/page")
+    page.get_by_test_id("not-found").wait_for()
+    screenshot(page, "ui_edge-404-phone")
+    page.get_by_test_id("nav-meters").click()
+    page.wait_for_url("**/meters")

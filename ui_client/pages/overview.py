@@ -8,6 +8,7 @@ import reflex as rx
 from ui_client import components, queries
 from ui_client.errors import NotAuthenticated, UiClientError
 from ui_client.format import SORT_KEYS, site_row, sort_sites
+from ui_client.pages.alert_hints import site_hint
 from ui_client.state import SessionState
 from ui_common.clock import utcnow
 from ui_common.components import empty_state, stat
@@ -145,6 +146,7 @@ def site_card(row) -> rx.Component:
                     rx.cond(row["inactive"] != "", rx.badge(row["inactive"], color_scheme="gray")),
                     rx.cond(row["maintenance"] != "", rx.badge(row["maintenance"], color_scheme="blue")),
                 ),
+                site_hint(row["id"]),
                 spacing="2",
                 width="100%",
             ),

@@ -19,6 +19,7 @@ from ui_client.format import (
     sum_per_minute,
     to_csv,
 )
+from ui_client.pages.site_alerting import site_alerting_panel
 from ui_client.pages.site_charts import (
     demand_panel,
     energy_panel,
@@ -352,6 +353,7 @@ def site_page() -> rx.Component:
                     wrap="wrap",
                 ),
                 rx.text(SiteState.site_info, size="2"),
+                site_alerting_panel(),
                 points_table(SiteState),
                 live_power_chart(SiteState),
                 history_panel(SiteState),
