@@ -145,7 +145,7 @@ def build_central_mcp(
             rows, cursor = await readings_service.readings(
                 session, meter_id, point, start, end, resolution, limit, after
             )
-            items = [out.ReadingItem(**r.__dict__) for r in rows]
+            items = list(rows)
             return out.ReadingsResult(
                 meter_id=meter_id, point=point, resolution=resolution, items=items, next_cursor=cursor
             )

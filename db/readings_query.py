@@ -1,17 +1,22 @@
 """Readings of one data point over a time range, raw or averaged per minute/hour/day, one page at a time.
 
+Cumulative registers (kWh counters) above RAW are not averaged: their buckets are the energy query's
+(db/energy_query.py) consumption with first/last register value (ReadingRow.from_energy; see
+api/services/readings.py and docs/energy-data.md).
+
 Pages are keyed by time: the cursor is the last row's (bucket) timestamp, so a page costs one index range
 scan on (point_id, ts) however deep the caller has paged.
 """
 
 import base64
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.central_models import Reading
+from db.energy import EnergyBucket
 from db.rollup_queries import rollup_page
 
 RESOLUTIONS = ("raw", "minute", "hour", "day")
@@ -19,16 +24,44 @@ MAX_PAGE = 10_000
 _SQLITE_FORMATS = {"minute": "%Y-%m-%d %H:%M:00", "hour": "%Y-%m-%d %H:00:00", "day": "%Y-%m-%d 00:00:00"}
 
 
-@dataclass(frozen=True)
-class ReadingRow:
-    """A raw reading (min/max/count None) or one bucket's average with min, max and count."""
+class ReadingRow(BaseModel):
+    """A raw reading, or one bucket: the mean with min, max and count; a cumulative register's consumption."""
 
-    ts: datetime
-    value: float
+    model_config = ConfigDict(frozen=True)
+
+    ts: datetime = Field(description="the reading's time, or the bucket's start")
+    value: float | None = Field(
+        description="the reading; per bucket the mean, or for a cumulative register the consumption in it "
+        "(null when no usable reading tells it)"
+    )
     min: float | None = None
     max: float | None = None
     count: int | None = None
-    quality: int | None = None
+    quality: int | None = Field(default=None, description="0 good, 1 uncertain (estimated or partial), 2 bad")
+    consumption: float | None = Field(
+        default=None, description="cumulative registers above RAW: use in the bucket (edges split by time)"
+    )
+    first_value: float | None = Field(default=None, description="cumulative registers: first register value")
+    last_value: float | None = Field(default=None, description="cumulative registers: last register value")
+    completeness: float | None = Field(
+        default=None, description="cumulative registers: share of the bucket up to now the readings cover"
+    )
+
+    @classmethod
+    def from_energy(cls, bucket: EnergyBucket) -> "ReadingRow":
+        """A cumulative register's bucket: its consumption as the value, with the register's first/last."""
+        return cls(
+            ts=bucket.start,
+            value=bucket.consumption,
+            min=bucket.min,
+            max=bucket.max,
+            count=bucket.count,
+            quality=bucket.quality,
+            consumption=bucket.consumption,
+            first_value=bucket.first_value,
+            last_value=bucket.last_value,
+            completeness=bucket.completeness,
+        )
 
 
 def encode_cursor(ts: datetime) -> str:
@@ -126,8 +159,10 @@ async def query_readings(
         rows = await _raw(session, point_id, start, end, after_ts, first)
     elif resolution in ("hour", "day"):  # rollups (db/rollups.py), days by the site's zone
         rows = [
-            ReadingRow(*r)
-            for r in await rollup_page(session, point_id, start, end, resolution, after_ts, first + 1)
+            ReadingRow(ts=ts, value=value, min=lo, max=hi, count=n, quality=q)
+            for ts, value, lo, hi, n, q in await rollup_page(
+                session, point_id, start, end, resolution, after_ts, first + 1
+            )
         ]
     else:
         rows = await _aggregated(session, point_id, start, end, after_ts, first, resolution, timezone)
