@@ -22,6 +22,7 @@ from api.graphiql import STATIC_DIR
 from api.middleware import BodyLimitMiddleware, RequestLogMiddleware
 from api.monitor import maintain_partitions, run_monitor, stop_task
 from api.pubsub import make_pubsub
+from api.report_mail import start_report_mailer
 from api.rollup_worker import run_rollup_worker
 from api.schema.root import build_schema
 from api.security_headers import SecurityHeadersMiddleware
@@ -76,6 +77,7 @@ def create_app(settings: CentralSettings | None = None) -> Starlette:
         )
         rollup_worker = asyncio.create_task(run_rollup_worker(sessions))
         alert_runtime = await start_alert_engine(settings, sessions, pubsub)
+        report_mailer = start_report_mailer(settings, sessions)
         tune_garbage_collector()
         logger.info(
             "central API ready on %s (database %s)", settings.db_url.split(":", 1)[0], safe_url(engine.url)
@@ -84,6 +86,8 @@ def create_app(settings: CentralSettings | None = None) -> Starlette:
             yield
         finally:
             await alert_runtime.stop()
+            if report_mailer is not None:
+                await stop_task(report_mailer)
             await stop_task(monitor)
             await stop_task(rollup_worker)
             await caches.stop()

@@ -203,4 +203,4 @@ class Alert(CentralTable, table=True):
 
 
 # The rollup and tariff tables join central_metadata for Alembic.
-from db import energy_summary_models, rollup_models, tariffs  # noqa: E402,F401
+from db import energy_summary_models, report_schedules, rollup_models, tariffs  # noqa: E402,F401

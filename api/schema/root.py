@@ -24,6 +24,7 @@ from api.schema.inventory import InventoryMutation, InventoryQuery
 from api.schema.login_rule import OneLoginPerDocument
 from api.schema.meters import MetersMutation, MetersQuery
 from api.schema.readings import ReadingsQuery
+from api.schema.report_schedules import ReportSchedulesMutation, ReportSchedulesQuery
 from api.schema.reports import ReportsQuery
 from api.schema.sites import SitesMutation, SitesQuery
 from api.schema.tariffs import TariffsMutation, TariffsQuery
@@ -46,6 +47,7 @@ class Query(
     UsersQuery,
     AlertRulesQuery,
     ReportsQuery,
+    ReportSchedulesQuery,
     TariffsQuery,
 ):
     """Every query."""
@@ -61,6 +63,7 @@ class Mutation(
     AlertsMutation,
     AlertRulesMutation,
     TariffsMutation,
+    ReportSchedulesMutation,
 ):
     """Every mutation."""
 
