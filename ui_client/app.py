@@ -8,6 +8,8 @@ from ui_client.pages.admin_users import AdminUsersState, admin_users_page
 from ui_client.pages.alerts import AlertsState, alerts_page
 from ui_client.pages.login import LoginState, login_page
 from ui_client.pages.overview import OverviewState, overview_page
+from ui_client.pages.reports import reports_page
+from ui_client.pages.reports_state import ReportsState
 from ui_client.pages.site import SiteState, site_page
 from ui_client.state import SessionState
 
@@ -18,6 +20,7 @@ app.add_page(login_page, route="/login", title="MeterIT · Sign in", on_load=Log
 app.add_page(overview_page, route="/", title="MeterIT · Overview", on_load=[_guard, OverviewState.load])
 app.add_page(site_page, route="/site/[site_id]", title="MeterIT · Site", on_load=[_guard, SiteState.load])
 app.add_page(alerts_page, route="/alerts", title="MeterIT · Alerts", on_load=[_guard, AlertsState.load])
+app.add_page(reports_page, route="/reports", title="MeterIT · Reports", on_load=[_guard, ReportsState.load])
 app.add_page(admin_sites_page, route="/admin", title="MeterIT · Sites admin",
              on_load=[_guard, AdminSitesState.load])  # fmt: skip
 app.add_page(admin_users_page, route="/admin/users", title="MeterIT · Users",

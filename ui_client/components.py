@@ -18,6 +18,7 @@ def navbar() -> rx.Component:
         "MeterIT",
         nav_link("Overview", "/"),
         nav_link("Alerts", "/alerts"),
+        nav_link("Reports", "/reports"),
         rx.cond(
             SessionState.is_admin,
             rx.hstack(nav_link("Sites admin", "/admin"), nav_link("Users", "/admin/users"), spacing="4"),
