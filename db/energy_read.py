@@ -106,14 +106,15 @@ UNION ALL
 """
 
 
-def _stored_part(row, cumulative: bool) -> Part:
+def _stored_part(row, cumulative: bool, priced: bool) -> Part:
     quarter, start, end, *figures, whole, peak, peak_at, hours = row
     part = Part(start, end, *figures, covered=figures[-2], whole=whole)
     if quarter:
         set_peak(part, cumulative)
     else:
         part.peak, part.peak_at = peak, peak_at
-        part.hours = {start + int(h) * HOUR: c for h, c in json.loads(hours).items()} if hours else {}
+        if priced:  # a day's consumption per local hour is read only to price it
+            part.hours = {start + int(h) * HOUR: c for h, c in json.loads(hours).items()} if hours else {}
     return part
 
 
@@ -139,8 +140,9 @@ async def summary_parts(
             d1 = local_day_bounds(local_day(b, point.timezone), point.timezone)[0]
             d0, d1 = (d0, d1) if d0 < d1 else (a, a)
         rows = await (await asyncpg_connection(session)).fetch(_STORED, point.point_id, d0, d1, a, d0, d1, b)
+        priced = point.price is not None
         for row in rows:
-            part = _stored_part(row, point.cumulative)
+            part = _stored_part(row, point.cumulative, priced)
             if part.longest <= gap + FLOAT_SLACK and part.end <= now:
                 stored.append(part)
             else:
