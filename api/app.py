@@ -23,6 +23,7 @@ from api.metrics_auth import metrics_refusal
 from api.middleware import BodyLimitMiddleware, RequestLogMiddleware
 from api.monitor import maintain_partitions, run_monitor, stop_task
 from api.pubsub import make_pubsub
+from api.report_mail import start_report_mailer
 from api.rollup_worker import run_rollup_worker
 from api.schema.root import build_schema
 from api.security_headers import SecurityHeadersMiddleware
@@ -78,6 +79,7 @@ def create_app(settings: CentralSettings | None = None) -> Starlette:
         rollup_worker = asyncio.create_task(run_rollup_worker(sessions))
         alert_runtime = await start_alert_engine(settings, sessions, pubsub)
         app.state.alert_engine = alert_runtime.engine  # read by alertOutlook (api/alerts/runtime.engine_of)
+        report_mailer = start_report_mailer(settings, sessions)
         tune_garbage_collector()
         logger.info(
             "central API ready on %s (database %s)", settings.db_url.split(":", 1)[0], safe_url(engine.url)
@@ -86,6 +88,8 @@ def create_app(settings: CentralSettings | None = None) -> Starlette:
             yield
         finally:
             await alert_runtime.stop()
+            if report_mailer is not None:
+                await stop_task(report_mailer)
             await stop_task(monitor)
             await stop_task(rollup_worker)
             await caches.stop()

@@ -1,5 +1,7 @@
 """CSV export of any readings query (raw, minute, hour, day), streamed page by page, with the API's auth.
 
+Columns are ReadingRow's fields: above RAW a cumulative register's value is its consumption per bucket.
+
 GET /export/readings.csv?meterId=…&point=…&start=…&end=…&resolution=RAW|MINUTE|HOUR|DAY
 with `Authorization: Bearer <jwt>`. Pages of the same query the GraphQL `readings` field serves are
 written as they are read, so a year of one-minute data never sits in memory.
@@ -23,7 +25,7 @@ from db.readings_query import MAX_PAGE, ReadingRow
 
 logger = logging.getLogger(__name__)
 
-COLUMNS = ("ts", "value", "min", "max", "count", "quality")
+COLUMNS = tuple(ReadingRow.model_fields)  # ts, value, min, max, count, quality, consumption, first/last, …
 RESOLUTIONS = ("RAW", "MINUTE", "HOUR", "DAY")
 
 
@@ -62,11 +64,11 @@ def _parse(request: Request) -> dict:
 
 
 def csv_lines(rows: list[ReadingRow]) -> str:
-    """CSV text of rows (timestamps in ISO-8601 UTC; empty cells for missing min/max/count)."""
+    """CSV text of rows (timestamps in ISO-8601 UTC; empty cells for missing figures)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     for row in rows:
-        cells = (row.value, row.min, row.max, row.count, row.quality)
+        cells = (getattr(row, name, None) for name in COLUMNS[1:])  # a raw row holds the first six
         writer.writerow([row.ts.isoformat(), *("" if cell is None else cell for cell in cells)])
     return buffer.getvalue()
 

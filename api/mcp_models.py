@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from db.inventory import InventoryMeter
+from db.readings_query import ReadingRow
 
 
 class PointInfo(BaseModel):
@@ -40,15 +41,7 @@ class MetersResult(BaseModel):
     meters: list[MeterInfo]
 
 
-class ReadingItem(BaseModel):
-    """A raw reading, or one bucket's average with its min, max and count."""
-
-    ts: datetime
-    value: float
-    min: float | None = None
-    max: float | None = None
-    count: int | None = None
-    quality: int | None = Field(default=None, description="0 good, 1 uncertain, 2 bad (raw only)")
+ReadingItem = ReadingRow  # one definition: db/readings_query.py
 
 
 class ReadingsResult(BaseModel):

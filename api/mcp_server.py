@@ -37,6 +37,7 @@ from db.alert_store import DEFAULT_RULES, open_alert_counts
 from db.engine import session_scope
 from db.errors import DbError
 from db.inventory import InventoryPoint
+from db.readings_query import as_models
 
 logger = logging.getLogger(__name__)
 INSTRUCTIONS = (
@@ -138,7 +139,7 @@ def build_central_mcp(
             rows, cursor = await readings_service.readings(
                 session, meter_id, point, start, end, resolution, limit, after, scope=caller
             )
-            items = [out.ReadingItem(**r.__dict__) for r in rows]
+            items = as_models(rows)
             return out.ReadingsResult(
                 meter_id=meter_id, point=point, resolution=resolution, items=items, next_cursor=cursor
             )

@@ -139,7 +139,7 @@ async def _run(args, url: str) -> None:
         if not args.energy_only:
             await _ingest(sessions, fleet, tails, load_end, window)
             await _queries(args, sessions, conn, fleet, now)
-        await energy_rows(args, sessions, conn, fleet, load_end, args.days, timed)
+        await energy_rows(args, url, conn, fleet, load_end, args.days, timed)
     finally:
         await conn.close()
         await engine.dispose()

@@ -28,14 +28,12 @@ CROSS JOIN LATERAL (
 WHERE s.id = ANY($1::bigint[]) GROUP BY m.site_id
 """
 
-# Consumption baselines: the register's rise per bucket (max - min) from raw rows, ignoring resets, edges
-# and gaps, i.e. the plain SQL the energy query replaces.
-QUARTER_CONSUMPTION = """
-SELECT date_bin('15 minutes', ts, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS b, max(value) - min(value), count(*)
-FROM readings WHERE point_id = $1 AND ts >= $2 AND ts < $3 GROUP BY 1 ORDER BY 1
+# Summary baselines: stored consumption summed per bucket, without the energy query's rules.
+QUARTER_SUMMARY = """
+SELECT q, consumption, count FROM energy_quarters WHERE point_id = $1 AND q >= $2 AND q < $3 ORDER BY q
 """
 
-LOCAL_CONSUMPTION = """
-SELECT date_trunc($4, ts, $5) AS b, max(value) - min(value), count(*)
-FROM readings WHERE point_id = $1 AND ts >= $2 AND ts < $3 GROUP BY 1 ORDER BY 1
+LOCAL_SUMMARY = """
+SELECT date_trunc($4, bucket, $5) AS b, sum(consumption), sum(count)
+FROM energy_days WHERE point_id = $1 AND bucket_end > $2 AND bucket < $3 GROUP BY 1 ORDER BY 1
 """

@@ -238,5 +238,11 @@ class Alert(CentralTable, table=True):
     resolved_by: str | None = Field(default=None, max_length=254)
 
 
-# The rollup, tariff and maintenance window tables join central_metadata for Alembic.
-from db import maintenance_windows, rollup_models, tariffs  # noqa: E402,F401
+# The rollup, tariff, maintenance window, energy summary and report schedule tables join central_metadata.
+from db import (  # noqa: E402,F401
+    energy_summary_models,
+    maintenance_windows,
+    report_schedules,
+    rollup_models,
+    tariffs,
+)

@@ -190,6 +190,7 @@ def local_days(lo: datetime, hi: datetime, timezone: str) -> list[date]:
 
 BUCKET_RESOLUTIONS = ("quarter_hour", "hour", "day", "month")
 QUARTER = timedelta(minutes=15)
+FIXED_STEPS = {"minute": timedelta(minutes=1), "quarter_hour": QUARTER, "hour": timedelta(hours=1)}
 GAP_FACTOR = 3  # an interval longer than 3 of the meter's own intervals is a gap
 QUALITY_GOOD, QUALITY_UNCERTAIN, QUALITY_BAD = 0, 1, 2
 
@@ -229,8 +230,8 @@ def iter_bucket_bounds(
 ) -> Iterator[tuple[datetime, datetime]]:
     """Buckets of a resolution overlapping [lo, hi) in the site's local time, as UTC instants, oldest first."""
     zone = ZoneInfo(timezone)
-    if resolution in ("quarter_hour", "hour"):
-        step = QUARTER if resolution == "quarter_hour" else timedelta(hours=1)
+    if resolution in FIXED_STEPS:
+        step = FIXED_STEPS[resolution]
         start = _floor_fixed(lo, step, zone)
         while start < hi:
             yield start, start + step

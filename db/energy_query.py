@@ -17,16 +17,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.central_models import DataPoint, Meter, Reading, Site
 from db.clock import clock
 from db.consumption import energy_buckets
-from db.energy import BAD_QUALITY, BUCKET_RESOLUTIONS, TINY, EnergyBucket, Sample, iter_bucket_bounds
-from db.engine import asyncpg_connection
+from db.energy import BUCKET_RESOLUTIONS, GAP_FACTOR, TINY, EnergyBucket, iter_bucket_bounds
+from db.energy_parts import buckets_from_parts
+from db.energy_read import (
+    INTERVAL_SAMPLE,
+    MAX_WINDOW,
+    next_reading,
+    read_window,
+    summary_parts,
+    summary_state,
+)
 from db.errors import NotFound
 from db.readings_query import MAX_PAGE, decode_cursor, encode_cursor
-from db.tariffs import Tariff, get_tariff
+from db.tariffs import SiteTariff, Tariff, tariff_of
 from db.units import kwh_factor
 
-MAX_WINDOW = timedelta(days=32)  # the readings one step of a page reads at most (or one bucket)
 INTERVAL_KEY = "interval_seconds"
-INTERVAL_SAMPLE = 500  # meters.config: the meter's own reading interval, when known
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,16 +69,17 @@ async def energy_point(session: AsyncSession, point_id: int) -> EnergyPoint:
                 Site.timezone,
                 Site.collection_interval_seconds,
                 DataPoint.unit,
-                Site.id,
+                SiteTariff,
             )
             .join(Meter, Meter.id == DataPoint.meter_id)
             .join(Site, Site.id == Meter.site_id)
+            .outerjoin(SiteTariff, SiteTariff.site_id == Site.id)
             .where(DataPoint.id == point_id)
         )
     ).first()
     if row is None:
         raise NotFound(f"no data point with id {point_id}")
-    name, cumulative, config, timezone, site_interval, unit, site_id = row
+    name, cumulative, config, timezone, site_interval, unit, tariff = row
     config = config or {}
     rollover = (config.get("rollover") or {}).get(name)
     interval = config.get(INTERVAL_KEY)
@@ -84,52 +91,28 @@ async def energy_point(session: AsyncSession, point_id: int) -> EnergyPoint:
         float(interval) if interval else None,
         float(site_interval or 60.0),
         unit,
-        await get_tariff(session, site_id),
+        tariff_of(tariff) if tariff is not None else None,
     )
 
 
-def meter_interval(point: EnergyPoint, samples: list[Sample]) -> timedelta:
-    """The meter's own interval: configured, else the median spacing of its readings, else the site's."""
+async def meter_interval(
+    session: AsyncSession, point: EnergyPoint, at: datetime, first: list[datetime] | None = None
+) -> timedelta:
+    """The meter's own interval: configured, else the median spacing of its first readings from `at`
+    (of its newest before `at` when fewer follow), else the site's collection interval.
+
+    first: the times of its first INTERVAL_SAMPLE readings from `at`, when already read.
+    """
     if point.interval_seconds:
         return timedelta(seconds=point.interval_seconds)
-    stamps = sorted({s.ts for s in samples[:INTERVAL_SAMPLE]})  # the page's first readings are enough
+    base = select(Reading.ts).where(Reading.point_id == point.point_id).limit(INTERVAL_SAMPLE)
+    stamps = first if first is not None else None
+    if stamps is None:
+        stamps = list(await session.scalars(base.where(Reading.ts >= at).order_by(Reading.ts)))
+    if len(stamps) < 2:
+        stamps = sorted(await session.scalars(base.where(Reading.ts < at).order_by(Reading.ts.desc())))
     spacings = [(b - a).total_seconds() for a, b in zip(stamps, stamps[1:], strict=False)]
     return timedelta(seconds=statistics.median(spacings) if spacings else point.site_interval_seconds)
-
-
-_WINDOW_PG = """
-(SELECT ts, value, quality FROM readings WHERE point_id = $1 AND ts < $2 AND quality < 2 ORDER BY ts DESC LIMIT 1)
-UNION ALL
-(SELECT ts, value, quality FROM readings WHERE point_id = $1 AND ts >= $2 AND ts < $3 ORDER BY ts)
-UNION ALL
-(SELECT ts, value, quality FROM readings WHERE point_id = $1 AND ts >= $3 AND quality < 2 ORDER BY ts LIMIT 1)
-"""
-
-
-async def _window(
-    session: AsyncSession, point_id: int, lo: datetime, hi: datetime
-) -> tuple[list[Sample], bool]:
-    """Readings in [lo, hi) with the usable neighbours outside it; whether any reading follows hi."""
-    if session.bind.dialect.name == "postgresql":
-        # One round trip straight through asyncpg: a month of one-minute rows is 44,000 rows, and
-        # SQLAlchemy's row processing cost several times the query itself.
-        rows = await (await asyncpg_connection(session)).fetch(_WINDOW_PG, point_id, lo, hi)
-        samples = [Sample(*row) for row in rows]
-        return samples, any(s.ts >= hi for s in samples)
-    base = select(Reading.ts, Reading.value, Reading.quality).where(Reading.point_id == point_id)
-    usable = base.where(Reading.quality < BAD_QUALITY)
-    inside = await session.execute(base.where(Reading.ts >= lo, Reading.ts < hi).order_by(Reading.ts))
-    before = await session.execute(usable.where(Reading.ts < lo).order_by(Reading.ts.desc()).limit(1))
-    after = await session.execute(usable.where(Reading.ts >= hi).order_by(Reading.ts).limit(1))
-    tail = after.all()
-    rows = [*before.all(), *inside.all(), *tail]
-    return [Sample(ts, value, quality) for ts, value, quality in rows], bool(tail)
-
-
-async def _next_reading(session: AsyncSession, point_id: int, at: datetime) -> datetime | None:
-    return await session.scalar(
-        select(Reading.ts).where(Reading.point_id == point_id, Reading.ts >= at).order_by(Reading.ts).limit(1)
-    )
 
 
 async def energy_page(
@@ -140,9 +123,14 @@ async def energy_page(
     resolution: str,
     first: int = 1000,
     after: str | None = None,
+    *,
+    summary: bool = True,
 ) -> tuple[list[EnergyBucket], str | None]:
-    """One page of buckets overlapping [start, end) and the cursor of the next page (None on the last)."""
-    if resolution not in BUCKET_RESOLUTIONS:
+    """One page of buckets overlapping [start, end) and the cursor of the next page (None on the last).
+
+    summary=False reads raw readings only (the benchmark's baseline; the answers are the same).
+    """
+    if resolution not in (*BUCKET_RESOLUTIONS, "minute"):  # minutes: a register's readings per minute
         raise ValueError(f"resolution must be one of {', '.join(BUCKET_RESOLUTIONS)}")
     if not 1 <= first <= MAX_PAGE:
         raise ValueError(f"first must be between 1 and {MAX_PAGE}")
@@ -152,34 +140,20 @@ async def energy_page(
         raise ValueError("end must be after start")
     lo = start if after is None else max(start, decode_cursor(after) + TINY)
     now = clock().now()
+    use_summary = summary and resolution != "minute"  # the summary's parts are quarters
+    state, stamps = await summary_state(session, point.point_id, lo) if use_summary else (None, None)
+    interval = await meter_interval(session, point, lo, stamps)
+    step = _summary_step if state is not None else _raw_step
     out: list[EnergyBucket] = []
     while lo < end and len(out) <= first:
         chunk = list(islice(iter_bucket_bounds(lo, end, resolution, point.timezone), first + 1 - len(out)))
         chunk = [b for b in chunk if after is None or b[0] > decode_cursor(after)]
         if not chunk:
             break
-        # At most about a month of readings in memory at once (a year of one-minute rows is 525,600).
-        chunk = [b for b in chunk if b[1] - chunk[0][0] <= MAX_WINDOW] or chunk[:1]
-        samples, more = await _window(session, point.point_id, chunk[0][0], chunk[-1][1])
-        inside = [s for s in samples if chunk[0][0] <= s.ts < chunk[-1][1]]
-        if not inside and not (point.cumulative and more and any(s.ts < chunk[0][0] for s in samples)):
-            nxt = await _next_reading(session, point.point_id, chunk[-1][1])
-            if nxt is None or nxt >= end:
-                break
-            lo = nxt  # skip the empty stretch: no bucket without a reading in or around it
-            continue
-        interval = meter_interval(point, samples)
-        out += energy_buckets(
-            samples,
-            chunk,
-            cumulative=point.cumulative,
-            interval=interval,
-            now=now,
-            rollover=point.rollover,
-            price=point.price,
-            timezone=point.timezone,
-        )
-        lo = chunk[-1][1]
+        buckets, lo = await step(session, point, state, chunk, resolution, interval, now)
+        out += buckets
+        if lo is None:
+            break
     if resolution == "month" and point.price is not None:
         rate = kwh_factor(point.unit) * point.tariff.demand_charge_per_kw
         for bucket in out:
@@ -189,3 +163,36 @@ async def energy_page(
         out = out[:first]
         return out, encode_cursor(out[-1].start)
     return out, None
+
+
+async def _summary_step(session, point, state, chunk, resolution, interval, now):
+    """Buckets of the chunk from the stored summary and raw edges; where the next chunk starts."""
+    gap = GAP_FACTOR * interval.total_seconds()
+    parts = await summary_parts(
+        session, point, state, chunk[0][0], chunk[-1][1], resolution in ("day", "month"), gap, now
+    )
+    buckets = buckets_from_parts(parts, chunk, cumulative=point.cumulative, now=now, price=point.price)
+    if buckets:
+        return buckets, chunk[-1][1]
+    return buckets, await next_reading(session, point.point_id, chunk[-1][1])
+
+
+async def _raw_step(session, point, state, chunk, resolution, interval, now):
+    """Buckets of the chunk from raw readings (at most about a month at once); where the next chunk starts."""
+    # At most about a month of readings in memory at once (a year of one-minute rows is 525,600).
+    chunk = [b for b in chunk if b[1] - chunk[0][0] <= MAX_WINDOW] or chunk[:1]
+    samples, more = await read_window(session, point.point_id, chunk[0][0], chunk[-1][1])
+    inside = [s for s in samples if chunk[0][0] <= s.ts < chunk[-1][1]]
+    if not inside and not (point.cumulative and more and any(s.ts < chunk[0][0] for s in samples)):
+        return [], await next_reading(session, point.point_id, chunk[-1][1])  # skip the empty stretch
+    buckets = energy_buckets(
+        samples,
+        chunk,
+        cumulative=point.cumulative,
+        interval=interval,
+        now=now,
+        rollover=point.rollover,
+        price=point.price,
+        timezone=point.timezone,
+    )
+    return buckets, chunk[-1][1]

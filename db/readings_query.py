@@ -1,5 +1,9 @@
 """Readings of one data point over a time range, raw or averaged per minute/hour/day, one page at a time.
 
+Cumulative registers (kWh counters) above RAW are not averaged: their buckets are the energy query's
+(db/energy_query.py) consumption with first/last register value (ReadingRow.from_energy; see
+api/services/readings.py and docs/energy-data.md).
+
 Pages are keyed by time: the cursor is the last row's (bucket) timestamp, so a page costs one index range
 scan on (point_id, ts) however deep the caller has paged.
 """
@@ -8,10 +12,12 @@ import base64
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.central_models import Reading
+from db.energy import EnergyBucket
 from db.rollup_queries import rollup_page
 
 RESOLUTIONS = ("raw", "minute", "hour", "day")
@@ -20,10 +26,51 @@ MAX_PAGE = 10_000
 _SQLITE_FORMATS = {"minute": "%Y-%m-%d %H:%M:00", "hour": "%Y-%m-%d %H:00:00", "day": "%Y-%m-%d 00:00:00"}
 
 
-class ReadingRow(NamedTuple):
-    """A raw reading (min/max/count None) or one bucket's average with min, max and count."""
+class ReadingRow(BaseModel):
+    """A raw reading, or one bucket: the mean with min, max and count; a cumulative register's consumption."""
 
-    # A tuple, not a frozen dataclass: a 24 h raw page builds 1,440 to 10,000 rows, ~1.5 µs each as a dataclass.
+    model_config = ConfigDict(frozen=True)
+
+    ts: datetime = Field(description="the reading's time, or the bucket's start")
+    value: float | None = Field(
+        description="the reading; per bucket the mean, or for a cumulative register the consumption in it "
+        "(null when no usable reading tells it)"
+    )
+    min: float | None = None
+    max: float | None = None
+    count: int | None = None
+    quality: int | None = Field(default=None, description="0 good, 1 uncertain (estimated or partial), 2 bad")
+    consumption: float | None = Field(
+        default=None, description="cumulative registers above RAW: use in the bucket (edges split by time)"
+    )
+    first_value: float | None = Field(default=None, description="cumulative registers: first register value")
+    last_value: float | None = Field(default=None, description="cumulative registers: last register value")
+    completeness: float | None = Field(
+        default=None, description="cumulative registers: share of the bucket up to now the readings cover"
+    )
+
+    @classmethod
+    def from_energy(cls, bucket: EnergyBucket) -> "ReadingRow":
+        """A cumulative register's bucket: its consumption as the value, with the register's first/last."""
+        return cls(
+            ts=bucket.start,
+            value=bucket.consumption,
+            min=bucket.min,
+            max=bucket.max,
+            count=bucket.count,
+            quality=bucket.quality,
+            consumption=bucket.consumption,
+            first_value=bucket.first_value,
+            last_value=bucket.last_value,
+            completeness=bucket.completeness,
+        )
+
+
+class RawRow(NamedTuple):
+    """A raw reading as the raw page returns it: ReadingRow's first six fields, the rest read as absent."""
+
+    # A tuple, not a model: a 24 h raw page builds 1,440 to 10,000 rows; a pydantic row costs ~2 µs more each.
+    # Readers take fields by name (GraphQL from_pydantic and the CSV use getattr with None for the others).
 
     ts: datetime
     value: float
@@ -31,6 +78,14 @@ class ReadingRow(NamedTuple):
     max: float | None = None
     count: int | None = None
     quality: int | None = None
+
+
+assert RawRow._fields == tuple(ReadingRow.model_fields)[: len(RawRow._fields)]  # one record, two shapes
+
+
+def as_models(rows: list[ReadingRow | RawRow]) -> list[ReadingRow]:
+    """A page's rows as ReadingRow models, for callers that validate them (MCP)."""
+    return [r if isinstance(r, ReadingRow) else ReadingRow(**r._asdict()) for r in rows]
 
 
 def encode_cursor(ts: datetime) -> str:
@@ -60,19 +115,19 @@ WHERE point_id = $1 AND ts >= $2 AND ts < $3 AND ts > $4 ORDER BY ts LIMIT $5"""
 _row = tuple.__new__
 
 
-async def _raw(session, point_id, start, end, after, first) -> list[ReadingRow]:
+async def _raw(session, point_id, start, end, after, first) -> list[RawRow]:
     if session.bind.dialect.driver == "asyncpg":
         # Straight from the driver: the rows come back as the page's tuples (no ORM result processing).
         driver = (await (await session.connection()).get_raw_connection()).driver_connection
         rows = await driver.fetch(RAW_PAGE_SQL, point_id, start, end, after or start - _BEFORE, first + 1)
-        return [_row(ReadingRow, row) for row in rows]
+        return [_row(RawRow, row) for row in rows]
     query = select(Reading.ts, Reading.value, Reading.quality).where(
         Reading.point_id == point_id, Reading.ts >= start, Reading.ts < end
     )
     if after is not None:
         query = query.where(Reading.ts > after)
     rows = await session.execute(query.order_by(Reading.ts).limit(first + 1))
-    return [ReadingRow(ts=ts, value=value, quality=quality) for ts, value, quality in rows]
+    return [RawRow(ts=ts, value=value, quality=quality) for ts, value, quality in rows]
 
 
 def _bucket(session: AsyncSession, resolution: str, timezone: str):
@@ -138,8 +193,10 @@ async def query_readings(
         rows = await _raw(session, point_id, start, end, after_ts, first)
     elif resolution in ("hour", "day"):  # rollups (db/rollups.py), days by the site's zone
         rows = [
-            ReadingRow(*r)
-            for r in await rollup_page(session, point_id, start, end, resolution, after_ts, first + 1)
+            ReadingRow(ts=ts, value=value, min=lo, max=hi, count=n, quality=q)
+            for ts, value, lo, hi, n, q in await rollup_page(
+                session, point_id, start, end, resolution, after_ts, first + 1
+            )
         ]
     else:
         rows = await _aggregated(session, point_id, start, end, after_ts, first, resolution, timezone)

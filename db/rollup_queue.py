@@ -18,10 +18,11 @@ import orjson
 from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from db.energy_summary import fold_summary
 from db.engine import asyncpg_connection, make_sessionmaker, session_scope
 from db.rollup_append import fold_rounds
 from db.rollup_models import RollupDirty
-from db.rollups import LOCK_CLASS, LOCK_SLOTS, lock_point_slots, refresh_rollups
+from db.rollups import LOCK_CLASS, LOCK_SLOTS, lock_point_slots, point_infos, refresh_rollups
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +89,19 @@ def _merge(ranges: list[tuple[int, int]]) -> list[tuple[datetime, datetime]]:
     return [(_ts(lo), _ts(hi)) for lo, hi in merged]
 
 
+def _point_ids(rounds: list[dict]) -> list[int]:
+    return sorted({pid for touched in rounds for pid in touched})
+
+
+def _whole_spans(rounds: list[dict]) -> dict[int, tuple[datetime, datetime]]:
+    """Each point's first and last queued time over all rounds (the summary refolds the quarters between)."""
+    spans: dict[int, tuple[datetime, datetime]] = {}
+    for touched in rounds:
+        for pid, (lo, hi) in touched.items():
+            spans[pid] = (min(spans[pid][0], lo), max(spans[pid][1], hi)) if pid in spans else (lo, hi)
+    return spans
+
+
 async def queued_uploads(session: AsyncSession) -> int:
     """Uploads waiting in rollup_dirty."""
     return int(await session.scalar(select(func.count()).select_from(RollupDirty)) or 0)
@@ -116,6 +130,7 @@ async def process_once(session: AsyncSession, *, skip_locked: bool = True) -> in
     if postgres:
         await lock_point_slots(session, {pid for touched in rounds for pid in touched})
         await fold_rounds(session, rounds)
+        await fold_summary(session, _whole_spans(rounds), await point_infos(session, _point_ids(rounds)))
     else:
         for touched in rounds:
             await refresh_rollups(session, touched)

@@ -27,6 +27,7 @@ from db.energy import (
     local_day_bounds,
     local_days,
 )
+from db.energy_summary import rebuild_summary
 from db.rollup_models import DailyRollup, HourlyRollup
 from db.rollup_queries import today_energy_by_site  # noqa: F401  (the overview's entry point)
 from db.rollup_sql import DAILY_FROM_RAW, HOURLY_FROM_RAW
@@ -292,3 +293,5 @@ async def rebuild_points(session: AsyncSession, point_ids: list[int] | None = No
     if session.bind.dialect.name == "postgresql":  # the worker's incremental folds must not interleave
         await lock_point_slots(session, spans)
     await refresh_rollups(session, spans)
+    if session.bind.dialect.name == "postgresql" and spans:
+        await rebuild_summary(session, sorted(spans), await point_infos(session, sorted(spans)))

@@ -12,6 +12,8 @@ from ui_client.pages.emails import EmailsState, emails_page
 from ui_client.pages.login import LoginState, login_page
 from ui_client.pages.not_found import not_found_page
 from ui_client.pages.overview import OverviewState, overview_page
+from ui_client.pages.reports import reports_page
+from ui_client.pages.reports_state import ReportsState
 from ui_client.pages.site import SiteState, site_page
 from ui_client.pages.site_alerting import SiteAlertingState
 from ui_client.state import SessionState
@@ -37,6 +39,7 @@ app.add_page(alert_rules_page, route="/alert-rules", title="MeterIT · Alert rul
              on_load=[_guard, AlertRulesState.load])  # fmt: skip
 app.add_page(emails_page, route="/emails", title="MeterIT · Sent e-mails", on_load=[_guard, EmailsState.load])
 app.add_page(not_found_page, route="404", title="MeterIT · Page not found")
+app.add_page(reports_page, route="/reports", title="MeterIT · Reports", on_load=[_guard, ReportsState.load])
 app.add_page(admin_sites_page, route="/admin", title="MeterIT · Sites admin",
              on_load=[_guard, AdminSitesState.load])  # fmt: skip
 app.add_page(admin_users_page, route="/admin/users", title="MeterIT · Users",

@@ -3,6 +3,7 @@
 from datetime import date, datetime
 
 import strawberry
+from strawberry.experimental.pydantic import type as pydantic_type
 from strawberry.types import Info
 
 from api.schema.ids import to_int
@@ -10,18 +11,16 @@ from api.schema.permissions import IsAuthenticated, scope
 from api.schema.types import DataQuality, EnergyResolution, Resolution, TotalResolution
 from api.services import readings as service
 from db.energy_totals import fleet_totals
+from db.readings_query import ReadingRow
 
 
-@strawberry.type
+@pydantic_type(
+    model=ReadingRow,
+    all_fields=True,
+    description="A raw reading, or one bucket: the mean with min, max and count; for a cumulative register "
+    "(kWh counter) the consumption in the bucket with its first/last register value and completeness.",
+)
 class ReadingValue:
-    """A raw reading, or a bucket's average with min, max and count (null at RAW)."""
-
-    ts: datetime
-    value: float
-    min: float | None
-    max: float | None
-    count: int | None
-    quality: int | None
     data_quality: DataQuality | None = strawberry.field(
         default=None, description="quality by name: GOOD, UNCERTAIN (estimated or mixed), BAD (all bad)"
     )
@@ -160,14 +159,11 @@ class ReadingsQuery:
             )  # fmt: skip
         return ReadingPage(
             items=[
-                ReadingValue(
-                    ts=r.ts,
-                    value=r.value,
-                    min=r.min,
-                    max=r.max,
-                    count=r.count,
-                    quality=r.quality,
-                    data_quality=None if r.quality is None else DataQuality(min(max(r.quality, 0), 2)),
+                ReadingValue.from_pydantic(
+                    r,
+                    extra={
+                        "data_quality": None if r.quality is None else DataQuality(min(max(r.quality, 0), 2))
+                    },
                 )
                 for r in rows
             ],

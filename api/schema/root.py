@@ -27,6 +27,7 @@ from api.schema.login_rule import OneLoginPerDocument
 from api.schema.maintenance import MaintenanceMutation, MaintenanceQuery
 from api.schema.meters import MetersMutation, MetersQuery
 from api.schema.readings import ReadingsQuery
+from api.schema.report_schedules import ReportSchedulesMutation, ReportSchedulesQuery
 from api.schema.reports import ReportsQuery
 from api.schema.sites import SitesMutation, SitesQuery
 from api.schema.tariffs import TariffsMutation, TariffsQuery
@@ -52,6 +53,7 @@ class Query(
     MaintenanceQuery,
     DemoMailQuery,
     ReportsQuery,
+    ReportSchedulesQuery,
     TariffsQuery,
 ):
     """Every query."""
@@ -68,6 +70,7 @@ class Mutation(
     AlertRulesMutation,
     MaintenanceMutation,
     TariffsMutation,
+    ReportSchedulesMutation,
 ):
     """Every mutation."""
 

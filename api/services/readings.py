@@ -30,7 +30,11 @@ async def readings(
     *,
     scope: Scope,
 ) -> tuple[list[ReadingRow], str | None]:
-    """A page of readings and the cursor of the next one (days are the site's local days)."""
+    """A page of readings and the cursor of the next one (days are the site's local days).
+
+    Above RAW a cumulative register gives its consumption per bucket (the energy query's buckets), not the
+    mean of its counter; other points give the mean with min, max and count.
+    """
     meter = await meter_in_scope(session, scope, meter_id)
     try:
         data_point = await find_point(session, meter_id, point)
@@ -38,6 +42,10 @@ async def readings(
         raise NotFoundError(str(err)) from err
     site = await session.get(Site, meter.site_id)
     try:
+        if resolution != "raw" and data_point.cumulative:
+            facts = await energy_point(session, data_point.id)
+            buckets, cursor = await energy_page(session, facts, start, end, resolution, first, after)
+            return [ReadingRow.from_energy(b) for b in buckets], cursor
         return await query_readings(
             session, data_point.id, start, end, resolution, first, after, site.timezone if site else "UTC"
         )

@@ -18,6 +18,7 @@ from db.alert_store import add_rule
 from db.central_models import Alert
 from db.clock import utcnow
 from db.maintenance_windows import add_window
+from db.report_schedules import add_schedule
 from tests.api.conftest import PASSWORD, in_session, login, new_site, new_user
 from tests.api.test_edge import readings, upload
 
@@ -86,6 +87,9 @@ FIELDS = {
     "Mutation.createMaintenanceWindow": ("manage", "mutation($site: ID!, $window: MaintenanceWindowInput!) { createMaintenanceWindow(siteId: $site, window: $window) { id } }"),
     "Mutation.updateMaintenanceWindow": ("manage", "mutation($maintenance: ID!, $window: MaintenanceWindowInput!) { updateMaintenanceWindow(id: $maintenance, window: $window) { id } }"),
     "Mutation.deleteMaintenanceWindow": ("manage", "mutation($windowVictim: ID!) { deleteMaintenanceWindow(id: $windowVictim) }"),
+    "Query.reportSchedules": ("admin", "{ reportSchedules { id } }"),
+    "Mutation.addReportSchedule": ("admin", 'mutation($site: ID!) { addReportSchedule(recipients: ["ops@example.test"], siteIds: [$site]) { id } }'),
+    "Mutation.removeReportSchedule": ("admin", "mutation($schedule: ID!) { removeReportSchedule(id: $schedule) }"),
     "Subscription.siteStatusChanged": ("read", "subscription($site: ID) { siteStatusChanged(siteId: $site) { siteId } }"),
     "Subscription.readingsAdded": ("read", "subscription($site: ID) { readingsAdded(siteId: $site) { siteId } }"),
     "Subscription.alertRaised": ("read", "subscription($site: ID) { alertRaised(siteId: $site) { id } }"),
@@ -125,6 +129,7 @@ async def _world(central, url: str) -> dict:
             window = await add_window(session, site, starts_at=hour, ends_at=hour + timedelta(hours=1))
             await session.flush()
             found[f"victims {name}"] = (victim.id, window.id)
+        found["schedule"] = (await add_schedule(session, ["ops@example.test"], [a], "UTC", "matrix")).id
         return found
 
     made = await in_session(url, objects)
@@ -152,6 +157,7 @@ async def _world(central, url: str) -> dict:
     common |= {"day": utcnow().date().isoformat(), "spare": str(spare), "user": user_id}
     common |= {"email": spare_user, "password": PASSWORD, "batch": {"batchId": "x", "readings": []}}
     later = utcnow().replace(microsecond=0) + timedelta(days=3)
+    common |= {"schedule": str(made["schedule"])}
     common |= {"window": {"startsAt": later.isoformat(), "endsAt": (later + timedelta(hours=1)).isoformat()}}
     on = {
         name: {"alert": str(made[name][0]), "rule": str(made[name][1]), "maintenance": str(made[name][2])}

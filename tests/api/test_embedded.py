@@ -61,9 +61,10 @@ async def test_upload_replay_and_hourly_query_on_sqlite(sqlite_url):
             )
     assert (first["new"], again["new"], again["duplicates"], replay["replayed"]) == (90, 0, 90, True)
     assert meters["meters"][0]["dataPoints"] == [{"lastValue": 189.0}]
+    # a kWh register per hour: the energy used in the hour, not the mean of the counter
     assert [(item["count"], item["value"]) for item in page["readings"]["items"]] == [
-        (60, 129.5),
-        (30, 174.5),
+        (60, 60.0),
+        (30, 29.0),
     ]
     assert page["readings"]["items"][0]["ts"].startswith(start.strftime("%Y-%m-%dT%H:00:00"))
 

@@ -1,6 +1,8 @@
 """Central dashboard in headless Chromium against the real central API on PostgreSQL."""
 
 import asyncio
+import csv
+import io
 import os
 import re
 import time
@@ -457,4 +459,36 @@ def test_central_unreachable_is_explained_then_recovers(browser, dashboard, cent
     # The live subscriptions reconnect by themselves, reload the page's data and clear the banner.
     page.get_by_test_id("alert-row").first.wait_for(timeout=40_000)
     expect(page.get_by_test_id("error-banner")).to_have_count(0)
+    page.context.close()
+
+
+def test_reports_page_previews_and_downloads_a_csv_with_its_totals(browser, dashboard, seed, uploaded):
+    page = login(browser, dashboard, ADMIN)
+    page.get_by_role("link", name="Reports").click()
+    page.wait_for_url("**/reports")
+    page.get_by_role("checkbox", name="Plant North").click()
+    month = utcnow().strftime("%Y-%m")  # the uploaded hour is this month's (UTC, the site's zone)
+    page.get_by_test_id("report-month").fill(month)
+    page.get_by_test_id("report-preview").click()
+    rows = page.get_by_test_id("report-row")
+    expect(rows).to_have_count(2)  # Plant North and the total
+    expect(rows.first).to_contain_text("Plant North")
+    expect(page.get_by_test_id("report-note")).to_contain_text(f"{month}-01")
+    shown = float(rows.last.locator("td").nth(1).inner_text().replace(",", ""))
+    with page.expect_download() as download:
+        page.get_by_test_id("report-csv").click()
+    table = list(csv.DictReader(io.StringIO(open(download.value.path()).read())))
+    assert {r["site"] for r in table} == {"Plant North"} and len(table) >= 28  # a row per meter and day
+    # an hour of readings 1000 … 1059 kWh (the rollups follow uploads within seconds): 59 kWh
+    total = sum(float(r["energy_kwh"]) for r in table if r["energy_kwh"])
+    assert total == pytest.approx(59.0) and shown == pytest.approx(total)
+    with page.expect_download() as download:
+        page.get_by_test_id("report-markdown").click()
+    assert "Plant North" in open(download.value.path()).read()
+    page.get_by_test_id("schedule-recipients").fill("energy@example.test, cfo@example.test")
+    page.get_by_test_id("schedule-add").click()
+    schedule = page.get_by_test_id("schedule-row").filter(has_text="energy@example.test, cfo@example.test")
+    expect(schedule).to_contain_text("Plant North")
+    expect(schedule).to_contain_text("not yet")
+    screenshot(page, "ui_client-reports")
     page.context.close()

@@ -10,11 +10,13 @@ import pytest
 
 from api.app import create_app
 from api.auth import issue_token
+from api.export import COLUMNS
+from api.services.access import ADMIN
+from api.services.readings import readings
 from api.settings import CentralSettings
 from db.central_models import DataPoint, Meter
 from db.engine import session_scope
 from db.grants import set_grant
-from db.readings_query import query_readings
 from db.users import create_user
 from tests.energy.support import Db, ingest, make_point
 
@@ -45,18 +47,17 @@ def setup(central_pg_url):
     db.close()
 
 
-async def _query_all(db: Db, point: int, resolution: str) -> list[list[str]]:
+async def _query_all(db: Db, meter_id: int, resolution: str) -> list[list[str]]:
+    """What the readings query (GraphQL, MCP) answers, page by page, as CSV cells."""
     rows, after = [], None
     while True:
         async with session_scope(db.sessions) as session:
-            page, after = await query_readings(
-                session, point, START, START + timedelta(days=10), resolution, 1000, after, "Europe/Berlin"
-            )
+            page, after = await readings(
+                session, meter_id, "total_kwh", START, START + timedelta(days=10), resolution, 1000, after,
+                scope=ADMIN,
+            )  # fmt: skip
         rows += [
-            [
-                r.ts.isoformat(),
-                *("" if c is None else str(c) for c in (r.value, r.min, r.max, r.count, r.quality)),
-            ]
+            [r.ts.isoformat(), *("" if c is None else str(c) for c in (getattr(r, f, None) for f in COLUMNS[1:]))]
             for r in page
         ]
         if after is None:
@@ -82,10 +83,14 @@ def test_export_matches_the_query(setup, resolution):
     response = db.run(_export(app, token, **params))
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
     table = list(csv.reader(io.StringIO(response.text)))
-    assert table[0] == ["ts", "value", "min", "max", "count", "quality"]
-    expected = db.run(_query_all(db, point, resolution.lower()))
+    assert table[0] == list(COLUMNS)
+    expected = db.run(_query_all(db, meter_id, resolution.lower()))
     assert table[1:] == expected
     assert len(expected) == {"RAW": 12_500, "HOUR": 209, "DAY": 9}[resolution]
+    if resolution != "RAW":  # a kWh register's buckets are its consumption, adding up to the register's rise
+        used = sum(float(row[1]) for row in table[1:])
+        assert used == pytest.approx(12_499 * 0.25)
+        assert all(row[1] == row[COLUMNS.index("consumption")] for row in table[1:])
 
 
 def test_export_needs_a_token_and_a_valid_query(setup):

@@ -1,0 +1,106 @@
+"""Monthly report e-mails in GraphQL: schedules listed, added and removed by admins (api/report_mail.py)."""
+
+import re
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import strawberry
+from sqlalchemy import select
+from strawberry.types import Info
+
+from api.errors import InvalidInput, NotFoundError
+from api.schema.ids import to_int
+from api.schema.permissions import IsAdmin
+from db import report_schedules as store
+from db.central_models import Site
+from db.errors import NotFound
+
+EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+MAX_RECIPIENTS = 20
+
+
+@strawberry.type
+class ReportSchedule:
+    """A monthly report mailed on the 1st (in `timezone`) for the month before; siteIds null: every site."""
+
+    id: strawberry.ID
+    recipients: list[str]
+    site_ids: list[strawberry.ID] | None
+    timezone: str
+    created_at: datetime
+    last_sent_month: date | None
+
+
+def _schedule(row: store.ReportSchedule, last: date | None) -> ReportSchedule:
+    return ReportSchedule(
+        id=strawberry.ID(str(row.id)),
+        recipients=list(row.recipients),
+        site_ids=None if row.site_ids is None else [strawberry.ID(str(i)) for i in row.site_ids],
+        timezone=row.timezone,
+        created_at=row.created_at,
+        last_sent_month=last,
+    )
+
+
+def _recipients(recipients: list[str]) -> list[str]:
+    cleaned = [r.strip() for r in recipients if r.strip()]
+    if not cleaned:
+        raise InvalidInput("give at least one recipient")
+    if len(cleaned) > MAX_RECIPIENTS:
+        raise InvalidInput(f"at most {MAX_RECIPIENTS} recipients")
+    if bad := [r for r in cleaned if not EMAIL.match(r)]:
+        raise InvalidInput(f"not an e-mail address: {', '.join(bad)}")
+    return cleaned
+
+
+@strawberry.type
+class ReportSchedulesQuery:
+    """Report schedule queries."""
+
+    @strawberry.field(permission_classes=[IsAdmin])
+    async def report_schedules(self, info: Info) -> list[ReportSchedule]:
+        """Every monthly report schedule with the last month it sent."""
+        async with info.context.session() as session:
+            rows = await store.list_schedules(session)
+            last = await store.last_months(session)
+        return [_schedule(row, last.get(row.id)) for row in rows]
+
+
+@strawberry.type
+class ReportSchedulesMutation:
+    """Report schedule changes (admins)."""
+
+    @strawberry.mutation(permission_classes=[IsAdmin])
+    async def add_report_schedule(
+        self,
+        info: Info,
+        recipients: list[str],
+        site_ids: list[strawberry.ID] | None = None,
+        timezone: str | None = None,
+    ) -> ReportSchedule:
+        """Mail the report of these sites (all when null) every month; zone: the one site's, else UTC."""
+        emails = _recipients(recipients)
+        ids = None if site_ids is None else sorted({to_int(i, "site id") for i in site_ids})
+        async with info.context.session() as session:
+            zones = dict(
+                (await session.execute(select(Site.id, Site.timezone).where(Site.id.in_(ids or [])))).all()
+            )
+            if ids is not None and (missing := sorted(set(ids) - set(zones))):
+                raise NotFoundError(f"no site with id {', '.join(map(str, missing))}")
+            zone = timezone or (zones[ids[0]] if ids and len(ids) == 1 else "UTC") or "UTC"
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError) as err:
+                raise InvalidInput(f"unknown time zone {zone!r}") from err
+            row = await store.add_schedule(session, emails, ids, zone, info.context.user.email)
+            return _schedule(row, None)
+
+    @strawberry.mutation(permission_classes=[IsAdmin])
+    async def remove_report_schedule(self, info: Info, id: strawberry.ID) -> bool:  # noqa: A002
+        """Stop a monthly report."""
+        async with info.context.session() as session:
+            try:
+                await store.remove_schedule(session, to_int(id, "schedule id"))
+            except NotFound as err:
+                raise NotFoundError(str(err)) from err
+        return True
