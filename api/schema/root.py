@@ -20,6 +20,7 @@ from api.errors import ApiError
 from api.schema.alert_rules import AlertRulesMutation, AlertRulesQuery
 from api.schema.alerts import AlertsMutation, AlertsQuery
 from api.schema.edge import EdgeMutation, EdgeQuery
+from api.schema.fleet import FleetQuery
 from api.schema.inventory import InventoryMutation, InventoryQuery
 from api.schema.login_rule import OneLoginPerDocument
 from api.schema.meters import MetersMutation, MetersQuery
@@ -39,6 +40,7 @@ EXPECTED = (ApiError, DbError, ValueError)
 class Query(
     EdgeQuery,
     SitesQuery,
+    FleetQuery,
     MetersQuery,
     InventoryQuery,
     ReadingsQuery,
