@@ -2,15 +2,13 @@
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from ui_common import format as shared_format
 from ui_common.format import number, parse_ts
 
 RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
-SORT_KEYS = ("name", "status", "last heartbeat", "queue depth")
-_STATUS_ORDER = {"offline": 0, "degraded": 1, "unknown": 2, "online": 3}
 
 
 def ago(value: str | None, now: datetime) -> str:
@@ -69,18 +67,6 @@ def site_row(site: dict[str, Any], now: datetime) -> dict[str, str]:
         "maintenance": "maintenance" if site.get("maintenance") else "",
         "networks": ", ".join(site.get("allowedNetworks") or []),
     }
-
-
-def sort_sites(sites: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
-    """Sites ordered by one of SORT_KEYS (worst status first; newest heartbeat first; deepest queue first)."""
-    if key == "status":
-        return sorted(sites, key=lambda s: (_STATUS_ORDER.get(s.get("status") or "", 2), s["name"].lower()))
-    if key == "last heartbeat":
-        oldest = datetime.min.replace(tzinfo=UTC)
-        return sorted(sites, key=lambda s: parse_ts(s.get("lastHeartbeatAt")) or oldest, reverse=True)
-    if key == "queue depth":
-        return sorted(sites, key=lambda s: s.get("queueDepth") or 0, reverse=True)
-    return sorted(sites, key=lambda s: (s.get("name") or "").lower())
 
 
 def is_power(unit: str | None, point: str) -> bool:

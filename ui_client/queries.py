@@ -14,6 +14,16 @@ ME = "query { me { id email role isActive } }"
 SITE_FIELDS = """id name timezone isActive maintenance status lastHeartbeatAt queueDepth
   oldestQueuedAgeSeconds agentVersion metersTotal metersReachable todayEnergyKwh allowedNetworks"""
 
+FLEET = """
+query Fleet($status: FleetStatus, $search: String, $sort: FleetSort!, $first: Int!, $offset: Int!) {
+  fleet(status: $status, search: $search, sort: $sort, first: $first, offset: $offset) {
+    total sitesOffline todayEnergyKwh openAlerts
+    counts { online degraded offline maintenance unknown }
+    items { openAlerts powerToday site { id name isActive maintenance status lastHeartbeatAt queueDepth
+             metersTotal metersReachable todayEnergyKwh ageSeconds stale } }
+  }
+}"""
+
 SITES = f"query Sites($search: String) {{ sites(search: $search) {{ {SITE_FIELDS} }} }}"
 
 POINT_FIELDS = "id name objectType instance property unit cumulative cov lastValue lastTs"

@@ -13,7 +13,6 @@ from ui_client.format import (
     kw,
     range_bounds,
     site_row,
-    sort_sites,
     sum_per_minute,
     to_csv,
 )
@@ -52,7 +51,7 @@ def test_csv_has_a_header_and_one_line_per_row():
     assert text.splitlines() == ["timestamp,value", "2026-01-01T00:00:00Z,1.5", "2026-01-01T00:01:00Z,"]
 
 
-def test_sites_sort_worst_status_first_and_rows_show_counts():
+def test_site_rows_show_counts():
     sites = [
         {
             "id": 1,
@@ -70,10 +69,6 @@ def test_sites_sort_worst_status_first_and_rows_show_counts():
             "lastHeartbeatAt": "2026-01-10T11:00:00Z",
         },
     ]
-    assert [s["id"] for s in sort_sites(sites, "status")] == [2, 3, 1]
-    assert [s["id"] for s in sort_sites(sites, "name")] == [2, 1, 3]
-    assert [s["id"] for s in sort_sites(sites, "last heartbeat")] == [1, 3, 2]
-    assert [s["id"] for s in sort_sites(sites, "queue depth")] == [2, 1, 3]
     row = site_row({**sites[0], "metersTotal": 4, "metersReachable": 3, "todayEnergyKwh": 12.345}, NOW)
     assert (row["meters"], row["energy"], row["ago"], row["queue"]) == ("3/4", "12.3", "1 min ago", "1")
 
