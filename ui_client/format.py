@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ui_common import format as shared_format
-from ui_common.format import number, parse_ts
+from ui_common.format import local_time, number, parse_ts, unit_symbol
 
 RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 
@@ -85,33 +85,38 @@ def kw(value: float, unit: str | None) -> float:
     return value
 
 
-def sum_per_minute(series: dict[str, list[tuple[str, float]]]) -> list[dict[str, Any]]:
+def sum_per_minute(series: dict[str, list[tuple[str, float]]], tz_name: str = "UTC") -> list[dict[str, Any]]:
     """Chart points {t, kw}: per minute, the sum over series of each one's last value in that minute."""
     buckets: dict[str, dict[str, float]] = {}
     for key, points in series.items():
         for ts, value in points:
             parsed = parse_ts(ts)
             if parsed is not None:
-                buckets.setdefault(parsed.strftime("%H:%M:00"), {})[key] = value
+                buckets.setdefault(local_time(parsed, tz_name, "%H:%M:00"), {})[key] = value
     return [{"t": t, "kw": round(sum(v.values()), 3)} for t, v in sorted(buckets.items())]
 
 
-def meter_point_rows(meters: list[dict[str, Any]], now: datetime) -> tuple[list[dict[str, str]], dict]:
-    """Table rows (one per meter point) and the history picker's labels -> [meter id, point name]."""
+def meter_point_rows(
+    meters: list[dict[str, Any]], now: datetime, tz_name: str = "UTC"
+) -> tuple[list[dict[str, str]], dict]:
+    """Table rows (one per meter point: value with unit symbol, its time in the site's zone, its age and
+    staleness, the meter's state from the API) and the history picker's labels -> [meter id, point name]."""
     rows, keys = [], {}
     for meter in meters:
-        reachable = meter.get("reachable")
         meter_name = meter.get("name") or meter["externalId"]
+        state = meter.get("state") or ("unknown" if meter.get("reachable") is None else "unreachable")
         for point in meter.get("dataPoints") or []:
             keys[f"{meter_name} / {point['name']}"] = [str(meter["id"]), point["name"]]
+            last = point.get("lastTs")
             rows.append({
                 "meter": meter_name,
                 "external_id": meter["externalId"],
                 "point": point["name"],
                 "value": number(point.get("lastValue"), 2),
-                "unit": point.get("unit") or "",
-                "when": ago(point.get("lastTs"), now) if point.get("lastTs") else "no data yet",
-                "reachable": "unknown" if reachable is None else ("reachable" if reachable else "unreachable"),
+                "unit": unit_symbol(point.get("unit")),
+                "when": f"{local_time(last, tz_name, '%H:%M:%S')} · {ago(last, now)}" if last else "no data yet",
+                "stale": "stale" if last and point.get("stale") else "",
+                "reachable": state,
                 "error": meter.get("lastError") or "",
             })  # fmt: skip
     return rows, keys

@@ -90,6 +90,7 @@ class SitesMutation:
         """How often the site's meters are polled (5 s to a day; a meter's own interval wins)."""
         async with info.context.session() as session:
             site, counts = await service.set_collection_interval(session, to_int(site_id, "site id"), seconds)
+        await _changed(info)  # the cached sites list shows it
         return Site.from_model(site, counts)
 
     @strawberry.mutation(permission_classes=[IsAdmin])
@@ -99,4 +100,5 @@ class SitesMutation:
         """Accept the site's key only from these networks (CIDR, IPv4/IPv6); an empty list: from anywhere."""
         async with info.context.session() as session:
             site, counts = await service.set_allowed_networks(session, to_int(site_id, "site id"), networks)
+        await _changed(info)  # the cached sites list shows it
         return Site.from_model(site, counts)

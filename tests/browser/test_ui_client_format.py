@@ -11,6 +11,7 @@ from ui_client.format import (
     ago,
     choose_resolution,
     kw,
+    meter_point_rows,
     range_bounds,
     site_row,
     sum_per_minute,
@@ -150,3 +151,24 @@ def test_demand_series_marks_the_highest_quarter():
     assert [p["t"] for p in series] == ["04:00", "04:15", "04:45"]
     assert peak == {"t": "04:15", "kw": 42.5}
     assert demand_series([], "UTC") == ([], None)
+
+
+def test_live_power_minutes_are_in_the_sites_zone():
+    series = {"m1/power": [("2026-07-10T11:58:10Z", 2.0)]}
+    assert sum_per_minute(series, "Europe/Berlin") == [{"t": "13:58:00", "kw": 2.0}]
+
+
+def test_meter_rows_show_symbols_site_time_age_and_the_apis_state():
+    meters = [{
+        "id": 4, "externalId": "meter-001", "name": "Simulated meter 1", "state": "stale", "lastError": None,
+        "dataPoints": [
+            {"name": "power", "unit": "kilowatts", "lastValue": 12.5, "lastTs": "2026-01-10T11:50:00Z", "stale": True},
+            {"name": "energy", "unit": "kilowatt-hours", "lastValue": None, "lastTs": None, "stale": True},
+        ],
+    }]  # fmt: skip
+    rows, keys = meter_point_rows(meters, NOW, "America/New_York")
+    assert [(r["unit"], r["when"], r["stale"], r["reachable"]) for r in rows] == [
+        ("kW", "06:50:00 · 10 min ago", "stale", "stale"),
+        ("kWh", "no data yet", "", "stale"),
+    ]
+    assert keys["Simulated meter 1 / power"] == ["4", "power"]
