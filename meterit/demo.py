@@ -4,6 +4,7 @@ import logging
 import secrets
 import shutil
 import signal
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -178,25 +179,39 @@ def services(plan: DemoPlan, api_key: str, mail: MailSink) -> list[Service]:
     return found
 
 
+def cli_command() -> str:
+    """How to run `meterit` from here as printed: plain when it is on PATH, else this venv's (.venv/bin/meterit)."""
+    exe = Path(sys.executable).parent / "meterit"
+    found = shutil.which("meterit")
+    if found and Path(found).resolve() == exe.resolve():
+        return "meterit"
+    try:
+        return str(exe.relative_to(Path.cwd()))
+    except ValueError:
+        return str(exe)
+
+
 def banner(plan: DemoPlan, mail: MailSink) -> str:
-    """What to open and what to try."""
+    """What to open and what to try; every command runs as printed."""
+    cli = cli_command()
     lines = [
         "",
         "MeterIT demo is running (Ctrl-C stops everything).",
         f"  central dashboard   http://127.0.0.1:{plan.ui_client_port}/   login {DEMO_EMAIL} / {DEMO_PASSWORD}",
         f"  on-site dashboard   http://127.0.0.1:{plan.ui_edge_port}/",
-        f"  central GraphQL     {plan.api_url}   (GraphiQL in a browser; /metrics, /healthz)",
+        f"  central GraphQL     {plan.api_url}   (GraphiQL in a browser: log in with the bar at its top,",
+        "                      same login; it puts the token into the Headers tab. Also /metrics, /healthz)",
         f"  edge local GraphQL  http://127.0.0.1:{plan.edge_api_port}/graphql",
         f"  simulated meters    {plan.meters} BACnet/IP devices from {plan.base_address}:47808",
         f"  mail sink           smtp://{mail.host}:{mail.port} -> {mail.directory}",
         f"  data and logs       {plan.data_dir}",
         "Things to try:",
-        f"  kill a meter:    meterit simulate --control-port {plan.simulator_control_port} --ctl kill meter-002",
+        f"  kill a meter:    {cli} simulate --control-port {plan.simulator_control_port} --ctl kill meter-002",
         "                   (the edge reports it unreachable within two polls; --ctl revive meter-002 brings it back)",
         "  stop the edge:   kill {edge_pid}  (the site goes offline after 1 minute, an alert opens, an email lands",
         "                   in the mail sink and the Alerts page shows it; the rest of the demo keeps running)",
         f"  central MCP      http://127.0.0.1:{plan.mcp_port}/mcp  (header Authorization: Bearer {plan.mcp_admin_key})",
-        "                   see docs/mcp.md; `meterit mcp edge` gives MCP tools over the running edge agent (stdio)",
+        f"                   see docs/mcp.md; `{cli} mcp edge` gives MCP tools over the running edge agent (stdio)",
     ]
     if not plan.with_dashboards:
         lines = [line for line in lines if "dashboard" not in line]
