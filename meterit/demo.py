@@ -1,5 +1,6 @@
 """`meterit demo`: central, a site, simulated meters, an edge agent and both dashboards on one machine."""
 
+import asyncio
 import logging
 import secrets
 import shutil
@@ -11,11 +12,13 @@ from pathlib import Path
 
 from api.alerts.mailsink import LocalMailSink as MailSink
 from db.alert_store import find_rule, seed_default_rules
-from db.clock import clock
+from db.clock import clock, utcnow
 from db.migrate import upgrade
 from db.sites import create_site
 from db.users import create_user
+from edge_agent.simulator.fleet import meter_external_id
 from meterit.commands.common import run_in_session
+from meterit.demo_history import HISTORY_DAYS, queue_history
 from meterit.supervisor import Service, ServiceFailed, Supervisor, port_open
 
 logger = logging.getLogger(__name__)
@@ -33,12 +36,15 @@ class DemoPlan:
     central_db: str | None = None
     meters: int = 5
     base_address: str = "127.0.0.10"
+    edge_address: str = "127.0.0.1"  # the edge's BACnet interface (another demo on this machine: another one)
     api_port: int = 3001
     edge_api_port: int = 3002
     ui_client_port: int = 3000
     ui_edge_port: int = 3003
     simulator_control_port: int = 47900
     mcp_port: int = 8765
+    history_days: int = HISTORY_DAYS  # simulated history queued at the edge before it starts (0: none)
+    energy_start: float = 100_000.0  # the simulated energy registers' value when the demo starts (kWh)
     mcp_admin_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     with_dashboards: bool = True
 
@@ -46,6 +52,11 @@ class DemoPlan:
     def central_url(self) -> str:
         """The central database: DATABASE_URL when given, else a SQLite file in the demo folder."""
         return self.central_db or f"sqlite+aiosqlite:///{self.data_dir / 'central.db'}"
+
+    @property
+    def edge_url(self) -> str:
+        """The edge's database: a SQLite file in the demo folder."""
+        return f"sqlite+aiosqlite:///{self.data_dir / 'edge.db'}"
 
     @property
     def api_url(self) -> str:
@@ -85,7 +96,20 @@ def prepare(plan: DemoPlan, fresh: bool) -> str:
             logger.info("demo user exists already")
         return new_site.api_key
 
-    return run_in_session(plan.central_url, _seed)
+    api_key = run_in_session(plan.central_url, _seed)
+    if plan.history_days and fresh:
+        began = time.perf_counter()
+        upgrade("edge", plan.edge_url)
+        meters = [meter_external_id(i) for i in range(plan.meters)]
+        count = asyncio.run(
+            queue_history(plan.edge_url, meters, utcnow(), plan.energy_start, plan.history_days)
+        )
+        print(
+            f"queued {count:,} simulated readings ({plan.history_days} days, quality uncertain) in the edge "
+            f"outbox in {time.perf_counter() - began:.1f} s; its uploader sends them to central",
+            flush=True,
+        )
+    return api_key
 
 
 def central_env(plan: DemoPlan, mail: MailSink) -> dict[str, str]:
@@ -107,14 +131,14 @@ def edge_env(plan: DemoPlan, api_key: str) -> dict[str, str]:
     return {
         "CLIENT_API_URL": plan.api_url,
         "CLIENT_API_KEY": api_key,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{plan.data_dir / 'edge.db'}",
+        "DATABASE_URL": plan.edge_url,
         "METERS_FILE": str(plan.data_dir / "meters.json"),
         "COLLECTION_INTERVAL_SECONDS": "5",
         "SYNC_INTERVAL_SECONDS": "10",
         "HEARTBEAT_INTERVAL_SECONDS": "10",
         "CONFIG_REFRESH_SECONDS": "60",
         "LOCAL_API_PORT": str(plan.edge_api_port),
-        "BACNET_INTERFACE": "127.0.0.1/8",
+        "BACNET_INTERFACE": f"{plan.edge_address}/8",
         "BACNET_PORT": "47809",
         "LOG_DIR": str(plan.data_dir / "logs"),
     }
@@ -141,6 +165,8 @@ def services(plan: DemoPlan, api_key: str, mail: MailSink) -> list[Service]:
                 str(plan.simulator_control_port),
                 "--write-config",
                 str(plan.data_dir / "meters.json"),
+                "--energy-start",
+                str(plan.energy_start),
             ],
             ready_port=("127.0.0.1", plan.simulator_control_port),
         ),

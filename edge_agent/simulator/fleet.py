@@ -46,6 +46,7 @@ class SimulatorFleet:
         record_file: str | None = None,
         tick_seconds: float = 1.0,
         prefix: int = 8,
+        energy_start: float | None = None,
     ) -> None:
         self.count = meters
         self.prefix = prefix  # the meters' subnet: /8 on plain loopback, e.g. /24 in a test's namespace
@@ -57,6 +58,7 @@ class SimulatorFleet:
         self.no_rpm = no_rpm if isinstance(no_rpm, dict) else dict.fromkeys(no_rpm or (), "reject")
         self.slow = slow or {}
         self.tick_seconds = tick_seconds
+        self.energy_start = energy_start
         self.meters: dict[str, SimulatedMeter] = {}
         self.served: list[tuple[int, str, float, datetime]] = []
         self._record = record or bool(record_file)
@@ -87,6 +89,7 @@ class SimulatorFleet:
                 rpm=self.no_rpm.get(index, True),
                 recorder=self._recorder if self._record else None,
                 delay=self.slow.get(index, 0.0),
+                energy_start=self.energy_start,
             )
         self._ticker = asyncio.create_task(self._tick_forever())
         logger.info(

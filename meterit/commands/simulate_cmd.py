@@ -30,6 +30,9 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--write-config", metavar="PATH", help="write a meters.json describing the fleet")
     parser.add_argument(
+        "--energy-start", type=float, help="first value of the energy registers in kWh (default 1000)"
+    )
+    parser.add_argument(
         "--ctl",
         nargs="+",
         metavar="ARG",
@@ -68,6 +71,7 @@ async def _simulate(args) -> int:
         port=args.port,
         no_rpm=no_rpm,
         record_file=args.record,
+        energy_start=args.energy_start,
     )
     await fleet.start()
     if args.write_config:
