@@ -25,7 +25,9 @@ async def site_intervals(session: AsyncSession, site_ids: set[int]) -> dict[int,
     """Each site's collection interval (what a meter without its own is polled at)."""
     if not site_ids:
         return {}
-    rows = await session.execute(select(Site.id, Site.collection_interval_seconds).where(Site.id.in_(site_ids)))
+    rows = await session.execute(
+        select(Site.id, Site.collection_interval_seconds).where(Site.id.in_(site_ids))
+    )
     return dict(rows.all())
 
 

@@ -25,11 +25,16 @@ def register(subparsers) -> None:
     parser.add_argument("--ui-edge-port", type=int, default=3003)
     parser.add_argument("--simulator-control-port", type=int, default=47900)
     parser.add_argument(
-        "--history-days", type=int, default=30, help="days of simulated history sent through the edge first (0-90)"
+        "--history-days",
+        type=int,
+        default=30,
+        help="days of simulated history sent through the edge first (0-90)",
     )
     parser.add_argument("--mcp-port", type=int, default=8765)
     parser.add_argument("--base-address", default="127.0.0.10", help="loopback address of the first meter")
-    parser.add_argument("--edge-address", default="127.0.0.1", help="loopback address of the edge's BACnet side")
+    parser.add_argument(
+        "--edge-address", default="127.0.0.1", help="loopback address of the edge's BACnet side"
+    )
     parser.set_defaults(handler=_handle)
 
 

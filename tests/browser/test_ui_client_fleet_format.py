@@ -27,7 +27,12 @@ def test_card_strings_use_symbols_and_say_stale_only_when_not_offline():
                  "queueDepth": 12000, "metersTotal": 4, "metersReachable": 3, "todayEnergyKwh": 12.345},
     }  # fmt: skip
     card = fleet_card(item)
-    assert (card["ago"], card["stale"], card["queue"], card["meters"]) == ("6 min ago", "stale", "12,000", "3/4")
+    assert (card["ago"], card["stale"], card["queue"], card["meters"]) == (
+        "6 min ago",
+        "stale",
+        "12,000",
+        "3/4",
+    )
     assert (card["energy"], card["alerts"], card["peak"]) == ("12.3 kWh", "2 open alerts", "peak 45.2 kW")
     offline = fleet_card({**item, "site": {**item["site"], "status": "offline", "ageSeconds": None}})
     assert (offline["stale"], offline["ago"]) == ("", "never")  # offline already says it

@@ -16,7 +16,9 @@ def test_history_is_bounded_continuous_and_marked():
     assert len(readings) == 2 * 2 * 30 * 96  # meters × points × days × quarter hours: nothing else grows it
     assert {r.quality for r in readings} == {SIMULATED_QUALITY}
     assert min(r.ts for r in readings) >= end - timedelta(days=30) and max(r.ts for r in readings) < end
-    energy = [r.value for r in readings if r.meter_external_id == "meter-001" and r.data_point == ENERGY_POINT]
+    energy = [
+        r.value for r in readings if r.meter_external_id == "meter-001" and r.data_point == ENERGY_POINT
+    ]
     assert energy == sorted(energy) and 99_000 < energy[-1] <= 100_000.0  # the live register continues it
     power = [r.value for r in readings if r.data_point == POWER_POINT]
     assert 10 < min(power) < max(power) < 70  # a daily curve around the simulator's 40 kW
