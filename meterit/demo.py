@@ -18,7 +18,7 @@ from db.sites import create_site
 from db.users import create_user
 from edge_agent.simulator.fleet import meter_external_id
 from meterit.commands.common import run_in_session
-from meterit.demo_history import HISTORY_DAYS, queue_history
+from meterit.demo_history import HISTORY_DAYS, history_size, queue_history
 from meterit.supervisor import Service, ServiceFailed, Supervisor, port_open
 
 logger = logging.getLogger(__name__)
@@ -112,6 +112,11 @@ def prepare(plan: DemoPlan, fresh: bool) -> str:
     return api_key
 
 
+def history_headroom(plan: DemoPlan) -> int:
+    """A queue depth the simulated history never reaches: its upload is no fault to alert on."""
+    return 10_000 + history_size(plan.meters, plan.history_days)
+
+
 def central_env(plan: DemoPlan, mail: MailSink) -> dict[str, str]:
     """Central settings: shortened thresholds so that faults show within a minute."""
     return {
@@ -122,6 +127,7 @@ def central_env(plan: DemoPlan, mail: MailSink) -> dict[str, str]:
         "SMTP_FROM": "meterit-demo@localhost",
         "ALERT_RECIPIENTS": "operator@demo.local",
         "ALERT_INTERVAL_SECONDS": "5",
+        "DEGRADED_QUEUE_DEPTH": str(history_headroom(plan)),
         "LOG_DIR": str(plan.data_dir / "logs"),
     }
 
@@ -138,6 +144,7 @@ def edge_env(plan: DemoPlan, api_key: str) -> dict[str, str]:
         "HEARTBEAT_INTERVAL_SECONDS": "10",
         "CONFIG_REFRESH_SECONDS": "60",
         "LOCAL_API_PORT": str(plan.edge_api_port),
+        "QUEUE_ALERT_DEPTH": str(history_headroom(plan)),
         "BACNET_INTERFACE": f"{plan.edge_address}/8",
         "BACNET_PORT": "47809",
         "LOG_DIR": str(plan.data_dir / "logs"),

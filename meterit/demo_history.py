@@ -29,6 +29,11 @@ def power_kw(ts: datetime, phase: float) -> float:
     return BASE_KW * day * weekend * (1 + 0.05 * math.sin(hour + phase))
 
 
+def history_size(meters: int, days: int = HISTORY_DAYS) -> int:
+    """How many readings the history holds: its bound (2 points per meter every 15 minutes)."""
+    return meters * 2 * int(timedelta(days=days) / STEP)
+
+
 def history(
     meter_ids: list[str], end: datetime, energy_end: float, days: int = HISTORY_DAYS
 ) -> list[Reading]:

@@ -7,13 +7,20 @@ from db.clock import utcnow
 from db.engine import make_engine
 from db.migrate import upgrade
 from db.outbox import Outbox
-from meterit.demo_history import ENERGY_POINT, POWER_POINT, SIMULATED_QUALITY, history, queue_history
+from meterit.demo_history import (
+    ENERGY_POINT,
+    POWER_POINT,
+    SIMULATED_QUALITY,
+    history,
+    history_size,
+    queue_history,
+)
 
 
 def test_history_is_bounded_continuous_and_marked():
     end = utcnow()
     readings = history(["meter-001", "meter-002"], end, energy_end=100_000.0, days=30)
-    assert len(readings) == 2 * 2 * 30 * 96  # meters × points × days × quarter hours: nothing else grows it
+    assert len(readings) == 2 * 2 * 30 * 96 == history_size(2, 30)  # meters × points × days × quarter hours
     assert {r.quality for r in readings} == {SIMULATED_QUALITY}
     assert min(r.ts for r in readings) >= end - timedelta(days=30) and max(r.ts for r in readings) < end
     energy = [
