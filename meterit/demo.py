@@ -214,7 +214,8 @@ def services(plan: DemoPlan, api_key: str, mail: MailSink) -> list[Service]:
 
 def cli_command() -> str:
     """How to run `meterit` from here as printed: plain when it is on PATH, else this venv's (.venv/bin/meterit)."""
-    exe = Path(sys.executable).parent / "meterit"
+    invoked = Path(sys.argv[0])
+    exe = invoked.absolute() if invoked.name == "meterit" else Path(sys.executable).parent / "meterit"
     found = shutil.which("meterit")
     if found and Path(found).resolve() == exe.resolve():
         return "meterit"
