@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 DEMO_EMAIL = "demo@meterit.local"
 DEMO_PASSWORD = "meterit-demo"
 DEMO_SITE = "Demo Building"
+DEMO_INTERVAL_SECONDS = 5
 
 
 @dataclass
@@ -86,6 +87,8 @@ def prepare(plan: DemoPlan, fresh: bool) -> str:
         new_site = await create_site(
             session, f"{DEMO_SITE} {int(clock().timestamp())}" if plan.central_db else DEMO_SITE
         )
+        # Central owns the interval (the edge's env says the same): staleness is 3 × it on both sides.
+        new_site.site.collection_interval_seconds = float(DEMO_INTERVAL_SECONDS)
         await seed_default_rules(session)
         # A short heartbeat threshold so that stopping the edge raises an alert (and an email) within a minute.
         rule = await find_rule(session, "heartbeat_missing", None)
@@ -139,7 +142,7 @@ def edge_env(plan: DemoPlan, api_key: str) -> dict[str, str]:
         "CLIENT_API_KEY": api_key,
         "DATABASE_URL": plan.edge_url,
         "METERS_FILE": str(plan.data_dir / "meters.json"),
-        "COLLECTION_INTERVAL_SECONDS": "5",
+        "COLLECTION_INTERVAL_SECONDS": str(DEMO_INTERVAL_SECONDS),
         "SYNC_INTERVAL_SECONDS": "10",
         "HEARTBEAT_INTERVAL_SECONDS": "10",
         "CONFIG_REFRESH_SECONDS": "60",

@@ -81,7 +81,12 @@ def status_strip() -> rx.Component:
     central = rx.match(EdgeState.central_reachable, ("yes", "reachable"), ("no", "unreachable"), "unknown")
     return rx.flex(
         stat(
-            "Collection", rx.cond(EdgeState.agent_down, "agent not running", running), "collection-state", "4"
+            "Collection",
+            rx.cond(
+                EdgeState.agent_down, "agent not running", rx.cond(EdgeState.status_loaded, running, "–")
+            ),
+            "collection-state",
+            "4",
         ),
         stat("Last poll", reported(EdgeState.last_poll), "last-poll", "4"),
         stat("Meters", reported(EdgeState.meters_summary), "meters-summary", "4"),
