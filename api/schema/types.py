@@ -128,7 +128,9 @@ def meter_state(meter: models.Meter, site_interval: float | None = None) -> str:
     if not meter.enabled:
         return "disabled"
     if meter.reachable:
-        stale = is_stale(meter.last_seen_at, meter_interval(meter, site_interval), utcnow())
+        # No last_seen_at (an edge that reports none): nothing says how old "reachable" is.
+        seen = meter.last_seen_at
+        stale = seen is not None and is_stale(seen, meter_interval(meter, site_interval), utcnow())
         return "stale" if stale else "reachable"
     return "never answered" if meter.last_seen_at is None else "unreachable"
 
