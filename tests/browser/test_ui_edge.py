@@ -193,6 +193,7 @@ def test_agent_stopped_is_shown_clearly(dashboard, stack, page):
     expect(page.get_by_test_id("collection-state")).to_have_text("agent not running")
     expect(page.get_by_test_id("queue-depth")).to_have_text("unknown")  # not the zero nobody reported
     expect(page.get_by_test_id("last-poll")).to_have_text("unknown")
+    expect(page.get_by_test_id("point-stale").first).to_be_visible()  # the last values are not live
     expect(page.get_by_test_id("meter-reachability").first).to_have_text("unknown: agent not running")
     screenshot(page, "ui_edge-agent-stopped")
     stack.start_agent()

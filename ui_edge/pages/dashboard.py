@@ -180,7 +180,11 @@ def _point_row_view(row) -> rx.Component:
         rx.table.cell(row["quality"], data_testid="point-quality"),
         rx.table.cell(
             rx.text(row["when"]),
-            rx.cond(row["stale"] != "", rx.badge("stale", color_scheme="orange", data_testid="point-stale")),
+            # With the agent down nothing refreshes these: the last values are not live any more.
+            rx.cond(
+                DashboardState.agent_down | (row["stale"] != ""),
+                rx.badge("stale", color_scheme="orange", data_testid="point-stale"),
+            ),
         ),
     )
 
