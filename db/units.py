@@ -100,3 +100,19 @@ def infer_cumulative(unit: str | None, point_name: str = "", override: bool | No
 def kwh_factor(unit: str | None) -> float | None:
     """Multiplier from the unit to kWh, or None when the unit is not an energy unit."""
     return ENERGY_KWH_FACTORS.get(normalize_unit(unit))
+
+
+# Power units (bacpypes3 spelling and abbreviations) to kW.
+POWER_KW_FACTORS: dict[str, float] = {
+    "watts": 0.001,
+    "w": 0.001,
+    "kilowatts": 1.0,
+    "kw": 1.0,
+    "megawatts": 1000.0,
+    "mw": 1000.0,
+}
+
+
+def kw_factor(unit: str | None) -> float | None:
+    """Multiplier from the unit to kW, or None when the unit is not a power unit."""
+    return POWER_KW_FACTORS.get(normalize_unit(unit))

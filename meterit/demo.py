@@ -1,20 +1,24 @@
 """`meterit demo`: central, a site, simulated meters, an edge agent and both dashboards on one machine."""
 
+import asyncio
 import logging
 import secrets
 import shutil
 import signal
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from api.alerts.mailsink import LocalMailSink as MailSink
 from db.alert_store import find_rule, seed_default_rules
-from db.clock import clock
+from db.clock import clock, utcnow
 from db.migrate import upgrade
 from db.sites import create_site
 from db.users import create_user
+from edge_agent.simulator.fleet import meter_external_id
 from meterit.commands.common import run_in_session
+from meterit.demo_history import HISTORY_DAYS, history_size, queue_history
 from meterit.supervisor import Service, ServiceFailed, Supervisor, port_open
 
 logger = logging.getLogger(__name__)
@@ -22,6 +26,7 @@ logger = logging.getLogger(__name__)
 DEMO_EMAIL = "demo@meterit.local"
 DEMO_PASSWORD = "meterit-demo"
 DEMO_SITE = "Demo Building"
+DEMO_INTERVAL_SECONDS = 5
 
 
 @dataclass
@@ -32,12 +37,15 @@ class DemoPlan:
     central_db: str | None = None
     meters: int = 5
     base_address: str = "127.0.0.10"
+    edge_address: str = "127.0.0.1"  # the edge's BACnet interface (another demo on this machine: another one)
     api_port: int = 3001
     edge_api_port: int = 3002
     ui_client_port: int = 3000
     ui_edge_port: int = 3003
     simulator_control_port: int = 47900
     mcp_port: int = 8765
+    history_days: int = HISTORY_DAYS  # simulated history queued at the edge before it starts (0: none)
+    energy_start: float = 100_000.0  # the simulated energy registers' value when the demo starts (kWh)
     mcp_admin_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     with_dashboards: bool = True
 
@@ -45,6 +53,11 @@ class DemoPlan:
     def central_url(self) -> str:
         """The central database: DATABASE_URL when given, else a SQLite file in the demo folder."""
         return self.central_db or f"sqlite+aiosqlite:///{self.data_dir / 'central.db'}"
+
+    @property
+    def edge_url(self) -> str:
+        """The edge's database: a SQLite file in the demo folder."""
+        return f"sqlite+aiosqlite:///{self.data_dir / 'edge.db'}"
 
     @property
     def api_url(self) -> str:
@@ -74,6 +87,8 @@ def prepare(plan: DemoPlan, fresh: bool) -> str:
         new_site = await create_site(
             session, f"{DEMO_SITE} {int(clock().timestamp())}" if plan.central_db else DEMO_SITE
         )
+        # Central owns the interval (the edge's env says the same): staleness is 3 × it on both sides.
+        new_site.site.collection_interval_seconds = float(DEMO_INTERVAL_SECONDS)
         await seed_default_rules(session)
         # A short heartbeat threshold so that stopping the edge raises an alert (and an email) within a minute.
         rule = await find_rule(session, "heartbeat_missing", None)
@@ -84,7 +99,25 @@ def prepare(plan: DemoPlan, fresh: bool) -> str:
             logger.info("demo user exists already")
         return new_site.api_key
 
-    return run_in_session(plan.central_url, _seed)
+    api_key = run_in_session(plan.central_url, _seed)
+    if plan.history_days and fresh:
+        began = time.perf_counter()
+        upgrade("edge", plan.edge_url)
+        meters = [meter_external_id(i) for i in range(plan.meters)]
+        count = asyncio.run(
+            queue_history(plan.edge_url, meters, utcnow(), plan.energy_start, plan.history_days)
+        )
+        print(
+            f"queued {count:,} simulated readings ({plan.history_days} days, quality uncertain) in the edge "
+            f"outbox in {time.perf_counter() - began:.1f} s; its uploader sends them to central",
+            flush=True,
+        )
+    return api_key
+
+
+def history_headroom(plan: DemoPlan) -> int:
+    """A queue depth the simulated history never reaches: its upload is no fault to alert on."""
+    return 10_000 + history_size(plan.meters, plan.history_days)
 
 
 def central_env(plan: DemoPlan, mail: MailSink) -> dict[str, str]:
@@ -99,6 +132,7 @@ def central_env(plan: DemoPlan, mail: MailSink) -> dict[str, str]:
         "ALERT_INTERVAL_SECONDS": "5",
         # The dashboard's E-mails page lists what the mail sink stored (demoEmails; off outside the demo).
         "ALERT_DEMO_MAIL_DIR": str(mail.directory),
+        "DEGRADED_QUEUE_DEPTH": str(history_headroom(plan)),
         "LOG_DIR": str(plan.data_dir / "logs"),
     }
 
@@ -108,14 +142,15 @@ def edge_env(plan: DemoPlan, api_key: str) -> dict[str, str]:
     return {
         "CLIENT_API_URL": plan.api_url,
         "CLIENT_API_KEY": api_key,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{plan.data_dir / 'edge.db'}",
+        "DATABASE_URL": plan.edge_url,
         "METERS_FILE": str(plan.data_dir / "meters.json"),
-        "COLLECTION_INTERVAL_SECONDS": "5",
+        "COLLECTION_INTERVAL_SECONDS": str(DEMO_INTERVAL_SECONDS),
         "SYNC_INTERVAL_SECONDS": "10",
         "HEARTBEAT_INTERVAL_SECONDS": "10",
         "CONFIG_REFRESH_SECONDS": "60",
         "LOCAL_API_PORT": str(plan.edge_api_port),
-        "BACNET_INTERFACE": "127.0.0.1/8",
+        "QUEUE_ALERT_DEPTH": str(history_headroom(plan)),
+        "BACNET_INTERFACE": f"{plan.edge_address}/8",
         "BACNET_PORT": "47809",
         "LOG_DIR": str(plan.data_dir / "logs"),
     }
@@ -142,6 +177,8 @@ def services(plan: DemoPlan, api_key: str, mail: MailSink) -> list[Service]:
                 str(plan.simulator_control_port),
                 "--write-config",
                 str(plan.data_dir / "meters.json"),
+                "--energy-start",
+                str(plan.energy_start),
             ],
             ready_port=("127.0.0.1", plan.simulator_control_port),
         ),
@@ -180,25 +217,40 @@ def services(plan: DemoPlan, api_key: str, mail: MailSink) -> list[Service]:
     return found
 
 
+def cli_command() -> str:
+    """How to run `meterit` from here as printed: plain when it is on PATH, else this venv's (.venv/bin/meterit)."""
+    invoked = Path(sys.argv[0])
+    exe = invoked.absolute() if invoked.name == "meterit" else Path(sys.executable).parent / "meterit"
+    found = shutil.which("meterit")
+    if found and Path(found).resolve() == exe.resolve():
+        return "meterit"
+    try:
+        return str(exe.relative_to(Path.cwd()))
+    except ValueError:
+        return str(exe)
+
+
 def banner(plan: DemoPlan, mail: MailSink) -> str:
-    """What to open and what to try."""
+    """What to open and what to try; every command runs as printed."""
+    cli = cli_command()
     lines = [
         "",
         "MeterIT demo is running (Ctrl-C stops everything).",
         f"  central dashboard   http://127.0.0.1:{plan.ui_client_port}/   login {DEMO_EMAIL} / {DEMO_PASSWORD}",
         f"  on-site dashboard   http://127.0.0.1:{plan.ui_edge_port}/",
-        f"  central GraphQL     {plan.api_url}   (GraphiQL in a browser; /metrics, /healthz)",
+        f"  central GraphQL     {plan.api_url}   (GraphiQL in a browser: log in with the bar at its top,",
+        "                      same login; it puts the token into the Headers tab. Also /metrics, /healthz)",
         f"  edge local GraphQL  http://127.0.0.1:{plan.edge_api_port}/graphql",
         f"  simulated meters    {plan.meters} BACnet/IP devices from {plan.base_address}:47808",
         f"  mail sink           smtp://{mail.host}:{mail.port} -> {mail.directory}",
         f"  data and logs       {plan.data_dir}",
         "Things to try:",
-        f"  kill a meter:    meterit simulate --control-port {plan.simulator_control_port} --ctl kill meter-002",
+        f"  kill a meter:    {cli} simulate --control-port {plan.simulator_control_port} --ctl kill meter-002",
         "                   (the edge reports it unreachable within two polls; --ctl revive meter-002 brings it back)",
         "  stop the edge:   kill {edge_pid}  (the site goes offline after 1 minute, an alert opens, an email lands",
         "                   in the mail sink and the Alerts page shows it; the rest of the demo keeps running)",
         f"  central MCP      http://127.0.0.1:{plan.mcp_port}/mcp  (header Authorization: Bearer {plan.mcp_admin_key})",
-        "                   see docs/mcp.md; `meterit mcp edge` gives MCP tools over the running edge agent (stdio)",
+        f"                   see docs/mcp.md; `{cli} mcp edge` gives MCP tools over the running edge agent (stdio)",
     ]
     if not plan.with_dashboards:
         lines = [line for line in lines if "dashboard" not in line]

@@ -2,15 +2,13 @@
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from ui_common import format as shared_format
-from ui_common.format import number, parse_ts
+from ui_common.format import local_time, number, parse_ts, unit_symbol
 
 RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
-SORT_KEYS = ("name", "status", "last heartbeat", "queue depth")
-_STATUS_ORDER = {"offline": 0, "degraded": 1, "unknown": 2, "online": 3}
 
 
 def ago(value: str | None, now: datetime) -> str:
@@ -71,18 +69,6 @@ def site_row(site: dict[str, Any], now: datetime) -> dict[str, str]:
     }
 
 
-def sort_sites(sites: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
-    """Sites ordered by one of SORT_KEYS (worst status first; newest heartbeat first; deepest queue first)."""
-    if key == "status":
-        return sorted(sites, key=lambda s: (_STATUS_ORDER.get(s.get("status") or "", 2), s["name"].lower()))
-    if key == "last heartbeat":
-        oldest = datetime.min.replace(tzinfo=UTC)
-        return sorted(sites, key=lambda s: parse_ts(s.get("lastHeartbeatAt")) or oldest, reverse=True)
-    if key == "queue depth":
-        return sorted(sites, key=lambda s: s.get("queueDepth") or 0, reverse=True)
-    return sorted(sites, key=lambda s: (s.get("name") or "").lower())
-
-
 def is_power(unit: str | None, point: str) -> bool:
     """Whether a data point measures power (W, kW, MW) rather than energy."""
     u = (unit or "").lower().replace("-", "").replace(" ", "")
@@ -99,33 +85,38 @@ def kw(value: float, unit: str | None) -> float:
     return value
 
 
-def sum_per_minute(series: dict[str, list[tuple[str, float]]]) -> list[dict[str, Any]]:
+def sum_per_minute(series: dict[str, list[tuple[str, float]]], tz_name: str = "UTC") -> list[dict[str, Any]]:
     """Chart points {t, kw}: per minute, the sum over series of each one's last value in that minute."""
     buckets: dict[str, dict[str, float]] = {}
     for key, points in series.items():
         for ts, value in points:
             parsed = parse_ts(ts)
             if parsed is not None:
-                buckets.setdefault(parsed.strftime("%H:%M:00"), {})[key] = value
+                buckets.setdefault(local_time(parsed, tz_name, "%H:%M:00"), {})[key] = value
     return [{"t": t, "kw": round(sum(v.values()), 3)} for t, v in sorted(buckets.items())]
 
 
-def meter_point_rows(meters: list[dict[str, Any]], now: datetime) -> tuple[list[dict[str, str]], dict]:
-    """Table rows (one per meter point) and the history picker's labels -> [meter id, point name]."""
+def meter_point_rows(
+    meters: list[dict[str, Any]], now: datetime, tz_name: str = "UTC"
+) -> tuple[list[dict[str, str]], dict]:
+    """Table rows (one per meter point: value with unit symbol, its time in the site's zone, its age and
+    staleness, the meter's state from the API) and the history picker's labels -> [meter id, point name]."""
     rows, keys = [], {}
     for meter in meters:
-        reachable = meter.get("reachable")
         meter_name = meter.get("name") or meter["externalId"]
+        state = meter.get("state") or ("unknown" if meter.get("reachable") is None else "unreachable")
         for point in meter.get("dataPoints") or []:
             keys[f"{meter_name} / {point['name']}"] = [str(meter["id"]), point["name"]]
+            last = point.get("lastTs")
             rows.append({
                 "meter": meter_name,
                 "external_id": meter["externalId"],
                 "point": point["name"],
                 "value": number(point.get("lastValue"), 2),
-                "unit": point.get("unit") or "",
-                "when": ago(point.get("lastTs"), now) if point.get("lastTs") else "no data yet",
-                "reachable": "unknown" if reachable is None else ("reachable" if reachable else "unreachable"),
+                "unit": unit_symbol(point.get("unit")),
+                "when": f"{local_time(last, tz_name, '%H:%M:%S')} · {ago(last, now)}" if last else "no data yet",
+                "stale": "stale" if last and point.get("stale") else "",
+                "reachable": state,
                 "error": meter.get("lastError") or "",
             })  # fmt: skip
     return rows, keys

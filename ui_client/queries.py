@@ -12,13 +12,24 @@ mutation Login($email: String!, $password: String!) {
 ME = "query { me { id email role isActive } }"
 
 SITE_FIELDS = """id name timezone isActive maintenance status lastHeartbeatAt queueDepth
-  oldestQueuedAgeSeconds agentVersion metersTotal metersReachable todayEnergyKwh allowedNetworks"""
+  oldestQueuedAgeSeconds agentVersion metersTotal metersReachable todayEnergyKwh allowedNetworks
+  ageSeconds stale"""
+
+FLEET = """
+query Fleet($status: FleetStatus, $search: String, $sort: FleetSort!, $first: Int!, $offset: Int!) {
+  fleet(status: $status, search: $search, sort: $sort, first: $first, offset: $offset) {
+    total sitesOffline todayEnergyKwh openAlerts
+    counts { online degraded offline maintenance unknown }
+    items { openAlerts powerToday site { id name isActive maintenance status lastHeartbeatAt queueDepth
+             metersTotal metersReachable todayEnergyKwh ageSeconds stale } }
+  }
+}"""
 
 SITES = f"query Sites($search: String) {{ sites(search: $search) {{ {SITE_FIELDS} }} }}"
 
-POINT_FIELDS = "id name objectType instance property unit cumulative cov lastValue lastTs"
+POINT_FIELDS = "id name objectType instance property unit cumulative cov lastValue lastTs ageSeconds stale"
 METER_FIELDS = f"""id siteId externalId name bacnetDeviceId bacnetAddress enabled discovered reachable
-  state intervalSeconds lastError lastSeenAt dataPoints {{ {POINT_FIELDS} }}"""
+  state intervalSeconds lastError lastSeenAt ageSeconds staleAfterSeconds dataPoints {{ {POINT_FIELDS} }}"""
 
 SITE = f"query Site($id: ID!) {{ site(id: $id) {{ {SITE_FIELDS} meters {{ {METER_FIELDS} }} }} }}"
 

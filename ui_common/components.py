@@ -106,12 +106,25 @@ def table(headers, rows, row_fn, testid: str | None = None, size: str = "2") -> 
     )
 
 
-def line_chart(data, data_key: str, color: str, height: int, auto_scale: bool = False) -> rx.Component:
-    """A line of {t, data_key} points, without animation or dots; auto_scale fits the y axis to the values."""
+def axis_label(text, vertical: bool = False) -> dict:
+    """A recharts axis label: the unit beside the y axis, the time zone under the x axis."""
+    if vertical:
+        return {"value": text, "angle": -90, "position": "insideLeft", "style": {"textAnchor": "middle"}}
+    return {"value": text, "position": "insideBottom", "offset": -4}
+
+
+def line_chart(
+    data, data_key: str, color: str, height: int, auto_scale: bool = False, y_label="", x_label=""
+) -> rx.Component:
+    """A line of {t, data_key} points, without animation or dots; axes labelled with unit and time zone."""
     return rx.recharts.line_chart(
         rx.recharts.line(data_key=data_key, is_animation_active=False, dot=False, stroke=color),
-        rx.recharts.x_axis(data_key="t", min_tick_gap=32),
-        rx.recharts.y_axis(domain=["auto", "auto"] if auto_scale else None, width=70),
+        rx.recharts.x_axis(data_key="t", min_tick_gap=32, label=axis_label(x_label), height=40),
+        rx.recharts.y_axis(
+            domain=["auto", "auto"] if auto_scale else None,
+            width=70,
+            label=axis_label(y_label, vertical=True),
+        ),
         rx.recharts.cartesian_grid(stroke_dasharray="3 3"),
         rx.recharts.graphing_tooltip(),
         data=data,

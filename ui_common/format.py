@@ -1,7 +1,8 @@
-"""Formatting both dashboards share: timestamps, lengths of time, ages and numbers for people."""
+"""Formatting both dashboards share: timestamps in a site's zone, lengths of time, ages, units, numbers."""
 
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ui_common.clock import utcnow
 
@@ -49,3 +50,43 @@ def number(value: Any, digits: int = 2) -> str:
         return f"{float(value):,.{digits}f}"
     except (TypeError, ValueError):
         return str(value)
+
+
+# BACnet engineering units (bacpypes3 spelling) as people write them; others are shown as they are.
+UNIT_SYMBOLS = {
+    "watts": "W", "kilowatts": "kW", "megawatts": "MW", "watt-hours": "Wh", "kilowatt-hours": "kWh",
+    "megawatt-hours": "MWh", "volts": "V", "kilovolts": "kV", "amperes": "A", "milliamperes": "mA",
+    "hertz": "Hz", "volt-amperes": "VA", "kilovolt-amperes": "kVA", "volt-amperes-reactive": "var",
+    "kilovolt-amperes-reactive": "kvar", "kilovolt-ampere-hours": "kVAh", "degrees-celsius": "°C",
+    "power-factor": "PF", "percent": "%", "no-units": "",
+}  # fmt: skip
+
+
+def unit_symbol(unit: str | None) -> str:
+    """A unit as its symbol ('kilowatt-hours' -> 'kWh'); unknown units unchanged, none as ''."""
+    if not unit:
+        return ""
+    return UNIT_SYMBOLS.get(unit.strip().lower().replace("_", "-"), unit)
+
+
+def zone(name: str | None) -> ZoneInfo:
+    """A time zone by name; UTC when unknown."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def zone_label(name: str | None, at: datetime | None = None) -> str:
+    """A zone as people read it: 'Europe/Berlin (CET)', 'UTC'."""
+    tz = zone(name)
+    short = (at or utcnow()).astimezone(tz).tzname() or ""
+    return tz.key if short in ("", tz.key) else f"{tz.key} ({short})"
+
+
+def local_time(value: str | datetime | None, tz_name: str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A timestamp in a site's zone, e.g. '2026-03-29 03:15'; '–' for none."""
+    ts = parse_ts(value) if isinstance(value, str) or value is None else value
+    if ts is None:
+        return "–"
+    return ts.astimezone(zone(tz_name)).strftime(fmt)

@@ -108,6 +108,7 @@ class GraphQLApi:
         )
         try:
             async with Client(transport=transport, fetch_schema_from_transport=False) as session:
+                await queue.put(None)  # connected (connection_ack seen): callers may say "live" at once
                 async for payload in session.subscribe(gql(query), variable_values=variables or {}):
                     await queue.put(payload)
             await queue.put(self.unreachable(f"{self.name} closed the live connection"))

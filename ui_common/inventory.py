@@ -3,27 +3,12 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from ui_common.format import ago, parse_ts
+from ui_common.format import UNIT_SYMBOLS, ago, parse_ts, unit_symbol  # noqa: F401  (imported from here too)
 
 POINTS_HELP = (
     "One point per line: name, object type, instance, unit, cumulative (yes/no). "
     "E.g. energy, analog-input, 0, kilowatt-hours, yes."
 )
-# BACnet engineering units (bacpypes3 spelling) as people write them; others are shown as they are.
-UNIT_SYMBOLS = {
-    "watts": "W", "kilowatts": "kW", "megawatts": "MW", "watt-hours": "Wh", "kilowatt-hours": "kWh",
-    "megawatt-hours": "MWh", "volts": "V", "kilovolts": "kV", "amperes": "A", "milliamperes": "mA",
-    "hertz": "Hz", "volt-amperes": "VA", "kilovolt-amperes": "kVA", "volt-amperes-reactive": "var",
-    "kilovolt-amperes-reactive": "kvar", "kilovolt-ampere-hours": "kVAh", "degrees-celsius": "°C",
-    "percent": "%", "no-units": "",
-}  # fmt: skip
-
-
-def unit_symbol(unit: str | None) -> str:
-    """A unit as its symbol ('kilowatt-hours' -> 'kWh'); unknown units unchanged, none as ''."""
-    if not unit:
-        return ""
-    return UNIT_SYMBOLS.get(unit.strip().lower(), unit)
 
 
 def parse_points(text: str) -> list[dict[str, Any]]:

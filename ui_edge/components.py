@@ -69,17 +69,28 @@ def state_banners() -> rx.Component:
     )
 
 
+def reported(value) -> rx.Var:
+    """A status value as the agent reported it: 'unknown' while it does not answer, '–' before it did."""
+    return rx.cond(EdgeState.agent_down, "unknown", rx.cond(EdgeState.status_loaded, value, "–"))
+
+
 def status_strip() -> rx.Component:
-    """Collection, last poll, queue and central link at a glance (unknown while the agent does not answer)."""
+    """Collection, last poll, queue and central link at a glance: "unknown" while the agent does not answer,
+    never the zeros of a status nobody reported."""
     running = rx.cond(EdgeState.collecting, "running", "stopped")
     central = rx.match(EdgeState.central_reachable, ("yes", "reachable"), ("no", "unreachable"), "unknown")
     return rx.flex(
         stat(
-            "Collection", rx.cond(EdgeState.agent_down, "agent not running", running), "collection-state", "4"
+            "Collection",
+            rx.cond(
+                EdgeState.agent_down, "agent not running", rx.cond(EdgeState.status_loaded, running, "–")
+            ),
+            "collection-state",
+            "4",
         ),
-        stat("Last poll", EdgeState.last_poll, "last-poll", "4"),
-        stat("Meters", EdgeState.meters_summary, "meters-summary", "4"),
-        stat("Queue", EdgeState.queue_depth, "queue-depth", "4"),
+        stat("Last poll", reported(EdgeState.last_poll), "last-poll", "4"),
+        stat("Meters", reported(EdgeState.meters_summary), "meters-summary", "4"),
+        stat("Queue", reported(EdgeState.queue_depth), "queue-depth", "4"),
         stat("Central", rx.cond(EdgeState.agent_down, "unknown", central), "central-state", "4"),
         spacing="3",
         wrap="wrap",

@@ -15,7 +15,7 @@ LOGIN = """mutation($password: String!) { login(password: $password) {
   __typename ... on LoginSuccess { token expiresAt } ... on LoginFailed { reason } } }"""
 
 METER_FIELDS = """externalId name bacnetDeviceId bacnetAddress enabled state reachable lastError lastErrorAt
-  lastSeenAt dataPoints latest { dataPoint ts value unit quality }"""
+  lastSeenAt dataPoints latest { dataPoint ts value unit quality ageSeconds stale }"""
 METERS = "query { meters { " + METER_FIELDS + " } }"
 READINGS = """query($meter: String!, $point: String!) {
   readings(meter: $meter, point: $point, hours: 24, maxPoints: 300) { ts value } }"""

@@ -33,7 +33,8 @@ class MetersQuery:
         """Meters of one site, or of every site."""
         async with info.context.session() as session:
             rows = await service.meters_with_points(session, scope(info), to_int(site_id, "site id"))
-        return [Meter.from_model(m, points) for m, points in rows]
+            intervals = await service.site_intervals(session, {m.site_id for m, _ in rows})
+        return [Meter.from_model(m, points, intervals.get(m.site_id)) for m, points in rows]
 
 
 @strawberry.type

@@ -22,6 +22,7 @@ from api.schema.alert_rules import AlertRulesMutation, AlertRulesQuery
 from api.schema.alerts import AlertsMutation, AlertsQuery
 from api.schema.demo_mail import DemoMailQuery
 from api.schema.edge import EdgeMutation, EdgeQuery
+from api.schema.fleet import FleetQuery
 from api.schema.inventory import InventoryMutation, InventoryQuery
 from api.schema.login_rule import OneLoginPerDocument
 from api.schema.maintenance import MaintenanceMutation, MaintenanceQuery
@@ -43,6 +44,7 @@ EXPECTED = (ApiError, DbError, ValueError)
 class Query(
     EdgeQuery,
     SitesQuery,
+    FleetQuery,
     MetersQuery,
     InventoryQuery,
     ReadingsQuery,

@@ -102,6 +102,7 @@ class SitesMutation:
             site, counts = await service.set_collection_interval(
                 session, to_int(site_id, "site id"), seconds, scope(info)
             )
+        await _changed(info)  # the cached sites list shows it
         return Site.from_model(site, counts)
 
     @strawberry.mutation(permission_classes=[IsAdmin])
@@ -111,4 +112,5 @@ class SitesMutation:
         """Accept the site's key only from these networks (CIDR, IPv4/IPv6); an empty list: from anywhere."""
         async with info.context.session() as session:
             site, counts = await service.set_allowed_networks(session, to_int(site_id, "site id"), networks)
+        await _changed(info)  # the cached sites list shows it
         return Site.from_model(site, counts)

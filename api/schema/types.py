@@ -7,7 +7,9 @@ import strawberry
 from strawberry.types import Info
 
 from db import central_models as models
+from db.clock import utcnow
 from db.meters import PointView
+from db.staleness import age_seconds, is_stale, stale_after
 
 
 @strawberry.enum
@@ -116,11 +118,14 @@ class DataPoint:
     cov: bool
     last_value: float | None
     last_ts: datetime | None
+    age_seconds: float | None = strawberry.field(description="seconds since lastTs (null: no value yet)")
+    stale: bool = strawberry.field(description="no value for 3 × the meter's interval (db/staleness.py)")
 
     @classmethod
-    def from_model(cls, view: PointView) -> "DataPoint":
-        """From a data_points row and its latest reading."""
+    def from_model(cls, view: PointView, interval: float | None = None) -> "DataPoint":
+        """From a data_points row and its latest reading; `interval` is its meter's polling interval."""
         p = view.point
+        now = utcnow()
         return cls(
             id=strawberry.ID(str(p.id)),
             name=p.name,
@@ -132,15 +137,25 @@ class DataPoint:
             cov=p.cov,
             last_value=view.last_value,
             last_ts=view.last_ts,
+            age_seconds=age_seconds(view.last_ts, now),
+            stale=is_stale(view.last_ts, interval, now),
         )
 
 
-def meter_state(meter: models.Meter) -> str:
-    """What a person should read from a meter's reachability."""
+def meter_interval(meter: models.Meter, site_interval: float | None) -> float | None:
+    """A meter's polling interval: its own, else its site's."""
+    return (meter.config or {}).get("interval_seconds") or site_interval
+
+
+def meter_state(meter: models.Meter, site_interval: float | None = None) -> str:
+    """What a person should read from a meter's reachability and how long ago it was last heard from."""
     if not meter.enabled:
         return "disabled"
     if meter.reachable:
-        return "reachable"
+        # No last_seen_at (an edge that reports none): nothing says how old "reachable" is.
+        seen = meter.last_seen_at
+        stale = seen is not None and is_stale(seen, meter_interval(meter, site_interval), utcnow())
+        return "stale" if stale else "reachable"
     return "never answered" if meter.last_seen_at is None else "unreachable"
 
 
@@ -159,13 +174,21 @@ class Meter:
     reachable: bool | None
     last_error: str | None
     last_seen_at: datetime | None
-    state: str = strawberry.field(description="reachable, unreachable, never answered or disabled")
+    state: str = strawberry.field(
+        description="reachable, stale (reachable at its last report, not heard from for 3 × its interval), "
+        "unreachable, never answered or disabled"
+    )
     interval_seconds: float | None = strawberry.field(description="its own collection interval, if set")
+    age_seconds: float | None = strawberry.field(description="seconds since lastSeenAt (null: never seen)")
+    stale_after_seconds: float = strawberry.field(description="age past which the meter counts as stale")
     data_points: list[DataPoint]
 
     @classmethod
-    def from_model(cls, meter: models.Meter, points: list[PointView]) -> "Meter":
-        """From a meters row and its points."""
+    def from_model(
+        cls, meter: models.Meter, points: list[PointView], site_interval: float | None = None
+    ) -> "Meter":
+        """From a meters row and its points; `site_interval` is its site's collection interval."""
+        interval = meter_interval(meter, site_interval)
         return cls(
             id=strawberry.ID(str(meter.id)),
             site_id=strawberry.ID(str(meter.site_id)),
@@ -178,9 +201,11 @@ class Meter:
             reachable=meter.reachable,
             last_error=meter.last_error,
             last_seen_at=meter.last_seen_at,
-            state=meter_state(meter),
+            state=meter_state(meter, site_interval),
             interval_seconds=(meter.config or {}).get("interval_seconds"),
-            data_points=[DataPoint.from_model(v) for v in points],
+            age_seconds=age_seconds(meter.last_seen_at, utcnow()),
+            stale_after_seconds=stale_after(interval),
+            data_points=[DataPoint.from_model(v, interval) for v in points],
         )
 
 
@@ -206,12 +231,21 @@ class Site:
     allowed_networks: list[str] = strawberry.field(
         description="Networks (CIDR) the site's key is accepted from; empty: any address"
     )
+    age_seconds: float | None = strawberry.field(
+        description="seconds since the site's edge was last heard from (null: never)"
+    )
+    stale: bool = strawberry.field(description="not heard from for 3 × its collection interval")
     _row: strawberry.Private[models.Site]
+    _today_kwh: strawberry.Private[float | None | bool] = False  # False: not loaded in advance
 
     @classmethod
-    def from_model(cls, site: models.Site, counts: tuple[int, int] = (0, 0)) -> "Site":
-        """From a sites row and its (meters, reachable meters) counts."""
+    def from_model(
+        cls, site: models.Site, counts: tuple[int, int] = (0, 0), today_kwh: float | None | bool = False
+    ) -> "Site":
+        """From a sites row, its (meters, reachable meters) counts and, when known, today's kWh."""
         health = site.health or {}
+        heard = site.last_contact_at or site.last_heartbeat_at
+        now = utcnow()
         return cls(
             id=strawberry.ID(str(site.id)),
             name=site.name,
@@ -227,13 +261,19 @@ class Site:
             meters_total=counts[0],
             meters_reachable=counts[1],
             allowed_networks=list(site.allowed_networks or []),
+            age_seconds=age_seconds(heard, now),
+            stale=is_stale(heard, site.collection_interval_seconds, now),
             _row=site,
+            _today_kwh=today_kwh,
         )
 
     @strawberry.field(description="kWh used since local midnight, from cumulative kWh registers")
     async def today_energy_kwh(self, info: Info) -> float | None:
-        """Today's energy at this site."""
+        """Today's energy at this site (loaded with the page by the fleet query)."""
         from api.services.sites import today_energy
+
+        if self._today_kwh is not False:
+            return self._today_kwh
 
         async with info.context.session() as session:
             return await today_energy(session, self._row)
@@ -246,7 +286,7 @@ class Site:
 
         async with info.context.session() as session:
             rows = await meters_with_points(session, scope(info), int(self.id))
-        return [Meter.from_model(m, points) for m, points in rows]
+        return [Meter.from_model(m, points, self._row.collection_interval_seconds) for m, points in rows]
 
 
 @strawberry.type

@@ -7,7 +7,7 @@ from api.errors import NotFoundError
 from api.services import inventory
 from api.services.access import Scope, meter_in_scope
 from db import meters as db_meters
-from db.central_models import Meter
+from db.central_models import Meter, Site
 from db.inventory_store import current
 from db.meters import PointView
 
@@ -21,6 +21,16 @@ async def meters_with_points(
     meters = await db_meters.list_meters(session, site_id, scope.site_ids())
     points = await db_meters.points_of(session, [m.id for m in meters])
     return [(m, points.get(m.id, [])) for m in meters]
+
+
+async def site_intervals(session: AsyncSession, site_ids: set[int]) -> dict[int, float]:
+    """Each site's collection interval (what a meter without its own is polled at)."""
+    if not site_ids:
+        return {}
+    rows = await session.execute(
+        select(Site.id, Site.collection_interval_seconds).where(Site.id.in_(site_ids))
+    )
+    return dict(rows.all())
 
 
 async def meter_with_points(

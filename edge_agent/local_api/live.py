@@ -122,13 +122,13 @@ class AgentView:
     def _latest_window(self, interval: float) -> datetime:
         return utcnow() - timedelta(seconds=max(3 * interval, 60.0))
 
-    async def latest(self, meter: str, since: datetime) -> list[LiveValue]:
-        """The newest value of each of a meter's points since a time."""
+    async def latest(self, meter: str, since: datetime, interval: float | None = None) -> list[LiveValue]:
+        """The newest value of each of a meter's points since a time (stale past 3 × interval)."""
         rows = await self.agent.recent_readings(meter, None, since)
         newest: dict[str, Any] = {}
         for row in rows:
             newest[row.data_point] = row  # rows come oldest first
-        return [LiveValue.from_model(row) for _point, row in sorted(newest.items())]
+        return [LiveValue.from_model(row, interval) for _point, row in sorted(newest.items())]
 
     async def meters(self, external_id: str | None = None) -> list[Meter]:
         """Every meter (or one) with its health and latest values."""
@@ -138,7 +138,8 @@ class AgentView:
         for meter in await self.agent.meters():
             if external_id and meter.external_id != external_id:
                 continue
-            out.append(Meter.from_model(meter, await self.latest(meter.external_id, since)))
+            latest = await self.latest(meter.external_id, since, raw.collection_interval_seconds)
+            out.append(Meter.from_model(meter, latest))
         return out
 
 

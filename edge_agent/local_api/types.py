@@ -6,6 +6,9 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
+from db.clock import utcnow
+from db.staleness import age_seconds, is_stale
+
 
 def _get(model: Any, name: str, default: Any = None) -> Any:
     """An attribute of a service model or a key of a dict (the service returns pydantic models)."""
@@ -24,10 +27,13 @@ class LiveValue:
     value: float
     unit: str | None
     quality: int
+    age_seconds: float | None = strawberry.field(default=None, description="seconds since ts")
+    stale: bool = strawberry.field(default=False, description="older than 3 × the collection interval")
 
     @classmethod
-    def from_model(cls, row: Any) -> "LiveValue":
-        """From a ReadingRow."""
+    def from_model(cls, row: Any, interval: float | None = None) -> "LiveValue":
+        """From a ReadingRow; `interval` is how often its meter is polled (db/staleness.py has the rule)."""
+        now = utcnow()
         return cls(
             meter_external_id=row.meter_external_id,
             data_point=row.data_point,
@@ -35,6 +41,8 @@ class LiveValue:
             value=row.value,
             unit=row.unit,
             quality=row.quality,
+            age_seconds=age_seconds(row.ts, now),
+            stale=is_stale(row.ts, interval, now),
         )
 
 

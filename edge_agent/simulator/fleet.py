@@ -47,6 +47,7 @@ class SimulatorFleet:
         tick_seconds: float = 1.0,
         prefix: int = 8,
         bad_values: set[int] | None = None,
+        energy_start: float | None = None,
     ) -> None:
         self.count = meters
         self.prefix = prefix  # the meters' subnet: /8 on plain loopback, e.g. /24 in a test's namespace
@@ -59,6 +60,7 @@ class SimulatorFleet:
         self.slow = slow or {}
         self.tick_seconds = tick_seconds
         self.bad_values = bad_values or set()  # indexes of meters that serve BAD_VALUES on their power point
+        self.energy_start = energy_start
         self.meters: dict[str, SimulatedMeter] = {}
         self.served: list[tuple[int, str, float, datetime]] = []
         self._record = record or bool(record_file)
@@ -89,6 +91,7 @@ class SimulatorFleet:
                 rpm=self.no_rpm.get(index, True),
                 recorder=self._recorder if self._record else None,
                 delay=self.slow.get(index, 0.0),
+                energy_start=self.energy_start,
             )
             self.meters[external_id].bad_values = index in self.bad_values
         self._ticker = asyncio.create_task(self._tick_forever())

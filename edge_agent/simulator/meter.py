@@ -125,6 +125,7 @@ class SimulatedMeter:
     delay: seconds each request waits before it is handled (a slow device).
     segmentation: False for a device that cannot send segmented answers (large ones are then aborted).
     extra_objects: binary values added after the meter's points (a device with a long object list).
+    energy_start: the cumulative registers' first value (default: the point's base, 1000 kWh).
     """
 
     def __init__(
@@ -138,6 +139,7 @@ class SimulatedMeter:
         delay: float = 0.0,
         segmentation: bool = True,
         extra_objects: int = 0,
+        energy_start: float | None = None,
     ) -> None:
         self.address = address
         self.device_id = device_id
@@ -169,7 +171,7 @@ class SimulatedMeter:
             obj = MeterInput(
                 objectIdentifier=("analog-input", instance),
                 objectName=spec.name,
-                presentValue=Real(spec.base),
+                presentValue=Real(spec.base if energy_start is None or not spec.cumulative else energy_start),
                 units=EngineeringUnits(spec.units),
                 reliability=Reliability.noFaultDetected,
                 covIncrement=Real(0.5 if spec.cumulative else 1.0),

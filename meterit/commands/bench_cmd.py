@@ -1,9 +1,9 @@
-"""`meterit bench ingest|edge|edge-poll|query`: benchmarks that print their figures beside a baseline."""
+"""`meterit bench ingest|edge|edge-poll|query|fleet`: benchmarks that print their figures beside a baseline."""
 
 import importlib
 
 # Each bench module has register(subparsers) adding one benchmark with its own `handler`.
-BENCH_MODULES: list[str] = ["bench.ingest", "bench.query", "bench.edge", "bench.edge_poll", "bench.live"]
+BENCH_MODULES: list[str] = ["bench.ingest", "bench.query", "bench.edge", "bench.edge_poll", "bench.live", "bench.fleet"]
 
 
 def register(subparsers) -> None:

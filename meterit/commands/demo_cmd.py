@@ -24,6 +24,17 @@ def register(subparsers) -> None:
     parser.add_argument("--ui-client-port", type=int, default=3000)
     parser.add_argument("--ui-edge-port", type=int, default=3003)
     parser.add_argument("--simulator-control-port", type=int, default=47900)
+    parser.add_argument(
+        "--history-days",
+        type=int,
+        default=30,
+        help="days of simulated history sent through the edge first (0-90)",
+    )
+    parser.add_argument("--mcp-port", type=int, default=8765)
+    parser.add_argument("--base-address", default="127.0.0.10", help="loopback address of the first meter")
+    parser.add_argument(
+        "--edge-address", default="127.0.0.1", help="loopback address of the edge's BACnet side"
+    )
     parser.set_defaults(handler=_handle)
 
 
@@ -33,6 +44,8 @@ def _handle(args) -> int:
 
     if not 1 <= args.meters <= 200:
         raise CliError("--meters must be between 1 and 200")
+    if not 0 <= args.history_days <= 90:
+        raise CliError("--history-days must be between 0 and 90")
     plan = DemoPlan(
         data_dir=Path(args.data_dir).resolve(),
         central_db=os.environ.get("DATABASE_URL"),
@@ -42,6 +55,10 @@ def _handle(args) -> int:
         ui_client_port=args.ui_client_port,
         ui_edge_port=args.ui_edge_port,
         simulator_control_port=args.simulator_control_port,
+        mcp_port=args.mcp_port,
+        history_days=args.history_days,
+        base_address=args.base_address,
+        edge_address=args.edge_address,
         with_dashboards=not args.no_dashboards,
     )
     try:

@@ -35,6 +35,9 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--write-config", metavar="PATH", help="write a meters.json describing the fleet")
     parser.add_argument(
+        "--energy-start", type=float, help="first value of the energy registers in kWh (default 1000)"
+    )
+    parser.add_argument(
         "--ctl",
         nargs="+",
         metavar="ARG",
@@ -74,6 +77,7 @@ async def _simulate(args) -> int:
         no_rpm=no_rpm,
         record_file=args.record,
         bad_values={int(n) - 1 for n in args.bad_values.split(",") if n.strip()},
+        energy_start=args.energy_start,
     )
     await fleet.start()
     if args.write_config:

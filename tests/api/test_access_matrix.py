@@ -39,6 +39,7 @@ SITE_EDIT = 'mutation($site: ID!) { upsertMeter(siteId: $site, meter: {externalI
 FIELDS = {
     "Query.siteConfig": ("edge", "{ siteConfig { __typename } }"),
     "Query.sites": ("fleet", "{ sites { id } }"),
+    "Query.fleet": ("fleet", "{ fleet { total items { site { id } } } }"),
     "Query.site": ("read", "query($site: ID!) { site(id: $site) { id } }"),
     "Query.meters": ("read", "query($site: ID) { meters(siteId: $site) { id } }"),
     "Query.siteInventory": ("read", "query($site: ID!) { siteInventory(siteId: $site) { version } }"),

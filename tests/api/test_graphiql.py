@@ -36,3 +36,32 @@ def test_graphiql_runs_a_query_offline(central):
         )
         screenshot(page, "api-graphiql-offline")
     assert blocked == []
+
+
+@pytest.mark.browser
+def test_graphiql_login_bar_puts_the_token_in_the_headers(central, central_pg_url):
+    import asyncio
+
+    from tests.api.conftest import PASSWORD, new_user
+
+    email = asyncio.run(new_user(central_pg_url, "viewer"))
+    with launch_browser() as browser:
+        page = new_page(browser)
+        page.goto(central.url)
+        page.get_by_placeholder("Email").fill(email)
+        page.get_by_placeholder("Password").fill("wrong password")
+        page.get_by_role("button", name="Log in").click()
+        page.get_by_role("status").filter(has_text="wrong").or_(
+            page.get_by_role("status").filter(has_text="invalid")
+        ).wait_for()
+        page.get_by_placeholder("Email").fill(email)
+        page.get_by_placeholder("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url("**headers=**")
+        page.locator(".graphiql-execute-button").click()  # the welcome query: the fleet overview
+        screenshot(page, "api-graphiql-logged-in")
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.result-window')]"
+            ".some(e => /\"total\":\\s*\\d+/.test(e.textContent.replace(/\\u00a0/g, ' ')))"
+        )
+        screenshot(page, "api-graphiql-logged-in")

@@ -90,6 +90,11 @@ def test_a_viewer_sees_only_its_sites_and_others_look_missing(central, two_sites
         **window,
     )
     assert [x["siteId"] for x in report["data"]["generateReport"]["sites"]] == [str(s["a"])]
+    fleet = post(central, viewer, "{ fleet(first: 200) { total counts { online } items { site { id } } } }")
+    assert [x["site"]["id"] for x in fleet["data"]["fleet"]["items"]] == [str(s["a"])]
+    assert fleet["data"]["fleet"]["total"] == 1
+    outlook = post(central, viewer, "{ alertOutlook { siteId } }")["data"]["alertOutlook"]
+    assert {x["siteId"] for x in outlook} <= {str(s["a"])}
     totals = 'query($s: [ID!]!) { energyTotals(siteIds: $s, firstDay: "2026-01-01", lastDay: "2026-01-02") { fleet { kwh } } }'
     assert error(post(central, viewer, totals, s=[str(s["a"]), str(s["b"])])) == f"no site with id {s['b']}"
 

@@ -492,3 +492,92 @@ def test_reports_page_previews_and_downloads_a_csv_with_its_totals(browser, dash
     expect(schedule).to_contain_text("not yet")
     screenshot(page, "ui_client-reports")
     page.context.close()
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def in_thread(url: str, work):
+    """Database work while playwright's sync API holds this thread's event loop."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(run_in_session, url, work).result()
+
+
+@pytest.fixture(scope="module")
+def fleet_sites(central_db):
+    """30 more sites named 'Fleet NN' (the viewer's), every third one offline and 'Fleet 05' in maintenance."""
+    from db.central_models import Site
+    from db.users import find_user
+
+    async def _seed(session):
+        ids = {}
+        viewer = await find_user(session, VIEWER)
+        for i in range(30):
+            created = await create_site(session, f"Fleet {i:02d}", "Europe/Berlin")
+            site = await session.get(Site, created.site.id)
+            site.status = "offline" if i % 3 == 0 else "online"
+            site.maintenance = i == 5
+            site.last_contact_at = utcnow() - timedelta(minutes=40 if i % 3 == 0 else 0)
+            ids[i] = site.id
+            await set_grant(session, viewer.id, site.id, "viewer")
+        return ids
+
+    return in_thread(central_db, _seed)
+
+
+def test_overview_filters_sorts_and_pages_at_the_server(browser, dashboard, fleet_sites):
+    page = login(browser, dashboard, VIEWER)
+    page.get_by_test_id("site-search").fill("fleet")
+    expect(page.get_by_test_id("page-range")).to_have_text("Sites 1–24 of 30")
+    expect(page.get_by_test_id("site-card")).to_have_count(24)
+    expect(page.get_by_test_id("site-sort")).to_have_text("Name (A–Z)")  # a label, not the key "name"
+    expect(page.get_by_test_id("site-card").first).to_contain_text("Fleet 00")
+    page.get_by_test_id("page-next").click()
+    expect(page.get_by_test_id("page-range")).to_have_text("Sites 25–30 of 30")
+    expect(page.get_by_test_id("page-next")).to_be_disabled()
+    chips = page.get_by_test_id("status-chip")
+    expect(chips.filter(has_text="Offline")).to_have_text("Offline 10")
+    expect(chips.filter(has_text="Maintenance")).to_have_text("Maintenance 1")
+    chips.filter(has_text="Offline").click()
+    expect(page.get_by_test_id("page-range")).to_have_text("Sites 1–10 of 10")
+    statuses = page.get_by_test_id("site-card").evaluate_all("cards => cards.map(c => c.dataset.status)")
+    assert statuses == ["offline"] * 10
+    expect(page.get_by_test_id("site-card").first).to_contain_text("40 min ago")
+    screenshot(page, "ui_client-overview-offline-filter")
+    chips.filter(has_text="Offline").click()  # again: every status
+    page.get_by_test_id("site-sort").click()
+    page.get_by_role("option", name="Status (worst first)").click()
+    expect(page.get_by_test_id("site-sort")).to_have_text("Status (worst first)")
+    expect(page.get_by_test_id("site-card").first).to_have_attribute("data-status", "offline")
+    page.context.close()
+
+
+def test_overview_totals_and_sparkline_of_todays_power(browser, dashboard, seed, uploaded):
+    page = login(browser, dashboard, VIEWER)
+    expect(page.get_by_test_id("fleet-energy")).to_contain_text("kWh")
+    plant = card(page, seed["plant"][0])
+    deadline = time.monotonic() + 30  # hourly rollups follow the upload within seconds
+    while True:
+        page.get_by_test_id("site-search").fill("plant")
+        plant.wait_for()
+        if plant.locator("polyline").get_attribute("points"):
+            break
+        assert time.monotonic() < deadline, "no sparkline for the plant"
+        time.sleep(1)
+        page.reload()
+    expect(plant.get_by_test_id("sparkline-peak")).to_contain_text(re.compile(r"peak \d+\.\d kW"))
+    expect(plant.get_by_test_id("site-energy")).to_contain_text("kWh")
+    expect(page.get_by_test_id("page-range")).to_have_text("Sites 1–1 of 1")
+    screenshot(page, "ui_client-overview-fleet")
+    page.context.close()
+
+
+def test_overview_on_a_phone(browser, dashboard, fleet_sites):
+    page = login(browser, dashboard, VIEWER, viewport=PHONE)
+    page.get_by_test_id("status-chip").first.wait_for()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the page scrolls sideways ({width} px)"
+    screenshot(page, "ui_client-overview-phone")
+    page.context.close()

@@ -11,9 +11,9 @@ from ui_client.format import (
     ago,
     choose_resolution,
     kw,
+    meter_point_rows,
     range_bounds,
     site_row,
-    sort_sites,
     sum_per_minute,
     to_csv,
 )
@@ -52,7 +52,7 @@ def test_csv_has_a_header_and_one_line_per_row():
     assert text.splitlines() == ["timestamp,value", "2026-01-01T00:00:00Z,1.5", "2026-01-01T00:01:00Z,"]
 
 
-def test_sites_sort_worst_status_first_and_rows_show_counts():
+def test_site_rows_show_counts():
     sites = [
         {
             "id": 1,
@@ -70,10 +70,6 @@ def test_sites_sort_worst_status_first_and_rows_show_counts():
             "lastHeartbeatAt": "2026-01-10T11:00:00Z",
         },
     ]
-    assert [s["id"] for s in sort_sites(sites, "status")] == [2, 3, 1]
-    assert [s["id"] for s in sort_sites(sites, "name")] == [2, 1, 3]
-    assert [s["id"] for s in sort_sites(sites, "last heartbeat")] == [1, 3, 2]
-    assert [s["id"] for s in sort_sites(sites, "queue depth")] == [2, 1, 3]
     row = site_row({**sites[0], "metersTotal": 4, "metersReachable": 3, "todayEnergyKwh": 12.345}, NOW)
     assert (row["meters"], row["energy"], row["ago"], row["queue"]) == ("3/4", "12.3", "1 min ago", "1")
 
@@ -155,3 +151,24 @@ def test_demand_series_marks_the_highest_quarter():
     assert [p["t"] for p in series] == ["04:00", "04:15", "04:45"]
     assert peak == {"t": "04:15", "kw": 42.5}
     assert demand_series([], "UTC") == ([], None)
+
+
+def test_live_power_minutes_are_in_the_sites_zone():
+    series = {"m1/power": [("2026-07-10T11:58:10Z", 2.0)]}
+    assert sum_per_minute(series, "Europe/Berlin") == [{"t": "13:58:00", "kw": 2.0}]
+
+
+def test_meter_rows_show_symbols_site_time_age_and_the_apis_state():
+    meters = [{
+        "id": 4, "externalId": "meter-001", "name": "Simulated meter 1", "state": "stale", "lastError": None,
+        "dataPoints": [
+            {"name": "power", "unit": "kilowatts", "lastValue": 12.5, "lastTs": "2026-01-10T11:50:00Z", "stale": True},
+            {"name": "energy", "unit": "kilowatt-hours", "lastValue": None, "lastTs": None, "stale": True},
+        ],
+    }]  # fmt: skip
+    rows, keys = meter_point_rows(meters, NOW, "America/New_York")
+    assert [(r["unit"], r["when"], r["stale"], r["reachable"]) for r in rows] == [
+        ("kW", "06:50:00 · 10 min ago", "stale", "stale"),
+        ("kWh", "no data yet", "", "stale"),
+    ]
+    assert keys["Simulated meter 1 / power"] == ["4", "power"]

@@ -34,3 +34,16 @@ def test_ages_count_from_now_and_never_for_no_timestamp():
 def test_numbers_have_fixed_decimals_separators_and_a_dash_for_none():
     assert number(1234.5678, 1) == "1,234.6" and number("2") == "2.00" and number(0, 3) == "0.000"
     assert number(None) == "–" and number("") == "–" and number("n/a") == "n/a"
+
+
+def test_units_as_symbols_and_times_in_a_named_zone():
+    from ui_common.format import local_time, unit_symbol, zone_label
+
+    assert [unit_symbol(u) for u in ("kilowatts", "kilowatt-hours", "volts", "amperes", "hertz", "kilowatt_hours")] == [
+        "kW", "kWh", "V", "A", "Hz", "kWh"
+    ]  # fmt: skip
+    assert unit_symbol("furlongs") == "furlongs" and unit_symbol(None) == ""
+    assert zone_label("Europe/Berlin", NOW) == "Europe/Berlin (CET)" and zone_label("UTC", NOW) == "UTC"
+    assert zone_label("Not/AZone", NOW) == "UTC"
+    assert local_time("2026-01-10T11:55:00Z", "Asia/Tokyo", "%H:%M %Z") == "20:55 JST"
+    assert local_time(None, "UTC") == "–"

@@ -81,7 +81,7 @@ def test_dashboard_shows_live_values_from_simulated_meters(dashboard, page):
     card = _card(page, "meter-001")
     expect(card.get_by_test_id("meter-reachability")).to_have_text("reachable")
     expect(card.get_by_test_id("point-unit").first).not_to_have_text("")
-    expect(card.get_by_text("kilowatt-hours")).to_be_visible()
+    expect(card.get_by_text("kWh", exact=True)).to_be_visible()  # units as symbols
     expect(card.get_by_test_id("point-quality").first).to_have_text("good")
     value = card.get_by_test_id("point-value").last
     expect(value).not_to_have_text("–")
@@ -119,7 +119,7 @@ def test_discovery_lists_the_simulated_devices_and_adds_one(dashboard, page):
     expect(page.get_by_test_id("device-name")).to_have_text(["Simulated meter 1", "Simulated meter 2",
                                                              "Simulated meter 3"])  # fmt: skip
     expect(cards.nth(2).get_by_test_id("object-name")).to_have_text(["total_kwh", "current_kw"])
-    expect(cards.nth(2).get_by_test_id("object-units")).to_have_text(["kilowatt-hours", "kilowatts"])
+    expect(cards.nth(2).get_by_test_id("object-units")).to_have_text(["kWh", "kW"])
     expect(cards.nth(0).get_by_test_id("device-configured")).to_have_text("configured as meter-001")
     screenshot(page, "ui_edge-discovery")
     cards.nth(2).get_by_test_id("add-device").click()
@@ -127,11 +127,11 @@ def test_discovery_lists_the_simulated_devices_and_adds_one(dashboard, page):
 
     page.get_by_test_id("test-read").click()
     expect(page.get_by_test_id("test-note")).to_contain_text("Read meter-001")
-    expect(page.get_by_test_id("test-unit")).to_have_text(["kilowatt-hours", "kilowatts"])
+    expect(page.get_by_test_id("test-unit")).to_have_text(["kWh", "kW"])
     page.get_by_role("combobox").nth(1).click()  # meter, then point
     page.get_by_role("option", name="total_kwh").click()
     page.get_by_test_id("test-read").click()
-    expect(page.get_by_test_id("test-unit")).to_have_text(["kilowatt-hours"])
+    expect(page.get_by_test_id("test-unit")).to_have_text(["kWh"])
     screenshot(page, "ui_edge-test-read")
     page.goto(dashboard.url)
     expect(page.get_by_test_id("meter-card")).to_have_count(3)
@@ -191,6 +191,9 @@ def test_agent_stopped_is_shown_clearly(dashboard, stack, page):
     stack.stop_agent()
     expect(page.get_by_test_id("agent-down")).to_be_visible()
     expect(page.get_by_test_id("collection-state")).to_have_text("agent not running")
+    expect(page.get_by_test_id("queue-depth")).to_have_text("unknown")  # not the zero nobody reported
+    expect(page.get_by_test_id("last-poll")).to_have_text("unknown")
+    expect(page.get_by_test_id("point-stale").first).to_be_visible()  # the last values are not live
     expect(page.get_by_test_id("meter-reachability").first).to_have_text("unknown: agent not running")
     screenshot(page, "ui_edge-agent-stopped")
     stack.start_agent()

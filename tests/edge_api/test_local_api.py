@@ -4,7 +4,8 @@ import json
 
 from tests.edge_api.site import take, ws_client
 
-METERS = "{ meters { externalId name state reachable lastError dataPoints latest { dataPoint value unit quality } } }"
+METERS = """{ meters { externalId name state reachable lastError dataPoints
+  latest { dataPoint value unit quality ageSeconds stale } } }"""
 STATUS = """{ status { collecting lastPollAt queueDepth oldestQueuedAgeSeconds deadLetterCount centralState
   centralReachable centralSince metersTotal metersReachable lastSyncOutcome } }"""
 
@@ -21,6 +22,9 @@ async def test_meters_show_live_values_units_and_quality(site):
     assert latest["current_kw"]["unit"] == "kilowatts"
     assert latest["total_kwh"]["value"] > 0
     assert latest["total_kwh"]["quality"] == 0
+    assert (
+        0 <= latest["total_kwh"]["ageSeconds"] < 60 and latest["total_kwh"]["stale"] is False
+    )  # just polled
 
 
 async def test_status_with_central_down_reports_it_and_the_queue_grows(site):

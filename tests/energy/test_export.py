@@ -57,7 +57,10 @@ async def _query_all(db: Db, meter_id: int, resolution: str) -> list[list[str]]:
                 scope=ADMIN,
             )  # fmt: skip
         rows += [
-            [r.ts.isoformat(), *("" if c is None else str(c) for c in (getattr(r, f, None) for f in COLUMNS[1:]))]
+            [
+                r.ts.isoformat(),
+                *("" if c is None else str(c) for c in (getattr(r, f, None) for f in COLUMNS[1:])),
+            ]
             for r in page
         ]
         if after is None:

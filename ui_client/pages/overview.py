@@ -1,148 +1,46 @@
-"""Overview page: every site with live status, counts at the top, search and sort."""
-
-import logging
-from typing import Any
+"""Overview page: the fleet, filtered, sorted and paged by the API, with totals and live status."""
 
 import reflex as rx
 
-from ui_client import components, queries
-from ui_client.errors import NotAuthenticated, UiClientError
-from ui_client.format import SORT_KEYS, site_row, sort_sites
+from ui_client import components
+from ui_client.fleet_format import SORT_LABELS
 from ui_client.pages.alert_hints import site_hint
-from ui_client.state import SessionState
-from ui_common.clock import utcnow
+from ui_client.pages.overview_state import OverviewState
+from ui_client.sparkline import sparkline
 from ui_common.components import empty_state, stat
 
-logger = logging.getLogger(__name__)
-ROUTE = "/"
-REFETCH_TICKS = 6
-
-
-class OverviewState(SessionState):
-    """Sites list, counts and the live status subscription of the overview page."""
-
-    _sites: list[dict[str, Any]] = []
-    rows: list[dict[str, str]] = []
-    search: str = ""
-    sort_key: str = "name"
-    online_count: int = 0
-    site_count: int = 0
-    unreachable_meters: int = 0
-    open_alerts: str = "–"
-    loading: bool = False
-    loaded: bool = False
-    live: bool = False
-    _watching: str = ""
-    _ticks: int = 0
-
-    def _refresh_rows(self) -> None:
-        now = utcnow()
-        needle = self.search.strip().lower()
-        shown = [s for s in self._sites if needle in (s.get("name") or "").lower()]
-        self.rows = [site_row(s, now) for s in sort_sites(shown, self.sort_key)]
-        self.site_count = len(self._sites)
-        self.online_count = sum(1 for s in self._sites if s.get("status") == "online")
-        self.unreachable_meters = sum(
-            max(0, (s.get("metersTotal") or 0) - (s.get("metersReachable") or 0)) for s in self._sites
-        )
-
-    @rx.event
-    def set_search(self, value: str):
-        """Filter sites by name."""
-        self.search = value
-        self._refresh_rows()
-
-    @rx.event
-    def set_sort_key(self, value: str):
-        """Order sites."""
-        self.sort_key = value
-        self._refresh_rows()
-
-    async def _fetch(self) -> None:
-        data = await self._gql(queries.SITES, {"search": None})
-        self._sites = data.get("sites") or []
-        try:
-            alerts = await self._gql(queries.ALERTS, {"status": "OPEN", "siteId": None, "limit": 1000})
-            self.open_alerts = str(len(alerts.get("alerts") or []))
-        except NotAuthenticated:
-            raise
-        except UiClientError as err:
-            logger.info("open alerts unavailable: %s", err)
-            self.open_alerts = "–"
-        self._refresh_rows()
-
-    async def _refetch(self) -> None:
-        await self._fetch()
-
-    @rx.event
-    async def load(self):
-        """Fetch the sites, then follow status changes live."""
-        self.loading = True
-        self.live = False
-        yield
-        try:
-            await self._fetch()
-            self.error = ""
-        except UiClientError as err:
-            yield self._fail(err)
-        finally:
-            self.loading = False
-            self.loaded = True
-        yield OverviewState.watch
-
-    def _apply_status(self, event: dict[str, Any]) -> bool:
-        """Merge one siteStatusChanged event; False when the site is not in the list yet."""
-        for site in self._sites:
-            if str(site["id"]) == str(event.get("siteId")):
-                for key in ("name", "status", "lastHeartbeatAt", "queueDepth"):
-                    if event.get(key) is not None:
-                        site[key] = event[key]
-                return True
-        return False
-
-    def _wanted(self) -> bool:
-        return self._path() == ROUTE and bool(self.token) and self._client_connected()
-
-    async def _on_status(self, event: dict[str, Any] | None) -> None:
-        self.live = True
-        self._ticks += 1
-        if event and not self._apply_status(event["siteStatusChanged"]):
-            await self._fetch()
-        elif event is None and self._ticks % REFETCH_TICKS == 0:
-            # Meter counts and today's energy change without a status event.
-            await self._fetch()
-        self._refresh_rows()
-
-    @rx.event(background=True)
-    async def watch(self):
-        """Follow siteStatusChanged while this tab shows the overview; stops itself otherwise."""
-        try:
-            await self._follow(queries.SITE_STATUS_CHANGED, None, "_watching", self._on_status)
-        finally:
-            async with self:
-                self.live = bool(self._watching)
+__all__ = ["OverviewState", "overview_page"]
 
 
 def site_card(row) -> rx.Component:
-    """One site: status, time since heartbeat, queue, meters, today's energy."""
+    """One site: status, age, meters, queue, today's energy and power, open alerts."""
     return rx.link(
         rx.card(
             rx.vstack(
                 rx.hstack(
-                    rx.heading(row["name"], size="4", data_testid="site-name"),
+                    rx.heading(row["name"], size="4", data_testid="site-name", trim="both"),
                     rx.spacer(),
                     components.status_badge(row["status"]),
                     width="100%",
+                    align="center",
                 ),
-                rx.text("Last heartbeat ", rx.text.strong(row["ago"]), size="2", data_testid="site-ago"),
                 rx.hstack(
-                    rx.text("Queue ", rx.text.strong(row["queue"]), size="2"),
+                    rx.text("Last heard ", rx.text.strong(row["ago"]), size="2", data_testid="site-ago"),
+                    rx.cond(
+                        row["stale"] != "", rx.badge("stale", color_scheme="orange", data_testid="site-stale")
+                    ),
+                    align="center",
+                ),
+                rx.hstack(
                     rx.text("Meters ", rx.text.strong(row["meters"]), size="2", data_testid="site-meters"),
-                    rx.text("Today ", rx.text.strong(row["energy"]), " kWh", size="2"),
+                    rx.text("Queue ", rx.text.strong(row["queue"]), size="2"),
+                    rx.text("Today ", rx.text.strong(row["energy"]), size="2", data_testid="site-energy"),
                     spacing="4",
                     wrap="wrap",
                 ),
+                sparkline(row["spark"], row["spark_area"], row["peak"]),
                 rx.hstack(
+                    rx.cond(row["alerts"] != "", rx.badge(row["alerts"], color_scheme="red", variant="soft")),
                     rx.cond(row["inactive"] != "", rx.badge(row["inactive"], color_scheme="gray")),
                     rx.cond(row["maintenance"] != "", rx.badge(row["maintenance"], color_scheme="blue")),
                 ),
@@ -162,6 +60,54 @@ def site_card(row) -> rx.Component:
     )
 
 
+def chip(item) -> rx.Component:
+    """A status filter with its count; pressed while it filters."""
+    return rx.button(
+        item["label"],
+        on_click=OverviewState.toggle_state(item["state"]),
+        variant=rx.cond(item["selected"] != "", "solid", "soft"),
+        color_scheme=rx.match(
+            item["state"],
+            ("online", "green"),
+            ("degraded", "amber"),
+            ("offline", "red"),
+            ("maintenance", "blue"),
+            "gray",
+        ),  # fmt: skip
+        size="2",
+        radius="full",
+        aria_pressed=rx.cond(item["selected"] != "", "true", "false"),
+        data_testid="status-chip",
+        data_state=item["state"],
+    )
+
+
+def sort_select() -> rx.Component:
+    """The order drop-down, with labels for people and the API's keys as values."""
+    return rx.select.root(
+        rx.select.trigger(aria_label="Sort sites", data_testid="site-sort"),
+        rx.select.content(*[rx.select.item(label, value=key) for key, label in SORT_LABELS.items()]),
+        value=OverviewState.sort_key,
+        on_change=OverviewState.set_sort_key,
+    )
+
+
+def pager() -> rx.Component:
+    """Which sites are shown, and buttons to the neighbouring pages."""
+    turns = (("Previous", OverviewState.previous_page, OverviewState.has_previous, "page-previous"),
+             ("Next", OverviewState.next_page, OverviewState.has_next, "page-next"))  # fmt: skip
+    return rx.hstack(
+        rx.text(OverviewState.range_label, size="2", color_scheme="gray", data_testid="page-range"),
+        rx.spacer(),
+        *[
+            rx.button(label, on_click=go, disabled=~can, variant="soft", data_testid=tid)
+            for label, go, can, tid in turns
+        ],
+        width="100%",
+        align="center",
+    )
+
+
 def overview_page() -> rx.Component:
     """The overview page."""
     return components.page(
@@ -169,7 +115,8 @@ def overview_page() -> rx.Component:
             stat(
                 "Sites online", f"{OverviewState.online_count} / {OverviewState.site_count}", "count-online"
             ),
-            stat("Meters unreachable", OverviewState.unreachable_meters, "count-unreachable"),
+            stat("Sites offline", OverviewState.offline_count, "count-offline"),
+            stat("Energy today", OverviewState.today_kwh, "fleet-energy"),
             stat("Open alerts", OverviewState.open_alerts, "count-alerts"),
             rx.spacer(),
             rx.badge(
@@ -182,31 +129,42 @@ def overview_page() -> rx.Component:
             align="center",
             width="100%",
         ),
+        rx.flex(rx.foreach(OverviewState.chips, chip), spacing="2", wrap="wrap", data_testid="status-chips"),
         rx.flex(
             rx.input(
                 placeholder="Search sites",
                 value=OverviewState.search,
                 on_change=OverviewState.set_search,
+                debounce_timeout=300,
                 width="20em",
                 max_width="100%",
                 data_testid="site-search",
             ),
-            rx.select(list(SORT_KEYS), value=OverviewState.sort_key, on_change=OverviewState.set_sort_key),
+            sort_select(),
             spacing="3",
             wrap="wrap",
         ),
         components.loading(OverviewState.loading),
         rx.cond(
             OverviewState.rows.length() > 0,
-            rx.grid(
-                rx.foreach(OverviewState.rows, site_card),
-                columns=rx.breakpoints(initial="1", sm="2", lg="3"),
-                spacing="3",
+            rx.vstack(
+                rx.grid(
+                    rx.foreach(OverviewState.rows, site_card),
+                    columns=rx.breakpoints(initial="1", sm="2", lg="3"),
+                    spacing="3",
+                    width="100%",
+                ),
+                pager(),
                 width="100%",
+                spacing="3",
             ),
             rx.cond(
                 OverviewState.loaded & ~OverviewState.loading & (OverviewState.error == ""),
-                empty_state("No sites yet. An admin creates them under Sites admin."),
+                rx.cond(
+                    OverviewState.site_count > 0,
+                    empty_state("No site matches this search and filter.", "no-match"),
+                    empty_state("No sites yet. An admin creates them under Sites admin."),
+                ),
             ),
         ),
         title="Overview",

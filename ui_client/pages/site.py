@@ -30,7 +30,7 @@ from ui_client.pages.site_charts import (
 from ui_client.state import SessionState
 from ui_common.clock import utcnow
 from ui_common.components import empty_state
-from ui_common.format import number, parse_ts
+from ui_common.format import local_time, number, parse_ts, unit_symbol, zone_label
 
 logger = logging.getLogger(__name__)
 LIVE_POINTS = 120
@@ -46,6 +46,10 @@ class SiteState(SessionState):
     site_status: str = "unknown"
     site_ago: str = ""
     site_info: str = ""
+    site_stale: bool = False
+    time_axis: str = "time (UTC)"
+    history_unit: str = ""
+    _units: dict[str, str] = {}
     meters_href: str = ""
     point_rows: list[dict[str, str]] = []
     power_series: list[dict[str, Any]] = []
@@ -92,12 +96,18 @@ class SiteState(SessionState):
         self.meters_href = f"/admin/meters/{site.get('id', '')}"
         self.site_status = site.get("status") or "unknown"
         self.site_ago = ago(site.get("lastHeartbeatAt"), utcnow())
+        self.site_stale = bool(site.get("stale")) and self.site_status in ("online", "degraded")
+        self.time_axis = f"time ({zone_label(site.get('timezone'))})"
+        self._units = {
+            f"{m.get('name') or m['externalId']} / {p['name']}": unit_symbol(p.get("unit"))
+            for m in site.get("meters") or [] for p in m.get("dataPoints") or []
+        }  # fmt: skip
         self.site_info = (
             f"{site.get('metersReachable') or 0}/{site.get('metersTotal') or 0} meters reachable · "
             f"queue {site.get('queueDepth') if site.get('queueDepth') is not None else '–'} · "
-            f"today {number(site.get('todayEnergyKwh'), 1)} kWh · {site.get('timezone', '')}"
+            f"today {number(site.get('todayEnergyKwh'), 1)} kWh · times in {zone_label(site.get('timezone'))}"
         )
-        rows, keys = meter_point_rows(site.get("meters") or [], utcnow())
+        rows, keys = meter_point_rows(site.get("meters") or [], utcnow(), site.get("timezone") or "UTC")
         self.point_rows = rows
         self._point_keys = keys
         self.point_choices = list(keys)
@@ -163,7 +173,7 @@ class SiteState(SessionState):
                 series[key] = [
                     (i["ts"], kw(i["value"], point.get("unit"))) for i in items if i["value"] is not None
                 ]
-        self.power_series = sum_per_minute(series)[-LIVE_POINTS:]
+        self.power_series = sum_per_minute(series, self._site.get("timezone") or "UTC")[-LIVE_POINTS:]
 
     @rx.event
     def set_selected_point(self, value: str):
@@ -284,8 +294,10 @@ class SiteState(SessionState):
         finally:
             self.history_loading = False
         fmt = "%H:%M" if end - start <= timedelta(hours=24) else "%m-%d %H:%M"
+        tz_name = self._site.get("timezone") or "UTC"
+        self.history_unit = self._units.get(self.selected_point, "")
         self.history = [
-            {"t": ts.strftime(fmt), "value": round(float(i["value"]), 4)}
+            {"t": local_time(ts, tz_name, fmt), "value": round(float(i["value"]), 4)}
             for i in items
             if i.get("value") is not None and (ts := parse_ts(i["ts"])) is not None
         ]
@@ -309,14 +321,19 @@ class SiteState(SessionState):
             for row in self.point_rows:
                 if row["external_id"] == item["meterExternalId"] and row["point"] == item["dataPoint"]:
                     row["value"] = number(item["value"], 2)
-                    row["when"] = ago(item["ts"], utcnow())
+                    tz_name = self._site.get("timezone") or "UTC"
+                    row["when"] = (
+                        f"{local_time(item['ts'], tz_name, '%H:%M:%S')} · {ago(item['ts'], utcnow())}"
+                    )
+                    row["stale"] = ""
             if is_power(item.get("unit"), item["dataPoint"]):
                 self._power[f"{item['meterExternalId']}/{item['dataPoint']}"] = kw(
                     item["value"], item.get("unit")
                 )
         self.point_rows = list(self.point_rows)
         if self._power and any(is_power(i.get("unit"), i["dataPoint"]) for i in latest):
-            point = {"t": utcnow().strftime("%H:%M:%S"), "kw": round(sum(self._power.values()), 3)}
+            now_local = local_time(utcnow(), self._site.get("timezone") or "UTC", "%H:%M:%S")
+            point = {"t": now_local, "kw": round(sum(self._power.values()), 3)}
             self.power_series = [*self.power_series, point][-LIVE_POINTS:]
 
     @rx.event(background=True)
@@ -343,6 +360,10 @@ def site_page() -> rx.Component:
                     rx.heading(SiteState.site_name, size="5", data_testid="site-title"),
                     components.status_badge(SiteState.site_status),
                     rx.text("last heartbeat ", SiteState.site_ago, size="2", color_scheme="gray"),
+                    rx.cond(
+                        SiteState.site_stale,
+                        rx.badge("stale", color_scheme="orange", data_testid="site-stale"),
+                    ),
                     rx.link(
                         "Meters and inventory history",
                         href=SiteState.meters_href,

@@ -51,7 +51,14 @@ def history_panel(state) -> rx.Component:
         rx.cond(
             state.history.length() > 0,
             rx.box(
-                line_chart(state.history, "value", "#10b981", 280),
+                line_chart(
+                    state.history,
+                    "value",
+                    "#10b981",
+                    280,
+                    y_label=state.history_unit,
+                    x_label=state.time_axis,
+                ),  # fmt: skip
                 width="100%",
                 data_testid="history-chart",
             ),
@@ -78,7 +85,7 @@ def live_power_chart(state) -> rx.Component:
         ),
         rx.cond(
             state.power_series.length() > 0,
-            line_chart(state.power_series, "kw", "#3b82f6", 220),
+            line_chart(state.power_series, "kw", "#3b82f6", 220, y_label="kW", x_label=state.time_axis),
             empty_state("Waiting for live power readings from this site…", "power-empty"),
         ),
         width="100%",
@@ -93,15 +100,24 @@ def point_row(row) -> rx.Component:
         rx.table.cell(row["point"]),
         rx.table.cell(row["value"], data_testid="point-value"),
         rx.table.cell(row["unit"]),
-        rx.table.cell(row["when"]),
         rx.table.cell(
-            rx.badge(row["reachable"], color_scheme=rx.cond(row["reachable"] == "reachable", "green", "red")),
+            rx.text(row["when"], size="2"),
+            rx.cond(row["stale"] != "", rx.badge("stale", color_scheme="orange", data_testid="point-stale")),
+        ),
+        rx.table.cell(
+            rx.badge(
+                row["reachable"],
+                color_scheme=rx.match(
+                    row["reachable"], ("reachable", "green"), ("stale", "orange"), ("disabled", "gray"), "red"
+                ),  # fmt: skip
+                data_testid="meter-state",
+            ),
             rx.text(row["error"], size="1", color_scheme="gray"),
         ),
     )
 
 
-POINT_HEADERS = ("Meter", "Point", "Last value", "Unit", "When", "Reachability")
+POINT_HEADERS = ("Meter", "Point", "Last value", "Unit", "When (site time)", "Meter state")
 
 
 def points_table(state) -> rx.Component:

@@ -8,7 +8,7 @@ import reflex as rx
 
 from ui_common.clock import utcnow
 from ui_common.components import badge, empty_state, line_chart, select, table
-from ui_common.format import ago, number, parse_ts
+from ui_common.format import ago, number, parse_ts, unit_symbol
 from ui_edge import components, queries
 from ui_edge.errors import UiEdgeError
 from ui_edge.format import REACHABILITY, clock, quality
@@ -25,9 +25,10 @@ def _point_row(value: dict[str, Any]) -> dict[str, str]:
     return {
         "point": value["dataPoint"],
         "value": number(value.get("value"), 3),
-        "unit": value.get("unit") or "",
+        "unit": unit_symbol(value.get("unit")),
         "quality": quality(value.get("quality")),
-        "when": clock(value.get("ts")),
+        "when": f"{clock(value.get('ts'))} · {ago(value.get('ts'))}",
+        "stale": "stale" if value.get("stale") else "",
     }
 
 
@@ -62,7 +63,15 @@ class DashboardState(EdgeState):
             known = {v["dataPoint"]: _point_row(v) for v in meter.get("latest") or []}
             for name in meter.get("dataPoints") or []:
                 known.setdefault(
-                    name, {"point": name, "value": "–", "unit": "", "quality": "–", "when": "no value yet"}
+                    name,
+                    {
+                        "point": name,
+                        "value": "–",
+                        "unit": "",
+                        "quality": "–",
+                        "when": "no value yet",
+                        "stale": "",
+                    },
                 )
                 if name not in choices:
                     choices.append(name)
@@ -169,7 +178,14 @@ def _point_row_view(row) -> rx.Component:
         rx.table.cell(rx.text(row["value"], weight="bold", data_testid="point-value")),
         rx.table.cell(row["unit"], data_testid="point-unit"),
         rx.table.cell(row["quality"], data_testid="point-quality"),
-        rx.table.cell(row["when"]),
+        rx.table.cell(
+            rx.text(row["when"]),
+            # With the agent down nothing refreshes these: the last values are not live any more.
+            rx.cond(
+                DashboardState.agent_down | (row["stale"] != ""),
+                rx.badge("stale", color_scheme="orange", data_testid="point-stale"),
+            ),
+        ),
     )
 
 

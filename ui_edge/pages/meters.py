@@ -6,7 +6,7 @@ from typing import Any
 import reflex as rx
 
 from ui_common.components import badge, panel, select, table
-from ui_common.format import number
+from ui_common.format import number, unit_symbol
 from ui_edge import components, queries
 from ui_edge.errors import UiEdgeError
 from ui_edge.format import quality
@@ -87,7 +87,7 @@ class MetersState(EdgeState):
         self.objects = {
             d["address"]: [
                 {"type": o["objectType"], "instance": str(o["instance"]), "name": o["name"],
-                 "units": o.get("units") or "", "value": number(o.get("presentValue"), 3)}
+                 "units": unit_symbol(o.get("units")), "value": number(o.get("presentValue"), 3)}
                 for o in d["objects"]
             ]
             for d in found
@@ -142,7 +142,7 @@ class MetersState(EdgeState):
             self.testing = False
         self.test_ok = bool(result["ok"]) and not result["pointErrors"]
         self.test_result = [
-            {"name": v["name"], "value": number(v["value"], 3), "unit": v.get("unit") or "",
+            {"name": v["name"], "value": number(v["value"], 3), "unit": unit_symbol(v.get("unit")),
              "quality": quality(v.get("quality"))}
             for v in result["values"]
         ]  # fmt: skip

@@ -6,7 +6,7 @@ from typing import Any
 import reflex as rx
 
 from ui_common.components import empty_state, table
-from ui_common.format import number
+from ui_common.format import number, unit_symbol
 from ui_edge import components, queries
 from ui_edge.errors import UiEdgeError
 from ui_edge.format import clock, summary_text
@@ -29,7 +29,7 @@ class SyncState(EdgeState):
         data = await self._gql(queries.SYNC_PAGE)
         self.dead_letters = [
             {"meter": d["meterExternalId"], "point": d["dataPoint"], "ts": clock(d["ts"]),
-             "value": number(d["value"], 3), "unit": d.get("unit") or "", "reason": d["reason"],
+             "value": number(d["value"], 3), "unit": unit_symbol(d.get("unit")), "reason": d["reason"],
              "dead_at": clock(d["deadAt"])}
             for d in data["deadLetters"]
         ]  # fmt: skip
