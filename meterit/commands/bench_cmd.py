@@ -3,7 +3,14 @@
 import importlib
 
 # Each bench module has register(subparsers) adding one benchmark with its own `handler`.
-BENCH_MODULES: list[str] = ["bench.ingest", "bench.query", "bench.edge", "bench.edge_poll", "bench.live", "bench.fleet"]
+BENCH_MODULES: list[str] = [
+    "bench.ingest",
+    "bench.query",
+    "bench.edge",
+    "bench.edge_poll",
+    "bench.live",
+    "bench.fleet",
+]
 
 
 def register(subparsers) -> None:
