@@ -13,9 +13,26 @@ SUITE_PLUGINS = (
     'pytest_plugins = ("tests.support.mustrun", "tests.support.parallel", "tests.support.figures")\n'
 )
 TESTS = """
+import os
+from pathlib import Path
+
 import pytest
 
 from tests.support.figures import report
+
+
+@pytest.fixture(scope="module")
+def server():
+    with Path(__file__).with_name("setups.txt").open("a") as setups:
+        setups.write(os.environ.get("PYTEST_XDIST_WORKER", "main") + "\\n")
+
+
+def test_uses_the_module_server(server):
+    pass
+
+
+def test_uses_it_too(server):
+    pass
 
 
 @pytest.mark.postgres
@@ -52,9 +69,9 @@ def suite(pytester, monkeypatch):
     return run
 
 
-def test_a_skipped_must_run_test_fails_ci_under_xdist(suite):
+def test_a_skipped_must_run_test_fails_ci_under_xdist(suite, pytester):
     result = suite("true")
-    result.assert_outcomes(passed=2, skipped=1)
+    result.assert_outcomes(passed=4, skipped=1)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(
         [
@@ -65,11 +82,13 @@ def test_a_skipped_must_run_test_fails_ci_under_xdist(suite):
     result.stdout.fnmatch_lines(
         ["*figures measured by the tests*", "figure measured on a worker: 42 readings"]
     )
+    setups = (pytester.path / "setups.txt").read_text().split()
+    assert len(setups) == 1 and setups[0].startswith("gw")  # the module's tests ran on one worker
 
 
 def test_outside_ci_the_skip_is_reported_and_allowed(suite):
     result = suite("")
-    result.assert_outcomes(passed=2, skipped=1)
+    result.assert_outcomes(passed=4, skipped=1)
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(["*1 must-run test(s) skipped, allowed outside CI*"])
 

@@ -11,6 +11,8 @@ hold nothing are spread over the workers one by one. New modules are covered wit
 Every worker has its own PostgreSQL databases (tests/support/pg.py names them by process id) and free ports.
 """
 
+import re
+
 import pytest
 
 ADDRESS_OWNING_DIRS = (
@@ -63,10 +65,23 @@ def group_names(items) -> dict[str, str]:
     return {nodeid: find(resources[0]) for nodeid, resources in held.items() if resources}
 
 
+def _send_to_group(item, group: str) -> None:
+    """What xdist's worker does for a marked test: the nodeid ends in @group, which its scheduler reads.
+    xdist 3.8 sets `item._nodeid`, which pytest 9.2 no longer reads (the nodeid comes from `item._id`)."""
+    from _pytest.nodeid import coerce_node_id
+
+    item._id = coerce_node_id(f"{item.nodeid}@{group}")
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the marks
 def pytest_collection_modifyitems(config, items) -> None:
     """Mark each test holding a resource with the xdist group of that resource."""
+    on_grouping_worker = getattr(config.option, "loadgroup", False) and hasattr(config, "workerinput")
     groups = group_names(items)
     for item in items:
-        if item.nodeid in groups:
-            item.add_marker(pytest.mark.xdist_group(groups[item.nodeid].replace(" ", "_")))
+        if item.nodeid not in groups:
+            continue
+        name = re.sub(r"[^A-Za-z0-9_./-]+", "_", groups[item.nodeid])
+        item.add_marker(pytest.mark.xdist_group(name))
+        if on_grouping_worker and hasattr(item, "_id"):
+            _send_to_group(item, name)
