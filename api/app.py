@@ -72,6 +72,7 @@ def create_app(settings: CentralSettings | None = None) -> Starlette:
         await pubsub.start()
         await caches.start()
         metrics.watch(engine, pubsub)
+        gauges = asyncio.create_task(metrics.keep_refreshed())
         await maintain_partitions(engine, settings.raw_retention_days)
         monitor = asyncio.create_task(
             run_monitor(engine, sessions, pubsub, settings.offline_after_minutes, settings.raw_retention_days)
@@ -92,6 +93,8 @@ def create_app(settings: CentralSettings | None = None) -> Starlette:
                 await stop_task(report_mailer)
             await stop_task(monitor)
             await stop_task(rollup_worker)
+            await stop_task(gauges)
+            metrics.worker_exited()
             await caches.stop()
             await pubsub.stop()
             await engine.dispose()

@@ -1,9 +1,17 @@
-"""Prometheus metrics of the central API (served at /metrics; per worker process).
+"""Prometheus metrics of the central API (served at /metrics, summed over every worker process).
 
-Names follow Prometheus conventions: units in the name (`_seconds`), counters exposed as `_total`. Pool and
-subscription gauges are read at scrape time from what `watch()` was given. deploy/grafana-dashboard.json and
-deploy/prometheus-alerts.yml use these names (tests/api/test_metrics.py holds them to what is served).
+Names follow Prometheus conventions: units in the name (`_seconds`), counters exposed as `_total`. With
+several workers (`meterit api --workers N` sets PROMETHEUS_MULTIPROC_DIR) each worker writes its values to
+files there and any worker's /metrics reads them all (prometheus_client's multiprocess mode): counters and
+histograms are summed, pool and subscription gauges summed over live workers, the others the workers'
+maximum. Pool and subscription gauges are taken from what `watch()` was given at each scrape and every
+second. deploy/grafana-dashboard.json and deploy/prometheus-alerts.yml use these names
+(tests/api/test_metrics.py holds them to what is served).
 """
+
+import asyncio
+import contextlib
+import os
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -12,8 +20,11 @@ from prometheus_client import (
     Gauge,
     Histogram,
     generate_latest,
+    multiprocess,
 )
-from prometheus_client.core import GaugeMetricFamily
+
+MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+REFRESH_SECONDS = 1.0
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -55,7 +66,12 @@ RATE_LIMITED = Counter(
     ["reason"],
     registry=REGISTRY,
 )
-SITES_ONLINE = Gauge("meterit_sites_online", "Sites whose status is online or degraded", registry=REGISTRY)
+SITES_ONLINE = Gauge(
+    "meterit_sites_online",
+    "Sites whose status is online or degraded",
+    registry=REGISTRY,
+    multiprocess_mode="max",
+)
 PUBSUB_LAG = Histogram(
     "meterit_pubsub_lag_seconds",
     "Delay from publish to delivery in this process",
@@ -72,12 +88,16 @@ GRAPHQL_DURATION = Histogram(
     registry=REGISTRY,
 )
 ROLLUP_QUEUE = Gauge(
-    "meterit_rollup_queue_uploads", "Uploads waiting to be folded into the rollups", registry=REGISTRY
+    "meterit_rollup_queue_uploads",
+    "Uploads waiting to be folded into the rollups",
+    registry=REGISTRY,
+    multiprocess_mode="max",
 )
 ROLLUP_LAG = Gauge(
     "meterit_rollup_lag_seconds",
-    "Time since this worker last saw the rollup queue empty (0 while it is)",
+    "Time since a worker last saw the rollup queue empty (0 while it is; the longest of the workers)",
     registry=REGISTRY,
+    multiprocess_mode="max",
 )
 
 
@@ -99,8 +119,27 @@ for _cache in ("site_status", "meter_config"):
     CACHE_INVALIDATIONS.labels(_cache)
 
 
+POOL = {
+    name: Gauge(f"meterit_db_pool_{name}", text, registry=REGISTRY, multiprocess_mode="livesum")
+    for name, text in {
+        "size": "Connections the pools keep open",
+        "checked_out": "Connections in use by requests and background tasks",
+        "overflow": "Connections open beyond the pool size",
+        "capacity": "Most connections the pools open (size + max overflow); at it, requests wait",
+        "waiting": "Requests and tasks waiting for a connection (db/engine.py CountingPool)",
+    }.items()
+}
+SUBSCRIPTIONS = Gauge(
+    "meterit_subscriptions_active",
+    "GraphQL subscriptions open, by channel",
+    ["channel"],
+    registry=REGISTRY,
+    multiprocess_mode="livesum",
+)
+
+
 class _Watched:
-    """The engine and pub/sub of the running app, read at scrape time."""
+    """The engine and pub/sub of the running app."""
 
     engine = None
     pubsub = None
@@ -109,49 +148,47 @@ class _Watched:
 def watch(engine, pubsub) -> None:
     """Report the connection pool of engine and the subscribers of pubsub (the app's lifespan calls it)."""
     _Watched.engine, _Watched.pubsub = engine, pubsub
+    refresh()
 
 
-class _LiveCollector:
-    """Connection-pool state and subscription counts, computed when /metrics is read."""
-
-    def describe(self):
-        """No fixed samples to describe ahead (the families are always emitted by collect())."""
-        return []
-
-    def collect(self):
-        """The gauges' current values."""
-        pool = getattr(getattr(_Watched.engine, "sync_engine", None), "pool", None)
-        stats = {
-            "size": "Connections the pool keeps open",
-            "checked_out": "Connections in use by requests and background tasks",
-            "overflow": "Connections open beyond the pool size",
-            "capacity": "Most connections the pool opens (size + max overflow); at it, requests wait",
-        }
-        values = {name: 0.0 for name in stats}
-        if pool is not None and hasattr(pool, "checkedout"):
-            values["size"] = pool.size()
-            values["checked_out"] = pool.checkedout()
-            values["overflow"] = max(0, pool.overflow())
-            values["capacity"] = pool.size() + max(0, getattr(pool, "_max_overflow", 0))
-        for name, text in stats.items():
-            family = GaugeMetricFamily(f"meterit_db_pool_{name}", text)
-            family.add_metric([], float(values[name]))
-            yield family
-        subscribers = getattr(_Watched.pubsub, "_subscribers", {}) or {}
-        internal = getattr(_Watched.pubsub, "internal", {}) or {}
-        family = GaugeMetricFamily(
-            "meterit_subscriptions_active",
-            "GraphQL subscriptions open in this worker, by channel",
-            labels=["channel"],
-        )
-        for channel, queues in sorted(subscribers.items()):
-            family.add_metric([channel], float(max(0, len(queues) - internal.get(channel, 0))))
-        yield family
+def refresh() -> None:
+    """Copy this worker's pool state and subscription counts into the gauges."""
+    pool = getattr(getattr(_Watched.engine, "sync_engine", None), "pool", None)
+    values = dict.fromkeys(POOL, 0.0)
+    if pool is not None and hasattr(pool, "checkedout"):
+        values["size"] = pool.size()
+        values["checked_out"] = pool.checkedout()
+        values["overflow"] = max(0, pool.overflow())
+        values["capacity"] = pool.size() + max(0, getattr(pool, "_max_overflow", 0))
+        values["waiting"] = getattr(pool, "waiting", 0)
+    for name, value in values.items():
+        POOL[name].set(value)
+    pubsub = _Watched.pubsub
+    subscribers = getattr(pubsub, "_subscribers", {}) or {}
+    internal = getattr(pubsub, "internal", {}) or {}
+    for channel, queues in subscribers.items():
+        SUBSCRIPTIONS.labels(channel).set(max(0, len(queues) - internal.get(channel, 0)))
 
 
-REGISTRY.register(_LiveCollector())
+async def keep_refreshed() -> None:
+    """Refresh the gauges every second, so that a scrape answered by another worker sees this one's state."""
+    while True:
+        refresh()
+        await asyncio.sleep(REFRESH_SECONDS)
+
+
+def worker_exited() -> None:
+    """Drop this worker's live gauges from the shared files (its counters stay counted)."""
+    if MULTIPROCESS:
+        with contextlib.suppress(Exception):
+            multiprocess.mark_process_dead(os.getpid())
 
 
 def render() -> tuple[bytes, str]:
-    """The exposition text and its content type."""
+    """The exposition text (of every worker in multiprocess mode) and its content type."""
+    refresh()
+    if MULTIPROCESS:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST

@@ -8,6 +8,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from db.errors import DatabaseUnavailable
 
@@ -46,6 +47,23 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+class CountingPool(AsyncAdaptedQueuePool):
+    """The async queue pool, counting the callers waiting for a connection (SQLAlchemy does not expose it)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.waiting = 0
+
+    def _do_get(self):
+        # A free connection is handed over without yielding to the event loop, so `waiting` is seen above 0
+        # only while a caller really waits: for a connection to come back, or for a new one to open.
+        self.waiting += 1
+        try:
+            return super()._do_get()
+        finally:
+            self.waiting -= 1
+
+
 def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
     """Create an async engine with dialect-appropriate settings."""
     url = normalize_url(url)
@@ -57,6 +75,7 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEn
     engine = create_async_engine(
         url,
         echo=echo,
+        poolclass=CountingPool,
         pool_size=pool_size,
         max_overflow=pool_size,
         connect_args={"timeout": 10, "command_timeout": 60},

@@ -2,6 +2,8 @@
 
 import logging
 import os
+import shutil
+import tempfile
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +60,11 @@ def _run(args) -> int:
     settings = CentralSettings()
     if not args.no_migrate:
         upgrade("central", settings.db_url)
+    shared_metrics = None
+    if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Several workers: each /metrics answer must cover all of them (api/metrics.py multiprocess mode).
+        shared_metrics = tempfile.mkdtemp(prefix="meterit-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = shared_metrics
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
     logger.info(
@@ -78,4 +85,6 @@ def _run(args) -> int:
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=5,
     )
+    if shared_metrics:
+        shutil.rmtree(shared_metrics, ignore_errors=True)
     return 0
