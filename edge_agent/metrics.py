@@ -6,6 +6,8 @@ VALUES_COLLECTED = Counter("meterit_edge_values_collected_total", "Values read f
 VALUES_REFUSED = Counter(
     "meterit_edge_values_refused_total", "Served values refused or marked bad at collection", ["reason"]
 )
+for _reason in ("not_finite", "implausible_kept_bad"):
+    VALUES_REFUSED.labels(_reason)  # present at 0 from the start, so a rule on it sees the series
 METER_POLLS = Counter("meterit_edge_meter_polls_total", "Meter polls by outcome", ["outcome"])
 READINGS_UPLOADED = Counter(
     "meterit_edge_readings_uploaded_total", "Readings acknowledged by central", ["result"]

@@ -49,6 +49,7 @@ class Soak:
         self.interval, self.cap = settings_for(self.seconds)
         self.site = SoakSite(self.root, self.interval, self.cap, self.network)
         self.injector = Injector(self.site, self.log, seed, self.why_no_network)
+        self.drained_at: float | None = None
 
     def run(self) -> int:
         """Everything, bounded in time; cleans up whatever happens."""
@@ -143,10 +144,18 @@ class Soak:
                     heapq.heappush(steps, (ends, 1, order, fault))
                     blackout_until = ends if fault.kind == "blackout" else blackout_until
             last_end = time.monotonic()
-        time.sleep(max(0.0, started + self.seconds - time.monotonic()))
+        self.drained_at = None  # the rest of the window: when the backlog is gone after the last fault
+        while time.monotonic() < started + self.seconds:
+            if self.drained_at is None and self._drained():
+                self.drained_at = time.monotonic()
+            time.sleep(0.5)
         if self.network:
             self.network.clear()
         return faults, last_end
+
+    def _drained(self) -> bool:
+        """Every edge runs and its outbox holds no more than one poll's readings."""
+        return all(e.child.alive() and outbox_depth(e.db) <= e.polled_points for e in self.site.edges)
 
     def _edge_working(self, name: str, limit: float = 60.0) -> None:
         """Wait (bounded) until the edge commits to its outbox again (its WAL changes)."""
@@ -181,6 +190,10 @@ class Soak:
     def _drain(self, last_end: float) -> float | None:
         """Seconds from the end of the last fault until every outbox is down to one poll's readings."""
         limit = max(90.0, 0.2 * self.seconds)
+        if self.drained_at is not None:
+            drained = self.drained_at - last_end
+            self.log("drain", f"backlog drained {drained:.1f} s after the last fault ended")
+            return drained
         try:
             waited = wait_for(lambda: all(outbox_depth(e.db) <= e.polled_points for e in self.site.edges), limit,
                               "outbox drain", 0.5)  # fmt: skip
