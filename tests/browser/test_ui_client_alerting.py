@@ -2,10 +2,7 @@
 preview, the alerts panel, 'will alert at' hints, maintenance windows, the demo's e-mails, the 404 page.
 Desktop and phone (390 px) widths; screenshots go to test-artifacts/."""
 
-import asyncio
-import os
 import re
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -17,13 +14,12 @@ from api.alerts.messages import OPENED, alert_email
 from db.alert_store import add_rule, seed_default_rules
 from db.central_models import Alert, Meter, Site
 from db.clock import utcnow
-from db.migrate import upgrade
 from db.sites import create_site
 from db.users import create_user
 from meterit.commands.common import run_in_session
 from tests.support.browser import ARTIFACTS, launch_browser, new_page, screenshot
 from tests.support.central_server import CentralServer
-from tests.support.pg import create_database, drop_database
+from tests.support.pg import migrated_central_database
 from tests.support.reflex_app import ReflexApp
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -37,11 +33,7 @@ PHONE = {"width": 390, "height": 844}
 @pytest.fixture(scope="module")
 def central_db(pg_server):
     """A migrated central database of this module's own."""
-    name = f"meterit_ui_alerting_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    url = asyncio.run(create_database(name))
-    upgrade("central", url)
-    yield url
-    asyncio.run(drop_database(name))
+    yield from migrated_central_database("meterit_ui_alerting")
 
 
 @pytest.fixture(scope="module")

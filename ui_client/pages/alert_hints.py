@@ -57,5 +57,11 @@ def site_hint(site_id) -> rx.Component:
     hint = FleetHintsState.hints[site_id]
     return rx.cond(
         hint,
-        rx.badge(hint, color_scheme="orange", variant="soft", white_space="normal", data_testid="alert-hint"),
+        rx.badge(
+            hint,
+            color_scheme=rx.cond(hint.contains("alert open"), "red", "orange"),
+            variant="soft",
+            white_space="normal",
+            data_testid="alert-hint",
+        ),
     )
