@@ -19,23 +19,15 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     PrimaryKeyConstraint,
     SmallInteger,
     UniqueConstraint,
 )
-from sqlalchemy.orm import registry
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from db.central_base import CentralTable
 from db.clock import utcnow
 from db.types import BigId, UTCDateTime
-
-# A registry of its own keeps central tables apart from edge tables (and from Reflex's SQLModel use).
-central_metadata = MetaData()
-
-
-class CentralTable(SQLModel, registry=registry(metadata=central_metadata)):
-    """Base of every central table."""
 
 
 class Site(CentralTable, table=True):
@@ -200,7 +192,3 @@ class Alert(CentralTable, table=True):
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     acknowledged_by: str | None = Field(default=None, max_length=254)
-
-
-# The rollup and tariff tables join central_metadata for Alembic.
-from db import rollup_models, tariffs  # noqa: E402,F401
