@@ -32,6 +32,7 @@ from api.services import meters as meters_service
 from api.services import readings as readings_service
 from api.services import sites as sites_service
 from api.settings import CentralSettings
+from causes import Cause, text
 from db.alert_store import DEFAULT_RULES, open_alert_counts
 from db.engine import session_scope
 from db.errors import DbError
@@ -79,7 +80,7 @@ def build_central_mcp(
         request = getattr(ctx.request_context, "request", None) if ctx else None
         credential = bearer_token(request.headers.get("authorization")) if request is not None else token
         if not credential:
-            raise ToolError("not authorised: set METERIT_MCP_TOKEN (or send Authorization: Bearer over HTTP)")
+            raise ToolError(text(Cause.MCP_TOKEN_MISSING))
         try:
             async with session_scope(sessions) as session:
                 if admin_key and hmac.compare_digest(credential.encode(), admin_key.encode()):
@@ -88,7 +89,7 @@ def build_central_mcp(
                     user = await user_from_token(session, settings, credential)
                     caller = Caller(user.email, user.role)
                 if admin and caller.role != "admin":
-                    raise ToolError(f"forbidden: admin role required ({caller.name} is {caller.role})")
+                    raise ToolError(f"{text(Cause.ADMIN_REQUIRED)} ({caller.name} is {caller.role})")
                 return await work(session, caller)
         except AuthError as err:
             raise ToolError(f"not authorised: {err}") from err

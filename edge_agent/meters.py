@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from causes import Cause, text
 from db.inventory import check_address
 from edge_agent.errors import ConfigError
 
@@ -99,7 +100,7 @@ def parse_meters(document: dict) -> list[MeterConfig]:
     try:
         meters = [MeterConfig.model_validate(item) for item in document.get("meters", [])]
     except ValidationError as err:
-        raise ConfigError(f"invalid meter configuration: {err}") from err
+        raise ConfigError(text(Cause.INVALID_METER_CONFIG, reason=err)) from err
     ids = [m.id for m in meters]
     if len(ids) != len(set(ids)):
         raise ConfigError("meter ids must be unique")

@@ -8,6 +8,7 @@ from typing import Any
 
 import reflex as rx
 
+from causes import Cause, text
 from ui_client import api
 from ui_client.errors import ApiUnreachable, NotAuthenticated, UiClientError
 from ui_common.clock import utcnow
@@ -16,7 +17,7 @@ from ui_common.format import parse_ts
 logger = logging.getLogger(__name__)
 
 RETRY_SECONDS = 3.0
-UNREACHABLE_TEXT = "The central server cannot be reached. Data shown may be out of date; retrying…"
+UNREACHABLE_TEXT = f"{text(Cause.CENTRAL_UNREACHABLE)} Data shown may be out of date; retrying…"
 
 
 class SessionState(rx.State):

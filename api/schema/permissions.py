@@ -6,12 +6,13 @@ from strawberry.permission import BasePermission
 from strawberry.types import Info
 
 from api.errors import Forbidden, SiteKeyRequired
+from causes import Cause, text
 
 
 class IsSite(BasePermission):
     """The request carries a valid X-API-Key (answered with HTTP 401 otherwise)."""
 
-    message = "a valid X-API-Key header is required"
+    message = text(Cause.SITE_KEY_REQUIRED)
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         """True for a site key."""
@@ -25,7 +26,7 @@ class IsSite(BasePermission):
 class IsAuthenticated(BasePermission):
     """A logged-in dashboard user (any role)."""
 
-    message = "forbidden: login required"
+    message = text(Cause.NOT_AUTHENTICATED)
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         """True for a user token."""
@@ -39,7 +40,7 @@ class IsAuthenticated(BasePermission):
 class IsAdmin(IsAuthenticated):
     """A logged-in admin."""
 
-    message = "forbidden: admin role required"
+    message = text(Cause.ADMIN_REQUIRED)
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         """True for an admin's token."""

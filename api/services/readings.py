@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import InvalidInput, NotFoundError
+from causes import Cause, text
 from db.central_models import Site
 from db.energy import EnergyBucket
 from db.energy_query import EnergyPoint, energy_page, energy_point
@@ -72,7 +73,7 @@ async def energy_totals(
     """kWh per site and local day/month; NotFoundError for an unknown site."""
     found = set((await session.scalars(select(Site.id).where(Site.id.in_(site_ids)))).all())
     if missing := sorted(set(site_ids) - found):
-        raise NotFoundError(f"no site with id {', '.join(map(str, missing))}")
+        raise NotFoundError(text(Cause.UNKNOWN_SITE, site_id=", ".join(map(str, missing))))
     if (last_day - first_day).days > MAX_TOTAL_DAYS:
         raise InvalidInput(f"totals cover at most {MAX_TOTAL_DAYS} days")
     try:

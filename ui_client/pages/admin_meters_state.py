@@ -4,6 +4,7 @@ from typing import Any
 
 import reflex as rx
 
+from causes import Cause, text
 from ui_client import queries
 from ui_client.errors import ApiError, Forbidden, UiClientError
 from ui_client.state import SessionState
@@ -143,7 +144,7 @@ class AdminMetersState(SessionState):
             raise ValueError("the meter needs an external id")
         device = self.f_device_id.strip()
         if device and not device.isdigit():
-            raise ValueError(f"the BACnet device id must be a whole number (got {device!r})")
+            raise ValueError(text(Cause.DEVICE_ID_NOT_INTEGER, device=device))
         return {
             "externalId": external_id, "name": self.f_name.strip() or None,
             "bacnetAddress": self.f_address.strip() or None, "bacnetDeviceId": int(device) if device else None,
@@ -158,13 +159,13 @@ class AdminMetersState(SessionState):
         try:
             meter = self._edit_input()
         except ValueError as err:
-            self.form_error = f"Not saved: {err}"
+            self.form_error = text(Cause.NOT_SAVED, reason=err)
             return None
         try:
             data = await self._gql(queries.EDIT_METER, {"siteId": self._site_id(), "meter": meter})
         except ApiError as err:
-            self.form_error = ("Not saved: this needs the admin role." if isinstance(err, Forbidden)
-                               else f"Not saved: {err}")  # fmt: skip
+            self.form_error = (text(Cause.NOT_SAVED, reason="this needs the admin role.") if isinstance(err, Forbidden)
+                               else text(Cause.NOT_SAVED, reason=err))  # fmt: skip
             return None
         except UiClientError as err:
             return self._fail(err)

@@ -5,6 +5,7 @@ from typing import Any
 
 import reflex as rx
 
+from causes import Cause, text
 from ui_common.clock import utcnow
 from ui_common.components import panel, select
 from ui_common.inventory import (
@@ -104,7 +105,7 @@ class InventoryState(EdgeState):
             raise ValueError("the meter needs an id and a BACnet address")
         device = self.f_device_id.strip()
         if device and not device.isdigit():
-            raise ValueError(f"the BACnet device id must be a whole number (got {device!r})")
+            raise ValueError(text(Cause.DEVICE_ID_NOT_INTEGER, device=device))
         return {
             "id": self.f_id.strip(), "name": self.f_name.strip() or self.f_id.strip(),
             "bacnetIp": self.f_address.strip(), "bacnetDeviceId": int(device) if device else None,
@@ -119,14 +120,14 @@ class InventoryState(EdgeState):
         try:
             meter = self._meter_input()
         except ValueError as err:
-            self.form_error = f"Not saved: {err}"
+            self.form_error = text(Cause.NOT_SAVED, reason=err)
             return None
         try:
             await self._gql(queries.SAVE_METER, {"meter": meter})
         except (AgentUnreachable, NotAuthenticated) as err:
             return self._fail(err)
         except UiEdgeError as err:
-            self.form_error = f"Not saved: {err}"
+            self.form_error = text(Cause.NOT_SAVED, reason=err)
             return None
         self.form_error = ""
         self.form_note = f"Saved {meter['id']}; it runs now and is proposed to central."
