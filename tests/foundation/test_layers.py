@@ -107,14 +107,15 @@ def test_a_forbidden_import_is_reported(tmp_path):
     (tmp_path / "db").mkdir()
     bad_db = tmp_path / "db" / "sneaky.py"
     bad_db.write_text("from api.settings import Settings\n")
-    bad_edge = tmp_path / "db" / "edge_store.py"
-    bad_edge.write_text("from db import central_models\n")
+    (tmp_path / "db" / "edge").mkdir()
+    bad_edge = tmp_path / "db" / "edge" / "probe.py"
+    bad_edge.write_text("from db.central.models import Site\n")
     ui = tmp_path / "ui_edge"
     ui.mkdir()
     (ui / "state.py").write_text("from . import queries\nfrom edge_agent.models import Meter\n")
     found = layer_violations([bad_db, bad_edge, ui / "state.py"], tmp_path)
     assert found == [
         "db.sneaky -> api.settings (db may not import api)",
-        "db.edge_store -> db.central_models (db edge may not import db central)",
+        "db.edge.probe -> db.central.models (db edge may not import db central)",
         "ui_edge.state -> edge_agent.models (ui_edge may not import edge_agent)",
     ]
