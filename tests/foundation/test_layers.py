@@ -14,6 +14,8 @@ FORBIDDEN = {
     "edge_agent": {"api", *DASHBOARDS},
     **{ui: {"db", "api", "edge_agent", "meterit", "bench"} for ui in DASHBOARDS},
 }
+# Each deployable's own part of db/ (besides the shared root): the edge never imports central's and vice versa.
+DEPLOYABLE_DB = {"edge_agent": "edge", "api": "central"}
 # The database modules each deployable ships on its own; the rest of db/ is shared by both.
 EDGE_DB = ("db.edge_models", "db.edge_store", "db.outbox", "db.edge")
 SHARED_DB = (
@@ -94,6 +96,12 @@ def layer_violations(files: list[Path], root: Path = ROOT) -> list[str]:
             elif top == "db" == target and _db_side(imported) not in ("shared", _db_side(importer)):
                 sides = f"db {_db_side(importer)} may not import db {_db_side(imported)}"
                 broken.append(f"{importer} -> {imported} ({sides})")
+            elif (
+                target == "db"
+                and top in DEPLOYABLE_DB
+                and _db_side(imported) not in ("shared", DEPLOYABLE_DB[top])
+            ):
+                broken.append(f"{importer} -> {imported} ({top} may not import db {_db_side(imported)})")
     return broken
 
 
@@ -113,9 +121,13 @@ def test_a_forbidden_import_is_reported(tmp_path):
     ui = tmp_path / "ui_edge"
     ui.mkdir()
     (ui / "state.py").write_text("from . import queries\nfrom edge_agent.models import Meter\n")
-    found = layer_violations([bad_db, bad_edge, ui / "state.py"], tmp_path)
+    (tmp_path / "edge_agent").mkdir()
+    agent = tmp_path / "edge_agent" / "probe.py"
+    agent.write_text("from db.central.models import Site\nfrom db.clock import utcnow\n")
+    found = layer_violations([bad_db, bad_edge, ui / "state.py", agent], tmp_path)
     assert found == [
         "db.sneaky -> api.settings (db may not import api)",
         "db.edge.probe -> db.central.models (db edge may not import db central)",
         "ui_edge.state -> edge_agent.models (ui_edge may not import edge_agent)",
+        "edge_agent.probe -> db.central.models (edge_agent may not import db central)",
     ]
