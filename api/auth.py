@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import AuthError
 from api.settings import CentralSettings
+from causes import Cause, text
 from db.central_models import User
 from db.clock import clock, utcnow
 from db.sites import SiteIdentity, identify_site
@@ -45,14 +46,14 @@ async def user_from_token(session: AsyncSession, settings: CentralSettings, toke
         version = int(claims["ver"])
         expired = float(claims["exp"]) <= clock().timestamp()
     except (jwt.PyJWTError, KeyError, TypeError, ValueError) as err:
-        raise AuthError("invalid or expired token") from err
+        raise AuthError(text(Cause.TOKEN_INVALID)) from err
     if expired:
-        raise AuthError("invalid or expired token")
+        raise AuthError(text(Cause.TOKEN_INVALID))
     user = await session.get(User, user_id)
     if user is None or not user.is_active:
         raise AuthError("user disabled or unknown")
     if version != user.token_version:  # a password change, reset or logout since the token was issued
-        raise AuthError("session ended: log in again")
+        raise AuthError(text(Cause.SESSION_ENDED))
     return user
 
 
@@ -69,5 +70,5 @@ async def site_from_key(session: AsyncSession, key: str) -> SiteIdentity:
     """The active site owning an API key; AuthError otherwise."""
     site = await identify_site(session, key.strip())
     if site is None:
-        raise AuthError("invalid API key")
+        raise AuthError(text(Cause.SITE_KEY_INVALID))
     return site

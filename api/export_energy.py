@@ -7,21 +7,15 @@ GET /export/energy.csv?meterId=…&point=…&start=…&end=…&resolution=QUARTE
 
 import csv
 import io
-import logging
 from collections.abc import AsyncIterator
 
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.responses import Response
 
-from api.auth import bearer_token, user_from_token
-from api.errors import ApiError, AuthError, InvalidInput, NotFoundError
-from api.export import _parse_time
-from api.services.access import scope_of
+from api.csv_export import csv_response, parse_query
 from api.services.readings import energy
 from db.engine import session_scope
 from db.readings_query import MAX_PAGE
-
-logger = logging.getLogger(__name__)
 
 COLUMNS = (
     "start",
@@ -43,26 +37,6 @@ COLUMNS = (
 )
 RESOLUTIONS = ("QUARTER_HOUR", "HOUR", "DAY", "MONTH")
 QUALITY_NAMES = ("good", "uncertain", "bad")
-
-
-def _parse(request: Request) -> dict:
-    params = request.query_params
-    try:
-        meter_id = int(params.get("meterId", ""))
-    except ValueError as err:
-        raise InvalidInput("meterId must be an integer") from err
-    if not params.get("point"):
-        raise InvalidInput("point is required")
-    resolution = params.get("resolution", "HOUR").upper()
-    if resolution not in RESOLUTIONS:
-        raise InvalidInput(f"resolution must be one of {', '.join(RESOLUTIONS)}")
-    return {
-        "meter_id": meter_id,
-        "point": params["point"],
-        "start": _parse_time(params.get("start"), "start"),
-        "end": _parse_time(params.get("end"), "end"),
-        "resolution": resolution.lower(),
-    }
 
 
 def _cell(value) -> str:
@@ -120,28 +94,15 @@ async def _pages(sessions, query, first_page, cursor, currency) -> AsyncIterator
 
 async def export_energy(request: Request) -> Response:
     """Stream one energy query as CSV (401 without a valid user token, 400/404 for bad queries)."""
-    settings, sessions = request.app.state.settings, request.app.state.sessions
-    token = bearer_token(request.headers.get("authorization"))
-    if not token:
-        return PlainTextResponse("Authorization: Bearer <token> required", status_code=401)
-    try:
-        query = _parse(request)
-        async with session_scope(sessions) as session:
-            caller = await scope_of(session, await user_from_token(session, settings, token))
-            query["scope"] = caller
-            first_page, cursor, facts = await energy(session, **query, first=MAX_PAGE)
-    except AuthError as err:
-        return PlainTextResponse(str(err), status_code=401)
-    except NotFoundError as err:
-        return PlainTextResponse(str(err), status_code=404)
-    except (InvalidInput, ApiError) as err:
-        return PlainTextResponse(str(err), status_code=400)
-    currency = facts.tariff.currency if facts.tariff and facts.price else None
-    point = "".join(c if c.isalnum() or c in "-_" else "_" for c in query["point"])
-    name = f"energy-{query['meter_id']}-{point}-{query['resolution']}.csv"
-    logger.info("exporting %s", name)
-    return StreamingResponse(
-        _pages(sessions, query, first_page, cursor, currency),
-        media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+
+    async def first_page(session, query: dict):
+        return await energy(session, **query, first=MAX_PAGE)
+
+    def stream(sessions, query: dict, page) -> AsyncIterator[str]:
+        rows, cursor, facts = page
+        currency = facts.tariff.currency if facts.tariff and facts.price else None
+        return _pages(sessions, query, rows, cursor, currency)
+
+    return await csv_response(
+        request, "energy", lambda r: parse_query(r, RESOLUTIONS, "HOUR"), first_page, stream
     )

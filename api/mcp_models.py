@@ -123,6 +123,8 @@ class AlertInfo(BaseModel):
     resolved_at: datetime | None
     acknowledged_at: datetime | None
     acknowledged_by: str | None
+    acknowledged_note: str | None = None
+    resolved_by: str | None = Field(default=None, description="who closed it by hand (null: it cleared)")
 
 
 class AlertsResult(BaseModel):

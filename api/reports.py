@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import InvalidInput, NotFoundError
 from api.services.access import Scope
+from causes import Cause, text
 from db import reports as data
 from db.clock import clock
 from db.energy import hour_bounds, local_day_bounds, local_days
@@ -140,7 +141,7 @@ async def generate_report(
     sites = await data.report_sites(session, site_ids)
     if site_ids is not None and len(sites) < len(set(site_ids)):
         missing = sorted(set(site_ids) - {s.id for s in sites})
-        raise NotFoundError(f"no site with id {', '.join(map(str, missing))}")
+        raise NotFoundError(text(Cause.UNKNOWN_SITE, site_id=", ".join(map(str, missing))))
     points = await data.report_points(session, [s.id for s in sites])
     by_site: dict[int, list[data.ReportPoint]] = defaultdict(list)
     for p in points:

@@ -2,7 +2,7 @@
 
 An edge sends one document (db/wire.py UPLOAD_READINGS_DOCUMENT) all day long. When a POST carries exactly
 that document, as written or as gql prints it, with a site key and readings that decode_upload has already
-checked, the view stores the batch through the resolver's own function and renders the answer for that
+checked, the view stores the batch through the service the resolver uses (api/services/edge.py) and renders the answer for that
 document's fixed selection (an edge whose graphql-core prints the document otherwise just takes the general
 path). Everything else takes the general path; so does this request when the fast path
 fails unexpectedly: an upload is idempotent by batch id, so running it again there is safe, and the general
@@ -16,7 +16,8 @@ from strawberry.http import GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from api import metrics
-from api.schema.edge import UploadRejected, UploadResult, store_upload
+from api.services.edge import UploadRefused, store_upload
+from db.ingest import IngestOutcome
 from db.reading_parse import CheckedReadings
 from db.wire import UPLOAD_READINGS_DOCUMENT
 
@@ -44,18 +45,18 @@ def checked_batch(queries: frozenset[str], method: str, data, context) -> dict |
     return batch if type(batch) is dict and type(batch.get("readings")) is CheckedReadings else None
 
 
-def render(answer: UploadResult | UploadRejected) -> dict:
-    """The document's selection of an answer, as graphql-core would give it."""
-    if isinstance(answer, UploadRejected):
-        return {"__typename": "UploadRejected", "reason": answer.reason}
+def render(outcome: IngestOutcome | UploadRefused) -> dict:
+    """The document's selection of a stored upload, as graphql-core would give it."""
+    if isinstance(outcome, UploadRefused):
+        return {"__typename": "UploadRejected", "reason": outcome.reason}
     return {
         "__typename": "UploadResult",
-        "batchId": answer.batch_id,
-        "new": answer.new,
-        "duplicates": answer.duplicates,
-        "rejected": answer.rejected,
-        "replayed": answer.replayed,
-        "rejections": [{"index": r.index, "reason": r.reason} for r in answer.rejections],
+        "batchId": outcome.batch_id,
+        "new": outcome.new,
+        "duplicates": outcome.duplicates,
+        "rejected": outcome.rejected,
+        "replayed": outcome.replayed,
+        "rejections": [{"index": r["index"], "reason": r["reason"]} for r in outcome.rejections],
     }
 
 

@@ -20,9 +20,9 @@ from api.login_guard import guard_from_settings
 from api.request_log import note, operation_of, root_field_of, root_fields
 from api.services.access import scope_of
 from api.site_limits import RateLimited, SiteKeyLimiter
+from api.upload_decode import decode_upload
 from api.upload_fast import answer_upload, checked_batch, edge_upload_queries
 from api.ws_sessions import LegacyWSHandler, TransportWSHandler, start_watch, stop_watch
-from db.reading_parse import decode_upload
 
 logger = logging.getLogger(__name__)
 

@@ -8,20 +8,10 @@ agent's time is measured against a separate BACnet stack; each cycle also commit
 import asyncio
 import logging
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 
 from bench.edge_agent_load import measure_agent, print_agent
-from bench.edge_collect import _wait_for_meters
-from db.engine import make_engine
-from db.migrate import upgrade
-from db.outbox import Outbox
-from edge_agent.bacnet.app import make_application
-from edge_agent.collector.poller import Collector
-from edge_agent.meters import parse_meters
-from edge_agent.simulator.fleet import SimulatorFleet
+from bench.edge_rig import polling_rig
 
 BLOCK = "127.0.61"
 GOAL_SECONDS = 5.0
@@ -49,41 +39,9 @@ def register(benches) -> None:
     parser.set_defaults(handler=lambda args: asyncio.run(run(args)))
 
 
-def _simulator(meters: int, points: int, no_rpm: str) -> subprocess.Popen:
-    command = [
-        sys.executable,
-        "-m",
-        "meterit.cli",
-        "simulate",
-        "--meters",
-        str(meters),
-        "--points",
-        str(points),
-    ]
-    command += ["--base-address", f"{BLOCK}.10", "--control-port", "0"]
-    if no_rpm:
-        command += ["--no-rpm", no_rpm]
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
 async def measure(meters: int, points: int, cycles: int, no_rpm: str = "") -> dict:
     """Time `cycles` poll cycles of the whole fleet; return per-cycle seconds and the values read."""
-    simulator = _simulator(meters, points, no_rpm)
-    workdir = tempfile.mkdtemp(prefix="meterit-bench-edge-poll-")
-    url = f"sqlite+aiosqlite:///{workdir}/edge.db"
-    try:
-        await asyncio.to_thread(upgrade, "edge", url)
-        engine = make_engine(url)
-        outbox = Outbox(engine)
-        await outbox.open()
-        app = make_application(
-            f"{BLOCK}.1/8:47809", 3_999_061, "bench agent", apdu_timeout_ms=2000, apdu_retries=0
-        )
-        collector = Collector(app, outbox, timeout=2.0)
-        collector.set_meters(
-            parse_meters(SimulatorFleet(meters, f"{BLOCK}.10", points=points).meters_config())
-        )
-        await _wait_for_meters(collector, meters)
+    async with polling_rig(BLOCK, 3_999_061, meters, points, no_rpm) as collector:
         seconds, cpu, values, failed = [], [], [], []
         for _ in range(cycles):
             started, cpu_started = time.perf_counter(), time.process_time()
@@ -95,11 +53,6 @@ async def measure(meters: int, points: int, cycles: int, no_rpm: str = "") -> di
         profiles = list(collector.profiles.values())
         slowest = max(p.slowest_answer for p in profiles)
         grown = sum(1 for p in profiles if p.timeout > collector.limits.timeout)
-        app.close()
-        await engine.dispose()
-    finally:
-        simulator.terminate()
-        simulator.wait(10)
     return {
         "seconds": seconds,
         "cpu": cpu,

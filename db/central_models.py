@@ -19,23 +19,15 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     PrimaryKeyConstraint,
     SmallInteger,
     UniqueConstraint,
 )
-from sqlalchemy.orm import registry
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from db.central_base import CentralTable
 from db.clock import utcnow
 from db.types import BigId, UTCDateTime
-
-# A registry of its own keeps central tables apart from edge tables (and from Reflex's SQLModel use).
-central_metadata = MetaData()
-
-
-class CentralTable(SQLModel, registry=registry(metadata=central_metadata)):
-    """Base of every central table."""
 
 
 class Site(CentralTable, table=True):
@@ -236,13 +228,3 @@ class Alert(CentralTable, table=True):
     acknowledged_note: str | None = Field(default=None, max_length=1000)
     # Set when a person closed the alert by hand (None: the engine resolved it when its condition cleared).
     resolved_by: str | None = Field(default=None, max_length=254)
-
-
-# The rollup, tariff, maintenance window, energy summary and report schedule tables join central_metadata.
-from db import (  # noqa: E402,F401
-    energy_summary_models,
-    maintenance_windows,
-    report_schedules,
-    rollup_models,
-    tariffs,
-)

@@ -5,31 +5,27 @@ items that ReadingIn would accept unchanged (exact types, limits, an extended IS
 and parses each distinct timestamp once, since an edge batch repeats the same instants for every point.
 Anything else goes to ReadingIn, which either accepts it (lax conversions) or says why not.
 
-Faster still, `decode_upload` decodes a whole usual upload request with msgspec into typed readings checked
-against the same limits; when every reading passes, parse_readings takes them as they are (CheckedReadings).
-A request that does not fit, or any reading that fails, takes the general path above instead.
+Faster still, api/upload_decode.py decodes a whole usual upload request with msgspec into typed readings
+checked against the same limits (db/wire.py); when every reading passes, parse_readings takes them as they
+are (CheckedReadings). A request that does not fit, or any reading that fails, takes the general path above.
 """
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from math import isfinite
-from typing import Annotated, Literal
 
-import msgspec
 from pydantic import ValidationError
 
-from db.wire import OLDEST_ACCEPTED, ReadingIn, validation_context
+from db.wire import MAX_NAME, MAX_UNIT, OLDEST_ACCEPTED, QUALITIES, ReadingIn, validation_context
 
 # ((meter external id, data point), UTC timestamp, value, unit, quality)
 ParsedReading = tuple[tuple[str, str], datetime, float, str | None, int]
 
 FIELDS = frozenset(ReadingIn.model_fields)
-MAX_NAME, MAX_UNIT = 100, 40
-QUALITIES = frozenset((0, 1, 2))
 EXACT_INT = 2**53  # larger ints go through pydantic, which decides how they become floats
 
 
-def _plain_time(stamp: object, latest: datetime) -> datetime | None:
+def plain_time(stamp: object, latest: datetime) -> datetime | None:
     """A zoned extended ISO-8601 string in the accepted range as UTC, else None (pydantic decides)."""
     if (
         type(stamp) is not str
@@ -75,7 +71,7 @@ def _plain(item: object, stamps: dict, latest: datetime) -> ParsedReading | None
     stamp = item.get("timestamp")
     ts = stamps.get(stamp) if type(stamp) is str else None
     if ts is None:
-        ts = _plain_time(stamp, latest)
+        ts = plain_time(stamp, latest)
         if ts is None:
             return None
         stamps[stamp] = ts
@@ -99,63 +95,8 @@ def _with_pydantic(item: object, context: dict) -> ParsedReading | str:
     return (r.meter_external_id, r.data_point), r.timestamp, r.value, r.unit, int(r.quality)
 
 
-_Name = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NAME)]
-_LARGEST = 1.7976931348623157e308  # a JSON number past the largest float decodes to inf: refused here
-
-
-class _Reading(msgspec.Struct, forbid_unknown_fields=True, gc=False):
-    meter_external_id: _Name
-    data_point: _Name
-    timestamp: str  # parsed once per distinct string by _plain_time, as on the plain path
-    value: Annotated[float, msgspec.Meta(ge=-_LARGEST, le=_LARGEST)]
-    unit: Annotated[str, msgspec.Meta(max_length=MAX_UNIT)] | None = None
-    quality: Literal[0, 1, 2] = 0
-
-
-class _Batch(msgspec.Struct, forbid_unknown_fields=True):
-    batchId: str
-    readings: list[_Reading]
-
-
-class _Variables(msgspec.Struct, forbid_unknown_fields=True):
-    batch: _Batch
-
-
-class _UploadRequest(msgspec.Struct, forbid_unknown_fields=True):
-    query: str
-    variables: _Variables
-    operationName: str | None = None
-
-
-_UPLOAD_DECODER = msgspec.json.Decoder(_UploadRequest)
-
-
 class CheckedReadings(list):
-    """Readings of an upload already parsed (ParsedReading tuples) by decode_upload: nothing was refused."""
-
-
-def decode_upload(body: str | bytes) -> dict | None:
-    """A GraphQL request `{query, variables: {batch}}` whose readings all pass, as a dict; else None."""
-    if ('"readings"' if isinstance(body, str) else b'"readings"') not in body:
-        return None
-    try:
-        request = _UPLOAD_DECODER.decode(body)
-    except (msgspec.ValidationError, msgspec.DecodeError):
-        return None
-    latest, stamps, readings = validation_context()["latest"], {}, CheckedReadings()
-    append = readings.append
-    for r in request.variables.batch.readings:
-        ts = stamps.get(r.timestamp)
-        if ts is None:
-            ts = stamps[r.timestamp] = _plain_time(r.timestamp, latest)
-            if ts is None:
-                return None
-        append(((r.meter_external_id, r.data_point), ts, r.value, r.unit, r.quality))
-    batch = {"batchId": request.variables.batch.batchId, "readings": readings}
-    decoded = {"query": request.query, "variables": {"batch": batch}}
-    if request.operationName is not None:
-        decoded["operationName"] = request.operationName
-    return decoded
+    """Readings of an upload already parsed (ParsedReading tuples) by api/upload_decode.py: nothing was refused."""
 
 
 def first_units(accepted: list[ParsedReading]) -> dict[tuple[str, str], str | None]:

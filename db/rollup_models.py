@@ -5,7 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Date, Double, PrimaryKeyConstraint
 from sqlmodel import Field
 
-from db.central_models import CentralTable
+from db.central_base import CentralTable
 from db.types import BigId, UTCDateTime
 
 

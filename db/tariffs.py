@@ -15,7 +15,7 @@ from sqlalchemy import JSON, Column, Double, ForeignKey, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field
 
-from db.central_models import CentralTable
+from db.central_base import CentralTable
 from db.clock import utcnow
 from db.errors import NotFound
 from db.types import BigId, UTCDateTime

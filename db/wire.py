@@ -7,7 +7,11 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo
 
 from db.clock import utcnow
 
+# The limits of one uploaded reading: ReadingIn, the plain path (db/reading_parse.py) and the request decoder
+# (api/upload_decode.py) all check these.
 MAX_FUTURE_SKEW = timedelta(minutes=10)
+MAX_NAME = 100  # meter_external_id and data_point
+MAX_UNIT = 40
 
 # The edge agent's upload request; central answers exactly this document without graphql-core (api/upload_fast.py).
 UPLOAD_READINGS_DOCUMENT = """mutation Upload($batch: ReadingBatchInput!) {
@@ -18,6 +22,7 @@ UPLOAD_READINGS_DOCUMENT = """mutation Upload($batch: ReadingBatchInput!) {
   }
 }"""
 OLDEST_ACCEPTED = datetime(2000, 1, 1, tzinfo=UTC)
+LARGEST_VALUE = 1.7976931348623157e308  # a JSON number past the largest float decodes to inf: refused
 
 
 class Quality(IntEnum):
@@ -28,16 +33,19 @@ class Quality(IntEnum):
     BAD = 2  # fault or unreliable
 
 
+QUALITIES = frozenset(int(q) for q in Quality)
+
+
 class ReadingIn(BaseModel):
     """One reading as the edge uploads it (a JSON object in `uploadReadings`' readings list)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    meter_external_id: str = Field(min_length=1, max_length=100)
-    data_point: str = Field(min_length=1, max_length=100)
+    meter_external_id: str = Field(min_length=1, max_length=MAX_NAME)
+    data_point: str = Field(min_length=1, max_length=MAX_NAME)
     timestamp: AwareDatetime
     value: float = Field(allow_inf_nan=False)  # checked in pydantic-core: NaN/±inf are rejected alone
-    unit: str | None = Field(default=None, max_length=40)
+    unit: str | None = Field(default=None, max_length=MAX_UNIT)
     quality: Quality = Quality.GOOD
 
     @field_validator("timestamp")

@@ -17,7 +17,7 @@ from bacpypes3.pdu import Address
 from bacpypes3.service.device import WhoIsFuture
 
 from edge_agent.errors import ConfigError
-from edge_agent.meters import MeterConfig, camel
+from edge_agent.meters import MeterConfig
 from edge_agent.models import DiscoveredDevice, DiscoveredObject
 
 logger = logging.getLogger(__name__)
@@ -195,9 +195,9 @@ def to_meter_configs(devices: list[DiscoveredDevice]) -> list[MeterConfig]:
             points.append(
                 {
                     "name": _slug(obj.name),
-                    "object_type": camel(obj.object_type),
+                    "object_type": obj.object_type,
                     "instance": obj.instance,
-                    "property": "presentValue",
+                    "property": "present-value",
                     "unit": obj.units,
                     "cumulative": (obj.units or "").endswith("watt-hours"),
                 }

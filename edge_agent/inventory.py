@@ -15,7 +15,7 @@ from db.edge_store import get_state, set_state
 from db.inventory import Inventory, InventoryError, InventoryMeter, parse_inventory, point_fields
 from edge_agent.central import CentralClient
 from edge_agent.errors import ConfigError
-from edge_agent.meters import MeterConfig, camel, load_meters_file
+from edge_agent.meters import MeterConfig, load_meters_file
 
 logger = logging.getLogger(__name__)
 
@@ -57,10 +57,7 @@ def to_meter_config(meter: InventoryMeter) -> MeterConfig:
         bacnet_ip=meter.bacnet_address,
         enabled=meter.enabled,
         interval_seconds=meter.interval_seconds,
-        data_points=[
-            {**p.model_dump(), "object_type": camel(p.object_type), "property": camel(p.property)}
-            for p in meter.points
-        ],
+        data_points=[p.model_dump() for p in meter.points],
     )
 
 

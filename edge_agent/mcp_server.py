@@ -15,6 +15,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
+from causes import Cause, text
 from db.errors import DbError
 from db.inventory import InventoryMeter
 from edge_agent.errors import EdgeError
@@ -105,7 +106,7 @@ def build_edge_mcp(agent: "EdgeAgent | LocalAgentClient", *, token: str | None =
     async def run(ctx: Context, work):
         presented = _bearer(ctx)
         if presented is not None and token and not hmac.compare_digest(presented.encode(), token.encode()):
-            raise ToolError("not authorised: send Authorization: Bearer <METERIT_MCP_TOKEN>")
+            raise ToolError(text(Cause.MCP_TOKEN_WRONG))
         try:
             return await work()
         except (EdgeError, DbError, ValueError) as err:
@@ -150,7 +151,9 @@ def build_edge_mcp(agent: "EdgeAgent | LocalAgentClient", *, token: str | None =
         async def work():
             known = {m.external_id for m in await agent.meters()}
             if meter not in known:
-                raise ToolError(f"unknown meter {meter!r}; known: {', '.join(sorted(known)) or 'none'}")
+                raise ToolError(
+                    f"{text(Cause.UNKNOWN_METER, meter=meter)}; known: {', '.join(sorted(known)) or 'none'}"
+                )
             rows = await agent.recent_readings(meter, point, since)
             n = max(1, min(limit, MAX_ROWS))
             return MeterReadings(
@@ -168,7 +171,7 @@ def build_edge_mcp(agent: "EdgeAgent | LocalAgentClient", *, token: str | None =
             if meter is not None:
                 meters = [m for m in meters if m.external_id == meter]
                 if not meters:
-                    raise ToolError(f"unknown meter {meter!r}")
+                    raise ToolError(text(Cause.UNKNOWN_METER, meter=meter))
             return MetersStatus(meters=meters)
 
         return await run(ctx, work)

@@ -6,9 +6,11 @@ import logging
 import re
 from pathlib import Path
 
+from bacpypes3.primitivedata import ObjectType, PropertyIdentifier
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from db.inventory import check_address
+from causes import Cause, text
+from db.inventory import bacnet_name, check_address
 from edge_agent.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -21,24 +23,44 @@ def kebab(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"-\1", name).replace("_", "-").lower()
 
 
-def camel(name: str) -> str:
-    """'analog-input' -> 'analogInput' (the design file's spelling)."""
-    head, *rest = kebab(name).split("-")
-    return head + "".join(part.title() for part in rest)
+def _spelled(kind: type, value: object) -> object:
+    """A known BACnet name in bacpypes3's spelling; anything else as written (the inventory check names it)."""
+    if not isinstance(value, str):
+        return value
+    for written in (value, kebab(value)):
+        try:
+            return bacnet_name(kind, written, "name")
+        except ValueError:
+            continue
+    return value
 
 
 class DataPointConfig(BaseModel):
-    """One value to read: object type and instance, property (presentValue) and the point's name."""
+    """One value to read: object type and instance, property (present-value) and the point's name.
+
+    BACnet names are kept in bacpypes3's spelling ('analog-input', 'present-value'), as central's inventory
+    keeps them; the design file's camelCase ('analogInput') is accepted on input and converted.
+    """
 
     model_config = ConfigDict(extra="ignore")
 
     name: str = Field(min_length=1, max_length=100)
-    object_type: str = "analogInput"
+    object_type: str = "analog-input"
     instance: int = Field(ge=0, le=4194303)
-    property: str = "presentValue"
+    property: str = "present-value"
     unit: str | None = None
     cumulative: bool = False
     cov: bool = False
+
+    @field_validator("object_type", mode="before")
+    @classmethod
+    def _object_type(cls, value: object) -> object:
+        return _spelled(ObjectType, value)
+
+    @field_validator("property", mode="before")
+    @classmethod
+    def _property(cls, value: object) -> object:
+        return _spelled(PropertyIdentifier, value)
 
     @builtins.property
     def object_id(self) -> str:
@@ -86,12 +108,8 @@ class MeterConfig(BaseModel):
         }
 
     def to_file_entry(self) -> dict:
-        """The design's meters.json object for this meter."""
-        data = self.model_dump(exclude_defaults=False)
-        for point in data["data_points"]:
-            point["object_type"] = camel(point["object_type"])
-            point["property"] = camel(point["property"])
-        return data
+        """The design's meters.json object for this meter (BACnet names in bacpypes3's spelling)."""
+        return self.model_dump(exclude_defaults=False)
 
 
 def parse_meters(document: dict) -> list[MeterConfig]:
@@ -99,7 +117,7 @@ def parse_meters(document: dict) -> list[MeterConfig]:
     try:
         meters = [MeterConfig.model_validate(item) for item in document.get("meters", [])]
     except ValidationError as err:
-        raise ConfigError(f"invalid meter configuration: {err}") from err
+        raise ConfigError(text(Cause.INVALID_METER_CONFIG, reason=err)) from err
     ids = [m.id for m in meters]
     if len(ids) != len(set(ids)):
         raise ConfigError("meter ids must be unique")

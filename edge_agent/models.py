@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class MeterStatus(BaseModel):
@@ -55,7 +55,7 @@ class AgentStatus(BaseModel):
 class EdgeAlertEntry(BaseModel):
     """An alert the edge raised itself (edge_agent/edge_alerts.py): open while ended_at is null."""
 
-    kind: str
+    kind: str = Field(description="central_unreachable | meter_unreachable | edge_queue")
     meter: str | None
     started_at: datetime
     ended_at: datetime | None

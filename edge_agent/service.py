@@ -12,6 +12,7 @@ import contextlib
 import logging
 from datetime import datetime, timedelta
 
+from causes import Cause, text
 from db.clock import utcnow
 from db.edge_store import (
     count_dead_letters,
@@ -407,7 +408,7 @@ class EdgeAgent:
         try:
             configs = [m if isinstance(m, MeterConfig) else MeterConfig.model_validate(m) for m in meters]
         except ValueError as err:
-            raise ConfigError(f"invalid meter configuration: {err}") from err
+            raise ConfigError(text(Cause.INVALID_METER_CONFIG, reason=err)) from err
         inventory = to_inventory(configs)  # the same rules central applies: refused here, nothing changes
         await self.inventory.propose(inventory, origin, None)
         if write_file:

@@ -2,6 +2,7 @@
 
 import time
 
+from causes import Cause, text
 from db.edge_models import EdgeMeter
 from edge_agent.collector.poller import Collector, MeterHealth
 from edge_agent.collector.profile import DeviceProfile
@@ -46,7 +47,7 @@ async def test_read(
     config = collector.meters.get(meter) if meter else None
     if config is None:
         if not address:
-            raise ConfigError(f"unknown meter {meter!r} and no address given")
+            raise ConfigError(f"{text(Cause.UNKNOWN_METER, meter=meter)} and no address given")
         name = meter or address
         config = MeterConfig(id=name, name=name, bacnet_ip=address, data_points=points or DEFAULT_TEST_POINTS)
     started = time.perf_counter()

@@ -2,13 +2,13 @@
 
 import os
 
+from causes import LOGIN_CAUSES, Cause, cause_of
 from ui_client.errors import ApiError, ApiUnreachable, Forbidden, NotAuthenticated, UiClientError
 from ui_common.graphql_client import GraphQLApi
 
 API_URL_ENV = "METERIT_API_URL"
 DEFAULT_API_URL = "http://127.0.0.1:3001/graphql"
 ORIGIN_HEADER = {"X-MeterIT-Origin": "central_dashboard"}  # central records edits made here as such
-_AUTH_WORDS = ("login required", "not authenticated", "unauthenticated", "expired", "invalid token")
 
 
 def api_url() -> str:
@@ -18,10 +18,10 @@ def api_url() -> str:
 
 def refused(message: str, status: int = 200) -> UiClientError:
     """The dashboard's error for a refusal: log in again, the admin role is needed, or the API's message."""
-    lowered = message.lower()
-    if status == 401 or any(word in lowered for word in _AUTH_WORDS):
+    cause = cause_of(message)
+    if status == 401 or cause in LOGIN_CAUSES:
         return NotAuthenticated(message)
-    if status == 403 or "forbidden" in lowered:
+    if status == 403 or cause is Cause.ADMIN_REQUIRED:
         return Forbidden(message)
     return ApiError(message)
 

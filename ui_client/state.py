@@ -1,6 +1,5 @@
 """Shared session state: the JWT, the signed-in user, GraphQL calls and error handling for every page."""
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -8,15 +7,17 @@ from typing import Any
 
 import reflex as rx
 
+from causes import Cause, text
 from ui_client import api
 from ui_client.errors import ApiUnreachable, NotAuthenticated, UiClientError
 from ui_common.clock import utcnow
+from ui_common.follow import follow
 from ui_common.format import parse_ts
 
 logger = logging.getLogger(__name__)
 
 RETRY_SECONDS = 3.0
-UNREACHABLE_TEXT = "The central server cannot be reached. Data shown may be out of date; retrying…"
+UNREACHABLE_TEXT = f"{text(Cause.CENTRAL_UNREACHABLE)} Data shown may be out of date; retrying…"
 
 
 class SessionState(rx.State):
@@ -138,29 +139,35 @@ class SessionState(rx.State):
             return getattr(self, flag) == task_id and self._wanted()
 
         lost = False
+
+        async def on_event(event: dict[str, Any] | None) -> None:
+            nonlocal lost
+            if lost:
+                lost = False
+                await self._recovered()
+            await handle(event)
+
+        def interrupted(err: Exception) -> bool:
+            nonlocal lost
+            if isinstance(err, ApiUnreachable):
+                logger.info("subscription lost: %s", err)
+                lost = True
+                if in_charge():
+                    self.error = UNREACHABLE_TEXT
+            else:
+                logger.info("subscription interrupted: %s", err)
+            return False
+
         try:
-            while True:
-                try:
-                    async for event in api.CENTRAL.subscribe(query, variables, token=token):
-                        async with self:
-                            if not in_charge():
-                                return
-                            if lost:
-                                lost = False
-                                await self._recovered()
-                            await handle(event)
-                except ApiUnreachable as err:
-                    logger.info("subscription lost: %s", err)
-                    lost = True
-                    async with self:
-                        if in_charge():
-                            self.error = UNREACHABLE_TEXT
-                except UiClientError as err:
-                    logger.info("subscription interrupted: %s", err)
-                async with self:
-                    if not in_charge():
-                        return
-                await asyncio.sleep(RETRY_SECONDS)
+            await follow(
+                self,
+                lambda: api.CENTRAL.subscribe(query, variables, token=token),
+                in_charge,
+                on_event,
+                interrupted,
+                (UiClientError,),
+                RETRY_SECONDS,
+            )
         finally:
             async with self:
                 if getattr(self, flag) == task_id:

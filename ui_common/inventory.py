@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any
 
+from causes import Cause, text
 from ui_common.format import UNIT_SYMBOLS, ago, parse_ts, unit_symbol  # noqa: F401  (imported from here too)
 
 POINTS_HELP = (
@@ -75,3 +76,23 @@ def history_rows(history: list[dict[str, Any]], now: datetime) -> list[dict[str,
             "conflicts": "; ".join(conflict_text(c) for c in entry.get("conflicts") or []),
         })  # fmt: skip
     return rows
+
+
+def form_fields(meter: dict[str, Any], with_points: bool = True) -> dict[str, Any]:
+    """An inventory meter as the meter form's fields (both dashboards' forms share these names)."""
+    return {
+        "f_name": meter.get("name") or "",
+        "f_address": meter.get("bacnetAddress") or "",
+        "f_device_id": str(meter.get("bacnetDeviceId") or ""),
+        "f_interval": interval_text(meter.get("intervalSeconds")),
+        "f_enabled": bool(meter.get("enabled", True)),
+        "f_points": format_points(meter.get("points") or []) if with_points else "",
+    }
+
+
+def device_id(field: str) -> int | None:
+    """The form's BACnet device id (empty: none); ValueError when it is not a whole number."""
+    device = field.strip()
+    if device and not device.isdigit():
+        raise ValueError(text(Cause.DEVICE_ID_NOT_INTEGER, device=device))
+    return int(device) if device else None

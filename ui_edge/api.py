@@ -2,6 +2,7 @@
 
 import os
 
+from causes import LOGIN_CAUSES, cause_of
 from ui_common.graphql_client import GraphQLApi
 from ui_edge.errors import AgentUnreachable, ApiError, NotAuthenticated, UiEdgeError
 
@@ -20,7 +21,7 @@ def api_url() -> str:
 
 def refused(message: str, status: int = 200) -> UiEdgeError:
     """The dashboard's error for a refusal: a login is needed, or the API's message."""
-    if status == 401 or "not authenticated" in message.lower():
+    if status == 401 or cause_of(message) in LOGIN_CAUSES:
         return NotAuthenticated(message)
     return ApiError(message)
 

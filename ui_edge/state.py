@@ -1,12 +1,12 @@
 """Shared state of every page: the agent's status (followed live), the optional login, errors and clear states."""
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import reflex as rx
 
+from ui_common.follow import follow
 from ui_common.format import duration
 from ui_edge import api, queries
 from ui_edge.errors import AgentUnreachable, NotAuthenticated, UiEdgeError
@@ -144,28 +144,27 @@ class EdgeState(rx.State):
                 return
             setattr(self, flag, True)
             token = self.token
+
+        def interrupted(err: Exception) -> bool:
+            logger.info("live updates interrupted: %s", err)
+            if isinstance(err, AgentUnreachable):
+                self.agent_down = True
+            elif isinstance(err, NotAuthenticated):
+                self.login_required = True
+                return True
+            return False
+
         try:
-            while True:
-                try:
-                    async for event in api.LOCAL.subscribe(query, token=token):
-                        async with self:
-                            if not (self._client_connected() and wanted()):
-                                return
-                            await handle(event)
-                        if refresh is not None:
-                            await refresh()
-                except UiEdgeError as err:
-                    logger.info("live updates interrupted: %s", err)
-                    async with self:
-                        if isinstance(err, AgentUnreachable):
-                            self.agent_down = True
-                        elif isinstance(err, NotAuthenticated):
-                            self.login_required = True
-                            return
-                async with self:
-                    if not (self._client_connected() and wanted()):
-                        return
-                await asyncio.sleep(RETRY_SECONDS)
+            await follow(
+                self,
+                lambda: api.LOCAL.subscribe(query, token=token),
+                lambda: self._client_connected() and wanted(),
+                handle,
+                interrupted,
+                (UiEdgeError,),
+                RETRY_SECONDS,
+                after=refresh,
+            )
         finally:
             async with self:
                 setattr(self, flag, False)

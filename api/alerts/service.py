@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import InvalidInput, NotFoundError
 from api.services.access import Scope
+from causes import Cause, text
 from db import alert_store as store
 from db.central_models import AlertRule, Site
 from db.errors import NotFound
@@ -73,7 +74,7 @@ async def create_rule(
     recipients = _check(threshold, severity, pending_seconds, recipients)
     await store.seed_default_rules(session)
     if site_id is not None and await session.get(Site, site_id) is None:
-        raise NotFoundError(f"no site with id {site_id}")
+        raise NotFoundError(text(Cause.UNKNOWN_SITE, site_id=site_id))
     if await store.find_rule(session, kind, site_id) is not None:
         where = f"site {site_id}" if site_id is not None else "all sites"
         raise InvalidInput(f"a {kind} rule for {where} exists already: update it instead")

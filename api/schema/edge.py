@@ -9,14 +9,15 @@ import strawberry
 from strawberry.types import Info
 
 from api import events, metrics
-from api.errors import BatchRefused, InvalidInput
-from api.request_log import note
+from api.errors import InvalidInput
 from api.schema.inventory import SiteInventory
 from api.schema.permissions import IsSite
 from api.schema.scalars import ReadingRows
 from api.services import edge as edge_service
 from api.services import inventory as inventory_service
 from api.services.access import site_key_scope
+from api.services.edge import UploadRefused, store_upload
+from db.ingest import IngestOutcome
 from db.inventory import MAX_METERS_PER_SITE
 from db.site_status import EDGE_ALERTS, OUTAGE_ENDED, OUTAGE_STARTED
 
@@ -272,31 +273,10 @@ class EdgeQuery:
         return await caches.configs.get_or_load(site.id, load)
 
 
-async def store_upload(ctx, batch_id: str, readings) -> UploadResult | UploadRejected:
-    """uploadReadings for the context's site (the resolver, and api/upload_fast.py for the edge's document)."""
-    note(ctx.request, batch_id=batch_id)
-    try:
-        async with ctx.session() as session:
-            outcome = await edge_service.upload_readings(
-                session, ctx.site, batch_id, readings, ctx.settings.batch_size
-            )
-    except BatchRefused as err:
-        return UploadRejected(reason=str(err))
-    logger.info(
-        "site %s batch %s: %d new, %d duplicates, %d rejected%s",
-        ctx.site.id,
-        outcome.batch_id,
-        outcome.new,
-        outcome.duplicates,
-        outcome.rejected,
-        " (replayed)" if outcome.replayed else "",
-        extra={"site_id": ctx.site.id, "batch_id": outcome.batch_id},
-    )
-    if not outcome.replayed:
-        metrics.READINGS_INGESTED.inc(outcome.new)
-        metrics.READINGS_DUPLICATE.inc(outcome.duplicates)
-        metrics.READINGS_REJECTED.inc(outcome.rejected)
-        await events.publish_readings(ctx.pubsub, ctx.site.id, outcome)
+def upload_answer(outcome: IngestOutcome | UploadRefused) -> UploadResult | UploadRejected:
+    """The GraphQL answer of a stored upload (api/upload_fast.py renders the same outcome itself)."""
+    if isinstance(outcome, UploadRefused):
+        return UploadRejected(reason=outcome.reason)
     return UploadResult(
         batch_id=outcome.batch_id,
         new=outcome.new,
@@ -322,7 +302,7 @@ class EdgeMutation:
         """Store a batch of readings for the key's site (idempotent by batchId and reading key)."""
         metrics.UPLOADS.labels("graphql").inc()
         try:
-            return await store_upload(info.context, batch.batch_id, batch.readings)
+            return upload_answer(await store_upload(info.context, batch.batch_id, batch.readings))
         finally:
             # graphql-core's execution state is a reference cycle holding the request's variables until the
             # next garbage collection: emptying the list frees its readings now (~15% of an upload's CPU).

@@ -7,20 +7,21 @@ from strawberry.types import Info
 
 from api.errors import Forbidden, SiteKeyRequired
 from api.services.access import Scope
+from causes import Cause, text
 
 
 def scope(info: Info) -> Scope:
     """The caller's site scope (resolvers behind IsAuthenticated always have one)."""
     found = info.context.scope
     if found is None:
-        raise Forbidden("forbidden: login required")
+        raise Forbidden(text(Cause.NOT_AUTHENTICATED))
     return found
 
 
 class IsSite(BasePermission):
     """The request carries a valid X-API-Key (answered with HTTP 401 otherwise)."""
 
-    message = "a valid X-API-Key header is required"
+    message = text(Cause.SITE_KEY_REQUIRED)
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         """True for a site key."""
@@ -34,7 +35,7 @@ class IsSite(BasePermission):
 class IsAuthenticated(BasePermission):
     """A logged-in dashboard user (any role)."""
 
-    message = "forbidden: login required"
+    message = text(Cause.NOT_AUTHENTICATED)
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         """True for a user token."""
@@ -48,7 +49,7 @@ class IsAuthenticated(BasePermission):
 class IsAdmin(IsAuthenticated):
     """A logged-in admin."""
 
-    message = "forbidden: admin role required"
+    message = text(Cause.ADMIN_REQUIRED)
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         """True for an admin's token."""

@@ -4,8 +4,10 @@ from datetime import datetime
 from enum import Enum
 
 import strawberry
+import strawberry.experimental.pydantic
 from strawberry.types import Info
 
+from api.mcp_models import AlertInfo
 from db import central_models as models
 from db.clock import utcnow
 from db.meters import PointView
@@ -297,43 +299,25 @@ class CreatedSite:
     api_key: str
 
 
-@strawberry.type
+@strawberry.experimental.pydantic.type(model=AlertInfo, all_fields=True)
 class Alert:
-    """One occurrence of an alert condition."""
+    """One occurrence of an alert condition (the fields of api.mcp_models.AlertInfo, ids as GraphQL IDs)."""
 
     id: strawberry.ID
     site_id: strawberry.ID | None
-    site_name: str | None
     meter_id: strawberry.ID | None
-    kind: str
-    severity: str
-    message: str
-    opened_at: datetime
-    resolved_at: datetime | None
-    acknowledged_at: datetime | None
-    acknowledged_by: str | None
-    acknowledged_note: str | None
-    resolved_by: str | None
 
-    @classmethod
-    def from_model(cls, alert: models.Alert, site_name: str | None = None) -> "Alert":
-        """From an alerts row and its site's name."""
 
-        def ident(value):
-            return None if value is None else strawberry.ID(str(value))
+def _alert_from_model(cls, alert: models.Alert, site_name: str | None = None) -> Alert:
+    """From an alerts row and its site's name."""
+    info = AlertInfo.model_validate(
+        {**alert.model_dump(include=set(AlertInfo.model_fields)), "site_name": site_name}
+    )
+    fields = info.model_dump()
+    for name in ("id", "site_id", "meter_id"):
+        fields[name] = None if fields[name] is None else strawberry.ID(str(fields[name]))
+    return cls(**fields)
 
-        return cls(
-            id=strawberry.ID(str(alert.id)),
-            site_id=ident(alert.site_id),
-            site_name=site_name,
-            meter_id=ident(alert.meter_id),
-            kind=alert.kind,
-            severity=alert.severity,
-            message=alert.message,
-            opened_at=alert.opened_at,
-            resolved_at=alert.resolved_at,
-            acknowledged_at=alert.acknowledged_at,
-            acknowledged_by=alert.acknowledged_by,
-            acknowledged_note=alert.acknowledged_note,
-            resolved_by=alert.resolved_by,
-        )
+
+# Strawberry's pydantic types drop class methods: from_model is set on the derived type.
+Alert.from_model = classmethod(_alert_from_model)

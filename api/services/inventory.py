@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import InvalidInput, NotFoundError
 from api.services.access import ADMIN, Scope
+from causes import Cause, text
 from db import inventory_store as store
 from db.central_models import InventoryChange, Meter, Site
 from db.inventory import (
@@ -55,7 +56,7 @@ def _origin(origin: str, allowed: tuple[str, ...]) -> str:
 async def _site(session: AsyncSession, site_id: int) -> Site:
     site = await session.get(Site, site_id)
     if site is None:
-        raise NotFoundError(f"no site with id {site_id}")
+        raise NotFoundError(text(Cause.UNKNOWN_SITE, site_id=site_id))
     return site
 
 

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import InvalidInput, NotFoundError
 from api.services.access import Scope, meter_in_scope
+from causes import Cause, text
 from db.central_models import Site
 from db.energy import EnergyBucket
 from db.energy_query import EnergyPoint, energy_page, energy_point
@@ -92,7 +93,7 @@ async def energy_totals(
     scope.check_reads_all(site_ids)
     found = set((await session.scalars(select(Site.id).where(Site.id.in_(site_ids)))).all())
     if missing := sorted(set(site_ids) - found):
-        raise NotFoundError(f"no site with id {', '.join(map(str, missing))}")
+        raise NotFoundError(text(Cause.UNKNOWN_SITE, site_id=", ".join(map(str, missing))))
     if (last_day - first_day).days > MAX_TOTAL_DAYS:
         raise InvalidInput(f"totals cover at most {MAX_TOTAL_DAYS} days")
     try:

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import InvalidInput, NotFoundError
 from api.services.access import ADMIN, Scope
+from causes import Cause, text
 from db import sites as db_sites
 from db.cache_notify import site_config_changed
 from db.central_models import Site
@@ -34,7 +35,7 @@ async def get_site(session: AsyncSession, site_id: int, scope: Scope) -> SiteWit
     scope.check_read(site_id)
     site = await session.get(Site, site_id)
     if site is None:
-        raise NotFoundError(f"no site with id {site_id}")
+        raise NotFoundError(text(Cause.UNKNOWN_SITE, site_id=site_id))
     return site, (await meter_counts(session, [site.id]))[site.id]
 
 

@@ -15,6 +15,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
+from causes import Cause, text
 from edge_agent.local_api.auth import LocalAuth
 from edge_agent.local_api.host_guard import HostGuard
 from edge_agent.local_api.live import AgentView, Feed
@@ -49,7 +50,7 @@ class LocalGraphQL(GraphQL):
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         token = params.get("Authorization") or params.get("authorization") or params.get("token")
         if not self.auth.valid(token):
-            raise ConnectionRejectionError({"reason": "not authenticated: log in with the local password"})
+            raise ConnectionRejectionError({"reason": text(Cause.NOT_AUTHENTICATED)})
         context.authenticated = True
 
 

@@ -5,15 +5,19 @@ from typing import Annotated
 
 import strawberry
 
+from edge_agent.meters import DataPointConfig
+
+_POINT = DataPointConfig.model_fields
+
 
 @strawberry.input
 class DataPointInput:
-    """One point of a meter configuration."""
+    """One point of a meter configuration (edge_agent.meters.DataPointConfig; camelCase BACnet names accepted)."""
 
     name: str
-    object_type: str = "analogInput"
+    object_type: str = _POINT["object_type"].default
     instance: int = 0
-    property: str = "presentValue"
+    property: str = _POINT["property"].default
     unit: str | None = None
     cumulative: bool = False
     cov: bool = False

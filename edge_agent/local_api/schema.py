@@ -13,6 +13,7 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDept
 from strawberry.permission import BasePermission
 from strawberry.types import ExecutionContext
 
+from causes import Cause, text
 from db.clock import utcnow
 from edge_agent.discovery import to_meter_configs
 from edge_agent.errors import EdgeError
@@ -55,7 +56,7 @@ class Context:
 class IsAuthenticated(BasePermission):
     """Allows everyone when no password is set, else only holders of a valid token."""
 
-    message = "not authenticated: log in with the local password"
+    message = text(Cause.NOT_AUTHENTICATED)
 
     def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
         """Whether the context says the caller is logged in."""

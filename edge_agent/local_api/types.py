@@ -1,13 +1,17 @@
-"""Strawberry types of the local API, each built from the control service's models with from_model()."""
+"""Strawberry types of the local API: derived from the control service's models (edge_agent/models.py) where they
+match one to one, else built from them with from_model()."""
 
 from datetime import datetime
 from typing import Any
 
 import strawberry
+import strawberry.experimental.pydantic
+from pydantic import BaseModel
 from strawberry.scalars import JSON
 
 from db.clock import utcnow
 from db.staleness import age_seconds, is_stale
+from edge_agent import models
 
 
 def _get(model: Any, name: str, default: Any = None) -> Any:
@@ -17,16 +21,15 @@ def _get(model: Any, name: str, default: Any = None) -> Any:
     return getattr(model, name, default)
 
 
-@strawberry.type
-class LiveValue:
-    """The latest value of one data point."""
+def _as(model: type[BaseModel], value: Any) -> BaseModel:
+    """value as the service model (the service returns its models; a dict is validated into one)."""
+    return value if isinstance(value, model) else model.model_validate(value, from_attributes=True)
 
-    meter_external_id: str
-    data_point: str
-    ts: datetime
-    value: float
-    unit: str | None
-    quality: int
+
+@strawberry.experimental.pydantic.type(model=models.ReadingRow, all_fields=True)
+class LiveValue:
+    """The latest value of one data point (the fields of edge_agent.models.ReadingRow), with its age."""
+
     age_seconds: float | None = strawberry.field(default=None, description="seconds since ts")
     stale: bool = strawberry.field(default=False, description="older than 3 × the collection interval")
 
@@ -105,26 +108,9 @@ class CentralOutage:
     alerting: bool = strawberry.field(description="longer than CENTRAL_UNREACHABLE_ALERT_MINUTES")
 
 
-@strawberry.type
+@strawberry.experimental.pydantic.type(model=models.EdgeAlertEntry, all_fields=True)
 class EdgeAlert:
     """An alert the edge raised itself (central unreachable, meter unreachable, deep queue): open while endedAt is null."""
-
-    kind: str = strawberry.field(description="central_unreachable | meter_unreachable | edge_queue")
-    meter: str | None
-    started_at: datetime
-    ended_at: datetime | None
-    message: str
-
-    @classmethod
-    def from_model(cls, alert: Any) -> "EdgeAlert":
-        """From an EdgeAlertEntry."""
-        return cls(
-            kind=alert.kind,
-            meter=alert.meter,
-            started_at=alert.started_at,
-            ended_at=alert.ended_at,
-            message=alert.message,
-        )
 
 
 @strawberry.type
@@ -185,25 +171,9 @@ class Reading:
         return cls(ts=row.ts, value=row.value, quality=row.quality, data_point=row.data_point, unit=row.unit)
 
 
-@strawberry.type
+@strawberry.experimental.pydantic.type(model=models.SyncLogEntry, all_fields=True)
 class SyncLogEntry:
     """One upload attempt."""
-
-    started_at: datetime
-    finished_at: datetime | None
-    batch_id: str | None
-    batch_size: int
-    new: int
-    duplicates: int
-    rejected: int
-    success: bool
-    outcome: str
-    error_message: str | None
-
-    @classmethod
-    def from_model(cls, row: Any) -> "SyncLogEntry":
-        """From a service SyncLogEntry."""
-        return cls(**{name: _get(row, name) for name in cls.__annotations__})
 
 
 @strawberry.type
@@ -227,23 +197,9 @@ class DeadLetter:
         return cls(**values)
 
 
-@strawberry.type
+@strawberry.experimental.pydantic.type(model=models.SyncSummary, all_fields=True)
 class SyncSummary:
     """Outcome of Sync now."""
-
-    outcome: str
-    batches: int
-    acknowledged: int
-    new: int
-    duplicates: int
-    rejected: int
-    queue_depth: int
-    errors: list[str]
-
-    @classmethod
-    def from_model(cls, summary: Any) -> "SyncSummary":
-        """From the service's SyncSummary."""
-        return cls(**{name: _get(summary, name) for name in cls.__annotations__})
 
 
 @strawberry.type
@@ -318,3 +274,17 @@ class TestReadResult:
             meter=result.meter, address=result.address, ok=result.ok, error=result.error,
             point_errors=dict(result.point_errors or {}), values=values, elapsed_ms=result.elapsed_ms,
         )  # fmt: skip
+
+
+def _derived(strawberry_type: type, model: type[BaseModel]) -> None:
+    """Give a type derived from a service model the from_model() of the others (Strawberry drops class methods)."""
+    strawberry_type.from_model = classmethod(lambda cls, value: cls.from_pydantic(_as(model, value)))
+
+
+for _type, _model in (
+    (LiveValue, models.ReadingRow),
+    (EdgeAlert, models.EdgeAlertEntry),
+    (SyncLogEntry, models.SyncLogEntry),
+    (SyncSummary, models.SyncSummary),
+):
+    _derived(_type, _model)

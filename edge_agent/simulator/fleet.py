@@ -161,7 +161,7 @@ class SimulatorFleet:
         specs = POINTS[: max(1, min(self.points, len(POINTS)))]
         points = [
             {
-                "object_type": "analogInput", "instance": i, "property": "presentValue", "name": spec.name,
+                "object_type": "analog-input", "instance": i, "property": "present-value", "name": spec.name,
                 "unit": spec.units, "cumulative": spec.cumulative,
             }
             for i, spec in enumerate(specs)

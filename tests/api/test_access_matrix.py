@@ -14,6 +14,7 @@ from datetime import timedelta
 import httpx
 import websockets
 
+from causes import Cause, text
 from db.alert_store import add_rule
 from db.central_models import Alert
 from db.clock import utcnow
@@ -24,6 +25,7 @@ from tests.api.test_edge import readings, upload
 
 CALLERS = ("anonymous", "viewer", "manager", "admin", "key_a", "key_b")
 OK, REFUSED, MISSING = "ok", "refused", "missing"
+REFUSALS = ("forbidden", text(Cause.NOT_AUTHENTICATED))  # how a refusal starts (causes/)
 USERS = {"anonymous": REFUSED, "viewer": OK, "manager": OK, "admin": OK, "key_a": REFUSED, "key_b": REFUSED}
 # class -> (expected outcome per caller on site A's objects, expected for viewer/manager on site B's objects)
 CLASSES = {
@@ -197,7 +199,7 @@ def outcome(status: int, body: dict, root: str, on_b: bool) -> str:
     for error in body.get("errors") or ():
         message = error["message"]
         assert error.get("path"), f"{root}: the document is invalid: {message}"  # validation errors have none
-        if message.startswith("forbidden"):
+        if message.startswith(REFUSALS):
             return REFUSED
         if message.startswith("no ") and " with id " in message:
             return MISSING
@@ -237,7 +239,7 @@ async def _subscribe(ws_url: str, headers: dict, query: str, variables: dict) ->
             if message["id"] == "2":
                 return OK
             text = errors[0]["message"]
-            if text.startswith("forbidden"):
+            if text.startswith(REFUSALS):
                 return REFUSED
             assert text.startswith("no ") and " with id " in text, text
             return MISSING

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from gql.transport.exceptions import TransportQueryError
 
+from causes import Cause, text
 from db.central_models import Alert
 from db.clock import utcnow
 from db.rollup_queue import flush_rollups
@@ -113,7 +114,7 @@ async def test_site_key_cannot_read_dashboards_or_other_sites(central, central_p
     ):
         with pytest.raises(TransportQueryError) as caught:
             await execute(http_client(central.url, key=key), query)
-        assert caught.value.errors[0]["message"].startswith("forbidden")
+        assert caught.value.errors[0]["message"] == text(Cause.NOT_AUTHENTICATED)
 
 
 async def test_upsert_meter_reaches_site_config(central, central_pg_url, admin_token):

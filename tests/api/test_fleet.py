@@ -138,7 +138,7 @@ async def test_bad_arguments_are_clear_errors(central, viewer_token):
 
 
 async def test_fleet_requires_login(central):
-    with pytest.raises(TransportQueryError, match="login required"):
+    with pytest.raises(TransportQueryError, match="not authenticated"):
         await execute(http_client(central.url), "{ fleet { total } }")
 
 

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from causes import Cause, text
 from meterit.commands.ui_cmd import reflex_env, reflex_run_command
 from ui_client.api import refused
 from ui_client.errors import ApiError, Forbidden, NotAuthenticated
@@ -91,9 +92,10 @@ def test_meter_points_form_round_trips_and_names_bad_lines():
 
 
 def test_api_refusals_map_to_what_the_user_must_do():
-    assert isinstance(refused("forbidden: login required"), NotAuthenticated)
+    assert isinstance(refused(text(Cause.NOT_AUTHENTICATED)), NotAuthenticated)
+    assert isinstance(refused(text(Cause.SESSION_ENDED)), NotAuthenticated)
     assert isinstance(refused("Unauthorized", 401), NotAuthenticated)
-    assert isinstance(refused("forbidden: admin role required"), Forbidden)
+    assert isinstance(refused(text(Cause.ADMIN_REQUIRED)), Forbidden)
     assert isinstance(refused("", 403), Forbidden)
     error = refused("name taken")
     assert type(error) is ApiError and str(error) == "name taken"

@@ -1,11 +1,21 @@
 """The inventory helpers both dashboards share: unit symbols, intervals, history rows, point summaries."""
 
+import re
 from datetime import UTC, datetime
 
 import pytest
 
+from causes import Cause, text
 from ui_client.pages.admin_meters_state import meter_rows, points_summary
-from ui_common.inventory import history_rows, interval_text, parse_interval, unit_symbol
+from ui_common.inventory import (
+    device_id,
+    form_fields,
+    history_rows,
+    interval_text,
+    parse_interval,
+    parse_points,
+    unit_symbol,
+)
 from ui_edge.pages.inventory import version_text
 
 NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
@@ -60,3 +70,16 @@ def test_edge_version_line_says_when_central_has_not_accepted_a_change():
     assert version_text({"version": None, "pending": True, "pendingOrigin": "file"}) == (
         "no version from central yet · a change from file is not yet accepted by central"
     )
+
+
+def test_both_meter_forms_fill_and_check_the_same_fields():
+    meter = {"name": "Main", "bacnetAddress": "127.0.0.5", "bacnetDeviceId": 7, "intervalSeconds": 30,
+             "enabled": False, "points": [{"name": "energy", "objectType": "analog-input", "instance": 0}]}  # fmt: skip
+    fields = form_fields(meter)
+    assert fields["f_name"] == "Main" and fields["f_device_id"] == "7" and fields["f_enabled"] is False
+    assert parse_points(fields["f_points"])[0]["name"] == "energy"
+    assert form_fields(meter, with_points=False)["f_points"] == ""
+    assert form_fields({}) == form_fields({"name": None, "bacnetAddress": None})
+    assert device_id(" 12 ") == 12 and device_id("") is None
+    with pytest.raises(ValueError, match=re.escape(text(Cause.DEVICE_ID_NOT_INTEGER, device="x1"))):
+        device_id("x1")

@@ -59,4 +59,4 @@ async def test_one_uploads_batch_id_is_in_the_edge_and_central_logs(central_pg_u
     }
     assert request[0]["duration_ms"] > 0
     stored = lines_with(central_logs / "central.log", batch_id)
-    assert {line["logger"] for line in stored} == {"api.schema.edge", "api.access"}
+    assert {line["logger"] for line in stored} == {"api.services.edge", "api.access"}

@@ -5,7 +5,7 @@ import asyncio
 import pytest
 from sqlalchemy import inspect
 
-from db.central_models import central_metadata
+from db.central_schema import central_metadata
 from db.edge_models import edge_metadata
 from db.engine import make_engine
 from db.migrate import downgrade, upgrade

@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from api.upload_decode import decode_upload
 from db.clock import utcnow
-from db.reading_parse import CheckedReadings, decode_upload, first_units, parse_readings
+from db.reading_parse import CheckedReadings, first_units, parse_readings
 from db.wire import ReadingIn, validation_context
 
 NOW = utcnow().replace(microsecond=0)

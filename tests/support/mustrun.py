@@ -13,11 +13,14 @@ def _in_ci() -> bool:
 
 
 def pytest_collection_modifyitems(config, items) -> None:
-    """Mark tests using the PostgreSQL fixtures as `postgres` automatically."""
+    """Mark tests using the PostgreSQL fixtures as `postgres`, and every test with its layer (tests/support/layers.py)."""
+    from tests.support.layers import mark_layers
+
     pg_fixtures = {"pg_server", "pg_empty_url", "central_pg_url", "new_pg_database"}
     for item in items:
         if pg_fixtures & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.postgres)
+    mark_layers(items)
 
 
 def pytest_runtest_logreport(report) -> None:

@@ -4,13 +4,15 @@ from typing import Any
 
 import reflex as rx
 
+from causes import Cause, text
 from ui_client import queries
 from ui_client.errors import ApiError, Forbidden, UiClientError
 from ui_client.state import SessionState
 from ui_common.clock import utcnow
 from ui_common.inventory import (
     conflict_text,
-    format_points,
+    device_id,
+    form_fields,
     history_rows,
     interval_text,
     parse_interval,
@@ -125,13 +127,9 @@ class AdminMetersState(SessionState):
         """Put a meter into the form (a placeholder's guessed points are left out: they must not reach the edge)."""
         m = self._inventory.get(external_id) or self._central.get(external_id) or {}
         self.f_external_id = external_id
-        self.f_name = m.get("name") or ""
-        self.f_device_id = str(m.get("bacnetDeviceId") or "")
-        self.f_address = m.get("bacnetAddress") or ""
-        self.f_interval = interval_text(m.get("intervalSeconds"))
-        self.f_enabled = bool(m.get("enabled", True))
         known = external_id in self._inventory
-        self.f_points = format_points(m.get("points") or []) if known else ""
+        for name, value in form_fields(m, with_points=known).items():
+            setattr(self, name, value)
         self.form_hint = "" if known else PLACEHOLDER_HINT
         self.form_error = ""
         self.form_note = ""
@@ -141,12 +139,9 @@ class AdminMetersState(SessionState):
         external_id = self.f_external_id.strip()
         if not external_id:
             raise ValueError("the meter needs an external id")
-        device = self.f_device_id.strip()
-        if device and not device.isdigit():
-            raise ValueError(f"the BACnet device id must be a whole number (got {device!r})")
         return {
             "externalId": external_id, "name": self.f_name.strip() or None,
-            "bacnetAddress": self.f_address.strip() or None, "bacnetDeviceId": int(device) if device else None,
+            "bacnetAddress": self.f_address.strip() or None, "bacnetDeviceId": device_id(self.f_device_id),
             "enabled": self.f_enabled, "intervalSeconds": parse_interval(self.f_interval),
             "points": parse_points(self.f_points) if self.f_points.strip() else None,
         }  # fmt: skip
@@ -158,13 +153,13 @@ class AdminMetersState(SessionState):
         try:
             meter = self._edit_input()
         except ValueError as err:
-            self.form_error = f"Not saved: {err}"
+            self.form_error = text(Cause.NOT_SAVED, reason=err)
             return None
         try:
             data = await self._gql(queries.EDIT_METER, {"siteId": self._site_id(), "meter": meter})
         except ApiError as err:
-            self.form_error = ("Not saved: this needs the admin role." if isinstance(err, Forbidden)
-                               else f"Not saved: {err}")  # fmt: skip
+            self.form_error = (text(Cause.NOT_SAVED, reason="this needs the admin role.") if isinstance(err, Forbidden)
+                               else text(Cause.NOT_SAVED, reason=err))  # fmt: skip
             return None
         except UiClientError as err:
             return self._fail(err)

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from causes import Cause, text
 from ui_client import api, queries
 from ui_client.errors import ApiUnreachable, UiClientError
 from ui_client.state import SessionState
@@ -46,7 +47,7 @@ class LoginState(SessionState):
                 queries.LOGIN, {"email": self.form_email.strip(), "password": self.form_password}
             )
         except ApiUnreachable:
-            self.login_error = "The central server cannot be reached. Try again in a moment."
+            self.login_error = f"{text(Cause.CENTRAL_UNREACHABLE)} Try again in a moment."
             return
         except UiClientError as err:
             self.login_error = str(err)

@@ -9,11 +9,24 @@ RANGE_CHOICES = ["24h", "7d", "30d", "custom"]
 ENERGY_CHOICES = [("HOUR", "24 h by hour"), ("DAY", "30 days by day"), ("MONTH", "a year by month")]
 
 
+def toolbar(*children: rx.Component) -> rx.Component:
+    """A panel's controls in one wrapping row, the last one pushed to the right."""
+    *left, right = children
+    return rx.flex(*left, rx.spacer(), right, spacing="3", wrap="wrap", align="center", width="100%")
+
+
+def csv_button(on_click, disabled, testid: str) -> rx.Component:
+    """The panel's "Download CSV" button."""
+    return rx.button(
+        "Download CSV", on_click=on_click, variant="outline", disabled=disabled, data_testid=testid
+    )
+
+
 def history_panel(state) -> rx.Component:
     """History of the chosen meter point over the chosen range."""
     return panel(
         "History",
-        rx.flex(
+        toolbar(
             select(
                 state.point_choices,
                 state.selected_point,
@@ -34,18 +47,7 @@ def history_panel(state) -> rx.Component:
                     rx.button("Show", on_click=state.load_history, size="2"),
                 ),
             ),
-            rx.spacer(),
-            rx.button(
-                "Download CSV",
-                on_click=state.download_csv,
-                variant="outline",
-                disabled=state.history.length() == 0,
-                data_testid="download-csv",
-            ),
-            spacing="3",
-            wrap="wrap",
-            align="center",
-            width="100%",
+            csv_button(state.download_csv, state.history.length() == 0, "download-csv"),
         ),
         components.loading(state.history_loading),
         rx.cond(
@@ -135,24 +137,13 @@ def energy_panel(state) -> rx.Component:
     """Consumption bars per hour/day/month beside the period before, partial buckets in amber, CSV."""
     return panel(
         "Consumption",
-        rx.flex(
+        toolbar(
             rx.segmented_control.root(
                 *[rx.segmented_control.item(label, value=value) for value, label in ENERGY_CHOICES],
                 value=state.energy_resolution,
                 on_change=state.set_energy_resolution,
             ),
-            rx.spacer(),
-            rx.button(
-                "Download CSV",
-                on_click=state.download_energy_csv,
-                variant="outline",
-                disabled=state.energy_bars.length() == 0,
-                data_testid="download-energy-csv",
-            ),
-            spacing="3",
-            wrap="wrap",
-            align="center",
-            width="100%",
+            csv_button(state.download_energy_csv, state.energy_bars.length() == 0, "download-energy-csv"),
         ),
         components.loading(state.energy_loading),
         rx.cond(

@@ -5,14 +5,15 @@ from typing import Any
 
 import reflex as rx
 
+from causes import Cause, text
 from ui_common.clock import utcnow
 from ui_common.components import panel, select
 from ui_common.inventory import (
     POINTS_HELP,
     conflict_text,
-    format_points,
+    device_id,
+    form_fields,
     history_rows,
-    interval_text,
     parse_interval,
     parse_points,
 )
@@ -79,12 +80,8 @@ class InventoryState(EdgeState):
         self.chosen = external_id
         m = self._meters.get(external_id) or {}
         self.f_id = m.get("externalId", "")
-        self.f_name = m.get("name", "")
-        self.f_address = m.get("bacnetAddress", "")
-        self.f_device_id = str(m.get("bacnetDeviceId") or "")
-        self.f_interval = interval_text(m.get("intervalSeconds"))
-        self.f_enabled = bool(m.get("enabled", True))
-        self.f_points = format_points(m.get("points") or [])
+        for name, value in form_fields(m).items():
+            setattr(self, name, value)
         self.form_error = self.form_note = ""
 
     @rx.event
@@ -102,12 +99,9 @@ class InventoryState(EdgeState):
         """saveMeterConfig's input from the form; ValueError for what the form itself can tell is wrong."""
         if not self.f_id.strip() or not self.f_address.strip():
             raise ValueError("the meter needs an id and a BACnet address")
-        device = self.f_device_id.strip()
-        if device and not device.isdigit():
-            raise ValueError(f"the BACnet device id must be a whole number (got {device!r})")
         return {
             "id": self.f_id.strip(), "name": self.f_name.strip() or self.f_id.strip(),
-            "bacnetIp": self.f_address.strip(), "bacnetDeviceId": int(device) if device else None,
+            "bacnetIp": self.f_address.strip(), "bacnetDeviceId": device_id(self.f_device_id),
             "enabled": self.f_enabled, "intervalSeconds": parse_interval(self.f_interval),
             "dataPoints": parse_points(self.f_points),
         }  # fmt: skip
@@ -119,14 +113,14 @@ class InventoryState(EdgeState):
         try:
             meter = self._meter_input()
         except ValueError as err:
-            self.form_error = f"Not saved: {err}"
+            self.form_error = text(Cause.NOT_SAVED, reason=err)
             return None
         try:
             await self._gql(queries.SAVE_METER, {"meter": meter})
         except (AgentUnreachable, NotAuthenticated) as err:
             return self._fail(err)
         except UiEdgeError as err:
-            self.form_error = f"Not saved: {err}"
+            self.form_error = text(Cause.NOT_SAVED, reason=err)
             return None
         self.form_error = ""
         self.form_note = f"Saved {meter['id']}; it runs now and is proposed to central."

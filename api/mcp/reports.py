@@ -1,0 +1,49 @@
+"""MCP tools of reports: generate_report."""
+
+from datetime import datetime
+from typing import Literal
+
+from mcp.server.mcpserver import Context, MCPServer
+
+from api import mcp_models as out
+from api import reports
+from api.mcp.runner import ToolRunner
+from api.report_formats import to_csv, to_markdown
+
+
+def register_report_tools(server: MCPServer, run: ToolRunner) -> None:
+    """Add the tool that generates energy reports."""
+
+    @server.tool()
+    async def generate_report(
+        ctx: Context,
+        start: datetime,
+        end: datetime,
+        site_ids: list[int] | None = None,
+        resolution: Literal["DAY", "HOUR"] = "DAY",
+    ) -> out.ReportResult:
+        """Energy per site and meter per local day (or UTC hour) in [start, end), from cumulative registers
+        (correct across counter resets), peak power and when, data completeness; also as CSV and Markdown."""
+
+        async def work(session, caller):
+            report = await reports.generate_report(session, site_ids, start, end, resolution, scope=caller)
+            data = out.ReportResult.model_validate(
+                {**report.__dict__, "sites": [_site(s) for s in report.sites], "csv": to_csv(report)}
+                | {"markdown": to_markdown(report)}
+            )
+            return data
+
+        return await run(ctx, work)
+
+
+def _site(site: reports.SiteReport) -> dict:
+    meters = [
+        {**m.__dict__, "completeness": m.completeness, "periods": [p.__dict__ for p in m.periods]}
+        for m in site.meters
+    ]
+    return {
+        **site.__dict__,
+        "completeness": site.completeness,
+        "periods": [p.__dict__ for p in site.periods],
+        "meters": meters,
+    }

@@ -1,0 +1,70 @@
+"""The dashboards' one subscription loop (ui_common/follow.py): events under the lock, reconnects, stopping."""
+
+import asyncio
+
+from ui_common.follow import follow
+
+
+class _State:
+    """Stands in for a Reflex state: counts how often its lock is taken."""
+
+    def __init__(self) -> None:
+        self.locked = 0
+
+    async def __aenter__(self):
+        self.locked += 1
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        return None
+
+
+class Lost(Exception):
+    """The subscription's connection went away."""
+
+
+async def test_follow_reconnects_after_a_loss_and_stops_when_no_longer_in_charge():
+    state, seen, errors, connects = _State(), [], [], []
+
+    async def events():
+        connects.append(1)
+        if len(connects) == 1:
+            yield {"n": 1}
+            raise Lost("gone")
+        yield None
+        yield {"n": 2}
+        yield {"n": 3}
+
+    async def handle(event):
+        seen.append(event)
+
+    def interrupted(err: Exception) -> bool:
+        errors.append(str(err))
+        return False
+
+    await asyncio.wait_for(
+        follow(state, events, lambda: len(seen) < 3, handle, interrupted, (Lost,), retry_seconds=0), 5
+    )
+    assert seen == [{"n": 1}, None, {"n": 2}]  # the third event finds the loop no longer in charge
+    assert errors == ["gone"] and len(connects) == 2
+    assert state.locked >= 4
+
+
+async def test_follow_stops_when_an_error_says_so_and_runs_after_outside_the_lock():
+    state, after_calls = _State(), []
+
+    async def events():
+        yield {"n": 1}
+        raise Lost("log in")
+
+    async def handle(event):
+        return None
+
+    async def after():
+        after_calls.append(state.locked)
+
+    await asyncio.wait_for(
+        follow(state, events, lambda: True, handle, lambda err: True, (Lost,), retry_seconds=0, after=after),
+        5,
+    )
+    assert after_calls == [1]

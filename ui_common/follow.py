@@ -1,0 +1,42 @@
+"""The one subscription loop of both dashboards: follow a GraphQL subscription from a background task."""
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+Event = dict[str, Any] | None
+
+
+async def follow(
+    state: Any,
+    events: Callable[[], AsyncIterator[Event]],
+    in_charge: Callable[[], bool],
+    handle: Callable[[Event], Awaitable[None]],
+    interrupted: Callable[[Exception], bool],
+    errors: tuple[type[Exception], ...],
+    retry_seconds: float,
+    after: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """Keep a subscription open while `in_charge()`, reconnecting after `retry_seconds` on loss.
+
+    `state` is the Reflex state of the background task: `in_charge`, `handle` (each event, and None on each
+    quiet tick) and `interrupted` (each error of `errors`; True stops the loop) run inside `async with state`;
+    `after` runs outside the lock after each event (for fetches that must not block the tab's other events).
+    """
+    while True:
+        try:
+            async for event in events():
+                async with state:
+                    if not in_charge():
+                        return
+                    await handle(event)
+                if after is not None:
+                    await after()
+        except errors as err:
+            async with state:
+                if interrupted(err):
+                    return
+        async with state:
+            if not in_charge():
+                return
+        await asyncio.sleep(retry_seconds)
