@@ -11,6 +11,7 @@ from strawberry.types import Info
 from api.errors import InvalidInput, NotFoundError
 from api.schema.ids import to_int
 from api.schema.permissions import IsAdmin
+from causes import Cause, text
 from db import report_schedules as store
 from db.central_models import Site
 from db.errors import NotFound
@@ -86,7 +87,7 @@ class ReportSchedulesMutation:
                 (await session.execute(select(Site.id, Site.timezone).where(Site.id.in_(ids or [])))).all()
             )
             if ids is not None and (missing := sorted(set(ids) - set(zones))):
-                raise NotFoundError(f"no site with id {', '.join(map(str, missing))}")
+                raise NotFoundError(text(Cause.UNKNOWN_SITE, site_id=", ".join(map(str, missing))))
             zone = timezone or (zones[ids[0]] if ids and len(ids) == 1 else "UTC") or "UTC"
             try:
                 ZoneInfo(zone)

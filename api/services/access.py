@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import Forbidden, NotFoundError
+from causes import Cause, text
 from db.central_models import Alert, Meter, User
 from db.grants import grants_of
 
@@ -42,7 +43,7 @@ class Scope:
     def check_read(self, site_id: int) -> None:
         """NotFoundError for a site out of scope (the text a nonexistent site gets)."""
         if not self.reads(site_id):
-            raise NotFoundError(f"no site with id {site_id}")
+            raise NotFoundError(text(Cause.UNKNOWN_SITE, site_id=site_id))
 
     def check_manage(self, site_id: int | None) -> None:
         """NotFoundError out of scope; Forbidden when only readable; fleet-wide (None): admins only."""
@@ -56,13 +57,13 @@ class Scope:
     def check_admin(self) -> None:
         """Forbidden unless admin."""
         if not self.is_admin:
-            raise Forbidden("forbidden: admin role required")
+            raise Forbidden(text(Cause.ADMIN_REQUIRED))
 
     def check_reads_all(self, site_ids: Iterable[int]) -> None:
         """NotFoundError naming the ids out of scope (as for nonexistent ones)."""
         missing = sorted({i for i in site_ids if not self.reads(i)})
         if missing:
-            raise NotFoundError(f"no site with id {', '.join(map(str, missing))}")
+            raise NotFoundError(text(Cause.UNKNOWN_SITE, site_id=", ".join(map(str, missing))))
 
 
 ADMIN = Scope("admin key", "admin")

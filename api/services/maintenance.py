@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import InvalidInput, NotFoundError
 from api.services.access import Scope
+from causes import Cause, text
 from db import maintenance_windows as store
 from db.central_models import Site
 from db.errors import NotFound
@@ -39,7 +40,7 @@ async def list_windows(
     scope.check_read(site_id)
     site = await session.get(Site, site_id)
     if site is None:
-        raise NotFoundError(f"no site with id {site_id}")
+        raise NotFoundError(text(Cause.UNKNOWN_SITE, site_id=site_id))
     return await store.list_windows(session, site_id), site.timezone
 
 
@@ -59,7 +60,7 @@ async def create_window(
     fields = _check(starts_at, ends_at, repeat, note)
     site = await session.get(Site, site_id)
     if site is None:
-        raise NotFoundError(f"no site with id {site_id}")
+        raise NotFoundError(text(Cause.UNKNOWN_SITE, site_id=site_id))
     return await store.add_window(session, site_id, created_by=by, **fields), site.timezone
 
 

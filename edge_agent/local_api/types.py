@@ -33,20 +33,6 @@ class LiveValue:
     age_seconds: float | None = strawberry.field(default=None, description="seconds since ts")
     stale: bool = strawberry.field(default=False, description="older than 3 × the collection interval")
 
-    @classmethod
-    def from_model(cls, row: Any, interval: float | None = None) -> "LiveValue":
-        """From a ReadingRow; `interval` is how often its meter is polled (db/staleness.py has the rule)."""
-        now = utcnow()
-        return cls(
-            meter_external_id=row.meter_external_id,
-            data_point=row.data_point,
-            ts=row.ts,
-            value=row.value,
-            unit=row.unit,
-            quality=row.quality,
-            age_seconds=age_seconds(row.ts, now),
-            stale=is_stale(row.ts, interval, now),
-        )
 
 
 @strawberry.type
@@ -282,9 +268,18 @@ def _derived(strawberry_type: type, model: type[BaseModel]) -> None:
 
 
 for _type, _model in (
-    (LiveValue, models.ReadingRow),
     (EdgeAlert, models.EdgeAlertEntry),
     (SyncLogEntry, models.SyncLogEntry),
     (SyncSummary, models.SyncSummary),
 ):
     _derived(_type, _model)
+
+
+def _live_value(cls, row: Any, interval: float | None = None) -> LiveValue:
+    """From a ReadingRow; `interval` is how often its meter is polled (db/staleness.py has the rule)."""
+    now = utcnow()
+    age = {"age_seconds": age_seconds(row.ts, now), "stale": is_stale(row.ts, interval, now)}
+    return cls.from_pydantic(_as(models.ReadingRow, row), extra=age)
+
+
+LiveValue.from_model = classmethod(_live_value)
