@@ -30,7 +30,7 @@ steps = st.tuples(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(
     draw_steps=st.lists(steps, min_size=1, max_size=50),
     resolution=st.sampled_from(["quarter_hour", "hour", "day"]),
