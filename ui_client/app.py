@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from ui_client.pages.account import AccountState, account_page
 from ui_client.pages.admin_meters import AdminMetersState, admin_meters_page
 from ui_client.pages.admin_sites import AdminSitesState, admin_sites_page
 from ui_client.pages.admin_users import AdminUsersState, admin_users_page
@@ -17,6 +18,8 @@ _guard = SessionState.require_login
 app.add_page(login_page, route="/login", title="MeterIT · Sign in", on_load=LoginState.open_page)
 app.add_page(overview_page, route="/", title="MeterIT · Overview", on_load=[_guard, OverviewState.load])
 app.add_page(site_page, route="/site/[site_id]", title="MeterIT · Site", on_load=[_guard, SiteState.load])
+app.add_page(account_page, route="/account", title="MeterIT · Account",
+             on_load=[_guard, AccountState.load])  # fmt: skip
 app.add_page(alerts_page, route="/alerts", title="MeterIT · Alerts", on_load=[_guard, AlertsState.load])
 app.add_page(admin_sites_page, route="/admin", title="MeterIT · Sites admin",
              on_load=[_guard, AdminSitesState.load])  # fmt: skip
