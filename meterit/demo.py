@@ -39,6 +39,8 @@ class DemoPlan:
     simulator_control_port: int = 47900
     mcp_port: int = 8765
     mcp_admin_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    # the edge local API needs a password on loopback too: a fresh one per demo, shown in the banner
+    edge_password: str = field(default_factory=lambda: secrets.token_urlsafe(12))
     with_dashboards: bool = True
 
     @property
@@ -113,6 +115,7 @@ def edge_env(plan: DemoPlan, api_key: str) -> dict[str, str]:
         "HEARTBEAT_INTERVAL_SECONDS": "10",
         "CONFIG_REFRESH_SECONDS": "60",
         "LOCAL_API_PORT": str(plan.edge_api_port),
+        "LOCAL_API_PASSWORD": plan.edge_password,
         "BACNET_INTERFACE": "127.0.0.1/8",
         "BACNET_PORT": "47809",
         "LOG_DIR": str(plan.data_dir / "logs"),
@@ -184,9 +187,9 @@ def banner(plan: DemoPlan, mail: MailSink) -> str:
         "",
         "MeterIT demo is running (Ctrl-C stops everything).",
         f"  central dashboard   http://127.0.0.1:{plan.ui_client_port}/   login {DEMO_EMAIL} / {DEMO_PASSWORD}",
-        f"  on-site dashboard   http://127.0.0.1:{plan.ui_edge_port}/",
+        f"  on-site dashboard   http://127.0.0.1:{plan.ui_edge_port}/   password {plan.edge_password}",
         f"  central GraphQL     {plan.api_url}   (GraphiQL in a browser; /metrics, /healthz)",
-        f"  edge local GraphQL  http://127.0.0.1:{plan.edge_api_port}/graphql",
+        f"  edge local GraphQL  http://127.0.0.1:{plan.edge_api_port}/graphql   (login(password:) first)",
         f"  simulated meters    {plan.meters} BACnet/IP devices from {plan.base_address}:47808",
         f"  mail sink           smtp://{mail.host}:{mail.port} -> {mail.directory}",
         f"  data and logs       {plan.data_dir}",
@@ -197,6 +200,7 @@ def banner(plan: DemoPlan, mail: MailSink) -> str:
         "                   in the mail sink and the Alerts page shows it; the rest of the demo keeps running)",
         f"  central MCP      http://127.0.0.1:{plan.mcp_port}/mcp  (header Authorization: Bearer {plan.mcp_admin_key})",
         "                   see docs/mcp.md; `meterit mcp edge` gives MCP tools over the running edge agent (stdio)",
+        f"                   (with LOCAL_API_PASSWORD={plan.edge_password} LOCAL_API_PORT={plan.edge_api_port})",
     ]
     if not plan.with_dashboards:
         lines = [line for line in lines if "dashboard" not in line]
