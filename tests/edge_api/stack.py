@@ -144,7 +144,11 @@ class EdgeStack:
         _stop(self.sim)
 
     def __enter__(self) -> "EdgeStack":
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()  # a failed start (e.g. the agent's port taken) leaves no simulator behind
+            raise
 
     def __exit__(self, *exc) -> None:
         self.stop()
