@@ -72,9 +72,8 @@ async def list_grants(session: AsyncSession, user_id: int | None = None) -> list
 _NOTIFY = text("SELECT pg_notify('meterit_users', :payload)")  # api/pubsub.py: PG_CHANNEL_PREFIX + "users"
 
 
-async def notify_sites_changed(session: AsyncSession, user_id: int) -> None:
-    """Tell every API worker, at commit, that the user's sites changed (its sockets close; PostgreSQL only)."""
+async def notify_sites_changed(session: AsyncSession, user_id: int, event: str = "sites_changed") -> None:
+    """Tell every API worker, at commit, that the user's sites changed (its sockets close; PostgreSQL only);
+    event "sessions_ended" after a password set from the command line."""
     if session.bind.dialect.name == "postgresql":
-        await session.execute(
-            _NOTIFY, {"payload": json.dumps({"event": "sites_changed", "user_id": user_id})}
-        )
+        await session.execute(_NOTIFY, {"payload": json.dumps({"event": event, "user_id": user_id})})

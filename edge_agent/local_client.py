@@ -105,7 +105,16 @@ class LocalAgentClient:
         if response.status_code >= 400 and not body.get("errors"):
             raise EdgeError(f"local API answered HTTP {response.status_code}: {response.text[:200]}")
         if body.get("errors"):
-            raise EdgeError(body["errors"][0]["message"])
+            message = body["errors"][0]["message"]
+            if "not authenticated" in message and self.password and not self._token:
+                await self._login()
+                return await self._post(query, variables)
+            if "not authenticated" in message and not self.password:
+                raise EdgeError(
+                    "the agent's local API needs its password: set LOCAL_API_PASSWORD (the agent printed it "
+                    "at its first start; `meterit edge local-password` makes a new one)"
+                )
+            raise EdgeError(message)
         return body["data"]
 
     async def _login(self) -> None:

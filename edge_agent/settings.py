@@ -72,6 +72,9 @@ class EdgeSettings(BaseSettings):
     local_api_host: str = "127.0.0.1"
     local_api_port: int = 3002
     local_api_password: str | None = None
+    # Without LOCAL_API_PASSWORD: the argon2 hash of a password generated at first start (printed once;
+    # `meterit edge local-password` makes a new one).
+    local_api_password_file: str = "data/local-api-password"
     # Extra names (comma-separated) the local API answers to in Host/Origin, besides IP literals and
     # localhost, e.g. the edge's DNS name when it is reached through it (DNS-rebinding guard).
     local_api_allowed_hosts: str = ""
@@ -116,9 +119,6 @@ class EdgeSettings(BaseSettings):
         if self.bacnet_bbmd_address and not BBMD_FORM.match(self.bacnet_bbmd_address.strip()):
             raise ValueError("BACNET_BBMD_ADDRESS must be the BBMD's ip or ip:port")
         self.routes  # noqa: B018  (validates BACNET_ROUTES)
-        loopback = self.local_api_host in ("127.0.0.1", "localhost", "::1")
-        if not loopback and not self.local_api_password:
-            raise ValueError("LOCAL_API_PASSWORD must be set when the local API listens beyond loopback")
         return self
 
     @property

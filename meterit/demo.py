@@ -47,6 +47,8 @@ class DemoPlan:
     history_days: int = HISTORY_DAYS  # simulated history queued at the edge before it starts (0: none)
     energy_start: float = 100_000.0  # the simulated energy registers' value when the demo starts (kWh)
     mcp_admin_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    # the edge local API needs a password on loopback too: a fresh one per demo, shown in the banner
+    edge_password: str = field(default_factory=lambda: secrets.token_urlsafe(12))
     with_dashboards: bool = True
 
     @property
@@ -150,6 +152,7 @@ def edge_env(plan: DemoPlan, api_key: str) -> dict[str, str]:
         "CONFIG_REFRESH_SECONDS": "60",
         "LOCAL_API_PORT": str(plan.edge_api_port),
         "QUEUE_ALERT_DEPTH": str(history_headroom(plan)),
+        "LOCAL_API_PASSWORD": plan.edge_password,
         "BACNET_INTERFACE": f"{plan.edge_address}/8",
         "BACNET_PORT": "47809",
         "LOG_DIR": str(plan.data_dir / "logs"),
@@ -237,10 +240,10 @@ def banner(plan: DemoPlan, mail: MailSink) -> str:
         "",
         "MeterIT demo is running (Ctrl-C stops everything).",
         f"  central dashboard   http://127.0.0.1:{plan.ui_client_port}/   login {DEMO_EMAIL} / {DEMO_PASSWORD}",
-        f"  on-site dashboard   http://127.0.0.1:{plan.ui_edge_port}/",
+        f"  on-site dashboard   http://127.0.0.1:{plan.ui_edge_port}/   password {plan.edge_password}",
         f"  central GraphQL     {plan.api_url}   (GraphiQL in a browser: log in with the bar at its top,",
         "                      same login; it puts the token into the Headers tab. Also /metrics, /healthz)",
-        f"  edge local GraphQL  http://127.0.0.1:{plan.edge_api_port}/graphql",
+        f"  edge local GraphQL  http://127.0.0.1:{plan.edge_api_port}/graphql   (login(password:) first)",
         f"  simulated meters    {plan.meters} BACnet/IP devices from {plan.base_address}:47808",
         f"  mail sink           smtp://{mail.host}:{mail.port} -> {mail.directory}",
         f"  data and logs       {plan.data_dir}",
@@ -251,6 +254,7 @@ def banner(plan: DemoPlan, mail: MailSink) -> str:
         "                   in the mail sink and the Alerts page shows it; the rest of the demo keeps running)",
         f"  central MCP      http://127.0.0.1:{plan.mcp_port}/mcp  (header Authorization: Bearer {plan.mcp_admin_key})",
         f"                   see docs/mcp.md; `{cli} mcp edge` gives MCP tools over the running edge agent (stdio)",
+        f"                   (with LOCAL_API_PASSWORD={plan.edge_password} LOCAL_API_PORT={plan.edge_api_port})",
     ]
     if not plan.with_dashboards:
         lines = [line for line in lines if "dashboard" not in line]

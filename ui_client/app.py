@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from ui_client.pages.account import AccountState, account_page
 from ui_client.pages.admin_meters import AdminMetersState, admin_meters_page
 from ui_client.pages.admin_sites import AdminSitesState, admin_sites_page
 from ui_client.pages.admin_users import AdminUsersState, admin_users_page
@@ -34,6 +35,8 @@ app.add_page(
     title="MeterIT · Site",
     on_load=[_guard, SiteState.load, SiteAlertingState.load],
 )
+app.add_page(account_page, route="/account", title="MeterIT · Account",
+             on_load=[_guard, AccountState.load])  # fmt: skip
 app.add_page(alerts_page, route="/alerts", title="MeterIT · Alerts", on_load=[_guard, AlertsState.load])
 app.add_page(alert_rules_page, route="/alert-rules", title="MeterIT · Alert rules",
              on_load=[_guard, AlertRulesState.load])  # fmt: skip

@@ -26,7 +26,9 @@ def navbar() -> rx.Component:
             rx.hstack(nav_link("Sites admin", "/admin"), nav_link("Users", "/admin/users"), spacing="4"),
         ),
         rx.spacer(),
-        rx.text(SessionState.email, size="2", color_scheme="gray"),
+        rx.link(
+            rx.text(SessionState.email, size="2", color_scheme="gray"), href="/account", data_testid="account"
+        ),
         rx.button("Log out", on_click=SessionState.logout, variant="soft", size="1", data_testid="logout"),
     )
 

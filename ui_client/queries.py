@@ -138,3 +138,10 @@ mutation GrantSite($userId: ID!, $siteId: ID!, $role: String!) {
 
 REVOKE_SITE = """
 mutation RevokeSite($userId: ID!, $siteId: ID!) { revokeSite(userId: $userId, siteId: $siteId) { siteId } }"""
+
+CHANGE_PASSWORD = """
+mutation ChangePassword($old: String!, $new: String!) {
+  changePassword(oldPassword: $old, newPassword: $new) { token expiresAt user { id email role } }
+}"""
+
+LOGOUT = "mutation Logout { logout }"

@@ -8,7 +8,7 @@ from typing import Any
 import reflex as rx
 
 from causes import Cause, text
-from ui_client import api
+from ui_client import api, queries
 from ui_client.errors import ApiUnreachable, NotAuthenticated, UiClientError
 from ui_common.clock import utcnow
 from ui_common.follow import follow
@@ -76,8 +76,13 @@ class SessionState(rx.State):
         return None
 
     @rx.event
-    def logout(self):
-        """Forget the token and go to the login page."""
+    async def logout(self):
+        """End the user's sessions at central (its tokens stop working everywhere), forget the token here."""
+        if not self._expired():
+            try:
+                await api.CENTRAL.execute(queries.LOGOUT, None, token=self.token)
+            except UiClientError:
+                pass  # central unreachable or the session already ended: signing out here is what matters
         self._clear_session()
         self.notice = "You are signed out."
         return rx.redirect("/login")

@@ -81,21 +81,21 @@ async def scope_of(session: AsyncSession, user: User) -> Scope:
     return Scope(user.email, user.role, await grants_of(session, user.id))
 
 
+async def _in_scope(session: AsyncSession, scope: Scope, model, object_id: int, what: str, manage: bool):
+    """The row when its site is in scope (managed, when asked), else "no <what> with id" as for a missing one."""
+    row = await session.get(model, object_id)
+    if row is None or not scope.reads(row.site_id):
+        raise NotFoundError(f"no {what} with id {object_id}")
+    if manage:
+        scope.check_manage(row.site_id)
+    return row
+
+
 async def meter_in_scope(session: AsyncSession, scope: Scope, meter_id: int, manage: bool = False) -> Meter:
     """The meter when its site is in scope (managed, when asked), else "no meter" as for a nonexistent one."""
-    meter = await session.get(Meter, meter_id)
-    if meter is None or not scope.reads(meter.site_id):
-        raise NotFoundError(f"no meter with id {meter_id}")
-    if manage:
-        scope.check_manage(meter.site_id)
-    return meter
+    return await _in_scope(session, scope, Meter, meter_id, "meter", manage)
 
 
 async def alert_in_scope(session: AsyncSession, scope: Scope, alert_id: int, manage: bool = False) -> Alert:
     """The alert when its site is in scope (fleet-wide alerts: admins), else "no alert"."""
-    alert = await session.get(Alert, alert_id)
-    if alert is None or not scope.reads(alert.site_id):
-        raise NotFoundError(f"no alert with id {alert_id}")
-    if manage:
-        scope.check_manage(alert.site_id)
-    return alert
+    return await _in_scope(session, scope, Alert, alert_id, "alert", manage)

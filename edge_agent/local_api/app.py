@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import logging
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -22,8 +23,6 @@ from edge_agent.local_api.live import AgentView, Feed
 from edge_agent.local_api.schema import Context, schema
 
 logger = logging.getLogger(__name__)
-
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 class LocalGraphQL(GraphQL):
@@ -55,15 +54,15 @@ class LocalGraphQL(GraphQL):
 
 
 def create_app(
-    agent: Any, password: str | None = None, tick_seconds: float = 1.0, allowed_hosts: tuple[str, ...] = ()
+    agent: Any, auth: LocalAuth, tick_seconds: float = 1.0, allowed_hosts: tuple[str, ...] = ()
 ) -> Starlette:
-    """The local API over an EdgeAgent; with a password every operation but login needs a token.
+    """The local API over an EdgeAgent; every operation but login needs a token.
 
     Host and Origin are checked against this API's names (DNS rebinding: edge_agent/local_api/host_guard.py).
     """
     view = AgentView(agent)
     feed = Feed(view, tick_seconds)
-    graphql = LocalGraphQL(view, feed, LocalAuth(password))
+    graphql = LocalGraphQL(view, feed, auth)
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -103,12 +102,15 @@ class LocalApiServer:
         port: int = 3002,
         password: str | None = None,
         allowed_hosts: tuple[str, ...] = (),
+        password_file: Path | None = None,
     ) -> None:
         self.host, self.port = host, port
-        # A password only guards an API reachable from other machines; on loopback it stays open.
-        guard = password if host not in LOOPBACK_HOSTS else None
+        # Required on loopback too: any program or web page on the edge host could otherwise drive it.
+        auth = LocalAuth(password, password_file=password_file)
+        if not auth.required:
+            raise ValueError("the local API needs LOCAL_API_PASSWORD or a LOCAL_API_PASSWORD_FILE")
         config = uvicorn.Config(
-            create_app(agent, guard, allowed_hosts=(host, *allowed_hosts)), host=host, port=port, log_level="warning", lifespan="on",
+            create_app(agent, auth, allowed_hosts=(host, *allowed_hosts)), host=host, port=port, log_level="warning", lifespan="on",
             ws_ping_interval=20, timeout_graceful_shutdown=3,
         )  # fmt: skip
         self.server = _QuietServer(config)

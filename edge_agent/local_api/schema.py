@@ -1,5 +1,6 @@
 """The local GraphQL schema: queries, mutations and subscriptions over the EdgeAgent control service."""
 
+import asyncio
 import ipaddress
 import logging
 from collections.abc import AsyncGenerator
@@ -167,13 +168,15 @@ class Mutation:
     """What the technician can do on site."""
 
     @strawberry.mutation
-    def login(self, info: strawberry.Info, password: str) -> LoginResult:
+    async def login(self, info: strawberry.Info, password: str) -> LoginResult:
         """Trade the local password for a token."""
-        issued = _ctx(info).auth.login(password)
-        if issued is None:
-            reason = "no login needed" if not _ctx(info).auth.required else "wrong password"
-            return LoginFailed(reason=reason)
-        return LoginSuccess(token=issued[0], expires_at=issued[1])
+        auth = _ctx(info).auth
+        if not auth.required:
+            return LoginFailed(reason="no login needed")
+        if not await asyncio.to_thread(auth.matches, password):  # argon2: off the agent's event loop
+            return LoginFailed(reason="wrong password")
+        token, expires = auth.issue()
+        return LoginSuccess(token=token, expires_at=expires)
 
     @strawberry.mutation(permission_classes=AUTHED)
     async def start_collection(self, info: strawberry.Info) -> AgentStatus:

@@ -34,7 +34,6 @@ class LiveValue:
     stale: bool = strawberry.field(default=False, description="older than 3 × the collection interval")
 
 
-
 @strawberry.type
 class Meter:
     """A configured meter, its health and its latest values."""

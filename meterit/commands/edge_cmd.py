@@ -56,6 +56,10 @@ def register(subparsers) -> None:
         handler=_sync
     )
     actions.add_parser("status", help="print the agent's status as JSON").set_defaults(handler=_status)
+    actions.add_parser(
+        "local-password",
+        help="make a new local API password (printed once; a running agent takes it, its tokens end)",
+    ).set_defaults(handler=_local_password)
 
 
 def _agent(**kwargs):
@@ -66,6 +70,42 @@ def _agent(**kwargs):
 
 def _print_json(data) -> None:
     print(json.dumps(data, indent=2, default=str))
+
+
+def _password_file(settings):
+    """The local password's hash file, generated (and the password printed once) at the first start."""
+    from pathlib import Path
+
+    from edge_agent.local_password import ensure_password
+
+    path = Path(settings.local_api_password_file)
+    created = ensure_password(path)
+    if created:
+        print(_password_banner(created, path), flush=True)
+    return path
+
+
+def _password_banner(password: str, path) -> str:
+    return (
+        f"edge local API password (shown once, stored hashed in {path}): {password}\n"
+        "  the on-site dashboard and `meterit mcp edge` (LOCAL_API_PASSWORD) ask for it; "
+        "`meterit edge local-password` makes a new one"
+    )
+
+
+def _local_password(args) -> int:
+    from pathlib import Path
+
+    from edge_agent.local_password import new_password
+    from edge_agent.settings import EdgeSettings
+
+    settings = EdgeSettings()
+    if settings.local_api_password:
+        print("LOCAL_API_PASSWORD is set: change it there (this command manages the generated one)")
+        return 1
+    path = Path(settings.local_api_password_file)
+    print(_password_banner(new_password(path), path))
+    return 0
 
 
 def _run(args) -> int:
@@ -96,12 +136,14 @@ def _run(args) -> int:
             from edge_agent.local_api import LocalApiServer
 
             s = settings
+            password_file = None if s.local_api_password else _password_file(s)
             local_api = LocalApiServer(
                 agent,
                 s.local_api_host,
                 s.local_api_port,
                 s.local_api_password,
                 allowed_hosts=tuple(n.strip() for n in s.local_api_allowed_hosts.split(",") if n.strip()),
+                password_file=password_file,
             )
             await local_api.start()
         # Start-up objects (modules, schema, mappers) never become garbage: keep them out of every collection.

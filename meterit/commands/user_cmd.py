@@ -85,9 +85,11 @@ def _password(args) -> int:
     async def work(session):
         user = await _user(session, args.email)
         try:
-            return await set_password(session, user.id, password)
+            changed = await set_password(session, user.id, password)
         except ValueError as err:
             raise CliError(str(err)) from err
+        await notify_sites_changed(session, user.id, "sessions_ended")  # its open sockets re-check and close
+        return changed
 
     user = run_in_session(database_url(args), work)
     print(f"password of {user.email} set; its existing sessions ended")

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import os
 
 import httpx
 import jwt
@@ -123,3 +124,12 @@ async def test_changing_a_users_sites_closes_its_sockets(two_workers, central_pg
     argv = ["user", "revoke", email, str(site_id), "--database-url", central_pg_url]
     assert await asyncio.to_thread(main, argv) == 0
     assert await close_code(ws) == (4403, "site access changed")
+    # a password set from the CLI ends the user's sessions on every worker as well
+    ws = await open_socket(two_workers, token)
+    argv = ["user", "password", email, "--password-env", "CLI_NEW_PASSWORD", "--database-url", central_pg_url]
+    os.environ["CLI_NEW_PASSWORD"] = "a password set by the cli"
+    try:
+        assert await asyncio.to_thread(main, argv) == 0
+    finally:
+        del os.environ["CLI_NEW_PASSWORD"]
+    assert await close_code(ws) == (4403, "session ended")

@@ -30,6 +30,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 PASSWORD = "correct horse battery"
 ADMIN = "admin@example.test"
 VIEWER = "viewer@example.test"
+CHANGER = "changer@example.test"  # changes its password: no other test uses it
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +52,10 @@ def seed(central_db):
         viewer = await create_user(session, VIEWER, PASSWORD, "viewer")
         plant = await create_site(session, "Plant North", "UTC")
         office = await create_site(session, "Office South", "UTC")
+        changer = await create_user(session, CHANGER, PASSWORD, "viewer")
         for site in (plant, office):
             await set_grant(session, viewer.id, site.site.id, "viewer")
+            await set_grant(session, changer.id, site.site.id, "viewer")
         message = "No heartbeat from Plant North for 12 minutes"
         session.add(Alert(site_id=plant.site.id, kind="inspection_due", severity="warning", message=message))
         return {"plant": (plant.site.id, plant.api_key), "office": (office.site.id, office.api_key)}
@@ -583,3 +586,35 @@ def test_overview_on_a_phone(browser, dashboard, fleet_sites):
     assert width <= PHONE["width"], f"the page scrolls sideways ({width} px)"
     screenshot(page, "ui_client-overview-phone")
     page.context.close()
+    page.context.close()
+
+
+def test_a_user_changes_its_password_and_logging_out_ends_the_session(browser, dashboard, central):
+    page = login(browser, dashboard, CHANGER)
+    other = login(browser, dashboard, CHANGER)  # another tab: its session ends with the change
+    page.get_by_test_id("account").click()
+    page.wait_for_url("**/account")
+    page.get_by_test_id("current-password").fill(PASSWORD)
+    page.get_by_test_id("new-password").fill("a brand new password")
+    page.get_by_test_id("new-password-again").fill("a different one")
+    page.get_by_test_id("change-password").click()
+    expect(page.get_by_text("The new passwords differ.")).to_be_visible()
+    page.get_by_test_id("new-password-again").fill("a brand new password")
+    page.get_by_test_id("change-password").click()
+    expect(page.get_by_test_id("password-changed")).to_be_visible()
+    screenshot(page, "ui_client-account")
+    other.get_by_role("link", name="Alerts").click()
+    other.wait_for_url("**/login")  # the other tab's token ended with the change
+    other.context.close()
+    page.get_by_role("link", name="Alerts").click()  # this tab goes on with the token of the answer
+    page.wait_for_url("**/alerts")
+    page.get_by_test_id("logout").click()
+    page.wait_for_url("**/login")
+    page.context.close()
+    answer = httpx.post(
+        central.url, timeout=10, json={"query": LOGIN_CHECK, "variables": {"p": "a brand new password"}}
+    )
+    assert answer.json()["data"]["login"]["__typename"] == "LoginSuccess"
+
+
+LOGIN_CHECK = f'mutation($p: String!) {{ login(email: "{CHANGER}", password: $p) {{ __typename }} }}'

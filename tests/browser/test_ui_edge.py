@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from db.sites import create_site
 from meterit.commands.common import run_in_session
-from tests.edge_api.stack import EdgeStack
+from tests.edge_api.stack import STACK_PASSWORD, EdgeStack
 from tests.support.browser import launch_browser, new_page, screenshot
 from tests.support.central_server import CentralServer
 from tests.support.reflex_app import ReflexApp
@@ -59,9 +59,13 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, request) -> Page:
-    """A fresh tab; its last state is saved as test-artifacts/ui_edge-end-<test>.png."""
+def page(browser, dashboard, request) -> Page:
+    """A fresh tab, logged in with the agent's password; its last state is saved as test-artifacts/ui_edge-end-<test>.png."""
     tab = new_page(browser)
+    tab.goto(dashboard.url + "login")
+    tab.get_by_test_id("password").fill(STACK_PASSWORD)
+    tab.get_by_test_id("login").click()
+    tab.wait_for_url(dashboard.url)
     yield tab
     screenshot(tab, f"ui_edge-end-{request.node.name}")
     tab.context.close()

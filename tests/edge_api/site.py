@@ -70,6 +70,12 @@ class LocalSite:
 
     def __init__(self, agent: EdgeAgent, server: LocalApiServer) -> None:
         self.agent, self.server = agent, server
+        self.token = ""  # set by local_site after logging in with its password
+
+    @property
+    def init_payload(self) -> dict:
+        """The websocket connection_init payload carrying the token."""
+        return {"Authorization": f"Bearer {self.token}"}
 
     @property
     def url(self) -> str:
@@ -77,7 +83,8 @@ class LocalSite:
         return self.server.url
 
     async def gql(self, query: str, variables: dict | None = None, token: str | None = None) -> dict:
-        """POST one operation; returns the whole JSON body (data and errors)."""
+        """POST one operation with the site's token (or this token; "" for none); the whole JSON body."""
+        token = self.token if token is None else token
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         async with httpx.AsyncClient(timeout=30) as client:
             response = await client.post(
@@ -131,17 +138,23 @@ async def take(
     return out
 
 
+LOCAL_PASSWORD = "local test password"
+LOGIN = "mutation($p: String!) { login(password: $p) { ... on LoginSuccess { token } } }"
+
+
 @contextlib.asynccontextmanager
 async def local_site(
-    settings: EdgeSettings, password: str | None = None, host: str = "127.0.0.1", allowed_hosts: tuple = ()
+    settings: EdgeSettings, password: str = LOCAL_PASSWORD, host: str = "127.0.0.1", allowed_hosts: tuple = ()
 ):
-    """Start an agent and its local API; stop both afterwards."""
+    """Start an agent and its local API (its password required, on loopback too), logged in; stop both after."""
     agent = EdgeAgent(settings)
     await agent.start()
     server = LocalApiServer(agent, host, free_port(), password, allowed_hosts=allowed_hosts)
     try:
         await server.start()
-        yield LocalSite(agent, server)
+        site = LocalSite(agent, server)
+        site.token = (await site.data(LOGIN, {"p": password}))["login"]["token"]
+        yield site
     finally:
         await server.stop()
         await agent.stop()

@@ -22,6 +22,9 @@ METER_BASE = "127.0.0.231"
 CLIENT = "127.0.0.230"
 
 
+STACK_PASSWORD = "on-site stack password"  # LOCAL_API_PASSWORD of the agent (the dashboard logs in with it)
+
+
 def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     with open(log, "ab") as out:
         return subprocess.Popen(
@@ -70,7 +73,7 @@ class EdgeStack:
             "CLIENT_API_URL": self.central_url, "CLIENT_API_KEY": self.api_key, "HTTP_TIMEOUT_SECONDS": "3",
             "MAX_RETRIES": "0", "BACKOFF_MAX_SECONDS": "1", "LOCAL_API_HOST": "127.0.0.1",
             "LOCAL_API_PORT": str(self.api_port), "LOG_DIR": str(self.work / "logs"), "METRICS_PORT": "0",
-            "ENVIRONMENT": "development", "PYTHONUNBUFFERED": "1", "CENTRAL_UNREACHABLE_ALERT_MINUTES": "0.15",
+            "ENVIRONMENT": "development", "PYTHONUNBUFFERED": "1", "LOCAL_API_PASSWORD": STACK_PASSWORD, "CENTRAL_UNREACHABLE_ALERT_MINUTES": "0.15",
         })  # fmt: skip
         return env
 
@@ -123,8 +126,11 @@ class EdgeStack:
         return json.loads(answer)
 
     def gql(self, query: str) -> dict:
-        """One operation on the local API (test setup and checks)."""
-        body = httpx.post(self.api_url, json={"query": query}, timeout=30).json()
+        """One operation on the local API with a token from its password (test setup and checks)."""
+        login = f'mutation {{ login(password: "{STACK_PASSWORD}") {{ ... on LoginSuccess {{ token }} }} }}'
+        token = httpx.post(self.api_url, json={"query": login}, timeout=30).json()["data"]["login"]["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        body = httpx.post(self.api_url, json={"query": query}, headers=headers, timeout=30).json()
         assert not body.get("errors"), body
         return body["data"]
 
@@ -138,7 +144,11 @@ class EdgeStack:
         _stop(self.sim)
 
     def __enter__(self) -> "EdgeStack":
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()  # a failed start (e.g. the agent's port taken) leaves no simulator behind
+            raise
 
     def __exit__(self, *exc) -> None:
         self.stop()

@@ -24,9 +24,11 @@ async def named_site(fleet, tmp_path_factory):
 
 
 async def post(site, body: dict, **headers) -> httpx.Response:
-    """One POST to the local API with extra headers."""
+    """One POST to the local API with the site's token and extra headers."""
     async with httpx.AsyncClient(timeout=30) as client:
-        return await client.post(site.url, json=body, headers=headers)
+        return await client.post(
+            site.url, json=body, headers={"Authorization": f"Bearer {site.token}", **headers}
+        )
 
 
 async def collecting(site) -> bool:
@@ -65,3 +67,10 @@ async def test_a_websocket_from_a_foreign_page_is_refused(named_site):
             await ws.send(json.dumps({"type": "connection_init"}))
             await ws.recv()
     assert refused.value.response.status_code == 403
+
+
+async def test_a_login_from_a_foreign_page_is_refused(named_site):
+    # a page elsewhere cannot even try passwords (or log the browser in) through the technician's browser
+    login = {"query": 'mutation { login(password: "local test password") { __typename } }'}
+    refused = await post(named_site, login, Authorization="", Origin="http://attacker.test")
+    assert refused.status_code == 403 and "Origin" in refused.text

@@ -68,7 +68,7 @@ async def test_readings_of_the_last_24_hours_by_meter_and_point(site):
 
 async def test_live_values_subscription_streams_new_readings(site):
     query = 'subscription { liveValues(meter: "meter-002") { meterExternalId dataPoint ts value unit } }'
-    batches = await take(ws_client(site.url), query, 2)
+    batches = await take(ws_client(site.url, site.init_payload), query, 2)
     values = [v for batch in batches for v in batch["liveValues"]]
     assert {v["meterExternalId"] for v in values} == {"meter-002"}
     assert {v["dataPoint"] for v in values} <= {"total_kwh", "current_kw"}
@@ -77,7 +77,7 @@ async def test_live_values_subscription_streams_new_readings(site):
 
 
 async def test_stop_and_start_collection_are_seen_by_the_status_subscription(site):
-    client = ws_client(site.url)
+    client = ws_client(site.url, site.init_payload)
     stopped = await site.data("mutation { stopCollection { collecting } }")
     assert stopped["stopCollection"]["collecting"] is False
     events = await take(

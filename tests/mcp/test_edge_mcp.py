@@ -159,6 +159,9 @@ async def test_every_edge_tool_in_memory(fleet, central, tmp_path):
         await agent.stop()
 
 
+AGENT_PASSWORD = "the agent's local password"
+
+
 async def test_mcp_edge_command_attaches_to_the_running_agent(fleet, tmp_path):
     (tmp_path / "meters.json").write_text(json.dumps(fleet.meters_config()))
     values = settings(tmp_path, "127.0.0.204", "http://127.0.0.1:9/graphql", None)
@@ -166,6 +169,7 @@ async def test_mcp_edge_command_attaches_to_the_running_agent(fleet, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "LOCAL_POSTGRES"))}
     # the MCP process gets no BACnet settings at all: it must not collect, only talk to the agent
     env |= {"LOCAL_API_PORT": str(port), "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(REPO_ROOT)}
+    env |= {"LOCAL_API_PASSWORD": AGENT_PASSWORD}  # the agent's local password, required on loopback too
     env |= {"SQLITE_PATH": str(tmp_path / "not-the-agents.db"), "METERS_FILE": str(tmp_path / "none.json")}
     params = StdioServerParameters(
         command=sys.executable, args=["-m", "meterit.cli", "mcp", "edge"], env=env, cwd=str(tmp_path)
@@ -177,7 +181,7 @@ async def test_mcp_edge_command_attaches_to_the_running_agent(fleet, tmp_path):
 
         agent = EdgeAgent(EdgeSettings(_env_file=None, **values), upload=False)
         await agent.start()
-        server = LocalApiServer(agent, "127.0.0.1", port)
+        server = LocalApiServer(agent, "127.0.0.1", port, AGENT_PASSWORD)
         await server.start()
         try:
             data, _ = await call(client, "get_meter_status", meter="meter-003")

@@ -1,4 +1,4 @@
-"""Login page: asks for the local password when the agent's API is bound beyond loopback."""
+"""Login page: asks for the agent's local password (always required, printed at the agent's first start)."""
 
 import reflex as rx
 
