@@ -22,6 +22,7 @@ from api.alerts.settings import get_alert_settings
 from api.errors import ApiError
 from api.report_formats import to_csv, to_html, to_markdown
 from api.reports import generate_report
+from api.services.access import ADMIN
 from api.settings import CentralSettings
 from db.clock import clock
 from db.engine import session_scope
@@ -83,7 +84,8 @@ async def send_due_reports(
                 if not await claim_month(session, schedule.id, month):
                     continue
                 start, end = month_bounds(month, schedule.timezone)
-                report = await generate_report(session, schedule.site_ids, start, end, "DAY")
+                # Schedules are an admin's (reportSchedules is admin only): the report covers the sites the admin chose.
+                report = await generate_report(session, schedule.site_ids, start, end, "DAY", scope=ADMIN)
                 await notifier.deliver(report_message(schedule, month, report, sender))
             sent += 1
             logger.info(

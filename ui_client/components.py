@@ -19,11 +19,15 @@ def navbar() -> rx.Component:
         nav_link("Overview", "/"),
         nav_link("Alerts", "/alerts"),
         nav_link("Alert rules", "/alert-rules"),
-        nav_link("E-mails", "/emails"),
         nav_link("Reports", "/reports"),
         rx.cond(
             SessionState.is_admin,
-            rx.hstack(nav_link("Sites admin", "/admin"), nav_link("Users", "/admin/users"), spacing="4"),
+            rx.hstack(
+                nav_link("E-mails", "/emails"),
+                nav_link("Sites admin", "/admin"),
+                nav_link("Users", "/admin/users"),
+                spacing="4",
+            ),
         ),
         rx.spacer(),
         rx.link(

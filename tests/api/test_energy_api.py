@@ -143,13 +143,17 @@ async def test_a_site_tariff_prices_each_bucket(central, central_pg_url, admin_t
 async def test_readings_name_their_quality(central, central_pg_url, admin_token):
     _site_id, key = await new_site(central_pg_url)
     start = clock().now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
-    items = readings("meter-q", 3, start)
+    items = readings(
+        "meter-q", 3, start, point="power_kw"
+    )  # instantaneous: a bucket's quality is its readings'
+    for item in items:
+        item["unit"] = "kW"
     items[1]["quality"] = 1
     await upload(central.url, key, items)
     meters = await execute(http_client(central.url, token=admin_token), "{ meters { id externalId } }")
     [meter] = [m for m in meters["meters"] if m["externalId"] == "meter-q"]
     query = """query($m: ID!, $s: DateTime!, $e: DateTime!) {
-      readings(meterId: $m, point: "total_kwh", start: $s, end: $e, resolution: MINUTE) {
+      readings(meterId: $m, point: "power_kw", start: $s, end: $e, resolution: MINUTE) {
         items { quality dataQuality } } }"""
     end = (start + timedelta(hours=1)).isoformat()
     page = await execute(

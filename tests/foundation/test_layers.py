@@ -28,6 +28,7 @@ SHARED_DB = (
     "db.migrate",
     "db.migration_env",
     "db.types",
+    "db.secrets",
     "db.staleness",
     "db.units",
     "db.wire",
