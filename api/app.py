@@ -15,20 +15,20 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 
 from api import metrics
 from api.alerts.runtime import start_alert_engine
-from api.cache import Caches
-from api.export import export_readings
-from api.export_energy import export_energy
-from api.graphiql import STATIC_DIR
+from api.background.monitor import maintain_partitions, run_monitor, stop_task
+from api.background.rollup_worker import run_rollup_worker
+from api.http.graphiql import STATIC_DIR
+from api.http.middleware import BodyLimitMiddleware, RequestLogMiddleware
+from api.http.security_headers import SecurityHeadersMiddleware
+from api.http.view import MeterITGraphQL
 from api.metrics_auth import metrics_refusal
-from api.middleware import BodyLimitMiddleware, RequestLogMiddleware
-from api.monitor import maintain_partitions, run_monitor, stop_task
-from api.pubsub import make_pubsub
-from api.report_mail import start_report_mailer
-from api.rollup_worker import run_rollup_worker
+from api.realtime.cache import Caches
+from api.realtime.pubsub import make_pubsub
 from api.schema.root import build_schema
-from api.security_headers import SecurityHeadersMiddleware
+from api.services.export import export_readings
+from api.services.export_energy import export_energy
+from api.services.report_mail import start_report_mailer
 from api.settings import CentralSettings, get_settings
-from api.view import MeterITGraphQL
 from db.engine import check_connection, make_engine, make_sessionmaker, safe_url
 from db.errors import DatabaseUnavailable
 from db.logs import add_log_files

@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.errors import AuthError
 from api.settings import CentralSettings
 from causes import Cause, text
-from db.central_models import User
+from db.central.models import User
+from db.central.sites import SiteIdentity, identify_site
 from db.clock import clock, utcnow
-from db.sites import SiteIdentity, identify_site
 
 logger = logging.getLogger(__name__)
 ALGORITHM = "HS256"

@@ -7,12 +7,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.pubsub import PubSub
+from api.realtime.pubsub import PubSub
 from api.services.access import Scope
 from api.settings import CentralSettings
-from db.central_models import User
+from db.central.models import User
+from db.central.sites import SiteIdentity
 from db.engine import session_scope
-from db.sites import SiteIdentity
 
 
 @dataclass
@@ -28,9 +28,11 @@ class Context:
     user: User | None = None
     scope: Scope | None = None  # the sites a user may read and manage (api/services/access.py)
     connection_params: dict | None = field(default=None)
-    caches: Any = None  # api.cache.Caches of this worker (None: read through)
+    caches: Any = None  # api.realtime.cache.Caches of this worker (None: read through)
     login_guard: Any = None  # api/login_guard.py: SharedLoginGuard (PostgreSQL) or LoginGuard (SQLite)
-    ws_token: str | None = None  # a websocket's token, re-checked on each subscribe (api/ws_sessions.py)
+    ws_token: str | None = (
+        None  # a websocket's token, re-checked on each subscribe (api/realtime/ws_sessions.py)
+    )
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 
 from api import metrics
-from db import login_failures
+from db.central import login_failures
 from db.clock import clock
 from db.engine import session_scope
 
@@ -145,7 +145,7 @@ class LoginGuard:
 
 
 class SharedLoginGuard:
-    """The same rules with the counts in PostgreSQL (db/login_failures.py): every API worker sees every failure,
+    """The same rules with the counts in PostgreSQL (db/central/login_failures.py): every API worker sees every failure,
     so N workers give no more guesses than one."""
 
     PRUNE_EVERY = 200  # attempts of this worker between clean-ups of quiet records

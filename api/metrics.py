@@ -33,7 +33,7 @@ REQUESTS = Counter(
 )
 UPLOADS = Counter(
     "meterit_uploads",
-    "uploadReadings requests by path (fast: api/upload_fast.py)",
+    "uploadReadings requests by path (fast: api/ingest/fast.py)",
     ["path"],
     registry=REGISTRY,
 )
@@ -103,7 +103,7 @@ ROLLUP_LAG = Gauge(
 
 CACHE_REQUESTS = Counter(
     "meterit_cache_requests",
-    "Reads of the per-worker caches (api/cache.py) by cache and result (hit, miss)",
+    "Reads of the per-worker caches (api/realtime/cache.py) by cache and result (hit, miss)",
     ["cache", "result"],
     registry=REGISTRY,
 )

@@ -10,8 +10,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from db.central.networks import Networks, normalize_networks, split_networks
 from db.engine import normalize_url, postgres_url
-from db.networks import Networks, normalize_networks, split_networks
 
 DEFAULT_SECRET = "change-me-in-production"
 

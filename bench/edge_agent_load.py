@@ -56,7 +56,7 @@ async def measure_agent(meters: int, points: int, interval: float, seconds: floa
     """Run simulator + central + agent; measure the agent over `seconds` after its first full poll."""
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     from db.migrate import upgrade
-    from tests.edge.central_support import new_site
+    from tests.edge_agent.central_support import new_site
     from tests.support.central_server import CentralServer, free_port
     from tests.support.pg import create_database, drop_database
 

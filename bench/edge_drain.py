@@ -19,9 +19,9 @@ from datetime import timedelta
 
 from bench.cpu import own_cpu_seconds, tree_cpu_seconds
 from db.clock import utcnow
+from db.edge.outbox import Outbox, Reading
 from db.engine import make_engine
 from db.migrate import upgrade
-from db.outbox import Outbox, Reading
 from edge_agent.central import CentralClient
 from edge_agent.uploader import Uploader, reading_to_wire
 
@@ -103,7 +103,7 @@ async def measure_drain(
     """Raw central ingest and outbox drain, `trials` of each alternating, in one run."""
     # The test helpers that run a central server and create databases live in the repository, not the package.
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    from tests.edge.central_support import new_site
+    from tests.edge_agent.central_support import new_site
     from tests.support.central_server import CentralServer
     from tests.support.pg import create_database, drop_database
 

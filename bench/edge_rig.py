@@ -9,9 +9,9 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from db.edge.outbox import Outbox
 from db.engine import make_engine
 from db.migrate import upgrade
-from db.outbox import Outbox
 from edge_agent.bacnet.app import make_application
 from edge_agent.collector.poller import Collector
 from edge_agent.meters import parse_meters

@@ -19,7 +19,7 @@ from gql.transport.websockets import WebsocketsTransport
 
 from bench.fleet_data import seed_fleet
 from bench.query_data import create_database, drop_database, migrate
-from db.users import create_user
+from db.central.users import create_user
 from meterit.commands.common import run_in_session
 
 EMAIL, PASSWORD = "bench@example.test", "bench password 123"

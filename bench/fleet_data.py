@@ -2,7 +2,7 @@
 
 import asyncpg
 
-from db.secrets import new_api_key
+from db.central.secrets import new_api_key
 
 ZONES = ["Europe/Berlin", "America/New_York", "UTC", "Asia/Tokyo"]
 

@@ -172,9 +172,9 @@ async def _copy_all(dsn: str, total: int, batch: int, points: int, clients: int)
 async def _prepare(admin_url: str, name: str, sites: int) -> tuple[str, list[str]]:
     import asyncpg
 
+    from db.central.sites import create_site
     from db.engine import make_engine, make_sessionmaker, session_scope
     from db.migrate import upgrade
-    from db.sites import create_site
 
     admin = await asyncpg.connect(admin_url)
     try:
@@ -191,11 +191,11 @@ async def _prepare(admin_url: str, name: str, sites: int) -> tuple[str, list[str
 
 
 def app_without_rollups():
-    """uvicorn factory of the API with no db.ingest post-insert hooks: uploads queue no rollup work."""
-    import db.ingest
+    """uvicorn factory of the API with no db.central.ingest.batch post-insert hooks: uploads queue no rollup work."""
+    import db.central.ingest.batch
     from api.app import create_app_from_env
 
-    db.ingest.POST_INSERT_HOOKS.clear()
+    db.central.ingest.batch.POST_INSERT_HOOKS.clear()
     return create_app_from_env()
 
 
@@ -222,11 +222,11 @@ def _start_server(dsn: str, port: int, workers: int, batch: int, rollups: bool) 
 async def _drain_rollups(dsn: str) -> float:
     """Seconds to fold what the API's rollup worker has not folded yet, folding it here and now.
 
-    The worker pauses between rounds (api/rollup_worker.py): waiting for its next round would add idle time
+    The worker pauses between rounds (api/background/rollup_worker.py): waiting for its next round would add idle time
     to a throughput figure. The fold is the same work either way; its CPU counts as the load generator's.
     """
+    from db.central.rollups.queue import flush_rollups
     from db.engine import make_engine
-    from db.rollup_queue import flush_rollups
 
     engine = make_engine(dsn, pool_size=1)
     try:
@@ -295,7 +295,7 @@ async def run(args) -> int:
     """Run the measurements in alternating trials; print each, then the median rates, ratios and rollup cost."""
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would drown the figures
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("db.partitions").setLevel(logging.WARNING)
+    logging.getLogger("db.central.storage.partitions").setLevel(logging.WARNING)
     print(f"encoding {args.readings:,} readings in batches of {args.batch} ...", flush=True)
     bodies = make_bodies(args.readings, args.batch, args.points, args.sites)
     modes = {"both": (True, False), "on": (True,), "off": (False,)}[args.rollups]

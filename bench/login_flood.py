@@ -11,7 +11,7 @@ import time
 
 import httpx
 
-from db.users import create_user
+from db.central.users import create_user
 from tests.api.conftest import in_session
 from tests.support.central_server import CentralServer
 from tests.support.pg import migrated_central_database

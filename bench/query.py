@@ -2,7 +2,7 @@
 
 Loads 100 meters × 2 points × 100 days of one-minute readings (COPY, generated on the fly) into a
 throwaway database, builds the rollups, then prints p50/p95 of each dashboard query read from rollups
-beside the same figures computed from raw rows with date_trunc, ingest throughput (db/ingest.py)
+beside the same figures computed from raw rows with date_trunc, ingest throughput (db/central/ingest/batch.py)
 with rollup maintenance off and on, and the energy query (consumption per 15 min, local day and month,
 bench/query_energy.py) beside a plain max-min SQL; `--days 365` gives the year the issue asks for.
 """
@@ -30,13 +30,13 @@ from bench.query_data import (
 )
 from bench.query_energy import energy_rows
 from bench.query_sql import HOURLY_30D, RAW_24H, SITE_DAILY_30D, TODAY_ENERGY
+from db.central.ingest.batch import POST_INSERT_HOOKS, ingest_batch
+from db.central.rollups.models import DailyRollup
+from db.central.rollups.queue import flush_rollups
+from db.central.rollups.refresh import today_energy_by_site
+from db.central.storage.readings_query import query_readings
 from db.clock import utcnow
 from db.engine import make_engine, make_sessionmaker, session_scope
-from db.ingest import POST_INSERT_HOOKS, ingest_batch
-from db.readings_query import query_readings
-from db.rollup_models import DailyRollup
-from db.rollup_queue import flush_rollups
-from db.rollups import today_energy_by_site
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ async def _run(args, url: str) -> None:
 
 
 async def _ingest(sessions, fleet: Fleet, tails: dict, load_end: datetime, window: timedelta) -> None:
-    """Upload the tail through db/ingest.py: a warm-up, then slices alternating rollup upkeep off and on."""
+    """Upload the tail through db/central/ingest/batch.py: a warm-up, then slices alternating rollup upkeep off and on."""
     saved = list(POST_INSERT_HOOKS)
     await _upload(sessions, fleet, tails, load_end, load_end + WARM_UP, "warm")
     counts, seconds = {"off": 0, "on": 0}, {"off": 0.0, "on": 0.0}
@@ -169,7 +169,7 @@ async def _ingest(sessions, fleet: Fleet, tails: dict, load_end: datetime, windo
     cost = 1 - rates["on"] / rates["off"]
     minutes = slice_length.total_seconds() / 60
     print(
-        f"ingest via db/ingest.py, batches of <= {BATCH} readings per site, 2 x {minutes:.0f} min per mode:"
+        f"ingest via db/central/ingest/batch.py, batches of <= {BATCH} readings per site, 2 x {minutes:.0f} min per mode:"
     )
     print(f"  rollups off: {rates['off']:,.0f} readings/s   rollups on: {rates['on']:,.0f} readings/s")
     verdict = "met" if cost < TARGET_UPKEEP else "MISSED"

@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
+from db.central.rollups.refresh import refresh_rollups
+from db.central.storage.partitions import ensure_partitions
 from db.clock import utcnow
 from db.migrate import upgrade
-from db.partitions import ensure_partitions
-from db.rollups import refresh_rollups
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
-"""The energy rows of `meterit bench query`: consumption per 15 min, local day and local month (db/energy_query.py).
+"""The energy rows of `meterit bench query`: consumption per 15 min, local day and local month (db/central/energy_query.py).
 
-The energy query reads the stored 15-minute summary (db/energy_summary.py, built here by the same fold
+The energy query reads the stored 15-minute summary (db/central/energy_summary.py, built here by the same fold
 the rollup worker runs); beside it, in the same run, the same query over raw readings only and a plain
 SQL sum over the stored summary rows (what the summary costs to read without the query's rules).
 """
@@ -13,10 +13,10 @@ from sqlalchemy import text
 
 from bench.cpu import own_cpu_seconds, tree_cpu_seconds
 from bench.query_sql import LOCAL_SUMMARY, QUARTER_SUMMARY
-from db.energy_query import energy_page, energy_point
-from db.energy_summary import rebuild_summary
+from db.central.energy_query import energy_page, energy_point
+from db.central.energy_summary import rebuild_summary
+from db.central.rollups.refresh import point_infos
 from db.engine import make_engine, make_sessionmaker, session_scope
-from db.rollups import point_infos
 
 TARGET_P95_MS = 20.0
 

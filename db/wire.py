@@ -7,13 +7,13 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo
 
 from db.clock import utcnow
 
-# The limits of one uploaded reading: ReadingIn, the plain path (db/reading_parse.py) and the request decoder
-# (api/upload_decode.py) all check these.
+# The limits of one uploaded reading: ReadingIn, the plain path (db/central/ingest/parse.py) and the request decoder
+# (api/ingest/decode.py) all check these.
 MAX_FUTURE_SKEW = timedelta(minutes=10)
 MAX_NAME = 100  # meter_external_id and data_point
 MAX_UNIT = 40
 
-# The edge agent's upload request; central answers exactly this document without graphql-core (api/upload_fast.py).
+# The edge agent's upload request; central answers exactly this document without graphql-core (api/ingest/fast.py).
 UPLOAD_READINGS_DOCUMENT = """mutation Upload($batch: ReadingBatchInput!) {
   uploadReadings(batch: $batch) {
     __typename

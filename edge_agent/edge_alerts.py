@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.clock import utcnow
-from db.edge_store import get_state, set_state
+from db.edge.store import get_state, set_state
 from edge_agent.outage import CentralOutage, minutes
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ EdgeError
     ├── RateLimited          HTTP 429: wait `retry_after` seconds
     └── BatchRefused         central refused the whole batch (UploadRejected)
 
-The outbox (db/outbox.py) raises db.outbox.OutboxFull (a db.errors.DbError) when its cap refuses readings.
+The outbox (db/edge/outbox.py) raises db.edge.outbox.OutboxFull (a db.errors.DbError) when its cap refuses readings.
 """
 
 

@@ -4,7 +4,7 @@ import logging
 import time
 
 from db.clock import clock
-from db.edge_store import get_state, purge, set_state, vacuum
+from db.edge.store import get_state, purge, set_state, vacuum
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ the outbox: readings already queued stay queued whatever the configuration does.
 
 import logging
 
-from db.edge_store import get_state, set_state
+from db.edge.store import get_state, set_state
 from db.inventory import Inventory, InventoryError, InventoryMeter, parse_inventory, point_fields
 from edge_agent.central import CentralClient
 from edge_agent.errors import ConfigError

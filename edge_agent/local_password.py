@@ -4,7 +4,7 @@ import os
 import secrets
 from pathlib import Path
 
-from db.secrets import hash_password
+from db.central.secrets import hash_password
 
 
 def new_password(path: Path) -> str:

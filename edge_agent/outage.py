@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.clock import utcnow
-from db.edge_store import get_state, set_state
+from db.edge.store import get_state, set_state
 
 logger = logging.getLogger(__name__)
 

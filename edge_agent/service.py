@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 
 from causes import Cause, text
 from db.clock import utcnow
-from db.edge_store import (
+from db.edge.outbox import Outbox
+from db.edge.store import (
     count_dead_letters,
     list_dead_letters,
     list_meters,
@@ -25,7 +26,6 @@ from db.edge_store import (
 )
 from db.engine import make_engine
 from db.migrate import upgrade_aside
-from db.outbox import Outbox
 from edge_agent import loops, metrics, views
 from edge_agent.bacnet.app import (
     add_routes,

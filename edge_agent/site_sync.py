@@ -2,7 +2,7 @@
 
 import logging
 
-from db.edge_store import count_dead_letters, get_state, set_state
+from db.edge.store import count_dead_letters, get_state, set_state
 from edge_agent.central import CentralClient
 
 logger = logging.getLogger(__name__)

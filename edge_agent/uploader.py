@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from db.clock import utcnow
-from db.edge_store import add_sync_log
-from db.outbox import Outbox, QueuedReading, Reading
+from db.edge.outbox import Outbox, QueuedReading, Reading
+from db.edge.store import add_sync_log
 from edge_agent import metrics
 from edge_agent.central import CentralClient
 from edge_agent.errors import BatchRefused, CentralUnreachable, RateLimited, Unauthorized

@@ -3,7 +3,7 @@
 import time
 
 from causes import Cause, text
-from db.edge_models import EdgeMeter
+from db.edge.models import EdgeMeter
 from edge_agent.collector.poller import Collector, MeterHealth
 from edge_agent.collector.profile import DeviceProfile
 from edge_agent.errors import BacnetError, ConfigError

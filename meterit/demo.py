@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from api.alerts.mailsink import LocalMailSink as MailSink
-from db.alert_store import find_rule, seed_default_rules
+from db.central.alert_store import find_rule, seed_default_rules
+from db.central.sites import create_site
+from db.central.users import create_user
 from db.clock import clock, utcnow
 from db.migrate import upgrade
-from db.sites import create_site
-from db.users import create_user
 from edge_agent.simulator.fleet import meter_external_id
 from meterit.commands.common import run_in_session
 from meterit.demo_history import HISTORY_DAYS, history_size, queue_history

@@ -10,8 +10,8 @@ import math
 import random
 from datetime import datetime, timedelta
 
+from db.edge.outbox import Outbox, Reading
 from db.engine import make_engine
-from db.outbox import Outbox, Reading
 
 HISTORY_DAYS = 30
 STEP = timedelta(minutes=15)

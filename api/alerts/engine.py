@@ -4,7 +4,7 @@ Each alert opens once and resolves once (the row is the memory; opening takes an
 API workers never open the same alert twice). A condition must hold for the rule's pending time before it
 opens, and be clear for as long before it resolves: a flapping value sends nothing. Sites in maintenance
 raise nothing and their open alerts stay as they are; so do sites inside one of their maintenance windows
-(db/maintenance_windows.py). Time is the process clock (db/clock.py), which tests set.
+(db/central/maintenance_windows.py). Time is the process clock (db/clock.py), which tests set.
 """
 
 import asyncio
@@ -19,9 +19,9 @@ from api.alerts.messages import OPENED, REPORTED, RESOLVED, alert_email
 from api.alerts.notifier import EmailNotifier
 from api.alerts.rules import Condition, Key, PastOutage, Quiet, Rule, RuleBook, evaluate, past_outages
 from api.alerts.settings import AlertSettings
-from db import alert_store as store
-from db import maintenance_windows as windows
-from db.central_models import Alert
+from db.central import alert_store as store
+from db.central import maintenance_windows as windows
+from db.central.models import Alert
 from db.clock import utcnow
 from db.engine import session_scope
 

@@ -8,7 +8,7 @@ from api.alerts.engine import AlertEngine, quiet_sites_of
 from api.alerts.rules import Outlook, Rule, RuleBook, outlook
 from api.alerts.service import list_rules
 from api.services.access import ADMIN, Scope
-from db import alert_store as store
+from db.central import alert_store as store
 from db.clock import utcnow
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from db.alert_store import (
+from db.central.alert_store import (
     API_ERROR_RATE,
     CENTRAL_UNREACHABLE,
     DATABASE_UNREACHABLE,
@@ -14,11 +14,11 @@ from db.alert_store import (
     HEARTBEAT_MISSING,
     METER_UNREACHABLE,
 )
-from db.contact import last_heard
-from db.site_status import EDGE_ALERTS, OUTAGE_ENDED, OUTAGE_IN_MAINTENANCE, OUTAGE_STARTED
+from db.central.contact import last_heard
+from db.central.site_status import EDGE_ALERTS, OUTAGE_ENDED, OUTAGE_IN_MAINTENANCE, OUTAGE_STARTED
 
 Key = tuple[str, int | None, int | None]
-# Whether a site is in a maintenance window at a moment (db/maintenance_windows.py); the default: never.
+# Whether a site is in a maintenance window at a moment (db/central/maintenance_windows.py); the default: never.
 Quiet = Callable[[int, datetime], bool]
 
 

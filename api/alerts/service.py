@@ -7,8 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.errors import InvalidInput, NotFoundError
 from api.services.access import Scope
 from causes import Cause, text
-from db import alert_store as store
-from db.central_models import AlertRule, Site
+from db.central import alert_store as store
+from db.central.models import AlertRule, Site
 from db.errors import NotFound
 
 EMAIL = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\"]+$")

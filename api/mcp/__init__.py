@@ -1,1 +1,1 @@
-"""The central MCP server's tools, one registration function per domain (composed in api/mcp_server.py)."""
+"""The central MCP server's tools, one registration function per domain (composed in api/mcp/server.py)."""

@@ -6,16 +6,16 @@ from typing import Literal
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
-from api import mcp_models as out
 from api.alerts import service as rules_service
 from api.alerts.errors import EmailError
 from api.alerts.messages import plain_email
 from api.alerts.notifier import EmailNotifier
 from api.alerts.settings import AlertSettings
+from api.mcp import models as out
 from api.mcp.runner import ToolRunner
 from api.services import alerts as alerts_service
 from api.services.access import Scope
-from db.alert_store import DEFAULT_RULES
+from db.central.alert_store import DEFAULT_RULES
 
 logger = logging.getLogger(__name__)
 

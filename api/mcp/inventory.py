@@ -2,7 +2,7 @@
 
 from mcp.server.mcpserver import Context, MCPServer
 
-from api import mcp_models as out
+from api.mcp import models as out
 from api.mcp.runner import ToolRunner
 from api.services import inventory as inventory_service
 from db.inventory import InventoryPoint

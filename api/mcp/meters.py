@@ -5,11 +5,11 @@ from typing import Literal
 
 from mcp.server.mcpserver import Context, MCPServer
 
-from api import mcp_models as out
+from api.mcp import models as out
 from api.mcp.runner import ToolRunner
 from api.services import meters as meters_service
 from api.services import readings as readings_service
-from db.readings_query import as_models
+from db.central.storage.readings_query import as_models
 
 
 def register_meter_tools(server: MCPServer, run: ToolRunner) -> None:

@@ -5,10 +5,10 @@ from typing import Literal
 
 from mcp.server.mcpserver import Context, MCPServer
 
-from api import mcp_models as out
-from api import reports
+from api.mcp import models as out
 from api.mcp.runner import ToolRunner
-from api.report_formats import to_csv, to_markdown
+from api.services import reports
+from api.services.report_formats import to_csv, to_markdown
 
 
 def register_report_tools(server: MCPServer, run: ToolRunner) -> None:

@@ -2,10 +2,10 @@
 
 from mcp.server.mcpserver import Context, MCPServer
 
-from api import mcp_models as out
+from api.mcp import models as out
 from api.mcp.runner import ToolRunner
 from api.services import sites as sites_service
-from db.alert_store import open_alert_counts
+from db.central.alert_store import open_alert_counts
 
 
 def register_site_tools(server: MCPServer, run: ToolRunner) -> None:

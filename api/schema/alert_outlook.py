@@ -15,7 +15,7 @@ from api.schema.alert_rules import AlertRuleInput
 from api.schema.ids import to_int
 from api.schema.permissions import IsAuthenticated, scope
 from api.services.access import Scope
-from db import alert_store as store
+from db.central import alert_store as store
 
 
 @strawberry.enum

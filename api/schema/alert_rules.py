@@ -9,8 +9,8 @@ from api.alerts import service
 from api.schema.ids import to_int
 from api.schema.permissions import IsAuthenticated, scope
 from api.services.access import Scope
-from db.alert_store import DEFAULT_RULES
-from db.central_models import AlertRule as AlertRuleRow
+from db.central.alert_store import DEFAULT_RULES
+from db.central.models import AlertRule as AlertRuleRow
 
 
 @strawberry.type

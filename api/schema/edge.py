@@ -8,8 +8,9 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from api import events, metrics
+from api import metrics
 from api.errors import InvalidInput
+from api.realtime import events
 from api.schema.inventory import SiteInventory
 from api.schema.permissions import IsSite
 from api.schema.scalars import ReadingRows
@@ -17,9 +18,9 @@ from api.services import edge as edge_service
 from api.services import inventory as inventory_service
 from api.services.access import site_key_scope
 from api.services.edge import UploadRefused, store_upload
-from db.ingest import IngestOutcome
+from db.central.ingest.batch import IngestOutcome
+from db.central.site_status import EDGE_ALERTS, OUTAGE_ENDED, OUTAGE_STARTED
 from db.inventory import MAX_METERS_PER_SITE
-from db.site_status import EDGE_ALERTS, OUTAGE_ENDED, OUTAGE_STARTED
 
 logger = logging.getLogger(__name__)
 
@@ -252,7 +253,7 @@ class EdgeQuery:
 
     @strawberry.field(permission_classes=[IsSite])
     async def site_config(self, info: Info) -> SiteConfig:
-        """The key's own site configuration: meters, points and collection interval (cached, api/cache.py)."""
+        """The key's own site configuration: meters, points and collection interval (cached, api/realtime/cache.py)."""
         site = info.context.site
 
         async def load() -> SiteConfig:
@@ -274,7 +275,7 @@ class EdgeQuery:
 
 
 def upload_answer(outcome: IngestOutcome | UploadRefused) -> UploadResult | UploadRejected:
-    """The GraphQL answer of a stored upload (api/upload_fast.py renders the same outcome itself)."""
+    """The GraphQL answer of a stored upload (api/ingest/fast.py renders the same outcome itself)."""
     if isinstance(outcome, UploadRefused):
         return UploadRejected(reason=outcome.reason)
     return UploadResult(

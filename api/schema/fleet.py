@@ -8,7 +8,7 @@ from strawberry.types import Info
 from api.schema.permissions import IsAuthenticated, scope
 from api.schema.types import Site
 from api.services import fleet as service
-from db import fleet as db_fleet
+from db.central import fleet as db_fleet
 
 
 @strawberry.enum

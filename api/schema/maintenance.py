@@ -9,7 +9,7 @@ from strawberry.types import Info
 from api.schema.ids import to_int
 from api.schema.permissions import IsAuthenticated, scope
 from api.services import maintenance as service
-from db import maintenance_windows as windows
+from db.central import maintenance_windows as windows
 from db.clock import utcnow
 
 

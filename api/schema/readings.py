@@ -10,8 +10,8 @@ from api.schema.ids import to_int
 from api.schema.permissions import IsAuthenticated, scope
 from api.schema.types import DataQuality, EnergyResolution, Resolution, TotalResolution
 from api.services import readings as service
-from db.energy_totals import fleet_totals
-from db.readings_query import ReadingRow
+from db.central.energy_totals import fleet_totals
+from db.central.storage.readings_query import ReadingRow
 
 
 @pydantic_type(

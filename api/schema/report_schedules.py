@@ -1,4 +1,4 @@
-"""Monthly report e-mails in GraphQL: schedules listed, added and removed by admins (api/report_mail.py)."""
+"""Monthly report e-mails in GraphQL: schedules listed, added and removed by admins (api/services/report_mail.py)."""
 
 import re
 from datetime import date, datetime
@@ -12,8 +12,8 @@ from api.errors import InvalidInput, NotFoundError
 from api.schema.ids import to_int
 from api.schema.permissions import IsAdmin
 from causes import Cause, text
-from db import report_schedules as store
-from db.central_models import Site
+from db.central import report_schedules as store
+from db.central.models import Site
 from db.errors import NotFound
 
 EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")

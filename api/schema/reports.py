@@ -7,10 +7,10 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from api import reports as service
-from api.report_formats import to_csv, to_html, to_markdown
 from api.schema.ids import to_int
 from api.schema.permissions import IsAuthenticated, scope
+from api.services import reports as service
+from api.services.report_formats import to_csv, to_html, to_markdown
 
 
 @strawberry.enum

@@ -130,5 +130,5 @@ def build_schema(settings: CentralSettings, subscription=None) -> MeterITSchema:
             ),
         ],
     )
-    schema.limit_rules = limit_rules  # api/upload_fast.py checks the edge's document against them once
+    schema.limit_rules = limit_rules  # api/ingest/fast.py checks the edge's document against them once
     return schema

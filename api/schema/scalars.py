@@ -15,7 +15,7 @@ READING_ROWS_DESCRIPTION = (
 
 
 def _parse_rows(value: Any) -> Any:
-    # Kept as plain JSON: per-item validation in db.ingest is ~15x cheaper than Strawberry input objects.
+    # Kept as plain JSON: per-item validation in db.central.ingest.batch is ~15x cheaper than Strawberry input objects.
     return value
 
 

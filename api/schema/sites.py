@@ -3,8 +3,8 @@
 import strawberry
 from strawberry.types import Info
 
-from api.cache import ALL_SITES
 from api.errors import NotFoundError
+from api.realtime.cache import ALL_SITES
 from api.schema.ids import to_int
 from api.schema.permissions import IsAdmin, IsAuthenticated, scope
 from api.schema.types import CreatedSite, Site
@@ -24,7 +24,7 @@ class SitesQuery:
 
     @strawberry.field(permission_classes=[IsAuthenticated])
     async def sites(self, info: Info, search: str | None = None) -> list[Site]:
-        """Every site (optionally whose name contains search), with status (cached a minute, api/cache.py)."""
+        """Every site (optionally whose name contains search), with status (cached a minute, api/realtime/cache.py)."""
 
         caller = scope(info)
 

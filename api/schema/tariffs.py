@@ -1,4 +1,4 @@
-"""Time-of-use tariffs per site: read by any user, set or removed by admins (db/tariffs.py)."""
+"""Time-of-use tariffs per site: read by any user, set or removed by admins (db/central/tariffs.py)."""
 
 import strawberry
 from strawberry.types import Info
@@ -6,7 +6,7 @@ from strawberry.types import Info
 from api.errors import InvalidInput, NotFoundError
 from api.schema.ids import to_int
 from api.schema.permissions import IsAuthenticated, scope
-from db import tariffs as store
+from db.central import tariffs as store
 from db.errors import NotFound
 
 
@@ -51,7 +51,7 @@ class Tariff:
 
     @classmethod
     def from_tariff(cls, t: store.Tariff) -> "Tariff":
-        """From a db.tariffs.Tariff."""
+        """From a db.central.tariffs.Tariff."""
         return cls(
             currency=t.currency,
             default_price_per_kwh=t.default_price_per_kwh,

@@ -7,10 +7,10 @@ import strawberry
 import strawberry.experimental.pydantic
 from strawberry.types import Info
 
-from api.mcp_models import AlertInfo
-from db import central_models as models
+from api.mcp.models import AlertInfo
+from db.central import models
+from db.central.meters import PointView
 from db.clock import utcnow
-from db.meters import PointView
 from db.staleness import age_seconds, is_stale, stale_after
 
 
@@ -96,7 +96,7 @@ class SiteGrant:
 
     @classmethod
     def from_row(cls, row) -> "SiteGrant":
-        """From a db.grants.GrantRow."""
+        """From a db.central.grants.GrantRow."""
         return cls(
             user_id=strawberry.ID(str(row.user_id)),
             email=row.email,
@@ -301,7 +301,7 @@ class CreatedSite:
 
 @strawberry.experimental.pydantic.type(model=AlertInfo, all_fields=True)
 class Alert:
-    """One occurrence of an alert condition (the fields of api.mcp_models.AlertInfo, ids as GraphQL IDs)."""
+    """One occurrence of an alert condition (the fields of api.mcp.models.AlertInfo, ids as GraphQL IDs)."""
 
     id: strawberry.ID
     site_id: strawberry.ID | None

@@ -9,13 +9,13 @@ import strawberry
 from strawberry.types import Info
 
 from api import metrics
-from api.client_address import request_address
 from api.errors import Forbidden
+from api.http.client_address import request_address
+from api.realtime.sessions import publish_sessions_ended, publish_sites_changed
 from api.schema.ids import to_int
 from api.schema.permissions import IsAdmin, IsAuthenticated
 from api.schema.types import SiteGrant, User
 from api.services import users as service
-from api.sessions import publish_sessions_ended, publish_sites_changed
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import Forbidden, NotFoundError
 from causes import Cause, text
-from db.central_models import Alert, Meter, User
-from db.grants import grants_of
+from db.central.grants import grants_of
+from db.central.models import Alert, Meter, User
 
 
 @dataclass(frozen=True)

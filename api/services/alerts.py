@@ -4,8 +4,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import InvalidInput, NotFoundError
 from api.services.access import Scope, alert_in_scope
-from db import alerts as db_alerts
-from db.central_models import Alert, User
+from db.central import alerts as db_alerts
+from db.central.models import Alert, User
 from db.errors import NotFound
 
 MAX_NOTE = 1000

@@ -5,13 +5,14 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import events, metrics
+from api import metrics
 from api.errors import BatchRefused
-from api.request_log import note
-from db.central_models import Site
-from db.ingest import IngestOutcome, ingest_batch
-from db.site_status import record_heartbeat
-from db.sites import SiteIdentity
+from api.http.request_log import note
+from api.realtime import events
+from db.central.ingest.batch import IngestOutcome, ingest_batch
+from db.central.models import Site
+from db.central.site_status import record_heartbeat
+from db.central.sites import SiteIdentity
 
 logger = logging.getLogger(__name__)
 MAX_BATCH_ID_LENGTH = 80
@@ -48,7 +49,7 @@ async def heartbeat(
 async def store_upload(ctx, batch_id: str, readings) -> IngestOutcome | UploadRefused:
     """uploadReadings for the context's site: stored, logged, counted and announced; each caller renders it.
 
-    The callers are the GraphQL resolver (api/schema/edge.py) and the fast path (api/upload_fast.py).
+    The callers are the GraphQL resolver (api/schema/edge.py) and the fast path (api/ingest/fast.py).
     """
     note(ctx.request, batch_id=batch_id)
     try:

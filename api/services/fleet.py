@@ -4,7 +4,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import InvalidInput
 from api.services.access import Scope
-from db import fleet as db_fleet
+from db.central import fleet as db_fleet
 from db.clock import utcnow
 
 

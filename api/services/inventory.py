@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.errors import InvalidInput, NotFoundError
 from api.services.access import ADMIN, Scope
 from causes import Cause, text
-from db import inventory_store as store
-from db.central_models import InventoryChange, Meter, Site
+from db.central import inventory_store as store
+from db.central.inventory_store import InventoryVersion
+from db.central.models import InventoryChange, Meter, Site
 from db.inventory import (
     EDGE_ORIGINS,
     PEOPLE_ORIGINS,
@@ -24,7 +25,6 @@ from db.inventory import (
     merge,
     parse_inventory,
 )
-from db.inventory_store import InventoryVersion
 
 EDITABLE = ("name", "bacnet_address", "bacnet_device_id", "enabled", "interval_seconds")
 

@@ -7,8 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.errors import InvalidInput, NotFoundError
 from api.services.access import Scope
 from causes import Cause, text
-from db import maintenance_windows as store
-from db.central_models import Site
+from db.central import maintenance_windows as store
+from db.central.models import Site
 from db.errors import NotFound
 
 MAX_NOTE = 500

@@ -6,10 +6,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.errors import NotFoundError
 from api.services import inventory
 from api.services.access import Scope, meter_in_scope
-from db import meters as db_meters
-from db.central_models import Meter, Site
-from db.inventory_store import current
-from db.meters import PointView
+from db.central import meters as db_meters
+from db.central.inventory_store import current
+from db.central.meters import PointView
+from db.central.models import Meter, Site
 
 
 async def meters_with_points(

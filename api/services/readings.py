@@ -8,13 +8,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.errors import InvalidInput, NotFoundError
 from api.services.access import Scope, meter_in_scope
 from causes import Cause, text
-from db.central_models import Site
+from db.central.energy_query import EnergyPoint, energy_page, energy_point
+from db.central.energy_totals import EnergyTotal, site_totals
+from db.central.meters import find_point
+from db.central.models import Site
+from db.central.storage.readings_query import ReadingRow, query_readings
 from db.energy import EnergyBucket
-from db.energy_query import EnergyPoint, energy_page, energy_point
-from db.energy_totals import EnergyTotal, site_totals
 from db.errors import NotFound
-from db.meters import find_point
-from db.readings_query import ReadingRow, query_readings
 
 MAX_TOTAL_DAYS = 400
 

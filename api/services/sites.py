@@ -8,12 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.errors import InvalidInput, NotFoundError
 from api.services.access import ADMIN, Scope
 from causes import Cause, text
-from db import sites as db_sites
-from db.cache_notify import site_config_changed
-from db.central_models import Site
+from db.central import sites as db_sites
+from db.central.cache_notify import site_config_changed
+from db.central.models import Site
+from db.central.site_status import meter_counts, today_energy_kwh
 from db.errors import InvalidNetwork, NotFound
 from db.inventory import MAX_INTERVAL_SECONDS, MIN_INTERVAL_SECONDS
-from db.site_status import meter_counts, today_energy_kwh
 
 SiteWithCounts = tuple[Site, tuple[int, int]]
 
@@ -93,7 +93,7 @@ async def set_collection_interval(
     site, counts = await get_site(session, site_id, scope)
     site.collection_interval_seconds = seconds
     await session.flush()
-    await site_config_changed(session, site_id)  # siteConfig carries the interval (api/cache.py)
+    await site_config_changed(session, site_id)  # siteConfig carries the interval (api/realtime/cache.py)
     return site, counts
 
 

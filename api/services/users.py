@@ -8,12 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import issue_token
 from api.errors import Forbidden, InvalidInput, NotFoundError
 from api.settings import CentralSettings
-from db import grants as db_grants
-from db import users as db_users
-from db.central_models import User
+from db.central import grants as db_grants
+from db.central import users as db_users
+from db.central.grants import GrantRow
+from db.central.models import User
 from db.engine import session_scope
 from db.errors import NotFound
-from db.grants import GrantRow
 
 
 async def login(

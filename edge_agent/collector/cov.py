@@ -14,7 +14,7 @@ from bacpypes3.app import Application
 from bacpypes3.pdu import Address
 from bacpypes3.primitivedata import ObjectIdentifier
 
-from db.outbox import Outbox, OutboxFull, Reading
+from db.edge.outbox import Outbox, OutboxFull, Reading
 from db.wire import Quality
 from edge_agent.collector.poller import now_ms
 from edge_agent.collector.reader import _status_quality

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from bacpypes3.app import Application
 
 from db.clock import clock
-from db.edge_store import record_meter_health
-from db.outbox import Outbox, OutboxFull, Reading
+from db.edge.outbox import Outbox, OutboxFull, Reading
+from db.edge.store import record_meter_health
 from edge_agent import metrics
 from edge_agent.bacnet.tuning import DeviceTuning
 from edge_agent.collector.profile import DeviceProfile, Limits

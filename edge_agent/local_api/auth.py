@@ -12,8 +12,8 @@ import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 
+from db.central.secrets import verify_password
 from db.clock import clock
-from db.secrets import verify_password
 
 TOKEN_TTL_SECONDS = 12 * 3600
 

@@ -80,7 +80,7 @@ def _run(args) -> int:
         ssl_certfile=args.ssl_certfile,
         ssl_keyfile=args.ssl_keyfile,
         access_log=False,
-        # The site allowlist reads X-Forwarded-For itself, only from TRUSTED_PROXIES (api/client_address.py).
+        # The site allowlist reads X-Forwarded-For itself, only from TRUSTED_PROXIES (api/http/client_address.py).
         proxy_headers=False,
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=5,

@@ -65,7 +65,7 @@ async def _serve(server, args) -> None:
 
 
 def _client(args) -> int:
-    from api.mcp_server import build_central_mcp
+    from api.mcp.server import build_central_mcp
     from api.settings import CentralSettings
     from db.engine import make_engine, make_sessionmaker
 

@@ -1,7 +1,7 @@
 """`meterit site create|list|rotate-key|allow-networks`: manage sites, their API keys and allowed networks."""
 
-from db.networks import split_networks
-from db.sites import create_site, list_sites, rotate_site_key, set_allowed_networks
+from db.central.networks import split_networks
+from db.central.sites import create_site, list_sites, rotate_site_key, set_allowed_networks
 from meterit.cli import CliError
 from meterit.commands.common import add_database_option, database_url, run_in_session
 

@@ -3,9 +3,9 @@
 import getpass
 import os
 
-from db.grants import SITE_ROLES, list_grants, notify_sites_changed, remove_grant, set_grant
-from db.sites import list_sites
-from db.users import ROLES, create_user, find_user, set_password
+from db.central.grants import SITE_ROLES, list_grants, notify_sites_changed, remove_grant, set_grant
+from db.central.sites import list_sites
+from db.central.users import ROLES, create_user, find_user, set_password
 from meterit.cli import CliError
 from meterit.commands.common import add_database_option, database_url, run_in_session
 
@@ -136,7 +136,7 @@ def _list(args) -> int:
     async def work(session):
         from sqlalchemy import select
 
-        from db.central_models import User
+        from db.central.models import User
 
         users = list(await session.scalars(select(User).order_by(User.email)))
         return users, await list_grants(session)

@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from db.alert_store import seed_default_rules
+from db.central.alert_store import seed_default_rules
+from db.central.sites import create_site
 from db.clock import OFFSET_FILE_ENV, utcnow
 from db.engine import make_engine, make_sessionmaker, session_scope
 from db.migrate import upgrade
-from db.sites import create_site
 from meterit.soak.cluster import PgCluster
 from meterit.soak.network import CENTRAL_IP, SoakNetwork
 from meterit.soak.processes import REPO_ROOT, Child, http_ok, wait_for

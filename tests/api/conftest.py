@@ -8,10 +8,10 @@ from gql import Client, gql
 from gql.transport.httpx import HTTPXAsyncTransport
 from gql.transport.websockets import WebsocketsTransport
 
+from db.central.grants import set_grant
+from db.central.sites import create_site
+from db.central.users import create_user, find_user
 from db.engine import make_engine, make_sessionmaker, session_scope
-from db.grants import set_grant
-from db.sites import create_site
-from db.users import create_user, find_user
 from tests.support.central_server import CentralServer, central_server_factory  # noqa: F401
 
 PASSWORD = "correct horse battery"

@@ -15,11 +15,11 @@ import httpx
 import websockets
 
 from causes import Cause, text
-from db.alert_store import add_rule
-from db.central_models import Alert
+from db.central.alert_store import add_rule
+from db.central.maintenance_windows import add_window
+from db.central.models import Alert
+from db.central.report_schedules import add_schedule
 from db.clock import utcnow
-from db.maintenance_windows import add_window
-from db.report_schedules import add_schedule
 from tests.api.conftest import PASSWORD, in_session, login, new_site, new_user
 from tests.api.test_edge import readings, upload
 

@@ -6,7 +6,7 @@ import pytest
 from gql.transport.exceptions import TransportQueryError
 from sqlalchemy import update
 
-from db.central_models import Alert, Meter, Site
+from db.central.models import Alert, Meter, Site
 from db.clock import utcnow
 from tests.api.conftest import execute, grant, http_client, in_session, login, new_site, new_user
 

@@ -6,9 +6,9 @@ import pytest
 from gql.transport.exceptions import TransportQueryError
 
 from causes import Cause, text
-from db.central_models import Alert
+from db.central.models import Alert
+from db.central.rollups.queue import flush_rollups
 from db.clock import utcnow
-from db.rollup_queue import flush_rollups
 from tests.api.conftest import execute, http_client, in_session, new_site
 from tests.api.test_edge import readings, upload
 

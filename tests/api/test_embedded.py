@@ -8,11 +8,11 @@ import asyncpg
 import httpx
 
 from api.app import create_app
-from api.pubsub import PostgresPubSub
+from api.realtime.pubsub import PostgresPubSub
 from api.settings import CentralSettings
+from db.central.rollups.queue import flush_rollups
 from db.clock import utcnow
 from db.migrate import upgrade
-from db.rollup_queue import flush_rollups
 from tests.api.conftest import PASSWORD, new_site, new_user
 from tests.api.test_edge import UPLOAD, readings
 

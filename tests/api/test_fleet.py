@@ -7,11 +7,11 @@ import pytest
 from gql.transport.exceptions import TransportQueryError
 from sqlalchemy import event
 
-from db.central_models import Alert, DataPoint, Meter, Site
+from db.central.fleet import fleet_page
+from db.central.models import Alert, DataPoint, Meter, Site
+from db.central.rollups.models import HourlyRollup
 from db.clock import utcnow
 from db.engine import make_engine, make_sessionmaker, session_scope
-from db.fleet import fleet_page
-from db.rollup_models import HourlyRollup
 from tests.api.conftest import execute, grant, http_client, in_session, new_site
 
 FLEET = """

@@ -5,13 +5,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from api.monitor import check_interval
+from api.background.monitor import check_interval
 from api.settings import CentralSettings
-from db.central_models import Site
+from db.central.contact import record_contact
+from db.central.models import Site
+from db.central.site_status import mark_offline
 from db.clock import FixedClock, use_clock
-from db.contact import record_contact
 from db.engine import make_engine, make_sessionmaker, session_scope
-from db.site_status import mark_offline
 from edge_agent.settings import EdgeSettings
 from tests.api.conftest import execute, http_client, in_session, new_site
 from tests.api.test_edge import HEARTBEAT, UPLOAD, readings

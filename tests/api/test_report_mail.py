@@ -11,13 +11,13 @@ import pytest
 
 from api.alerts.notifier import EmailNotifier
 from api.alerts.settings import AlertSettings
-from api.report_mail import month_bounds, send_due_reports
+from api.services.report_mail import month_bounds, send_due_reports
 from api.settings import CentralSettings
-from db.central_models import DataPoint
+from db.central.models import DataPoint
+from db.central.report_schedules import add_schedule, remove_schedule
 from db.clock import clock
 from db.engine import session_scope
-from db.report_schedules import add_schedule, remove_schedule
-from tests.energy.support import Db, ingest, make_point
+from tests.support.energy import Db, ingest, make_point
 from tests.support.smtp import SmtpSink
 
 ZONE = "Europe/Berlin"
@@ -43,7 +43,7 @@ async def schedule_for(db: Db, point: int, recipients: list[str]):
     """A schedule of the point's site, made now (the clock's now)."""
     async with session_scope(db.sessions) as session:
         meter_site = (await session.get(DataPoint, point)).meter_id
-        from db.central_models import Meter
+        from db.central.models import Meter
 
         site_id = (await session.get(Meter, meter_site)).site_id
         return await add_schedule(session, recipients, [site_id], ZONE, "admin@example.test")

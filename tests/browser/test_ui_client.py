@@ -13,12 +13,12 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from db.central_models import Alert
+from db.central.grants import set_grant
+from db.central.models import Alert
+from db.central.sites import create_site
+from db.central.users import create_user
 from db.clock import utcnow
-from db.grants import set_grant
 from db.migrate import upgrade
-from db.sites import create_site
-from db.users import create_user
 from meterit.commands.common import run_in_session
 from tests.support.browser import ARTIFACTS, TABLET, launch_browser, new_page, screenshot
 from tests.support.central_server import CentralServer
@@ -513,8 +513,8 @@ def in_thread(url: str, work):
 @pytest.fixture(scope="module")
 def fleet_sites(central_db):
     """30 more sites named 'Fleet NN' (the viewer's), every third one offline and 'Fleet 05' in maintenance."""
-    from db.central_models import Site
-    from db.users import find_user
+    from db.central.models import Site
+    from db.central.users import find_user
 
     async def _seed(session):
         ids = {}

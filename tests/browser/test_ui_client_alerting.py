@@ -11,12 +11,12 @@ from playwright.sync_api import expect
 from sqlalchemy import update
 
 from api.alerts.messages import OPENED, alert_email
-from db.alert_store import add_rule, seed_default_rules
-from db.central_models import Alert, Meter, Site
+from db.central.alert_store import add_rule, seed_default_rules
+from db.central.grants import set_grant
+from db.central.models import Alert, Meter, Site
+from db.central.sites import create_site
+from db.central.users import create_user
 from db.clock import utcnow
-from db.grants import set_grant
-from db.sites import create_site
-from db.users import create_user
 from meterit.commands.common import run_in_session
 from tests.support.browser import ARTIFACTS, launch_browser, new_page, screenshot
 from tests.support.central_server import CentralServer
@@ -81,7 +81,7 @@ def mail_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def central(central_db, seed, mail_dir):
-    """The real central API (engine off: this module tests the pages, tests/alerts the engine)."""
+    """The real central API (engine off: this module tests the pages, tests/api/alerts the engine)."""
     ARTIFACTS.mkdir(exist_ok=True)
     log = ARTIFACTS / "central-for-ui_client_alerting.log"
     env = {"ALERT_ENABLED": "false", "ALERT_DEMO_MAIL_DIR": str(mail_dir)}

@@ -6,9 +6,9 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from db.sites import create_site
+from db.central.sites import create_site
 from meterit.commands.common import run_in_session
-from tests.edge_api.stack import STACK_PASSWORD, EdgeStack
+from tests.edge_agent.local_api.stack import STACK_PASSWORD, EdgeStack
 from tests.support.browser import launch_browser, new_page, screenshot
 from tests.support.central_server import CentralServer
 from tests.support.reflex_app import ReflexApp

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from db.central.sites import create_site
 from db.clock import utcnow
+from db.edge.outbox import Outbox, Reading
 from db.engine import make_engine, make_sessionmaker, session_scope
 from db.migrate import upgrade
-from db.outbox import Outbox, Reading
-from db.sites import create_site
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

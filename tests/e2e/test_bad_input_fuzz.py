@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
+from db.central.sites import create_site
 from db.clock import utcnow
 from db.engine import make_engine, make_sessionmaker, session_scope
 from db.migrate import upgrade
-from db.sites import create_site
 from tests.support.central_server import CentralServer
 from tests.support.figures import report
 
@@ -36,7 +36,7 @@ def api(new_pg_database_module, tmp_path_factory):
     upgrade("central", url)
     key = asyncio.run(_create_site(url))
     log = tmp_path_factory.mktemp("fuzz") / "central.log"
-    # wrong keys are limited per client address (tests/api/test_site_key_limits.py): not what this fuzzes
+    # wrong keys are limited per client address (tests/api/http/test_site_key_limits.py): not what this fuzzes
     env = {"RATE_LIMIT_PER_MINUTE": "100000", "FAILED_KEY_LIMIT_PER_MINUTE": "100000"}
     server = CentralServer(url, env=env, log_path=log).start()
     client = httpx.Client(base_url=server.base_url, timeout=30)

@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from db.central.users import create_user
 from db.clock import utcnow
-from db.users import create_user
 from tests.e2e.site import E2ESite, float32
 from tests.e2e.support import as_key_set, outbox_depth, query_rows
 from tests.support.figures import report
@@ -37,9 +37,9 @@ def login_token(site: E2ESite) -> str:
     """Create a viewer and log in through the API."""
     import asyncio
 
+    from db.central.grants import set_grant
+    from db.central.sites import list_sites
     from db.engine import make_engine, make_sessionmaker, session_scope
-    from db.grants import set_grant
-    from db.sites import list_sites
 
     async def _user():
         engine = make_engine(site.central_db)

@@ -11,9 +11,9 @@ import sys
 
 from sqlalchemy import text
 
+from db.edge.outbox import Outbox
 from db.engine import make_engine
 from db.migrate import upgrade
-from db.outbox import Outbox
 from tests.support.central_server import REPO_ROOT
 from tests.support.figures import report
 
@@ -38,7 +38,7 @@ async def test_repeated_sigkill_mid_write_keeps_the_file_sound_and_every_commit(
     rng = random.Random(24)
     kills = []
     for _ in range(3):
-        writer = subprocess.Popen([sys.executable, "-m", "tests.edge.outbox_writer", url],
+        writer = subprocess.Popen([sys.executable, "-m", "tests.db.edge.outbox_writer", url],
                                   stdout=subprocess.PIPE, text=True, env=env, cwd=REPO_ROOT)  # fmt: skip
         reported, target = 0, rng.randrange(300, 1500, 100)
         try:

@@ -4,7 +4,7 @@ A test holds resources by where it lives and what it uses (`held_resources`); te
 directly or through other tests, form one xdist group, which one worker runs test after test. Tests that
 hold nothing are spread over the workers one by one. New modules are covered without edits:
 - a module in a directory whose modules own fixed loopback addresses (BACnet meters and clients on 127.x,
-  Reflex build dirs) is one resource, by the convention written in tests/edge/conftest.py;
+  Reflex build dirs) is one resource, by the convention written in tests/edge_agent/conftest.py;
 - a module with a module-scoped fixture (a server, a fleet, a dashboard) is one resource, so the fixture is
   set up once, on one worker;
 - ADDRESS_SHARERS joins modules that share addresses with other modules (add a line when you must share).
@@ -16,18 +16,18 @@ import re
 import pytest
 
 ADDRESS_OWNING_DIRS = (
-    "tests/edge/",
-    "tests/edge_api/",
+    "tests/edge_agent/",
+    "tests/edge_agent/local_api/",
     "tests/e2e/",
     "tests/browser/",
     "tests/mcp/test_edge_",
 )
 ADDRESS_SHARERS = {
-    "tests/edge/test_inventory.py": "bacnet 127.0.44.0/24",
-    "tests/edge/test_awkward_devices.py": "bacnet 127.0.44.0/24",
-    "tests/edge/test_service.py": "bacnet 127.0.43.0/24",
-    "tests/edge/test_outage_timing.py": "bacnet 127.0.43.0/24",  # settings_for() of test_service
-    "tests/edge_api/": "bacnet 127.0.0.220:47809",  # every local API test's agent
+    "tests/edge_agent/test_inventory.py": "bacnet 127.0.44.0/24",
+    "tests/edge_agent/bacnet/test_awkward_devices.py": "bacnet 127.0.44.0/24",
+    "tests/edge_agent/test_service.py": "bacnet 127.0.43.0/24",
+    "tests/edge_agent/test_outage_timing.py": "bacnet 127.0.43.0/24",  # settings_for() of test_service
+    "tests/edge_agent/local_api/": "bacnet 127.0.0.220:47809",  # every local API test's agent
 }
 WIDE_SCOPES = ("module", "package", "class")
 

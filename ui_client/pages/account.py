@@ -7,7 +7,7 @@ from ui_client.errors import UiClientError
 from ui_client.pages.admin_common import field
 from ui_client.state import SessionState
 
-MIN_LENGTH = 8  # db/users.py MIN_PASSWORD_LENGTH; the API says so too
+MIN_LENGTH = 8  # db/central/users.py MIN_PASSWORD_LENGTH; the API says so too
 
 
 class AccountState(SessionState):

@@ -9,7 +9,7 @@ import sqlmodel
 from alembic import op
 
 import db.types
-from db.partitions import create_partitioned_readings
+from db.central.storage.partitions import create_partitioned_readings
 
 revision = '0001'
 down_revision = None

@@ -1,7 +1,7 @@
 """rollup_dirty: refold every point's newest rollup hour before any queued upload
 
 Earlier rebuilds could count the delta of a reading on the hour after a point's newest hourly row
-without counting the reading; incremental folding (db/rollup_append.py) must not meet such a row. One
+without counting the reading; incremental folding (db/central/rollups/append.py) must not meet such a row. One
 queued range per point at its last folded reading, ordered before every queued upload (negative ids),
 rebuilds that hour under the new rules first. Data only; PostgreSQL only (SQLite always rebuilds).
 

@@ -1,0 +1,1 @@
+"""Background work of every API process: site monitoring and the rollup worker."""

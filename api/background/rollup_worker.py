@@ -1,0 +1,40 @@
+"""Background task of the API lifespan: keeps rollups current by draining rollup_dirty (db/central/rollups/queue.py)."""
+
+import asyncio
+import logging
+import time
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api import metrics
+from db.central.rollups.queue import CLAIM_ROWS, process_once, queued_uploads
+from db.engine import session_scope
+
+logger = logging.getLogger(__name__)
+
+INTERVAL_SECONDS = 2.0  # pause between rounds: uploads arriving meanwhile are folded in one round
+ERROR_PAUSE_SECONDS = 5.0
+
+
+async def run_rollup_worker(
+    sessions: async_sessionmaker[AsyncSession], interval: float = INTERVAL_SECONDS
+) -> None:
+    """Fold queued upload ranges into the rollups until cancelled; a full claim is followed at once."""
+    empty_at = time.monotonic()
+    while True:
+        try:
+            async with session_scope(sessions) as session:
+                claimed = await process_once(session)
+                waiting = await queued_uploads(session)
+            # Every worker reports the shared queue, also when another worker is the one folding it.
+            empty_at = time.monotonic() if waiting == 0 else empty_at
+            metrics.ROLLUP_QUEUE.set(waiting)
+            metrics.ROLLUP_LAG.set(time.monotonic() - empty_at)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the database may be restarting: keep the queue, try again later
+            logger.exception("rollup worker round failed; retrying in %.0f s", ERROR_PAUSE_SECONDS)
+            await asyncio.sleep(ERROR_PAUSE_SECONDS)
+            continue
+        if claimed < CLAIM_ROWS:
+            await asyncio.sleep(interval)

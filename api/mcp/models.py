@@ -1,0 +1,231 @@
+"""Structured outputs of the central MCP server's tools (pydantic models: the SDK publishes their schemas)."""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from db.central.storage.readings_query import ReadingRow
+from db.inventory import InventoryMeter
+
+
+class PointInfo(BaseModel):
+    """A data point of a meter and its newest value."""
+
+    name: str
+    unit: str | None
+    cumulative: bool = Field(
+        description="true for counting registers (energy), false for instantaneous values"
+    )
+    last_value: float | None
+    last_ts: datetime | None
+
+
+class MeterInfo(BaseModel):
+    """A meter with its reachability and points."""
+
+    id: int
+    site_id: int
+    external_id: str
+    name: str
+    enabled: bool
+    reachable: bool | None
+    last_error: str | None
+    last_seen_at: datetime | None
+    points: list[PointInfo]
+
+
+class MetersResult(BaseModel):
+    """Meters found."""
+
+    meters: list[MeterInfo]
+
+
+ReadingItem = ReadingRow  # one definition: db/central/storage/readings_query.py
+
+
+class ReadingsResult(BaseModel):
+    """One page of readings; pass next_cursor as `after` for the next page."""
+
+    meter_id: int
+    point: str
+    resolution: str
+    items: list[ReadingItem]
+    next_cursor: str | None
+
+
+class EnergyItem(BaseModel):
+    """One bucket in the site's local time: consumption (cumulative points), demand, completeness, cost."""
+
+    start: datetime
+    end: datetime
+    count: int
+    mean: float | None = None
+    min: float | None = None
+    max: float | None = None
+    first_value: float | None = None
+    last_value: float | None = None
+    consumption: float | None = Field(default=None, description="edges split by time, gaps spread (partial)")
+    completeness: float | None = Field(default=None, description="share of the bucket up to now covered")
+    peak_demand: float | None = Field(default=None, description="highest 15-minute demand (kW for kWh)")
+    peak_demand_at: datetime | None = None
+    quality: int = Field(description="0 good, 1 uncertain (partial/estimated), 2 bad")
+    cost: float | None = None
+    demand_cost: float | None = None
+
+
+class EnergyResult(BaseModel):
+    """One page of energy buckets; pass next_cursor as `after` for the next page."""
+
+    meter_id: int
+    point: str
+    resolution: str
+    timezone: str
+    currency: str | None
+    items: list[EnergyItem]
+    next_cursor: str | None
+
+
+class SiteStatus(BaseModel):
+    """A site's live status."""
+
+    id: int
+    name: str
+    timezone: str
+    status: str = Field(description="online, degraded, offline or unknown")
+    is_active: bool
+    maintenance: bool
+    last_heartbeat_at: datetime | None
+    queue_depth: int | None
+    meters_total: int
+    meters_reachable: int
+    today_energy_kwh: float | None
+    open_alerts: int
+
+
+class SiteStatusResult(BaseModel):
+    """Status of the sites asked for."""
+
+    sites: list[SiteStatus]
+
+
+class AlertInfo(BaseModel):
+    """An alert row."""
+
+    id: int
+    site_id: int | None
+    site_name: str | None
+    meter_id: int | None
+    kind: str
+    severity: str
+    message: str
+    opened_at: datetime
+    resolved_at: datetime | None
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    acknowledged_note: str | None = None
+    resolved_by: str | None = Field(default=None, description="who closed it by hand (null: it cleared)")
+
+
+class AlertsResult(BaseModel):
+    """Alerts, newest first."""
+
+    alerts: list[AlertInfo]
+
+
+class RuleInfo(BaseModel):
+    """An alert rule; one with a site_id overrides the global rule of its kind for that site."""
+
+    id: int
+    kind: str
+    site_id: int | None
+    enabled: bool
+    threshold: float
+    threshold_unit: str
+    severity: str
+    pending_seconds: float
+    recipients: list[str]
+
+
+class RulesResult(BaseModel):
+    """The rules in force after the change (if any)."""
+
+    changed: RuleInfo | None = None
+    rules: list[RuleInfo]
+
+
+class EmailResult(BaseModel):
+    """An email handed to the SMTP server."""
+
+    sent: bool
+    recipients: list[str]
+    subject: str
+
+
+class PeriodEnergy(BaseModel):
+    """Energy of one period (a local day or a UTC hour)."""
+
+    start: datetime
+    end: datetime
+    energy_kwh: float | None
+
+
+class MeterSummary(BaseModel):
+    """A meter's figures over the report window."""
+
+    meter_id: int
+    external_id: str
+    name: str
+    energy_kwh: float | None
+    peak_power_kw: float | None
+    peak_power_at: datetime | None
+    completeness: float | None
+    counter_resets: int
+    periods: list[PeriodEnergy]
+
+
+class SiteSummary(BaseModel):
+    """A site's figures over the report window."""
+
+    site_id: int
+    site_name: str
+    energy_kwh: float | None
+    peak_power_kw: float | None = Field(description="highest peak of any one meter of the site")
+    peak_power_at: datetime | None
+    expected_readings: int
+    received_readings: int
+    completeness: float | None
+    periods: list[PeriodEnergy]
+    meters: list[MeterSummary]
+
+
+class ReportResult(BaseModel):
+    """The report as data, plus CSV and Markdown renderings."""
+
+    start: datetime
+    end: datetime
+    resolution: str
+    sites: list[SiteSummary]
+    csv: str
+    markdown: str
+
+
+class InventoryChangeInfo(BaseModel):
+    """One entry of a site's inventory history."""
+
+    version: int | None = Field(description="the version it made; null when every edit lost a conflict")
+    origin: str
+    author: str | None
+    created_at: datetime
+    changes: list[str]
+    conflicts: list[dict[str, Any]]
+
+
+class SiteInventoryResult(BaseModel):
+    """A site's meter inventory at its current version, with its newest history entries."""
+
+    site_id: int
+    version: int
+    digest: str
+    meters: list[InventoryMeter]
+    history: list[InventoryChangeInfo]

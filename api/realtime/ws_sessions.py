@@ -1,0 +1,96 @@
+"""Websockets that obey revocation: the token and user re-checked on every subscribe, and a watcher per
+socket that closes it with 4403 at the token's expiry or when its user's sessions end (any worker's pub/sub).
+"""
+
+import asyncio
+import contextlib
+import logging
+
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+
+from api.auth import token_expiry, user_from_token
+from api.context import Context
+from api.errors import AuthError
+from api.realtime.sessions import CHANNEL, SITES_CHANGED
+from api.services.access import scope_of
+from db.clock import clock
+
+logger = logging.getLogger(__name__)
+REVOKED = 4403
+WATCH_KEY = "meterit.ws_watch"  # the watcher task, kept in the ASGI scope until the socket ends
+
+
+async def still_valid(context: Context) -> bool:
+    """Re-read the socket's user through its token (disabled, password changed, logged out, expired: False)."""
+    if not context.ws_token:
+        return False
+    try:
+        async with context.session() as session:
+            context.user = await user_from_token(session, context.settings, context.ws_token)
+            context.scope = await scope_of(session, context.user)
+    except AuthError as err:
+        logger.info("websocket of user %s refused: %s", getattr(context.user, "id", "?"), err)
+        return False
+    return True
+
+
+async def close_revoked(context: Context, reason: str) -> None:
+    """Close the socket with 4403 (it may already be closing)."""
+    with contextlib.suppress(Exception):
+        await context.response.close(code=REVOKED, reason=reason)
+
+
+async def watch(context: Context) -> None:
+    """Close the socket at token expiry, or when an event says its user's sessions ended and they did."""
+    expires = token_expiry(context.ws_token or "")
+    # a duration until the expiry read from the deployable's clock (tests start servers shifted in time)
+    delay = max(0.0, expires - clock().timestamp()) if expires is not None else 0.0
+    try:
+        async with asyncio.timeout(delay):
+            async for event in context.pubsub.subscribe(CHANNEL):
+                if context.user is None or event.get("user_id") != context.user.id:
+                    continue
+                if event.get("event") == SITES_CHANGED:  # the client reconnects and gets its new sites
+                    await close_revoked(context, "site access changed")
+                    return
+                if not await still_valid(context):
+                    await close_revoked(context, "session ended")
+                    return
+    except TimeoutError:
+        await close_revoked(context, "token expired")
+
+
+def start_watch(context: Context) -> None:
+    """Start the watcher of an accepted socket; MeterITGraphQL cancels it when the socket ends."""
+    task = asyncio.get_running_loop().create_task(watch(context))
+    context.request.scope[WATCH_KEY] = task
+
+
+def stop_watch(scope: dict) -> None:
+    """Cancel the watcher of a socket that ended."""
+    task = scope.pop(WATCH_KEY, None)
+    if task is not None:
+        task.cancel()
+
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler):
+    """graphql-transport-ws: every `subscribe` re-checks the token and user first."""
+
+    async def handle_subscribe(self, message) -> None:
+        """Close with 4403 when the session ended since connection_init."""
+        if self.connection_acknowledged and not await still_valid(self.context):
+            await self.websocket.close(code=REVOKED, reason="session ended")
+            return
+        await super().handle_subscribe(message)
+
+
+class LegacyWSHandler(BaseGraphQLWSHandler):
+    """graphql-ws (legacy): every `start` re-checks the token and user first."""
+
+    async def handle_start(self, message) -> None:
+        """Close with 4403 when the session ended since connection_init."""
+        if self.connection_acknowledged and not await still_valid(self.context):
+            await self.websocket.close(code=REVOKED, reason="session ended")
+            return
+        await super().handle_start(message)

@@ -1,0 +1,234 @@
+"""generateReport: energy per site, meter and day (or hour), peak power and data completeness.
+
+Energy comes from the rollups of cumulative registers (db/energy/ rules: correct across counter resets
+and rollovers); periods are the site's local days (DAY) or UTC hours (HOUR) that start inside [from, to);
+completeness compares readings received with those expected from each meter's own interval (configured in
+meters.config.interval_seconds, else observed in its rollups, else the site's collection interval), counting
+only the time up to now (db/clock.py): a report of today is not incomplete for hours still to come.
+"""
+
+from bisect import bisect_right
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.errors import InvalidInput, NotFoundError
+from api.services.access import Scope
+from causes import Cause, text
+from db.central import reports as data
+from db.central.tariffs import Tariff, tariffs_of
+from db.clock import clock
+from db.energy import hour_bounds, local_day_bounds, local_days
+from db.energy.units import kwh_factor, normalize_unit
+
+RESOLUTIONS = ("DAY", "HOUR")
+MAX_DAYS = 400
+MAX_HOURS = 24 * 62
+KW_FACTORS = {"watts": 0.001, "w": 0.001, "kilowatts": 1.0, "kw": 1.0, "megawatts": 1000.0, "mw": 1000.0}
+
+
+@dataclass
+class Period:
+    """Energy of one period (a local day or a UTC hour)."""
+
+    start: datetime
+    end: datetime
+    energy_kwh: float | None = None
+    cost: float | None = None
+
+
+@dataclass
+class MeterReport:
+    """One meter over the report window."""
+
+    meter_id: int
+    external_id: str
+    name: str
+    energy_kwh: float | None = None
+    peak_power_kw: float | None = None
+    peak_power_at: datetime | None = None
+    expected_readings: int = 0
+    received_readings: int = 0
+    counter_resets: int = 0
+    cost: float | None = None
+    periods: list[Period] = field(default_factory=list)
+
+    @property
+    def completeness(self) -> float | None:
+        """Received / expected readings (at most 1)."""
+        return min(1.0, self.received_readings / self.expected_readings) if self.expected_readings else None
+
+
+@dataclass
+class SiteReport:
+    """One site over the report window, with its meters."""
+
+    site_id: int
+    site_name: str
+    timezone: str
+    energy_kwh: float | None = None
+    peak_power_kw: float | None = None
+    peak_power_at: datetime | None = None
+    expected_readings: int = 0
+    received_readings: int = 0
+    currency: str | None = None
+    cost: float | None = None
+    periods: list[Period] = field(default_factory=list)
+    meters: list[MeterReport] = field(default_factory=list)
+
+    @property
+    def completeness(self) -> float | None:
+        """Received / expected readings (at most 1)."""
+        return min(1.0, self.received_readings / self.expected_readings) if self.expected_readings else None
+
+
+@dataclass
+class Report:
+    """The whole report as structured data; api/services/report_formats.py renders it as CSV, Markdown and HTML."""
+
+    start: datetime
+    end: datetime
+    resolution: str
+    generated_at: datetime
+    sites: list[SiteReport]
+
+
+def _periods(start: datetime, end: datetime, resolution: str, timezone: str) -> list[Period]:
+    if resolution == "HOUR":
+        return [Period(s, e) for s, e in hour_bounds(start, end) if start <= s < end]
+    bounds = [
+        local_day_bounds(day, timezone)
+        for day in local_days(start, end - timedelta(microseconds=1), timezone)
+    ]
+    return [Period(s, e) for s, e in bounds if start <= s < end]
+
+
+def _check(start: datetime, end: datetime, resolution: str) -> str:
+    resolution = resolution.upper()
+    if resolution not in RESOLUTIONS:
+        raise InvalidInput(f"resolution must be one of {', '.join(RESOLUTIONS)}")
+    if start.tzinfo is None or end.tzinfo is None:
+        raise InvalidInput("from and to need a time zone")
+    if end <= start:
+        raise InvalidInput("to must be after from")
+    limit = timedelta(days=MAX_DAYS) if resolution == "DAY" else timedelta(hours=MAX_HOURS)
+    if end - start > limit:
+        raise InvalidInput(f"a {resolution} report covers at most {limit.days} days")
+    return resolution
+
+
+def _add(total: float | None, value: float | None) -> float | None:
+    return total if value is None else (total or 0.0) + value
+
+
+async def generate_report(
+    session: AsyncSession,
+    site_ids: list[int] | None,
+    start: datetime,
+    end: datetime,
+    resolution: str = "DAY",
+    *,
+    scope: Scope,
+) -> Report:
+    """The report of these sites (all of the caller's when None) over [start, end)."""
+    resolution = _check(start, end, resolution)
+    if site_ids is None:
+        site_ids = None if scope.is_admin else sorted(scope.site_ids())
+    else:
+        scope.check_reads_all(site_ids)
+    sites = await data.report_sites(session, site_ids)
+    if site_ids is not None and len(sites) < len(set(site_ids)):
+        missing = sorted(set(site_ids) - {s.id for s in sites})
+        raise NotFoundError(text(Cause.UNKNOWN_SITE, site_id=", ".join(map(str, missing))))
+    points = await data.report_points(session, [s.id for s in sites])
+    by_site: dict[int, list[data.ReportPoint]] = defaultdict(list)
+    for p in points:
+        by_site[p.site_id].append(p)
+    tariffs = await tariffs_of(session, [s.id for s in sites])
+    reports = [
+        await _site_report(session, site, by_site[site.id], start, end, resolution, tariffs.get(site.id))
+        for site in sites
+    ]
+    return Report(start.astimezone(UTC), end.astimezone(UTC), resolution, clock().now(), reports)
+
+
+async def _site_report(session, site, points, start, end, resolution, tariff: Tariff | None) -> SiteReport:
+    periods = _periods(start, end, resolution, site.timezone or "UTC")
+    report = SiteReport(site.id, site.name, site.timezone, periods=[Period(p.start, p.end) for p in periods])
+    report.currency = tariff.currency if tariff else None
+    if not periods:
+        return report
+    lo, hi = periods[0].start, periods[-1].end
+    rows = await data.buckets(session, [p.point_id for p in points], lo, hi, resolution)
+    by_point: dict[int, list[data.Bucket]] = defaultdict(list)
+    for row in rows:
+        by_point[row.point_id].append(row)
+    horizon = min(hi, clock().now())
+    elapsed = max(0.0, (horizon - lo).total_seconds())
+    costs = await _costs(session, points, lo, hi, periods, tariff, site.timezone or "UTC")
+    meters: dict[int, MeterReport] = {}
+    for p in points:
+        meter = meters.get(p.meter_id)
+        if meter is None:
+            meter = meters[p.meter_id] = MeterReport(p.meter_id, p.external_id, p.meter_name)
+            meter.periods = [Period(x.start, x.end) for x in periods]
+        interval = (
+            p.interval_seconds
+            or (await data.observed_interval(session, p.point_id, horizon) if by_point[p.point_id] else None)
+            or site.collection_interval_seconds
+            or 60.0
+        )
+        meter.expected_readings += int(elapsed // max(interval, 1.0))
+        meter.received_readings += sum(b.count for b in by_point[p.point_id])
+        factor = kwh_factor(p.unit) if p.cumulative else None
+        if factor is not None:
+            index = {x.start: x for x in meter.periods}
+            for b in by_point[p.point_id]:
+                if b.start in index and b.consumption is not None:
+                    index[b.start].energy_kwh = _add(index[b.start].energy_kwh, b.consumption * factor)
+                    meter.energy_kwh = _add(meter.energy_kwh, b.consumption * factor)
+                meter.counter_resets += b.reset_count
+            for period, cost in zip(meter.periods, costs.get(p.point_id, []), strict=False):
+                period.cost = _add(period.cost, cost)
+                meter.cost = _add(meter.cost, cost)
+        kw = KW_FACTORS.get(normalize_unit(p.unit)) if not p.cumulative else None
+        if kw is not None and by_point[p.point_id]:
+            found = await data.peak(session, p.point_id, lo, hi)
+            if found and (meter.peak_power_kw is None or found[1] * kw > meter.peak_power_kw):
+                meter.peak_power_at, meter.peak_power_kw = found[0], found[1] * kw
+    report.meters = list(meters.values())
+    for meter in report.meters:
+        report.energy_kwh = _add(report.energy_kwh, meter.energy_kwh)
+        report.cost = _add(report.cost, meter.cost)
+        report.expected_readings += meter.expected_readings
+        report.received_readings += meter.received_readings
+        for total, part in zip(report.periods, meter.periods, strict=True):
+            total.energy_kwh = _add(total.energy_kwh, part.energy_kwh)
+            total.cost = _add(total.cost, part.cost)
+        if meter.peak_power_kw is not None and (
+            report.peak_power_kw is None or meter.peak_power_kw > report.peak_power_kw
+        ):
+            report.peak_power_kw, report.peak_power_at = meter.peak_power_kw, meter.peak_power_at
+    return report
+
+
+async def _costs(session, points, lo, hi, periods, tariff: Tariff | None, timezone: str) -> dict[int, list]:
+    """Per energy point, the cost of each period: each hourly rollup's consumption at its local hour's price."""
+    priced = {
+        p.point_id: kwh_factor(p.unit) for p in points if p.cumulative and kwh_factor(p.unit) is not None
+    }
+    if tariff is None or not priced:
+        return {}
+    price = tariff.pricer(timezone)
+    starts = [p.start for p in periods]
+    out: dict[int, list] = {pid: [None] * len(periods) for pid in priced}
+    for hour in await data.buckets(session, list(priced), lo, hi, "HOUR"):
+        if hour.consumption is None:
+            continue
+        index = bisect_right(starts, hour.start) - 1
+        if 0 <= index and hour.start < periods[index].end:
+            cost = hour.consumption * priced[hour.point_id] * price(hour.start)
+            out[hour.point_id][index] = _add(out[hour.point_id][index], cost)
+    return out

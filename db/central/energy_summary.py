@@ -1,0 +1,199 @@
+"""Fold readings into the stored 15-minute energy summary (PostgreSQL; docs/energy-data.md).
+
+For each point with queued readings in [tmin, tmax], the quarters from the one holding the usable reading
+before tmin to the one holding the usable reading after tmax (or the newest reading) are recomputed from
+raw rows: every interval a new, late or replaced reading changes lies there. Then the local days holding
+those quarters are summed again from their quarter rows, and the point's state records the contiguous
+range of quarters the summary holds exactly, [folded_from, tail_start): tail_start is the quarter of the
+newest usable reading, whose figures the next reading changes, so queries read it and later quarters raw.
+"""
+
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.central.energy_parts import QUARTER, Part, quarter_floor, quarter_parts
+from db.energy import Sample, local_day, local_day_bounds
+from db.engine import asyncpg_connection
+
+FOLD_WINDOW = timedelta(days=2)  # readings one fold step reads per point at most
+FOLD_BATCH = 100  # (point, window) pairs per statement
+
+_BOUNDS = """
+SELECT t.pid, p.ts, n.ts, l.ts, u.ts, s.folded_from, s.tail_start
+FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[]) AS t(pid, tmin, tmax)
+LEFT JOIN LATERAL (SELECT ts FROM readings WHERE point_id = t.pid AND ts < t.tmin AND quality < 2
+                   ORDER BY ts DESC LIMIT 1) p ON true
+LEFT JOIN LATERAL (SELECT ts FROM readings WHERE point_id = t.pid AND ts > t.tmax AND quality < 2
+                   ORDER BY ts LIMIT 1) n ON true
+LEFT JOIN LATERAL (SELECT ts FROM readings WHERE point_id = t.pid ORDER BY ts DESC LIMIT 1) l ON true
+LEFT JOIN LATERAL (SELECT ts FROM readings WHERE point_id = t.pid AND quality < 2
+                   ORDER BY ts DESC LIMIT 1) u ON true
+LEFT JOIN energy_summary_state s ON s.point_id = t.pid
+"""
+
+WINDOWS_SQL = """
+SELECT t.n, r.ts, r.value, r.quality
+FROM unnest($1::int[], $2::bigint[], $3::timestamptz[], $4::timestamptz[]) AS t(n, pid, lo, hi)
+CROSS JOIN LATERAL (
+  (SELECT ts, value, quality FROM readings WHERE point_id = t.pid AND ts < t.lo AND quality < 2
+    ORDER BY ts DESC LIMIT 1)
+  UNION ALL
+  (SELECT ts, value, quality FROM readings WHERE point_id = t.pid AND ts >= t.lo AND ts < t.hi ORDER BY ts)
+  UNION ALL
+  (SELECT ts, value, quality FROM readings WHERE point_id = t.pid AND ts >= t.hi AND quality < 2
+    ORDER BY ts LIMIT 1)
+) r
+"""
+
+_DELETE = """
+DELETE FROM energy_quarters e USING unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[]) AS t(pid, lo, hi)
+WHERE e.point_id = t.pid AND e.q >= t.lo AND e.q < t.hi
+"""
+
+_PART_COLUMNS = (
+    "count, flagged, usable, vsum, vmin, vmax, first_value, last_value, consumption, span_seconds, longest"
+)
+
+_INSERT = f"""
+INSERT INTO energy_quarters (point_id, q, whole, {_PART_COLUMNS})
+SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::bool[], $4::int[], $5::int[], $6::int[],
+  $7::float8[], $8::float8[], $9::float8[], $10::float8[], $11::float8[], $12::float8[], $13::float8[],
+  $14::float8[])
+"""
+
+# A local day summed from its quarter rows; its demand is its highest quarter (the earliest on ties).
+_DAYS = f"""
+WITH d AS (
+  SELECT * FROM unnest($1::bigint[], $2::date[], $3::timestamptz[], $4::timestamptz[], $5::bool[])
+       AS d(pid, day, s, e, cumulative)
+),
+q AS (
+  SELECT d.*, e.*, CASE WHEN d.cumulative THEN CASE WHEN e.whole THEN 4 * e.consumption END
+                        WHEN e.usable > 0 THEN e.vsum / e.usable END AS demand,
+    floor(extract(epoch FROM e.q - d.s) / 3600)::int AS hour
+  FROM d JOIN energy_quarters e ON e.point_id = d.pid AND e.q >= d.s AND e.q < d.e
+),
+h AS (
+  SELECT pid, day, json_object_agg(hour, c) AS hours
+  FROM (SELECT pid, day, hour, sum(consumption) AS c FROM q WHERE consumption IS NOT NULL
+        GROUP BY 1, 2, 3) x
+  GROUP BY 1, 2
+)
+INSERT INTO energy_days (point_id, day, bucket, bucket_end, {_PART_COLUMNS}, peak, peak_at, hours)
+SELECT q.pid, q.day, q.s, q.e, sum(count), sum(flagged), sum(usable), sum(vsum), min(vmin), max(vmax),
+  (array_agg(first_value ORDER BY q.q) FILTER (WHERE usable > 0))[1],
+  (array_agg(last_value ORDER BY q.q DESC) FILTER (WHERE usable > 0))[1],
+  sum(consumption), sum(span_seconds), max(longest),
+  (array_agg(demand ORDER BY demand DESC, q.q) FILTER (WHERE demand IS NOT NULL))[1],
+  (array_agg(q.q ORDER BY demand DESC, q.q) FILTER (WHERE demand IS NOT NULL))[1],
+  min(h.hours::text)::json
+FROM q LEFT JOIN h ON h.pid = q.pid AND h.day = q.day
+GROUP BY q.pid, q.day, q.s, q.e
+ORDER BY 1, 2
+ON CONFLICT (point_id, day) DO UPDATE SET bucket = EXCLUDED.bucket, bucket_end = EXCLUDED.bucket_end,
+  count = EXCLUDED.count, flagged = EXCLUDED.flagged, usable = EXCLUDED.usable, vsum = EXCLUDED.vsum,
+  vmin = EXCLUDED.vmin, vmax = EXCLUDED.vmax, first_value = EXCLUDED.first_value,
+  last_value = EXCLUDED.last_value, consumption = EXCLUDED.consumption,
+  span_seconds = EXCLUDED.span_seconds, longest = EXCLUDED.longest, peak = EXCLUDED.peak,
+  peak_at = EXCLUDED.peak_at, hours = EXCLUDED.hours
+"""
+
+_STATE = """
+INSERT INTO energy_summary_state (point_id, folded_from, tail_start, last_usable)
+SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[])
+ON CONFLICT (point_id) DO UPDATE SET folded_from = EXCLUDED.folded_from, tail_start = EXCLUDED.tail_start,
+  last_usable = EXCLUDED.last_usable
+"""
+
+
+async def fold_summary(session: AsyncSession, spans: Mapping[int, tuple[datetime, datetime]], infos) -> None:
+    """Recompute the quarters and days the readings of each point in [tmin, tmax] affect (infos: PointInfo)."""
+    if not spans:
+        return
+    conn = await asyncpg_connection(session)
+    pids = sorted(spans)
+    ranges, states = [], []
+    for pid, before, after, newest, last_usable, folded_from, tail_start in await conn.fetch(
+        _BOUNDS, pids, [spans[p][0] for p in pids], [spans[p][1] for p in pids]
+    ):
+        if newest is None:
+            continue
+        lo = quarter_floor(before or spans[pid][0])
+        hi = quarter_floor(after or newest) + QUARTER
+        if folded_from is not None:
+            if hi < folded_from:
+                continue  # older than the summary and not next to it: those quarters stay raw
+            lo = min(lo, tail_start)  # never leave unfolded quarters inside the range
+            folded_from = min(folded_from, lo)
+        else:
+            folded_from = lo
+        tail = quarter_floor(last_usable) if last_usable is not None else hi
+        ranges.append((pid, lo, hi))
+        states.append((pid, folded_from, max(folded_from, tail), last_usable))
+    if not ranges:
+        return
+    await fold_ranges(conn, ranges, infos)
+    await conn.execute(_STATE, *map(list, zip(*states, strict=True)))
+
+
+async def fold_ranges(conn, ranges: list[tuple[int, datetime, datetime]], infos) -> None:
+    """Rewrite the quarter rows of each (point, lo, hi) from raw readings, then the local days they touch."""
+    windows = []
+    for pid, lo, hi in ranges:
+        start = lo
+        while start < hi:
+            windows.append((pid, start, min(hi, start + FOLD_WINDOW)))
+            start += FOLD_WINDOW
+    await conn.execute(_DELETE, *map(list, zip(*ranges, strict=True)))
+    for n in range(0, len(windows), FOLD_BATCH):
+        batch = windows[n : n + FOLD_BATCH]
+        samples: list[list[Sample]] = [[] for _ in batch]
+        rows = await conn.fetch(WINDOWS_SQL, list(range(len(batch))), *map(list, zip(*batch, strict=True)))
+        for k, ts, value, quality in rows:
+            samples[k].append(Sample(ts, value, quality))
+        out = []
+        for (pid, lo, hi), window in zip(batch, samples, strict=True):
+            info = infos[pid]
+            for p in quarter_parts(window, lo, hi, cumulative=info.cumulative, rollover=info.rollover):
+                out.append((pid, p))
+        if out:
+            await conn.execute(_INSERT, *_columns(out))
+    days: dict[tuple[int, date], tuple[datetime, datetime, bool]] = {}
+    for pid, lo, hi in ranges:
+        zone = infos[pid].timezone
+        day, last = local_day(lo, zone), local_day(hi - QUARTER, zone)
+        while day <= last:
+            days[(pid, day)] = (*local_day_bounds(day, zone), infos[pid].cumulative)
+            day += timedelta(days=1)
+    keys = sorted(days)
+    await conn.execute(
+        _DAYS,
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+        *map(list, zip(*(days[k] for k in keys), strict=True)),
+    )
+
+
+_PART_FIELDS = ("start", "whole", "count", "flagged", "usable", "vsum", "vmin", "vmax", "first_value")
+_PART_FIELDS += ("last_value", "consumption", "span", "longest")  # the order of _INSERT's columns
+
+
+def _columns(out: list[tuple[int, Part]]) -> list[list]:
+    return [[pid for pid, _ in out], *([getattr(p, name) for _, p in out] for name in _PART_FIELDS)]
+
+
+async def rebuild_summary(session: AsyncSession, point_ids: list[int], infos) -> None:
+    """Drop the points' summary and fold their whole raw history again (after a kind or zone change)."""
+    conn = await asyncpg_connection(session)
+    for table in ("energy_quarters", "energy_days", "energy_summary_state"):
+        await conn.execute(f"DELETE FROM {table} WHERE point_id = ANY($1::bigint[])", point_ids)
+    spans = {
+        pid: (lo, hi)
+        for pid, lo, hi in await conn.fetch(
+            "SELECT point_id, min(ts), max(ts) FROM readings WHERE point_id = ANY($1::bigint[]) GROUP BY 1",
+            point_ids,
+        )
+    }
+    await fold_summary(session, spans, infos)

@@ -1,0 +1,1 @@
+"""Uploads into central: parsing readings, storing batches, binary COPY."""

@@ -1,0 +1,164 @@
+"""Deferred rollup maintenance: an upload records the ranges it touched; a worker folds them into rollups.
+
+The ingest transaction writes one rollup_dirty row (so the record is durable with the readings); the
+worker (api/background/rollup_worker.py) claims rows, folds the coalesced ranges into the rollups (PostgreSQL:
+db/central/rollups/append.py appends readings newer than everything folded and rebuilds the rest from raw rows;
+SQLite: db.central.rollups.refresh.refresh_rollups rebuilds), and deletes the claimed rows, all in one transaction. On
+PostgreSQL claims use `FOR UPDATE SKIP LOCKED`, so several workers share the queue, and advisory locks on
+point slots keep two transactions from folding one point at once (appending is not idempotent: each fold
+must see the one before).
+"""
+
+import logging
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+
+import orjson
+from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from db.central.energy_summary import fold_summary
+from db.central.rollups.append import fold_rounds
+from db.central.rollups.models import RollupDirty
+from db.central.rollups.refresh import LOCK_CLASS, LOCK_SLOTS, lock_point_slots, point_infos, refresh_rollups
+from db.engine import asyncpg_connection, make_sessionmaker, session_scope
+
+logger = logging.getLogger(__name__)
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+CLAIM_ROWS = 200  # uploads folded per transaction
+MERGE_GAP = timedelta(hours=2)  # ranges of a point closer than this are rebuilt as one
+
+
+def _us(ts: datetime) -> int:
+    # whole seconds from the float timestamp are exact; the microseconds are added as an integer
+    return int(ts.timestamp()) * 1_000_000 + ts.microsecond
+
+
+def _ts(us: int) -> datetime:
+    return EPOCH + us * MICROSECOND
+
+
+async def record_dirty(
+    session: AsyncSession, site_id: int, touched: Mapping[int, tuple[datetime, datetime]]
+) -> None:
+    """db.central.ingest.batch post-insert hook: remember the upload's ranges as [[lo_us, hi_us, [point_id, …]], …]."""
+    if not touched:
+        return
+    groups: dict[tuple[datetime, datetime], list[int]] = defaultdict(list)
+    for pid, span in touched.items():  # an edge batch usually holds the same instants for every point
+        groups[span].append(pid)
+    spans = [[_us(lo), _us(hi), pids] for (lo, hi), pids in groups.items()]
+    if session.bind.dialect.name == "postgresql":  # on every upload: raw asyncpg, not an ORM statement
+        conn = await asyncpg_connection(session)
+        await conn.execute("INSERT INTO rollup_dirty (spans) VALUES ($1::json)", orjson.dumps(spans).decode())
+        return
+    await session.execute(insert(RollupDirty).values(spans=spans))
+
+
+def coalesce(spans: list) -> list[dict[int, tuple[datetime, datetime]]]:
+    """Merge each point's ranges; round k maps every point to its k-th merged range (refresh input)."""
+    by_point: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for lo, hi, pids in spans:
+        for pid in pids:
+            by_point[pid].append((lo, hi))
+    rounds: list[dict] = []
+    merged: dict[tuple, list[tuple[datetime, datetime]]] = {}  # the points of an upload share their ranges
+    for pid, ranges in by_point.items():
+        key = tuple(ranges)
+        if key not in merged:
+            merged[key] = _merge(ranges)
+        for k, span in enumerate(merged[key]):
+            if k == len(rounds):
+                rounds.append({})
+            rounds[k][pid] = span
+    return rounds
+
+
+def _merge(ranges: list[tuple[int, int]]) -> list[tuple[datetime, datetime]]:
+    gap, ranges = MERGE_GAP // MICROSECOND, sorted(ranges)
+    merged = [list(ranges[0])]
+    for lo, hi in ranges[1:]:
+        if lo <= merged[-1][1] + gap:
+            if hi > merged[-1][1]:
+                merged[-1][1] = hi
+        else:
+            merged.append([lo, hi])
+    return [(_ts(lo), _ts(hi)) for lo, hi in merged]
+
+
+def _point_ids(rounds: list[dict]) -> list[int]:
+    return sorted({pid for touched in rounds for pid in touched})
+
+
+def _whole_spans(rounds: list[dict]) -> dict[int, tuple[datetime, datetime]]:
+    """Each point's first and last queued time over all rounds (the summary refolds the quarters between)."""
+    spans: dict[int, tuple[datetime, datetime]] = {}
+    for touched in rounds:
+        for pid, (lo, hi) in touched.items():
+            spans[pid] = (min(spans[pid][0], lo), max(spans[pid][1], hi)) if pid in spans else (lo, hi)
+    return spans
+
+
+async def queued_uploads(session: AsyncSession) -> int:
+    """Uploads waiting in rollup_dirty."""
+    return int(await session.scalar(select(func.count()).select_from(RollupDirty)) or 0)
+
+
+async def process_once(session: AsyncSession, *, skip_locked: bool = True) -> int:
+    """Claim up to CLAIM_ROWS queued uploads, fold them into the rollups, delete them; returns rows claimed.
+
+    With skip_locked (the workers), a round runs only when no other worker's round is running: uploads
+    touch the same points, so one worker folding everything costs less than several folding the same
+    buckets; the others take over when it stops. flush_rollups waits instead (skip_locked=False).
+    """
+    postgres = session.bind.dialect.name == "postgresql"
+    if postgres and skip_locked:
+        leader = text("SELECT pg_try_advisory_xact_lock(:cls, :slot)")
+        if not await session.scalar(leader, {"cls": LOCK_CLASS, "slot": LOCK_SLOTS}):
+            return 0
+    query = select(RollupDirty.id, RollupDirty.spans).order_by(RollupDirty.id).limit(CLAIM_ROWS)
+    if postgres:
+        query = query.with_for_update(skip_locked=skip_locked)
+    rows = (await session.execute(query)).all()
+    if not rows:
+        return 0
+    spans = [span for _, row_spans in rows for span in row_spans]
+    rounds = coalesce(spans)
+    if postgres:
+        await lock_point_slots(session, {pid for touched in rounds for pid in touched})
+        await fold_rounds(session, rounds)
+        await fold_summary(session, _whole_spans(rounds), await point_infos(session, _point_ids(rounds)))
+    else:
+        for touched in rounds:
+            await refresh_rollups(session, touched)
+    await session.execute(delete(RollupDirty).where(RollupDirty.id.in_([row[0] for row in rows])))
+    logger.debug("folded %d uploads (%d ranges) into rollups", len(rows), len(spans))
+    return len(rows)
+
+
+async def pending(session: AsyncSession) -> int:
+    """Uploads whose ranges are not folded into the rollups yet."""
+    return int(await session.scalar(select(text("count(*)")).select_from(RollupDirty)) or 0)
+
+
+async def flush_rollups(target: AsyncSession | AsyncEngine | async_sessionmaker) -> int:
+    """Fold every queued range into the rollups now, waiting for workers' claims; returns uploads folded.
+
+    With a session, runs in the caller's transaction; with an engine or sessionmaker, commits per round.
+    """
+    if isinstance(target, AsyncSession):
+        total = 0
+        while claimed := await process_once(target, skip_locked=False):
+            total += claimed
+        return total
+    sessions = make_sessionmaker(target) if isinstance(target, AsyncEngine) else target
+    total = 0
+    while True:
+        async with session_scope(sessions) as session:
+            claimed = await process_once(session, skip_locked=False)
+        if not claimed:
+            return total
+        total += claimed

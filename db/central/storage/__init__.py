@@ -1,0 +1,1 @@
+"""Raw readings storage: partitions, retention and the readings query."""

@@ -1,0 +1,154 @@
+"""Edge database access besides the outbox: meters, agent state, sync log, dead letters, recent readings."""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.clock import utcnow
+from db.edge.models import AgentState, DeadLetter, EdgeMeter, RecentReading, SyncLog
+
+METERS = EdgeMeter.__table__
+STATE = AgentState.__table__
+SYNC_LOG = SyncLog.__table__
+DEAD = DeadLetter.__table__
+RECENT = RecentReading.__table__
+
+
+def _upsert(engine: AsyncEngine, table, key: str, row: dict):
+    dialect = sqlite if engine.dialect.name == "sqlite" else postgresql
+    stmt = dialect.insert(table).values(**row)
+    return stmt.on_conflict_do_update(index_elements=[key], set_={k: v for k, v in row.items() if k != key})
+
+
+async def get_state(engine: AsyncEngine, key: str) -> dict | None:
+    """A value stored in agent_state, or None."""
+    async with engine.connect() as conn:
+        return (await conn.execute(select(STATE.c.value).where(STATE.c.key == key))).scalar_one_or_none()
+
+
+async def set_state(engine: AsyncEngine, key: str, value: dict) -> None:
+    """Store a value in agent_state (survives restarts)."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            _upsert(engine, STATE, "key", {"key": key, "value": value, "updated_at": utcnow()})
+        )
+
+
+async def replace_meters(engine: AsyncEngine, meters: list[dict], source: str) -> None:
+    """Make the meters table hold exactly these meters (keeping health columns of those that stay)."""
+    async with engine.begin() as conn:
+        keep = [m["external_id"] for m in meters]
+        await conn.execute(delete(METERS).where(METERS.c.external_id.not_in(keep)))
+        for meter in meters:
+            row = {
+                "external_id": meter["external_id"],
+                "name": meter["name"],
+                "bacnet_device_id": meter.get("bacnet_device_id"),
+                "bacnet_address": meter.get("bacnet_address"),
+                "config": meter.get("config", {}),
+                "enabled": meter.get("enabled", True),
+                "source": source,
+            }
+            await conn.execute(_upsert(engine, METERS, "external_id", row))
+
+
+async def list_meters(engine: AsyncEngine) -> list[EdgeMeter]:
+    """Every known meter, by external id."""
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(METERS).order_by(METERS.c.external_id))).mappings().all()
+    return [EdgeMeter(**row) for row in rows]
+
+
+async def record_meter_health(engine: AsyncEngine, health: list[dict]) -> None:
+    """Store reachability, last error and last reading time per meter (dicts keyed by column name)."""
+    if not health:
+        return
+    async with engine.begin() as conn:
+        for item in health:
+            values = {k: v for k, v in item.items() if k != "external_id"}
+            await conn.execute(
+                update(METERS).where(METERS.c.external_id == item["external_id"]).values(**values)
+            )
+
+
+async def add_sync_log(engine: AsyncEngine, entry: dict) -> None:
+    """Append one upload attempt to the sync log."""
+    async with engine.begin() as conn:
+        await conn.execute(SYNC_LOG.insert().values(**entry))
+
+
+async def list_sync_log(engine: AsyncEngine, limit: int = 50) -> list[SyncLog]:
+    """The latest sync log entries, newest first."""
+    query = select(SYNC_LOG).order_by(SYNC_LOG.c.id.desc()).limit(limit)
+    async with engine.connect() as conn:
+        return [SyncLog(**row) for row in (await conn.execute(query)).mappings().all()]
+
+
+async def list_dead_letters(
+    engine: AsyncEngine, limit: int = 100, include_handled: bool = False
+) -> list[DeadLetter]:
+    """Readings central rejected, newest first."""
+    query = select(DEAD).order_by(DEAD.c.id.desc()).limit(limit)
+    if not include_handled:
+        query = query.where(DEAD.c.handled.is_(False))
+    async with engine.connect() as conn:
+        return [DeadLetter(**row) for row in (await conn.execute(query)).mappings().all()]
+
+
+async def mark_dead_letters_handled(engine: AsyncEngine, ids: list[int]) -> int:
+    """Mark dead letters as dealt with (they leave the list and the count); returns how many changed."""
+    if not ids:
+        return 0
+    async with engine.begin() as conn:
+        done = await conn.execute(
+            update(DEAD).where(DEAD.c.id.in_(ids), DEAD.c.handled.is_(False)).values(handled=True)
+        )
+    return done.rowcount or 0
+
+
+async def count_dead_letters(engine: AsyncEngine) -> int:
+    """Number of unhandled dead letters."""
+    query = select(func.count()).select_from(DEAD).where(DEAD.c.handled.is_(False))
+    async with engine.connect() as conn:
+        return (await conn.execute(query)).scalar_one()
+
+
+async def recent_readings(
+    engine: AsyncEngine,
+    meter: str,
+    point: str | None = None,
+    since: datetime | None = None,
+    limit: int = 10_000,
+) -> list[RecentReading]:
+    """Readings of one meter (optionally one point) since a time (default: 24 h), oldest first."""
+    since = since or utcnow() - timedelta(hours=24)
+    query = select(RECENT).where(RECENT.c.meter_external_id == meter, RECENT.c.ts >= since)
+    if point:
+        query = query.where(RECENT.c.data_point == point)
+    query = query.order_by(RECENT.c.ts, RECENT.c.data_point).limit(limit)
+    async with engine.connect() as conn:
+        return [RecentReading(**row) for row in (await conn.execute(query)).mappings().all()]
+
+
+async def purge(engine: AsyncEngine, sync_log_days: float = 30, recent_hours: float = 24) -> dict:
+    """Delete sync log entries and recent readings past their retention; returns rows deleted per table."""
+    now = utcnow()
+    async with engine.begin() as conn:
+        logs = await conn.execute(
+            delete(SYNC_LOG).where(SYNC_LOG.c.started_at < now - timedelta(days=sync_log_days))
+        )
+        recent = await conn.execute(delete(RECENT).where(RECENT.c.ts < now - timedelta(hours=recent_hours)))
+    return {"sync_log": logs.rowcount, "recent_readings": recent.rowcount}
+
+
+async def vacuum(engine: AsyncEngine) -> None:
+    """Compact the database (VACUUM needs autocommit on both dialects)."""
+    async with engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        if engine.dialect.name == "sqlite":
+            await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+            await conn.execute(text("VACUUM"))
+        else:
+            await conn.execute(text("VACUUM (ANALYZE) outbox, recent_readings, sync_log"))

@@ -1,0 +1,208 @@
+"""generateReport on real PostgreSQL: energy per day across a counter reset, peak power, completeness, formats."""
+
+import csv
+import io
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+
+from api.errors import InvalidInput, NotFoundError
+from api.services.access import ADMIN
+from api.services.report_formats import to_csv, to_html, to_markdown
+from api.services.reports import generate_report
+from db.central.ingest.batch import insert_rows
+from db.central.models import DataPoint, Meter, Site
+from db.central.rollups.refresh import refresh_rollups
+from db.central.storage.readings_query import query_readings
+from db.central.tariffs import make_tariff, set_tariff
+from db.clock import FixedClock, use_clock
+from db.clock import clock as process_clock
+from db.engine import session_scope
+
+STEP = timedelta(minutes=15)
+MONDAY = datetime(2026, 3, 2, tzinfo=UTC)  # the tariff test is about weekdays; that report reads no clock
+
+
+@pytest.fixture
+def d1(dated_clock) -> datetime:
+    """The first reported day: UTC midnight three days before each chosen date."""
+    return datetime.combine(dated_clock.today() - timedelta(days=3), time(), UTC)
+
+
+def peak_at(d1: datetime) -> datetime:
+    """When the kW point peaks."""
+    return d1 + timedelta(days=1, hours=14, minutes=30)
+
+
+def missing(d1: datetime) -> set[datetime]:
+    """Two hours of energy readings that were lost."""
+    return {d1 + timedelta(hours=3, minutes=15 * n) for n in range(8)}
+
+
+async def build_site(sessions, d1: datetime) -> tuple[int, int]:
+    """A site with one meter: a kWh register (reset on day 2 at noon) and a kW point, every 15 min for 2 days."""
+    async with session_scope(sessions) as session:
+        site = Site(
+            name="Report Plant", key_prefix="reportplant", key_hash="x", collection_interval_seconds=900
+        )
+        session.add(site)
+        await session.flush()
+        meter = Meter(site_id=site.id, external_id="meter-001", name="Main")
+        session.add(meter)
+        await session.flush()
+        energy = DataPoint(meter_id=meter.id, name="total_kwh", unit="kilowatt-hours", cumulative=True)
+        power = DataPoint(meter_id=meter.id, name="power_kw", unit="kilowatts", cumulative=False)
+        session.add_all([energy, power])
+        await session.flush()
+        rows, register, lost, peak = [], 5000.0, missing(d1), peak_at(d1)
+        for n in range(2 * 96 + 1):
+            ts = d1 + n * STEP
+            register += 1.0 if n else 0.0
+            if ts == d1 + timedelta(days=1, hours=12):
+                register = 1.0  # the meter was reset to zero and counted 1 kWh since
+            if ts not in lost:
+                rows.append((energy.id, ts, register, 0))
+            rows.append((power.id, ts, 42.5 if ts == peak else 10.0 + (n % 7), 0))
+        await insert_rows(session, rows)
+        span = (d1, d1 + timedelta(days=2))
+        await refresh_rollups(session, {energy.id: span, power.id: span})
+        return site.id, meter.id
+
+
+async def test_daily_energy_peak_and_completeness(sessions, d1):
+    site_id, meter_id = await build_site(sessions, d1)
+    peak, day2 = peak_at(d1), d1 + timedelta(days=1)
+    async with session_scope(sessions) as session:
+        report = await generate_report(session, [site_id], d1, d1 + timedelta(days=2), "DAY", scope=ADMIN)
+    [site] = report.sites
+    assert [p.energy_kwh for p in site.periods] == [96.0, 96.0]  # the reset costs nothing
+    assert site.energy_kwh == 192.0
+    [meter] = site.meters
+    assert meter.meter_id == meter_id and meter.counter_resets == 1
+    assert (meter.peak_power_kw, meter.peak_power_at) == (42.5, peak)
+    assert (site.peak_power_kw, site.peak_power_at) == (42.5, peak)
+    assert meter.expected_readings == 2 * 192  # two points, 96 readings a day each
+    assert meter.received_readings == 2 * 192 - len(missing(d1))
+    assert site.completeness == pytest.approx(376 / 384)
+
+    rows = list(csv.DictReader(io.StringIO(to_csv(report))))
+    assert [(r["meter"], r["period_start"], r["energy_kwh"]) for r in rows] == [
+        ("meter-001", d1.isoformat(), "96.000"),
+        ("meter-001", day2.isoformat(), "96.000"),
+    ]
+    assert rows[0]["meter_peak_power_kw"] == "42.500" and rows[0]["meter_completeness"] == "0.9792"
+    markdown = to_markdown(report)
+    assert "## Report Plant (UTC)" in markdown and f"| {day2:%Y-%m-%d %H:%M} | 96.000 |" in markdown
+    assert "completeness 97.9% (376 of 384 readings)" in markdown
+    assert "<h2>Report Plant (UTC)</h2>" in to_html(report)
+
+
+async def test_hourly_resolution_and_bad_arguments(sessions, d1):
+    site_id, _ = await build_site(sessions, d1)
+    async with session_scope(sessions) as session:
+        report = await generate_report(session, [site_id], d1, d1 + timedelta(hours=6), "hour", scope=ADMIN)
+        energy = [p.energy_kwh for p in report.sites[0].periods]
+        assert len(energy) == 6 and sum(e or 0 for e in energy) == 24.0  # 4 kWh an hour, gap included
+        assert energy[3] is None  # no energy reading ends in 03:00-04:00: the gap's delta lands later
+        with pytest.raises(InvalidInput, match="to must be after from"):
+            await generate_report(session, [site_id], d1, d1, "DAY", scope=ADMIN)
+        with pytest.raises(InvalidInput, match="resolution"):
+            await generate_report(session, [site_id], d1, d1 + STEP, "WEEK", scope=ADMIN)
+        with pytest.raises(NotFoundError, match="no site with id 999999"):
+            await generate_report(session, [999999], d1, d1 + STEP, "DAY", scope=ADMIN)
+
+
+async def _site_reading_every(sessions, seconds: int, start, count: int, config: dict | None = None) -> int:
+    """A site with the default 60 s collection interval and a kWh meter read every `seconds`."""
+    async with session_scope(sessions) as session:
+        site = Site(name=f"Own interval {seconds}", key_prefix=f"own{seconds}", key_hash="x")
+        session.add(site)
+        await session.flush()
+        meter = Meter(site_id=site.id, external_id="meter-q", name="Q", config=config or {})
+        session.add(meter)
+        await session.flush()
+        point = DataPoint(meter_id=meter.id, name="total_kwh", unit="kilowatt-hours", cumulative=True)
+        session.add(point)
+        await session.flush()
+        rows = [(point.id, start + n * timedelta(seconds=seconds), float(n), 0) for n in range(count)]
+        await insert_rows(session, rows)
+        await refresh_rollups(session, {point.id: (rows[0][1], rows[-1][1])})
+        return site.id
+
+
+async def test_completeness_uses_the_meters_own_interval(sessions):
+    day = process_clock().now().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=3)
+    site_id = await _site_reading_every(sessions, 900, day, 96)  # every 15 min, the site says 60 s
+    async with session_scope(sessions) as session:
+        report = await generate_report(session, [site_id], day, day + timedelta(days=1), "DAY", scope=ADMIN)
+    [meter] = report.sites[0].meters
+    assert (meter.expected_readings, meter.received_readings) == (96, 96)
+    assert meter.completeness == 1.0
+
+
+async def test_completeness_counts_only_the_time_up_to_now(sessions):
+    moment = process_clock().now().replace(hour=12, minute=0, second=0, microsecond=0)
+    midnight = moment.replace(hour=0)
+    site_id = await _site_reading_every(
+        sessions, 300, midnight, 12 * 12, config={"interval_seconds": 300}
+    )  # up to 11:55
+    with use_clock(FixedClock(moment)):
+        async with session_scope(sessions) as session:
+            report = await generate_report(
+                session, [site_id], midnight, midnight + timedelta(days=1), "DAY", scope=ADMIN
+            )
+    [meter] = report.sites[0].meters
+    assert (meter.expected_readings, meter.received_readings) == (144, 144)  # not 288: the afternoon is ahead
+
+
+async def test_an_estimated_bucket_is_uncertain_not_bad(sessions):
+    hour = process_clock().now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=5)
+    async with session_scope(sessions) as session:
+        site = Site(name="Quality plant", key_prefix="qualityplant", key_hash="x")
+        session.add(site)
+        await session.flush()
+        meter = Meter(site_id=site.id, external_id="meter-e", name="E")
+        session.add(meter)
+        await session.flush()
+        point = DataPoint(meter_id=meter.id, name="power_kw", unit="kilowatts")
+        session.add(point)
+        await session.flush()
+        qualities = [1] * 6 + [2] * 6 + [0, 2] * 3 + [0] * 6  # hours: estimated, bad, mixed, good
+        rows = [(point.id, hour + n * timedelta(minutes=10), 5.0, q) for n, q in enumerate(qualities)]
+        await insert_rows(session, rows)
+        await refresh_rollups(session, {point.id: (rows[0][1], rows[-1][1])})
+        pid = point.id
+    async with session_scope(sessions) as session:
+        for resolution in ("hour", "minute"):
+            page, _ = await query_readings(session, pid, hour, hour + timedelta(hours=4), resolution, 100)
+            by_hour = {}
+            for row in page:
+                key = row.ts.replace(minute=0)
+                by_hour[key] = (
+                    max(by_hour.get(key, 0), row.quality) if resolution == "minute" else row.quality
+                )
+            if resolution == "hour":
+                assert list(by_hour.values()) == [1, 2, 1, 0]
+            else:  # minute buckets hold one reading: their own quality
+                assert sorted({r.quality for r in page}) == [0, 1, 2]
+
+
+async def test_a_site_tariff_costs_each_period_by_its_hours(sessions):
+    site_id, _ = await build_site(sessions, MONDAY)
+    weekday_peak = make_tariff(
+        "EUR", 0.30, bands=[{"days": [0, 1, 2, 3, 4], "start_hour": 8, "end_hour": 20, "price_per_kwh": 0.40}]
+    )
+    async with session_scope(sessions) as session:
+        await set_tariff(session, site_id, weekday_peak)
+    async with session_scope(sessions) as session:
+        report = await generate_report(
+            session, [site_id], MONDAY, MONDAY + timedelta(days=2), "DAY", scope=ADMIN
+        )
+    [site] = report.sites
+    # Monday and Tuesday: 12 off-peak hours and 12 peak hours of 4 kWh (the lost readings' energy is
+    # counted in an off-peak hour, the reset costs nothing)
+    assert [round(p.cost, 6) for p in site.periods] == [33.6, 33.6]
+    assert site.currency == "EUR" and round(site.cost, 6) == 67.2
+    rows = list(csv.DictReader(io.StringIO(to_csv(report))))
+    assert [r["cost"] for r in rows] == ["33.60", "33.60"] and rows[0]["currency"] == "EUR"
+    assert "cost 67.20 EUR" in to_markdown(report) and "<th>Cost EUR</th>" in to_html(report)

@@ -1,0 +1,1 @@
+"""Tests of api/http/ (the tree under tests/ mirrors the code)."""

@@ -1,0 +1,1 @@
+"""Tests of api/ingest/ (the tree under tests/ mirrors the code)."""

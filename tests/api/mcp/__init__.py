@@ -1,0 +1,1 @@
+"""Tests of api/mcp/ (the tree under tests/ mirrors the code)."""

@@ -1,0 +1,1 @@
+"""Tests of api/services/ (the tree under tests/ mirrors the code)."""

@@ -1,0 +1,1 @@
+"""Tests of causes/ (the tree under tests/ mirrors the code)."""

@@ -1,0 +1,1 @@
+"""Tests of db/ (the tree under tests/ mirrors the code)."""

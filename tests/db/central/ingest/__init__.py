@@ -1,0 +1,1 @@
+"""Tests of db/central/ingest/ (the tree under tests/ mirrors the code)."""

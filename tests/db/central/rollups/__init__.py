@@ -1,0 +1,1 @@
+"""Tests of db/central/rollups/ (the tree under tests/ mirrors the code)."""

@@ -1,0 +1,266 @@
+"""Incremental folding (db/central/rollups/append.py): queued uploads folded round by round equal the reference."""
+
+import random
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from unittest import mock
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select, text
+
+import db.central.rollups.append as rollup_append
+import db.central.rollups.queue as rollup_queue
+from db.central.ingest.batch import insert_rows
+from db.central.models import DataPoint, Meter
+from db.central.rollups.models import RollupDirty
+from db.central.rollups.queue import flush_rollups, record_dirty
+from db.central.rollups.refresh import rebuild_points
+from db.engine import session_scope
+from db.migrate import downgrade, upgrade
+from tests.support.energy import Db, assert_matches, local_date, make_point, reference, rollups, utc_hour
+from tests.support.pg import migrated_central_database
+
+MAX_GAP = timedelta(seconds=180)  # 3 × the default 60 s collection interval
+ROLLOVER = 10_000.0
+STARTS = [
+    datetime(2026, 3, 28, 22, 0, tzinfo=UTC),  # Berlin springs forward at 01:00 UTC
+    datetime(2026, 10, 24, 22, 30, tzinfo=UTC),  # Berlin falls back at 01:00 UTC
+    datetime(2026, 3, 29, 18, 0, tzinfo=UTC),  # Kolkata's midnight is 18:30 UTC
+]
+ZONES = ["Europe/Berlin", "Asia/Kolkata", "America/New_York", "UTC"]
+
+
+@pytest.fixture(scope="module")
+def db(pg_server):
+    """A migrated central database of this module alone: its queue is folded by these tests only."""
+    database_urls = migrated_central_database("meterit_append")
+    database = Db(next(database_urls))
+    yield database
+    database.close()
+    next(database_urls, None)
+
+
+@contextmanager
+def counting_rebuilds():
+    """Record the points the fold hands to the rebuild from raw rows, per call."""
+    calls = []
+
+    async def spy(session, touched):
+        if touched:
+            calls.append(sorted(touched))
+        await real(session, touched)
+
+    real = rollup_append.refresh_rollups
+    with mock.patch.object(rollup_append, "refresh_rollups", spy):
+        yield calls
+
+
+async def upload(db: Db, point_id: int, rows: list[tuple]) -> None:
+    """Store readings and queue their range, as db.central.ingest.batch does in one transaction."""
+    async with session_scope(db.sessions) as session:
+        await insert_rows(session, [(point_id, ts, value, q) for ts, value, q in rows])
+        stamps = [ts for ts, _, _ in rows]
+        await record_dirty(session, 0, {point_id: (min(stamps), max(stamps))})
+
+
+async def fold(db: Db, claim: int | None = None) -> None:
+    """Fold the queue (claim: uploads per round)."""
+    with mock.patch.object(rollup_queue, "CLAIM_ROWS", claim or rollup_queue.CLAIM_ROWS):
+        await flush_rollups(db.engine)
+
+
+def check(db: Db, point: int, rows: list[tuple], zone: str, **rules) -> None:
+    """The rollups equal the reference, and a full rebuild from raw rows changes nothing."""
+    rules = {"rollover": None, "max_gap": MAX_GAP, **rules}
+    hourly, daily = db.run(rollups(db, point))
+    assert_matches(hourly, reference(rows, utc_hour, **rules))
+    assert_matches(daily, reference(rows, local_date(zone), **rules))
+
+    async def rebuild():
+        async with session_scope(db.sessions) as session:
+            await rebuild_points(session, [point])
+
+    db.run(rebuild())
+    rebuilt_hourly, rebuilt_daily = db.run(rollups(db, point))
+    assert_matches(hourly, {b: _stats(r) for b, r in rebuilt_hourly.items()})
+    assert_matches(daily, {d: _stats(r) for d, r in rebuilt_daily.items()})
+
+
+def _stats(row: dict) -> dict:
+    return {k: v for k, v in row.items() if k not in ("point_id", "bucket", "day", "bucket_end")}
+
+
+def minutes(start: datetime, first: int, last: int, value=lambda m: 1000.0 + m, quality=0) -> list[tuple]:
+    """A reading every minute from start + first to start + last minutes."""
+    return [(start + timedelta(minutes=m), value(m), quality) for m in range(first, last + 1)]
+
+
+steps = st.tuples(
+    st.sampled_from([30, 60, 60, 60, 120, 240, 3600]),  # seconds to the next reading (on the hour often)
+    st.one_of(
+        st.floats(0, 5, allow_nan=False),
+        st.just(-1e9),  # counter reset
+        st.floats(-0.01, 0, allow_nan=False),  # jitter
+    ),
+    st.sampled_from([0, 0, 0, 0, 1, 2]),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    draw_steps=st.lists(steps, min_size=2, max_size=80),
+    start=st.sampled_from(STARTS),
+    zone=st.sampled_from(ZONES),
+    wraps=st.booleans(),
+    cumulative=st.booleans(),
+    seed=st.integers(0, 10_000),
+    late=st.booleans(),
+)
+def test_uploads_in_any_order_folded_in_any_rounds_equal_the_reference(
+    db, draw_steps, start, zone, wraps, cumulative, seed, late
+):
+    rng = random.Random(seed)
+    rollover = ROLLOVER if wraps else None
+    ts, value, rows = start, rng.uniform(0, ROLLOVER - 1), []
+    for seconds, change, quality in draw_steps:
+        ts += timedelta(seconds=seconds)
+        value = rng.uniform(0, 1) if change == -1e9 else max(value + change, 0.0)
+        if rollover is not None and value >= rollover:
+            value -= rollover
+        rows.append((ts, round(value, 6), quality))
+    cuts = sorted(rng.sample(range(1, len(rows)), min(rng.randint(1, 8), len(rows) - 1)))
+    batches = [rows[a:b] for a, b in zip([0, *cuts], [*cuts, len(rows)], strict=False)]
+    if late:  # some uploads arrive after later ones were folded, and one is replayed
+        rng.shuffle(batches)
+        batches.append(batches[0])
+    point = db.run(
+        make_point(
+            db,
+            timezone=zone,
+            rollover=rollover,
+            cumulative=cumulative,
+            unit="kilowatt-hours" if cumulative else "kilowatts",
+        )
+    )
+    with counting_rebuilds() as rebuilds:
+        for batch in batches:
+            db.run(upload(db, point, batch))
+            if rng.random() < 0.6:  # rounds of one or several uploads
+                db.run(fold(db, claim=rng.choice([1, 2, 200])))
+        db.run(fold(db))
+    if not late:
+        assert rebuilds == []  # in-order uploads never re-read folded rows
+    check(db, point, rows, zone, cumulative=cumulative, rollover=rollover)
+
+
+def test_appended_minutes_over_many_rounds_are_never_rebuilt(db):
+    start = datetime(2026, 3, 28, 21, 0, tzinfo=UTC)  # across Berlin's short day
+    point = db.run(make_point(db, timezone="Europe/Berlin"))
+    rows = minutes(start, 0, 299, value=lambda m: 500.0 + 0.25 * m)
+    rows[37] = (rows[37][0], rows[37][1], 2)  # a bad reading: counted, skipped for consumption
+    rows[120:] = [(ts, v - 400.0, q) for ts, v, q in rows[120:]]  # a counter reset at the start of a round
+    with counting_rebuilds() as rebuilds:
+        for first in range(0, 300, 20):
+            db.run(upload(db, point, rows[first : first + 10]))
+            db.run(upload(db, point, rows[first + 10 : first + 20]))
+            db.run(fold(db))
+    assert rebuilds == []
+    check(db, point, rows, "Europe/Berlin")
+
+
+def test_a_late_reading_inside_a_folded_hour_rebuilds_it(db):
+    start = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
+    point = db.run(make_point(db))
+    rows = minutes(start, 0, 90, value=lambda m: 100.0 + m)
+    db.run(upload(db, point, [r for r in rows if r[0].minute != 30]))
+    db.run(fold(db))
+    late = [r for r in rows if r[0].minute == 30]
+    with counting_rebuilds() as rebuilds:
+        db.run(upload(db, point, late))
+        db.run(fold(db))
+    assert rebuilds == [[point]]
+    check(db, point, rows, "UTC")
+
+
+def test_a_reading_before_the_first_folded_one(db):
+    start = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
+    point = db.run(make_point(db, timezone="Asia/Kolkata"))
+    rows = minutes(start, -600, 60, value=lambda m: 5000.0 + 2 * m)
+    db.run(upload(db, point, rows[-61:]))
+    db.run(fold(db))
+    db.run(upload(db, point, rows[:1]))  # ten hours earlier, on another local day
+    db.run(fold(db))
+    check(db, point, [rows[0], *rows[-61:]], "Asia/Kolkata")
+
+
+def test_a_rebuild_keeps_no_delta_of_a_queued_reading_on_the_hour(db):
+    """A rebuild sees a queued reading on its last hour's end: that delta is left to the reading's fold."""
+    start = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
+    point = db.run(make_point(db))
+    rows = minutes(start, 0, 70, value=lambda m: 10.0 * m)
+    db.run(upload(db, point, rows[:46]))  # 10:00–10:45
+    db.run(fold(db))
+    late = (start + timedelta(minutes=30, seconds=30), 305.0, 0)
+    db.run(upload(db, point, [late]))  # rebuilt: the hour 10:00 counts what is stored by then …
+    db.run(upload(db, point, rows[46:60]))  # … 10:46–10:59, queued,
+    db.run(upload(db, point, rows[60:]))  # and 11:00–11:10, whose delta from 10:59 is the hour 10:00's
+    with counting_rebuilds() as rebuilds:
+        db.run(fold(db, claim=1))
+    assert rebuilds == [[point], [point]]  # the late reading, then 10:46–10:59 (already counted)
+    check(db, point, [*rows, late], "UTC")
+
+
+def test_instantaneous_points_count_gaps_across_rounds(db):
+    start = datetime(2026, 5, 4, 23, 0, tzinfo=UTC)
+    point = db.run(make_point(db, cumulative=False, unit="kilowatts", name="power_kw"))
+    rows = minutes(start, 0, 20) + minutes(start, 65, 80) + minutes(start, 200, 210)
+    for n in range(0, len(rows), 7):
+        db.run(upload(db, point, rows[n : n + 7]))
+        db.run(fold(db))
+    check(db, point, rows, "UTC", cumulative=False)
+
+
+def test_migration_refolds_each_points_newest_hour_before_queued_uploads(db, new_pg_database):
+    url = new_pg_database()
+    upgrade("central", url)
+    own = Db(url)
+    try:
+        start = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
+        point = own.run(make_point(own))
+        rows = minutes(start, 0, 59, value=lambda m: 3.0 * m)
+        own.run(upload(own, point, rows))
+        own.run(fold(own))
+        own.run(upload(own, point, minutes(start, 60, 70, value=lambda m: 3.0 * m)))  # queued at upgrade
+        downgrade("central", url, "0003")
+        upgrade("central", url)
+
+        async def queued():
+            async with session_scope(own.sessions) as session:
+                return (
+                    (await session.execute(select(RollupDirty.id).order_by(RollupDirty.id))).scalars().all()
+                )
+
+        ids = own.run(queued())
+        assert len(ids) == 2 and ids[0] < 0 < ids[1]
+        own.run(fold(own, claim=1))
+        check(own, point, minutes(start, 0, 70, value=lambda m: 3.0 * m), "UTC")
+    finally:
+        own.close()
+
+
+def test_the_migration_queues_nothing_without_rollups(db, new_pg_database):
+    url = new_pg_database()
+    upgrade("central", url)
+    own = Db(url)
+    try:
+
+        async def queued():
+            async with session_scope(own.sessions) as session:
+                points = await session.scalar(select(text("count(*)")).select_from(DataPoint).join(Meter))
+                return points, await session.scalar(select(text("count(*)")).select_from(RollupDirty))
+
+        assert own.run(queued()) == (0, 0)
+    finally:
+        own.close()

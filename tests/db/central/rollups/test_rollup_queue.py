@@ -1,0 +1,117 @@
+"""Deferred rollups: uploads queue their ranges in rollup_dirty; the worker or flush_rollups folds them in."""
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from api.background.rollup_worker import run_rollup_worker
+from db.central.ingest.batch import ingest_batch
+from db.central.models import DataPoint, Meter, Site
+from db.central.rollups.models import HourlyRollup, RollupDirty
+from db.central.rollups.queue import _ts, _us, coalesce, flush_rollups, pending
+from db.engine import make_engine, make_sessionmaker, session_scope
+from db.migrate import upgrade
+
+HOUR = timedelta(hours=1)
+
+
+def test_coalesce_merges_near_ranges_and_keeps_far_ones_apart():
+    t0 = datetime(2026, 3, 1, tzinfo=UTC)
+    spans = [
+        [_us(t0), _us(t0 + HOUR), [1, 2]],
+        [_us(t0 + 2 * HOUR), _us(t0 + 3 * HOUR), [1]],  # within the merge gap of point 1's first range
+        [_us(t0 + 48 * HOUR), _us(t0 + 49 * HOUR), [2]],  # a backlog far away: a second round
+    ]
+    rounds = coalesce(spans)
+    assert rounds == [
+        {1: (t0, t0 + 3 * HOUR), 2: (t0, t0 + HOUR)},
+        {2: (t0 + 48 * HOUR, t0 + 49 * HOUR)},
+    ]
+    assert _ts(_us(t0 + timedelta(microseconds=7))) == t0 + timedelta(microseconds=7)
+
+
+@pytest.fixture
+def private_url(new_pg_database) -> str:
+    """A migrated central database of this test alone (no API server's worker drains its queue)."""
+    url = new_pg_database()
+    upgrade("central", url)
+    return url
+
+
+async def _site(sessions) -> int:
+    async with session_scope(sessions) as session:
+        tag = uuid.uuid4().hex[:10]
+        site = Site(name=f"q-{tag}", timezone="UTC", key_prefix=tag, key_hash="x")
+        session.add(site)
+        await session.flush()
+        return site.id
+
+
+# db.central.points caches (site id, meter, point) per process, not per database: a fresh database's site 1 must not
+# reuse names another test's site 1 has cached
+METER = f"q-{uuid.uuid4().hex[:8]}"
+
+
+def _items(start: datetime, minutes: range) -> list[dict]:
+    return [
+        {
+            "meter_external_id": METER,
+            "data_point": "total_kwh",
+            "timestamp": (start + timedelta(minutes=m)).isoformat(),
+            "value": 100.0 + m,
+            "unit": "kWh",
+        }
+        for m in minutes
+    ]
+
+
+async def _hourly_counts(sessions, site_id: int) -> list[int]:
+    async with session_scope(sessions) as session:
+        rows = await session.scalars(
+            select(HourlyRollup.count)
+            .join(DataPoint, DataPoint.id == HourlyRollup.point_id)
+            .join(Meter, Meter.id == DataPoint.meter_id)
+            .where(Meter.site_id == site_id)
+            .order_by(HourlyRollup.bucket)
+        )
+        return list(rows)
+
+
+async def _queued(sessions) -> int:
+    async with session_scope(sessions) as session:
+        return int(await session.scalar(select(func.count()).select_from(RollupDirty)))
+
+
+async def test_uploads_queue_ranges_until_flushed_then_the_worker_keeps_up(private_url, dated_clock):
+    engine = make_engine(private_url, pool_size=2)
+    sessions = make_sessionmaker(engine)
+    try:
+        site_id = await _site(sessions)
+        start = dated_clock.now().replace(minute=0, second=0, microsecond=0) - 3 * HOUR
+        async with session_scope(sessions) as session:
+            await ingest_batch(session, site_id, uuid.uuid4().hex, _items(start, range(90)))
+        assert await _queued(sessions) == 1
+        assert await _hourly_counts(sessions, site_id) == []  # deferred: nothing rebuilt in the upload
+        assert await flush_rollups(engine) == 1
+        assert await _queued(sessions) == 0
+        assert await _hourly_counts(sessions, site_id) == [60, 30]
+
+        async with session_scope(sessions) as session:  # a late reading, folded in by the worker
+            await ingest_batch(session, site_id, uuid.uuid4().hex, _items(start, range(90, 120)))
+        worker = asyncio.create_task(run_rollup_worker(sessions, interval=0.05))
+        try:
+            for _ in range(200):  # bounded: 10 s at most
+                async with session_scope(sessions) as session:
+                    if not await pending(session):
+                        break
+                await asyncio.sleep(0.05)
+        finally:
+            worker.cancel()
+            await asyncio.gather(worker, return_exceptions=True)
+        assert await _queued(sessions) == 0
+        assert await _hourly_counts(sessions, site_id) == [60, 60]
+    finally:
+        await engine.dispose()

@@ -1,0 +1,1 @@
+"""Tests of db/central/storage/ (the tree under tests/ mirrors the code)."""

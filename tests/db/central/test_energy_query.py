@@ -1,0 +1,214 @@
+"""Energy buckets read through the database equal the reference, in every zone, page by page."""
+
+import random
+from datetime import timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import update
+
+from db.central.energy_query import INTERVAL_KEY, energy_page, energy_point
+from db.central.energy_totals import fleet_totals, site_totals
+from db.central.models import DataPoint, Meter
+from db.central.tariffs import set_tariff
+from db.clock import FixedClock, clock, use_clock
+from db.energy import Sample, bucket_bounds, local_day, local_day_bounds, reference_buckets
+from db.engine import session_scope
+from db.migrate import upgrade
+from tests.db.energy.test_consumption_rules import TARIFF, assert_same, history, steps
+from tests.support.energy import Db, ingest, make_point
+
+ROLLOVER = 10_000.0
+MINUTE = timedelta(minutes=1)
+
+
+def dst_start(zone: str, hours: int):
+    """Local midnight of the next day after the clock's today that lasts `hours` hours (23 or 25)."""
+    day = clock().now().date()
+    for _ in range(400):
+        start, end = local_day_bounds(day, zone)
+        if end - start == timedelta(hours=hours):
+            return start
+        day += timedelta(days=1)
+    raise AssertionError(f"no {hours} h day in {zone}")
+
+
+@pytest.fixture(scope="module", params=["postgresql", "sqlite"])
+def db(request, tmp_path_factory):
+    """A migrated central database of each dialect for the whole module."""
+    if request.param == "postgresql":
+        url = request.getfixturevalue("central_pg_url")
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('energyq')}/central.db"
+        upgrade("central", url)
+    database = Db(url)
+    yield database
+    database.close()
+
+
+async def set_interval(db: Db, point_id: int, seconds: float) -> None:
+    """Give the point's meter its own interval (meters.config)."""
+    async with session_scope(db.sessions) as session:
+        meter_id = (await session.get(DataPoint, point_id)).meter_id
+        meter = await session.get(Meter, meter_id)
+        await session.execute(
+            update(Meter).where(Meter.id == meter_id).values(config={**meter.config, INTERVAL_KEY: seconds})
+        )
+
+
+async def give_tariff(db: Db, point_id: int) -> None:
+    """Give the point's site the test tariff."""
+    async with session_scope(db.sessions) as session:
+        meter = await session.get(Meter, (await session.get(DataPoint, point_id)).meter_id)
+        await set_tariff(session, meter.site_id, TARIFF)
+
+
+async def all_pages(db: Db, point_id: int, lo, hi, resolution: str, first: int) -> list:
+    """Every bucket, read page by page."""
+    out, after = [], None
+    async with session_scope(db.sessions) as session:
+        facts = await energy_point(session, point_id)
+        while True:
+            page, after = await energy_page(session, facts, lo, hi, resolution, first, after)
+            out += page
+            if after is None:
+                return out
+
+
+def arrive(db: Db, point: int, rows: list[Sample], seed: int) -> None:
+    """Upload in shuffled batches with a replayed one (duplicates are ignored, as on the ingest path)."""
+    rng = random.Random(seed)
+    shuffled = rows[:]
+    rng.shuffle(shuffled)
+    parts = [shuffled[i::3] for i in range(3)] + [shuffled[: len(shuffled) // 2]]
+    for part in parts:
+        if part:
+            db.run(ingest(db, point, [(s.ts, s.value, s.quality) for s in part]))
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    drawn=st.lists(steps, min_size=1, max_size=60),
+    value=st.floats(0, ROLLOVER - 1, allow_nan=False),
+    seed=st.integers(0, 10_000),
+    zone=st.sampled_from(["Europe/Berlin", "America/New_York", "Asia/Kolkata", "UTC"]),
+    resolution=st.sampled_from(["quarter_hour", "hour", "day", "month"]),
+    wraps=st.booleans(),
+    cumulative=st.booleans(),
+    first=st.sampled_from([1, 3, 1000]),
+    priced=st.booleans(),
+)
+def test_api_buckets_equal_the_reference(
+    db, drawn, value, seed, zone, resolution, wraps, cumulative, first, priced
+):
+    rollover = ROLLOVER if wraps else None
+    dst_zone = zone if zone in ("Europe/Berlin", "America/New_York") else "Europe/Berlin"
+    start = dst_start(dst_zone, 23) - timedelta(hours=2)
+    samples = history(drawn, start, value, rollover)
+    point = db.run(make_point(db, timezone=zone, rollover=rollover, cumulative=cumulative))
+    db.run(set_interval(db, point, 60.0))
+    if priced:
+        db.run(give_tariff(db, point))
+    arrive(db, point, samples, seed)
+    lo, hi = start - timedelta(days=1), start + timedelta(days=3)
+    now = samples[len(samples) // 2].ts  # some buckets are still running, later ones have not begun
+    with use_clock(FixedClock(now)):
+        got = db.run(all_pages(db, point, lo, hi, resolution, first))
+        want = reference_buckets(
+            samples,
+            bucket_bounds(lo, hi, resolution, zone),
+            cumulative=cumulative,
+            interval=MINUTE,
+            now=clock().now(),
+            rollover=rollover,
+            price=TARIFF.pricer(zone) if priced and cumulative else None,
+            timezone=zone,
+        )
+    assert_same(got, want)
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York"])
+@pytest.mark.parametrize("hours", [23, 25])
+def test_dst_days_and_their_hours_through_the_database(db, zone, hours):
+    day_start = dst_start(zone, hours)
+    point = db.run(make_point(db, timezone=zone))
+    samples = [Sample(day_start - MINUTE + n * MINUTE, 1000.0 + n) for n in range(hours * 60 + 3)]
+    db.run(ingest(db, point, [(s.ts, s.value, s.quality) for s in samples]))
+    with use_clock(FixedClock(day_start + timedelta(days=2))):
+        [before, day, after] = db.run(
+            all_pages(db, point, day_start - MINUTE, day_start + timedelta(hours=hours, minutes=1), "day", 1)
+        )
+        hourly = db.run(all_pages(db, point, day_start, day_start + timedelta(hours=hours), "hour", 7))
+    assert day.end - day.start == timedelta(hours=hours) and day.consumption == pytest.approx(hours * 60)
+    assert (before.consumption, after.consumption) == (pytest.approx(1.0), pytest.approx(1.0))
+    assert len(hourly) == hours and all(h.consumption == pytest.approx(60.0) for h in hourly)
+    assert day.completeness == 1.0 and day.quality == 0
+
+
+def test_fleet_totals_are_the_sum_of_the_sites(db):
+    async def make_fleet():
+        ids = []
+        for zone in ("Europe/Berlin", "America/New_York", "Asia/Kolkata"):
+            first = await make_point(db, timezone=zone)
+            async with session_scope(db.sessions) as session:
+                meter = await session.get(Meter, (await session.get(DataPoint, first)).meter_id)
+                site_id = meter.site_id
+            second = await make_point(db, site_id=site_id, unit="Wh")
+            ids.append((site_id, zone, first, second))
+        return ids
+
+    fleet = db.run(make_fleet())
+    base = clock().now().replace(second=0, microsecond=0) - timedelta(days=3)
+    rng = random.Random(7)
+    expected_by_site = {}
+    for site_id, _zone, kwh, wh in fleet:
+        for point, scale in ((kwh, 1.0), (wh, 1000.0)):
+            value, rows = 0.0, []
+            for n in range(0, 3 * 24 * 60, 5):
+                value += rng.uniform(0, 2) * scale
+                rows.append((base + n * MINUTE, value, 0))
+            db.run(ingest(db, point, rows))
+        expected_by_site[site_id] = None
+    site_ids = [f[0] for f in fleet]
+    first_day = local_day(base, "UTC") + timedelta(days=1)
+    last_day = first_day + timedelta(days=1)
+
+    async def totals():
+        async with session_scope(db.sessions) as session:
+            return await site_totals(session, site_ids, first_day, last_day)
+
+    with use_clock(FixedClock(clock().now())):
+        by_site = db.run(totals())
+    fleet_rows = fleet_totals(by_site)
+    assert [f.label for f in fleet_rows] == [first_day, last_day]
+    for f in fleet_rows:
+        parts = [t.kwh for rows in by_site.values() for t in rows if t.label == f.label]
+        assert len(parts) == 3 and f.kwh == pytest.approx(sum(parts)) and f.kwh > 0
+
+
+def test_a_long_range_is_read_a_month_at_a_time_and_still_equals_the_reference(db):
+    start = clock().now().replace(minute=0, second=0, microsecond=0) - timedelta(days=80)
+    point = db.run(make_point(db, timezone="Europe/Berlin"))
+    rng = random.Random(3)
+    samples, value = [], 500.0
+    for n in range(75 * 24):
+        if n % 500 == 250:
+            value = 0.5  # a counter reset now and then
+        value += rng.uniform(0, 3)
+        if n % 300 != 7:  # and a lost reading
+            samples.append(Sample(start + n * timedelta(hours=1), round(value, 3)))
+    db.run(ingest(db, point, [(s.ts, s.value, s.quality) for s in samples]))
+    db.run(set_interval(db, point, 3600.0))
+    lo, hi = start - timedelta(days=2), start + timedelta(days=78)
+    with use_clock(FixedClock(clock().now())):
+        got = db.run(all_pages(db, point, lo, hi, "day", 1000))
+        want = reference_buckets(
+            samples,
+            bucket_bounds(lo, hi, "day", "Europe/Berlin"),
+            cumulative=True,
+            interval=timedelta(hours=1),
+            now=clock().now(),
+        )
+    assert len(got) > 70
+    assert_same(got, want)

@@ -1,0 +1,128 @@
+"""Property test: the energy query read from the stored 15-minute summary equals the raw reference.
+
+Readings arrive in shuffled batches (late readings, a replayed batch) through the worker's queue; every
+batch but the newest is folded, so answers come from the summary, the raw quarters it cannot hold and the
+tail the worker has not folded yet; then everything is folded and the answer must still be the same.
+"""
+
+import random
+from datetime import timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from db.central.energy_query import energy_point, meter_interval
+from db.central.energy_read import summary_state
+from db.central.ingest.batch import insert_rows
+from db.central.rollups.queue import flush_rollups, record_dirty
+from db.clock import FixedClock, clock, use_clock
+from db.energy import Sample, bucket_bounds, reference_buckets
+from db.engine import session_scope
+from tests.db.central.test_energy_query import all_pages, dst_start, give_tariff, set_interval
+from tests.db.energy.test_consumption_rules import TARIFF, assert_same, history, steps
+from tests.support.energy import Db, make_point
+
+ROLLOVER = 10_000.0
+
+
+@pytest.fixture(scope="module")
+def db(central_pg_url):
+    """The session's migrated PostgreSQL central database (the summary is PostgreSQL's)."""
+    database = Db(central_pg_url)
+    yield database
+    database.close()
+
+
+async def upload(db: Db, point: int, batch: list[Sample]) -> None:
+    """Insert one batch and queue its range for the worker, as the ingest path does."""
+    async with session_scope(db.sessions) as session:
+        await insert_rows(session, [(point, s.ts, s.value, s.quality) for s in batch])
+        stamps = [s.ts for s in batch]
+        await record_dirty(session, 0, {point: (min(stamps), max(stamps))})
+
+
+async def answer(db: Db, point: int, lo, hi, resolution: str, first: int, rows: list[Sample], priced: bool):
+    """The query's pages and the reference over the same readings (with the query's own interval)."""
+    got = await all_pages(db, point, lo, hi, resolution, first)
+    async with session_scope(db.sessions) as session:
+        facts = await energy_point(session, point)
+        interval = await meter_interval(session, facts, lo)
+        used, _ = await summary_state(session, point, lo)
+    want = reference_buckets(
+        rows,
+        bucket_bounds(lo, hi, resolution, facts.timezone),
+        cumulative=facts.cumulative,
+        interval=interval,
+        now=clock().now(),
+        rollover=facts.rollover,
+        price=TARIFF.pricer(facts.timezone) if priced and facts.cumulative else None,
+        timezone=facts.timezone,
+    )
+    return got, want, used
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    drawn=st.lists(steps, min_size=1, max_size=60),
+    value=st.floats(0, ROLLOVER - 1, allow_nan=False),
+    seed=st.integers(0, 10_000),
+    zone=st.sampled_from(["Europe/Berlin", "America/New_York", "Asia/Kolkata", "UTC"]),
+    resolution=st.sampled_from(["quarter_hour", "hour", "day", "month"]),
+    wraps=st.booleans(),
+    cumulative=st.booleans(),
+    first=st.sampled_from([2, 1000]),
+    own_interval=st.booleans(),
+)
+def test_summary_answers_equal_the_raw_reference(
+    db, dated_clock, drawn, value, seed, zone, resolution, wraps, cumulative, first, own_interval
+):
+    rollover = ROLLOVER if wraps else None
+    dst_zone = zone if zone in ("Europe/Berlin", "America/New_York") else "Europe/Berlin"
+    start = dst_start(dst_zone, 23) - timedelta(hours=2)
+    rows = history(drawn, start, value, rollover)
+    point = db.run(make_point(db, timezone=zone, rollover=rollover, cumulative=cumulative))
+    if own_interval:
+        db.run(set_interval(db, point, 60.0))
+    db.run(give_tariff(db, point))
+    rng = random.Random(seed)
+    newest = rows[-max(1, len(rows) // 5) :]
+    older = rows[: len(rows) - len(newest)]
+    shuffled = older[:]
+    rng.shuffle(shuffled)
+    batches = [shuffled[i::3] for i in range(3)] + [shuffled[: len(shuffled) // 2]]  # the last is a replay
+    for batch in filter(None, batches):
+        db.run(upload(db, point, batch))
+        db.run(flush_rollups(db.sessions))
+    db.run(upload(db, point, newest))  # queued, not folded: the query reads it raw
+    lo, hi = start - timedelta(days=1), start + timedelta(days=3)
+    with use_clock(FixedClock(rows[len(rows) // 2].ts)):  # some buckets running, later ones not begun
+        got, want, _ = db.run(answer(db, point, lo, hi, resolution, first, rows, True))
+        assert_same(got, want)
+        db.run(flush_rollups(db.sessions))
+        got, want, used = db.run(answer(db, point, lo, hi, resolution, first, rows, True))
+        assert_same(got, want)
+    assert used is not None  # everything folded: the answer came from the summary
+
+
+def test_a_late_reading_refolds_its_quarters_and_days(db):
+    start = clock().now().replace(minute=0, second=0, microsecond=0) - timedelta(days=3)
+    rows = [Sample(start + n * timedelta(minutes=1), 100.0 + n, 0) for n in range(0, 3000, 2)]
+    late = [Sample(start + n * timedelta(minutes=1), 130.0 + n, 0) for n in (1, 701, 1441)]  # spikes
+    point = db.run(make_point(db, timezone="Europe/Berlin"))
+    db.run(upload(db, point, rows))
+    db.run(flush_rollups(db.sessions))
+    lo, hi = start - timedelta(hours=1), start + timedelta(days=3)
+    with use_clock(FixedClock(clock().now())):
+        before, want, used = db.run(answer(db, point, lo, hi, "day", 1000, rows, False))
+        assert used is not None
+        assert_same(before, want)
+        db.run(upload(db, point, late))
+        got, want, used = db.run(answer(db, point, lo, hi, "day", 1000, rows + late, False))
+        assert used is None  # queued behind the folded readings: read raw until the worker folds it
+        assert_same(got, want)
+        db.run(flush_rollups(db.sessions))
+        got, want, used = db.run(answer(db, point, lo, hi, "day", 1000, rows + late, False))
+        assert used is not None
+        assert_same(got, want)
+    assert [b.consumption for b in got] != [b.consumption for b in before]  # the late readings count

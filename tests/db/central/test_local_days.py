@@ -1,0 +1,97 @@
+"""Local days on daylight-saving change days (Berlin, New York) and off-hour zones; today's energy per site."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from db.central.rollups.refresh import today_energy_by_site
+from db.energy import local_day_bounds
+from db.engine import session_scope
+from db.migrate import upgrade
+from tests.support.energy import Db, ingest, make_point, rollups
+
+# Pure calendar cases: the code under test reads no clock, so these fixed days hold on any date.
+CHANGE_DAYS = [
+    ("Europe/Berlin", date(2026, 3, 29), 23),
+    ("Europe/Berlin", date(2026, 10, 25), 25),
+    ("America/New_York", date(2026, 3, 8), 23),
+    ("America/New_York", date(2026, 11, 1), 25),
+    ("Asia/Kolkata", date(2026, 3, 29), 24),  # midnight at :30 UTC: days built from raw rows
+]
+
+
+@pytest.fixture(scope="module", params=["postgresql", "sqlite"])
+def db(request, tmp_path_factory):
+    """A migrated central database of each dialect for the whole module."""
+    if request.param == "postgresql":
+        url = request.getfixturevalue("central_pg_url")
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('days')}/central.db"
+        upgrade("central", url)
+    database = Db(url)
+    yield database
+    database.close()
+
+
+def quarter_hours(start: datetime, end: datetime, first_value: float = 1000.0) -> list[tuple]:
+    """A register that counts 1 kWh every 15 minutes from start to end inclusive."""
+    rows, ts, value = [], start, first_value
+    while ts <= end:
+        rows.append((ts, value, 0))
+        ts, value = ts + timedelta(minutes=15), value + 1.0
+    return rows
+
+
+@pytest.mark.parametrize(("zone", "day", "hours"), CHANGE_DAYS)
+def test_change_day_has_its_true_length(db, zone, day, hours):
+    start, end = local_day_bounds(day, zone)
+    point = db.run(make_point(db, timezone=zone))
+    rows = quarter_hours(start - timedelta(hours=6), end + timedelta(hours=6))
+    half = len(rows) // 2
+    db.run(ingest(db, point, rows[half:]))  # the later half first: the earlier arrives late
+    db.run(ingest(db, point, rows[:half]))
+    hourly, daily = db.run(rollups(db, point))
+    row = daily[day]
+    assert (row["bucket"], row["bucket_end"]) == (start, end)
+    assert row["count"] == hours * 4
+    assert row["consumption"] == pytest.approx(hours * 4)  # intervals ending in (midnight, next midnight]
+    assert row["first_ts"] == start and row["last_ts"] == end - timedelta(minutes=15)
+    assert sum(h["consumption"] for b, h in hourly.items() if start <= b < end) == pytest.approx(hours * 4)
+    assert {d: r["count"] for d, r in daily.items()} == {
+        day - timedelta(days=1): 24,
+        day: hours * 4,
+        day + timedelta(days=1): 24 + 1,
+    }
+
+
+def local_midnight(now: datetime, zone: str) -> datetime:
+    """The start of now's local day in zone, in UTC."""
+    return datetime.combine(now.astimezone(ZoneInfo(zone)).date(), time(), ZoneInfo(zone)).astimezone(UTC)
+
+
+def test_today_energy_since_local_midnight(db, dated_clock):
+    now = dated_clock.now().replace(second=0, microsecond=0)
+    now -= timedelta(minutes=now.minute % 15)
+    points = {}
+    for zone in ("Europe/Berlin", "America/New_York"):
+        points[zone] = db.run(make_point(db, timezone=zone))
+        db.run(ingest(db, points[zone], quarter_hours(now - timedelta(days=1), now)))
+    power = db.run(make_point(db, cumulative=False, unit="kilowatts", name="power_kw"))
+    db.run(ingest(db, power, quarter_hours(now - timedelta(hours=3), now)))
+
+    async def _sites():
+        async with session_scope(db.sessions) as session:
+            from db.central.models import DataPoint, Meter
+
+            ids = {}
+            for zone, point in points.items():
+                meter_id = (await session.get(DataPoint, point)).meter_id
+                ids[zone] = (await session.get(Meter, meter_id)).site_id
+            energy = await today_energy_by_site(session, ids.values(), now)
+            return ids, energy
+
+    ids, energy = db.run(_sites())
+    for zone in points:  # 1 kWh per quarter hour since the zone's midnight (23 or 25 h days included)
+        quarters = (now - local_midnight(now, zone)) / timedelta(minutes=15)
+        assert energy[ids[zone]] == pytest.approx(quarters), zone

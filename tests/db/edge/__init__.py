@@ -1,0 +1,1 @@
+"""Tests of db/edge/ (the tree under tests/ mirrors the code)."""

@@ -1,0 +1,1 @@
+"""Tests of edge_agent/bacnet/ (the tree under tests/ mirrors the code)."""

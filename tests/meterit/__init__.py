@@ -1,0 +1,1 @@
+"""Tests of meterit/ (the tree under tests/ mirrors the code)."""

@@ -1,0 +1,1 @@
+"""Tests of project/ (the tree under tests/ mirrors the code)."""

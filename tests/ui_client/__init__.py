@@ -1,0 +1,1 @@
+"""Tests of ui_client/ (the tree under tests/ mirrors the code)."""

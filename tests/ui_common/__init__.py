@@ -1,0 +1,1 @@
+"""Tests of ui_common/ (the tree under tests/ mirrors the code)."""

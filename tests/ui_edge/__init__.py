@@ -1,0 +1,1 @@
+"""Tests of ui_edge/ (the tree under tests/ mirrors the code)."""
