@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from db.central.alert_store import seed_default_rules
 from db.central.sites import create_site
-from db.clock import OFFSET_FILE_ENV, utcnow
+from db.clock import OFFSET_FILE_ENV, clock, utcnow
 from db.engine import make_engine, make_sessionmaker, session_scope
 from db.migrate import upgrade
 from meterit.soak.cluster import PgCluster
@@ -71,9 +71,13 @@ class Edge:
         return self.root / f"{self.name}.log"
 
     def set_clock(self, offset: float) -> None:
-        """Step the running edge's clock (written whole, then renamed: never half a number)."""
+        """Step the running edge's clock to `offset` s from the soak's own clock (written whole, then renamed).
+
+        The file holds an offset from system time, so the soak's own offset (METERIT_CLOCK_AT) is added: an edge
+        must agree with the central and meters the soak starts, whatever day the soak itself is placed on.
+        """
         part = self.clock_file.with_suffix(".tmp")
-        part.write_text(repr(offset))
+        part.write_text(repr(offset + clock().offset.total_seconds()))
         os.replace(part, self.clock_file)
 
 
