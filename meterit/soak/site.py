@@ -33,9 +33,13 @@ def last_dst_change(zone: str = BERLIN, before: datetime | None = None) -> datet
     """The latest UTC instant before `before` at which the zone's UTC offset changed."""
     tz = ZoneInfo(zone)
     high = before or utcnow()
-    low = high - timedelta(days=200)  # there is a change in any 200 days of Europe/Berlin
-    if low.astimezone(tz).utcoffset() == high.astimezone(tz).utcoffset():
-        low = high - timedelta(days=400)
+    # Walk back a day at a time to the day of the latest change, then halve within it: a year's window holds two
+    # or three changes, so halving over it alone could land on any of them.
+    low = high - timedelta(days=1)
+    for _ in range(400):  # there is a change in any 400 days of Europe/Berlin
+        if low.astimezone(tz).utcoffset() != high.astimezone(tz).utcoffset():
+            break
+        high, low = low, low - timedelta(days=1)
     while high - low > timedelta(seconds=1):
         mid = low + (high - low) / 2
         if mid.astimezone(tz).utcoffset() == high.astimezone(tz).utcoffset():
