@@ -2,6 +2,8 @@
 # The whole suite with the clock placed at each date issue 15 names, one run after another (they share test
 # addresses, so never two at once). Prints one line per date; exit status 1 if any run failed.
 # Usage: scripts/dated_runs.sh [ISO moment ...]   (default: every listed moment; ~7 min each on 2 cores)
+# ISOLATE=1 runs each in a private network namespace (scripts/isolated.sh), so other checkouts' tests on the
+# same machine cannot share its addresses.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 moments=("$@")
@@ -21,7 +23,9 @@ failed=0
 for at in "${moments[@]}"; do
   log="test-artifacts/dated-$at.log"
   mkdir -p test-artifacts
-  CI=true METERIT_CLOCK_AT="$at" .venv/bin/pytest -n "${TEST_WORKERS:-3}" --dist loadgroup -q -p no:cacheprovider \
+  wrap=()
+  [ "${ISOLATE:-0}" = 1 ] && wrap=(scripts/isolated.sh)
+  CI=true METERIT_CLOCK_AT="$at" "${wrap[@]}" .venv/bin/pytest -n "${TEST_WORKERS:-3}" --dist loadgroup -q -p no:cacheprovider \
     -rfE >"$log" 2>&1 || failed=1
   echo "$at: $(tail -1 "$log")"
 done

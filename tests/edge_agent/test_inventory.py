@@ -47,6 +47,15 @@ def central(central_pg_url, tmp_path_factory):
     server.stop()
 
 
+@pytest.fixture(autouse=True)
+def central_running(central):
+    """Each test starts with the module's central up, whatever the test before left (a failed test can leave it
+    stopped, and its failure must not cascade into every test after it)."""
+    if central.process is None or central.process.poll() is not None:
+        central.start()
+    yield
+
+
 @pytest.fixture(scope="module")
 def admin(central, central_pg_url) -> str:
     """An admin's token."""
@@ -217,6 +226,9 @@ async def test_edits_each_way_with_central_away_a_conflict_and_a_restart(
         await until(lambda: _site_interval_is(agent, 20.0), what="the site's interval delivered")
 
         central.stop()  # central away: both sides edit meter-003 between two syncs
+        # an upload in flight at the stop may still be acknowledged (graceful stop): measure once the agent
+        # has found central unreachable, so only polling moves the queue from here on
+        await until(lambda: _uploader_is(agent, "unreachable"), what="the agent sees central away")
         queued_before = (await agent.status()).queue_depth
         meters = meter_configs_of(agent.inventory.running)
         meters[2] = meters[2].model_copy(update={"name": "Named on site"})
@@ -246,6 +258,10 @@ async def test_edits_each_way_with_central_away_a_conflict_and_a_restart(
 
 async def _is(value, expected) -> bool:
     return value == expected
+
+
+async def _uploader_is(agent, state: str) -> bool:
+    return agent.uploader.state == state
 
 
 async def _site_interval_is(agent, seconds: float) -> bool:
