@@ -9,10 +9,9 @@ import strawberry.experimental.pydantic
 from api.alerts import service
 from api.alerts.mailbox import StoredEmail
 from api.alerts.rules import BUILDING, OPEN, PENDING, Outlook
-from api.mcp.models import AlertInfo
 from api.services.access import Scope
+from api.services.alerts import AlertInfo
 from db.central import models
-from db.central.alert_store import DEFAULT_RULES
 from db.central.models import AlertRule as AlertRuleRow
 
 
@@ -29,7 +28,7 @@ class AlertStatus(Enum):
 
 @strawberry.experimental.pydantic.type(model=AlertInfo, all_fields=True)
 class Alert:
-    """One occurrence of an alert condition (the fields of api.mcp.models.AlertInfo, ids as GraphQL IDs)."""
+    """One occurrence of an alert condition (the fields of api/services/alerts.py AlertInfo, ids as GraphQL IDs)."""
 
     id: strawberry.ID
     site_id: strawberry.ID | None
@@ -38,10 +37,7 @@ class Alert:
 
 def _alert_from_model(cls, alert: models.Alert, site_name: str | None = None) -> Alert:
     """From an alerts row and its site's name."""
-    info = AlertInfo.model_validate(
-        {**alert.model_dump(include=set(AlertInfo.model_fields)), "site_name": site_name}
-    )
-    fields = info.model_dump()
+    fields = AlertInfo.of(alert, site_name).model_dump()
     for name in ("id", "site_id", "meter_id"):
         fields[name] = None if fields[name] is None else strawberry.ID(str(fields[name]))
     return cls(**fields)
@@ -51,39 +47,20 @@ def _alert_from_model(cls, alert: models.Alert, site_name: str | None = None) ->
 Alert.from_model = classmethod(_alert_from_model)
 
 
-@strawberry.type
+@strawberry.experimental.pydantic.type(model=service.RuleInfo, all_fields=True)
 class AlertRule:
-    """A watched condition; a rule with a siteId overrides the global rule of its kind for that site."""
+    """A watched condition (the fields of api/alerts/service.py RuleInfo, ids as GraphQL IDs)."""
 
     id: strawberry.ID
-    kind: str
     site_id: strawberry.ID | None
-    enabled: bool
-    threshold: float
-    threshold_unit: str
-    description: str
-    severity: str
-    pending_seconds: float
-    recipients: list[str]
-    created_at: datetime
 
-    @classmethod
-    def from_model(cls, rule: AlertRuleRow, caller: Scope) -> "AlertRule":
-        """From an alert_rules row; recipients only for those who manage the rule's site."""
-        default = DEFAULT_RULES.get(rule.kind)
-        return cls(
-            id=strawberry.ID(str(rule.id)),
-            kind=rule.kind,
-            site_id=strawberry.ID(str(rule.site_id)) if rule.site_id is not None else None,
-            enabled=rule.enabled,
-            threshold=rule.threshold,
-            threshold_unit=default.unit if default else "",
-            description=default.description if default else "",
-            severity=rule.severity,
-            pending_seconds=rule.pending_seconds,
-            recipients=service.visible_recipients(caller, rule),
-            created_at=rule.created_at,
-        )
+
+def _rule_from_model(cls, rule: AlertRuleRow, caller: Scope) -> AlertRule:
+    """From an alert_rules row; recipients only for those who manage the rule's site."""
+    return cls.from_pydantic(service.RuleInfo.of(rule, caller))
+
+
+AlertRule.from_model = classmethod(_rule_from_model)
 
 
 @strawberry.input

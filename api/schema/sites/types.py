@@ -1,75 +1,24 @@
 """Site types: a site with its live status, a created site's key, the fleet overview's page."""
 
-from datetime import datetime
 from enum import Enum
 
 import strawberry
+from strawberry.experimental.pydantic import type as pydantic_type
 from strawberry.types import Info
 
 from api.schema.meters.types import Meter
+from api.services.sites import SiteInfo
 from db.central import fleet as db_fleet
 from db.central import models
-from db.clock import utcnow
-from db.staleness import age_seconds, is_stale
 
 
-@strawberry.type
+@pydantic_type(model=SiteInfo, all_fields=True)
 class Site:
-    """A building with an edge agent, and its live status."""
+    """A building with an edge agent, and its live status (the fields of api/services/sites.py SiteInfo)."""
 
     id: strawberry.ID
-    name: str
-    timezone: str
-    is_active: bool
-    maintenance: bool
-    status: str
-    last_heartbeat_at: datetime | None
-    last_contact_at: datetime | None = strawberry.field(
-        description="last request of any kind from the site's edge (upload, heartbeat, config); decides offline"
-    )
-    queue_depth: int | None
-    oldest_queued_age_seconds: float | None
-    agent_version: str | None
-    meters_total: int
-    meters_reachable: int
-    allowed_networks: list[str] = strawberry.field(
-        description="Networks (CIDR) the site's key is accepted from; empty: any address"
-    )
-    age_seconds: float | None = strawberry.field(
-        description="seconds since the site's edge was last heard from (null: never)"
-    )
-    stale: bool = strawberry.field(description="not heard from for 3 × its collection interval")
     _row: strawberry.Private[models.Site]
     _today_kwh: strawberry.Private[float | None | bool] = False  # False: not loaded in advance
-
-    @classmethod
-    def from_model(
-        cls, site: models.Site, counts: tuple[int, int] = (0, 0), today_kwh: float | None | bool = False
-    ) -> "Site":
-        """From a sites row, its (meters, reachable meters) counts and, when known, today's kWh."""
-        health = site.health or {}
-        heard = site.last_contact_at or site.last_heartbeat_at
-        now = utcnow()
-        return cls(
-            id=strawberry.ID(str(site.id)),
-            name=site.name,
-            timezone=site.timezone,
-            is_active=site.is_active,
-            maintenance=site.maintenance,
-            status=site.status,
-            last_heartbeat_at=site.last_heartbeat_at,
-            last_contact_at=site.last_contact_at,
-            queue_depth=health.get("queue_depth"),
-            oldest_queued_age_seconds=health.get("oldest_queued_age_seconds"),
-            agent_version=health.get("agent_version"),
-            meters_total=counts[0],
-            meters_reachable=counts[1],
-            allowed_networks=list(site.allowed_networks or []),
-            age_seconds=age_seconds(heard, now),
-            stale=is_stale(heard, site.collection_interval_seconds, now),
-            _row=site,
-            _today_kwh=today_kwh,
-        )
 
     @strawberry.field(description="kWh used since local midnight, from cumulative kWh registers")
     async def today_energy_kwh(self, info: Info) -> float | None:
@@ -91,6 +40,20 @@ class Site:
         async with info.context.session() as session:
             rows = await meters_with_points(session, scope(info), int(self.id))
         return [Meter.from_model(m, points, self._row.collection_interval_seconds) for m, points in rows]
+
+
+def _site_from_model(
+    cls, site: models.Site, counts: tuple[int, int] = (0, 0), today_kwh: float | None | bool = False
+) -> Site:
+    """From a sites row, its (meters, reachable meters) counts and, when known, today's kWh."""
+    info = SiteInfo.of(site, counts, None if today_kwh is False else today_kwh)
+    return cls.from_pydantic(info, extra={"_row": site, "_today_kwh": today_kwh})
+
+
+# Strawberry's pydantic types drop class methods: from_model is set on the derived type.
+Site.from_model = classmethod(_site_from_model)
+# Strawberry lists a field the model lacks first; `meters` stays last, where the schema has always had it.
+Site.__strawberry_definition__.fields.sort(key=lambda field: field.python_name == "meters")
 
 
 @strawberry.type
