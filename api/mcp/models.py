@@ -1,11 +1,10 @@
 """Structured outputs of the central MCP server's tools (pydantic models: the SDK publishes their schemas).
 
 Records that GraphQL shows too are defined once, in api/services/ (MeterInfo, SiteInfo, AlertInfo), api/alerts/
-(RuleInfo) or db/ (ReadingRow, InventoryMeter).
+(RuleInfo) or db/ (ReadingRow, InventoryMeter, InventoryHistoryEntry).
 """
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -15,6 +14,7 @@ from api.services.meters import MeterInfo
 from api.services.sites import SiteInfo
 from db.central.storage.readings_query import ReadingRow
 from db.inventory import InventoryMeter
+from db.inventory_history import InventoryHistoryEntry
 
 
 class MetersResult(BaseModel):
@@ -149,17 +149,6 @@ class ReportResult(BaseModel):
     markdown: str
 
 
-class InventoryChangeInfo(BaseModel):
-    """One entry of a site's inventory history."""
-
-    version: int | None = Field(description="the version it made; null when every edit lost a conflict")
-    origin: str
-    author: str | None
-    created_at: datetime
-    changes: list[str]
-    conflicts: list[dict[str, Any]]
-
-
 class SiteInventoryResult(BaseModel):
     """A site's meter inventory at its current version, with its newest history entries."""
 
@@ -167,4 +156,4 @@ class SiteInventoryResult(BaseModel):
     version: int
     digest: str
     meters: list[InventoryMeter]
-    history: list[InventoryChangeInfo]
+    history: list[InventoryHistoryEntry]

@@ -1,7 +1,4 @@
-"""Inventory types; meters and points derive from the one definition in db/inventory.py."""
-
-import json
-from datetime import datetime
+"""Inventory types, derived from the one definition in db/inventory.py (meters, points) and db/inventory_history.py."""
 
 import strawberry
 from strawberry.experimental.pydantic import input as pydantic_input
@@ -10,6 +7,9 @@ from strawberry.experimental.pydantic import type as pydantic_type
 from api.services import inventory as service
 from db.inventory import InventoryMeter as MeterModel
 from db.inventory import InventoryPoint as PointModel
+from db.inventory_history import InventoryConflictEntry as ConflictModel
+from db.inventory_history import InventoryHistoryEntry as ChangeModel
+from db.inventory_history import rebuild
 
 
 @pydantic_type(model=PointModel, all_fields=True, description="A value read from a meter (bacpypes3 names).")
@@ -34,39 +34,14 @@ class InventoryMeterInput:
     """A meter in a proposal."""
 
 
-@strawberry.type
+@pydantic_type(model=ConflictModel, all_fields=True)
 class InventoryConflict:
     """A field both sides changed differently: the value kept (central's) and the one recorded instead."""
 
-    meter: str
-    field: str
-    kept: str
-    dropped: str
 
-    @classmethod
-    def from_dict(cls, item: dict) -> "InventoryConflict":
-        """From a stored conflict."""
-        return cls(
-            meter=item["meter"],
-            field=item["field"],
-            kept=json.dumps(item.get("kept")),
-            dropped=json.dumps(item.get("dropped")),
-        )
-
-
-@strawberry.type
+@pydantic_type(model=ChangeModel, all_fields=True)
 class InventoryChange:
-    """One entry of a site's inventory history."""
-
-    version: int | None = strawberry.field(
-        description="the version it made; null when every edit lost a conflict"
-    )
-    base_version: int | None
-    origin: str
-    author: str | None
-    created_at: datetime
-    changes: list[str]
-    conflicts: list[InventoryConflict]
+    """One entry of a site's inventory history (db/inventory_history.py)."""
 
 
 @strawberry.type
@@ -90,17 +65,9 @@ class SiteInventory:
             version=found.version,
             digest=found.inventory.digest(),
             meters=[meter_type(m) for m in found.inventory.meters],
-            conflicts=[InventoryConflict.from_dict(c) for c in found.conflicts],
+            conflicts=[rebuild(ConflictModel.stored(c), InventoryConflict) for c in found.conflicts],
             history=[
-                InventoryChange(
-                    version=row.version,
-                    base_version=row.base_version,
-                    origin=row.origin,
-                    author=row.author,
-                    created_at=row.created_at,
-                    changes=list(row.changes or []),
-                    conflicts=[InventoryConflict.from_dict(c) for c in row.conflicts or []],
-                )
+                rebuild(ChangeModel.stored(row), InventoryChange, conflicts=InventoryConflict)
                 for row in found.history
             ],
         )
@@ -130,7 +97,5 @@ class MeterEditInput:
 
 
 def meter_type(meter: MeterModel) -> InventoryMeter:
-    """The GraphQL meter of an inventory meter, its points converted here: Strawberry's pydantic registry keeps
-    one type per model, and central's and the edge's schemas both derive types from the same models."""
-    fields = {name: getattr(meter, name) for name in MeterModel.model_fields if name != "points"}
-    return InventoryMeter(**fields, points=[InventoryPoint(**p.model_dump()) for p in meter.points])
+    """The GraphQL meter of an inventory meter (db/inventory_history.py rebuild says why not from_pydantic)."""
+    return rebuild(meter, InventoryMeter, points=InventoryPoint)
