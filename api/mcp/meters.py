@@ -68,7 +68,7 @@ def register_meter_tools(server: MCPServer, run: ToolRunner) -> None:
             rows, cursor, facts = await readings_service.energy(
                 session, meter_id, point, start, end, resolution, limit, after, scope=caller
             )
-            items = [out.EnergyItem(**{k: getattr(r, k) for k in out.EnergyItem.model_fields}) for r in rows]
+            items = [out.EnergyItem.of(r) for r in rows]
             return out.EnergyResult(
                 meter_id=meter_id,
                 point=point,

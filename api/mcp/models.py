@@ -1,7 +1,7 @@
 """Structured outputs of the central MCP server's tools (pydantic models: the SDK publishes their schemas).
 
-Records that GraphQL shows too are defined once, in api/services/ (MeterInfo, SiteInfo, AlertInfo), api/alerts/
-(RuleInfo) or db/ (ReadingRow, InventoryMeter, InventoryHistoryEntry).
+Records that GraphQL shows too are defined once: in api/services/ (MeterInfo, SiteInfo, AlertInfo, EnergyItem),
+api/alerts/ (RuleInfo) or db/ (ReadingRow, InventoryMeter, InventoryHistoryEntry).
 """
 
 from datetime import datetime
@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from api.alerts.service import RuleInfo
 from api.services.alerts import AlertInfo
 from api.services.meters import MeterInfo
+from api.services.readings import EnergyItem
 from api.services.sites import SiteInfo
 from db.central.storage.readings_query import ReadingRow
 from db.inventory import InventoryMeter
@@ -34,26 +35,6 @@ class ReadingsResult(BaseModel):
     resolution: str
     items: list[ReadingItem]
     next_cursor: str | None
-
-
-class EnergyItem(BaseModel):
-    """One bucket in the site's local time: consumption (cumulative points), demand, completeness, cost."""
-
-    start: datetime
-    end: datetime
-    count: int
-    mean: float | None = None
-    min: float | None = None
-    max: float | None = None
-    first_value: float | None = None
-    last_value: float | None = None
-    consumption: float | None = Field(default=None, description="edges split by time, gaps spread (partial)")
-    completeness: float | None = Field(default=None, description="share of the bucket up to now covered")
-    peak_demand: float | None = Field(default=None, description="highest 15-minute demand (kW for kWh)")
-    peak_demand_at: datetime | None = None
-    quality: int = Field(description="0 good, 1 uncertain (partial/estimated), 2 bad")
-    cost: float | None = None
-    demand_cost: float | None = None
 
 
 class EnergyResult(BaseModel):

@@ -1,11 +1,12 @@
 """Reading types: resolutions, quality, pages of readings, energy buckets and totals."""
 
-from datetime import date, datetime
+from datetime import date
 from enum import Enum
 
 import strawberry
 from strawberry.experimental.pydantic import type as pydantic_type
 
+from api.services.readings import EnergyItem
 from db.central.storage.readings_query import ReadingRow
 
 
@@ -74,34 +75,11 @@ class ReadingPage:
     page_info: PageInfo
 
 
-@strawberry.type
+@pydantic_type(model=EnergyItem, all_fields=True)
 class EnergyBucket:
-    """One point over one bucket [start, end) in the site's local time.
+    """One point over one bucket (the fields of api/services/readings.py EnergyItem, quality by name)."""
 
-    Cumulative registers: consumption (edges split by time between the readings around them; gaps spread
-    over the gap and marked partial), first/last register value and peak demand = 4 x the highest
-    15-minute consumption. Instantaneous points: mean, min, max and the highest 15-minute mean (demand).
-    completeness is the share of the bucket up to now covered by the meter's readings.
-    """
-
-    start: datetime
-    end: datetime
-    count: int
-    mean: float | None
-    min: float | None
-    max: float | None
-    first_value: float | None
-    last_value: float | None
-    consumption: float | None
-    completeness: float | None
-    peak_demand: float | None
-    peak_demand_at: datetime | None
     quality: DataQuality
-    partial: bool
-    cost: float | None = strawberry.field(description="Energy cost at the site's tariff (null without one)")
-    demand_cost: float | None = strawberry.field(
-        description="MONTH buckets: the tariff's demand charge on the month's peak 15-minute demand"
-    )
 
 
 @strawberry.type
@@ -117,24 +95,8 @@ class EnergyPage:
 
 def energy_item(b) -> EnergyBucket:
     """A GraphQL bucket from a db.energy.EnergyBucket."""
-    return EnergyBucket(
-        start=b.start,
-        end=b.end,
-        count=b.count,
-        mean=b.mean,
-        min=b.min,
-        max=b.max,
-        first_value=b.first_value,
-        last_value=b.last_value,
-        consumption=b.consumption,
-        completeness=b.completeness,
-        peak_demand=b.peak_demand,
-        peak_demand_at=b.peak_demand_at,
-        quality=DataQuality(b.quality),
-        partial=b.completeness is not None and b.completeness < 1.0 - 1e-9,
-        cost=b.cost,
-        demand_cost=b.demand_cost,
-    )
+    item = EnergyItem.of(b)
+    return EnergyBucket(**{**dict(item), "quality": DataQuality(item.quality)})
 
 
 @strawberry.type
