@@ -54,7 +54,7 @@ def create_app(settings: CentralSettings | None = None) -> Starlette:
     sessions = make_sessionmaker(engine)
     pubsub = make_pubsub(settings.db_url)
     caches = Caches(pubsub)
-    from api.schema.subscriptions import Subscription
+    from api.schema.subscriptions.schema import Subscription
 
     schema = build_schema(settings, subscription=Subscription)
     graphql = MeterITGraphQL(

@@ -10,7 +10,7 @@ from bacpypes3.primitivedata import ObjectType, PropertyIdentifier
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from causes import Cause, text
-from db.inventory import bacnet_name, check_address
+from db.inventory import InventoryPoint, bacnet_name, check_address
 from edge_agent.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -35,31 +35,23 @@ def _spelled(kind: type, value: object) -> object:
     return value
 
 
-class DataPointConfig(BaseModel):
-    """One value to read: object type and instance, property (present-value) and the point's name.
+class DataPointConfig(InventoryPoint):
+    """One value to read: the inventory's point (db/inventory.py) as meters.json and the collector use it.
 
     BACnet names are kept in bacpypes3's spelling ('analog-input', 'present-value'), as central's inventory
-    keeps them; the design file's camelCase ('analogInput') is accepted on input and converted.
+    keeps them; the design file's camelCase ('analogInput') or snake_case is accepted on input and converted.
     """
 
     model_config = ConfigDict(extra="ignore")
 
-    name: str = Field(min_length=1, max_length=100)
-    object_type: str = "analog-input"
-    instance: int = Field(ge=0, le=4194303)
-    property: str = "present-value"
-    unit: str | None = None
-    cumulative: bool = False
-    cov: bool = False
-
     @field_validator("object_type", mode="before")
     @classmethod
-    def _object_type(cls, value: object) -> object:
+    def _object_type_spelling(cls, value: object) -> object:
         return _spelled(ObjectType, value)
 
     @field_validator("property", mode="before")
     @classmethod
-    def _property(cls, value: object) -> object:
+    def _property_spelling(cls, value: object) -> object:
         return _spelled(PropertyIdentifier, value)
 
     @builtins.property

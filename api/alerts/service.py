@@ -1,7 +1,12 @@
-"""Alert rules for people (GraphQL) and models (MCP): list, create a site override, change one, delete one."""
+"""Alert rules for people (GraphQL) and models (MCP): list, create a site override, change one, delete one.
+
+RuleInfo is the one definition of a rule as GraphQL (AlertRule) and MCP (configure_alert_rules) show it.
+"""
 
 import re
+from datetime import datetime
 
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import InvalidInput, NotFoundError
@@ -53,6 +58,40 @@ async def list_rules(session: AsyncSession, scope: Scope, site_id: int | None = 
 def visible_recipients(scope: Scope, rule: AlertRule) -> list[str]:
     """A rule's recipients for those who manage its site (global rules: admins); else none (no e-mails leak)."""
     return list(rule.recipients or []) if scope.manages(rule.site_id) else []
+
+
+class RuleInfo(BaseModel):
+    """A watched condition; a rule with a siteId overrides the global rule of its kind for that site."""
+
+    id: int
+    kind: str
+    site_id: int | None
+    enabled: bool
+    threshold: float
+    threshold_unit: str
+    description: str
+    severity: str
+    pending_seconds: float
+    recipients: list[str]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, rule: AlertRule, caller: Scope) -> "RuleInfo":
+        """From an alert_rules row; recipients only for those who manage the rule's site."""
+        default = store.DEFAULT_RULES.get(rule.kind)
+        return cls(
+            id=rule.id,
+            kind=rule.kind,
+            site_id=rule.site_id,
+            enabled=rule.enabled,
+            threshold=rule.threshold,
+            threshold_unit=default.unit if default else "",
+            description=default.description if default else "",
+            severity=rule.severity,
+            pending_seconds=rule.pending_seconds,
+            recipients=visible_recipients(caller, rule),
+            created_at=rule.created_at,
+        )
 
 
 async def create_rule(

@@ -14,19 +14,8 @@ from api.alerts.settings import AlertSettings
 from api.mcp import models as out
 from api.mcp.runner import ToolRunner
 from api.services import alerts as alerts_service
-from api.services.access import Scope
-from db.central.alert_store import DEFAULT_RULES
 
 logger = logging.getLogger(__name__)
-
-
-def _rule(rule, caller: Scope) -> out.RuleInfo:
-    unit = DEFAULT_RULES[rule.kind].unit if rule.kind in DEFAULT_RULES else ""
-    fields = rule.model_dump(
-        include={"id", "kind", "site_id", "enabled", "threshold", "severity", "pending_seconds"}
-    )
-    recipients = rules_service.visible_recipients(caller, rule)
-    return out.RuleInfo(**fields, threshold_unit=unit, recipients=recipients)
 
 
 def register_alert_tools(
@@ -45,10 +34,7 @@ def register_alert_tools(
 
         async def work(session, caller):
             rows = await alerts_service.list_alerts(session, caller, status, site_id, limit)
-            fields = set(out.AlertInfo.model_fields) - {"site_name"}
-            return out.AlertsResult(
-                alerts=[out.AlertInfo(**a.model_dump(include=fields), site_name=name) for a, name in rows]
-            )
+            return out.AlertsResult(alerts=[out.AlertInfo.of(a, name) for a, name in rows])
 
         return await run(ctx, work)
 
@@ -85,7 +71,8 @@ def register_alert_tools(
                     changed = await rules_service.create_rule(session, kind, site_id, scope=caller, **given)
             rules = await rules_service.list_rules(session, caller, site_id)
             return out.RulesResult(
-                changed=_rule(changed, caller) if changed else None, rules=[_rule(r, caller) for r in rules]
+                changed=out.RuleInfo.of(changed, caller) if changed else None,
+                rules=[out.RuleInfo.of(r, caller) for r in rules],
             )
 
         return await run(ctx, work)

@@ -6,6 +6,7 @@ from api.mcp import models as out
 from api.mcp.runner import ToolRunner
 from api.services import inventory as inventory_service
 from db.inventory import InventoryPoint
+from db.inventory_history import InventoryHistoryEntry
 
 
 def register_inventory_tools(server: MCPServer, run: ToolRunner) -> None:
@@ -54,11 +55,5 @@ def _inventory(found: inventory_service.SiteInventory) -> out.SiteInventoryResul
         version=found.version,
         digest=found.inventory.digest(),
         meters=list(found.inventory.meters),
-        history=[
-            out.InventoryChangeInfo(
-                version=row.version, origin=row.origin, author=row.author, created_at=row.created_at,
-                changes=list(row.changes or []), conflicts=list(row.conflicts or []),
-            )
-            for row in found.history
-        ],
-    )  # fmt: skip
+        history=[InventoryHistoryEntry.stored(row) for row in found.history],
+    )

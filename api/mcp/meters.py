@@ -17,33 +17,12 @@ def register_meter_tools(server: MCPServer, run: ToolRunner) -> None:
 
     @server.tool()
     async def query_meters(ctx: Context, site_id: int | None = None) -> out.MetersResult:
-        """Meters of one site (or every site) with reachability, last error and each point's newest value."""
+        """Meters of one site (or every site) with state, reachability, last error and each point's newest value."""
 
         async def work(session, caller):
             rows = await meters_service.meters_with_points(session, caller, site_id)
-            meters = []
-            for meter, points in rows:
-                infos = [
-                    out.PointInfo(
-                        name=v.point.name,
-                        unit=v.point.unit,
-                        cumulative=v.point.cumulative,
-                        last_value=v.last_value,
-                        last_ts=v.last_ts,
-                    )
-                    for v in points
-                ]
-                fields = {
-                    "id",
-                    "site_id",
-                    "external_id",
-                    "name",
-                    "enabled",
-                    "reachable",
-                    "last_error",
-                    "last_seen_at",
-                }
-                meters.append(out.MeterInfo(**meter.model_dump(include=fields), points=infos))
+            intervals = await meters_service.site_intervals(session, {m.site_id for m, _ in rows})
+            meters = [out.MeterInfo.of(m, points, intervals.get(m.site_id)) for m, points in rows]
             return out.MetersResult(meters=meters)
 
         return await run(ctx, work)
@@ -89,7 +68,7 @@ def register_meter_tools(server: MCPServer, run: ToolRunner) -> None:
             rows, cursor, facts = await readings_service.energy(
                 session, meter_id, point, start, end, resolution, limit, after, scope=caller
             )
-            items = [out.EnergyItem(**{k: getattr(r, k) for k in out.EnergyItem.model_fields}) for r in rows]
+            items = [out.EnergyItem.of(r) for r in rows]
             return out.EnergyResult(
                 meter_id=meter_id,
                 point=point,

@@ -1,38 +1,21 @@
-"""Structured outputs of the central MCP server's tools (pydantic models: the SDK publishes their schemas)."""
+"""Structured outputs of the central MCP server's tools (pydantic models: the SDK publishes their schemas).
+
+Records that GraphQL shows too are defined once: in api/services/ (MeterInfo, SiteInfo, AlertInfo, EnergyItem),
+api/alerts/ (RuleInfo) or db/ (ReadingRow, InventoryMeter, InventoryHistoryEntry).
+"""
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, Field
 
+from api.alerts.service import RuleInfo
+from api.services.alerts import AlertInfo
+from api.services.meters import MeterInfo
+from api.services.readings import EnergyItem
+from api.services.sites import SiteInfo
 from db.central.storage.readings_query import ReadingRow
 from db.inventory import InventoryMeter
-
-
-class PointInfo(BaseModel):
-    """A data point of a meter and its newest value."""
-
-    name: str
-    unit: str | None
-    cumulative: bool = Field(
-        description="true for counting registers (energy), false for instantaneous values"
-    )
-    last_value: float | None
-    last_ts: datetime | None
-
-
-class MeterInfo(BaseModel):
-    """A meter with its reachability and points."""
-
-    id: int
-    site_id: int
-    external_id: str
-    name: str
-    enabled: bool
-    reachable: bool | None
-    last_error: str | None
-    last_seen_at: datetime | None
-    points: list[PointInfo]
+from db.inventory_history import InventoryHistoryEntry
 
 
 class MetersResult(BaseModel):
@@ -54,26 +37,6 @@ class ReadingsResult(BaseModel):
     next_cursor: str | None
 
 
-class EnergyItem(BaseModel):
-    """One bucket in the site's local time: consumption (cumulative points), demand, completeness, cost."""
-
-    start: datetime
-    end: datetime
-    count: int
-    mean: float | None = None
-    min: float | None = None
-    max: float | None = None
-    first_value: float | None = None
-    last_value: float | None = None
-    consumption: float | None = Field(default=None, description="edges split by time, gaps spread (partial)")
-    completeness: float | None = Field(default=None, description="share of the bucket up to now covered")
-    peak_demand: float | None = Field(default=None, description="highest 15-minute demand (kW for kWh)")
-    peak_demand_at: datetime | None = None
-    quality: int = Field(description="0 good, 1 uncertain (partial/estimated), 2 bad")
-    cost: float | None = None
-    demand_cost: float | None = None
-
-
 class EnergyResult(BaseModel):
     """One page of energy buckets; pass next_cursor as `after` for the next page."""
 
@@ -86,20 +49,9 @@ class EnergyResult(BaseModel):
     next_cursor: str | None
 
 
-class SiteStatus(BaseModel):
-    """A site's live status."""
+class SiteStatus(SiteInfo):
+    """A site's live status and its open alerts."""
 
-    id: int
-    name: str
-    timezone: str
-    status: str = Field(description="online, degraded, offline or unknown")
-    is_active: bool
-    maintenance: bool
-    last_heartbeat_at: datetime | None
-    queue_depth: int | None
-    meters_total: int
-    meters_reachable: int
-    today_energy_kwh: float | None
     open_alerts: int
 
 
@@ -109,42 +61,10 @@ class SiteStatusResult(BaseModel):
     sites: list[SiteStatus]
 
 
-class AlertInfo(BaseModel):
-    """An alert row."""
-
-    id: int
-    site_id: int | None
-    site_name: str | None
-    meter_id: int | None
-    kind: str
-    severity: str
-    message: str
-    opened_at: datetime
-    resolved_at: datetime | None
-    acknowledged_at: datetime | None
-    acknowledged_by: str | None
-    acknowledged_note: str | None = None
-    resolved_by: str | None = Field(default=None, description="who closed it by hand (null: it cleared)")
-
-
 class AlertsResult(BaseModel):
     """Alerts, newest first."""
 
     alerts: list[AlertInfo]
-
-
-class RuleInfo(BaseModel):
-    """An alert rule; one with a site_id overrides the global rule of its kind for that site."""
-
-    id: int
-    kind: str
-    site_id: int | None
-    enabled: bool
-    threshold: float
-    threshold_unit: str
-    severity: str
-    pending_seconds: float
-    recipients: list[str]
 
 
 class RulesResult(BaseModel):
@@ -210,17 +130,6 @@ class ReportResult(BaseModel):
     markdown: str
 
 
-class InventoryChangeInfo(BaseModel):
-    """One entry of a site's inventory history."""
-
-    version: int | None = Field(description="the version it made; null when every edit lost a conflict")
-    origin: str
-    author: str | None
-    created_at: datetime
-    changes: list[str]
-    conflicts: list[dict[str, Any]]
-
-
 class SiteInventoryResult(BaseModel):
     """A site's meter inventory at its current version, with its newest history entries."""
 
@@ -228,4 +137,4 @@ class SiteInventoryResult(BaseModel):
     version: int
     digest: str
     meters: list[InventoryMeter]
-    history: list[InventoryChangeInfo]
+    history: list[InventoryHistoryEntry]

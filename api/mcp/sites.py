@@ -22,28 +22,15 @@ def register_site_tools(server: MCPServer, run: ToolRunner) -> None:
                 else await sites_service.list_sites(session, caller)
             )
             open_counts = await open_alert_counts(session)
-            sites = []
-            for site, (total, reachable) in rows:
-                sites.append(
-                    out.SiteStatus(
-                        **site.model_dump(
-                            include={
-                                "id",
-                                "name",
-                                "timezone",
-                                "status",
-                                "is_active",
-                                "maintenance",
-                                "last_heartbeat_at",
-                            }
-                        ),
-                        queue_depth=(site.health or {}).get("queue_depth"),
-                        meters_total=total,
-                        meters_reachable=reachable,
-                        today_energy_kwh=await sites_service.today_energy(session, site),
-                        open_alerts=open_counts.get(site.id, 0),
-                    )
+            sites = [
+                out.SiteStatus.of(
+                    site,
+                    counts,
+                    await sites_service.today_energy(session, site),
+                    open_alerts=open_counts.get(site.id, 0),
                 )
+                for site, counts in rows
+            ]
             return out.SiteStatusResult(sites=sites)
 
         return await run(ctx, work)

@@ -17,22 +17,26 @@ from strawberry.extensions import (
 )
 
 from api.errors import ApiError
-from api.schema.alert_outlook import AlertOutlookQuery
-from api.schema.alert_rules import AlertRulesMutation, AlertRulesQuery
-from api.schema.alerts import AlertsMutation, AlertsQuery
-from api.schema.demo_mail import DemoMailQuery
-from api.schema.edge import EdgeMutation, EdgeQuery
-from api.schema.fleet import FleetQuery
-from api.schema.inventory import InventoryMutation, InventoryQuery
+from api.schema.alerts.mutations import AlertRulesMutation, AlertsMutation
+from api.schema.alerts.schema import AlertOutlookQuery, AlertRulesQuery, AlertsQuery, DemoMailQuery
+from api.schema.edge.mutations import EdgeMutation
+from api.schema.edge.schema import EdgeQuery
+from api.schema.inventory.mutations import InventoryMutation
+from api.schema.inventory.schema import InventoryQuery
 from api.schema.login_rule import OneLoginPerDocument
-from api.schema.maintenance import MaintenanceMutation, MaintenanceQuery
-from api.schema.meters import MetersMutation, MetersQuery
-from api.schema.readings import ReadingsQuery
-from api.schema.report_schedules import ReportSchedulesMutation, ReportSchedulesQuery
-from api.schema.reports import ReportsQuery
-from api.schema.sites import SitesMutation, SitesQuery
-from api.schema.tariffs import TariffsMutation, TariffsQuery
-from api.schema.users import UsersMutation, UsersQuery
+from api.schema.maintenance.mutations import MaintenanceMutation
+from api.schema.maintenance.schema import MaintenanceQuery
+from api.schema.meters.mutations import MetersMutation
+from api.schema.meters.schema import MetersQuery
+from api.schema.readings.schema import ReadingsQuery
+from api.schema.reports.mutations import ReportSchedulesMutation
+from api.schema.reports.schema import ReportSchedulesQuery, ReportsQuery
+from api.schema.sites.mutations import SitesMutation
+from api.schema.sites.schema import FleetQuery, SitesQuery
+from api.schema.tariffs.mutations import TariffsMutation
+from api.schema.tariffs.schema import TariffsQuery
+from api.schema.users.mutations import UsersMutation
+from api.schema.users.schema import UsersQuery
 from api.settings import CentralSettings
 from db.errors import DbError
 

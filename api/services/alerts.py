@@ -1,5 +1,11 @@
-"""Alerts for dashboards and MCP: list, get, acknowledge (with a note), resolve by hand."""
+"""Alerts for dashboards and MCP: list, get, acknowledge (with a note), resolve by hand.
 
+AlertInfo is the one definition of an alert as GraphQL (Alert) and MCP (list_alerts) show it.
+"""
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import InvalidInput, NotFoundError
@@ -9,6 +15,29 @@ from db.central.models import Alert, User
 from db.errors import NotFound
 
 MAX_NOTE = 1000
+
+
+class AlertInfo(BaseModel):
+    """An alert row."""
+
+    id: int
+    site_id: int | None
+    site_name: str | None
+    meter_id: int | None
+    kind: str
+    severity: str
+    message: str
+    opened_at: datetime
+    resolved_at: datetime | None
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    acknowledged_note: str | None = None
+    resolved_by: str | None = Field(default=None, description="who closed it by hand (null: it cleared)")
+
+    @classmethod
+    def of(cls, alert: Alert, site_name: str | None = None) -> "AlertInfo":
+        """From an alerts row and its site's name."""
+        return cls.model_validate({**alert.model_dump(include=set(cls.model_fields)), "site_name": site_name})
 
 
 async def list_alerts(

@@ -49,7 +49,7 @@ async def heartbeat(
 async def store_upload(ctx, batch_id: str, readings) -> IngestOutcome | UploadRefused:
     """uploadReadings for the context's site: stored, logged, counted and announced; each caller renders it.
 
-    The callers are the GraphQL resolver (api/schema/edge.py) and the fast path (api/ingest/fast.py).
+    The callers are the GraphQL resolver (api/schema/edge/mutations.py) and the fast path (api/ingest/fast.py).
     """
     note(ctx.request, batch_id=batch_id)
     try:

@@ -1,5 +1,12 @@
-"""Meters for dashboards and MCP: list with points and latest values, look up, delete (edits: inventory)."""
+"""Meters for dashboards and MCP: list with points and latest values, look up, delete (edits: inventory).
 
+MeterInfo and PointInfo are the one definition of a meter as GraphQL (Meter, DataPoint) and MCP (query_meters)
+show it.
+"""
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -10,6 +17,112 @@ from db.central import meters as db_meters
 from db.central.inventory_store import current
 from db.central.meters import PointView
 from db.central.models import Meter, Site
+from db.clock import utcnow
+from db.staleness import age_seconds, is_stale, stale_after
+
+# In MCP's JSON schema only: the GraphQL schema has no text for this field, and keeps it that way.
+COUNTING = {"description": "true for counting registers (energy), false for instantaneous values"}
+
+
+class PointInfo(BaseModel):
+    """One property of a meter that the edge reads, with its newest stored value."""
+
+    id: int
+    name: str
+    object_type: str
+    instance: int
+    property: str
+    unit: str | None
+    cumulative: bool = Field(json_schema_extra=COUNTING)
+    cov: bool
+    last_value: float | None
+    last_ts: datetime | None
+    age_seconds: float | None = Field(description="seconds since lastTs (null: no value yet)")
+    stale: bool = Field(description="no value for 3 × the meter's interval (db/staleness.py)")
+
+    @classmethod
+    def of(cls, view: PointView, interval: float | None = None) -> "PointInfo":
+        """From a data_points row and its latest reading; `interval` is its meter's polling interval."""
+        p = view.point
+        now = utcnow()
+        return cls(
+            id=p.id,
+            name=p.name,
+            object_type=p.object_type,
+            instance=p.instance,
+            property=p.property,
+            unit=p.unit,
+            cumulative=p.cumulative,
+            cov=p.cov,
+            last_value=view.last_value,
+            last_ts=view.last_ts,
+            age_seconds=age_seconds(view.last_ts, now),
+            stale=is_stale(view.last_ts, interval, now),
+        )
+
+
+def meter_interval(meter: Meter, site_interval: float | None) -> float | None:
+    """A meter's polling interval: its own, else its site's."""
+    return (meter.config or {}).get("interval_seconds") or site_interval
+
+
+def meter_state(meter: Meter, site_interval: float | None = None) -> str:
+    """What a person should read from a meter's reachability and how long ago it was last heard from."""
+    if not meter.enabled:
+        return "disabled"
+    if meter.reachable:
+        # No last_seen_at (an edge that reports none): nothing says how old "reachable" is.
+        seen = meter.last_seen_at
+        stale = seen is not None and is_stale(seen, meter_interval(meter, site_interval), utcnow())
+        return "stale" if stale else "reachable"
+    return "never answered" if meter.last_seen_at is None else "unreachable"
+
+
+class MeterInfo(BaseModel):
+    """A BACnet meter at a site, its reachability and its points."""
+
+    id: int
+    site_id: int
+    external_id: str
+    name: str
+    bacnet_device_id: int | None
+    bacnet_address: str | None
+    enabled: bool
+    discovered: bool
+    reachable: bool | None
+    last_error: str | None
+    last_seen_at: datetime | None
+    state: str = Field(
+        description="reachable, stale (reachable at its last report, not heard from for 3 × its interval), "
+        "unreachable, never answered or disabled"
+    )
+    interval_seconds: float | None = Field(description="its own collection interval, if set")
+    age_seconds: float | None = Field(description="seconds since lastSeenAt (null: never seen)")
+    stale_after_seconds: float = Field(description="age past which the meter counts as stale")
+    data_points: list[PointInfo]
+
+    @classmethod
+    def of(cls, meter: Meter, points: list[PointView], site_interval: float | None = None) -> "MeterInfo":
+        """From a meters row and its points; `site_interval` is its site's collection interval."""
+        interval = meter_interval(meter, site_interval)
+        return cls(
+            id=meter.id,
+            site_id=meter.site_id,
+            external_id=meter.external_id,
+            name=meter.name,
+            bacnet_device_id=meter.bacnet_device_id,
+            bacnet_address=meter.bacnet_address,
+            enabled=meter.enabled,
+            discovered=meter.discovered,
+            reachable=meter.reachable,
+            last_error=meter.last_error,
+            last_seen_at=meter.last_seen_at,
+            state=meter_state(meter, site_interval),
+            interval_seconds=(meter.config or {}).get("interval_seconds"),
+            age_seconds=age_seconds(meter.last_seen_at, utcnow()),
+            stale_after_seconds=stale_after(interval),
+            data_points=[PointInfo.of(v, interval) for v in points],
+        )
 
 
 async def meters_with_points(

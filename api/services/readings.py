@@ -1,7 +1,11 @@
-"""Readings for dashboards and MCP: one point's values over a time range, raw or averaged, paged."""
+"""Readings for dashboards and MCP: one point's values over a time range, raw or averaged, paged.
+
+EnergyItem is the one definition of an energy bucket as GraphQL (EnergyBucket) and MCP (query_energy) show it.
+"""
 
 from datetime import date, datetime
 
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +21,47 @@ from db.energy import EnergyBucket
 from db.errors import NotFound
 
 MAX_TOTAL_DAYS = 400
+
+
+def mcp_only(text: str) -> dict:
+    """A field description for MCP's JSON schema only: Strawberry does not read it, the GraphQL schema stays as it was."""
+    return {"json_schema_extra": {"description": text}}
+
+
+class EnergyItem(BaseModel):
+    """One point over one bucket [start, end) in the site's local time.
+
+    Cumulative registers: consumption (edges split by time between the readings around them; gaps spread
+    over the gap and marked partial), first/last register value and peak demand = 4 x the highest
+    15-minute consumption. Instantaneous points: mean, min, max and the highest 15-minute mean (demand).
+    completeness is the share of the bucket up to now covered by the meter's readings.
+    """
+
+    start: datetime
+    end: datetime
+    count: int
+    mean: float | None
+    min: float | None
+    max: float | None
+    first_value: float | None
+    last_value: float | None
+    consumption: float | None = Field(**mcp_only("edges split by time, gaps spread (partial)"))
+    completeness: float | None = Field(**mcp_only("share of the bucket up to now covered"))
+    peak_demand: float | None = Field(**mcp_only("highest 15-minute demand (kW for kWh)"))
+    peak_demand_at: datetime | None
+    quality: int = Field(**mcp_only("0 good, 1 uncertain (partial/estimated), 2 bad"))
+    partial: bool
+    cost: float | None = Field(description="Energy cost at the site's tariff (null without one)")
+    demand_cost: float | None = Field(
+        description="MONTH buckets: the tariff's demand charge on the month's peak 15-minute demand"
+    )
+
+    @classmethod
+    def of(cls, bucket: EnergyBucket) -> "EnergyItem":
+        """From the energy query's bucket; partial: less than the whole bucket (up to now) is covered."""
+        fields = {name: getattr(bucket, name) for name in cls.model_fields if name != "partial"}
+        partial = bucket.completeness is not None and bucket.completeness < 1.0 - 1e-9
+        return cls(**fields, partial=partial)
 
 
 async def readings(

@@ -1,7 +1,12 @@
-"""Sites for dashboards and MCP: list with status, create (key shown once), rotate key, activate, maintain, networks."""
+"""Sites for dashboards and MCP: list with status, create (key shown once), rotate key, activate, maintain, networks.
 
+SiteInfo is the one definition of a site's status as GraphQL (Site) and MCP (get_site_status) show it.
+"""
+
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,10 +17,73 @@ from db.central import sites as db_sites
 from db.central.cache_notify import site_config_changed
 from db.central.models import Site
 from db.central.site_status import meter_counts, today_energy_kwh
+from db.clock import utcnow
 from db.errors import InvalidNetwork, NotFound
 from db.inventory import MAX_INTERVAL_SECONDS, MIN_INTERVAL_SECONDS
+from db.staleness import age_seconds, is_stale
 
 SiteWithCounts = tuple[Site, tuple[int, int]]
+# In MCP's JSON schema only: the GraphQL schema has no text for this field, and keeps it that way.
+STATES = {"description": "online, degraded, offline or unknown"}
+
+
+class SiteInfo(BaseModel):
+    """A building with an edge agent, and its live status."""
+
+    id: int
+    name: str
+    timezone: str
+    is_active: bool
+    maintenance: bool
+    status: str = Field(json_schema_extra=STATES)
+    last_heartbeat_at: datetime | None
+    last_contact_at: datetime | None = Field(
+        description="last request of any kind from the site's edge (upload, heartbeat, config); decides offline"
+    )
+    queue_depth: int | None
+    oldest_queued_age_seconds: float | None
+    agent_version: str | None
+    meters_total: int
+    meters_reachable: int
+    allowed_networks: list[str] = Field(
+        description="Networks (CIDR) the site's key is accepted from; empty: any address"
+    )
+    age_seconds: float | None = Field(
+        description="seconds since the site's edge was last heard from (null: never)"
+    )
+    stale: bool = Field(description="not heard from for 3 × its collection interval")
+    today_energy_kwh: float | None = Field(
+        description="kWh used since local midnight, from cumulative kWh registers"
+    )
+
+    @classmethod
+    def of(
+        cls, site: Site, counts: tuple[int, int] = (0, 0), today_kwh: float | None = None, **extra
+    ) -> "SiteInfo":
+        """From a sites row, its (meters, reachable meters) counts and today's kWh (extra: a subclass's fields)."""
+        health = site.health or {}
+        heard = site.last_contact_at or site.last_heartbeat_at
+        now = utcnow()
+        return cls(
+            id=site.id,
+            name=site.name,
+            timezone=site.timezone,
+            is_active=site.is_active,
+            maintenance=site.maintenance,
+            status=site.status,
+            last_heartbeat_at=site.last_heartbeat_at,
+            last_contact_at=site.last_contact_at,
+            queue_depth=health.get("queue_depth"),
+            oldest_queued_age_seconds=health.get("oldest_queued_age_seconds"),
+            agent_version=health.get("agent_version"),
+            meters_total=counts[0],
+            meters_reachable=counts[1],
+            allowed_networks=list(site.allowed_networks or []),
+            age_seconds=age_seconds(heard, now),
+            stale=is_stale(heard, site.collection_interval_seconds, now),
+            today_energy_kwh=today_kwh,
+            **extra,
+        )
 
 
 async def list_sites(session: AsyncSession, scope: Scope, search: str | None = None) -> list[SiteWithCounts]:

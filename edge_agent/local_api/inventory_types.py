@@ -1,16 +1,17 @@
 """The site inventory in the local API: what runs, its version, a change not yet accepted, central's history.
 
-Meter and point types derive from the one definition in db/inventory.py, as central's do.
+Meter, point and history types derive from the one definition in db/inventory.py and db/inventory_history.py,
+as central's do.
 """
-
-import json
-from datetime import datetime
 
 import strawberry
 from strawberry.experimental.pydantic import type as pydantic_type
 
 from db.inventory import InventoryMeter as MeterModel
 from db.inventory import InventoryPoint as PointModel
+from db.inventory_history import InventoryConflictEntry as ConflictModel
+from db.inventory_history import InventoryHistoryEntry as ChangeModel
+from db.inventory_history import rebuild
 from edge_agent.inventory import EdgeInventory
 
 
@@ -24,26 +25,14 @@ class InventoryMeter:
     """A meter as it runs here."""
 
 
-@strawberry.type
+@pydantic_type(model=ConflictModel, all_fields=True)
 class InventoryConflict:
     """A field both sides changed: central's value was kept, this site's is recorded in the history."""
 
-    meter: str
-    field: str
-    kept: str
-    dropped: str
 
-
-@strawberry.type
+@pydantic_type(model=ChangeModel, all_fields=True)
 class InventoryChange:
-    """One entry of the site's inventory history (as central last sent it)."""
-
-    version: int | None
-    origin: str
-    author: str | None
-    created_at: datetime
-    changes: list[str]
-    conflicts: list[InventoryConflict]
+    """One entry of the site's inventory history (as central last sent it; db/inventory_history.py)."""
 
 
 @strawberry.type
@@ -73,31 +62,17 @@ class SiteInventory:
             meters=[meter_type(m) for m in inventory.running.meters],
             conflicts=[_conflict(c) for c in inventory.conflicts],
             history=[
-                InventoryChange(
-                    version=h.get("version"),
-                    origin=h["origin"],
-                    author=h.get("author"),
-                    created_at=datetime.fromisoformat(h["createdAt"]),
-                    changes=h.get("changes") or [],
-                    conflicts=[_conflict(c) for c in h.get("conflicts") or []],
-                )
+                rebuild(ChangeModel.model_validate(h), InventoryChange, conflicts=InventoryConflict)
                 for h in inventory.history
             ],
         )
 
 
 def _conflict(item: dict) -> InventoryConflict:
-    # central sends kept/dropped already as JSON text; keep it as is
-    def text(value) -> str:
-        return value if isinstance(value, str) else json.dumps(value)
-
-    return InventoryConflict(
-        meter=item["meter"], field=item["field"], kept=text(item["kept"]), dropped=text(item["dropped"])
-    )
+    # central sends kept/dropped already as JSON text; the model keeps such text as it is
+    return rebuild(ConflictModel.model_validate(item), InventoryConflict)
 
 
 def meter_type(meter: MeterModel) -> InventoryMeter:
-    """The GraphQL meter of an inventory meter, its points converted here: Strawberry's pydantic registry keeps
-    one type per model, and central's and the edge's schemas both derive types from the same models."""
-    fields = {name: getattr(meter, name) for name in MeterModel.model_fields if name != "points"}
-    return InventoryMeter(**fields, points=[InventoryPoint(**p.model_dump()) for p in meter.points])
+    """The GraphQL meter of an inventory meter (db/inventory_history.py rebuild says why not from_pydantic)."""
+    return rebuild(meter, InventoryMeter, points=InventoryPoint)

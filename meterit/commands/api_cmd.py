@@ -32,7 +32,7 @@ def register(subparsers) -> None:
 def _export(path: str) -> int:
     from api.app import create_app  # noqa: F401  (imports every schema module)
     from api.schema.root import build_schema
-    from api.schema.subscriptions import Subscription
+    from api.schema.subscriptions.schema import Subscription
     from api.settings import CentralSettings
 
     sdl = build_schema(CentralSettings(), subscription=Subscription).as_str() + "\n"

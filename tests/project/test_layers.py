@@ -24,6 +24,7 @@ SHARED_DB = (
     "db.engine",
     "db.errors",
     "db.inventory",
+    "db.inventory_history",
     "db.logs",
     "db.migrate",
     "db.migration_env",

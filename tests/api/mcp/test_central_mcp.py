@@ -69,8 +69,9 @@ async def test_reading_tools_as_viewer(fleet):
 
     data, _ = await call(server, "query_meters", site_id=fleet.site_id)
     [meter] = data["meters"]
-    assert meter["id"] == fleet.meter_id and {p["name"] for p in meter["points"]} == {"total_kwh", "power_kw"}
-    assert next(p for p in meter["points"] if p["name"] == "total_kwh")["last_value"] == 148.0
+    assert meter["id"] == fleet.meter_id and meter["state"] == "reachable"
+    assert {p["name"] for p in meter["data_points"]} == {"total_kwh", "power_kw"}
+    assert next(p for p in meter["data_points"] if p["name"] == "total_kwh")["last_value"] == 148.0
 
     start, end = DAY.isoformat(), (DAY + timedelta(hours=3)).isoformat()
     data, _ = await call(

@@ -1,4 +1,4 @@
-"""Subscriptions (dashboard token in connection_init): site status, new readings, alerts raised/resolved."""
+"""Subscriptions (dashboard token in connection_init): site status, new readings, alerts."""
 
 from collections.abc import AsyncGenerator
 from datetime import datetime
@@ -7,43 +7,12 @@ import strawberry
 from strawberry.types import Info
 
 from api.errors import NotFoundError
+from api.schema.alerts.types import Alert
 from api.schema.ids import to_int
 from api.schema.permissions import IsAuthenticated, scope
-from api.schema.types import Alert
+from api.schema.subscriptions.types import LatestReading, ReadingsAddedEvent, SiteStatusEvent
 from api.services.alerts import get_alert
 from api.services.sites import get_site
-
-
-@strawberry.type
-class SiteStatusEvent:
-    """A site's status after a heartbeat or after the monitor marked it offline."""
-
-    site_id: strawberry.ID
-    name: str
-    status: str
-    last_heartbeat_at: datetime | None
-    queue_depth: int | None
-
-
-@strawberry.type
-class LatestReading:
-    """The newest value of one point in an upload."""
-
-    meter_external_id: str
-    data_point: str
-    ts: datetime
-    value: float
-    unit: str | None
-
-
-@strawberry.type
-class ReadingsAddedEvent:
-    """Readings stored for one meter by one upload."""
-
-    site_id: strawberry.ID
-    meter_id: strawberry.ID
-    count: int
-    latest: list[LatestReading]
 
 
 def _matches(payload: dict, key: str, wanted: strawberry.ID | None) -> bool:

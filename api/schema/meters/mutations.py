@@ -1,40 +1,14 @@
-"""Meters: list (per site or all) with points and latest values, create/update, delete."""
+"""Meter mutations: create/update by external id, delete."""
 
 import strawberry
 from strawberry.types import Info
 
 from api.schema.ids import to_int
-from api.schema.inventory import InventoryPointInput, as_dicts, people_origin
+from api.schema.inventory.mutations import as_dicts, people_origin
+from api.schema.meters.types import Meter, MeterInput
 from api.schema.permissions import IsAuthenticated, scope
-from api.schema.types import Meter
 from api.services import inventory
 from api.services import meters as service
-
-
-@strawberry.input
-class MeterInput:
-    """A meter's configuration; fields left null keep their value, dataPoints (when given) replace the list."""
-
-    external_id: str
-    name: str | None = None
-    bacnet_device_id: int | None = None
-    bacnet_address: str | None = None
-    enabled: bool | None = None
-    interval_seconds: float | None = None
-    data_points: list[InventoryPointInput] | None = None
-
-
-@strawberry.type
-class MetersQuery:
-    """Queries about meters."""
-
-    @strawberry.field(permission_classes=[IsAuthenticated])
-    async def meters(self, info: Info, site_id: strawberry.ID | None = None) -> list[Meter]:
-        """Meters of one site, or of every site."""
-        async with info.context.session() as session:
-            rows = await service.meters_with_points(session, scope(info), to_int(site_id, "site id"))
-            intervals = await service.site_intervals(session, {m.site_id for m, _ in rows})
-        return [Meter.from_model(m, points, intervals.get(m.site_id)) for m, points in rows]
 
 
 @strawberry.type

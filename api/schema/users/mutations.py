@@ -1,9 +1,7 @@
-"""Users: login (JWT, throttled), password change and reset, logout, me, list, create, update."""
+"""User mutations: login (JWT, throttled), password change and reset, logout, grants, users."""
 
 import logging
 import math
-from datetime import datetime
-from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -14,56 +12,10 @@ from api.http.client_address import request_address
 from api.realtime.sessions import publish_sessions_ended, publish_sites_changed
 from api.schema.ids import to_int
 from api.schema.permissions import IsAdmin, IsAuthenticated
-from api.schema.types import SiteGrant, User
+from api.schema.users.types import LoginFailed, LoginResult, LoginSuccess, SiteGrant, User
 from api.services import users as service
 
 logger = logging.getLogger(__name__)
-
-
-@strawberry.type
-class LoginSuccess:
-    """A token for `Authorization: Bearer <token>` (and websocket connection_init)."""
-
-    token: str
-    expires_at: datetime
-    user: User
-
-
-@strawberry.type
-class LoginFailed:
-    """Wrong email or password, or a disabled user."""
-
-    reason: str
-    retry_after_seconds: int | None = strawberry.field(
-        default=None, description="Set when refused for too many failed attempts: wait this long."
-    )
-
-
-LoginResult = Annotated[LoginSuccess | LoginFailed, strawberry.union("LoginResult")]
-
-
-@strawberry.type
-class UsersQuery:
-    """Queries about users."""
-
-    @strawberry.field
-    def me(self, info: Info) -> User | None:
-        """The logged-in user, or null without a token."""
-        user = info.context.user
-        return User.from_model(user) if user else None
-
-    @strawberry.field(permission_classes=[IsAdmin])
-    async def users(self, info: Info) -> list[User]:
-        """Every user."""
-        async with info.context.session() as session:
-            return [User.from_model(u) for u in await service.list_users(session)]
-
-    @strawberry.field(permission_classes=[IsAdmin])
-    async def site_grants(self, info: Info, user_id: strawberry.ID | None = None) -> list[SiteGrant]:
-        """Who has which role at which site (every user's, or one user's)."""
-        async with info.context.session() as session:
-            rows = await service.list_grants(session, to_int(user_id, "user id"))
-        return [SiteGrant.from_row(r) for r in rows]
 
 
 @strawberry.type

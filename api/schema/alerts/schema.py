@@ -1,76 +1,69 @@
-"""alertOutlook (what each rule means now, per site and meter) and alertRulePreview (the same for a draft rule)."""
-
-from datetime import datetime
-from enum import Enum
+"""Alert queries: alerts, alertRules, alertOutlook, alertRulePreview and demoEmails."""
 
 import strawberry
 from strawberry.types import Info
 
 from api.alerts import service
+from api.alerts.mailbox import stored_emails
 from api.alerts.outlook import alert_outlook, draft_rule
-from api.alerts.rules import BUILDING, OPEN, PENDING, Outlook, Rule
+from api.alerts.rules import Rule
 from api.alerts.runtime import engine_of
+from api.alerts.settings import get_alert_settings
 from api.errors import InvalidInput
-from api.schema.alert_rules import AlertRuleInput
+from api.schema.alerts.types import (
+    Alert,
+    AlertOutlook,
+    AlertRule,
+    AlertRuleDraft,
+    AlertStatus,
+    DemoEmail,
+    DemoMailbox,
+)
 from api.schema.ids import to_int
-from api.schema.permissions import IsAuthenticated, scope
+from api.schema.permissions import IsAdmin, IsAuthenticated, scope
+from api.services import alerts as alerts_service
 from api.services.access import Scope
 from db.central import alert_store as store
 
 
-@strawberry.enum
-class OutlookState(Enum):
-    """An alert that is open; a condition holding for less than its pending time; one building up."""
+@strawberry.type
+class AlertsQuery:
+    """Queries about alerts."""
 
-    OPEN = OPEN
-    PENDING = PENDING
-    BUILDING = BUILDING
+    @strawberry.field(permission_classes=[IsAuthenticated])
+    async def alerts(
+        self,
+        info: Info,
+        status: AlertStatus = AlertStatus.OPEN,
+        site_id: strawberry.ID | None = None,
+        limit: int = 100,
+        kind: str | None = None,
+        severity: str | None = None,
+    ) -> list[Alert]:
+        """Alerts, newest first."""
+        async with info.context.session() as session:
+            rows = await alerts_service.list_alerts(
+                session,
+                scope(info),
+                status.value,
+                to_int(site_id, "site id"),
+                limit,
+                kind=kind,
+                severity=severity,
+            )
+        return [Alert.from_model(alert, name) for alert, name in rows]
 
 
 @strawberry.type
-class AlertOutlook:
-    """A rule's condition at one site or meter (or system-wide), and when its alert opens (or opened)."""
+class AlertRulesQuery:
+    """Queries about alert rules."""
 
-    rule_id: strawberry.ID | None
-    kind: str
-    severity: str
-    site_id: strawberry.ID | None
-    site_name: str | None
-    meter_id: strawberry.ID | None
-    meter_external_id: str | None
-    message: str
-    state: OutlookState
-    alerts_at: datetime
-
-    @classmethod
-    def of(cls, entry: Outlook, names: dict[int, str], meters: dict[int, str]) -> "AlertOutlook":
-        """From the rule engine's outlook entry."""
-
-        def ident(value):
-            return None if value is None else strawberry.ID(str(value))
-
-        return cls(
-            rule_id=ident(entry.rule.id),
-            kind=entry.rule.kind,
-            severity=entry.rule.severity,
-            site_id=ident(entry.site_id),
-            site_name=names.get(entry.site_id),
-            meter_id=ident(entry.meter_id),
-            meter_external_id=meters.get(entry.meter_id),
-            message=entry.message,
-            state=OutlookState(entry.state),
-            alerts_at=entry.due,
-        )
-
-
-@strawberry.input
-class AlertRuleDraft:
-    """A rule as it would be saved: an existing rule's id, or a kind (and site) for a new one, and its fields."""
-
-    rule_id: strawberry.ID | None = None
-    kind: str | None = None
-    site_id: strawberry.ID | None = None
-    rule: AlertRuleInput | None = None
+    @strawberry.field(permission_classes=[IsAuthenticated])
+    async def alert_rules(self, info: Info, site_id: strawberry.ID | None = None) -> list[AlertRule]:
+        """Every rule, or the global rules and one site's overrides."""
+        async with info.context.session() as session:
+            rows = await service.list_rules(session, scope(info), to_int(site_id, "site id"))
+        return [AlertRule.from_model(r, scope(info)) for r in rows]
 
 
 async def _draft(session, draft: AlertRuleDraft, caller: Scope) -> Rule:
@@ -116,3 +109,16 @@ class AlertOutlookQuery:
                 session, engine_of(info.context.request), scope(info), draft=rule
             )
         return [AlertOutlook.of(o, names, meters) for o in found]
+
+
+@strawberry.type
+class DemoMailQuery:
+    """The demo's sent emails."""
+
+    @strawberry.field(permission_classes=[IsAdmin])
+    def demo_emails(self, info: Info, limit: int = 100) -> DemoMailbox:
+        """The newest emails the demo sent (ALERT_DEMO_MAIL_DIR), newest first."""
+        folder = get_alert_settings().demo_mail_dir
+        if not folder:
+            return DemoMailbox(enabled=False, emails=[])
+        return DemoMailbox(enabled=True, emails=[DemoEmail.of(e) for e in stored_emails(folder, limit)])

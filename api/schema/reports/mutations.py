@@ -1,7 +1,6 @@
-"""Monthly report e-mails in GraphQL: schedules listed, added and removed by admins (api/services/report_mail.py)."""
+"""Report mutations: monthly report e-mails added and removed by admins."""
 
 import re
-from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import strawberry
@@ -11,36 +10,16 @@ from strawberry.types import Info
 from api.errors import InvalidInput, NotFoundError
 from api.schema.ids import to_int
 from api.schema.permissions import IsAdmin
+from api.schema.reports.types import ReportSchedule, schedule_of
 from causes import Cause, text
 from db.central import report_schedules as store
 from db.central.models import Site
 from db.errors import NotFound
 
 EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+
+
 MAX_RECIPIENTS = 20
-
-
-@strawberry.type
-class ReportSchedule:
-    """A monthly report mailed on the 1st (in `timezone`) for the month before; siteIds null: every site."""
-
-    id: strawberry.ID
-    recipients: list[str]
-    site_ids: list[strawberry.ID] | None
-    timezone: str
-    created_at: datetime
-    last_sent_month: date | None
-
-
-def _schedule(row: store.ReportSchedule, last: date | None) -> ReportSchedule:
-    return ReportSchedule(
-        id=strawberry.ID(str(row.id)),
-        recipients=list(row.recipients),
-        site_ids=None if row.site_ids is None else [strawberry.ID(str(i)) for i in row.site_ids],
-        timezone=row.timezone,
-        created_at=row.created_at,
-        last_sent_month=last,
-    )
 
 
 def _recipients(recipients: list[str]) -> list[str]:
@@ -52,19 +31,6 @@ def _recipients(recipients: list[str]) -> list[str]:
     if bad := [r for r in cleaned if not EMAIL.match(r)]:
         raise InvalidInput(f"not an e-mail address: {', '.join(bad)}")
     return cleaned
-
-
-@strawberry.type
-class ReportSchedulesQuery:
-    """Report schedule queries."""
-
-    @strawberry.field(permission_classes=[IsAdmin])
-    async def report_schedules(self, info: Info) -> list[ReportSchedule]:
-        """Every monthly report schedule with the last month it sent."""
-        async with info.context.session() as session:
-            rows = await store.list_schedules(session)
-            last = await store.last_months(session)
-        return [_schedule(row, last.get(row.id)) for row in rows]
 
 
 @strawberry.type
@@ -94,7 +60,7 @@ class ReportSchedulesMutation:
             except (ZoneInfoNotFoundError, ValueError) as err:
                 raise InvalidInput(f"unknown time zone {zone!r}") from err
             row = await store.add_schedule(session, emails, ids, zone, info.context.user.email)
-            return _schedule(row, None)
+            return schedule_of(row, None)
 
     @strawberry.mutation(permission_classes=[IsAdmin])
     async def remove_report_schedule(self, info: Info, id: strawberry.ID) -> bool:  # noqa: A002

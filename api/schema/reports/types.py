@@ -1,16 +1,13 @@
-"""generateReport in GraphQL: energy per site, meter and period, peaks, completeness, plus CSV/Markdown/HTML."""
+"""Report types: energy per site, meter and period, and monthly report schedules."""
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
-from typing import Annotated
 
 import strawberry
-from strawberry.types import Info
 
-from api.schema.ids import to_int
-from api.schema.permissions import IsAuthenticated, scope
 from api.services import reports as service
 from api.services.report_formats import to_csv, to_html, to_markdown
+from db.central import report_schedules as store
 
 
 @strawberry.enum
@@ -136,22 +133,23 @@ def to_graphql(report: service.Report) -> Report:
 
 
 @strawberry.type
-class ReportsQuery:
-    """Reports."""
+class ReportSchedule:
+    """A monthly report mailed on the 1st (in `timezone`) for the month before; siteIds null: every site."""
 
-    @strawberry.field(permission_classes=[IsAuthenticated])
-    async def generate_report(
-        self,
-        info: Info,
-        from_: Annotated[datetime, strawberry.argument(name="from")],
-        to: datetime,
-        site_ids: list[strawberry.ID] | None = None,
-        resolution: ReportResolution = ReportResolution.DAY,
-    ) -> Report:
-        """Energy per site and meter per period, peak power and data completeness over [from, to)."""
-        ids = None if site_ids is None else [to_int(i, "site id") for i in site_ids]
-        async with info.context.session() as session:
-            report = await service.generate_report(
-                session, ids, from_, to, resolution.value, scope=scope(info)
-            )
-        return to_graphql(report)
+    id: strawberry.ID
+    recipients: list[str]
+    site_ids: list[strawberry.ID] | None
+    timezone: str
+    created_at: datetime
+    last_sent_month: date | None
+
+
+def schedule_of(row: store.ReportSchedule, last: date | None) -> ReportSchedule:
+    return ReportSchedule(
+        id=strawberry.ID(str(row.id)),
+        recipients=list(row.recipients),
+        site_ids=None if row.site_ids is None else [strawberry.ID(str(i)) for i in row.site_ids],
+        timezone=row.timezone,
+        created_at=row.created_at,
+        last_sent_month=last,
+    )

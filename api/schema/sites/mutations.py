@@ -1,13 +1,11 @@
-"""Sites: list with status, one site, create (key shown once), rotate key, activate, maintenance, networks."""
+"""Site mutations: create (key shown once), rotate key, activate, maintenance, networks."""
 
 import strawberry
 from strawberry.types import Info
 
-from api.errors import NotFoundError
-from api.realtime.cache import ALL_SITES
 from api.schema.ids import to_int
 from api.schema.permissions import IsAdmin, IsAuthenticated, scope
-from api.schema.types import CreatedSite, Site
+from api.schema.sites.types import CreatedSite, Site
 from api.services import sites as service
 from api.services.access import ADMIN
 
@@ -16,39 +14,6 @@ async def _changed(info: Info) -> None:
     """Tell every worker's sites cache that a site changed."""
     if info.context.caches is not None:
         await info.context.caches.sites_changed()
-
-
-@strawberry.type
-class SitesQuery:
-    """Queries about sites."""
-
-    @strawberry.field(permission_classes=[IsAuthenticated])
-    async def sites(self, info: Info, search: str | None = None) -> list[Site]:
-        """Every site (optionally whose name contains search), with status (cached a minute, api/realtime/cache.py)."""
-
-        caller = scope(info)
-
-        async def load() -> list[Site]:
-            async with info.context.session() as session:
-                rows = await service.list_sites(session, ADMIN if search is None else caller, search)
-            return [Site.from_model(site, counts) for site, counts in rows]
-
-        caches = info.context.caches
-        if caches is None or search:
-            found = await load()
-        else:
-            found = await caches.sites.get_or_load(ALL_SITES, load)
-        return [site for site in found if caller.reads(int(site.id))]
-
-    @strawberry.field(permission_classes=[IsAuthenticated])
-    async def site(self, info: Info, id: strawberry.ID) -> Site | None:
-        """One site, or null when it does not exist."""
-        async with info.context.session() as session:
-            try:
-                site, counts = await service.get_site(session, to_int(id, "site id"), scope(info))
-            except NotFoundError:
-                return None
-        return Site.from_model(site, counts)
 
 
 @strawberry.type

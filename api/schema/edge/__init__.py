@@ -1,0 +1,1 @@
+"""The edge agent's operations in GraphQL (site key in X-API-Key)."""

@@ -1,0 +1,1 @@
+"""Site inventories in GraphQL: versioned meter configuration, history, edits and proposals."""

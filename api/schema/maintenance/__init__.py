@@ -1,0 +1,1 @@
+"""Maintenance windows in GraphQL."""

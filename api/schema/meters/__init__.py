@@ -1,0 +1,1 @@
+"""Meters in GraphQL: list with points and latest values, create/update, delete."""

@@ -1,0 +1,1 @@
+"""Readings and energy in GraphQL."""

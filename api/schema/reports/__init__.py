@@ -1,0 +1,1 @@
+"""Reports and monthly report schedules in GraphQL."""

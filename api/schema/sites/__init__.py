@@ -1,0 +1,1 @@
+"""Sites and the fleet overview in GraphQL."""

@@ -1,0 +1,1 @@
+"""Time-of-use tariffs in GraphQL."""

@@ -1,0 +1,1 @@
+"""Users, login and site grants in GraphQL."""
