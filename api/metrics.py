@@ -143,11 +143,12 @@ class _Watched:
 
     engine = None
     pubsub = None
+    fanout = None
 
 
-def watch(engine, pubsub) -> None:
-    """Report the connection pool of engine and the subscribers of pubsub (the app's lifespan calls it)."""
-    _Watched.engine, _Watched.pubsub = engine, pubsub
+def watch(engine, pubsub, fanout=None) -> None:
+    """Report the connection pool of engine and the subscribers of pubsub and fanout (from the app's lifespan)."""
+    _Watched.engine, _Watched.pubsub, _Watched.fanout = engine, pubsub, fanout
     refresh()
 
 
@@ -166,8 +167,10 @@ def refresh() -> None:
     pubsub = _Watched.pubsub
     subscribers = getattr(pubsub, "_subscribers", {}) or {}
     internal = getattr(pubsub, "internal", {}) or {}
+    shared = _Watched.fanout.extra_members() if _Watched.fanout is not None else {}  # one stream, N sockets
     for channel, queues in subscribers.items():
-        SUBSCRIPTIONS.labels(channel).set(max(0, len(queues) - internal.get(channel, 0)))
+        count = len(queues) - internal.get(channel, 0) + shared.get(channel, 0)
+        SUBSCRIPTIONS.labels(channel).set(max(0, count))
 
 
 async def keep_refreshed() -> None:

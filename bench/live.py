@@ -140,7 +140,7 @@ async def run(args) -> int:
     try:
         await asyncio.to_thread(upgrade, "central", url)
         site_id, key = await new_site(url)
-        email = await new_user(url)
+        email = await new_user(url, sites=(site_id,))  # a viewer granted the bench site
         await asyncio.to_thread(server.start)
         token = await login(server.url, email)
         print(f"2 API workers, {args.uploads} uploads at {args.rate:g}/s per phase, one reading each:")
