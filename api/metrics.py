@@ -136,6 +136,12 @@ SUBSCRIPTIONS = Gauge(
     registry=REGISTRY,
     multiprocess_mode="livesum",
 )
+SUBSCRIPTION_EXECUTIONS = Gauge(
+    "meterit_subscription_executions",
+    "Shared subscription executions running (one per document, variables and scope; api/realtime/fanout.py)",
+    registry=REGISTRY,
+    multiprocess_mode="livesum",
+)
 
 
 class _Watched:
@@ -167,7 +173,9 @@ def refresh() -> None:
     pubsub = _Watched.pubsub
     subscribers = getattr(pubsub, "_subscribers", {}) or {}
     internal = getattr(pubsub, "internal", {}) or {}
-    shared = _Watched.fanout.extra_members() if _Watched.fanout is not None else {}  # one stream, N sockets
+    fanout = _Watched.fanout
+    shared = fanout.extra_members() if fanout is not None else {}  # one stream serves N sockets
+    SUBSCRIPTION_EXECUTIONS.set(len(fanout.executions) if fanout is not None else 0)
     for channel, queues in subscribers.items():
         count = len(queues) - internal.get(channel, 0) + shared.get(channel, 0)
         SUBSCRIPTIONS.labels(channel).set(max(0, count))

@@ -36,7 +36,10 @@ class MeterITGraphQL(GraphQL):
         self.settings, self.sessions, self.pubsub, self.caches = settings, sessions, pubsub, caches
         self.edge_upload_queries = edge_upload_queries(schema)
         self.root_fields = root_fields(schema)
-        self.fanout = Fanout(schema, max_tokens=settings.max_query_tokens)  # shared subscription executions
+        # one execution per subscription document, variables and scope, shared by its subscribers
+        self.fanout = (
+            Fanout(schema, max_tokens=settings.max_query_tokens) if settings.shared_subscriptions else None
+        )
         self.contacts = ContactRecorder(
             sessions, pubsub, settings.offline_after_minutes, settings.degraded_queue_depth
         )

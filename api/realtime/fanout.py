@@ -9,9 +9,11 @@ text in its own bounded queue, in the order the execution produced it. A member'
 operation id around the text and writes it to its socket (api/realtime/ws_sessions.py).
 
 Authorisation stays per subscriber: members share an execution only when their scopes are equal, and
-before each delivery a member whose socket's scope has changed since it joined (it is re-read on every
-subscribe) moves to the execution of its new scope and is not given the frame. Operations that are not
-subscriptions, or that do not parse, take Strawberry's own path.
+every frame carries the site of the pub/sub event it came from, which is checked against the member's
+scope as it is now before the frame is written (as each subscriber's resolver did per event before). A
+socket whose scope changed (it is re-read on every subscribe) moves its members to the execution of the
+new scope at once (`rescope`); an event published at that very moment may reach it from both executions or
+from neither. Operations that are not subscriptions, or that do not parse, take Strawberry's own path.
 """
 
 import asyncio
@@ -31,7 +33,8 @@ from api.services.access import Scope
 
 logger = logging.getLogger(__name__)
 QUEUE_SIZE = 1000  # frames a stalled member may fall behind before it loses its oldest (as in pub/sub)
-END = ("end", "")
+END = ("end", "", None)
+BEFORE_EVENTS = object()  # the site tag of results made before any event (e.g. "no site with id"): for all
 
 
 def scope_key(scope: Scope | None) -> tuple | None:
@@ -73,6 +76,7 @@ class Execution:
     members: set = dataclasses.field(default_factory=set)
     task: asyncio.Task | None = None
     channel: str | None = None  # the pub/sub channel its resolver follows (for the subscriptions gauge)
+    site: object = BEFORE_EVENTS  # site id of the event the resolver is working on (None: fleet-wide)
 
 
 class _ChannelNoting:
@@ -84,10 +88,14 @@ class _ChannelNoting:
     def __getattr__(self, name):
         return getattr(self._pubsub, name)
 
-    def subscribe(self, channel: str):
-        """As PubSub.subscribe; remembers the channel."""
+    async def subscribe(self, channel: str):
+        """As PubSub.subscribe; notes the channel, and the site of each event as the resolver takes it."""
         self._execution.channel = channel
-        return self._pubsub.subscribe(channel)
+        async with aclosing(self._pubsub.subscribe(channel)) as events:
+            async for event in events:
+                site = event.get("site_id")
+                self._execution.site = int(site) if site is not None else None
+                yield event
 
 
 class Fanout:
@@ -98,6 +106,7 @@ class Fanout:
         self.executions: dict[tuple, Execution] = {}
         self._is_subscription = lru_cache(maxsize=256)(self._parse_is_subscription)
         self._max_tokens = max_tokens
+        self._by_context: dict[int, set[Member]] = {}  # the members of each socket's context
 
     def _parse_is_subscription(self, query: str, operation_name: str | None) -> bool:
         try:
@@ -130,19 +139,32 @@ class Fanout:
         finally:
             self._leave(member)
 
-    async def next_frame(self, member: Member) -> tuple[str, object]:
-        """The member's next frame; one made under a scope the member no longer has is never returned."""
+    async def next_frame(self, member: Member) -> tuple[str, object, object]:
+        """The member's next frame (kind, body, site); never one of a site outside the member's scope now."""
         while True:
             frame = await member.get()
-            execution = member.execution
-            if frame is END or execution is None:
-                return END
-            if scope_key(member.context.scope) == execution.key[-1]:
+            kind, _, site = frame
+            if kind != "next" or site is BEFORE_EVENTS:
                 return frame
-            operation = execution.operation
-            self._leave(member)
-            member.frames.clear()  # made for the old scope
-            self._join(member, operation)
+            scope = member.context.scope
+            if scope is None or not scope.reads(site):
+                continue
+            if member.execution is not None and scope_key(scope) != member.execution.key[-1]:
+                self._move(
+                    member
+                )  # the scope changed without `rescope` (e.g. the session watcher re-read it)
+            return frame
+
+    def rescope(self, context) -> None:
+        """Move the members of a socket whose scope changed to the executions of the new scope."""
+        for member in list(self._by_context.get(id(context), ())):
+            if member.execution is not None and scope_key(context.scope) != member.execution.key[-1]:
+                self._move(member)
+
+    def _move(self, member: Member) -> None:
+        operation = member.execution.operation
+        self._leave(member)
+        self._join(member, operation)
 
     def _join(self, member: Member, operation: tuple) -> None:
         query, operation_name, encoded_variables, variables = operation
@@ -162,12 +184,17 @@ class Fanout:
             execution.task = asyncio.get_running_loop().create_task(self._run(execution))
         execution.members.add(member)
         member.execution = execution
+        self._by_context.setdefault(id(member.context), set()).add(member)
 
     def _leave(self, member: Member) -> None:
         execution, member.execution = member.execution, None
         if execution is None:
             return
         execution.members.discard(member)
+        mine = self._by_context.get(id(member.context), set())
+        mine.discard(member)
+        if not mine:
+            self._by_context.pop(id(member.context), None)
         if not execution.members:
             self._forget(execution)
             execution.task.cancel()
@@ -193,10 +220,11 @@ class Fanout:
                 first = True
                 async for result in stream:
                     if first and isinstance(result, PreExecutionError):
-                        self._deliver(execution, ("error", [e.formatted for e in result.errors or ()]))
+                        errors = [e.formatted for e in result.errors or ()]
+                        self._deliver(execution, ("error", errors, BEFORE_EVENTS))
                         return
                     first = False
-                    self._deliver(execution, ("next", encode_result(result)))
+                    self._deliver(execution, ("next", encode_result(result), execution.site))
         except asyncio.CancelledError:
             raise
         except Exception:  # as Strawberry's own handler: logged, and the members' operations complete

@@ -96,6 +96,13 @@ async def _send_text(websocket, text: str) -> bool:
     return True
 
 
+def _rescope(handler) -> None:
+    """After a subscribe re-read the socket's scope: its running subscriptions follow the new one."""
+    fanout = getattr(handler.view, "fanout", None)
+    if fanout is not None and handler.connection_acknowledged:
+        fanout.rescope(handler.context)
+
+
 class TransportWSHandler(BaseGraphQLTransportWSHandler):
     """graphql-transport-ws: every `subscribe` re-checks the token and user first; subscriptions are shared."""
 
@@ -111,7 +118,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler):
                 self.context, operation.query, operation.variables, operation.operation_name
             ) as member:
                 while (frame := await fanout.next_frame(member)) is not END:
-                    kind, body = frame
+                    kind, body, _ = frame
                     if kind == "error":
                         await operation.send_operation_message(
                             {"id": operation.id, "type": "error", "payload": body}
@@ -128,6 +135,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler):
         if self.connection_acknowledged and not await still_valid(self.context):
             await self.websocket.close(code=REVOKED, reason="session ended")
             return
+        _rescope(self)
         await super().handle_subscribe(message)
 
 
@@ -144,7 +152,7 @@ class LegacyWSHandler(BaseGraphQLWSHandler):
         try:
             async with fanout.follow(self.context, query, variables, operation_name) as member:
                 while (frame := await fanout.next_frame(member)) is not END:
-                    kind, body = frame
+                    kind, body, _ = frame
                     if kind == "error":
                         await self.send_message({"type": "error", "id": operation_id, "payload": body[0]})
                         return
@@ -164,4 +172,5 @@ class LegacyWSHandler(BaseGraphQLWSHandler):
         if self.connection_acknowledged and not await still_valid(self.context):
             await self.websocket.close(code=REVOKED, reason="session ended")
             return
+        _rescope(self)
         await super().handle_start(message)
