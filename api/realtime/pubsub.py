@@ -18,7 +18,6 @@ otherwise not publish to their subscribers until the next periodic announcement,
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -169,8 +168,8 @@ class PostgresPubSub(PubSub):
         if not self._subscribers.get(channel):  # every worker hears every event: decode only when wanted
             return
         try:
-            payload = json.loads(data)
-        except ValueError:
+            payload = orjson.loads(data)
+        except ValueError:  # orjson.JSONDecodeError is one
             logger.warning("ignoring malformed notification on %s", channel)
             return
         self._deliver(channel, payload)
