@@ -27,7 +27,6 @@ from functools import lru_cache
 import orjson
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from strawberry.types.execution import ExecutionResult, PreExecutionError
-from strawberry.utils.aio import aclosing
 
 from api.services.access import Scope
 
@@ -45,7 +44,7 @@ def scope_key(scope: Scope | None) -> tuple | None:
 
 
 class Member:
-    """One subscriber's operation: the frames of its execution, in order ("next"/"error" with their text)."""
+    """One subscriber's operation: its execution's frames (kind, JSON text or errors, site), in order."""
 
     def __init__(self, context) -> None:
         self.context = context
@@ -53,12 +52,12 @@ class Member:
         self.wake = asyncio.Event()
         self.execution: Execution | None = None
 
-    def put(self, frame: tuple[str, object]) -> None:
+    def put(self, frame: tuple[str, object, object]) -> None:
         """Queue a frame (a full queue drops its oldest: a stalled socket never holds the others back)."""
         self.frames.append(frame)
         self.wake.set()
 
-    async def get(self) -> tuple[str, object]:
+    async def get(self) -> tuple[str, object, object]:
         """The next frame, waiting for one."""
         while not self.frames:
             self.wake.clear()
@@ -91,7 +90,7 @@ class _ChannelNoting:
     async def subscribe(self, channel: str):
         """As PubSub.subscribe; notes the channel, and the site of each event as the resolver takes it."""
         self._execution.channel = channel
-        async with aclosing(self._pubsub.subscribe(channel)) as events:
+        async with contextlib.aclosing(self._pubsub.subscribe(channel)) as events:
             async for event in events:
                 site = event.get("site_id")
                 self._execution.site = int(site) if site is not None else None
@@ -149,10 +148,9 @@ class Fanout:
             scope = member.context.scope
             if scope is None or not scope.reads(site):
                 continue
+            # a scope changed without `rescope` (the session watcher re-reads it too): follow the new one
             if member.execution is not None and scope_key(scope) != member.execution.key[-1]:
-                self._move(
-                    member
-                )  # the scope changed without `rescope` (e.g. the session watcher re-read it)
+                self._move(member)
             return frame
 
     def rescope(self, context) -> None:
@@ -203,7 +201,7 @@ class Fanout:
         if self.executions.get(execution.key) is execution:
             del self.executions[execution.key]
 
-    def _deliver(self, execution: Execution, frame: tuple[str, object]) -> None:
+    def _deliver(self, execution: Execution, frame: tuple[str, object, object]) -> None:
         for member in execution.members:
             member.put(frame)
 
@@ -216,7 +214,7 @@ class Fanout:
                 context_value=execution.context,
                 operation_name=operation_name,
             )
-            async with aclosing(stream):
+            async with contextlib.aclosing(stream):
                 first = True
                 async for result in stream:
                     if first and isinstance(result, PreExecutionError):
