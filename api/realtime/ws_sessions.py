@@ -129,6 +129,11 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler):
             await operation.send_operation_message({"id": operation.id, "type": "complete"})
         except WebSocketDisconnected:
             return
+        except Exception as error:  # as Strawberry's run_operation: logged, and the operation completes
+            await self.handle_task_exception(error)
+            with contextlib.suppress(Exception):
+                await operation.send_operation_message({"id": operation.id, "type": "complete"})
+            self.operations.pop(operation.id, None)
 
     async def handle_subscribe(self, message) -> None:
         """Close with 4403 when the session ended since connection_init."""
