@@ -71,7 +71,7 @@ def create_app(settings: CentralSettings | None = None) -> Starlette:
     async def lifespan(app: Starlette):
         await pubsub.start()
         await caches.start()
-        metrics.watch(engine, pubsub)
+        metrics.watch(engine, pubsub, graphql.fanout)
         gauges = asyncio.create_task(metrics.keep_refreshed())
         await maintain_partitions(engine, settings.raw_retention_days)
         monitor = asyncio.create_task(

@@ -136,6 +136,12 @@ SUBSCRIPTIONS = Gauge(
     registry=REGISTRY,
     multiprocess_mode="livesum",
 )
+SUBSCRIPTION_EXECUTIONS = Gauge(
+    "meterit_subscription_executions",
+    "Shared subscription executions running (one per document, variables and scope; api/realtime/fanout.py)",
+    registry=REGISTRY,
+    multiprocess_mode="livesum",
+)
 
 
 class _Watched:
@@ -143,11 +149,12 @@ class _Watched:
 
     engine = None
     pubsub = None
+    fanout = None
 
 
-def watch(engine, pubsub) -> None:
-    """Report the connection pool of engine and the subscribers of pubsub (the app's lifespan calls it)."""
-    _Watched.engine, _Watched.pubsub = engine, pubsub
+def watch(engine, pubsub, fanout=None) -> None:
+    """Report the connection pool of engine and the subscribers of pubsub and fanout (from the app's lifespan)."""
+    _Watched.engine, _Watched.pubsub, _Watched.fanout = engine, pubsub, fanout
     refresh()
 
 
@@ -166,8 +173,12 @@ def refresh() -> None:
     pubsub = _Watched.pubsub
     subscribers = getattr(pubsub, "_subscribers", {}) or {}
     internal = getattr(pubsub, "internal", {}) or {}
+    fanout = _Watched.fanout
+    shared = fanout.extra_members() if fanout is not None else {}  # one stream serves N sockets
+    SUBSCRIPTION_EXECUTIONS.set(len(fanout.executions) if fanout is not None else 0)
     for channel, queues in subscribers.items():
-        SUBSCRIPTIONS.labels(channel).set(max(0, len(queues) - internal.get(channel, 0)))
+        count = len(queues) - internal.get(channel, 0) + shared.get(channel, 0)
+        SUBSCRIPTIONS.labels(channel).set(max(0, count))
 
 
 async def keep_refreshed() -> None:

@@ -49,6 +49,9 @@ class CentralSettings(BaseSettings):
     max_query_depth: int = 12
     max_query_tokens: int = 4000
     max_aliases: int = 30
+    # Websocket subscribers of the same document, variables and scope share one execution (api/realtime/fanout.py);
+    # false runs one per subscriber (only to compare: `meterit bench live --compare-unshared`)
+    shared_subscriptions: bool = True
     max_body_bytes: int = 4 * 1024 * 1024
     raw_retention_days: int = Field(default=400, ge=1)
     smtp_host: str | None = None

@@ -21,6 +21,7 @@ from api.http.site_limits import RateLimited, SiteKeyLimiter
 from api.ingest.decode import decode_upload
 from api.ingest.fast import answer_upload, checked_batch, edge_upload_queries
 from api.login_guard import guard_from_settings
+from api.realtime.fanout import Fanout
 from api.realtime.ws_sessions import LegacyWSHandler, TransportWSHandler, start_watch, stop_watch
 from api.services.access import scope_of
 
@@ -35,6 +36,10 @@ class MeterITGraphQL(GraphQL):
         self.settings, self.sessions, self.pubsub, self.caches = settings, sessions, pubsub, caches
         self.edge_upload_queries = edge_upload_queries(schema)
         self.root_fields = root_fields(schema)
+        # one execution per subscription document, variables and scope, shared by its subscribers
+        self.fanout = (
+            Fanout(schema, max_tokens=settings.max_query_tokens) if settings.shared_subscriptions else None
+        )
         self.contacts = ContactRecorder(
             sessions, pubsub, settings.offline_after_minutes, settings.degraded_queue_depth
         )

@@ -12,11 +12,12 @@ Channels and their payloads (JSON objects, under 7,900 bytes encoded):
 
 `wants(channel)` tells a publisher whether any worker has a subscriber (workers announce their interest on
 a control channel while they have one), so that an upload builds no readings event nobody would receive.
+A worker that starts listening (at start, after a reconnect) asks the others to announce at once: it would
+otherwise not publish to their subscribers until the next periodic announcement, up to 20 s later.
 """
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -33,6 +34,7 @@ QUEUE_SIZE = 1000
 INTEREST_CHANNEL = "interest"  # control channel: payload is the name of a channel some worker listens to
 INTEREST_REFRESH_SECONDS = 20.0
 INTEREST_TTL_SECONDS = 60.0  # a worker that stopped announcing (gone, or no subscriber left) is forgotten
+ASK_INTEREST = "?"  # on the control channel: every worker with subscribers announces them now
 PG_CHANNEL_PREFIX = "meterit_"
 
 
@@ -127,16 +129,22 @@ class PostgresPubSub(PubSub):
 
     def _subscribed(self, channel: str) -> None:
         if len(self._subscribers[channel]) == 1:  # the first one: tell the other workers at once
-            task = asyncio.get_running_loop().create_task(self._notify(INTEREST_CHANNEL, [channel]))
-            self._pending.add(task)
-            task.add_done_callback(self._pending.discard)
+            self._in_background(self._notify(INTEREST_CHANNEL, [channel]))
+
+    def _in_background(self, work) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _announce_wanted(self) -> None:
+        wanted = [channel for channel, queues in self._subscribers.items() if queues]
+        if wanted:
+            await self._notify(INTEREST_CHANNEL, wanted)
 
     async def _announce_interest(self) -> None:
         while True:
             await asyncio.sleep(INTEREST_REFRESH_SECONDS)
-            wanted = [channel for channel, queues in self._subscribers.items() if queues]
-            if wanted:
-                await self._notify(INTEREST_CHANNEL, wanted)
+            await self._announce_wanted()
 
     async def _listen(self) -> None:
         import asyncpg
@@ -147,17 +155,21 @@ class PostgresPubSub(PubSub):
         conn.add_termination_listener(self._on_terminated)
         self._listener = conn
         logger.info("pub/sub listening on PostgreSQL channels %s", ", ".join(CHANNELS))
+        self._in_background(self._notify(INTEREST_CHANNEL, [ASK_INTEREST]))
 
     def _on_notify(self, _conn, _pid, channel: str, data: str) -> None:
         channel = channel.removeprefix(PG_CHANNEL_PREFIX)
         if channel == INTEREST_CHANNEL:
-            self._interest[data] = time.monotonic()
+            if data == ASK_INTEREST:
+                self._in_background(self._announce_wanted())
+            else:
+                self._interest[data] = time.monotonic()
             return
         if not self._subscribers.get(channel):  # every worker hears every event: decode only when wanted
             return
         try:
-            payload = json.loads(data)
-        except ValueError:
+            payload = orjson.loads(data)
+        except ValueError:  # orjson.JSONDecodeError is one
             logger.warning("ignoring malformed notification on %s", channel)
             return
         self._deliver(channel, payload)

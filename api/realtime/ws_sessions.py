@@ -1,17 +1,23 @@
 """Websockets that obey revocation: the token and user re-checked on every subscribe, and a watcher per
 socket that closes it with 4403 at the token's expiry or when its user's sessions end (any worker's pub/sub).
+Subscriptions run as shared executions (api/realtime/fanout.py): a handler writes each shared frame, with
+its operation id, straight to its socket.
 """
 
 import asyncio
 import contextlib
 import logging
 
+import orjson
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 
 from api.auth import token_expiry, user_from_token
 from api.context import Context
 from api.errors import AuthError
+from api.realtime.fanout import END
 from api.realtime.sessions import CHANNEL, SITES_CHANGED
 from api.services.access import scope_of
 from db.clock import clock
@@ -74,23 +80,102 @@ def stop_watch(scope: dict) -> None:
         task.cancel()
 
 
+def _frame_prefix(kind: str, operation_id: str) -> str:
+    return '{"type":"' + kind + '","id":' + orjson.dumps(operation_id).decode() + ',"payload":'
+
+
+async def _send_text(websocket, text: str) -> bool:
+    """Write an encoded frame to the socket; False once the socket is gone or closing."""
+    ws = websocket.ws
+    if ws.application_state != WebSocketState.CONNECTED:
+        return False
+    try:
+        await ws.send_text(text)
+    except WebSocketDisconnect:
+        return False
+    return True
+
+
+def _rescope(handler) -> None:
+    """After a subscribe re-read the socket's scope: its running subscriptions follow the new one."""
+    fanout = getattr(handler.view, "fanout", None)
+    if fanout is not None and handler.connection_acknowledged:
+        fanout.rescope(handler.context)
+
+
 class TransportWSHandler(BaseGraphQLTransportWSHandler):
-    """graphql-transport-ws: every `subscribe` re-checks the token and user first."""
+    """graphql-transport-ws: every `subscribe` re-checks the token and user first; subscriptions are shared."""
+
+    async def run_operation(self, operation) -> None:
+        """A subscription follows its shared execution; anything else runs as Strawberry runs it."""
+        fanout = getattr(self.view, "fanout", None)
+        if fanout is None or not fanout.shares(operation.query, operation.operation_name, self.context):
+            await super().run_operation(operation)
+            return
+        prefix = _frame_prefix("next", operation.id)
+        try:
+            async with fanout.follow(
+                self.context, operation.query, operation.variables, operation.operation_name
+            ) as member:
+                while (frame := await fanout.next_frame(member)) is not END:
+                    kind, body, _ = frame
+                    if kind == "error":
+                        await operation.send_operation_message(
+                            {"id": operation.id, "type": "error", "payload": body}
+                        )
+                        return
+                    if operation.completed or not await _send_text(self.websocket, prefix + body + "}"):
+                        return
+            await operation.send_operation_message({"id": operation.id, "type": "complete"})
+        except WebSocketDisconnected:
+            return
+        except Exception as error:  # as Strawberry's run_operation: logged, and the operation completes
+            await self.handle_task_exception(error)
+            with contextlib.suppress(Exception):
+                await operation.send_operation_message({"id": operation.id, "type": "complete"})
+            self.operations.pop(operation.id, None)
 
     async def handle_subscribe(self, message) -> None:
         """Close with 4403 when the session ended since connection_init."""
         if self.connection_acknowledged and not await still_valid(self.context):
             await self.websocket.close(code=REVOKED, reason="session ended")
             return
+        _rescope(self)
         await super().handle_subscribe(message)
 
 
 class LegacyWSHandler(BaseGraphQLWSHandler):
-    """graphql-ws (legacy): every `start` re-checks the token and user first."""
+    """graphql-ws (legacy): every `start` re-checks the token and user first; subscriptions are shared."""
+
+    async def handle_async_results(self, operation_id, query, operation_name, variables) -> None:
+        """A subscription follows its shared execution (messages as Strawberry's handler sends them)."""
+        fanout = getattr(self.view, "fanout", None)
+        if fanout is None or not fanout.shares(query, operation_name, self.context):
+            await super().handle_async_results(operation_id, query, operation_name, variables)
+            return
+        prefix = _frame_prefix("data", operation_id)
+        try:
+            async with fanout.follow(self.context, query, variables, operation_name) as member:
+                while (frame := await fanout.next_frame(member)) is not END:
+                    kind, body, _ = frame
+                    if kind == "error":
+                        await self.send_message({"type": "error", "id": operation_id, "payload": body[0]})
+                        return
+                    if not await _send_text(self.websocket, prefix + body + "}"):
+                        return
+            await self.send_message({"type": "complete", "id": operation_id})
+        except asyncio.CancelledError:  # stopped by the client: Strawberry answers complete too
+            with contextlib.suppress(Exception):
+                await self.send_message({"type": "complete", "id": operation_id})
+        except WebSocketDisconnected:
+            return
+        finally:
+            self.tasks.pop(operation_id, None)
 
     async def handle_start(self, message) -> None:
         """Close with 4403 when the session ended since connection_init."""
         if self.connection_acknowledged and not await still_valid(self.context):
             await self.websocket.close(code=REVOKED, reason="session ended")
             return
+        _rescope(self)
         await super().handle_start(message)

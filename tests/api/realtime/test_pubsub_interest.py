@@ -53,6 +53,26 @@ async def test_workers_learn_of_each_others_subscribers(central_pg_url, monkeypa
         await subscriber.stop()
 
 
+async def test_a_worker_that_starts_later_learns_of_the_subscribers_at_once(central_pg_url, monkeypatch):
+    monkeypatch.setattr(pubsub_module, "INTEREST_REFRESH_SECONDS", 3600.0)  # no periodic announcement
+    dsn = central_pg_url.replace("+asyncpg", "")
+    subscriber, late = PostgresPubSub(dsn), PostgresPubSub(dsn)
+    await subscriber.start()
+    stream = subscriber.subscribe("readings")
+    received = asyncio.create_task(anext(stream))
+    try:
+        await until(lambda: subscriber.wants("readings"))
+        await asyncio.sleep(0.2)  # its announcement went out while the late worker was not listening yet
+        await late.start()  # asks the others to announce, and hears the subscriber's answer
+        await until(lambda: late.wants("readings"))
+        await late.publish("readings", {"site_id": 8, "meters": []})
+        assert (await asyncio.wait_for(received, 5))["site_id"] == 8
+    finally:
+        await stream.aclose()
+        await late.stop()
+        await subscriber.stop()
+
+
 async def test_an_upload_builds_no_readings_event_nobody_wants():
     from datetime import UTC, datetime
 
