@@ -6,28 +6,17 @@ SQL sum over the stored summary rows (what the summary costs to read without the
 """
 
 import random
-import time
 from datetime import datetime, timedelta
 
 from sqlalchemy import text
 
 from bench.cpu import own_cpu_seconds, tree_cpu_seconds
+from bench.query_bulk import build_summary_bulk
 from bench.query_sql import LOCAL_SUMMARY, QUARTER_SUMMARY
 from db.central.energy_query import energy_page, energy_point
-from db.central.energy_summary import rebuild_summary
-from db.central.rollups.refresh import point_infos
 from db.engine import make_engine, make_sessionmaker, session_scope
 
 TARGET_P95_MS = 20.0
-
-
-async def build_summary(sessions, points: list[int]) -> float:
-    """Fold the points' whole history into the summary, as the worker does; returns seconds."""
-    began = time.perf_counter()
-    for point in points:
-        async with session_scope(sessions) as session:
-            await rebuild_summary(session, [point], await point_infos(session, [point]))
-    return time.perf_counter() - began
 
 
 class CpuTimer:
@@ -51,21 +40,24 @@ async def energy_rows(args, url: str, conn, fleet, now: datetime, span_days: flo
         sessions = make_sessionmaker(engine)
         async with session_scope(sessions) as session:
             backend = await session.scalar(text("SELECT pg_backend_pid()"))
-        return await _energy_rows(args, sessions, conn, fleet, now, span_days, CpuTimer(timed, backend))
+        return await _energy_rows(args, url, sessions, conn, fleet, now, span_days, CpuTimer(timed, backend))
     finally:
         await engine.dispose()
 
 
-async def _energy_rows(args, sessions, conn, fleet, now: datetime, span_days: float, timed) -> float:
+async def _energy_rows(args, url, sessions, conn, fleet, now: datetime, span_days: float, timed) -> float:
     rng = random.Random(11)
     meters = list(fleet.points)
     points = [fleet.points[m][0] for m in meters]
-    built = await build_summary(sessions, points)
-    rows = await conn.fetchval("SELECT count(*) FROM readings WHERE point_id = ANY($1::bigint[])", points)
-    print(
-        f"  energy summary of {len(points)} registers folded in {built:.0f} s ({rows / built:,.0f} readings/s)"
-    )
-    await conn.execute("ANALYZE energy_quarters; ANALYZE energy_days")
+    if not await conn.fetchval(
+        "SELECT count(*) FROM energy_summary_state WHERE point_id = ANY($1::bigint[])", points
+    ):
+        built = await build_summary_bulk(url, sessions, points)
+        rows = await conn.fetchval("SELECT count(*) FROM readings WHERE point_id = ANY($1::bigint[])", points)
+        print(
+            f"  energy summary of {len(points)} registers built set-based in {built:.0f} s"
+            f" ({rows / built:,.0f} readings/s; the same rows as the worker's fold)"
+        )
     zones = {
         row["id"]: row["timezone"]
         for row in await conn.fetch(
