@@ -21,6 +21,7 @@ from db.central.energy_read import (
     next_reading,
     read_window,
     summary_parts,
+    summary_snapshot,
     summary_state,
 )
 from db.central.models import DataPoint, Meter, Reading, Site
@@ -141,16 +142,36 @@ async def energy_page(
     lo = start if after is None else max(start, decode_cursor(after) + TINY)
     now = clock().now()
     use_summary = summary and resolution != "minute"  # the summary's parts are quarters
-    state, stamps = await summary_state(session, point.point_id, lo) if use_summary else (None, None)
-    interval = await meter_interval(session, point, lo, stamps)
+
+    def next_chunk(lo: datetime, wanted: int) -> list[tuple[datetime, datetime]]:
+        chunk = list(islice(iter_bucket_bounds(lo, end, resolution, point.timezone), wanted))
+        return [b for b in chunk if after is None or b[0] > decode_cursor(after)]
+
+    chunk = next_chunk(lo, first + 1) if lo < end else []
+    snapshot = None
+    if use_summary and chunk and session.bind.dialect.name == "postgresql":
+        # One round trip for the state, the interval and the first chunk's stored rows and raw edges.
+        days = resolution in ("day", "month")
+        sample_from = None if point.interval_seconds else lo
+        snapshot = await summary_snapshot(session, point, chunk[0][0], chunk[-1][1], days, sample_from)
+        state = snapshot.state
+        if sample_from is not None and snapshot.spacings is not None:
+            seconds = [d.total_seconds() for d in snapshot.spacings]  # the middle one(s): statistics.median
+            interval = timedelta(seconds=seconds[0] if len(seconds) == 1 else (seconds[0] + seconds[1]) / 2)
+        else:
+            interval = await meter_interval(session, point, lo)
+    else:
+        state, stamps = await summary_state(session, point.point_id, lo) if use_summary else (None, None)
+        interval = await meter_interval(session, point, lo, stamps)
     step = _summary_step if state is not None else _raw_step
     out: list[EnergyBucket] = []
     while lo < end and len(out) <= first:
-        chunk = list(islice(iter_bucket_bounds(lo, end, resolution, point.timezone), first + 1 - len(out)))
-        chunk = [b for b in chunk if after is None or b[0] > decode_cursor(after)]
+        if not chunk:
+            chunk = next_chunk(lo, first + 1 - len(out))
         if not chunk:
             break
-        buckets, lo = await step(session, point, state, chunk, resolution, interval, now)
+        buckets, lo = await step(session, point, state, chunk, resolution, interval, now, snapshot)
+        chunk, snapshot = [], None
         out += buckets
         if lo is None:
             break
@@ -165,19 +186,18 @@ async def energy_page(
     return out, None
 
 
-async def _summary_step(session, point, state, chunk, resolution, interval, now):
+async def _summary_step(session, point, state, chunk, resolution, interval, now, snapshot=None):
     """Buckets of the chunk from the stored summary and raw edges; where the next chunk starts."""
     gap = GAP_FACTOR * interval.total_seconds()
-    parts = await summary_parts(
-        session, point, state, chunk[0][0], chunk[-1][1], resolution in ("day", "month"), gap, now
-    )
+    days = resolution in ("day", "month")
+    parts = await summary_parts(session, point, state, chunk[0][0], chunk[-1][1], days, gap, now, snapshot)
     buckets = buckets_from_parts(parts, chunk, cumulative=point.cumulative, now=now, price=point.price)
     if buckets:
         return buckets, chunk[-1][1]
     return buckets, await next_reading(session, point.point_id, chunk[-1][1])
 
 
-async def _raw_step(session, point, state, chunk, resolution, interval, now):
+async def _raw_step(session, point, state, chunk, resolution, interval, now, snapshot=None):
     """Buckets of the chunk from raw readings (at most about a month at once); where the next chunk starts."""
     # At most about a month of readings in memory at once (a year of one-minute rows is 525,600).
     chunk = [b for b in chunk if b[1] - chunk[0][0] <= MAX_WINDOW] or chunk[:1]
