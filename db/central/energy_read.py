@@ -186,19 +186,22 @@ async def raw_parts(
 ) -> list[Part]:
     """Quarter parts of the spans from raw readings, at most MAX_WINDOW of readings at a time.
 
-    windows: (start, stop) -> read_window's answer, for windows already read (summary_snapshot).
+    windows: (start, stop) -> read_window's answer and next_reading(stop), for windows already read
+    (summary_snapshot).
     """
     out: list[Part] = []
     for lo, hi in spans:
         start = quarter_floor(lo)
         while start < hi:
             stop = min(hi, start + MAX_WINDOW)
-            if windows is not None and (start, stop) in windows:
-                samples, more = windows[(start, stop)]
+            known = windows.get((start, stop)) if windows is not None else None
+            if known is not None:
+                samples, more, following = known
             else:
                 samples, more = await read_window(session, point.point_id, start, stop)
             if not any(start <= s.ts < stop for s in samples) and not (more and samples[0].ts < start):
-                nxt = await next_reading(session, point.point_id, stop)  # nothing in or across: skip ahead
+                # nothing in or across: skip ahead
+                nxt = following if known is not None else await next_reading(session, point.point_id, stop)
                 if nxt is None or nxt >= hi:
                     break
                 start = max(stop, quarter_floor(nxt))
@@ -275,6 +278,10 @@ FROM w CROSS JOIN LATERAL (
   (SELECT ts, value, quality FROM readings WHERE point_id = $1 AND ts >= w.hi AND quality < 2
     ORDER BY ts LIMIT 1)
 ) r
+UNION ALL
+SELECT 4, w.lo, w.hi, (SELECT ts FROM readings WHERE point_id = $1 AND ts >= w.hi ORDER BY ts LIMIT 1),
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM w
 """
 
 
@@ -285,7 +292,7 @@ class Snapshot:
     state: SummaryState | None
     spacings: list[timedelta] | None  # the middle spacing(s) of the first readings; None when too few
     stored: list  # rows in _STORED's layout, for _stored_part
-    windows: dict[tuple[datetime, datetime], tuple[list[Sample], bool]]
+    windows: dict[tuple[datetime, datetime], tuple[list[Sample], bool, datetime | None]]
     lo: datetime
     hi: datetime
 
@@ -315,7 +322,7 @@ async def summary_snapshot(
         days,
         sample_from or lo,
     )
-    state, spacings, stored, windows = None, None, [], {}
+    state, spacings, stored, windows, nexts = None, None, [], {}, {}
     for row in rows:
         kind = row[0]
         if kind == 0:
@@ -325,10 +332,12 @@ async def summary_snapshot(
             spacings = list(row[18]) if stamps >= 2 else None
         elif kind == 3:
             windows.setdefault((row[1], row[2]), []).append(Sample(row[3], row[8], row[19]))
+        elif kind == 4:  # every window read, with the time of the first reading after it (next_reading)
+            nexts[(row[1], row[2])] = row[3]
         else:  # _STORED's layout: quarter?, start, end, figures..., whole, peak, peak_at, hours
             stored.append((kind == 2, row[1], row[2], *row[5:16], row[4], row[16], row[3], row[17]))
     ready = {}
-    for (w_lo, w_hi), samples in windows.items():
-        samples.sort(key=lambda s: s.ts)
-        ready[(w_lo, w_hi)] = (samples, any(s.ts >= w_hi for s in samples))
+    for (w_lo, w_hi), following in nexts.items():
+        samples = sorted(windows.get((w_lo, w_hi), ()), key=lambda s: s.ts)
+        ready[(w_lo, w_hi)] = (samples, any(s.ts >= w_hi for s in samples), following)
     return Snapshot(state, spacings, stored, ready, lo, hi)
