@@ -5,6 +5,7 @@ Each page reads the readings of a window of buckets plus the usable reading just
 Pages are keyed by bucket start (db.central.storage.readings_query cursors).
 """
 
+import json
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,11 +27,12 @@ from db.central.energy_read import (
 )
 from db.central.models import DataPoint, Meter, Reading, Site
 from db.central.storage.readings_query import MAX_PAGE, decode_cursor, encode_cursor
-from db.central.tariffs import SiteTariff, Tariff, tariff_of
+from db.central.tariffs import SiteTariff, Tariff, make_tariff, tariff_of
 from db.clock import clock
 from db.energy import BUCKET_RESOLUTIONS, GAP_FACTOR, TINY, EnergyBucket, iter_bucket_bounds
 from db.energy.consumption import energy_buckets
 from db.energy.units import kwh_factor
+from db.engine import driver_connection
 from db.errors import NotFound
 
 INTERVAL_KEY = "interval_seconds"
@@ -59,8 +61,37 @@ class EnergyPoint:
         return lambda ts: per_kwh(ts) * factor
 
 
+# The same facts as energy_point's ORM select, straight through asyncpg (a third of its client CPU).
+_FACTS_PG = """
+SELECT dp.name, dp.cumulative, m.config::text, s.timezone, s.collection_interval_seconds, dp.unit,
+  t.currency, t.default_price_per_kwh, t.demand_charge_per_kw, t.bands::text
+FROM data_points dp JOIN meters m ON m.id = dp.meter_id JOIN sites s ON s.id = m.site_id
+LEFT JOIN site_tariffs t ON t.site_id = s.id
+WHERE dp.id = $1
+"""
+
+
 async def energy_point(session: AsyncSession, point_id: int) -> EnergyPoint:
     """The point's facts; NotFound when there is no such point."""
+    if session.bind.dialect.name == "postgresql":
+        # A read needs no BEGIN of its own: inside the caller's transaction if one is open, else autocommit.
+        found = await (await driver_connection(session)).fetchrow(_FACTS_PG, point_id)
+        if found is None:
+            raise NotFound(f"no data point with id {point_id}")
+        name, cumulative, config, timezone, site_interval, unit, currency, price, demand, bands = found
+        tariff = None
+        if currency is not None:
+            tariff = make_tariff(currency, price, demand, json.loads(bands) if bands else [])
+        return _facts(
+            point_id,
+            name,
+            cumulative,
+            (json.loads(config) if config else None) or {},
+            timezone,
+            site_interval,
+            unit,
+            tariff,
+        )
     row = (
         await session.execute(
             select(
@@ -81,7 +112,19 @@ async def energy_point(session: AsyncSession, point_id: int) -> EnergyPoint:
     if row is None:
         raise NotFound(f"no data point with id {point_id}")
     name, cumulative, config, timezone, site_interval, unit, tariff = row
-    config = config or {}
+    return _facts(
+        point_id,
+        name,
+        cumulative,
+        config or {},
+        timezone,
+        site_interval,
+        unit,
+        tariff_of(tariff) if tariff is not None else None,
+    )
+
+
+def _facts(point_id, name, cumulative, config, timezone, site_interval, unit, tariff) -> EnergyPoint:
     rollover = (config.get("rollover") or {}).get(name)
     interval = config.get(INTERVAL_KEY)
     return EnergyPoint(
@@ -92,7 +135,7 @@ async def energy_point(session: AsyncSession, point_id: int) -> EnergyPoint:
         float(interval) if interval else None,
         float(site_interval or 60.0),
         unit,
-        tariff_of(tariff) if tariff is not None else None,
+        tariff,
     )
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.central.energy_parts import FLOAT_SLACK, Part, quarter_floor, quarter_parts, set_peak
 from db.central.models import Reading
 from db.energy import BAD_QUALITY, Sample, local_day, local_day_bounds
-from db.engine import asyncpg_connection
+from db.engine import asyncpg_connection, driver_connection
 
 MAX_WINDOW = timedelta(days=32)  # the raw readings one step reads at most
 HOUR = timedelta(hours=1)
@@ -312,7 +312,8 @@ async def summary_snapshot(
             bounds.append(start)
             day += timedelta(days=1)
         bounds.append(end)
-    rows = await (await asyncpg_connection(session)).fetch(
+    # A read needs no BEGIN of its own: inside the caller's transaction if one is open, else autocommit.
+    rows = await (await driver_connection(session)).fetch(
         _SNAPSHOT,
         point.point_id,
         lo,
