@@ -179,7 +179,7 @@ async def _reuse(args, url: str) -> None:
         first, last, rows = await conn.fetchrow(
             "SELECT min(ts), max(ts), count(*) FROM readings WHERE point_id = ANY($1::bigint[])", energy
         )
-        days = (last - first).total_seconds() / 86400
+        days = (last - first + timedelta(minutes=1)).total_seconds() / 86400
         print(
             f"reusing {url.rsplit('/', 1)[1]}: {rows:,} kWh readings, {len(fleet.points)} meters,"
             f" {len(fleet.site_ids)} sites, {days:.1f} days"
