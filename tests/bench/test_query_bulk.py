@@ -112,3 +112,25 @@ def test_a_generated_year_folds_the_same_both_ways(db):
     folded, bulk = db.run(both_ways(db, points))
     assert len(folded["energy_quarters"]) > 4 * 7 * 96
     assert bulk == folded
+
+
+def test_the_last_partial_quarter_is_not_whole(db):
+    """Readings end 14 minutes into a quarter: that quarter is not whole (it does not count for demand)."""
+    start = START.replace(minute=0, second=0, microsecond=0)
+    rows = [Sample(start + timedelta(minutes=k), 100.0 + k / 10, 0) for k in range(75)]
+    point = db.run(make_point(db, timezone="Europe/Berlin"))
+    db.run(store(db, point, rows))
+    folded, bulk = db.run(both_ways(db, [point]))
+    assert bulk == folded
+    assert db.run(wholes(db, point))[-2:] == [True, False]
+
+
+async def wholes(db: Db, point: int) -> list[bool]:
+    async with session_scope(db.sessions) as session:
+        conn = await asyncpg_connection(session)
+        return [
+            r[0]
+            for r in await conn.fetch(
+                "SELECT whole FROM energy_quarters WHERE point_id = $1 ORDER BY q", point
+            )
+        ]
