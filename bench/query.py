@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 import asyncpg
 from sqlalchemy import select
 
+from bench.query_bulk import generate_readings
 from bench.query_data import (
     Fleet,
     build_rollups,
@@ -27,6 +28,7 @@ from bench.query_data import (
     drop_database,
     load_readings,
     migrate,
+    read_fleet,
 )
 from bench.query_energy import energy_rows
 from bench.query_sql import HOURLY_30D, RAW_24H, SITE_DAILY_30D, TODAY_ENERGY
@@ -65,6 +67,11 @@ def register(benches) -> None:
     )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument(
+        "--reuse",
+        metavar="DATABASE",
+        help="time the energy query on a database kept by an --energy-only --keep run (no load, no build)",
+    )
+    parser.add_argument(
         "--energy-only",
         action="store_true",
         help="load readings and time only the energy query (no rollups, ingest or dashboard rows)",
@@ -96,9 +103,17 @@ async def run(args) -> int:
     from api.app import tune_garbage_collector
 
     tune_garbage_collector()  # the queries run in the API process, whose collector is tuned so
-    name, url = await create_database(args.pg)
     began = time.perf_counter()
     print("load average at start: {:.1f} {:.1f} {:.1f} ({} cores)".format(*os.getloadavg(), os.cpu_count()))
+    if args.reuse:
+        await _reuse(args, args.pg.rsplit("/", 1)[0] + "/" + args.reuse)
+        print(
+            "finished in {:.0f} s; load average {:.1f} {:.1f} {:.1f}".format(
+                time.perf_counter() - began, *os.getloadavg()
+            )
+        )
+        return 0
+    name, url = await create_database(args.pg)
     try:
         await asyncio.to_thread(migrate, url)
         await _run(args, url)
@@ -128,13 +143,20 @@ async def _run(args, url: str) -> None:
     try:
         fleet = await create_fleet(conn, args.sites, args.meters)
         await create_partitions(engine, start)
-        total = 2 * args.meters * load_minutes
+        kinds = 1 if args.energy_only else 2
+        total = kinds * args.meters * load_minutes
         print(
-            f"loading {total:,} readings ({args.meters} meters x 2 points x {args.days:g} days, 1-minute) ..."
+            f"loading {total:,} readings ({args.meters} meters x {kinds} points x {args.days:g} days, 1-minute) ..."
         )
         tails: dict[int, list] = {}
-        loaded = await load_readings(url, fleet, start, load_minutes, tails, tail_minutes)
-        print(f"  COPY + key: {loaded:.0f} s ({total / loaded:,.0f} rows/s)")
+        if args.energy_only:  # no ingest tail needed: PostgreSQL generates the kWh registers itself
+            loaded = await generate_readings(url, fleet, start, load_minutes, power=False)
+            print(
+                f"  generated in SQL + key, kWh registers only: {loaded:.0f} s ({total / loaded:,.0f} rows/s)"
+            )
+        else:
+            loaded = await load_readings(url, fleet, start, load_minutes, tails, tail_minutes)
+            print(f"  COPY + key: {loaded:.0f} s ({total / loaded:,.0f} rows/s)")
         if not args.energy_only:
             built = await build_rollups(sessions, fleet, start, load_end)
             print(f"  rollups built in {built:.0f} s ({total / built:,.0f} rows/s)")
@@ -146,6 +168,25 @@ async def _run(args, url: str) -> None:
     finally:
         await conn.close()
         await engine.dispose()
+
+
+async def _reuse(args, url: str) -> None:
+    """The energy rows on a kept database: its fleet, its readings' span, its summary as built."""
+    conn = await asyncpg.connect(url)
+    try:
+        fleet = await read_fleet(conn)
+        energy = [pair[0] for pair in fleet.points.values()]
+        first, last, rows = await conn.fetchrow(
+            "SELECT min(ts), max(ts), count(*) FROM readings WHERE point_id = ANY($1::bigint[])", energy
+        )
+        days = (last - first + timedelta(minutes=1)).total_seconds() / 86400
+        print(
+            f"reusing {url.rsplit('/', 1)[1]}: {rows:,} kWh readings, {len(fleet.points)} meters,"
+            f" {len(fleet.site_ids)} sites, {days:.1f} days"
+        )
+        await energy_rows(args, url, conn, fleet, last + timedelta(minutes=1), days, timed)
+    finally:
+        await conn.close()
 
 
 async def _ingest(sessions, fleet: Fleet, tails: dict, load_end: datetime, window: timedelta) -> None:

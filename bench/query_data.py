@@ -107,6 +107,24 @@ async def create_fleet(conn: asyncpg.Connection, sites: int, meters: int) -> Fle
     return fleet
 
 
+async def read_fleet(conn: asyncpg.Connection) -> Fleet:
+    """The fleet create_fleet made, read back from a kept database."""
+    fleet = Fleet()
+    for site_id, meter_id, external, energy_id, power_id in await conn.fetch(
+        "SELECT s.id, m.id, m.external_id,"
+        " max(dp.id) FILTER (WHERE dp.name = 'total_kwh'), max(dp.id) FILTER (WHERE dp.name = 'power_kw')"
+        " FROM sites s JOIN meters m ON m.site_id = s.id JOIN data_points dp ON dp.meter_id = m.id"
+        " WHERE s.name LIKE 'bench-site-%' GROUP BY 1, 2, 3 ORDER BY 1, 2"
+    ):
+        if site_id not in fleet.meters:
+            fleet.site_ids.append(site_id)
+            fleet.meters[site_id] = []
+        fleet.meters[site_id].append(meter_id)
+        fleet.points[meter_id] = (energy_id, power_id)
+        fleet.external[meter_id] = external
+    return fleet
+
+
 def meter_rows(energy_id: int, power_id: int, start: datetime, minutes: int, seed: int):
     """One meter's readings, minute by minute: a daily power curve and its energy register."""
     rng = random.Random(seed)

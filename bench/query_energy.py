@@ -5,29 +5,21 @@ the rollup worker runs); beside it, in the same run, the same query over raw rea
 SQL sum over the stored summary rows (what the summary costs to read without the query's rules).
 """
 
+import os
 import random
-import time
 from datetime import datetime, timedelta
 
 from sqlalchemy import text
 
 from bench.cpu import own_cpu_seconds, tree_cpu_seconds
-from bench.query_sql import LOCAL_SUMMARY, QUARTER_SUMMARY
+from bench.query_bulk import build_summary_bulk
+from bench.query_sql import LOCAL_SUMMARY, QUARTER_SUMMARY, SITE_SUMMARY
 from db.central.energy_query import energy_page, energy_point
-from db.central.energy_summary import rebuild_summary
-from db.central.rollups.refresh import point_infos
+from db.central.energy_totals import site_totals
+from db.energy import local_day
 from db.engine import make_engine, make_sessionmaker, session_scope
 
 TARGET_P95_MS = 20.0
-
-
-async def build_summary(sessions, points: list[int]) -> float:
-    """Fold the points' whole history into the summary, as the worker does; returns seconds."""
-    began = time.perf_counter()
-    for point in points:
-        async with session_scope(sessions) as session:
-            await rebuild_summary(session, [point], await point_infos(session, [point]))
-    return time.perf_counter() - began
 
 
 class CpuTimer:
@@ -51,21 +43,25 @@ async def energy_rows(args, url: str, conn, fleet, now: datetime, span_days: flo
         sessions = make_sessionmaker(engine)
         async with session_scope(sessions) as session:
             backend = await session.scalar(text("SELECT pg_backend_pid()"))
-        return await _energy_rows(args, sessions, conn, fleet, now, span_days, CpuTimer(timed, backend))
+        timers = CpuTimer(timed, backend), CpuTimer(timed, await conn.fetchval("SELECT pg_backend_pid()"))
+        return await _energy_rows(args, url, sessions, conn, fleet, now, span_days, *timers)
     finally:
         await engine.dispose()
 
 
-async def _energy_rows(args, sessions, conn, fleet, now: datetime, span_days: float, timed) -> float:
+async def _energy_rows(args, url, sessions, conn, fleet, now, span_days: float, timed, timed_sql) -> float:
     rng = random.Random(11)
     meters = list(fleet.points)
     points = [fleet.points[m][0] for m in meters]
-    built = await build_summary(sessions, points)
-    rows = await conn.fetchval("SELECT count(*) FROM readings WHERE point_id = ANY($1::bigint[])", points)
-    print(
-        f"  energy summary of {len(points)} registers folded in {built:.0f} s ({rows / built:,.0f} readings/s)"
-    )
-    await conn.execute("ANALYZE energy_quarters; ANALYZE energy_days")
+    if not await conn.fetchval(
+        "SELECT count(*) FROM energy_summary_state WHERE point_id = ANY($1::bigint[])", points
+    ):
+        built = await build_summary_bulk(url, sessions, points)
+        rows = await conn.fetchval("SELECT count(*) FROM readings WHERE point_id = ANY($1::bigint[])", points)
+        print(
+            f"  energy summary of {len(points)} registers built set-based in {built:.0f} s"
+            f" ({rows / built:,.0f} readings/s; the same rows as the worker's fold)"
+        )
     zones = {
         row["id"]: row["timezone"]
         for row in await conn.fetch(
@@ -103,21 +99,25 @@ async def _energy_rows(args, sessions, conn, fleet, now: datetime, span_days: fl
     ]
     repeat = max(5, args.repeat // 2)
     raw_repeat = max(3, args.repeat // 8)
-    print("energy query, one meter: wall p50 / p95 ms and CPU ms per query (client + PostgreSQL backend)")
+    print(
+        f"energy query of one meter (a random one of {len(meters)} per run; the API's `energy` path: session,"
+        " point facts, page): wall p50 / p95 ms and CPU ms per query (client + its PostgreSQL backend)"
+    )
     print(
         f"{'':22} {'summary p50 / p95 / CPU':>25}   {'raw scan p50 / p95 / CPU':>26}"
-        f"   {'SQL over summary p50 / p95':>27}"
+        f"   {'SQL over summary p50 / p95 / CPU':>32}   load"
     )
     worst = 0.0
     for label, resolution, span in shapes:
         p50, p95, cpu = await timed(repeat, energy(resolution, span, True))
         r50, r95, rcpu = await timed(raw_repeat, energy(resolution, span, False))
-        b50, b95, _ = await timed(repeat, baseline(resolution, span))
+        b50, b95, bcpu = await timed_sql(repeat, baseline(resolution, span))
         worst = max(worst, p95)
         print(
             f"{label:22} {p50:7.1f} / {p95:6.1f} / {cpu:5.1f}   {r50:7.1f} / {r95:7.1f} / {rcpu:6.1f}"
-            f"   {b50:14.1f} / {b95:9.1f}"
+            f"   {b50:13.1f} / {b95:6.1f} / {bcpu:5.1f}   {os.getloadavg()[0]:4.1f}"
         )
+    await _site_rows(sessions, conn, fleet, now, year, repeat, timed, timed_sql)
     verdict = "met" if worst < TARGET_P95_MS else "MISSED"
     print(f"worst energy p95 {worst:.1f} ms (target < {TARGET_P95_MS:.0f} ms: {verdict})")
     print(
@@ -125,3 +125,44 @@ async def _energy_rows(args, sessions, conn, fleet, now: datetime, span_days: fl
         " the SQL only sums stored consumption)"
     )
     return worst
+
+
+async def _site_rows(sessions, conn, fleet, now: datetime, year: timedelta, repeat: int, timed, timed_sql):
+    """A site's totals per local day and month (energy_totals.site_totals: every kWh register of the site)."""
+    rng = random.Random(13)
+    zones = dict(await conn.fetch("SELECT id, timezone FROM sites"))
+
+    def site():
+        site_id = rng.choice(fleet.site_ids)
+        return site_id, [fleet.points[m][0] for m in fleet.meters[site_id]]
+
+    def totals(resolution: str, span: timedelta):
+        async def work():
+            site_id, _ = site()
+            zone = zones[site_id]
+            async with session_scope(sessions) as session:
+                await site_totals(
+                    session, [site_id], local_day(now - span, zone), local_day(now, zone), resolution
+                )
+
+        return work
+
+    def baseline(resolution: str, span: timedelta):
+        async def work():
+            site_id, points = site()
+            await conn.fetch(SITE_SUMMARY, points, now - span, now, resolution, zones[site_id])
+
+        return work
+
+    size = max(len(m) for m in fleet.meters.values())
+    print(f"site totals (energy_totals.site_totals, a random site of {size} meters; not in the target):")
+    for label, resolution, span in (
+        ("site daily, 31 days", "day", timedelta(days=31)),
+        (f"site monthly, {year.days} d", "month", year),
+    ):
+        p50, p95, cpu = await timed(repeat, totals(resolution, span))
+        b50, b95, bcpu = await timed_sql(repeat, baseline(resolution, span))
+        print(
+            f"{label:22} {p50:7.1f} / {p95:6.1f} / {cpu:5.1f}   {'':26}"
+            f"   {b50:13.1f} / {b95:6.1f} / {bcpu:5.1f}   {os.getloadavg()[0]:4.1f}"
+        )

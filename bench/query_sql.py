@@ -37,3 +37,8 @@ LOCAL_SUMMARY = """
 SELECT date_trunc($4, bucket, $5) AS b, sum(consumption), sum(count)
 FROM energy_days WHERE point_id = $1 AND bucket_end > $2 AND bucket < $3 GROUP BY 1 ORDER BY 1
 """
+
+SITE_SUMMARY = """
+SELECT date_trunc($4, bucket, $5) AS b, sum(consumption), sum(count)
+FROM energy_days WHERE point_id = ANY($1::bigint[]) AND bucket_end > $2 AND bucket < $3 GROUP BY 1 ORDER BY 1
+"""

@@ -160,7 +160,11 @@ def buckets_from_parts(
         j = i
         while j < n and parts[j].end <= end:
             j += 1
-        if j > i:
+        if j == i + 1:  # a quarter bucket, or a local day read from its stored row
+            bucket = _one_part(parts[i], start, end, cumulative, now, price)
+            if bucket is not None:
+                out.append(bucket)
+        elif j > i:
             bucket = _bucket(parts[i:j], start, end, cumulative, now, price)
             if bucket is not None:
                 out.append(bucket)
@@ -201,6 +205,25 @@ def _bucket(inside, start, end, cumulative, now, price) -> EnergyBucket | None:
     if best is not None:
         bucket.peak_demand, bucket.peak_demand_at = best.peak, best.peak_at
     bucket.quality = bucket_quality_of(bucket.completeness, consumption, usable, flagged > 0, cumulative)
+    return bucket
+
+
+def _one_part(p: Part, start, end, cumulative, now, price) -> EnergyBucket | None:
+    """_bucket of a single part, without its loop (the same figures: most buckets hold one part)."""
+    consumption = p.consumption if cumulative else None
+    if not p.count and consumption is None:
+        return None
+    cost = 0.0 + _part_cost(p, price) if price is not None and consumption is not None else None
+    bucket = EnergyBucket(start, end, count=p.count, consumption=consumption, cost=cost)
+    if p.usable:
+        bucket.mean, bucket.min, bucket.max = p.vsum / p.usable, p.vmin, p.vmax
+        bucket.first_value, bucket.last_value = p.first_value, p.last_value
+    horizon = min(end, now)
+    if horizon > start:
+        bucket.completeness = min(1.0, (0.0 + p.covered) / (horizon - start).total_seconds())
+    if p.peak is not None:
+        bucket.peak_demand, bucket.peak_demand_at = p.peak, p.peak_at
+    bucket.quality = bucket_quality_of(bucket.completeness, consumption, p.usable, p.flagged > 0, cumulative)
     return bucket
 
 

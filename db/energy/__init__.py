@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 BAD_QUALITY = 2
@@ -167,6 +168,7 @@ def hour_bounds(lo: datetime, hi: datetime) -> list[tuple[datetime, datetime]]:
     return bounds
 
 
+@lru_cache(maxsize=16_384)  # a year of days in a few dozen zones: energy pages ask for the same days again
 def local_day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
     """UTC instants of local midnight of day and of the next day (23 h or 25 h apart on DST days)."""
     zone = ZoneInfo(timezone)

@@ -1,0 +1,136 @@
+"""The bench's set-based summary build (bench/query_bulk.py) leaves exactly the rows the worker's fold leaves."""
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bench.query_bulk import bulk_summary, generate_meter
+from db.central.energy_summary import rebuild_summary
+from db.central.ingest.batch import insert_rows
+from db.central.rollups.refresh import forget_point_infos, point_infos
+from db.energy import Sample
+from db.engine import asyncpg_connection, session_scope
+from tests.db.energy.test_consumption_rules import history, steps
+from tests.support.energy import Db, make_point
+
+ROLLOVER = 10_000.0
+START = datetime(2026, 3, 28, 21, 7, 13, 250_000, tzinfo=UTC)  # data, not the clock: Berlin's DST night
+TABLES = {
+    "energy_quarters": "q",
+    "energy_days": "day",
+    "energy_summary_state": "point_id",
+}
+
+
+@pytest.fixture(scope="module")
+def db(central_pg_url):
+    """The session's migrated PostgreSQL central database."""
+    database = Db(central_pg_url)
+    yield database
+    database.close()
+
+
+async def snapshot(db: Db, points: list[int]) -> dict[str, list[tuple]]:
+    """Every summary row of the points, in key order."""
+    async with session_scope(db.sessions) as session:
+        conn = await asyncpg_connection(session)
+        return {
+            table: [
+                tuple(row)
+                for row in await conn.fetch(
+                    f"SELECT * FROM {table} WHERE point_id = ANY($1::bigint[]) ORDER BY point_id, {key}",
+                    points,
+                )
+            ]
+            for table, key in TABLES.items()
+        }
+
+
+async def both_ways(db: Db, points: list[int]) -> tuple[dict, dict]:
+    """The summary as the worker's fold leaves it, then as the bulk build leaves it."""
+    forget_point_infos()
+    async with session_scope(db.sessions) as session:
+        infos = await point_infos(session, points)
+        for point in points:  # as bench/query_energy.py did: one point at a time through the worker's fold
+            await rebuild_summary(session, [point], {point: infos[point]})
+    folded = await snapshot(db, points)
+    async with session_scope(db.sessions) as session:
+        conn = await asyncpg_connection(session)
+        for table in TABLES:
+            await conn.execute(f"DELETE FROM {table} WHERE point_id = ANY($1::bigint[])", points)
+        await bulk_summary(conn, infos)
+    return folded, await snapshot(db, points)
+
+
+async def store(db: Db, point: int, rows: list[Sample]) -> None:
+    async with session_scope(db.sessions) as session:
+        await insert_rows(session, [(point, s.ts, s.value, s.quality) for s in rows])
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    drawn=st.lists(st.lists(steps, min_size=0, max_size=120), min_size=1, max_size=3),
+    value=st.floats(0, ROLLOVER - 1, allow_nan=False),
+    zone=st.sampled_from(["Europe/Berlin", "America/New_York", "Asia/Kolkata", "UTC"]),
+    cumulative=st.booleans(),
+    wraps=st.booleans(),
+    jitter=st.integers(0, 999_999),
+)
+def test_bulk_summary_equals_the_worker_fold(db, drawn, value, zone, cumulative, wraps, jitter):
+    rollover = ROLLOVER if wraps else None
+    points = []
+    for n, part in enumerate(drawn):  # several points of one kind, folded in one statement
+        point = db.run(make_point(db, timezone=zone, rollover=rollover, cumulative=cumulative))
+        start = START + timedelta(microseconds=jitter, hours=5 * n)
+        rows = history(part, start, value, rollover)
+        random.Random(n).shuffle(rows)
+        db.run(store(db, point, rows))
+        points.append(point)
+    folded, bulk = db.run(both_ways(db, points))
+    assert bulk == folded
+
+
+def test_a_generated_year_folds_the_same_both_ways(db):
+    """A week of the bench's own generated minutes (energy and power points) in two zones."""
+
+    async def make() -> list[int]:
+        points = []
+        for zone in ("Europe/Berlin", "America/New_York"):
+            energy = await make_point(db, timezone=zone)
+            power = await make_point(db, timezone=zone, cumulative=False, unit="kilowatts", name="power_kw")
+            async with session_scope(db.sessions) as session:
+                await generate_meter(
+                    await asyncpg_connection(session), energy, power, START, 7 * 1440, energy
+                )
+            points += [energy, power]
+        return points
+
+    points = db.run(make())
+    folded, bulk = db.run(both_ways(db, points))
+    assert len(folded["energy_quarters"]) > 4 * 7 * 96
+    assert bulk == folded
+
+
+def test_the_last_partial_quarter_is_not_whole(db):
+    """Readings end 14 minutes into a quarter: that quarter is not whole (it does not count for demand)."""
+    start = START.replace(minute=0, second=0, microsecond=0)
+    rows = [Sample(start + timedelta(minutes=k), 100.0 + k / 10, 0) for k in range(75)]
+    point = db.run(make_point(db, timezone="Europe/Berlin"))
+    db.run(store(db, point, rows))
+    folded, bulk = db.run(both_ways(db, [point]))
+    assert bulk == folded
+    assert db.run(wholes(db, point))[-2:] == [True, False]
+
+
+async def wholes(db: Db, point: int) -> list[bool]:
+    async with session_scope(db.sessions) as session:
+        conn = await asyncpg_connection(session)
+        return [
+            r[0]
+            for r in await conn.fetch(
+                "SELECT whole FROM energy_quarters WHERE point_id = $1 ORDER BY q", point
+            )
+        ]
