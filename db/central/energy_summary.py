@@ -13,8 +13,9 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.central.energy_parts import QUARTER, Part, quarter_floor, quarter_parts
-from db.energy import Sample, local_day, local_day_bounds
+from db.central.energy_fold import fold_quarters, micros
+from db.central.energy_parts import QUARTER, quarter_floor
+from db.energy import local_day, local_day_bounds
 from db.engine import asyncpg_connection
 
 FOLD_WINDOW = timedelta(days=2)  # readings one fold step reads per point at most
@@ -46,6 +47,11 @@ CROSS JOIN LATERAL (
     ORDER BY ts LIMIT 1)
 ) r
 """
+
+# WINDOWS_SQL with each time as integer microseconds since 1970 (db/central/energy_fold.py works on those)
+FOLD_ROWS_SQL = WINDOWS_SQL.replace(
+    "SELECT t.n, r.ts,", "SELECT t.n, (extract(epoch FROM r.ts) * 1000000)::int8,", 1
+)
 
 _DELETE = """
 DELETE FROM energy_quarters e USING unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[]) AS t(pid, lo, hi)
@@ -149,17 +155,21 @@ async def fold_ranges(conn, ranges: list[tuple[int, datetime, datetime]], infos)
     await conn.execute(_DELETE, *map(list, zip(*ranges, strict=True)))
     for n in range(0, len(windows), FOLD_BATCH):
         batch = windows[n : n + FOLD_BATCH]
-        samples: list[list[Sample]] = [[] for _ in batch]
-        rows = await conn.fetch(WINDOWS_SQL, list(range(len(batch))), *map(list, zip(*batch, strict=True)))
-        for k, ts, value, quality in rows:
-            samples[k].append(Sample(ts, value, quality))
-        out = []
+        samples: list[list] = [[] for _ in batch]
+        rows = await conn.fetch(FOLD_ROWS_SQL, list(range(len(batch))), *map(list, zip(*batch, strict=True)))
+        for k, us, value, quality in rows:
+            samples[k].append((us, value, quality))
+        out: list[list] = [[] for _ in range(14)]
         for (pid, lo, hi), window in zip(batch, samples, strict=True):
             info = infos[pid]
-            for p in quarter_parts(window, lo, hi, cumulative=info.cumulative, rollover=info.rollover):
-                out.append((pid, p))
-        if out:
-            await conn.execute(_INSERT, *_columns(out))
+            quarters = fold_quarters(
+                window, micros(lo), micros(hi), cumulative=info.cumulative, rollover=info.rollover
+            )
+            for start, whole, figures in quarters:
+                for column, item in zip(out, (pid, start, whole, *figures), strict=True):
+                    column.append(item)
+        if out[0]:
+            await conn.execute(_INSERT, *out)
     days: dict[tuple[int, date], tuple[datetime, datetime, bool]] = {}
     for pid, lo, hi in ranges:
         zone = infos[pid].timezone
@@ -174,14 +184,6 @@ async def fold_ranges(conn, ranges: list[tuple[int, datetime, datetime]], infos)
         [k[1] for k in keys],
         *map(list, zip(*(days[k] for k in keys), strict=True)),
     )
-
-
-_PART_FIELDS = ("start", "whole", "count", "flagged", "usable", "vsum", "vmin", "vmax", "first_value")
-_PART_FIELDS += ("last_value", "consumption", "span", "longest")  # the order of _INSERT's columns
-
-
-def _columns(out: list[tuple[int, Part]]) -> list[list]:
-    return [[pid for pid, _ in out], *([getattr(p, name) for _, p in out] for name in _PART_FIELDS)]
 
 
 async def rebuild_summary(session: AsyncSession, point_ids: list[int], infos) -> None:
