@@ -62,10 +62,12 @@ def fold_quarters(
             if usable:
                 p[USABLE] += 1
                 p[VSUM] += value
-                p[VMIN] = value if p[VMIN] is None else min(p[VMIN], value)
-                p[VMAX] = value if p[VMAX] is None else max(p[VMAX], value)
                 if p[FIRST] is None:
-                    p[FIRST] = value
+                    p[FIRST] = p[VMIN] = p[VMAX] = value
+                elif value < p[VMIN]:  # min() keeps the first of equals: so does a strict comparison
+                    p[VMIN] = value
+                elif value > p[VMAX]:
+                    p[VMAX] = value
                 p[LAST] = value
         if not usable:
             continue

@@ -8,12 +8,14 @@ range of quarters the summary holds exactly, [folded_from, tail_start): tail_sta
 newest usable reading, whose figures the next reading changes, so queries read it and later quarters raw.
 """
 
+import operator
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
+from itertools import islice
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.central.energy_fold import fold_quarters, micros
+from db.central.energy_fold import EPOCH, MICROSECOND, fold_quarters, micros
 from db.central.energy_parts import QUARTER, quarter_floor
 from db.energy import local_day, local_day_bounds
 from db.engine import asyncpg_connection
@@ -48,10 +50,22 @@ CROSS JOIN LATERAL (
 ) r
 """
 
-# WINDOWS_SQL with each time as integer microseconds since 1970 (db/central/energy_fold.py works on those)
-FOLD_ROWS_SQL = WINDOWS_SQL.replace(
-    "SELECT t.n, r.ts,", "SELECT t.n, (extract(epoch FROM r.ts) * 1000000)::int8,", 1
-)
+# WINDOWS_SQL as one row per window: its times, values and qualities as arrays in time order (asyncpg decodes
+# arrays without a record per row; extract(epoch) in SQL is numeric arithmetic, dearer than micros() here)
+FOLD_ROWS_SQL = """
+SELECT t.n, array_agg(r.ts), array_agg(r.value), array_agg(r.quality)
+FROM unnest($1::int[], $2::bigint[], $3::timestamptz[], $4::timestamptz[]) AS t(n, pid, lo, hi)
+CROSS JOIN LATERAL (
+  (SELECT ts, value, quality FROM readings WHERE point_id = t.pid AND ts < t.lo AND quality < 2
+    ORDER BY ts DESC LIMIT 1)
+  UNION ALL
+  (SELECT ts, value, quality FROM readings WHERE point_id = t.pid AND ts >= t.lo AND ts < t.hi ORDER BY ts)
+  UNION ALL
+  (SELECT ts, value, quality FROM readings WHERE point_id = t.pid AND ts >= t.hi AND quality < 2
+    ORDER BY ts LIMIT 1)
+) r
+GROUP BY t.n
+"""
 
 _DELETE = """
 DELETE FROM energy_quarters e USING unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[]) AS t(pid, lo, hi)
@@ -155,10 +169,15 @@ async def fold_ranges(conn, ranges: list[tuple[int, datetime, datetime]], infos)
     await conn.execute(_DELETE, *map(list, zip(*ranges, strict=True)))
     for n in range(0, len(windows), FOLD_BATCH):
         batch = windows[n : n + FOLD_BATCH]
-        samples: list[list] = [[] for _ in batch]
+        samples: list = [() for _ in batch]
         rows = await conn.fetch(FOLD_ROWS_SQL, list(range(len(batch))), *map(list, zip(*batch, strict=True)))
-        for k, us, value, quality in rows:
-            samples[k].append((us, value, quality))
+        for k, stamps, values, qualities in rows:
+            stamps = [(ts - EPOCH) // MICROSECOND for ts in stamps]
+            if not all(map(operator.lt, stamps, islice(stamps, 1, None))):  # array_agg kept no order
+                stamps, values, qualities = zip(
+                    *sorted(zip(stamps, values, qualities, strict=True)), strict=True
+                )
+            samples[k] = zip(stamps, values, qualities, strict=True)
         out: list[list] = [[] for _ in range(14)]
         for (pid, lo, hi), window in zip(batch, samples, strict=True):
             info = infos[pid]
