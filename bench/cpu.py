@@ -34,6 +34,25 @@ def tree_cpu_seconds(root: int) -> float:
     return total / TICKS
 
 
+def backends_cpu_seconds(postmaster: int, database: str) -> float:
+    """User + system CPU seconds of the live PostgreSQL backends connected to one database.
+
+    The whole postmaster tree would count every other database's backends on a shared server too.
+    """
+    total = 0
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or not (fields := _stat_fields(int(name))) or int(fields[1]) != postmaster:
+            continue
+        try:
+            with open(f"/proc/{name}/cmdline", "rb") as f:
+                title = f.read().split(b"\0")[0].split()  # "postgres: 15/main: USER DATABASE HOST ..."
+        except OSError:
+            continue
+        if len(title) > 3 and title[3].decode(errors="replace") == database:
+            total += sum(int(v) for v in fields[11:13])
+    return total / TICKS
+
+
 def machine_busy_seconds() -> float:
     """CPU seconds every core spent not idle since boot."""
     with open("/proc/stat") as f:
@@ -80,13 +99,19 @@ class CpuSplit:
 class CpuMeter:
     """Snapshot at start(), difference at stop(): where the CPU of a measured phase went."""
 
-    def __init__(self, server_pid: int | None, postgres_pid: int | None) -> None:
-        self.server_pid, self.postgres_pid = server_pid, postgres_pid
+    def __init__(self, server_pid: int | None, postgres_pid: int | None, database: str | None = None) -> None:
+        """database: count only the backends connected to it (they must live until stop()), not the server."""
+        self.server_pid, self.postgres_pid, self.database = server_pid, postgres_pid, database
         self._start = (0.0, 0.0, 0.0, 0.0)
 
     def _now(self) -> tuple[float, float, float, float]:
         server = tree_cpu_seconds(self.server_pid) if self.server_pid else 0.0
-        postgres = tree_cpu_seconds(self.postgres_pid) if self.postgres_pid else 0.0
+        if not self.postgres_pid:
+            postgres = 0.0
+        elif self.database:
+            postgres = backends_cpu_seconds(self.postgres_pid, self.database)
+        else:
+            postgres = tree_cpu_seconds(self.postgres_pid)
         return own_cpu_seconds(), server, postgres, machine_busy_seconds()
 
     def start(self) -> None:

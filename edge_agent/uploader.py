@@ -45,16 +45,16 @@ class Batch:
 
 def prepare(rows: list[QueuedReading]) -> Batch:
     """The upload format and id of rows in one pass (each distinct timestamp formatted once)."""
-    digest = hashlib.sha256()
     formatted: dict[datetime, str] = {}
-    wire = []
+    wire, identities = [], []
     for row in rows:
         r = row.reading
         ts = formatted.get(r.ts)
         if ts is None:
             ts = formatted[r.ts] = r.ts.isoformat()
-        digest.update(f"{r.meter_external_id}\x1f{r.data_point}\x1f{ts}\x1e".encode())
+        identities.append(f"{r.meter_external_id}\x1f{r.data_point}\x1f{ts}\x1e")
         wire.append(reading_to_wire(r, ts))
+    digest = hashlib.sha256("".join(identities).encode())  # the same bytes as one update per reading
     return Batch(rows, wire, f"b-{len(rows)}-{digest.hexdigest()[:40]}")
 
 
@@ -212,8 +212,11 @@ class Uploader:
 
         After a failure no new batch starts; the ones in flight finish and what central acknowledged is
         still deleted (in order), so a failure in the middle of the window neither loses nor re-sends them.
+        Acks are applied by a chain of tasks, each after the one before: the next uploads start while an
+        ack's transaction commits (its fsync took ~40 ms per batch on a loaded machine).
         """
         window: deque[asyncio.Task] = deque()
+        applying: deque[asyncio.Task] = deque()
         failure: BaseException | None = None
         reader: asyncio.Task | None = asyncio.create_task(self._read(0))
         try:
@@ -226,6 +229,8 @@ class Uploader:
                     window.append(asyncio.create_task(self._send(central, batch)))
                     reader = asyncio.create_task(self._read(batch.rows[-1].id))
                 if not window:
+                    while applying:
+                        await applying.popleft()
                     return failure
                 head = window.popleft()
                 try:
@@ -234,12 +239,21 @@ class Uploader:
                     if failure is None or isinstance(err, Unauthorized):
                         failure = err
                     continue
-                for ack in acks:
-                    await self._apply(ack, total)
+                after = applying[-1] if applying else None
+                applying.append(asyncio.create_task(self._apply_after(after, acks, total)))
+                while len(applying) > self.pipeline:  # acks pending at most as many as uploads in flight
+                    await applying.popleft()
         finally:
-            for task in (*window, reader):
+            for task in (*window, reader, *applying):
                 if task is not None:
                     task.cancel()
+
+    async def _apply_after(self, before: asyncio.Task | None, acks: list[Ack], total: SyncResult) -> None:
+        """Apply acks once the acks before them are applied (their error stops these too)."""
+        if before is not None:
+            await asyncio.shield(before)  # its own awaiter ends it; cancelling this one must not
+        for ack in acks:
+            await self._apply(ack, total)
 
     async def _send(self, central: CentralClient, batch: Batch) -> list[Ack]:
         """Upload one batch with retries; raises the last error when the retries of this cycle are spent."""

@@ -8,13 +8,16 @@ range of quarters the summary holds exactly, [folded_from, tail_start): tail_sta
 newest usable reading, whose figures the next reading changes, so queries read it and later quarters raw.
 """
 
+import operator
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
+from itertools import islice
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.central.energy_parts import QUARTER, Part, quarter_floor, quarter_parts
-from db.energy import Sample, local_day, local_day_bounds
+from db.central.energy_fold import EPOCH, MICROSECOND, fold_quarters, micros
+from db.central.energy_parts import QUARTER, quarter_floor
+from db.energy import local_day, local_day_bounds
 from db.engine import asyncpg_connection
 
 FOLD_WINDOW = timedelta(days=2)  # readings one fold step reads per point at most
@@ -45,6 +48,23 @@ CROSS JOIN LATERAL (
   (SELECT ts, value, quality FROM readings WHERE point_id = t.pid AND ts >= t.hi AND quality < 2
     ORDER BY ts LIMIT 1)
 ) r
+"""
+
+# WINDOWS_SQL as one row per window: its times, values and qualities as arrays in time order (asyncpg decodes
+# arrays without a record per row; extract(epoch) in SQL is numeric arithmetic, dearer than micros() here)
+FOLD_ROWS_SQL = """
+SELECT t.n, array_agg(r.ts), array_agg(r.value), array_agg(r.quality)
+FROM unnest($1::int[], $2::bigint[], $3::timestamptz[], $4::timestamptz[]) AS t(n, pid, lo, hi)
+CROSS JOIN LATERAL (
+  (SELECT ts, value, quality FROM readings WHERE point_id = t.pid AND ts < t.lo AND quality < 2
+    ORDER BY ts DESC LIMIT 1)
+  UNION ALL
+  (SELECT ts, value, quality FROM readings WHERE point_id = t.pid AND ts >= t.lo AND ts < t.hi ORDER BY ts)
+  UNION ALL
+  (SELECT ts, value, quality FROM readings WHERE point_id = t.pid AND ts >= t.hi AND quality < 2
+    ORDER BY ts LIMIT 1)
+) r
+GROUP BY t.n
 """
 
 _DELETE = """
@@ -149,17 +169,26 @@ async def fold_ranges(conn, ranges: list[tuple[int, datetime, datetime]], infos)
     await conn.execute(_DELETE, *map(list, zip(*ranges, strict=True)))
     for n in range(0, len(windows), FOLD_BATCH):
         batch = windows[n : n + FOLD_BATCH]
-        samples: list[list[Sample]] = [[] for _ in batch]
-        rows = await conn.fetch(WINDOWS_SQL, list(range(len(batch))), *map(list, zip(*batch, strict=True)))
-        for k, ts, value, quality in rows:
-            samples[k].append(Sample(ts, value, quality))
-        out = []
+        samples: list = [() for _ in batch]
+        rows = await conn.fetch(FOLD_ROWS_SQL, list(range(len(batch))), *map(list, zip(*batch, strict=True)))
+        for k, stamps, values, qualities in rows:
+            stamps = [(ts - EPOCH) // MICROSECOND for ts in stamps]
+            if not all(map(operator.lt, stamps, islice(stamps, 1, None))):  # array_agg kept no order
+                stamps, values, qualities = zip(
+                    *sorted(zip(stamps, values, qualities, strict=True)), strict=True
+                )
+            samples[k] = zip(stamps, values, qualities, strict=True)
+        out: list[list] = [[] for _ in range(14)]
         for (pid, lo, hi), window in zip(batch, samples, strict=True):
             info = infos[pid]
-            for p in quarter_parts(window, lo, hi, cumulative=info.cumulative, rollover=info.rollover):
-                out.append((pid, p))
-        if out:
-            await conn.execute(_INSERT, *_columns(out))
+            quarters = fold_quarters(
+                window, micros(lo), micros(hi), cumulative=info.cumulative, rollover=info.rollover
+            )
+            for start, whole, figures in quarters:
+                for column, item in zip(out, (pid, start, whole, *figures), strict=True):
+                    column.append(item)
+        if out[0]:
+            await conn.execute(_INSERT, *out)
     days: dict[tuple[int, date], tuple[datetime, datetime, bool]] = {}
     for pid, lo, hi in ranges:
         zone = infos[pid].timezone
@@ -174,14 +203,6 @@ async def fold_ranges(conn, ranges: list[tuple[int, datetime, datetime]], infos)
         [k[1] for k in keys],
         *map(list, zip(*(days[k] for k in keys), strict=True)),
     )
-
-
-_PART_FIELDS = ("start", "whole", "count", "flagged", "usable", "vsum", "vmin", "vmax", "first_value")
-_PART_FIELDS += ("last_value", "consumption", "span", "longest")  # the order of _INSERT's columns
-
-
-def _columns(out: list[tuple[int, Part]]) -> list[list]:
-    return [[pid for pid, _ in out], *([getattr(p, name) for _, p in out] for name in _PART_FIELDS)]
 
 
 async def rebuild_summary(session: AsyncSession, point_ids: list[int], infos) -> None:

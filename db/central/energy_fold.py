@@ -1,0 +1,116 @@
+"""The stored quarters of one fold window in one pass over its rows (the fold's lean form of quarter_parts).
+
+db/central/energy_parts.py quarter_parts is the reference: for the stored columns (no gap limit, no `now`)
+this gives the same figures by the same float operations in the same order, on integer microseconds and
+plain lists instead of datetimes and Part objects; the fold ran quarter_parts over every new reading, the
+largest part of rollup upkeep (tests/db/central/test_energy_fold.py holds the two equal).
+"""
+
+from datetime import UTC, datetime, timedelta
+
+from db.energy import BAD_QUALITY, RESET_FRACTION
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+Q_US = 900_000_000  # a quarter hour in microseconds
+Q_SECONDS = 900.0
+MICROSECOND = timedelta(microseconds=1)
+
+# a quarter's row: the columns of energy_summary._INSERT after point_id, q and whole
+COUNT, FLAGGED, USABLE, VSUM, VMIN, VMAX, FIRST, LAST, CONSUMPTION, SPAN, LONGEST = range(11)
+
+
+def micros(ts: datetime) -> int:
+    """Microseconds since 1970 (exact)."""
+    return (ts - EPOCH) // MICROSECOND
+
+
+def _step(prev: float, cur: float, rollover: float | None) -> float:
+    # db.energy.step's consumption, inlined arithmetic
+    if cur >= prev:
+        return cur - prev
+    if rollover is not None and 0 <= rollover - prev + cur <= rollover / 2:
+        return rollover - prev + cur
+    if cur < prev * RESET_FRACTION:
+        return max(cur, 0.0)
+    return 0.0
+
+
+def fold_quarters(
+    rows, lo_us: int, hi_us: int, *, cumulative: bool, rollover: float | None
+) -> list[tuple[datetime, bool, list]]:
+    """(start, whole, row) of the quarters in [lo, hi) holding a reading or an interval, oldest first.
+
+    rows: (microseconds, value, quality) in time order, one per instant, with the usable reading on either
+    side of [lo, hi) (quarter aligned, in microseconds).
+    """
+    k_lo, k_last = lo_us // Q_US, hi_us // Q_US - 1
+    lo_s, hi_s = lo_us / 1_000_000, hi_us / 1_000_000
+    parts: dict[int, list] = {}
+    first_x = last_x = None
+    prev_x = prev_v = None
+    prev_us = 0
+    for us, value, quality in rows:
+        usable = quality < BAD_QUALITY
+        if lo_us <= us < hi_us:
+            k = us // Q_US
+            p = parts.get(k)
+            if p is None:
+                p = parts[k] = [0, 0, 0, 0.0, None, None, None, None, None, 0.0, 0.0]
+            p[COUNT] += 1
+            if quality > 0:
+                p[FLAGGED] += 1
+            if usable:
+                p[USABLE] += 1
+                p[VSUM] += value
+                if p[FIRST] is None:
+                    p[FIRST] = p[VMIN] = p[VMAX] = value
+                elif value < p[VMIN]:  # min() keeps the first of equals: so does a strict comparison
+                    p[VMIN] = value
+                elif value > p[VMAX]:
+                    p[VMAX] = value
+                p[LAST] = value
+        if not usable:
+            continue
+        x = us / 1_000_000
+        if first_x is None:
+            first_x = x
+        last_x = x
+        if prev_x is not None and not (x <= lo_s or prev_x >= hi_s):
+            length = x - prev_x
+            delta = _step(prev_v, value, rollover) if cumulative else 0.0
+            k = (us - 1) // Q_US
+            if prev_us >= k * Q_US and k_lo <= k <= k_last:  # the usual interval: inside one quarter
+                p = parts.get(k)
+                if p is None:
+                    p = parts[k] = [0, 0, 0, 0.0, None, None, None, None, None, 0.0, 0.0]
+                p[SPAN] += length
+                if length > p[LONGEST]:
+                    p[LONGEST] = length
+                if cumulative:
+                    c = p[CONSUMPTION]
+                    p[CONSUMPTION] = (c or 0.0) + delta * (length / length)
+                prev_x, prev_v, prev_us = x, value, us
+                continue
+            first_k = max(prev_us // Q_US, k_lo)
+            last_k = min(k, k_last)
+            for k in range(first_k, last_k + 1):
+                qs = k * Q_SECONDS
+                overlap = min(x, qs + Q_SECONDS) - max(prev_x, qs)
+                if overlap <= 0:
+                    continue
+                p = parts.get(k)
+                if p is None:
+                    p = parts[k] = [0, 0, 0, 0.0, None, None, None, None, None, 0.0, 0.0]
+                p[SPAN] += overlap
+                if length > p[LONGEST]:
+                    p[LONGEST] = length
+                if cumulative:
+                    c = p[CONSUMPTION]
+                    p[CONSUMPTION] = (c or 0.0) + delta * (overlap / length)
+        prev_x, prev_v, prev_us = x, value, us
+    out = []
+    for k in sorted(parts):
+        qs = k * Q_SECONDS
+        whole = cumulative and first_x is not None and first_x <= qs and qs + Q_SECONDS <= last_x
+        out.append((EPOCH + k * Q_US * MICROSECOND, whole, parts[k]))
+    return out

@@ -1,0 +1,47 @@
+"""Property test: the fold's lean quarters equal quarter_parts' stored figures, exactly."""
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from db.central.energy_fold import fold_quarters, micros
+from db.central.energy_parts import QUARTER, quarter_floor, quarter_parts
+from db.energy import BAD_QUALITY
+from tests.db.energy.test_consumption_rules import history, steps
+
+ROLLOVER = 10_000.0
+STARTS = (datetime(2026, 3, 28, 23, 7, 13, 250, tzinfo=UTC), datetime(2026, 3, 28, 23, 0, tzinfo=UTC))
+
+
+def stored(part) -> tuple:
+    """The columns energy_summary writes for a part."""
+    figures = (part.count, part.flagged, part.usable, part.vsum, part.vmin, part.vmax, part.first_value)
+    return (part.start, part.whole, *figures, part.last_value, part.consumption, part.span, part.longest)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    drawn=st.lists(steps, min_size=0, max_size=80),
+    value=st.floats(0, ROLLOVER - 1, allow_nan=False),
+    cumulative=st.booleans(),
+    rollover=st.sampled_from([None, ROLLOVER]),
+    cut=st.tuples(st.integers(0, 90), st.integers(0, 90)),
+    start=st.sampled_from(STARTS),  # readings between quarters, or on their bounds
+)
+def test_fold_quarters_equal_quarter_parts(drawn, value, cumulative, rollover, cut, start):
+    rows = history(drawn, start, value, rollover)
+    lo = quarter_floor(start + cut[0] * timedelta(minutes=5))
+    hi = max(lo, quarter_floor(start + cut[1] * timedelta(minutes=30))) + QUARTER
+    usable_before = [r for r in rows if r.ts < lo and r.quality < BAD_QUALITY][-1:]
+    usable_after = [r for r in rows if r.ts >= hi and r.quality < BAD_QUALITY][:1]
+    window = usable_before + [r for r in rows if lo <= r.ts < hi] + usable_after  # as the fold reads it
+    want = [stored(p) for p in quarter_parts(window, lo, hi, cumulative=cumulative, rollover=rollover)]
+    got = fold_quarters(
+        [(micros(r.ts), r.value, r.quality) for r in window],
+        micros(lo),
+        micros(hi),
+        cumulative=cumulative,
+        rollover=rollover,
+    )
+    assert [(start, whole, *figures) for start, whole, figures in got] == want
