@@ -195,17 +195,18 @@ async def energy_page(
     if use_summary and chunk and session.bind.dialect.name == "postgresql":
         # One round trip for the state, the interval and the first chunk's stored rows and raw edges.
         days = resolution in ("day", "month")
-        sample_from = None if point.interval_seconds else lo
+        # the interval is sampled from the query's start on every page, so all pages of one answer agree
+        sample_from = None if point.interval_seconds else start
         snapshot = await summary_snapshot(session, point, chunk[0][0], chunk[-1][1], days, sample_from)
         state = snapshot.state
         if sample_from is not None and snapshot.spacings is not None:
             seconds = [d.total_seconds() for d in snapshot.spacings]  # the middle one(s): statistics.median
             interval = timedelta(seconds=seconds[0] if len(seconds) == 1 else (seconds[0] + seconds[1]) / 2)
         else:
-            interval = await meter_interval(session, point, lo)
+            interval = await meter_interval(session, point, start)
     else:
         state, stamps = await summary_state(session, point.point_id, lo) if use_summary else (None, None)
-        interval = await meter_interval(session, point, lo, stamps)
+        interval = await meter_interval(session, point, start, stamps if lo == start else None)
     step = _summary_step if state is not None else _raw_step
     out: list[EnergyBucket] = []
     while lo < end and len(out) <= first:
