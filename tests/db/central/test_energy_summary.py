@@ -75,8 +75,15 @@ async def answer(db: Db, point: int, lo, hi, resolution: str, first: int, rows: 
     own_interval=st.booleans(),
 )
 @example(  # pages of 2 once sampled the meter's interval from their own start, not the answer's: found by hypothesis
-    drawn=[(30, -1e9, 0), (3600, -1e9, 0)], value=0.0, seed=0, zone="Europe/Berlin", resolution="quarter_hour",
-    wraps=False, cumulative=True, first=2, own_interval=False,
+    drawn=[(30, -1e9, 0), (3600, -1e9, 0)],
+    value=0.0,
+    seed=0,
+    zone="Europe/Berlin",
+    resolution="quarter_hour",
+    wraps=False,
+    cumulative=True,
+    first=2,
+    own_interval=False,
 )
 def test_summary_answers_equal_the_raw_reference(
     db, dated_clock, drawn, value, seed, zone, resolution, wraps, cumulative, first, own_interval
