@@ -92,6 +92,7 @@ def status_strip() -> rx.Component:
         stat("Meters", reported(EdgeState.meters_summary), "meters-summary", "4"),
         stat("Queue", reported(EdgeState.queue_depth), "queue-depth", "4"),
         stat("Central", rx.cond(EdgeState.agent_down, "unknown", central), "central-state", "4"),
+        stat("Times in", EdgeState.zone_text, "site-zone", "4"),
         spacing="3",
         wrap="wrap",
         width="100%",
