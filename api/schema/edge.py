@@ -19,7 +19,7 @@ from api.services import inventory as inventory_service
 from api.services.access import site_key_scope
 from api.services.edge import UploadRefused, store_upload
 from db.central.ingest.batch import IngestOutcome
-from db.central.site_status import EDGE_ALERTS, OUTAGE_ENDED, OUTAGE_STARTED
+from db.central.site_status import EDGE_ALERTS, OUTAGE_ENDED, OUTAGE_STARTED, SIMULATED_FROM, SIMULATED_UNTIL
 from db.inventory import MAX_METERS_PER_SITE
 
 logger = logging.getLogger(__name__)
@@ -119,6 +119,12 @@ class HeartbeatInput:
     edge_alerts: list[EdgeAlertInput] | None = strawberry.field(
         default=None,
         description="the edge's own alerts that ended in the last day, repeated until then; recorded once each",
+    )
+    simulated_from: datetime | None = strawberry.field(
+        default=None, description="start of simulated (demo) readings the edge queued; central keeps the span"
+    )
+    simulated_until: datetime | None = strawberry.field(
+        default=None, description="end of those readings (both are sent together)"
     )
 
 
@@ -229,7 +235,7 @@ def _heartbeat_problems(status: HeartbeatInput) -> list[str]:
 
 def _health(status: HeartbeatInput) -> dict:
     health = strawberry.asdict(status)
-    for name in (OUTAGE_STARTED, OUTAGE_ENDED):
+    for name in (OUTAGE_STARTED, OUTAGE_ENDED, SIMULATED_FROM, SIMULATED_UNTIL):
         health[name] = health[name].isoformat() if health[name] else None
     health[EDGE_ALERTS] = [
         {

@@ -280,6 +280,20 @@ class Site:
         async with info.context.session() as session:
             return await today_energy(session, self._row)
 
+    @strawberry.field(
+        description="start of the site's simulated (demo) readings, as its edge reported; null: none"
+    )
+    def simulated_from(self) -> datetime | None:
+        """The simulated history's start (kept in the site's health, db/central/site_status.py)."""
+        value = (self._row.health or {}).get("simulated_from")
+        return datetime.fromisoformat(value) if value else None
+
+    @strawberry.field(description="end of the site's simulated (demo) readings; null: none")
+    def simulated_until(self) -> datetime | None:
+        """The simulated history's end."""
+        value = (self._row.health or {}).get("simulated_until")
+        return datetime.fromisoformat(value) if value else None
+
     @strawberry.field
     async def meters(self, info: Info) -> list[Meter]:
         """This site's meters."""
