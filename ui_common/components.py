@@ -136,7 +136,15 @@ def line_chart(
     return rx.recharts.line_chart(
         *extra,
         rx.recharts.line(data_key=data_key, is_animation_active=False, dot=False, stroke=color),
-        rx.recharts.x_axis(data_key="t", min_tick_gap=32, label=axis_label(x_label), height=40),
+        # With a band, x labels are unique (ui_common.format.unique_labels): recharts then places the band's
+        # edges by label; with a repeated label it would index the axis and the band would collapse.
+        rx.recharts.x_axis(
+            data_key="t",
+            min_tick_gap=32,
+            label=axis_label(x_label),
+            height=40,
+            allow_duplicated_category=band is None,
+        ),
         rx.recharts.y_axis(
             domain=["auto", "auto"] if auto_scale else None,
             width=70,

@@ -107,6 +107,13 @@ def clock_time(value: str | None, tz_name: str | None = "UTC", now: datetime | N
     return local.strftime("%H:%M %Z" if same_day else "%Y-%m-%d %H:%M %Z")
 
 
+def unique_labels(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Chart points with one point per label ('t'), the latest kept: a category axis places a band's edges by
+    label, which only works while no label repeats (a 24 h chart's first and last minute share one)."""
+    last = {p["t"]: i for i, p in enumerate(points)}
+    return [p for i, p in enumerate(points) if last[p["t"]] == i]
+
+
 def simulated_band(points: list[dict[str, Any]], start: str | None, end: str | None) -> list[str]:
     """[first, last] chart label ('t') of the points whose time ('ts') lies in the simulated span, to shade it;
     ['', ''] when none does."""

@@ -7,7 +7,7 @@ from ui_edge.state import AGENT_DOWN_TEXT, EdgeState
 
 
 def navbar() -> rx.Component:
-    """Top bar: the three sections and the site's name."""
+    """Top bar: the three sections, the site's name and the zone every time on the page is in."""
     return top_bar(
         "MeterIT on site",
         nav_link("Dashboard", "/", "nav-dashboard"),
@@ -15,6 +15,12 @@ def navbar() -> rx.Component:
         nav_link("Meters", "/meters", "nav-meters"),
         rx.spacer(),
         rx.text(EdgeState.site_name, size="2", color_scheme="gray"),
+        rx.text(
+            "times in ",
+            rx.text.span(EdgeState.zone_text, weight="medium", data_testid="site-zone"),
+            size="2",
+            color_scheme="gray",
+        ),
     )
 
 
@@ -92,7 +98,6 @@ def status_strip() -> rx.Component:
         stat("Meters", reported(EdgeState.meters_summary), "meters-summary", "4"),
         stat("Queue", reported(EdgeState.queue_depth), "queue-depth", "4"),
         stat("Central", rx.cond(EdgeState.agent_down, "unknown", central), "central-state", "4"),
-        stat("Times in", EdgeState.zone_text, "site-zone", "4"),
         spacing="3",
         wrap="wrap",
         width="100%",

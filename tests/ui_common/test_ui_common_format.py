@@ -81,3 +81,11 @@ def test_simulated_span_becomes_a_chart_band_and_a_note_in_the_site_zone():
         "Simulated history (demo data, not measured) from 2026-01-10 01:00 CET to 2026-01-10 06:00 CET"
     )
     assert simulated_note(None, end, "UTC") == ""
+
+
+def test_chart_points_keep_one_point_per_label_the_latest():
+    from ui_common.format import unique_labels
+
+    points = [{"t": "06:00", "value": 1}, {"t": "06:01", "value": 2}, {"t": "06:00", "value": 3}]
+    assert unique_labels(points) == [{"t": "06:01", "value": 2}, {"t": "06:00", "value": 3}]
+    assert unique_labels([]) == []

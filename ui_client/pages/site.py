@@ -36,6 +36,7 @@ from ui_common.format import (
     parse_ts,
     simulated_band,
     simulated_note,
+    unique_labels,
     unit_symbol,
     zone_label,
 )
@@ -314,11 +315,13 @@ class SiteState(SessionState):
         fmt = "%H:%M" if end - start <= timedelta(hours=24) else "%m-%d %H:%M"
         tz_name = self._site.get("timezone") or "UTC"
         self.history_unit = self._units.get(self.selected_point, "")
-        self.history = [
-            {"t": local_time(ts, tz_name, fmt), "value": round(float(i["value"]), 4), "ts": i["ts"]}
-            for i in items
-            if i.get("value") is not None and (ts := parse_ts(i["ts"])) is not None
-        ]
+        self.history = unique_labels(
+            [
+                {"t": local_time(ts, tz_name, fmt), "value": round(float(i["value"]), 4), "ts": i["ts"]}
+                for i in items
+                if i.get("value") is not None and (ts := parse_ts(i["ts"])) is not None
+            ]
+        )
         self.history_band = self._band(self.history)
         self._csv_rows = [[i["ts"], i["value"], i.get("min"), i.get("max"), i.get("count")] for i in items]
         self.history_note = f"{len(items)} points, resolution {resolution.lower()}" if items else ""

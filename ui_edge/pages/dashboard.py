@@ -8,7 +8,7 @@ import reflex as rx
 
 from ui_common.clock import utcnow
 from ui_common.components import badge, empty_state, line_chart, select, table
-from ui_common.format import ago, local_time, number, parse_ts, simulated_band, unit_symbol
+from ui_common.format import ago, local_time, number, parse_ts, simulated_band, unique_labels, unit_symbol
 from ui_edge import components, queries
 from ui_edge.errors import UiEdgeError
 from ui_edge.format import REACHABILITY, clock, quality
@@ -19,11 +19,12 @@ logger = logging.getLogger(__name__)
 CHART_POINTS = 300
 METER_REFRESH_SECONDS = 3.0
 PREFERRED_CHART_POINT = "current_kw"
+CHART_LABEL = "%m-%d %H:%M:%S"  # 24 h span two days: a time of day alone would repeat (and collapse the band)
 
 
 def _chart_point(ts: str, value: Any, tz: str) -> dict[str, Any]:
     """A chart point: its time label in the site's zone, its value, and its time (to place the simulated band)."""
-    return {"t": local_time(ts, tz or None, "%H:%M:%S"), "value": round(float(value), 4), "ts": ts}
+    return {"t": local_time(ts, tz or None, CHART_LABEL), "value": round(float(value), 4), "ts": ts}
 
 
 def _point_row(value: dict[str, Any], tz: str = "") -> dict[str, str]:
@@ -96,11 +97,13 @@ class DashboardState(EdgeState):
         charts = {}
         for meter_id in meter_ids:
             data = await self._gql(queries.READINGS, {"meter": meter_id, "point": point})
-            charts[meter_id] = [
-                _chart_point(r["ts"], r["value"], self.timezone)
-                for r in data["readings"]
-                if parse_ts(r["ts"]) is not None
-            ]
+            charts[meter_id] = unique_labels(
+                [
+                    _chart_point(r["ts"], r["value"], self.timezone)
+                    for r in data["readings"]
+                    if parse_ts(r["ts"]) is not None
+                ]
+            )
         return charts
 
     def _show_charts(self, charts: dict[str, list[dict[str, Any]]]) -> None:
@@ -145,7 +148,10 @@ class DashboardState(EdgeState):
                 if value["dataPoint"] == self.chart_point:
                     ts = value["ts"] if parse_ts(value["ts"]) else utcnow().isoformat()
                     series = self.charts.setdefault(value["meterExternalId"], [])
-                    series.append(_chart_point(ts, value["value"], self.timezone))
+                    point = _chart_point(ts, value["value"], self.timezone)
+                    if series and series[-1]["t"] == point["t"]:
+                        series.pop()  # two values in one second: the later one
+                    series.append(point)
                     del series[:-CHART_POINTS]
             self.points = dict(self.points)
             self.charts = dict(self.charts)
