@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from db.clock import utcnow
 from db.edge.store import get_state, set_state
 from edge_agent.outage import CentralOutage, minutes
+from edge_agent.site_zone import clock_text
 
 logger = logging.getLogger(__name__)
 
@@ -87,13 +88,16 @@ class EdgeAlerts:
         self._meter_down_since: dict[str, datetime] = {}
         self._queue_deep_since: datetime | None = None
         self._unsaved = False
+        self.zone: str | None = None  # the site's time zone (siteConfig), for the messages' times
 
     def evaluate(self, outage: CentralOutage, meters: Iterable, queue_depth: int) -> None:
         """Open the alerts whose condition passed its threshold and end those whose condition cleared."""
         now = utcnow()
         holding: dict[tuple[str, str | None], tuple[datetime, str]] = {}
         if outage.since is not None and outage.seconds > self.thresholds.central_minutes * 60:
-            text = f"central unreachable since {outage.since:%H:%M} UTC: readings are queued here"
+            text = (
+                f"central unreachable since {clock_text(outage.since, self.zone)}: readings are queued here"
+            )
             holding[CENTRAL_UNREACHABLE, None] = (outage.since, text)
         down = set()
         for health in meters:
@@ -105,14 +109,14 @@ class EdgeAlerts:
                 why = f": {health.last_error}" if health.last_error else ""
                 holding[METER_UNREACHABLE, health.external_id] = (
                     since,
-                    f"meter {health.external_id} unreachable since {since:%H:%M} UTC{why}",
+                    f"meter {health.external_id} unreachable since {clock_text(since, self.zone)}{why}",
                 )
         self._meter_down_since = {m: t for m, t in self._meter_down_since.items() if m in down}
         if queue_depth > self.thresholds.queue_depth:
             self._queue_deep_since = self._queue_deep_since or now
             text = (
                 f"outbox holds {queue_depth} readings, above {self.thresholds.queue_depth} "
-                f"since {self._queue_deep_since:%H:%M} UTC"
+                f"since {clock_text(self._queue_deep_since, self.zone)}"
             )
             holding[EDGE_QUEUE, None] = (self._queue_deep_since, text)
         else:

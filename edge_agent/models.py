@@ -47,6 +47,9 @@ class AgentStatus(BaseModel):
     last_sync_at: datetime | None
     last_heartbeat_at: datetime | None
     site_name: str | None
+    site_timezone: str | None = None  # IANA name from siteConfig; None until the edge has heard it
+    simulated_from: datetime | None = None  # span of simulated (demo) history in the outbox
+    simulated_until: datetime | None = None
     bbmd_address: str | None = None
     bbmd_state: str | None = None
     bbmd_registered_at: datetime | None = None

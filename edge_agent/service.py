@@ -56,7 +56,8 @@ from edge_agent.models import (
     TestReadResult,
 )
 from edge_agent.settings import EdgeSettings
-from edge_agent.site_sync import cached_site_config, fetch_site_config
+from edge_agent.site_sync import cached_site_config, fetch_site_config, simulated_history
+from edge_agent.site_zone import zone_name
 from edge_agent.uploader import Uploader
 
 logger = logging.getLogger(__name__)
@@ -101,6 +102,10 @@ class EdgeAgent:
         self.config_now = asyncio.Event()
         self.collection_interval = self.settings.collection_interval_seconds
         self.site_name: str | None = None
+        self.site_timezone: str | None = None  # siteConfig's zone (cached with it); None: not heard yet, UTC
+        self.simulated: dict | None = (
+            None  # {"start", "end"} of demo history in the outbox (meterit/demo_history.py)
+        )
         self.last_heartbeat_at: datetime | None = None
         self._tasks: list[asyncio.Task] = []
         # a rotated key written to CLIENT_API_KEY_FILE is used from the next request on, without a restart
@@ -172,6 +177,7 @@ class EdgeAgent:
     async def _load_config(self) -> None:
         """Run the inventory kept on site at once, then bring it up to date with central when reachable."""
         await self.inventory.load()
+        self.simulated = await simulated_history(self.engine)
         await self.apply_config(await cached_site_config(self))
         if self.upload_enabled and self.settings.client_api_key:
             try:
@@ -207,6 +213,7 @@ class EdgeAgent:
         await replace_meters(self.engine, [m.to_row() for m in meters], "central" if site_config else "file")
         if site_config:
             self.site_name = site_config.get("siteName")
+            self.site_timezone = self.alerts.zone = zone_name(site_config.get("timezone"))
             interval = site_config.get("collectionIntervalSeconds")
             # COLLECTION_INTERVAL_SECONDS set on site wins over central's per-site value.
             if "collection_interval_seconds" in self.settings.model_fields_set:
@@ -288,6 +295,9 @@ class EdgeAgent:
             last_sync_at=last_sync[0].started_at if last_sync else None,
             last_heartbeat_at=self.last_heartbeat_at,
             site_name=self.site_name,
+            site_timezone=self.site_timezone,
+            simulated_from=_at(self.simulated, "start"),
+            simulated_until=_at(self.simulated, "end"),
             bbmd_address=self.settings.bacnet_bbmd_address,
             bbmd_state=self.foreign.state if self.foreign else None,
             bbmd_registered_at=self.foreign.registered_at if self.foreign else None,
@@ -431,3 +441,7 @@ class EdgeAgent:
     ) -> TestReadResult:
         """Read a configured meter (or an address with given points) once, without queueing anything."""
         return await views.test_read(self.collector, meter, address, points)
+
+
+def _at(span: dict | None, key: str) -> datetime | None:
+    return datetime.fromisoformat(span[key]) if span and span.get(key) else None

@@ -1,6 +1,7 @@
 """Heartbeat to central and siteConfig download (site settings cached for offline starts)."""
 
 import logging
+from datetime import datetime
 
 from db.edge.store import count_dead_letters, get_state, set_state
 from edge_agent.central import CentralClient
@@ -8,6 +9,9 @@ from edge_agent.central import CentralClient
 logger = logging.getLogger(__name__)
 
 CONFIG_STATE_KEY = "site_config"
+SIMULATED_STATE_KEY = (
+    "simulated_history"  # {"start", "end"} (ISO) of simulated readings queued here (the demo)
+)
 
 
 async def heartbeat_status(agent) -> dict:
@@ -38,6 +42,10 @@ async def heartbeat_status(agent) -> dict:
     if last:  # sent only when there is one, so that a central older than these fields still takes the rest
         status_input["lastCentralOutageStartedAt"] = last.started_at.isoformat()
         status_input["lastCentralOutageEndedAt"] = last.ended_at.isoformat()
+    simulated = getattr(agent, "simulated", None)
+    if simulated:  # sent on every heartbeat, like the outage: central keeps the widest span it heard
+        status_input["simulatedFrom"] = simulated["start"]
+        status_input["simulatedUntil"] = simulated["end"]
     ended = agent.alerts.to_report()
     if ended:  # likewise: the edge's ended alerts of the last day, recorded once by central
         status_input["edgeAlerts"] = [
@@ -68,3 +76,13 @@ async def fetch_site_config(agent, central: CentralClient) -> dict:
 async def cached_site_config(agent) -> dict | None:
     """The last siteConfig downloaded, if any (used when central is unreachable at start)."""
     return await get_state(agent.engine, CONFIG_STATE_KEY)
+
+
+async def record_simulated_history(engine, start: datetime, end: datetime) -> None:
+    """Remember that the readings from start to end queued here are simulated (the heartbeat tells central)."""
+    await set_state(engine, SIMULATED_STATE_KEY, {"start": start.isoformat(), "end": end.isoformat()})
+
+
+async def simulated_history(engine) -> dict | None:
+    """The span of simulated readings queued here, if any."""
+    return await get_state(engine, SIMULATED_STATE_KEY)

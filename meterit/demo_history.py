@@ -3,7 +3,8 @@
 The readings take the normal path (edge outbox -> uploader -> uploadReadings -> rollups), generated at
 accelerated time: a daily power curve per meter every 15 minutes and the energy register that integrates it,
 ending at the simulator's starting register so the live readings continue it without a reset. They carry
-quality 1 (uncertain: estimated), which the API returns with every reading, so they never pass for measured.
+quality 1 (uncertain: estimated), which the API returns with every reading, so they never pass for measured,
+and their span is recorded at the edge, which reports it with every heartbeat: both dashboards mark it simulated.
 """
 
 import math
@@ -12,6 +13,7 @@ from datetime import datetime, timedelta
 
 from db.edge.outbox import Outbox, Reading
 from db.engine import make_engine
+from edge_agent.site_sync import record_simulated_history
 
 HISTORY_DAYS = 30
 STEP = timedelta(minutes=15)
@@ -67,6 +69,8 @@ async def queue_history(
         old = [r for r in readings if r.ts < end - RECENT]
         await outbox.add(old, keep_recent=False)
         await outbox.add([r for r in readings if r.ts >= end - RECENT])
+        if readings:
+            await record_simulated_history(engine, min(r.ts for r in readings), max(r.ts for r in readings))
         return len(readings)
     finally:
         await engine.dispose()

@@ -2,9 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ui_common.format import duration, parse_ts
+from ui_common.format import clock_time, duration, parse_ts, zone
 
 STATUS_LABELS = {
     "Open": "OPEN",
@@ -17,24 +16,6 @@ SEVERITIES = ["info", "warning", "critical"]
 ALL_SITES, ALL_KINDS, ALL_SEVERITIES = "All sites", "All kinds", "All severities"
 REPEAT_LABELS = {"NONE": "Once", "DAILY": "Daily", "WEEKLY": "Weekly"}
 STATE_LABELS = {"OPEN": "alert open", "PENDING": "pending", "BUILDING": "building up"}
-
-
-def zone(name: str | None) -> ZoneInfo:
-    """The named zone, UTC when unknown."""
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def clock_time(value: str | None, timezone: str = "UTC", now: datetime | None = None) -> str:
-    """'14:05 UTC' today, '2026-12-07 14:05 CET' on other days, in the given zone; '–' for none."""
-    ts = parse_ts(value)
-    if ts is None:
-        return "–"
-    local = ts.astimezone(zone(timezone))
-    same_day = now is not None and now.astimezone(zone(timezone)).date() == local.date()
-    return local.strftime("%H:%M %Z" if same_day else "%Y-%m-%d %H:%M %Z")
 
 
 def alert_row(alert: dict[str, Any], now: datetime) -> dict[str, str]:
@@ -73,7 +54,8 @@ def alerts_in(seconds: float) -> str:
 
 
 def outlook_hint(entry: dict[str, Any], now: datetime) -> str:
-    """'meter-002: alert at 14:05 UTC (in 3 min)' for a coming alert; 'alert open' once it is."""
+    """'meter-002: will alert at 14:05 CET (in 3 min)' for a coming alert, in the site's zone (with the date
+    past the site's midnight); 'alert open' once it is."""
     what = entry.get("meterExternalId") or entry.get("kind", "").replace("_", " ")
     if entry.get("state") == "OPEN":
         return f"{what}: alert open"
@@ -82,7 +64,7 @@ def outlook_hint(entry: dict[str, Any], now: datetime) -> str:
         return ""
     if due <= now:
         return f"{what}: alert due now"
-    at = clock_time(entry.get("alertsAt"), "UTC", now)
+    at = clock_time(entry.get("alertsAt"), entry.get("siteTimezone") or "UTC", now)
     return f"{what}: will alert at {at} ({alerts_in((due - now).total_seconds())})"
 
 

@@ -29,7 +29,9 @@ mutation UpdateRule($id: ID!, $rule: AlertRuleInput!) {{ updateAlertRule(id: $id
 
 DELETE_RULE = "mutation DeleteRule($id: ID!) { deleteAlertRule(id: $id) }"
 
-OUTLOOK_FIELDS = "ruleId kind severity siteId siteName meterId meterExternalId message state alertsAt"
+OUTLOOK_FIELDS = (
+    "ruleId kind severity siteId siteName siteTimezone meterId meterExternalId message state alertsAt"
+)
 
 OUTLOOK = f"query Outlook($siteId: ID) {{ alertOutlook(siteId: $siteId) {{ {OUTLOOK_FIELDS} }} }}"
 

@@ -50,6 +50,7 @@ def energy_bars(
                 "value": None if partial else value,
                 "partial": value if partial else None,
                 "previous": _value(before, cumulative) if before else None,
+                "ts": item["start"],  # to place the simulated band
             }
         )
     return bars

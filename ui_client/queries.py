@@ -31,7 +31,7 @@ POINT_FIELDS = "id name objectType instance property unit cumulative cov lastVal
 METER_FIELDS = f"""id siteId externalId name bacnetDeviceId bacnetAddress enabled discovered reachable
   state intervalSeconds lastError lastSeenAt ageSeconds staleAfterSeconds dataPoints {{ {POINT_FIELDS} }}"""
 
-SITE = f"query Site($id: ID!) {{ site(id: $id) {{ {SITE_FIELDS} meters {{ {METER_FIELDS} }} }} }}"
+SITE = f"query Site($id: ID!) {{ site(id: $id) {{ {SITE_FIELDS} simulatedFrom simulatedUntil meters {{ {METER_FIELDS} }} }} }}"
 
 READINGS = """
 query Readings($meterId: ID!, $point: String!, $start: DateTime!, $end: DateTime!,

@@ -113,13 +113,38 @@ def axis_label(text, vertical: bool = False) -> dict:
     return {"value": text, "position": "insideBottom", "offset": -4}
 
 
+def simulated_area(band) -> rx.Component:
+    """An orange band labelled 'simulated' between two x labels (a [first, last] Var; ['', ''] shows nothing)."""
+    shown = band[0] != ""
+    return rx.recharts.reference_area(
+        rx.recharts.label(value=rx.cond(shown, "simulated", ""), position="insideTop", fill="#c2410c"),
+        x1=band[0],
+        x2=band[1],
+        if_overflow="discard",
+        fill="#f97316",
+        fill_opacity=rx.cond(shown, 0.15, 0.0),
+        stroke="none",
+    )
+
+
 def line_chart(
-    data, data_key: str, color: str, height: int, auto_scale: bool = False, y_label="", x_label=""
+    data, data_key: str, color: str, height: int, auto_scale: bool = False, y_label="", x_label="", band=None
 ) -> rx.Component:
-    """A line of {t, data_key} points, without animation or dots; axes labelled with unit and time zone."""
+    """A line of {t, data_key} points, without animation or dots; axes labelled with unit and time zone; an
+    optional band ([first, last] x labels) marked 'simulated'."""
+    extra = [simulated_area(band)] if band is not None else []
     return rx.recharts.line_chart(
+        *extra,
         rx.recharts.line(data_key=data_key, is_animation_active=False, dot=False, stroke=color),
-        rx.recharts.x_axis(data_key="t", min_tick_gap=32, label=axis_label(x_label), height=40),
+        # With a band, x labels are unique (ui_common.format.unique_labels): recharts then places the band's
+        # edges by label; with a repeated label it would index the axis and the band would collapse.
+        rx.recharts.x_axis(
+            data_key="t",
+            min_tick_gap=32,
+            label=axis_label(x_label),
+            height=40,
+            allow_duplicated_category=band is None,
+        ),
         rx.recharts.y_axis(
             domain=["auto", "auto"] if auto_scale else None,
             width=70,

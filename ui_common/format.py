@@ -90,3 +90,42 @@ def local_time(value: str | datetime | None, tz_name: str | None, fmt: str = "%Y
     if ts is None:
         return "–"
     return ts.astimezone(zone(tz_name)).strftime(fmt)
+
+
+def clock(value: str | datetime | None, tz_name: str | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """A timestamp in a site's zone with the zone's short name: '2026-03-29 03:15:00 CEST'; '–' for none."""
+    return local_time(value, tz_name, f"{fmt} %Z")
+
+
+def clock_time(value: str | None, tz_name: str | None = "UTC", now: datetime | None = None) -> str:
+    """'14:05 CET' on the site's today, '2026-12-07 14:05 CET' on other days (in its zone); '–' for none."""
+    ts = parse_ts(value)
+    if ts is None:
+        return "–"
+    local = ts.astimezone(zone(tz_name))
+    same_day = now is not None and now.astimezone(zone(tz_name)).date() == local.date()
+    return local.strftime("%H:%M %Z" if same_day else "%Y-%m-%d %H:%M %Z")
+
+
+def unique_labels(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Chart points with one point per label ('t'), the latest kept: a category axis places a band's edges by
+    label, which only works while no label repeats (a 24 h chart's first and last minute share one)."""
+    last = {p["t"]: i for i, p in enumerate(points)}
+    return [p for i, p in enumerate(points) if last[p["t"]] == i]
+
+
+def simulated_band(points: list[dict[str, Any]], start: str | None, end: str | None) -> list[str]:
+    """[first, last] chart label ('t') of the points whose time ('ts') lies in the simulated span, to shade it;
+    ['', ''] when none does."""
+    first, last = parse_ts(start), parse_ts(end)
+    if first is None or last is None:
+        return ["", ""]
+    inside = [p["t"] for p in points if (ts := parse_ts(p.get("ts"))) is not None and first <= ts <= last]
+    return [inside[0], inside[-1]] if inside else ["", ""]
+
+
+def simulated_note(start: str | None, end: str | None, tz_name: str | None) -> str:
+    """'Simulated history (demo) from … to …' in the site's zone, or '' when the site has none."""
+    if not (parse_ts(start) and parse_ts(end)):
+        return ""
+    return f"Simulated history (demo data, not measured) from {clock_time(start, tz_name)} to {clock_time(end, tz_name)}"

@@ -1,10 +1,10 @@
 """The site inventory as both dashboards show and edit it: point lines, intervals, history rows, unit symbols."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from causes import Cause, text
-from ui_common.format import UNIT_SYMBOLS, ago, parse_ts, unit_symbol  # noqa: F401  (imported from here too)
+from ui_common.format import UNIT_SYMBOLS, ago, clock, parse_ts, unit_symbol  # noqa: F401  (imported from here too)
 
 POINTS_HELP = (
     "One point per line: name, object type, instance, unit, cumulative (yes/no). "
@@ -60,16 +60,17 @@ def conflict_text(conflict: dict[str, Any]) -> str:
     return f"{conflict['meter']}.{conflict['field']}: kept {conflict['kept']}, not {conflict['dropped']}"
 
 
-def history_rows(history: list[dict[str, Any]], now: datetime) -> list[dict[str, str]]:
-    """Table rows of inventory history entries (newest first, as the API sends them)."""
+def history_rows(
+    history: list[dict[str, Any]], now: datetime, tz_name: str | None = None
+) -> list[dict[str, str]]:
+    """Table rows of inventory history entries (newest first, as the API sends them), times in the site's zone."""
     rows = []
     for entry in history:
         created = parse_ts(entry.get("createdAt"))
         version = entry.get("version")
         rows.append({
             "version": "–" if version is None else str(version),
-            "when": f"{created.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC ({ago(entry.get('createdAt'), now, coarse=True)})"
-            if created else "–",
+            "when": f"{clock(created, tz_name)} ({ago(entry.get('createdAt'), now, coarse=True)})" if created else "–",
             "origin": entry.get("origin") or "",
             "author": entry.get("author") or "–",
             "changes": "; ".join(entry.get("changes") or []) or "no change",

@@ -7,7 +7,7 @@ from ui_edge.state import AGENT_DOWN_TEXT, EdgeState
 
 
 def navbar() -> rx.Component:
-    """Top bar: the three sections and the site's name."""
+    """Top bar: the three sections, the site's name and the zone every time on the page is in."""
     return top_bar(
         "MeterIT on site",
         nav_link("Dashboard", "/", "nav-dashboard"),
@@ -15,6 +15,12 @@ def navbar() -> rx.Component:
         nav_link("Meters", "/meters", "nav-meters"),
         rx.spacer(),
         rx.text(EdgeState.site_name, size="2", color_scheme="gray"),
+        rx.text(
+            "times in ",
+            rx.text.span(EdgeState.zone_text, weight="medium", data_testid="site-zone"),
+            size="2",
+            color_scheme="gray",
+        ),
     )
 
 

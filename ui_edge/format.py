@@ -1,18 +1,24 @@
-"""Pure helpers of the on-site dashboard: clock times, quality and state words."""
+"""Pure helpers of the on-site dashboard: clock times in the site's zone, quality and state words."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from ui_common.format import ago, duration, parse_ts
+from ui_common import format as shared
+from ui_common.format import ago, duration, parse_ts, zone_label
 
 QUALITY = {0: "good", 1: "uncertain", 2: "bad"}
 REACHABILITY = {"ok": "reachable", "dead": "unreachable", "unknown": "not polled yet", "disabled": "disabled"}
 
 
-def clock(value: str | None) -> str:
-    """A timestamp as local-agnostic 'YYYY-MM-DD HH:MM:SS UTC', or an en dash."""
-    ts = parse_ts(value)
-    return ts.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if ts else "–"
+def clock(value: str | None, tz_name: str | None = None) -> str:
+    """A timestamp in the site's zone with its short name ('2026-12-06 08:15:00 CET'; UTC until the edge has
+    heard the zone from central), or an en dash."""
+    return shared.clock(value, tz_name)
+
+
+def zone_text(tz_name: str | None) -> str:
+    """What the dashboard says of its times: 'Europe/Berlin (CET)', or 'UTC (site time zone not yet known)'."""
+    return zone_label(tz_name) if tz_name else "UTC (site time zone not yet known)"
 
 
 def quality(code: Any) -> str:
@@ -26,7 +32,7 @@ def quality(code: Any) -> str:
 def central_text(status: dict[str, Any], now: datetime | None = None) -> str:
     """'reachable since …' / 'unreachable since … (for 5 min)' / 'not contacted yet'."""
     reachable = status.get("centralReachable")
-    since = clock(status.get("centralSince"))
+    since = clock(status.get("centralSince"), status.get("siteTimezone"))
     if reachable is None:
         return "not contacted yet"
     if reachable:
@@ -42,7 +48,8 @@ def outage_alert_text(status: dict[str, Any]) -> str:
     if not outage.get("alerting") or since is None:
         return ""
     return (
-        f"Central unreachable for {duration(outage.get('seconds'))} since {since.astimezone(UTC):%H:%M} UTC — "
+        f"Central unreachable for {duration(outage.get('seconds'))} since "
+        f"{shared.local_time(since, status.get('siteTimezone'), '%H:%M %Z')} — "
         "readings are queued and will be uploaded when it is back."
     )
 

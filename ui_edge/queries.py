@@ -5,7 +5,7 @@ STATUS_FIELDS = """
   oldestQueuedAgeSeconds outboxFull deadLetterCount centralState centralDetail centralReachable centralSince
   centralUnreachableSeconds lastSyncAt lastSyncOutcome lastSyncSuccess lastSyncMessage siteName checkedAt
   centralOutage { since seconds alerting } bbmdAddress bbmdState
-  alerts { kind meter startedAt message }
+  alerts { kind meter startedAt message } siteTimezone simulatedFrom simulatedUntil
 """
 
 STATUS = "query { loginRequired status { " + STATUS_FIELDS + " } }"

@@ -7,10 +7,17 @@ from typing import Any
 import reflex as rx
 
 from ui_common.follow import follow
-from ui_common.format import duration
+from ui_common.format import duration, simulated_note
 from ui_edge import api, queries
 from ui_edge.errors import AgentUnreachable, NotAuthenticated, UiEdgeError
-from ui_edge.format import central_text, clock, edge_alert_texts, outage_alert_text, sync_result_text
+from ui_edge.format import (
+    central_text,
+    clock,
+    edge_alert_texts,
+    outage_alert_text,
+    sync_result_text,
+    zone_text,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +47,11 @@ class EdgeState(rx.State):
     site_name: str = ""
     outbox_full: bool = False
     bbmd_alert: str = ""
+    timezone: str = ""  # the site's zone as central states it; "" until the edge has heard it (UTC shown)
+    zone_text: str = "UTC"
+    simulated_from: str = ""  # span of the demo's simulated readings at this edge ("" when none)
+    simulated_until: str = ""
+    simulated_text: str = ""
     _status_watching: bool = False
 
     def _path(self) -> str:
@@ -69,7 +81,12 @@ class EdgeState(rx.State):
         self.oldest_age = duration(status.get("oldestQueuedAgeSeconds"))
         self.dead_letter_count = int(status.get("deadLetterCount") or 0)
         self.last_sync_text = sync_result_text(status)
-        self.last_poll = clock(status.get("lastPollAt"))
+        self.timezone = status.get("siteTimezone") or ""
+        self.zone_text = zone_text(self.timezone)
+        self.simulated_from = status.get("simulatedFrom") or ""
+        self.simulated_until = status.get("simulatedUntil") or ""
+        self.simulated_text = simulated_note(self.simulated_from, self.simulated_until, self.timezone or None)
+        self.last_poll = clock(status.get("lastPollAt"), self.timezone)
         self.meters_summary = (
             f"{status.get('metersReachable', 0)} of {status.get('metersTotal', 0)} meters reachable"
         )

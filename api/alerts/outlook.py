@@ -18,8 +18,9 @@ async def alert_outlook(
     scope: Scope,
     site_id: int | None = None,
     draft: Rule | None = None,
-) -> tuple[list[Outlook], dict[int, str], dict[int, str]]:
-    """The outlook of every rule on the caller's sites (one site's, when given), with site names and meter ids.
+) -> tuple[list[Outlook], dict[int, tuple[str, str]], dict[int, str]]:
+    """The outlook of every rule on the caller's sites (one site's, when given), with site (name, time zone)
+    and meter ids.
 
     Every rule takes part (a global rule applies to the caller's sites too); only entries of the scope are kept.
 
@@ -48,7 +49,7 @@ async def alert_outlook(
         scope.check_read(site_id)
         found = [o for o in found if o.site_id == site_id]
     found = [o for o in found if scope.reads(o.site_id)]
-    names = {s.id: s.name for s in sites}
+    names = {s.id: (s.name, s.timezone) for s in sites}
     externals = {m.id: m.external_id for m in meters}
     return found, names, externals
 

@@ -16,7 +16,7 @@ from causes import Cause, text
 from db.central import sites as db_sites
 from db.central.cache_notify import site_config_changed
 from db.central.models import Site
-from db.central.site_status import meter_counts, today_energy_kwh
+from db.central.site_status import SIMULATED_FROM, SIMULATED_UNTIL, meter_counts, today_energy_kwh
 from db.clock import utcnow
 from db.errors import InvalidNetwork, NotFound
 from db.inventory import MAX_INTERVAL_SECONDS, MIN_INTERVAL_SECONDS
@@ -55,6 +55,12 @@ class SiteInfo(BaseModel):
     today_energy_kwh: float | None = Field(
         description="kWh used since local midnight, from cumulative kWh registers"
     )
+    simulated_from: datetime | None = Field(
+        description="start of the site's simulated (demo) readings, as its edge reported; null: none"
+    )
+    simulated_until: datetime | None = Field(
+        description="end of the site's simulated (demo) readings; null: none"
+    )
 
     @classmethod
     def of(
@@ -82,8 +88,14 @@ class SiteInfo(BaseModel):
             age_seconds=age_seconds(heard, now),
             stale=is_stale(heard, site.collection_interval_seconds, now),
             today_energy_kwh=today_kwh,
+            simulated_from=_moment(health.get(SIMULATED_FROM)),
+            simulated_until=_moment(health.get(SIMULATED_UNTIL)),
             **extra,
         )
+
+
+def _moment(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 async def list_sites(session: AsyncSession, scope: Scope, search: str | None = None) -> list[SiteWithCounts]:

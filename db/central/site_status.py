@@ -12,6 +12,7 @@ ONLINE, DEGRADED, OFFLINE, UNKNOWN = "online", "degraded", "offline", "unknown"
 OUTAGE_STARTED, OUTAGE_ENDED = "last_central_outage_started_at", "last_central_outage_ended_at"
 OUTAGE_IN_MAINTENANCE = "central_outage_in_maintenance"
 EDGE_ALERTS = "edge_alerts"  # ended alerts the edge decided itself (edge_agent/edge_alerts.py)
+SIMULATED_FROM, SIMULATED_UNTIL = "simulated_from", "simulated_until"  # simulated (demo) readings' span
 
 
 def status_from_health(health: dict, degraded_queue_depth: int) -> str:
@@ -35,13 +36,23 @@ def note_outage_in_maintenance(site: Site, health: dict) -> dict:
     return {**health, OUTAGE_IN_MAINTENANCE: quiet}
 
 
+def keep_simulated_span(before: dict, health: dict) -> dict:
+    """The health with the widest span of simulated readings the edge reported, kept once it stops saying so."""
+    spans = [(h.get(SIMULATED_FROM), h.get(SIMULATED_UNTIL)) for h in (before, health)]
+    spans = [(datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in spans if a and b]
+    if not spans:
+        return health
+    start, end = min(a for a, _ in spans), max(b for _, b in spans)
+    return {**health, SIMULATED_FROM: start.isoformat(), SIMULATED_UNTIL: end.isoformat()}
+
+
 async def record_heartbeat(
     session: AsyncSession, site_id: int, health: dict, degraded_queue_depth: int
 ) -> tuple[Site, str]:
     """Store a heartbeat and per-meter reachability; return the site and its previous status."""
     site = await session.get(Site, site_id, with_for_update=session.bind.dialect.name == "postgresql")
     previous = site.status
-    site.health = note_outage_in_maintenance(site, health)
+    site.health = keep_simulated_span(site.health or {}, note_outage_in_maintenance(site, health))
     site.last_heartbeat_at = utcnow()
     site.status = status_from_health(health, degraded_queue_depth)
     for meter in health.get("meters") or []:

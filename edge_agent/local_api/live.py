@@ -36,6 +36,7 @@ def _status_key(status: AgentStatus) -> tuple:
         status.outbox_full, status.last_poll_at, status.last_sync_outcome,
         status.central_outage is not None and status.central_outage.alerting,
         tuple((a.kind, a.meter, a.started_at) for a in status.alerts),
+        status.site_timezone, status.simulated_until,
     )  # fmt: skip
 
 
@@ -112,6 +113,9 @@ class AgentView:
             bbmd_state=raw.bbmd_state,
             bbmd_registered_at=raw.bbmd_registered_at,
             checked_at=utcnow().replace(microsecond=0),
+            site_timezone=_get(raw, "site_timezone"),
+            simulated_from=_get(raw, "simulated_from"),
+            simulated_until=_get(raw, "simulated_until"),
         )
 
     async def alerts(self) -> list[EdgeAlert]:

@@ -132,6 +132,15 @@ class AgentStatus:
     last_heartbeat_at: datetime | None
     site_name: str | None
     checked_at: datetime
+    site_timezone: str | None = strawberry.field(
+        default=None,
+        description="the site's time zone (IANA name) as central states it, kept across restarts; "
+        "null until the edge has heard it (show UTC then)",
+    )
+    simulated_from: datetime | None = strawberry.field(
+        default=None, description="start of the simulated (demo) readings this edge queued; null: none"
+    )
+    simulated_until: datetime | None = strawberry.field(default=None, description="end of those readings")
     bbmd_address: str | None = strawberry.field(default=None, description="BACNET_BBMD_ADDRESS, if set")
     bbmd_state: str | None = strawberry.field(
         default=None,

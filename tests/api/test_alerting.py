@@ -17,7 +17,7 @@ UPDATE = (
     f"mutation($id: ID!, $rule: AlertRuleInput!) {{ updateAlertRule(id: $id, rule: $rule) {{ {RULE} }} }}"
 )
 DELETE = "mutation($id: ID!) { deleteAlertRule(id: $id) }"
-OUTLOOK_FIELDS = "ruleId kind siteId siteName meterExternalId message state alertsAt"
+OUTLOOK_FIELDS = "ruleId kind siteId siteName siteTimezone meterExternalId message state alertsAt"
 PREVIEW = f"query($d: AlertRuleDraft!) {{ alertRulePreview(draft: $d) {{ {OUTLOOK_FIELDS} }} }}"
 OUTLOOK = f"query($s: ID) {{ alertOutlook(siteId: $s) {{ {OUTLOOK_FIELDS} }} }}"
 WINDOW = "id siteId startsAt endsAt repeat note createdBy timezone activeNow nextStart nextEnd"
@@ -119,6 +119,7 @@ async def test_outlook_says_when_an_unreachable_meter_will_alert(central, centra
         session.add(
             Meter(site_id=site_id, external_id="m-dead", name="Dead", reachable=False, last_seen_at=since)
         )
+        (await session.get(Site, site_id)).timezone = "Europe/Berlin"  # the hint shows alertsAt in it
 
     await in_session(central_pg_url, meter)
     found = (await execute(viewer, OUTLOOK, s=str(site_id)))["alertOutlook"]
@@ -129,6 +130,7 @@ async def test_outlook_says_when_an_unreachable_meter_will_alert(central, centra
         "m-dead",
     )
     assert entry["alertsAt"] == (since + timedelta(minutes=5)).isoformat()
+    assert entry["siteTimezone"] == "Europe/Berlin"
 
 
 async def test_maintenance_windows_for_admins_with_clear_errors(

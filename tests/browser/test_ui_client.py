@@ -212,6 +212,45 @@ def test_site_page_chart_renders_points(browser, dashboard, seed, uploaded):
     page.context.close()
 
 
+def test_simulated_history_is_marked_on_the_site_charts_and_in_reports(
+    browser, dashboard, central, seed, uploaded
+):
+    # the plant's edge says the first half hour of its uploaded hour was simulated (the demo's history)
+    first = uploaded[0]["timestamp"]
+    status = {"agentVersion": "test", "queueDepth": 0, "meters": [{"externalId": "m1", "reachable": True}],
+              "simulatedFrom": first, "simulatedUntil": uploaded[30]["timestamp"]}  # fmt: skip
+    edge_call(central, seed["plant"][1], HEARTBEAT, {"status": status})
+    page = login(browser, dashboard, VIEWER)
+    page.goto(dashboard.url + f"site/{seed['plant'][0]}")
+    note = page.get_by_test_id("simulated-note")
+    expect(note).to_contain_text("Simulated history (demo data, not measured) from")
+    expect(note).to_contain_text(re.compile(r"\d\d:\d\d UTC"))
+    history = page.get_by_test_id("history-chart")
+    expect(history.locator(".recharts-reference-area")).to_have_count(1)
+    expect(history.locator(".recharts-label").filter(has_text="simulated")).to_have_count(1)
+    screenshot(page, "ui_client-site-simulated")
+    # the reports page lists sites from central's sites list, cached up to a minute (api/realtime/cache.py)
+    deadline = time.monotonic() + 90
+    while True:
+        page.goto(dashboard.url + "reports")
+        plant = page.get_by_role("checkbox", name="Plant North")
+        page.get_by_test_id("report-month").fill(utcnow().strftime("%Y-%m"))
+        if not plant.is_checked():  # the page keeps the sites chosen on its last visit
+            plant.click()
+        expect(plant).to_be_checked()
+        page.get_by_test_id("report-preview").click()
+        expect(page.get_by_test_id("report-row")).to_have_count(2)
+        expect(page.get_by_test_id("error-banner")).to_have_count(0)
+        if page.get_by_test_id("report-simulated").count() or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(5_000)
+    expect(page.get_by_test_id("report-simulated")).to_have_text(
+        re.compile(r"^simulated \d{4}-\d\d-\d\d to ")
+    )
+    screenshot(page, "ui_client-reports-simulated")
+    page.context.close()
+
+
 def test_consumption_chart_downloads_a_csv_with_its_totals(browser, dashboard, seed, uploaded):
     page = login(browser, dashboard, VIEWER)
     card(page, seed["plant"][0]).click()

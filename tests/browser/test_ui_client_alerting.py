@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from api.alerts.messages import OPENED, alert_email
 from db.central.alert_store import add_rule, seed_default_rules
@@ -22,6 +22,7 @@ from tests.support.browser import ARTIFACTS, launch_browser, new_page, screensho
 from tests.support.central_server import CentralServer
 from tests.support.pg import migrated_central_database
 from tests.support.reflex_app import ReflexApp
+from ui_common.format import clock_time
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
@@ -250,12 +251,23 @@ def test_site_page_says_when_it_will_alert_and_manages_maintenance_windows(
         f'[data-testid="site-card"][data-site-id="{seed["plant"]}"] [data-testid="alert-hint"]'
     )
     # The soonest coming alert: the meter's, or the heartbeat's once the monitor marks the silent site offline.
+    # Plant North is in Berlin: its hints are in Berlin time, said so (a date once past Berlin's midnight).
     expect(hint).to_contain_text(
-        re.compile(r"(m1|heartbeat missing): will alert at (\d{4}-\d\d-\d\d )?\d\d:\d\d UTC \(in \d+ min\)")
+        re.compile(r"(m1|heartbeat missing): will alert at (\d{4}-\d\d-\d\d )?\d\d:\d\d CES?T \(in \d+ min\)")
     )
     screenshot(page, "ui_client-overview-alert-hints")
     page.goto(dashboard.url + f"site/{seed['plant']}")
-    expect(page.get_by_test_id("site-alert-hint").filter(has_text="m1")).to_contain_text("will alert at")
+
+    async def m1_due(session):  # the plant's override: m1 alerts 60 minutes after it was last heard
+        seen = await session.scalar(select(Meter.last_seen_at).where(Meter.site_id == seed["plant"]))
+        return seen + timedelta(minutes=60)
+
+    due = in_thread(central_db, m1_due)
+    expected = clock_time(due.isoformat(), "Europe/Berlin", utcnow())  # '14:05 CET', dated past midnight
+    expect(page.get_by_test_id("site-alert-hint").filter(has_text="m1")).to_contain_text(
+        f"will alert at {expected} (in "
+    )
+    screenshot(page, "ui_client-site-alert-hint-berlin")
     page.get_by_test_id("windows-empty").wait_for()
 
     page.get_by_test_id("window-new").click()

@@ -62,6 +62,11 @@ def test_hints_say_when_an_alert_will_come_soonest_first():
         "alertsAt": iso(NOW - timedelta(seconds=1)),
     }
     assert outlook_hint(soon, NOW) == "m2: will alert at 12:03 UTC (in 3 min)"
+    # in the site's zone, with the date once past the site's midnight (NOW is 14:00 in Berlin, CEST)
+    berlin = {**soon, "siteTimezone": "Europe/Berlin"}
+    assert outlook_hint(berlin, NOW) == "m2: will alert at 14:03 CEST (in 3 min)"
+    after_midnight = {**berlin, "alertsAt": iso(NOW + timedelta(hours=10, minutes=5))}
+    assert outlook_hint(after_midnight, NOW) == "m2: will alert at 2027-03-29 00:05 CEST (in 10 h)"
     assert outlook_hint(due, NOW) == "edge queue: alert due now"
     assert outlook_hint({**late, "state": "OPEN"}, NOW) == "heartbeat missing: alert open"
     assert site_hints([late, soon, due], NOW) == {

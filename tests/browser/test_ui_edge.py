@@ -1,28 +1,35 @@
 """On-site dashboard in headless Chromium: simulated meters -> `meterit edge` (local API) -> ui_edge; real central."""
 
+import asyncio
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from db.central.sites import create_site
+from db.clock import utcnow
 from meterit.commands.common import run_in_session
+from meterit.demo_history import queue_history
 from tests.edge_agent.local_api.stack import STACK_PASSWORD, EdgeStack
 from tests.support.browser import launch_browser, new_page, screenshot
 from tests.support.central_server import CentralServer
 from tests.support.reflex_app import ReflexApp
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
+BERLIN = ZoneInfo("Europe/Berlin")
 expect.set_options(timeout=30_000)  # the machine running CI may be busy
 
 
 @pytest.fixture(scope="module")
 def site_key(central_pg_url) -> str:
-    """A site on the session's central database, collecting every second."""
+    """A site in Berlin on the session's central database, collecting every second."""
 
     async def _create(session):
-        created = await create_site(session, "On-site browser test", "UTC")
+        created = await create_site(session, "On-site browser test", "Europe/Berlin")
         created.site.collection_interval_seconds = 1.0  # siteConfig's interval overrides the agent's
         return created.api_key
 
@@ -94,6 +101,32 @@ def test_dashboard_shows_live_values_from_simulated_meters(dashboard, page):
     expect(card.locator(".recharts-surface")).to_be_visible()
     expect(page.get_by_test_id("collection-state")).to_have_text("running")
     screenshot(page, "ui_edge-dashboard-live")
+
+
+BERLIN_ABBREVIATION = re.compile(r"\d\d:\d\d:\d\d CES?T")  # a clock time in Berlin, with its zone
+
+
+def _berlin(text: str) -> datetime:
+    """A time the dashboard shows ('2026-12-06 08:15:00 CET') as an aware datetime in Berlin."""
+    return datetime.strptime(text.rsplit(" ", 1)[0], "%Y-%m-%d %H:%M:%S").replace(tzinfo=BERLIN)
+
+
+def test_times_show_in_the_sites_zone_with_its_name(dashboard, page):
+    page.goto(dashboard.url)
+    expect(page.get_by_test_id("site-zone")).to_have_text(re.compile(r"^Europe/Berlin \(CES?T\)$"))
+    poll = page.get_by_test_id("last-poll")
+    expect(poll).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d CES?T$"))
+    # the wall clock in Berlin, not UTC: within a minute of now (the agent polls every second)
+    assert abs((_berlin(poll.inner_text()) - utcnow()).total_seconds()) < 60
+    card = _card(page, "meter-001")
+    expect(card.get_by_test_id("meter-points")).to_contain_text(BERLIN_ABBREVIATION)
+    expect(card.locator(".recharts-label").filter(has_text="time (Europe/Berlin")).to_have_count(1)
+    screenshot(page, "ui_edge-berlin-times")
+    page.goto(dashboard.url + "sync")
+    page.get_by_test_id("sync-now").click()
+    expect(page.get_by_test_id("sync-outcome")).to_contain_text("Sync finished", timeout=30_000)
+    expect(page.get_by_test_id("sync-log")).to_contain_text(BERLIN_ABBREVIATION)
+    screenshot(page, "ui_edge-berlin-sync-log")
 
 
 def test_a_dead_meter_shows_as_unreachable(dashboard, stack, page):
@@ -180,7 +213,7 @@ def test_long_central_outage_shows_the_alert_banner(dashboard, central, page):
     try:
         expect(page.get_by_test_id("central-down")).to_be_visible()
         outage = page.get_by_test_id("central-outage")  # the stack alerts after 9 s (0.15 min)
-        expect(outage).to_contain_text(re.compile(r"Central unreachable for \d+ s since \d\d:\d\d UTC"))
+        expect(outage).to_contain_text(re.compile(r"Central unreachable for \d+ s since \d\d:\d\d CES?T"))
         expect(outage).to_contain_text("readings are queued and will be uploaded when it is back")
         expect(page.get_by_test_id("central-down")).to_have_count(0)
         screenshot(page, "ui_edge-central-outage")
@@ -205,12 +238,34 @@ def test_agent_stopped_is_shown_clearly(dashboard, stack, page):
     expect(page.get_by_test_id("collection-state")).to_have_text("running")
 
 
+def test_simulated_history_is_marked_on_the_charts(dashboard, stack, page):
+    # the demo's way: simulated readings queued in the stopped agent's outbox (and its last day), span recorded
+    stack.stop_agent()
+    try:
+        end = utcnow() - timedelta(minutes=30)
+        work = queue_history(
+            stack.agent_env()["DATABASE_URL"], ["meter-001", "meter-002"], end, 1000.0, days=1
+        )
+        with ThreadPoolExecutor(1) as pool:  # playwright's sync API holds this thread's event loop
+            pool.submit(asyncio.run, work).result()
+    finally:
+        stack.start_agent()
+    page.goto(dashboard.url)
+    note = page.get_by_test_id("simulated-note")
+    expect(note).to_contain_text("Simulated history (demo data, not measured) from")
+    expect(note).to_contain_text(re.compile(r"\d\d:\d\d CES?T"))
+    band = _card(page, "meter-001").locator(".recharts-reference-area")
+    expect(band).to_have_count(1)
+    expect(_card(page, "meter-001").locator(".recharts-label").filter(has_text="simulated")).to_have_count(1)
+    screenshot(page, "ui_edge-simulated-history")
+
+
 def test_meters_page_shows_the_inventory_and_edits_a_meters_interval(dashboard, page):
     page.goto(dashboard.url + "meters")
     version = page.get_by_test_id("inventory-version")
     expect(version).to_have_text(re.compile(r"^version \d+$"))  # central's version, after first contact
     expect(page.get_by_test_id("history-origin").last).to_have_text("file")  # meters.json, proposed first
-    expect(page.get_by_test_id("history-row").first).to_contain_text("UTC")
+    expect(page.get_by_test_id("history-row").first).to_contain_text(BERLIN_ABBREVIATION)
     screenshot(page, "ui_edge-inventory")
 
     page.get_by_role("combobox").filter(has_text="new meter").click()  # the form's meter picker

@@ -44,3 +44,25 @@ def test_history_lands_in_the_edge_outbox(tmp_path):
             await engine.dispose()
 
     assert count == 2 * 2 * 96 and asyncio.run(depth()) == count
+
+
+def test_the_histories_span_is_recorded_at_the_edge_for_its_heartbeat(tmp_path):
+    from edge_agent.site_sync import simulated_history
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'edge.db'}"
+    upgrade("edge", url)
+    end = utcnow()
+    asyncio.run(queue_history(url, ["meter-001"], end, 5_000.0, days=2))
+
+    async def span() -> dict | None:
+        engine = make_engine(url, pool_size=1)
+        try:
+            return await simulated_history(engine)
+        finally:
+            await engine.dispose()
+
+    readings = history(["meter-001"], end, 5_000.0, days=2)
+    assert asyncio.run(span()) == {
+        "start": min(r.ts for r in readings).isoformat(),
+        "end": max(r.ts for r in readings).isoformat(),
+    }

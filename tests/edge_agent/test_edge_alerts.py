@@ -119,3 +119,21 @@ def test_stored_form_round_trips():
         "meter_unreachable", "m-1", START, START + timedelta(minutes=7), "meter m-1 unreachable"
     )
     assert EdgeAlert.from_json(alert.to_json()) == alert
+
+
+async def test_messages_tell_times_in_the_sites_zone_once_central_stated_it(edge_engine):
+    with use_clock(Clock()) as clock:
+        alerts = EdgeAlerts(edge_engine, Thresholds(15, 5, 10))
+        meter = MeterHealth("meter-001", reachable=False, last_seen_at=START)
+        clock.advance(6)
+        alerts.evaluate(Uploader(Outbox(edge_engine), lambda: None).outage, [meter], 0)
+        assert (
+            alerts.open["meter_unreachable", "meter-001"].message
+            == "meter meter-001 unreachable since 10:05 UTC"
+        )
+        alerts.zone = "Europe/Berlin"  # siteConfig arrived: the open alert's text follows
+        alerts.evaluate(Uploader(Outbox(edge_engine), lambda: None).outage, [meter], 0)
+        assert (
+            alerts.open["meter_unreachable", "meter-001"].message
+            == "meter meter-001 unreachable since 11:05 CET"
+        )

@@ -134,8 +134,8 @@ def test_energy_bars_face_the_previous_period_and_mark_partial_buckets():
     previous = [item(1, 1.0), item(2, 7.0), item(3, 8.0)]
     bars = energy_bars(current, previous, "DAY", "Europe/Berlin", cumulative=True)
     assert bars == [
-        {"t": "01-06", "value": 10.0, "partial": None, "previous": 7.0},
-        {"t": "01-07", "value": None, "partial": 4.0, "previous": 8.0},
+        {"t": "01-06", "value": 10.0, "partial": None, "previous": 7.0, "ts": current[0]["start"]},
+        {"t": "01-07", "value": None, "partial": 4.0, "previous": 8.0, "ts": current[1]["start"]},
     ]
     assert energy_bars(current, [], "DAY", "UTC", cumulative=False)[0]["value"] == 9.0  # demand for power
     rows = energy_csv_rows(current, previous, cumulative=True)

@@ -47,3 +47,45 @@ def test_units_as_symbols_and_times_in_a_named_zone():
     assert zone_label("Not/AZone", NOW) == "UTC"
     assert local_time("2026-01-10T11:55:00Z", "Asia/Tokyo", "%H:%M %Z") == "20:55 JST"
     assert local_time(None, "UTC") == "–"
+
+
+def test_clock_times_carry_the_site_zone_and_a_date_past_the_sites_midnight():
+    from ui_common.format import clock, clock_time
+
+    assert clock("2026-01-10T11:55:00Z", "Europe/Berlin") == "2026-01-10 12:55:00 CET"
+    assert clock("2026-07-10T11:55:00Z", "Europe/Berlin") == "2026-07-10 13:55:00 CEST"
+    assert (
+        clock("2026-01-10T11:55:00Z", None) == "2026-01-10 11:55:00 UTC"
+    )  # zone not known yet: UTC, said so
+    assert clock(None, "Europe/Berlin") == "–"
+    # 22:30 UTC is 23:30 in Berlin (same day there) but 23:30 UTC is already tomorrow in Berlin
+    evening = NOW.replace(hour=22, minute=30)
+    assert clock_time(evening.isoformat(), "Europe/Berlin", NOW) == "23:30 CET"
+    assert (
+        clock_time((evening + timedelta(hours=1)).isoformat(), "Europe/Berlin", NOW) == "2026-01-11 00:30 CET"
+    )
+    assert clock_time((evening + timedelta(hours=1)).isoformat(), "UTC", NOW) == "23:30 UTC"
+
+
+def test_simulated_span_becomes_a_chart_band_and_a_note_in_the_site_zone():
+    from ui_common.format import simulated_band, simulated_note
+
+    points = [
+        {"t": f"{h:02d}:00", "ts": NOW.replace(hour=h).isoformat(), "value": 1.0} for h in range(0, 12, 2)
+    ]
+    start, end = NOW.replace(hour=0).isoformat(), NOW.replace(hour=5).isoformat()
+    assert simulated_band(points, start, end) == ["00:00", "04:00"]
+    assert simulated_band(points, None, None) == ["", ""]
+    assert simulated_band(points, NOW.replace(hour=13).isoformat(), NOW.isoformat()) == ["", ""]
+    assert simulated_note(start, end, "Europe/Berlin") == (
+        "Simulated history (demo data, not measured) from 2026-01-10 01:00 CET to 2026-01-10 06:00 CET"
+    )
+    assert simulated_note(None, end, "UTC") == ""
+
+
+def test_chart_points_keep_one_point_per_label_the_latest():
+    from ui_common.format import unique_labels
+
+    points = [{"t": "06:00", "value": 1}, {"t": "06:01", "value": 2}, {"t": "06:00", "value": 3}]
+    assert unique_labels(points) == [{"t": "06:01", "value": 2}, {"t": "06:00", "value": 3}]
+    assert unique_labels([]) == []

@@ -80,6 +80,7 @@ class AdminMetersState(SessionState):
     form_hint: str = ""
     _inventory: dict[str, dict[str, Any]] = {}
     _central: dict[str, dict[str, Any]] = {}
+    _timezone: str = "UTC"
 
     def _site_id(self) -> str:
         return self._path().rsplit("/", 1)[-1]
@@ -87,12 +88,13 @@ class AdminMetersState(SessionState):
     def _show_inventory(self, inventory: dict[str, Any]) -> None:
         self.version = str(inventory["version"])
         self._inventory = {m["externalId"]: m for m in inventory["meters"]}
-        self.history = history_rows(inventory.get("history") or [], utcnow())
+        self.history = history_rows(inventory.get("history") or [], utcnow(), self._timezone)
 
     async def _fetch(self) -> None:
         site = (await self._gql(queries.SITE, {"id": self._site_id()})).get("site") or {}
         inventory = (await self._gql(queries.SITE_INVENTORY, {"siteId": self._site_id()}))["siteInventory"]
         self.site_name = site.get("name", "unknown site")
+        self._timezone = site.get("timezone") or "UTC"
         central = site.get("meters") or []
         self._central = {m["externalId"]: m for m in central}
         self._show_inventory(inventory)

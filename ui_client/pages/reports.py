@@ -61,7 +61,18 @@ def _preview() -> rx.Component:
                 ["Site", "Energy kWh", "Cost", "Completeness", "Days"],
                 ReportsState.rows,
                 lambda r: rx.table.row(
-                    rx.table.cell(r["site"]),
+                    rx.table.cell(
+                        r["site"],
+                        rx.cond(
+                            r["simulated"] != "",
+                            rx.badge(
+                                r["simulated"],
+                                color_scheme="orange",
+                                margin_left="0.5em",
+                                data_testid="report-simulated",
+                            ),
+                        ),
+                    ),
                     rx.table.cell(r["kwh"]),
                     rx.table.cell(r["cost"]),
                     rx.table.cell(r["completeness"]),

@@ -9,9 +9,9 @@ import reflex as rx
 from ui_client.errors import ApiError, UiClientError
 from ui_client.state import SessionState
 from ui_common.clock import utcnow
-from ui_common.format import number
+from ui_common.format import local_time, number, parse_ts
 
-SITE_LIST = "query { sites { id name timezone } }"
+SITE_LIST = "query { sites { id name timezone simulatedFrom simulatedUntil } }"
 REPORT = """
 query Report($from: DateTime!, $to: DateTime!, $siteIds: [ID!]) {
   generateReport(from: $from, to: $to, siteIds: $siteIds, resolution: DAY) {
@@ -42,8 +42,19 @@ def report_window(choice: str, month: str, first: str, last: str, timezone: str)
     return datetime.combine(start_day, time(0), zone), datetime.combine(end_day, time(0), zone)
 
 
-def site_rows(report: dict[str, Any]) -> list[dict[str, str]]:
-    """One display row per site and a total row (kWh and cost summed; cost only in one currency)."""
+def simulated_in(site: dict[str, Any], start: str | None, end: str | None) -> str:
+    """'simulated …' when the site's simulated (demo) history overlaps the report's [start, end); else ''."""
+    first, last = parse_ts(site.get("simulatedFrom")), parse_ts(site.get("simulatedUntil"))
+    lo, hi = parse_ts(start), parse_ts(end)
+    if None in (first, last, lo, hi) or last < lo or first >= hi:
+        return ""
+    tz = site.get("timezone")
+    return f"simulated {local_time(max(first, lo), tz, '%Y-%m-%d')} to {local_time(min(last, hi), tz, '%Y-%m-%d')}"
+
+
+def site_rows(report: dict[str, Any], sites: dict[str, dict[str, Any]] | None = None) -> list[dict[str, str]]:
+    """One display row per site and a total row (kWh and cost summed; cost only in one currency); a site whose
+    simulated history (from `sites`, by id) falls in the period says so."""
     rows, total, cost, currencies = [], 0.0, 0.0, set()
     for site in report.get("sites") or []:
         kwh = site.get("energyKwh")
@@ -58,11 +69,21 @@ def site_rows(report: dict[str, Any]) -> list[dict[str, str]]:
             "cost": "" if site.get("cost") is None else f"{site['cost']:.2f} {site.get('currency') or ''}",
             "completeness": "n/a" if complete is None else f"{100 * complete:.1f}%",
             "days": str(len(site.get("periods") or [])),
+            "simulated": simulated_in(
+                (sites or {}).get(str(site.get("siteId")), {}), report.get("start"), report.get("end")
+            ),
         })  # fmt: skip
     if rows:
         cost_text = f"{cost:.2f} {currencies.pop()}" if len(currencies) == 1 else ""
         rows.append(
-            {"site": "Total", "kwh": number(total, 3), "cost": cost_text, "completeness": "", "days": ""}
+            {
+                "site": "Total",
+                "kwh": number(total, 3),
+                "cost": cost_text,
+                "completeness": "",
+                "days": "",
+                "simulated": "",
+            }
         )
     return rows
 
@@ -95,7 +116,8 @@ class ReportsState(SessionState):
             chosen = {s["id"] for s in self.sites if s["chosen"]}
             self.sites = [
                 {"id": str(s["id"]), "name": s["name"], "timezone": s.get("timezone") or "UTC",
-                 "chosen": "1" if str(s["id"]) in chosen else ""}
+                 "chosen": "1" if str(s["id"]) in chosen else "",
+                 "simulatedFrom": s.get("simulatedFrom") or "", "simulatedUntil": s.get("simulatedUntil") or ""}
                 for s in found
             ]  # fmt: skip
             if self.is_admin:
@@ -177,7 +199,7 @@ class ReportsState(SessionState):
         finally:
             self.loading = False
         self.error = ""
-        self.rows = site_rows(self._report)
+        self.rows = site_rows(self._report, {s["id"]: s for s in self.sites})
         self.note = f"{start.date()} to {(end - timedelta(days=1)).date()} ({zone}), per local day"
 
     def _download(self, key: str, extension: str):

@@ -30,7 +30,16 @@ from ui_client.pages.site_charts import (
 from ui_client.state import SessionState
 from ui_common.clock import utcnow
 from ui_common.components import empty_state
-from ui_common.format import local_time, number, parse_ts, unit_symbol, zone_label
+from ui_common.format import (
+    local_time,
+    number,
+    parse_ts,
+    simulated_band,
+    simulated_note,
+    unique_labels,
+    unit_symbol,
+    zone_label,
+)
 
 logger = logging.getLogger(__name__)
 LIVE_POINTS = 120
@@ -55,6 +64,9 @@ class SiteState(SessionState):
     power_series: list[dict[str, Any]] = []
     history: list[dict[str, Any]] = []
     history_note: str = ""
+    history_band: list[str] = ["", ""]  # [first, last] labels of simulated readings (demo history) to shade
+    energy_band: list[str] = ["", ""]
+    simulated_text: str = ""
     point_choices: list[str] = []
     selected_point: str = ""
     range_choice: str = "24h"
@@ -107,12 +119,18 @@ class SiteState(SessionState):
             f"queue {site.get('queueDepth') if site.get('queueDepth') is not None else '–'} · "
             f"today {number(site.get('todayEnergyKwh'), 1)} kWh · times in {zone_label(site.get('timezone'))}"
         )
+        self.simulated_text = simulated_note(
+            site.get("simulatedFrom"), site.get("simulatedUntil"), site.get("timezone")
+        )
         rows, keys = meter_point_rows(site.get("meters") or [], utcnow(), site.get("timezone") or "UTC")
         self.point_rows = rows
         self._point_keys = keys
         self.point_choices = list(keys)
         if self.selected_point not in keys:
             self.selected_point = self.point_choices[0] if self.point_choices else ""
+
+    def _band(self, points: list[dict[str, Any]]) -> list[str]:
+        return simulated_band(points, self._site.get("simulatedFrom"), self._site.get("simulatedUntil"))
 
     async def _refetch(self) -> None:
         data = await self._gql(queries.SITE, {"id": self._site_id()})
@@ -211,6 +229,7 @@ class SiteState(SessionState):
         self.energy_bars = energy_bars(
             current, previous, self.energy_resolution, facts["timezone"], cumulative
         )
+        self.energy_band = self._band(self.energy_bars)
         self._energy_csv = energy_csv_rows(current, previous, cumulative)
         what = "consumption" if cumulative else "peak 15-minute demand"
         cost = f" · cost in {facts['currency']}" if facts.get("currency") else ""
@@ -296,11 +315,14 @@ class SiteState(SessionState):
         fmt = "%H:%M" if end - start <= timedelta(hours=24) else "%m-%d %H:%M"
         tz_name = self._site.get("timezone") or "UTC"
         self.history_unit = self._units.get(self.selected_point, "")
-        self.history = [
-            {"t": local_time(ts, tz_name, fmt), "value": round(float(i["value"]), 4)}
-            for i in items
-            if i.get("value") is not None and (ts := parse_ts(i["ts"])) is not None
-        ]
+        self.history = unique_labels(
+            [
+                {"t": local_time(ts, tz_name, fmt), "value": round(float(i["value"]), 4), "ts": i["ts"]}
+                for i in items
+                if i.get("value") is not None and (ts := parse_ts(i["ts"])) is not None
+            ]
+        )
+        self.history_band = self._band(self.history)
         self._csv_rows = [[i["ts"], i["value"], i.get("min"), i.get("max"), i.get("count")] for i in items]
         self.history_note = f"{len(items)} points, resolution {resolution.lower()}" if items else ""
 
@@ -374,6 +396,16 @@ def site_page() -> rx.Component:
                     wrap="wrap",
                 ),
                 rx.text(SiteState.site_info, size="2"),
+                rx.cond(
+                    SiteState.simulated_text != "",
+                    rx.callout(
+                        SiteState.simulated_text + ": shaded 'simulated' on the charts.",
+                        icon="flask_conical",
+                        color_scheme="orange",
+                        data_testid="simulated-note",
+                        width="100%",
+                    ),
+                ),
                 site_alerting_panel(),
                 points_table(SiteState),
                 live_power_chart(SiteState),

@@ -3,7 +3,7 @@
 import reflex as rx
 
 from ui_client import components
-from ui_common.components import empty_state, line_chart, panel, select, table
+from ui_common.components import empty_state, line_chart, panel, select, simulated_area, table
 
 RANGE_CHOICES = ["24h", "7d", "30d", "custom"]
 ENERGY_CHOICES = [("HOUR", "24 h by hour"), ("DAY", "30 days by day"), ("MONTH", "a year by month")]
@@ -60,6 +60,7 @@ def history_panel(state) -> rx.Component:
                     280,
                     y_label=state.history_unit,
                     x_label=state.time_axis,
+                    band=state.history_band,
                 ),  # fmt: skip
                 width="100%",
                 data_testid="history-chart",
@@ -150,6 +151,7 @@ def energy_panel(state) -> rx.Component:
             state.energy_bars.length() > 0,
             rx.box(
                 rx.recharts.bar_chart(
+                    simulated_area(state.energy_band),
                     rx.recharts.bar(data_key="previous", fill="#cbd5e1", is_animation_active=False),
                     rx.recharts.bar(
                         data_key="value", stack_id="now", fill="#10b981", is_animation_active=False

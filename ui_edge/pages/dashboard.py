@@ -8,7 +8,7 @@ import reflex as rx
 
 from ui_common.clock import utcnow
 from ui_common.components import badge, empty_state, line_chart, select, table
-from ui_common.format import ago, number, parse_ts, unit_symbol
+from ui_common.format import ago, local_time, number, parse_ts, simulated_band, unique_labels, unit_symbol
 from ui_edge import components, queries
 from ui_edge.errors import UiEdgeError
 from ui_edge.format import REACHABILITY, clock, quality
@@ -19,15 +19,21 @@ logger = logging.getLogger(__name__)
 CHART_POINTS = 300
 METER_REFRESH_SECONDS = 3.0
 PREFERRED_CHART_POINT = "current_kw"
+CHART_LABEL = "%m-%d %H:%M:%S"  # 24 h span two days: a time of day alone would repeat (and collapse the band)
 
 
-def _point_row(value: dict[str, Any]) -> dict[str, str]:
+def _chart_point(ts: str, value: Any, tz: str) -> dict[str, Any]:
+    """A chart point: its time label in the site's zone, its value, and its time (to place the simulated band)."""
+    return {"t": local_time(ts, tz or None, CHART_LABEL), "value": round(float(value), 4), "ts": ts}
+
+
+def _point_row(value: dict[str, Any], tz: str = "") -> dict[str, str]:
     return {
         "point": value["dataPoint"],
         "value": number(value.get("value"), 3),
         "unit": unit_symbol(value.get("unit")),
         "quality": quality(value.get("quality")),
-        "when": f"{clock(value.get('ts'))} · {ago(value.get('ts'))}",
+        "when": f"{clock(value.get('ts'), tz or None)} · {ago(value.get('ts'))}",
         "stale": "stale" if value.get("stale") else "",
     }
 
@@ -38,6 +44,7 @@ class DashboardState(EdgeState):
     meters: list[dict[str, str]] = []
     points: dict[str, list[dict[str, str]]] = {}
     charts: dict[str, list[dict[str, Any]]] = {}
+    bands: dict[str, list[str]] = {}  # per meter, the [first, last] labels of its chart's simulated readings
     point_choices: list[str] = []
     chart_point: str = ""
     loaded: bool = False
@@ -60,7 +67,7 @@ class DashboardState(EdgeState):
                 "last_error": meter.get("lastError") or "",
                 "last_seen": ago(meter.get("lastSeenAt")),
             })  # fmt: skip
-            known = {v["dataPoint"]: _point_row(v) for v in meter.get("latest") or []}
+            known = {v["dataPoint"]: _point_row(v, self.timezone) for v in meter.get("latest") or []}
             for name in meter.get("dataPoints") or []:
                 known.setdefault(
                     name,
@@ -90,15 +97,24 @@ class DashboardState(EdgeState):
         charts = {}
         for meter_id in meter_ids:
             data = await self._gql(queries.READINGS, {"meter": meter_id, "point": point})
-            charts[meter_id] = [
-                {"t": ts.strftime("%H:%M:%S"), "value": round(float(r["value"]), 4)}
-                for r in data["readings"]
-                if (ts := parse_ts(r["ts"])) is not None
-            ]
+            charts[meter_id] = unique_labels(
+                [
+                    _chart_point(r["ts"], r["value"], self.timezone)
+                    for r in data["readings"]
+                    if parse_ts(r["ts"]) is not None
+                ]
+            )
         return charts
 
+    def _show_charts(self, charts: dict[str, list[dict[str, Any]]]) -> None:
+        self.charts = charts
+        self.bands = {
+            meter: simulated_band(points, self.simulated_from, self.simulated_until)
+            for meter, points in charts.items()
+        }
+
     async def _load_charts(self) -> None:
-        self.charts = await self._fetch_charts([m["id"] for m in self.meters], self.chart_point)
+        self._show_charts(await self._fetch_charts([m["id"] for m in self.meters], self.chart_point))
 
     @rx.event
     async def load(self):
@@ -128,11 +144,14 @@ class DashboardState(EdgeState):
                     continue
                 for row in rows:
                     if row["point"] == value["dataPoint"]:
-                        row.update(_point_row(value))
+                        row.update(_point_row(value, self.timezone))
                 if value["dataPoint"] == self.chart_point:
-                    ts = parse_ts(value["ts"]) or utcnow()
+                    ts = value["ts"] if parse_ts(value["ts"]) else utcnow().isoformat()
                     series = self.charts.setdefault(value["meterExternalId"], [])
-                    series.append({"t": ts.strftime("%H:%M:%S"), "value": round(float(value["value"]), 4)})
+                    point = _chart_point(ts, value["value"], self.timezone)
+                    if series and series[-1]["t"] == point["t"]:
+                        series.pop()  # two values in one second: the later one
+                    series.append(point)
                     del series[:-CHART_POINTS]
             self.points = dict(self.points)
             self.charts = dict(self.charts)
@@ -155,7 +174,8 @@ class DashboardState(EdgeState):
         async with self:
             self._show_meters(meters)
             if charts is not None:
-                self.charts, self.loaded = charts, True
+                self._show_charts(charts)
+                self.loaded = True
 
     @rx.event(background=True)
     async def watch(self):
@@ -215,7 +235,15 @@ def _meter_card(meter) -> rx.Component:
             ),  # fmt: skip
             rx.cond(
                 series.length() > 0,
-                line_chart(series, "value", "#2563eb", 200, auto_scale=True),
+                line_chart(
+                    series,
+                    "value",
+                    "#2563eb",
+                    200,
+                    auto_scale=True,
+                    x_label="time (" + DashboardState.zone_text + ")",
+                    band=DashboardState.bands.get(meter["id"], ["", ""]),
+                ),
                 empty_state("No readings in the last 24 h.", "chart-empty"),
             ),
             spacing="2",
@@ -230,6 +258,16 @@ def _meter_card(meter) -> rx.Component:
 def dashboard_page() -> rx.Component:
     """The local dashboard."""
     return components.page(
+        rx.cond(
+            DashboardState.simulated_text != "",
+            rx.callout(
+                DashboardState.simulated_text,
+                icon="flask_conical",
+                color_scheme="orange",
+                data_testid="simulated-note",
+                width="100%",
+            ),
+        ),
         rx.hstack(
             rx.text("Chart of the last 24 h:", size="2"),
             select(

@@ -61,7 +61,7 @@ class InventoryState(EdgeState):
         inventory = (await self._gql(queries.INVENTORY))["inventory"]
         self.inventory_version = version_text(inventory)
         self.pending = bool(inventory.get("pending"))
-        self.history = history_rows(inventory.get("history") or [], utcnow())
+        self.history = history_rows(inventory.get("history") or [], utcnow(), self.timezone or None)
         self.conflicts = [conflict_text(c) for c in inventory.get("conflicts") or []]
         self._meters = {m["externalId"]: m for m in inventory.get("meters") or []}
         self.meter_choices = [NEW_METER, *self._meters]

@@ -27,14 +27,15 @@ class SyncState(EdgeState):
 
     async def _load_lists(self) -> None:
         data = await self._gql(queries.SYNC_PAGE)
+        tz = self.timezone
         self.dead_letters = [
-            {"meter": d["meterExternalId"], "point": d["dataPoint"], "ts": clock(d["ts"]),
+            {"meter": d["meterExternalId"], "point": d["dataPoint"], "ts": clock(d["ts"], tz),
              "value": number(d["value"], 3), "unit": unit_symbol(d.get("unit")), "reason": d["reason"],
-             "dead_at": clock(d["deadAt"])}
+             "dead_at": clock(d["deadAt"], tz)}
             for d in data["deadLetters"]
         ]  # fmt: skip
         self.sync_log = [
-            {"started": clock(e["startedAt"]), "outcome": e["outcome"], "size": str(e["batchSize"]),
+            {"started": clock(e["startedAt"], tz), "outcome": e["outcome"], "size": str(e["batchSize"]),
              "new": str(e["new"]), "duplicates": str(e["duplicates"]), "rejected": str(e["rejected"]),
              "error": e.get("errorMessage") or ""}
             for e in data["syncLog"]

@@ -97,10 +97,13 @@ class AlertOutlook:
     message: str
     state: OutlookState
     alerts_at: datetime
+    site_timezone: str | None = strawberry.field(
+        default=None, description="the site's time zone (IANA name), to show alertsAt in it"
+    )
 
     @classmethod
-    def of(cls, entry: Outlook, names: dict[int, str], meters: dict[int, str]) -> "AlertOutlook":
-        """From the rule engine's outlook entry."""
+    def of(cls, entry: Outlook, names: dict[int, tuple[str, str]], meters: dict[int, str]) -> "AlertOutlook":
+        """From the rule engine's outlook entry and the sites' (name, time zone)."""
 
         def ident(value):
             return None if value is None else strawberry.ID(str(value))
@@ -110,7 +113,8 @@ class AlertOutlook:
             kind=entry.rule.kind,
             severity=entry.rule.severity,
             site_id=ident(entry.site_id),
-            site_name=names.get(entry.site_id),
+            site_name=names.get(entry.site_id, (None, None))[0],
+            site_timezone=names.get(entry.site_id, (None, None))[1],
             meter_id=ident(entry.meter_id),
             meter_external_id=meters.get(entry.meter_id),
             message=entry.message,

@@ -24,7 +24,7 @@ from api.schema.permissions import IsSite
 from api.services import edge as edge_service
 from api.services.edge import UploadRefused, store_upload
 from db.central.ingest.batch import IngestOutcome
-from db.central.site_status import EDGE_ALERTS, OUTAGE_ENDED, OUTAGE_STARTED
+from db.central.site_status import EDGE_ALERTS, OUTAGE_ENDED, OUTAGE_STARTED, SIMULATED_FROM, SIMULATED_UNTIL
 from db.inventory import MAX_METERS_PER_SITE
 
 logger = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ def _heartbeat_problems(status: HeartbeatInput) -> list[str]:
 
 def _health(status: HeartbeatInput) -> dict:
     health = strawberry.asdict(status)
-    for name in (OUTAGE_STARTED, OUTAGE_ENDED):
+    for name in (OUTAGE_STARTED, OUTAGE_ENDED, SIMULATED_FROM, SIMULATED_UNTIL):
         health[name] = health[name].isoformat() if health[name] else None
     health[EDGE_ALERTS] = [
         {

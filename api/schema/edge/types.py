@@ -104,6 +104,12 @@ class HeartbeatInput:
         default=None,
         description="the edge's own alerts that ended in the last day, repeated until then; recorded once each",
     )
+    simulated_from: datetime | None = strawberry.field(
+        default=None, description="start of simulated (demo) readings the edge queued; central keeps the span"
+    )
+    simulated_until: datetime | None = strawberry.field(
+        default=None, description="end of those readings (both are sent together)"
+    )
 
 
 @strawberry.type
