@@ -169,7 +169,8 @@ def print_agent(m: dict, meters: int, points: int, interval: float, target_share
         f"  agent CPU {per_1000:.1f} ms per 1,000 values; {share:.1%} of one core (target < {target_share:.0%})"
     )
     print(
-        f"  simulators ({m['simulators']} processes, apart): CPU {sim_per_1000:.1f} ms per 1,000 values; "
+        f"  simulators ({m['simulators']} process{'es' if m['simulators'] > 1 else ''}, apart): "
+        f"CPU {sim_per_1000:.1f} ms per 1,000 values; "
         f"{sim_share:.1%} of one core; load average {m['load'][0]:.1f} -> {m['load'][1]:.1f} (2 cores)"
     )
     print(
