@@ -1,8 +1,9 @@
 """`meterit bench edge-poll`: seconds for one poll cycle of 200 devices x 5 points over loopback BACnet/IP.
 
 Goal (issue 18): under 5 s per cycle. Baseline: the ThingsBoard IoT gateway needs about 75 s for the same
-fleet (thingsboard-gateway#426). The simulated meters run in their own process (`meterit simulate`), so the
-agent's time is measured against a separate BACnet stack; each cycle also commits to a SQLite outbox.
+fleet (thingsboard-gateway#426). The simulated meters run in processes of their own (`meterit simulate`, one
+per 250 meters unless --simulators says), so the agent's time is measured against a separate BACnet stack; each
+cycle also commits to a SQLite outbox. With --agent, a real `meterit edge` polls on a steady interval instead.
 """
 
 import asyncio
@@ -29,6 +30,12 @@ def register(benches) -> None:
     parser.add_argument("--cycles", type=int, default=5, help="poll cycles timed (default 5)")
     parser.add_argument("--no-rpm", default="", help="1-based device numbers that refuse RPM (e.g. 1,2,3)")
     parser.add_argument(
+        "--simulators",
+        type=int,
+        default=0,
+        help="simulator processes sharing the meters (default: one per 250 meters)",
+    )
+    parser.add_argument(
         "--agent",
         action="store_true",
         help="run a real `meterit edge` process on a steady interval instead: CPU per 1,000 values and RSS",
@@ -39,9 +46,9 @@ def register(benches) -> None:
     parser.set_defaults(handler=lambda args: asyncio.run(run(args)))
 
 
-async def measure(meters: int, points: int, cycles: int, no_rpm: str = "") -> dict:
+async def measure(meters: int, points: int, cycles: int, no_rpm: str = "", simulators: int = 0) -> dict:
     """Time `cycles` poll cycles of the whole fleet; return per-cycle seconds and the values read."""
-    async with polling_rig(BLOCK, 3_999_061, meters, points, no_rpm) as collector:
+    async with polling_rig(BLOCK, 3_999_061, meters, points, no_rpm, simulators) as collector:
         seconds, cpu, values, failed = [], [], [], []
         for _ in range(cycles):
             started, cpu_started = time.perf_counter(), time.process_time()
@@ -69,10 +76,12 @@ async def run(args) -> int:
     for name in ("edge_agent", "alembic"):
         logging.getLogger(name).setLevel(logging.ERROR)
     if args.agent:
-        m = await measure_agent(args.meters, args.points, args.interval, args.seconds, args.local_api)
+        m = await measure_agent(
+            args.meters, args.points, args.interval, args.seconds, args.local_api, args.simulators
+        )
         print_agent(m, args.meters, args.points, args.interval, TARGET_AGENT_SHARE)
         return 0
-    m = await measure(args.meters, args.points, args.cycles, args.no_rpm)
+    m = await measure(args.meters, args.points, args.cycles, args.no_rpm, args.simulators)
     median = statistics.median(m["seconds"])
     print(f"poll cycle, {args.meters} devices x {args.points} points over loopback BACnet/IP:")
     print(

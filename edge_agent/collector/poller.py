@@ -90,6 +90,8 @@ class Collector:
         self.health_changed: set[str] = set()
         self.polled_at: dict[str, float] = {}
         self.in_flight: dict[str, asyncio.Task] = {}
+        self._late: list[tuple[str, list[Reading]]] = []
+        self._late_store: asyncio.Task | None = None
         self._late_stores: set[asyncio.Task] = set()
 
     def set_meters(self, meters: list[MeterConfig]) -> None:
@@ -218,11 +220,28 @@ class Collector:
         if task.cancelled():
             self.in_flight.pop(meter_id, None)
             return
-        readings = task.result()
-        self._late_stores.add(store := asyncio.create_task(self._store(readings)))
-        store.add_done_callback(
-            lambda _t: (self._late_stores.discard(store), self.in_flight.pop(meter_id, None))
-        )
+        self._late.append((meter_id, task.result()))
+        if self._late_store is None:
+            self._late_store = store = asyncio.create_task(self._store_late())
+            self._late_stores.add(store)
+            store.add_done_callback(self._late_stores.discard)
+
+    async def _store_late(self) -> None:
+        """Commit late answers one store at a time, each with every answer that arrived meanwhile.
+
+        A store per straggler queued hundreds of writers on SQLite's one write lock at 1,000 meters on a
+        loaded machine (pool timeouts, "database is locked"); a straggler is asked again once stored.
+        """
+        while self._late:
+            batch, self._late = self._late, []
+            try:
+                await self._store([reading for _, readings in batch for reading in readings])
+            except Exception:  # the loop must go on for the answers behind these (as a poll's own store does)
+                logger.exception("storing %d late answers failed", len(batch))
+            finally:
+                for meter_id, _ in batch:
+                    self.in_flight.pop(meter_id, None)
+        self._late_store = None  # in the step that found nothing left: an answer arriving next starts anew
 
     async def _store(self, readings: list[Reading]) -> bool:
         """Commit readings to the outbox and refresh health and gauges; False when the outbox refused them."""

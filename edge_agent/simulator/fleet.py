@@ -48,8 +48,12 @@ class SimulatorFleet:
         prefix: int = 8,
         bad_values: set[int] | None = None,
         energy_start: float | None = None,
+        first: int = 0,
     ) -> None:
         self.count = meters
+        # index of this fleet's first meter in a larger one spread over several processes: addresses, device
+        # ids and external ids count on from there (no_rpm, slow and bad_values stay indexes of this fleet)
+        self.first = first
         self.prefix = prefix  # the meters' subnet: /8 on plain loopback, e.g. /24 in a test's namespace
         self.base_address = base_address
         self.points = points
@@ -81,12 +85,12 @@ class SimulatorFleet:
         if self._record_path:
             self._record_file = open(self._record_path, "a", encoding="utf-8")  # noqa: SIM115
         for index in range(self.count):
-            ip = meter_address(self.base_address, index)
-            external_id = meter_external_id(index)
+            ip = meter_address(self.base_address, self.first + index)
+            external_id = meter_external_id(self.first + index)
             self.meters[external_id] = SimulatedMeter(
                 f"{ip}/{self.prefix}:{self.port}",
-                self.device_id_base + index + 1,
-                f"Simulated meter {index + 1}",
+                self.device_id_base + self.first + index + 1,
+                f"Simulated meter {self.first + index + 1}",
                 n_points=self.points,
                 rpm=self.no_rpm.get(index, True),
                 recorder=self._recorder if self._record else None,
@@ -98,7 +102,7 @@ class SimulatorFleet:
         logger.info(
             "simulating %d meters on %s.. port %d (%d points each)",
             self.count,
-            self.base_address,
+            meter_address(self.base_address, self.first),
             self.port,
             self.points,
         )
@@ -175,6 +179,6 @@ class SimulatorFleet:
                     "bacnet_ip": meter_address(self.base_address, index) + suffix,
                     "data_points": points,
                 }
-                for index in range(self.count)
+                for index in range(self.first, self.first + self.count)
             ]
         }

@@ -110,9 +110,11 @@ def _local_password(args) -> int:
 
 def _run(args) -> int:
     from edge_agent.logs import setup_file_logging
+    from edge_agent.memory import limit_arenas, release_free_memory
     from edge_agent.metrics import serve_metrics
     from edge_agent.settings import EdgeSettings
 
+    limit_arenas()  # before the first thread (metrics server, aiosqlite connections)
     settings = EdgeSettings()
     setup_file_logging(
         settings.log_dir,
@@ -146,8 +148,11 @@ def _run(args) -> int:
                 password_file=password_file,
             )
             await local_api.start()
-        # Start-up objects (modules, schema, mappers) never become garbage: keep them out of every collection.
+        # Start-up objects (modules, schema, mappers) never become garbage: keep them out of every collection,
+        # after collecting start-up's own garbage (frozen, it would be kept for good).
+        gc.collect()
         gc.freeze()
+        release_free_memory()
         try:
             await stop.wait()
         finally:

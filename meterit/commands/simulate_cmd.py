@@ -19,6 +19,13 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--meters", type=int, default=3, help="number of meters (default 3)")
     parser.add_argument("--base-address", default="127.0.0.10", help="address of the first meter (loopback)")
+    parser.add_argument(
+        "--first",
+        type=int,
+        default=1,
+        help="number of this process's first meter when one fleet is spread over several processes: its "
+        "address is --base-address + FIRST - 1, its device id and id count on alike (default 1)",
+    )
     parser.add_argument("--points", type=int, default=2, help="analog inputs per meter, 1..10 (default 2)")
     parser.add_argument("--port", type=int, default=47808, help="UDP port of every meter (default 47808)")
     parser.add_argument(
@@ -63,12 +70,18 @@ def _control(args) -> int:
     return 0 if answer.get("ok") else 1
 
 
+def _indexes(numbers: str, first: int, meters: int) -> set[int]:
+    """Meter numbers of the whole fleet ("3,7") as indexes of this process's meters (the others dropped)."""
+    wanted = {int(n) - first for n in numbers.split(",") if n.strip()}
+    return {i for i in wanted if 0 <= i < meters}
+
+
 async def _simulate(args) -> int:
     from edge_agent.meters import parse_meters, save_meters_file
     from edge_agent.simulator.control import serve_control
-    from edge_agent.simulator.fleet import SimulatorFleet
+    from edge_agent.simulator.fleet import SimulatorFleet, meter_address
 
-    no_rpm = {int(n) - 1 for n in args.no_rpm.split(",") if n.strip()}
+    no_rpm = _indexes(args.no_rpm, args.first, args.meters)
     fleet = SimulatorFleet(
         args.meters,
         args.base_address,
@@ -76,8 +89,9 @@ async def _simulate(args) -> int:
         port=args.port,
         no_rpm=no_rpm,
         record_file=args.record,
-        bad_values={int(n) - 1 for n in args.bad_values.split(",") if n.strip()},
+        bad_values=_indexes(args.bad_values, args.first, args.meters),
         energy_start=args.energy_start,
+        first=args.first - 1,
     )
     await fleet.start()
     if args.write_config:
@@ -86,7 +100,7 @@ async def _simulate(args) -> int:
         print(f"wrote {args.write_config}", file=sys.stderr)
     server = await serve_control(fleet, args.control_port) if args.control_port else None
     print(
-        f"simulating {args.meters} meters from {args.base_address} port {args.port}"
+        f"simulating {args.meters} meters from {meter_address(args.base_address, args.first - 1)} port {args.port}"
         + (f"; control on 127.0.0.1:{args.control_port}" if server else "")
         + "; Ctrl-C to stop",
         file=sys.stderr,
