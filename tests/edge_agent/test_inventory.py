@@ -75,8 +75,8 @@ async def gql(central, admin, query: str, **variables) -> dict:
     return await execute(http_client(central.url, token=admin), query, **variables)
 
 
-async def until(predicate, timeout: float = 30.0, what: str = "condition"):
-    """Wait for an async predicate (bounded)."""
+async def until(predicate, timeout: float = 60.0, what: str = "condition"):
+    """Wait for an async predicate (bounded; generous: a whole-suite run at load 20 once needed over 30 s)."""
     deadline = asyncio.get_running_loop().time() + timeout
     while not await predicate():
         assert asyncio.get_running_loop().time() < deadline, f"{what} not reached in {timeout} s"
