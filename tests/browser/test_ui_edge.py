@@ -120,7 +120,7 @@ def test_times_show_in_the_sites_zone_with_its_name(dashboard, page):
     assert abs((_berlin(poll.inner_text()) - utcnow()).total_seconds()) < 60
     card = _card(page, "meter-001")
     expect(card.get_by_test_id("meter-points")).to_contain_text(BERLIN_ABBREVIATION)
-    expect(card.locator(".recharts-label").filter(has_text="time (Europe/Berlin")).to_have_count(1)
+    expect(card.locator(".recharts-label").filter(has_text="time, Europe/Berlin")).to_have_count(1)
     screenshot(page, "ui_edge-berlin-times")
     page.goto(dashboard.url + "sync")
     page.get_by_test_id("sync-now").click()

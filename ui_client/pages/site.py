@@ -56,7 +56,7 @@ class SiteState(SessionState):
     site_ago: str = ""
     site_info: str = ""
     site_stale: bool = False
-    time_axis: str = "time (UTC)"
+    time_axis: str = "time, UTC"
     history_unit: str = ""
     _units: dict[str, str] = {}
     meters_href: str = ""
@@ -109,7 +109,7 @@ class SiteState(SessionState):
         self.site_status = site.get("status") or "unknown"
         self.site_ago = ago(site.get("lastHeartbeatAt"), utcnow())
         self.site_stale = bool(site.get("stale")) and self.site_status in ("online", "degraded")
-        self.time_axis = f"time ({zone_label(site.get('timezone'))})"
+        self.time_axis = f"time, {zone_label(site.get('timezone'))}"
         self._units = {
             f"{m.get('name') or m['externalId']} / {p['name']}": unit_symbol(p.get("unit"))
             for m in site.get("meters") or [] for p in m.get("dataPoints") or []

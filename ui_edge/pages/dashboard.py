@@ -241,7 +241,7 @@ def _meter_card(meter) -> rx.Component:
                     "#2563eb",
                     200,
                     auto_scale=True,
-                    x_label="time (" + DashboardState.zone_text + ")",
+                    x_label="time, " + DashboardState.zone_text,
                     band=DashboardState.bands.get(meter["id"], ["", ""]),
                 ),
                 empty_state("No readings in the last 24 h.", "chart-empty"),
