@@ -135,9 +135,11 @@ def watched(site, now: datetime | None = None, quiet: Quiet = never_quiet) -> bo
     return now is None or not quiet(site.id, now)
 
 
-def moment(ts: datetime) -> str:
-    """A time-neutral mark for alert texts: '2026-12-06 10:05 UTC' (the text stays true while it is shown)."""
-    return ts.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+def moment(ts: datetime, timezone: str | None = None) -> str:
+    """A mark for alert texts in the site's time, its zone said: '2026-12-06 11:05 CET' (a date, so the text
+    stays true while it is shown)."""
+    local = ts.astimezone(ZoneInfo(timezone) if timezone else UTC)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
 
 def meter_since(meter) -> datetime | None:
@@ -179,11 +181,13 @@ def _meter_rules(book: RuleBook, watched_sites: dict, meters: Iterable) -> Itera
 
 def _meter_text(meter, site, since: datetime) -> str:
     why = f": {meter.last_error}" if meter.last_error else ""
-    return f"Meter {meter.external_id} at site {site.name} unreachable since {moment(since)}{why}"
+    return (
+        f"Meter {meter.external_id} at site {site.name} unreachable since {moment(since, site.timezone)}{why}"
+    )
 
 
 def _heartbeat_text(site, heard: datetime, rule: Rule) -> str:
-    return f"Site {site.name}: not heard from since {moment(heard)} (threshold {rule.threshold:g} min)"
+    return f"Site {site.name}: not heard from since {moment(heard, site.timezone)} (threshold {rule.threshold:g} min)"
 
 
 def _site_conditions(book: RuleBook, site, now: datetime) -> list[Condition]:
@@ -206,7 +210,7 @@ def _site_conditions(book: RuleBook, site, now: datetime) -> list[Condition]:
     if rule and cut_off > rule.threshold * 60 and heard is not None:
         text = (
             f"Site {site.name}: the edge could not reach central since "
-            f"{moment(heard - timedelta(seconds=cut_off))} (threshold {rule.threshold:g} min)"
+            f"{moment(heard - timedelta(seconds=cut_off), site.timezone)} (threshold {rule.threshold:g} min)"
         )
         found.append(Condition(rule, site.id, None, text))
     return found

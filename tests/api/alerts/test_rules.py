@@ -2,11 +2,12 @@
 
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from api.alerts import service
-from api.alerts.rules import Rule, RuleBook, evaluate, past_outages
+from api.alerts.rules import Rule, RuleBook, evaluate, moment, past_outages
 from api.errors import InvalidInput, NotFoundError
 from api.services.access import ADMIN
 from db.central.models import Site
@@ -67,7 +68,7 @@ async def test_site_override_and_validation(sessions):
 
 def site(**fields):
     """A site-like object for the pure conditions."""
-    values = {"id": 1, "name": "S", "is_active": True, "maintenance": False, "health": {}}
+    values = {"id": 1, "name": "S", "timezone": "UTC", "is_active": True, "maintenance": False, "health": {}}
     return SimpleNamespace(
         **(values | {"last_heartbeat_at": NOW - timedelta(minutes=3), "last_contact_at": None} | fields)
     )
@@ -84,6 +85,22 @@ def test_site_rule_overrides_global_and_disabled_rules_are_silent():
     assert evaluate(off, [site()], [], NOW, None) == {}  # a disabled site rule silences that site
     assert evaluate(book, [site(is_active=False)], [], NOW, None) == {}
     assert evaluate(book, [site(last_heartbeat_at=None)], [], NOW, None) == {}  # never connected: not missing
+
+
+def test_alert_texts_give_the_sites_own_time_with_its_zone():
+    rule = Rule(1, "heartbeat_missing", None, True, 10, "critical", 0)
+    heard = NOW - timedelta(minutes=30)
+    found = evaluate(
+        RuleBook([rule]), [site(timezone="Europe/Berlin", last_heartbeat_at=heard)], [], NOW, None
+    )
+    local = heard.astimezone(ZoneInfo("Europe/Berlin"))
+    assert (
+        f"not heard from since {local:%Y-%m-%d %H:%M} {local.tzname()}"
+        in found["heartbeat_missing", 1, None].message
+    )
+    assert moment(datetime(2027, 3, 28, 0, 30, tzinfo=UTC), "Europe/Berlin") == "2027-03-28 01:30 CET"
+    assert moment(datetime(2027, 3, 28, 1, 30, tzinfo=UTC), "Europe/Berlin") == "2027-03-28 03:30 CEST"
+    assert moment(datetime(2027, 3, 28, 1, 30, tzinfo=UTC)) == "2027-03-28 01:30 UTC"
 
 
 def test_error_rate_needs_a_rule_and_a_rate():
