@@ -18,8 +18,9 @@ REPEAT_LABELS = {"NONE": "Once", "DAILY": "Daily", "WEEKLY": "Weekly"}
 STATE_LABELS = {"OPEN": "alert open", "PENDING": "pending", "BUILDING": "building up"}
 
 
-def alert_row(alert: dict[str, Any], now: datetime) -> dict[str, str]:
-    """Display strings of one alert; its duration runs on while it is open."""
+def alert_row(alert: dict[str, Any], now: datetime, zones: dict[str, str] | None = None) -> dict[str, str]:
+    """Display strings of one alert, its time in its site's zone (zones: site id -> IANA name; system alerts
+    and unknown sites in UTC); its duration runs on while it is open."""
     opened, resolved = parse_ts(alert.get("openedAt")), parse_ts(alert.get("resolvedAt"))
     if resolved is not None:
         state, lasted = (
@@ -41,7 +42,7 @@ def alert_row(alert: dict[str, Any], now: datetime) -> dict[str, str]:
         "kind": alert.get("kind") or "",
         "severity": alert.get("severity") or "",
         "message": alert.get("message") or "",
-        "opened": clock_time(alert.get("openedAt"), "UTC", now),
+        "opened": clock_time(alert.get("openedAt"), (zones or {}).get(str(alert.get("siteId")), "UTC"), now),
         "duration": lasted,
         "state": state,
         "ack": ack,

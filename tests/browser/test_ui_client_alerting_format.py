@@ -40,6 +40,10 @@ def test_alert_rows_say_how_long_open_and_how_long_they_lasted():
         "resolved by bob@x",
     )
     assert done["opened"] == "2027-03-28 10:00 UTC"  # another day: with its date
+    berlin = alert_row(
+        {"id": 4, "siteId": 3, "openedAt": iso(NOW - timedelta(minutes=2))}, NOW, {"3": "Europe/Berlin"}
+    )
+    assert berlin["opened"] == "13:58 CEST"  # in its site's zone, said so
 
 
 def test_hints_say_when_an_alert_will_come_soonest_first():

@@ -42,6 +42,7 @@ class AlertsState(SessionState):
     loaded: bool = False
     _raw: list[dict[str, Any]] = []
     _site_ids: dict[str, str] = {}
+    _zones: dict[str, str] = {}  # site id -> its time zone, for the opened times
     _watching_raised: str = ""
     _watching_resolved: str = ""
 
@@ -59,7 +60,7 @@ class AlertsState(SessionState):
 
     def _render(self) -> None:
         now = utcnow()
-        self.rows = [alert_row(a, now) for a in self._raw]
+        self.rows = [alert_row(a, now, self._zones) for a in self._raw]
 
     async def _fetch(self) -> None:
         data = await self._gql(q.ALERTS, self._variables())
@@ -70,6 +71,7 @@ class AlertsState(SessionState):
     async def _fetch_choices(self) -> None:
         sites = (await self._gql(q.SITE_NAMES)).get("sites") or []
         self._site_ids = {s["name"]: str(s["id"]) for s in sites}
+        self._zones = {str(s["id"]): s.get("timezone") or "UTC" for s in sites}
         self.site_choices = [ALL_SITES, *sorted(self._site_ids)]
         rules = (await self._gql(q.RULES)).get("alertRules") or []
         self.kind_choices = [ALL_KINDS, *sorted({r["kind"] for r in rules})]
