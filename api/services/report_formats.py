@@ -21,6 +21,7 @@ CSV_COLUMNS = (
     "meter_completeness",
     "cost",
     "currency",
+    "simulated",
 )
 
 
@@ -59,6 +60,7 @@ def to_csv(report: Report) -> str:
                         _num(meter.completeness, 4),
                         _num(period.cost, 2),
                         site.currency or "",
+                        "yes" if site.simulated(period.start, period.end) else "",
                     )
                 )
     return out.getvalue()
@@ -75,10 +77,21 @@ def _tables(report: Report) -> list[tuple[str, str, list[str], list[list[str]]]]
         )
         if site.currency:
             summary += f"; cost {_num(site.cost, 2)} {site.currency}"
+        if site.simulated(report.start, report.end):
+            zone = _zone(site.timezone)
+            summary += (
+                f"; includes simulated (demo) readings, not measured, from"
+                f" {site.simulated_from.astimezone(zone):%Y-%m-%d %H:%M} to"
+                f" {site.simulated_until.astimezone(zone):%Y-%m-%d %H:%M} ({site.timezone}): periods marked *"
+            )
         priced = site.currency is not None
         label = "Day" if report.resolution == "DAY" else "Hour (UTC)"
         periods = [
-            [p.start.astimezone(_zone(site.timezone)).strftime("%Y-%m-%d %H:%M"), _num(p.energy_kwh)]
+            [
+                p.start.astimezone(_zone(site.timezone)).strftime("%Y-%m-%d %H:%M")
+                + (" *" if site.simulated(p.start, p.end) else ""),
+                _num(p.energy_kwh),
+            ]
             + ([_num(p.cost, 2)] if priced else [])
             for p in site.periods
         ]

@@ -18,6 +18,7 @@ from api.errors import InvalidInput, NotFoundError
 from api.services.access import Scope
 from causes import Cause, text
 from db.central import reports as data
+from db.central.site_status import SIMULATED_FROM, SIMULATED_UNTIL
 from db.central.tariffs import Tariff, tariffs_of
 from db.clock import clock
 from db.energy import hour_bounds, local_day_bounds, local_days
@@ -77,6 +78,14 @@ class SiteReport:
     cost: float | None = None
     periods: list[Period] = field(default_factory=list)
     meters: list[MeterReport] = field(default_factory=list)
+    simulated_from: datetime | None = None  # the site's simulated (demo) readings, as its edge reported them
+    simulated_until: datetime | None = None
+
+    def simulated(self, start: datetime, end: datetime) -> bool:
+        """Whether [start, end) holds simulated readings of this site."""
+        return bool(self.simulated_from and self.simulated_until) and (
+            self.simulated_from < end and start <= self.simulated_until
+        )
 
     @property
     def completeness(self) -> float | None:
@@ -157,6 +166,10 @@ async def generate_report(
 async def _site_report(session, site, points, start, end, resolution, tariff: Tariff | None) -> SiteReport:
     periods = _periods(start, end, resolution, site.timezone or "UTC")
     report = SiteReport(site.id, site.name, site.timezone, periods=[Period(p.start, p.end) for p in periods])
+    health = site.health or {}
+    if health.get(SIMULATED_FROM) and health.get(SIMULATED_UNTIL):
+        report.simulated_from = datetime.fromisoformat(health[SIMULATED_FROM])
+        report.simulated_until = datetime.fromisoformat(health[SIMULATED_UNTIL])
     report.currency = tariff.currency if tariff else None
     if not periods:
         return report

@@ -13,6 +13,7 @@ from api.services.reports import generate_report
 from db.central.ingest.batch import insert_rows
 from db.central.models import DataPoint, Meter, Site
 from db.central.rollups.refresh import refresh_rollups
+from db.central.site_status import SIMULATED_FROM, SIMULATED_UNTIL
 from db.central.storage.readings_query import query_readings
 from db.central.tariffs import make_tariff, set_tariff
 from db.clock import FixedClock, use_clock
@@ -95,6 +96,35 @@ async def test_daily_energy_peak_and_completeness(sessions, d1):
     assert "## Report Plant (UTC)" in markdown and f"| {day2:%Y-%m-%d %H:%M} | 96.000 |" in markdown
     assert "completeness 97.9% (376 of 384 readings)" in markdown
     assert "<h2>Report Plant (UTC)</h2>" in to_html(report)
+
+
+async def test_simulated_demo_readings_are_marked_in_every_download(sessions, d1):
+    site_id, _ = await build_site(sessions, d1)
+    async with session_scope(sessions) as session:
+        site = await session.get(Site, site_id)
+        simulated_until = d1 + timedelta(hours=30)  # the demo's history ends on day 2
+        site.health = {
+            SIMULATED_FROM: (d1 - timedelta(days=30)).isoformat(),
+            SIMULATED_UNTIL: simulated_until.isoformat(),
+        }
+    async with session_scope(sessions) as session:
+        report = await generate_report(session, [site_id], d1, d1 + timedelta(days=3), "DAY", scope=ADMIN)
+    rows = list(csv.DictReader(io.StringIO(to_csv(report))))
+    assert [r["simulated"] for r in rows] == ["yes", "yes", ""]  # days 1 and 2 hold simulated readings
+    markdown = to_markdown(report)
+    assert "includes simulated (demo) readings, not measured" in markdown
+    assert (
+        f"| {d1:%Y-%m-%d %H:%M} * |" in markdown
+        and f"| {d1 + timedelta(days=2):%Y-%m-%d %H:%M} |" in markdown
+    )
+    assert "simulated (demo) readings" in to_html(report)
+    async with session_scope(sessions) as session:
+        later = await generate_report(
+            session, [site_id], d1 + timedelta(days=2), d1 + timedelta(days=3), "DAY", scope=ADMIN
+        )
+    assert "simulated" not in to_markdown(later) and [
+        r["simulated"] for r in csv.DictReader(io.StringIO(to_csv(later)))
+    ] == [""]
 
 
 async def test_hourly_resolution_and_bad_arguments(sessions, d1):
