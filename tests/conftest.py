@@ -44,6 +44,13 @@ def central_pg_url(pg_server) -> str:
     yield from migrated_central_database("meterit_central")
 
 
+@pytest.fixture(scope="module")
+def own_central_pg_url(pg_server) -> str:
+    """A migrated central database of this module's own: no server of another test runs its rollup worker on it,
+    so readings a test leaves queued stay queued until the test folds them."""
+    yield from migrated_central_database("meterit_own")
+
+
 @pytest.fixture
 def new_pg_database(pg_server):
     """Factory for extra empty PostgreSQL databases, dropped after the test."""

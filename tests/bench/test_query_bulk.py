@@ -26,9 +26,10 @@ TABLES = {
 
 
 @pytest.fixture(scope="module")
-def db(central_pg_url):
-    """The session's migrated PostgreSQL central database."""
-    database = Db(central_pg_url)
+def db(own_central_pg_url):
+    """A migrated PostgreSQL central database of the module's own (the summary is PostgreSQL's; no other test's
+    rollup worker may fold what these tests leave queued)."""
+    database = Db(own_central_pg_url)
     yield database
     database.close()
 
