@@ -2,7 +2,8 @@
 # Runs a command in a private network namespace: its own loopback, so a whole test run there shares no 127.x
 # address:port with anything else on the machine (another checkout's suite, a demo). The machine's services the
 # tests use stay reachable on the same 127.0.0.1 ports inside (PostgreSQL 5432, Redis 6379; set BRIDGE_PORTS),
-# each bridged by a pair of socat processes through a unix socket. Needs root, ip and socat.
+# each bridged by a pair of socat processes through a unix socket. Needs root, ip and socat. Nothing else is
+# reachable inside: the dashboards' builds must find their npm packages installed already (one run outside).
 # Usage: scripts/isolated.sh COMMAND [ARG ...]
 set -euo pipefail
 ports=${BRIDGE_PORTS:-5432 6379}
