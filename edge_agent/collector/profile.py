@@ -69,6 +69,7 @@ class DeviceProfile:
     limits: Limits = field(default_factory=Limits)
     rpm: bool = True
     rpm_confirmed: bool = False
+    rpm_lost_once: bool = False  # one RPM went unanswered while ReadProperty was answered: asked once more
     points_per_request: int = MAX_POINTS_PER_REQUEST
     timeout: float = 2.0
     retries: int = 1

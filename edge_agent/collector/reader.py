@@ -333,6 +333,14 @@ async def read_device(
                 profile.went_silent()
                 if not await _answers_rp(app, tuning, meter, profile):
                     raise
+                if not profile.rpm_lost_once:
+                    # one lost RPM proves nothing on a busy host or network: ask again before giving RPM up
+                    profile.rpm_lost_once = True
+                    logger.info(
+                        "%s: ReadPropertyMultiple unanswered once, ReadProperty answered; asking again",
+                        meter.id,
+                    )
+                    continue
                 profile.refuse_rpm()
                 logger.info("%s: device ignores ReadPropertyMultiple; using ReadProperty", meter.id)
             else:

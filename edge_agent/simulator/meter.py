@@ -69,11 +69,12 @@ class MeterApplication(Application):
     answering: bool = True
 
 
-RPM_REFUSALS = ("reject", "error", "abort", "silent")
+RPM_REFUSALS = ("reject", "error", "abort", "silent", "silent-once")
 
 
 def _refuse_rpm(app: MeterApplication, how: str) -> None:
-    """Make the device refuse ReadPropertyMultiple as a whole, the way some small meters and gateways do."""
+    """Make the device refuse ReadPropertyMultiple as a whole, the way some small meters and gateways do
+    ('silent-once': lose only the first request, as a busy host or network can)."""
     if how not in RPM_REFUSALS:
         raise ValueError(f"unknown RPM refusal {how!r}; choose one of {RPM_REFUSALS}")
     if how == "reject":
@@ -81,7 +82,15 @@ def _refuse_rpm(app: MeterApplication, how: str) -> None:
         app.do_ReadPropertyMultipleRequest = None
         return
 
+    answer = app.do_ReadPropertyMultipleRequest
+    lost: list[bool] = []
+
     async def refuse(apdu) -> None:
+        if how == "silent-once":  # the first request lost (as on a busy host), every later one answered
+            if lost:
+                return await answer(apdu)
+            lost.append(True)
+            await asyncio.Future()
         if how == "error":
             raise ExecutionError("services", "service-request-denied")
         if how == "abort":

@@ -65,6 +65,20 @@ async def test_devices_refusing_rpm_as_a_whole_are_read_point_by_point_and_remem
         await fleet.stop()
 
 
+async def test_one_lost_rpm_does_not_give_rpm_up(outbox):
+    fleet = await start_fleet(BLOCK, meters=1, points=3, no_rpm={0: "silent-once"}, base=60)
+    app = client_app(BLOCK)
+    try:
+        collector = make_collector(app, outbox, fleet, timeout=0.5, max_timeout=1.0, retries=0)
+        result = await collector.poll_once()
+        assert (result.meters_ok, result.meters_failed, result.values) == (1, 0, 3)
+        profile = collector.profiles["meter-001"]
+        assert (profile.rpm, profile.rpm_confirmed, profile.restricted_at) == (True, True, None)
+    finally:
+        app.close()
+        await fleet.stop()
+
+
 @pytest.mark.parametrize("rpm", [True, "reject"], ids=["rpm", "rp"])
 async def test_a_missing_point_is_a_point_error_not_a_dead_meter(outbox, rpm):
     base = 30 if rpm is True else 31
