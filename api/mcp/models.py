@@ -6,12 +6,13 @@ api/alerts/ (RuleInfo) or db/ (ReadingRow, InventoryMeter, InventoryHistoryEntry
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from api.alerts.service import RuleInfo
 from api.services.alerts import AlertInfo
 from api.services.meters import MeterInfo
 from api.services.readings import EnergyItem
+from api.services.reports import SiteReport
 from api.services.sites import SiteInfo
 from db.central.storage.readings_query import ReadingRow
 from db.inventory import InventoryMeter
@@ -82,50 +83,13 @@ class EmailResult(BaseModel):
     subject: str
 
 
-class PeriodEnergy(BaseModel):
-    """Energy of one period (a local day or a UTC hour)."""
-
-    start: datetime
-    end: datetime
-    energy_kwh: float | None
-
-
-class MeterSummary(BaseModel):
-    """A meter's figures over the report window."""
-
-    meter_id: int
-    external_id: str
-    name: str
-    energy_kwh: float | None
-    peak_power_kw: float | None
-    peak_power_at: datetime | None
-    completeness: float | None
-    counter_resets: int
-    periods: list[PeriodEnergy]
-
-
-class SiteSummary(BaseModel):
-    """A site's figures over the report window."""
-
-    site_id: int
-    site_name: str
-    energy_kwh: float | None
-    peak_power_kw: float | None = Field(description="highest peak of any one meter of the site")
-    peak_power_at: datetime | None
-    expected_readings: int
-    received_readings: int
-    completeness: float | None
-    periods: list[PeriodEnergy]
-    meters: list[MeterSummary]
-
-
 class ReportResult(BaseModel):
     """The report as data, plus CSV and Markdown renderings."""
 
     start: datetime
     end: datetime
     resolution: str
-    sites: list[SiteSummary]
+    sites: list[SiteReport]
     csv: str
     markdown: str
 

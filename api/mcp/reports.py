@@ -27,23 +27,13 @@ def register_report_tools(server: MCPServer, run: ToolRunner) -> None:
 
         async def work(session, caller):
             report = await reports.generate_report(session, site_ids, start, end, resolution, scope=caller)
-            data = out.ReportResult.model_validate(
-                {**report.__dict__, "sites": [_site(s) for s in report.sites], "csv": to_csv(report)}
-                | {"markdown": to_markdown(report)}
+            return out.ReportResult(
+                start=report.start,
+                end=report.end,
+                resolution=report.resolution,
+                sites=report.sites,
+                csv=to_csv(report),
+                markdown=to_markdown(report),
             )
-            return data
 
         return await run(ctx, work)
-
-
-def _site(site: reports.SiteReport) -> dict:
-    meters = [
-        {**m.__dict__, "completeness": m.completeness, "periods": [p.__dict__ for p in m.periods]}
-        for m in site.meters
-    ]
-    return {
-        **site.__dict__,
-        "completeness": site.completeness,
-        "periods": [p.__dict__ for p in site.periods],
-        "meters": meters,
-    }

@@ -9,9 +9,9 @@ only the time up to now (db/clock.py): a report of today is not incomplete for h
 
 from bisect import bisect_right
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from pydantic import BaseModel, Field, computed_field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import InvalidInput, NotFoundError
@@ -30,9 +30,8 @@ MAX_HOURS = 24 * 62
 KW_FACTORS = {"watts": 0.001, "w": 0.001, "kilowatts": 1.0, "kw": 1.0, "megawatts": 1000.0, "mw": 1000.0}
 
 
-@dataclass
-class Period:
-    """Energy of one period (a local day or a UTC hour)."""
+class Period(BaseModel):
+    """Energy of one period (a local day or a UTC hour); null when no energy register reported in it."""
 
     start: datetime
     end: datetime
@@ -40,8 +39,7 @@ class Period:
     cost: float | None = None
 
 
-@dataclass
-class MeterReport:
+class MeterReport(BaseModel):
     """One meter over the report window."""
 
     meter_id: int
@@ -54,32 +52,40 @@ class MeterReport:
     received_readings: int = 0
     counter_resets: int = 0
     cost: float | None = None
-    periods: list[Period] = field(default_factory=list)
+    periods: list[Period] = Field(default_factory=list)
 
+    @computed_field
     @property
     def completeness(self) -> float | None:
         """Received / expected readings (at most 1)."""
         return min(1.0, self.received_readings / self.expected_readings) if self.expected_readings else None
 
 
-@dataclass
-class SiteReport:
-    """One site over the report window, with its meters."""
+class SiteReport(BaseModel):
+    """One site: totals, the highest peak of any of its meters, completeness, periods and meters."""
 
     site_id: int
     site_name: str
     timezone: str
     energy_kwh: float | None = None
-    peak_power_kw: float | None = None
+    peak_power_kw: float | None = Field(default=None, description="highest peak of any one meter of the site")
     peak_power_at: datetime | None = None
     expected_readings: int = 0
     received_readings: int = 0
     currency: str | None = None
     cost: float | None = None
-    periods: list[Period] = field(default_factory=list)
-    meters: list[MeterReport] = field(default_factory=list)
-    simulated_from: datetime | None = None  # the site's simulated (demo) readings, as its edge reported them
-    simulated_until: datetime | None = None
+    periods: list[Period] = Field(default_factory=list)
+    meters: list[MeterReport] = Field(default_factory=list)
+    simulated_from: datetime | None = Field(
+        default=None, description="start of the site's simulated (demo) readings, as its edge reported them"
+    )
+    simulated_until: datetime | None = Field(default=None, description="end of those simulated readings")
+
+    @computed_field
+    @property
+    def completeness(self) -> float | None:
+        """Received / expected readings (at most 1)."""
+        return min(1.0, self.received_readings / self.expected_readings) if self.expected_readings else None
 
     def simulated(self, start: datetime, end: datetime) -> bool:
         """Whether [start, end) holds simulated readings of this site."""
@@ -87,14 +93,8 @@ class SiteReport:
             self.simulated_from < end and start <= self.simulated_until
         )
 
-    @property
-    def completeness(self) -> float | None:
-        """Received / expected readings (at most 1)."""
-        return min(1.0, self.received_readings / self.expected_readings) if self.expected_readings else None
 
-
-@dataclass
-class Report:
+class Report(BaseModel):
     """The whole report as structured data; api/services/report_formats.py renders it as CSV, Markdown and HTML."""
 
     start: datetime
@@ -106,12 +106,12 @@ class Report:
 
 def _periods(start: datetime, end: datetime, resolution: str, timezone: str) -> list[Period]:
     if resolution == "HOUR":
-        return [Period(s, e) for s, e in hour_bounds(start, end) if start <= s < end]
+        return [Period(start=s, end=e) for s, e in hour_bounds(start, end) if start <= s < end]
     bounds = [
         local_day_bounds(day, timezone)
         for day in local_days(start, end - timedelta(microseconds=1), timezone)
     ]
-    return [Period(s, e) for s, e in bounds if start <= s < end]
+    return [Period(start=s, end=e) for s, e in bounds if start <= s < end]
 
 
 def _check(start: datetime, end: datetime, resolution: str) -> str:
@@ -160,12 +160,23 @@ async def generate_report(
         await _site_report(session, site, by_site[site.id], start, end, resolution, tariffs.get(site.id))
         for site in sites
     ]
-    return Report(start.astimezone(UTC), end.astimezone(UTC), resolution, clock().now(), reports)
+    return Report(
+        start=start.astimezone(UTC),
+        end=end.astimezone(UTC),
+        resolution=resolution,
+        generated_at=clock().now(),
+        sites=reports,
+    )
 
 
 async def _site_report(session, site, points, start, end, resolution, tariff: Tariff | None) -> SiteReport:
     periods = _periods(start, end, resolution, site.timezone or "UTC")
-    report = SiteReport(site.id, site.name, site.timezone, periods=[Period(p.start, p.end) for p in periods])
+    report = SiteReport(
+        site_id=site.id,
+        site_name=site.name,
+        timezone=site.timezone,
+        periods=[Period(start=p.start, end=p.end) for p in periods],
+    )
     health = site.health or {}
     if health.get(SIMULATED_FROM) and health.get(SIMULATED_UNTIL):
         report.simulated_from = datetime.fromisoformat(health[SIMULATED_FROM])
@@ -185,8 +196,10 @@ async def _site_report(session, site, points, start, end, resolution, tariff: Ta
     for p in points:
         meter = meters.get(p.meter_id)
         if meter is None:
-            meter = meters[p.meter_id] = MeterReport(p.meter_id, p.external_id, p.meter_name)
-            meter.periods = [Period(x.start, x.end) for x in periods]
+            meter = meters[p.meter_id] = MeterReport(
+                meter_id=p.meter_id, external_id=p.external_id, name=p.meter_name
+            )
+            meter.periods = [Period(start=x.start, end=x.end) for x in periods]
         interval = (
             p.interval_seconds
             or (await data.observed_interval(session, p.point_id, horizon) if by_point[p.point_id] else None)

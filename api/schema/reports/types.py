@@ -18,51 +18,24 @@ class ReportResolution(Enum):
     HOUR = "HOUR"
 
 
-@strawberry.type
+@strawberry.experimental.pydantic.type(model=service.Period, all_fields=True)
 class ReportPeriod:
-    """Energy of one period; null when no energy register reported in it."""
-
-    start: datetime
-    end: datetime
-    energy_kwh: float | None
-    cost: float | None
+    """Energy of one period; null when no energy register reported in it (api/services/reports.py Period)."""
 
 
-@strawberry.type
+@strawberry.experimental.pydantic.type(model=service.MeterReport, all_fields=True, include_computed=True)
 class MeterReport:
-    """One meter over the report window."""
+    """One meter over the report window (api/services/reports.py MeterReport)."""
 
     meter_id: strawberry.ID
-    external_id: str
-    name: str
-    energy_kwh: float | None
-    peak_power_kw: float | None
-    peak_power_at: datetime | None
-    expected_readings: int
-    received_readings: int
-    completeness: float | None
-    counter_resets: int
-    cost: float | None
-    periods: list[ReportPeriod]
 
 
-@strawberry.type
+@strawberry.experimental.pydantic.type(model=service.SiteReport, all_fields=True, include_computed=True)
 class SiteReport:
-    """One site: totals, the highest peak of any of its meters, completeness, periods and meters."""
+    """One site: totals, the highest peak of any of its meters, completeness, periods and meters
+    (api/services/reports.py SiteReport)."""
 
     site_id: strawberry.ID
-    site_name: str
-    timezone: str
-    energy_kwh: float | None
-    peak_power_kw: float | None
-    peak_power_at: datetime | None
-    expected_readings: int
-    received_readings: int
-    completeness: float | None
-    currency: str | None
-    cost: float | None
-    periods: list[ReportPeriod]
-    meters: list[MeterReport]
 
 
 @strawberry.type
@@ -79,47 +52,9 @@ class Report:
     html: str
 
 
-def _periods(items) -> list[ReportPeriod]:
-    return [ReportPeriod(start=p.start, end=p.end, energy_kwh=p.energy_kwh, cost=p.cost) for p in items]
-
-
-def _meter(m) -> MeterReport:
-    return MeterReport(
-        meter_id=strawberry.ID(str(m.meter_id)),
-        external_id=m.external_id,
-        name=m.name,
-        energy_kwh=m.energy_kwh,
-        peak_power_kw=m.peak_power_kw,
-        peak_power_at=m.peak_power_at,
-        expected_readings=m.expected_readings,
-        received_readings=m.received_readings,
-        completeness=m.completeness,
-        counter_resets=m.counter_resets,
-        cost=m.cost,
-        periods=_periods(m.periods),
-    )
-
-
 def to_graphql(report: service.Report) -> Report:
     """The GraphQL object of a service report."""
-    sites = [
-        SiteReport(
-            site_id=strawberry.ID(str(s.site_id)),
-            site_name=s.site_name,
-            timezone=s.timezone,
-            energy_kwh=s.energy_kwh,
-            peak_power_kw=s.peak_power_kw,
-            peak_power_at=s.peak_power_at,
-            expected_readings=s.expected_readings,
-            received_readings=s.received_readings,
-            completeness=s.completeness,
-            currency=s.currency,
-            cost=s.cost,
-            periods=_periods(s.periods),
-            meters=[_meter(m) for m in s.meters],
-        )
-        for s in report.sites
-    ]
+    sites = [SiteReport.from_pydantic(s) for s in report.sites]
     return Report(
         start=report.start,
         end=report.end,
