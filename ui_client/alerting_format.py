@@ -142,9 +142,13 @@ def from_local_input(value: str, timezone: str) -> str | None:
 
 
 def default_window(now: datetime, timezone: str) -> tuple[str, str]:
-    """Input values for a new window: the next full hour, for two hours."""
-    local = now.astimezone(zone(timezone)).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-    return local.strftime("%Y-%m-%dT%H:%M"), (local + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    """Input values for a new window: from the site's next full hour, for two real hours (a daylight-saving day
+    too: a wall time the spring change skips lands just after it, and the end is two hours later, not 02:00 + 2)."""
+    wall = now.astimezone(zone(timezone)).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    start = wall.astimezone(UTC)
+    return local_input(start.isoformat(), timezone), local_input(
+        (start + timedelta(hours=2)).isoformat(), timezone
+    )
 
 
 def rule_row(

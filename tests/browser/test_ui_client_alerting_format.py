@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from ui_client.alerting_format import (
     alert_row,
     clock_time,
+    default_window,
     firing_sites,
     from_local_input,
     local_input,
@@ -105,3 +106,15 @@ def test_rules_list_where_they_fire_now():
         "server default",
         "site",
     )
+
+
+def test_a_new_windows_default_lasts_two_real_hours_on_daylight_saving_days():
+    spring, autumn = datetime(2027, 3, 28, 0, 30, tzinfo=UTC), datetime(2027, 10, 31, 0, 30, tzinfo=UTC)
+    for now in (spring, autumn, NOW):
+        starts, ends = default_window(now, "Europe/Berlin")
+        start, end = (datetime.fromisoformat(from_local_input(v, "Europe/Berlin")) for v in (starts, ends))
+        assert end - start == timedelta(hours=2) and start > now, now
+    assert default_window(spring, "Europe/Berlin") == (
+        "2027-03-28T03:00",
+        "2027-03-28T05:00",
+    )  # 02:00 never happens

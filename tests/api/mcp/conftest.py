@@ -10,12 +10,13 @@ from api.auth import issue_token
 from api.settings import CentralSettings
 from db.central.grants import set_grant
 from db.central.ingest.batch import insert_rows
-from db.central.models import Alert, DataPoint, Meter, Site
+from db.central.models import Alert, DataPoint, Meter
 from db.central.rollups.refresh import refresh_rollups
 from db.central.sites import create_site
 from db.central.users import create_user
 from db.clock import utcnow
 from db.engine import make_engine, make_sessionmaker, session_scope
+from tests.support.pg import migrated_central_database
 
 DAY = datetime.combine(utcnow().date() - timedelta(days=10), time(), UTC)  # a whole past day, on any date
 SECRET = "mcp-tests-secret-0123456789abcdef-0123456789"
@@ -36,20 +37,19 @@ class Fleet:
     admin_token: str
     viewer_token: str
 
-    async def heard_now(self) -> None:
-        """The site just heard from: the fixture lives for the session, and the offline check of other tests'
-        servers on this worker's database may have marked its site offline meanwhile."""
-        async with session_scope(self.sessions) as session:
-            site = await session.get(Site, self.site_id)
-            site.status, site.last_heartbeat_at = "online", utcnow()
-            site.last_contact_at = utcnow()
+
+@pytest.fixture(scope="session")
+def mcp_pg_url(pg_server) -> str:
+    """A central database of the MCP tests' own: no other test's server (alert engine, offline marking) changes
+    the seeded site's status or resolves its alert meanwhile (a dated run saw both on the shared database)."""
+    yield from migrated_central_database("meterit_mcp")
 
 
 @pytest.fixture(scope="session")
-async def fleet(central_pg_url) -> Fleet:
+async def fleet(mcp_pg_url) -> Fleet:
     """One site with a meter (kWh register and kW point, hourly readings over a day), an alert and two users."""
-    settings = CentralSettings(_env_file=None, database_url=central_pg_url, jwt_secret=SECRET)
-    engine = make_engine(central_pg_url, pool_size=4)
+    settings = CentralSettings(_env_file=None, database_url=mcp_pg_url, jwt_secret=SECRET)
+    engine = make_engine(mcp_pg_url, pool_size=4)
     sessions = make_sessionmaker(engine)
     tag = uuid.uuid4().hex[:6]
     async with session_scope(sessions) as session:
@@ -75,7 +75,7 @@ async def fleet(central_pg_url) -> Fleet:
         await set_grant(session, viewer.id, site.id, "viewer")
         ids = (site.id, site.name, meter.id, alert.id)
     yield Fleet(
-        central_pg_url,
+        mcp_pg_url,
         settings,
         sessions,
         *ids,

@@ -57,7 +57,6 @@ async def test_tools_are_listed_with_output_schemas(fleet):
 
 async def test_reading_tools_as_viewer(fleet):
     server = server_for(fleet, fleet.viewer_token)
-    await fleet.heard_now()
     data, _ = await call(server, "get_site_status", site_id=fleet.site_id)
     [site] = data["sites"]
     assert (site["name"], site["status"], site["queue_depth"], site["meters_total"]) == (
