@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from db.clock import clock
 from db.engine import make_engine
 
 # (meter external id, point, UTC timestamp to the microsecond, value): the identity of a reading
@@ -105,13 +106,17 @@ def central_readings(url: str) -> tuple[list[Key], dict[Key, int]]:
 
 
 def log_lines(path: Path, pattern: str) -> list[tuple[datetime, str]]:
-    """(system time, line) of the log lines holding pattern (the `meterit` stdout format, UTC)."""
+    """(time on the soak's clock, line) of the log lines holding pattern (the `meterit` stdout format, UTC).
+
+    The stdout format stamps system time; served values, kills and stops are on the soak's clock, which a dated
+    run (METERIT_CLOCK_AT) places elsewhere: the lines are moved by the clock's offset to meet them."""
     found = []
     if not path.exists():
         return found
+    shift = clock().offset
     for line in path.read_text(errors="replace").splitlines():
         if pattern in line and (match := LOG_TIME.match(line)):
-            at = datetime.fromisoformat(f"{match[1]}.{match[2]}").replace(tzinfo=UTC)
+            at = datetime.fromisoformat(f"{match[1]}.{match[2]}").replace(tzinfo=UTC) + shift
             found.append((at, line))
     return found
 
