@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from db.central.networks import Networks, normalize_networks, split_networks
 from db.engine import normalize_url, postgres_url
+from db.wire import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE
 
 DEFAULT_SECRET = "change-me-in-production"
 
@@ -34,7 +35,7 @@ class CentralSettings(BaseSettings):
     jwt_secret: str = DEFAULT_SECRET
     jwt_secret_file: str = "data/jwt-secret"
     jwt_expire_minutes: int = 12 * 60
-    batch_size: int = Field(default=1000, ge=1, le=10_000)
+    batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1, le=MAX_BATCH_SIZE)
     rate_limit_per_minute: int = Field(default=100, ge=1)
     failed_key_limit_per_minute: int = Field(default=30, ge=1)
     # Bearer token for /metrics (required in production: without it /metrics answers 403 there)

@@ -9,6 +9,7 @@ import logging
 
 from bench.edge_collect import measure_collection, site_projection
 from bench.edge_drain import measure_drain
+from db.wire import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +29,8 @@ def register(benches) -> None:
     parser.add_argument("--raw-readings", type=int, default=100_000, help="readings for central's raw rate")
     parser.add_argument(
         "--batch-sizes",
-        default="1000",
-        help="comma-separated batch sizes, one drain run each (central allows <= 10,000)",
+        default=str(DEFAULT_BATCH_SIZE),
+        help=f"comma-separated batch sizes, one drain run each (default BATCH_SIZE, {DEFAULT_BATCH_SIZE:,}; central allows <= {MAX_BATCH_SIZE:,})",
     )
     parser.add_argument(
         "--pipeline", type=int, default=3, help="uploads in flight (UPLOAD_PIPELINE, default 3)"

@@ -22,6 +22,7 @@ from db.clock import utcnow
 from db.edge.outbox import Outbox, Reading
 from db.engine import make_engine
 from db.migrate import upgrade
+from db.wire import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE
 from edge_agent.central import CentralClient
 from edge_agent.uploader import Uploader, reading_to_wire
 
@@ -98,7 +99,7 @@ async def _fill_outbox(outbox: Outbox, readings: list[Reading]) -> None:
 
 
 async def measure_drain(
-    readings: int, raw_readings: int, batch: int = 1000, pipeline: int = 3, trials: int = 3
+    readings: int, raw_readings: int, batch: int = DEFAULT_BATCH_SIZE, pipeline: int = 3, trials: int = 3
 ) -> dict:
     """Raw central ingest and outbox drain, `trials` of each alternating, in one run."""
     # The test helpers that run a central server and create databases live in the repository, not the package.
@@ -123,8 +124,8 @@ async def measure_drain(
         server = CentralServer(
             url,
             log_path=f"{workdir}/central.log",
-            # central refuses batches over its BATCH_SIZE (default 1,000): the bench lets it take its maximum
-            env={"RATE_LIMIT_PER_MINUTE": "1000000", "BATCH_SIZE": "10000"},
+            # central refuses batches over its BATCH_SIZE: the bench lets it take its maximum, so --batch-sizes can go there
+            env={"RATE_LIMIT_PER_MINUTE": "1000000", "BATCH_SIZE": str(MAX_BATCH_SIZE)},
             startup_timeout=120,
         )
         await asyncio.to_thread(server.start)

@@ -13,6 +13,11 @@ MAX_FUTURE_SKEW = timedelta(minutes=10)
 MAX_NAME = 100  # meter_external_id and data_point
 MAX_UNIT = 40
 
+# Readings per upload (BATCH_SIZE on both sides): a backlog drains at 0.86 of central's raw ingest in batches of
+# 5,000 against 0.69 in batches of 1,000 (docs/ingest.md); 10,000 keeps one request near 1 MB.
+DEFAULT_BATCH_SIZE = 5_000
+MAX_BATCH_SIZE = 10_000
+
 # The edge agent's upload request; central answers exactly this document without graphql-core (api/ingest/fast.py).
 UPLOAD_READINGS_DOCUMENT = """mutation Upload($batch: ReadingBatchInput!) {
   uploadReadings(batch: $batch) {

@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from db.engine import normalize_url, postgres_url
+from db.wire import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE
 from edge_agent.key_file import holds_key, key_file_path, read_key, refuse_shared
 
 BBMD_FORM = re.compile(r"^(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?$")
@@ -28,7 +29,7 @@ class EdgeSettings(BaseSettings):
     client_ca_file: str | None = None
     sync_interval_minutes: float = Field(default=5.0, gt=0)
     sync_interval_seconds: float | None = Field(default=None, gt=0)
-    batch_size: int = Field(default=1000, ge=1, le=10_000)
+    batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1, le=MAX_BATCH_SIZE)
     max_retries: int = Field(default=5, ge=0)
     collection_interval_seconds: float = Field(default=60.0, gt=0)
     heartbeat_interval_seconds: float = Field(default=15.0, gt=0)  # docs/operations.md

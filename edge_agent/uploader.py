@@ -19,6 +19,7 @@ from datetime import datetime
 from db.clock import utcnow
 from db.edge.outbox import Outbox, QueuedReading, Reading
 from db.edge.store import add_sync_log
+from db.wire import DEFAULT_BATCH_SIZE
 from edge_agent import metrics
 from edge_agent.central import CentralClient
 from edge_agent.errors import BatchRefused, CentralUnreachable, RateLimited, Unauthorized
@@ -113,7 +114,7 @@ class Uploader:
         self,
         outbox: Outbox,
         central_factory: Callable[[], CentralClient],
-        batch_size: int = 1000,
+        batch_size: int = DEFAULT_BATCH_SIZE,
         max_retries: int = 5,
         pipeline: int = 3,
         backoff_base: float = 1.0,
@@ -264,9 +265,12 @@ class Uploader:
                 acks = await self._upload(central, batch)
                 self.outcomes.append(True)
                 metrics.UPLOAD_ATTEMPTS.labels("ok").inc()
+                self._learn_limit(batch, acks)
                 return acks
             except BatchRefused as err:
-                return await self._refused(central, batch, str(err))
+                acks = await self._refused(central, batch, str(err))
+                self._learn_limit(batch, acks)
+                return acks
             except Unauthorized:
                 self.outcomes.append(False)
                 metrics.UPLOAD_ATTEMPTS.labels("unauthorized").inc()
@@ -371,6 +375,24 @@ class Uploader:
             except BatchRefused as err:
                 acks += await self._refused(central, piece, str(err))
         return acks
+
+    def _learn_limit(self, batch: Batch, acks: list[Ack]) -> None:
+        """After central refused a whole batch and took all of its pieces, upload at most the largest piece."""
+        if len(acks) < 2 or any(
+            ack.answer is None for ack in acks
+        ):  # not split, or split down to a bad reading
+            return
+        largest = max(len(ack.batch.rows) for ack in acks)
+        if largest < self.batch_size:
+            # An edge whose BATCH_SIZE is above central's would otherwise send every batch twice or more.
+            logger.warning(
+                "central refused a batch of %d readings but took pieces of %d: uploading at most %d from now on"
+                " (set this edge's BATCH_SIZE to central's)",
+                len(batch.rows),
+                largest,
+                largest,
+            )
+            self.batch_size = largest
 
     def _record_failure(self, err: Exception, total: SyncResult) -> None:
         total.errors.append(str(err))

@@ -92,8 +92,8 @@ async def test_whole_batch_refused_when_not_a_list_or_too_big(central, central_p
     _, key = await new_site(central_pg_url)
     refused = await upload(central.url, key, {"not": "a list"})
     assert refused["__typename"] == "UploadRejected"
-    start = utcnow() - timedelta(days=1)
-    too_big = await upload(central.url, key, readings("m", 1001, start))
+    start = utcnow() - timedelta(days=4)  # 5,001 minutes, all in the past
+    too_big = await upload(central.url, key, readings("m", 5001, start))
     assert too_big["__typename"] == "UploadRejected" and "BATCH_SIZE" in too_big["reason"]
 
 

@@ -2,13 +2,14 @@
 
 import time
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 
 from db.clock import utcnow
-from db.edge.outbox import Outbox, Reading
+from db.edge.outbox import Outbox, QueuedReading, Reading
 from edge_agent.central import CentralClient
-from edge_agent.uploader import Uploader, batch_id_for
+from edge_agent.uploader import Ack, Uploader, batch_id_for, prepare
 from tests.edge_agent.central_support import new_site, stored_keys
 from tests.edge_agent.conftest import make_edge_db
 from tests.support.central_server import CentralServer
@@ -156,3 +157,35 @@ async def test_rate_limited_honours_retry_after(central_pg_url, site, outbox, tm
         assert len(await stored_keys(central_pg_url, site_id)) == 30
     finally:
         server.stop()
+
+
+async def test_batches_over_centrals_limit_are_split_then_sent_at_its_size(
+    central_pg_url, site, outbox, tmp_path
+):
+    site_id, key = site
+    sent = readings(400)
+    await outbox.add(sent)
+    server = CentralServer(
+        central_pg_url, env={"BATCH_SIZE": "60"}, log_path=tmp_path / "c.log", startup_timeout=120
+    )
+    server.start()
+    try:
+        uploader = make_uploader(outbox, server.url, key, batch_size=200, pipeline=1)
+        result = await uploader.sync_once()
+        assert result.outcome == "ok" and result.acknowledged == 400 and result.rejected == 0
+        assert uploader.batch_size == 50  # 200 refused, 100 refused, 50 taken: the rest went 50 at a time
+        assert await outbox.depth() == 0
+        assert sorted(await stored_keys(central_pg_url, site_id)) == keys(sent)
+    finally:
+        server.stop()
+
+
+def test_a_split_down_to_a_refused_reading_keeps_the_batch_size():
+    uploader = Uploader(SimpleNamespace(engine=None), lambda: None, batch_size=200)  # type: ignore[arg-type]
+    rows = [QueuedReading(i, r) for i, r in enumerate(readings(4))]
+    halves = [prepare(rows[:2]), prepare(rows[2:3])]
+    taken = [Ack(halves[0], {"new": 2}, [], utcnow()), Ack(halves[1], {"new": 1}, [], utcnow())]
+    uploader._learn_limit(prepare(rows), [*taken, Ack(prepare(rows[3:]), None, [(rows[3], "bad")], utcnow())])
+    assert uploader.batch_size == 200
+    uploader._learn_limit(prepare(rows), taken)
+    assert uploader.batch_size == 2

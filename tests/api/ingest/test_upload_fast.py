@@ -42,7 +42,7 @@ async def test_fast_and_general_paths_answer_every_kind_of_batch_alike(central, 
         ("overlap", readings("m-1", 40, start) + readings("m-2", 5, start, point="power_kw")),
         ("mixed", readings("m-1", 3, start + timedelta(hours=1)) + [bad]),  # general path on both
         ("", readings("m-1", 1, start)),  # empty batch id: UploadRejected
-        ("too-big", readings("m-3", 1001, start - timedelta(days=1))),  # over BATCH_SIZE: UploadRejected
+        ("too-big", readings("m-3", 5001, start - timedelta(days=4))),  # over BATCH_SIZE: UploadRejected
     ]
     (_, fast_key), (_, general_key) = await new_site(central_pg_url), await new_site(central_pg_url)
     before = await uploads_by_path(central.url)
