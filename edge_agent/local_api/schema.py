@@ -215,7 +215,7 @@ class Mutation:
     @strawberry.mutation(permission_classes=AUTHED)
     async def save_meter_config(self, info: strawberry.Info, meter: MeterConfigInput) -> list[Meter]:
         """Add or replace one meter in the configuration; polling uses it at once."""
-        await _ctx(info).view.agent.save_meter(meter.to_dict(), "edge_dashboard")
+        await _ctx(info).view.agent.save_meter(strawberry.asdict(meter), "edge_dashboard")
         return await _ctx(info).view.meters()
 
     @strawberry.mutation(permission_classes=AUTHED)
