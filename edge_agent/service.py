@@ -48,6 +48,7 @@ from edge_agent.models import (
     DeadLetterEntry,
     DiscoveredDevice,
     EdgeAlertEntry,
+    InventoryView,
     MeterStatus,
     ReadingRow,
     SyncLogEntry,
@@ -312,6 +313,10 @@ class EdgeAgent:
     async def edge_alerts(self) -> list[EdgeAlertEntry]:
         """The edge's own alerts: open ones (oldest first), then ended ones (newest first)."""
         return [EdgeAlertEntry.model_validate(a, from_attributes=True) for a in self.alerts.current()]
+
+    async def inventory_view(self) -> InventoryView:
+        """The site's meter inventory as it runs here, with central's history."""
+        return self.inventory.view()
 
     async def meters(self) -> list[MeterStatus]:
         """Every configured meter with its reachability, last error and last reading time."""

@@ -145,7 +145,7 @@ class Query:
     @strawberry.field(permission_classes=AUTHED)
     def inventory(self, info: strawberry.Info) -> SiteInventory:
         """The meter inventory this agent runs: version, a change not yet accepted by central, history."""
-        return SiteInventory.from_model(_ctx(info).view.agent.inventory)
+        return SiteInventory.from_model(_ctx(info).view.agent.inventory.view())
 
     @strawberry.field(permission_classes=AUTHED)
     async def discovery_range(self, info: strawberry.Info) -> str:
