@@ -170,25 +170,11 @@ class SyncLogEntry:
     """One upload attempt."""
 
 
-@strawberry.type
+@strawberry.experimental.pydantic.type(model=models.DeadLetterEntry, all_fields=True)
 class DeadLetter:
     """A reading central rejected, with the reason."""
 
     id: strawberry.ID
-    meter_external_id: str
-    data_point: str
-    ts: datetime
-    value: float
-    unit: str | None
-    reason: str
-    dead_at: datetime
-
-    @classmethod
-    def from_model(cls, row: Any) -> "DeadLetter":
-        """From a DeadLetterEntry."""
-        values = {name: _get(row, name) for name in cls.__annotations__}
-        values["id"] = strawberry.ID(str(values["id"]))
-        return cls(**values)
 
 
 @strawberry.experimental.pydantic.type(model=models.SyncSummary, all_fields=True)
@@ -196,78 +182,28 @@ class SyncSummary:
     """Outcome of Sync now."""
 
 
-@strawberry.type
+@strawberry.experimental.pydantic.type(model=models.DiscoveredObject, all_fields=True)
 class DiscoveredObject:
     """An analog object found on a device."""
 
-    object_type: str
-    instance: int
-    name: str
-    units: str | None
-    present_value: float | None
 
-
-@strawberry.type
+@strawberry.experimental.pydantic.type(model=models.DiscoveredDevice, all_fields=True)
 class DiscoveredDevice:
     """A device that answered Who-Is, with its objects."""
 
-    address: str
-    device_id: int
-    name: str
-    objects: list[DiscoveredObject]
     configured_meter: str | None = strawberry.field(description="external id of the meter already polling it")
 
-    @classmethod
-    def from_model(cls, device: Any, configured: str | None) -> "DiscoveredDevice":
-        """From a service DiscoveredDevice."""
-        objects = [
-            DiscoveredObject(
-                object_type=o.object_type,
-                instance=o.instance,
-                name=o.name,
-                units=o.units,
-                present_value=o.present_value,
-            )
-            for o in device.objects
-        ]
-        return cls(
-            address=device.address, device_id=device.device_id, name=device.name, objects=objects,
-            configured_meter=configured,
-        )  # fmt: skip
 
-
-@strawberry.type
+@strawberry.experimental.pydantic.type(model=models.PointReading, all_fields=True)
 class PointReading:
     """A value read on demand."""
 
-    name: str
-    value: float
-    unit: str | None
-    quality: int
 
-
-@strawberry.type
+@strawberry.experimental.pydantic.type(model=models.TestReadResult, all_fields=True)
 class TestReadResult:
     """Outcome of a test read: the values, or why nothing could be read."""
 
-    meter: str
-    address: str
-    ok: bool
-    error: str | None
     point_errors: JSON
-    values: list[PointReading]
-    elapsed_ms: float
-
-    @classmethod
-    def from_model(cls, result: Any) -> "TestReadResult":
-        """From the service's TestReadResult."""
-        values = [
-            PointReading(name=v.name, value=v.value, unit=v.unit, quality=v.quality) for v in result.values
-        ]
-        return cls(
-            meter=result.meter, address=result.address, ok=result.ok, error=result.error,
-            point_errors=dict(result.point_errors or {}), values=values, elapsed_ms=result.elapsed_ms,
-        )  # fmt: skip
 
 
 def _derived(strawberry_type: type, model: type[BaseModel]) -> None:
@@ -279,8 +215,18 @@ for _type, _model in (
     (EdgeAlert, models.EdgeAlertEntry),
     (SyncLogEntry, models.SyncLogEntry),
     (SyncSummary, models.SyncSummary),
+    (DeadLetter, models.DeadLetterEntry),
+    (TestReadResult, models.TestReadResult),
 ):
     _derived(_type, _model)
+
+
+def _discovered(cls, device: models.DiscoveredDevice, configured: str | None) -> DiscoveredDevice:
+    """From a service DiscoveredDevice and the meter already polling it."""
+    return cls.from_pydantic(device, extra={"configured_meter": configured})
+
+
+DiscoveredDevice.from_model = classmethod(_discovered)
 
 
 def _live_value(cls, row: Any, interval: float | None = None) -> LiveValue:
