@@ -289,7 +289,10 @@ class LocalSchema(strawberry.Schema):
         """Log unexpected errors with their traceback, expected ones briefly."""
         for error in errors:
             original = error.original_error
-            if original is None or isinstance(original, EdgeError | LocalApiError | ValueError):
+            # a GraphQLError inside is the caller's variables failing the schema (e.g. a required field left out)
+            if original is None or isinstance(
+                original, EdgeError | LocalApiError | ValueError | GraphQLError
+            ):
                 logger.info("local API refused: %s", error.message)
             else:
                 logger.error("local API error: %s", error.message, exc_info=original)
