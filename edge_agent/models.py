@@ -23,7 +23,10 @@ class MeterStatus(BaseModel):
     last_error_at: datetime | None
     last_seen_at: datetime | None
     data_points: list[str]
-    device_profile: dict[str, Any] | None = None  # what the collector learnt (RPM, batch, timeout, ...)
+    device_profile: dict[str, Any] | None = Field(
+        default=None,
+        description="what the collector learnt about the device: RPM, batch size, timeout, retries, ...",
+    )
 
 
 class AgentStatus(BaseModel):

@@ -34,54 +34,13 @@ class LiveValue:
     stale: bool = strawberry.field(default=False, description="older than 3 × the collection interval")
 
 
-@strawberry.type
+@strawberry.experimental.pydantic.type(model=models.MeterStatus, all_fields=True)
 class Meter:
-    """A configured meter, its health and its latest values."""
+    """A configured meter (the fields of edge_agent.models.MeterStatus), its state and its latest values."""
 
-    external_id: str
-    name: str
-    bacnet_device_id: int | None
-    bacnet_address: str | None
-    enabled: bool
-    source: str
-    reachable: bool | None
     state: str = strawberry.field(description="ok | dead | unknown | disabled")
-    last_error: str | None
-    last_error_at: datetime | None
-    last_seen_at: datetime | None
-    data_points: list[str]
-    device_profile: JSON | None = strawberry.field(
-        description="what the collector learnt about the device: RPM, batch size, timeout, retries, ..."
-    )
+    device_profile: JSON | None
     latest: list[LiveValue]
-
-    @classmethod
-    def from_model(cls, meter: Any, latest: list[LiveValue]) -> "Meter":
-        """From a MeterStatus and the meter's latest values."""
-        reachable = _get(meter, "reachable")
-        enabled = bool(_get(meter, "enabled", True))
-        if not enabled:
-            state = "disabled"
-        elif reachable is None:
-            state = "unknown"
-        else:
-            state = "ok" if reachable else "dead"
-        return cls(
-            external_id=meter.external_id,
-            name=meter.name,
-            bacnet_device_id=_get(meter, "bacnet_device_id"),
-            bacnet_address=_get(meter, "bacnet_address"),
-            enabled=enabled,
-            source=_get(meter, "source") or "file",
-            reachable=reachable,
-            state=state,
-            last_error=_get(meter, "last_error"),
-            last_error_at=_get(meter, "last_error_at"),
-            last_seen_at=_get(meter, "last_seen_at"),
-            data_points=list(_get(meter, "data_points") or []),
-            device_profile=_get(meter, "device_profile"),
-            latest=latest,
-        )
 
 
 @strawberry.type
@@ -227,6 +186,21 @@ def _discovered(cls, device: models.DiscoveredDevice, configured: str | None) ->
 
 
 DiscoveredDevice.from_model = classmethod(_discovered)
+
+
+def _meter(cls, meter: Any, latest: list[LiveValue]) -> Meter:
+    """From a MeterStatus and the meter's latest values."""
+    status = _as(models.MeterStatus, meter)
+    if not status.enabled:
+        state = "disabled"
+    elif status.reachable is None:
+        state = "unknown"
+    else:
+        state = "ok" if status.reachable else "dead"
+    return cls(**dict(status), state=state, latest=latest)  # from_pydantic's extra would convert latest again
+
+
+Meter.from_model = classmethod(_meter)
 
 
 def _live_value(cls, row: Any, interval: float | None = None) -> LiveValue:
