@@ -55,9 +55,8 @@ def own_central_pg_url(pg_server) -> str:
 @pytest.fixture(scope="module")
 def own_db(own_central_pg_url):
     """A Db (tests/support/energy.py: an engine on its own loop, for hypothesis tests) on own_central_pg_url."""
-    database = Db(own_central_pg_url)
-    yield database
-    database.close()
+    with Db(own_central_pg_url) as database:
+        yield database
 
 
 @pytest.fixture
