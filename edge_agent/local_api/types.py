@@ -1,5 +1,6 @@
-"""Strawberry types of the local API: derived from the control service's models (edge_agent/models.py) where they
-match one to one, else built from them with from_model()."""
+"""Strawberry types of the local API, derived from the control service's models (edge_agent/models.py); a type
+with fields of its own (Meter's state, LiveValue's age) gets a from_model() that fills them in. AgentStatus (built
+by live.py) and Reading (a ReadingRow without its meter) keep fields of their own."""
 
 from datetime import datetime
 from typing import Any
