@@ -16,6 +16,7 @@ from db.inventory import Inventory, InventoryError, InventoryMeter, parse_invent
 from edge_agent.central import CentralClient
 from edge_agent.errors import ConfigError
 from edge_agent.meters import MeterConfig, load_meters_file
+from edge_agent.models import InventoryView
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +85,14 @@ class EdgeInventory:
         self.pending: dict | None = None
         self.history: list[dict] = []
         self.conflicts: list[dict] = []
+
+    def view(self) -> InventoryView:
+        """What runs, as the local API and the MCP tool show it (history entries are central's camelCase)."""
+        return InventoryView(
+            version=self.version, pending=self.pending is not None,
+            pending_origin=(self.pending or {}).get("origin"), digest=self.running.digest(),
+            meters=list(self.running.meters), conflicts=self.conflicts, history=self.history,
+        )  # fmt: skip
 
     async def load(self) -> Inventory:
         """What to run at start: the pending change, else central's last version, else meters.json (proposed)."""

@@ -21,6 +21,7 @@ from edge_agent.models import (
     DeadLetterEntry,
     DiscoveredDevice,
     EdgeAlertEntry,
+    InventoryView,
     MeterStatus,
     ReadingRow,
     SyncLogEntry,
@@ -192,11 +193,7 @@ class LocalAgentClient:
         data = await self._post(query, {"r": address_range})
         return [DiscoveredDevice.model_validate(d) for d in snake_keys(data["discoverDevices"])]
 
-    async def inventory(self) -> dict:
-        """The inventory the agent runs: version, pending change, meters, history (camelCase JSON)."""
-        query = """{ inventory { version pending pendingOrigin digest
-          meters { externalId name bacnetAddress bacnetDeviceId enabled intervalSeconds
-                   points { name objectType instance property unit cumulative cov } }
-          conflicts { meter field kept dropped }
-          history { version origin author createdAt changes } } }"""
-        return (await self._post(query))["inventory"]
+    async def inventory_view(self) -> InventoryView:
+        """The inventory the agent runs: version, pending change, meters, conflicts, central's history."""
+        data = await self._post(f"{{ inventory {{ {selection(InventoryView)} }} }}")
+        return InventoryView.model_validate(snake_keys(data["inventory"]))

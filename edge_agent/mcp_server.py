@@ -9,7 +9,6 @@ Over stdio the caller is the local user who launched it; over streamable HTTP a 
 import hmac
 import logging
 from datetime import datetime
-from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -17,7 +16,6 @@ from pydantic import BaseModel, Field
 
 from causes import Cause, text
 from db.errors import DbError
-from db.inventory import InventoryMeter
 from edge_agent.errors import EdgeError
 from edge_agent.local_client import LocalAgentClient
 from edge_agent.models import (
@@ -25,6 +23,7 @@ from edge_agent.models import (
     DeadLetterEntry,
     DiscoveredDevice,
     EdgeAlertEntry,
+    InventoryView,
     MeterStatus,
     ReadingRow,
     SyncLogEntry,
@@ -69,19 +68,6 @@ class EdgeAlerts(BaseModel):
 
     open: int
     alerts: list[EdgeAlertEntry]
-
-
-class InventoryView(BaseModel):
-    """The site's meter inventory as this agent runs it."""
-
-    version: int | None = Field(description="central's version last applied; null before first contact")
-    pending: bool = Field(description="a change made on site that central has not answered yet")
-    pending_origin: str | None
-    digest: str
-    meters: list[InventoryMeter]
-    history: list[dict[str, Any]] = Field(
-        description="newest first: version, origin, author, createdAt, changes"
-    )
 
 
 class Discovery(BaseModel):
@@ -191,15 +177,7 @@ def build_edge_mcp(agent: "EdgeAgent | LocalAgentClient", *, token: str | None =
     async def get_inventory(ctx: Context) -> InventoryView:
         """The site's meter inventory as it runs here: version, a change not yet accepted by central, meters
         with their BACnet objects, units, cumulative flags and intervals, and the history of changes."""
-
-        async def work():
-            data = await inventory_of(agent)
-            return InventoryView(
-                version=data["version"], pending=data["pending"], pending_origin=data.get("pendingOrigin"),
-                digest=data["digest"], meters=data["meters"], history=data.get("history") or [],
-            )  # fmt: skip
-
-        return await run(ctx, work)
+        return await run(ctx, agent.inventory_view)
 
     @server.tool()
     async def discover_devices(ctx: Context, address_range: str) -> Discovery:
@@ -212,15 +190,3 @@ def build_edge_mcp(agent: "EdgeAgent | LocalAgentClient", *, token: str | None =
         return await run(ctx, work)
 
     return server
-
-
-async def inventory_of(agent: "EdgeAgent | LocalAgentClient") -> dict:
-    """The inventory answer of either kind of agent, as the local API spells it."""
-    if isinstance(agent, LocalAgentClient):
-        return await agent.inventory()
-    state = agent.inventory
-    return {
-        "version": state.version, "pending": state.pending is not None,
-        "pendingOrigin": (state.pending or {}).get("origin"), "digest": state.running.digest(),
-        "meters": list(state.running.meters), "history": state.history,
-    }  # fmt: skip

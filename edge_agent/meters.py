@@ -10,7 +10,13 @@ from bacpypes3.primitivedata import ObjectType, PropertyIdentifier
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from causes import Cause, text
-from db.inventory import InventoryPoint, bacnet_name, check_address
+from db.inventory import (
+    MAX_INTERVAL_SECONDS,
+    MIN_INTERVAL_SECONDS,
+    InventoryPoint,
+    bacnet_name,
+    check_address,
+)
 from edge_agent.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -75,7 +81,9 @@ class MeterConfig(BaseModel):
     bacnet_device_id: int | None = None
     bacnet_ip: str
     enabled: bool = True
-    interval_seconds: float | None = Field(default=None, ge=5, le=86_400)
+    interval_seconds: float | None = Field(
+        default=None, ge=MIN_INTERVAL_SECONDS, le=MAX_INTERVAL_SECONDS, description="its own polling interval"
+    )
     data_points: list[DataPointConfig] = Field(default_factory=list)
 
     @field_validator("bacnet_ip")
@@ -104,12 +112,25 @@ class MeterConfig(BaseModel):
         return self.model_dump(exclude_defaults=False)
 
 
-def parse_meters(document: dict) -> list[MeterConfig]:
-    """Validate a {"meters": [...]} document; ConfigError names the first problem."""
+def validate_meter(item: MeterConfig | dict) -> MeterConfig:
+    """One meter checked; ConfigError lists each problem on one line ('data_points.0.instance: ...')."""
+    if isinstance(item, MeterConfig):
+        return item
     try:
-        meters = [MeterConfig.model_validate(item) for item in document.get("meters", [])]
+        return MeterConfig.model_validate(item)
     except ValidationError as err:
-        raise ConfigError(text(Cause.INVALID_METER_CONFIG, reason=err)) from err
+        name = item.get("id") if isinstance(item, dict) else None
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
+            for e in err.errors()
+        )
+        reason = f"meter {name!r}: {problems}" if isinstance(name, str) and name else problems
+        raise ConfigError(text(Cause.INVALID_METER_CONFIG, reason=reason)) from err
+
+
+def parse_meters(document: dict) -> list[MeterConfig]:
+    """Validate a {"meters": [...]} document; ConfigError names the problems of the first bad meter."""
+    meters = [validate_meter(item) for item in document.get("meters", [])]
     ids = [m.id for m in meters]
     if len(ids) != len(set(ids)):
         raise ConfigError("meter ids must be unique")

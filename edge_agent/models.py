@@ -5,6 +5,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from db.inventory import InventoryMeter
+from db.inventory_history import InventoryConflictEntry, InventoryHistoryEntry
+
 
 class MeterStatus(BaseModel):
     """A configured meter and its health as the collector sees it."""
@@ -20,7 +23,10 @@ class MeterStatus(BaseModel):
     last_error_at: datetime | None
     last_seen_at: datetime | None
     data_points: list[str]
-    device_profile: dict[str, Any] | None = None  # what the collector learnt (RPM, batch, timeout, ...)
+    device_profile: dict[str, Any] | None = Field(
+        default=None,
+        description="what the collector learnt about the device: RPM, batch size, timeout, retries, ...",
+    )
 
 
 class AgentStatus(BaseModel):
@@ -155,3 +161,19 @@ class TestReadResult(BaseModel):
     point_errors: dict[str, str]
     values: list[PointReading]
     elapsed_ms: float
+
+
+class InventoryView(BaseModel):
+    """The site's meter inventory as this agent runs it (edge_agent/inventory.py), with central's history."""
+
+    version: int | None = Field(description="central's version last applied; null before first contact")
+    pending: bool = Field(description="a change made here that central has not answered yet")
+    pending_origin: str | None = None
+    digest: str
+    meters: list[InventoryMeter]
+    conflicts: list[InventoryConflictEntry] = Field(
+        default_factory=list, description="of the last answer to a change made here"
+    )
+    history: list[InventoryHistoryEntry] = Field(
+        default_factory=list, description="newest first, as central last sent it"
+    )

@@ -12,7 +12,6 @@ import contextlib
 import logging
 from datetime import datetime, timedelta
 
-from causes import Cause, text
 from db.clock import utcnow
 from db.edge.outbox import Outbox
 from db.edge.store import (
@@ -43,12 +42,13 @@ from edge_agent.edge_alerts import EdgeAlerts, Thresholds
 from edge_agent.errors import ConfigError, UploadError
 from edge_agent.inventory import EdgeInventory, meter_configs_of, to_inventory
 from edge_agent.key_file import KeyWatch
-from edge_agent.meters import MeterConfig, save_meters_file
+from edge_agent.meters import MeterConfig, save_meters_file, validate_meter
 from edge_agent.models import (
     AgentStatus,
     DeadLetterEntry,
     DiscoveredDevice,
     EdgeAlertEntry,
+    InventoryView,
     MeterStatus,
     ReadingRow,
     SyncLogEntry,
@@ -314,6 +314,10 @@ class EdgeAgent:
         """The edge's own alerts: open ones (oldest first), then ended ones (newest first)."""
         return [EdgeAlertEntry.model_validate(a, from_attributes=True) for a in self.alerts.current()]
 
+    async def inventory_view(self) -> InventoryView:
+        """The site's meter inventory as it runs here, with central's history."""
+        return self.inventory.view()
+
     async def meters(self) -> list[MeterStatus]:
         """Every configured meter with its reachability, last error and last reading time."""
         return views.meter_statuses(
@@ -415,10 +419,7 @@ class EdgeAgent:
         self, meters: list[MeterConfig | dict], write_file: bool = True, origin: str = "edge_dashboard"
     ) -> list[MeterStatus]:
         """Replace the site's meters (validated): run them now, propose them to central, write meters.json."""
-        try:
-            configs = [m if isinstance(m, MeterConfig) else MeterConfig.model_validate(m) for m in meters]
-        except ValueError as err:
-            raise ConfigError(text(Cause.INVALID_METER_CONFIG, reason=err)) from err
+        configs = [validate_meter(m) for m in meters]
         inventory = to_inventory(configs)  # the same rules central applies: refused here, nothing changes
         await self.inventory.propose(inventory, origin, None)
         if write_file:

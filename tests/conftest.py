@@ -8,6 +8,7 @@ import pytest
 
 from db.clock import Clock, use_clock
 from tests.support.clock import HandClock, chosen_moments, clock_for
+from tests.support.energy import Db
 from tests.support.pg import (
     PG_ADMIN_URL,
     create_database,
@@ -49,6 +50,13 @@ def own_central_pg_url(pg_server) -> str:
     """A migrated central database of this module's own: no server of another test runs its rollup worker on it,
     so readings a test leaves queued stay queued until the test folds them."""
     yield from migrated_central_database("meterit_own")
+
+
+@pytest.fixture(scope="module")
+def own_db(own_central_pg_url):
+    """A Db (tests/support/energy.py: an engine on its own loop, for hypothesis tests) on own_central_pg_url."""
+    with Db(own_central_pg_url) as database:
+        yield database
 
 
 @pytest.fixture

@@ -4,44 +4,29 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
+from strawberry.experimental.pydantic import input as pydantic_input
 
-from edge_agent.meters import DataPointConfig
+from edge_agent.meters import DataPointConfig, MeterConfig
 
-_POINT = DataPointConfig.model_fields
+# Derived from the models meters.json and the collector use (DataPointConfig is db/inventory.py's InventoryPoint
+# with the design file's spellings accepted), so fields, defaults and BACnet spelling have one definition.
+# Limits are checked by those models when the agent saves the meter (invalid meter configuration: ...).
 
 
-@strawberry.input
+@pydantic_input(
+    model=DataPointConfig,
+    all_fields=True,
+    description="A point to read (bacpypes3 or camelCase BACnet names).",
+)
 class DataPointInput:
-    """One point of a meter configuration (edge_agent.meters.DataPointConfig; camelCase BACnet names accepted)."""
-
-    name: str
-    object_type: str = _POINT["object_type"].default
-    instance: int = 0
-    property: str = _POINT["property"].default
-    unit: str | None = None
-    cumulative: bool = False
-    cov: bool = False
+    """One point of a meter configuration."""
 
 
-@strawberry.input
+@pydantic_input(
+    model=MeterConfig, all_fields=True, description="A meter to add or replace (meters.json format)."
+)
 class MeterConfigInput:
-    """A meter to add or replace in the agent's configuration (meters.json format)."""
-
-    id: str
-    name: str
-    bacnet_ip: str
-    bacnet_device_id: int | None = None
-    enabled: bool = True
-    interval_seconds: float | None = strawberry.field(default=None, description="its own polling interval")
-    data_points: list[DataPointInput] = strawberry.field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        """The meters.json entry."""
-        return {
-            "id": self.id, "name": self.name, "bacnet_ip": self.bacnet_ip, "bacnet_device_id": self.bacnet_device_id,
-            "enabled": self.enabled, "interval_seconds": self.interval_seconds,
-            "data_points": [vars(p).copy() for p in self.data_points],
-        }  # fmt: skip
+    """A meter to add or replace in the agent's configuration; strawberry.asdict gives its meters.json entry."""
 
 
 @strawberry.type

@@ -4,7 +4,6 @@ Meter, point and history types derive from the one definition in db/inventory.py
 as central's do.
 """
 
-import strawberry
 from strawberry.experimental.pydantic import type as pydantic_type
 
 from db.inventory import InventoryMeter as MeterModel
@@ -12,7 +11,7 @@ from db.inventory import InventoryPoint as PointModel
 from db.inventory_history import InventoryConflictEntry as ConflictModel
 from db.inventory_history import InventoryHistoryEntry as ChangeModel
 from db.inventory_history import rebuild
-from edge_agent.inventory import EdgeInventory
+from edge_agent.models import InventoryView
 
 
 @pydantic_type(model=PointModel, all_fields=True, description="A value read from a meter (bacpypes3 names).")
@@ -35,42 +34,23 @@ class InventoryChange:
     """One entry of the site's inventory history (as central last sent it; db/inventory_history.py)."""
 
 
-@strawberry.type
+@pydantic_type(model=InventoryView, all_fields=True)
 class SiteInventory:
-    """The inventory this agent runs."""
+    """The inventory this agent runs (edge_agent.models.InventoryView, which the MCP tool returns too)."""
 
-    version: int | None = strawberry.field(
-        description="central's version last applied; null before first contact"
+
+def _site_inventory(cls, view: InventoryView) -> SiteInventory:
+    """From the agent's inventory view; nested records by rebuild (db/inventory_history.py says why)."""
+    fields = {name: getattr(view, name) for name in ("version", "pending", "pending_origin", "digest")}
+    return cls(
+        **fields,
+        meters=[meter_type(m) for m in view.meters],
+        conflicts=[rebuild(c, InventoryConflict) for c in view.conflicts],
+        history=[rebuild(h, InventoryChange, conflicts=InventoryConflict) for h in view.history],
     )
-    pending: bool = strawberry.field(description="a change made here that central has not answered yet")
-    pending_origin: str | None
-    digest: str
-    meters: list[InventoryMeter]
-    conflicts: list[InventoryConflict] = strawberry.field(
-        description="of the last answer to a change made here"
-    )
-    history: list[InventoryChange]
-
-    @classmethod
-    def from_model(cls, inventory: EdgeInventory) -> "SiteInventory":
-        """From the agent's inventory state (history entries come from central's camelCase answer)."""
-        return cls(
-            version=inventory.version,
-            pending=inventory.pending is not None,
-            pending_origin=(inventory.pending or {}).get("origin"),
-            digest=inventory.running.digest(),
-            meters=[meter_type(m) for m in inventory.running.meters],
-            conflicts=[_conflict(c) for c in inventory.conflicts],
-            history=[
-                rebuild(ChangeModel.model_validate(h), InventoryChange, conflicts=InventoryConflict)
-                for h in inventory.history
-            ],
-        )
 
 
-def _conflict(item: dict) -> InventoryConflict:
-    # central sends kept/dropped already as JSON text; the model keeps such text as it is
-    return rebuild(ConflictModel.model_validate(item), InventoryConflict)
+SiteInventory.from_model = classmethod(_site_inventory)
 
 
 def meter_type(meter: MeterModel) -> InventoryMeter:

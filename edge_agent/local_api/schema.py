@@ -145,7 +145,7 @@ class Query:
     @strawberry.field(permission_classes=AUTHED)
     def inventory(self, info: strawberry.Info) -> SiteInventory:
         """The meter inventory this agent runs: version, a change not yet accepted by central, history."""
-        return SiteInventory.from_model(_ctx(info).view.agent.inventory)
+        return SiteInventory.from_model(_ctx(info).view.agent.inventory.view())
 
     @strawberry.field(permission_classes=AUTHED)
     async def discovery_range(self, info: strawberry.Info) -> str:
@@ -215,7 +215,7 @@ class Mutation:
     @strawberry.mutation(permission_classes=AUTHED)
     async def save_meter_config(self, info: strawberry.Info, meter: MeterConfigInput) -> list[Meter]:
         """Add or replace one meter in the configuration; polling uses it at once."""
-        await _ctx(info).view.agent.save_meter(meter.to_dict(), "edge_dashboard")
+        await _ctx(info).view.agent.save_meter(strawberry.asdict(meter), "edge_dashboard")
         return await _ctx(info).view.meters()
 
     @strawberry.mutation(permission_classes=AUTHED)
@@ -289,7 +289,10 @@ class LocalSchema(strawberry.Schema):
         """Log unexpected errors with their traceback, expected ones briefly."""
         for error in errors:
             original = error.original_error
-            if original is None or isinstance(original, EdgeError | LocalApiError | ValueError):
+            # a GraphQLError inside is the caller's variables failing the schema (e.g. a required field left out)
+            if original is None or isinstance(
+                original, EdgeError | LocalApiError | ValueError | GraphQLError
+            ):
                 logger.info("local API refused: %s", error.message)
             else:
                 logger.error("local API error: %s", error.message, exc_info=original)

@@ -1,5 +1,6 @@
-"""Strawberry types of the local API: derived from the control service's models (edge_agent/models.py) where they
-match one to one, else built from them with from_model()."""
+"""Strawberry types of the local API, derived from the control service's models (edge_agent/models.py); a type
+with fields of its own (Meter's state, LiveValue's age) gets a from_model() that fills them in. AgentStatus (built
+by live.py) and Reading (a ReadingRow without its meter) keep fields of their own."""
 
 from datetime import datetime
 from typing import Any
@@ -34,54 +35,13 @@ class LiveValue:
     stale: bool = strawberry.field(default=False, description="older than 3 × the collection interval")
 
 
-@strawberry.type
+@strawberry.experimental.pydantic.type(model=models.MeterStatus, all_fields=True)
 class Meter:
-    """A configured meter, its health and its latest values."""
+    """A configured meter (the fields of edge_agent.models.MeterStatus), its state and its latest values."""
 
-    external_id: str
-    name: str
-    bacnet_device_id: int | None
-    bacnet_address: str | None
-    enabled: bool
-    source: str
-    reachable: bool | None
     state: str = strawberry.field(description="ok | dead | unknown | disabled")
-    last_error: str | None
-    last_error_at: datetime | None
-    last_seen_at: datetime | None
-    data_points: list[str]
-    device_profile: JSON | None = strawberry.field(
-        description="what the collector learnt about the device: RPM, batch size, timeout, retries, ..."
-    )
+    device_profile: JSON | None
     latest: list[LiveValue]
-
-    @classmethod
-    def from_model(cls, meter: Any, latest: list[LiveValue]) -> "Meter":
-        """From a MeterStatus and the meter's latest values."""
-        reachable = _get(meter, "reachable")
-        enabled = bool(_get(meter, "enabled", True))
-        if not enabled:
-            state = "disabled"
-        elif reachable is None:
-            state = "unknown"
-        else:
-            state = "ok" if reachable else "dead"
-        return cls(
-            external_id=meter.external_id,
-            name=meter.name,
-            bacnet_device_id=_get(meter, "bacnet_device_id"),
-            bacnet_address=_get(meter, "bacnet_address"),
-            enabled=enabled,
-            source=_get(meter, "source") or "file",
-            reachable=reachable,
-            state=state,
-            last_error=_get(meter, "last_error"),
-            last_error_at=_get(meter, "last_error_at"),
-            last_seen_at=_get(meter, "last_seen_at"),
-            data_points=list(_get(meter, "data_points") or []),
-            device_profile=_get(meter, "device_profile"),
-            latest=latest,
-        )
 
 
 @strawberry.type
@@ -170,25 +130,11 @@ class SyncLogEntry:
     """One upload attempt."""
 
 
-@strawberry.type
+@strawberry.experimental.pydantic.type(model=models.DeadLetterEntry, all_fields=True)
 class DeadLetter:
     """A reading central rejected, with the reason."""
 
     id: strawberry.ID
-    meter_external_id: str
-    data_point: str
-    ts: datetime
-    value: float
-    unit: str | None
-    reason: str
-    dead_at: datetime
-
-    @classmethod
-    def from_model(cls, row: Any) -> "DeadLetter":
-        """From a DeadLetterEntry."""
-        values = {name: _get(row, name) for name in cls.__annotations__}
-        values["id"] = strawberry.ID(str(values["id"]))
-        return cls(**values)
 
 
 @strawberry.experimental.pydantic.type(model=models.SyncSummary, all_fields=True)
@@ -196,78 +142,28 @@ class SyncSummary:
     """Outcome of Sync now."""
 
 
-@strawberry.type
+@strawberry.experimental.pydantic.type(model=models.DiscoveredObject, all_fields=True)
 class DiscoveredObject:
     """An analog object found on a device."""
 
-    object_type: str
-    instance: int
-    name: str
-    units: str | None
-    present_value: float | None
 
-
-@strawberry.type
+@strawberry.experimental.pydantic.type(model=models.DiscoveredDevice, all_fields=True)
 class DiscoveredDevice:
     """A device that answered Who-Is, with its objects."""
 
-    address: str
-    device_id: int
-    name: str
-    objects: list[DiscoveredObject]
     configured_meter: str | None = strawberry.field(description="external id of the meter already polling it")
 
-    @classmethod
-    def from_model(cls, device: Any, configured: str | None) -> "DiscoveredDevice":
-        """From a service DiscoveredDevice."""
-        objects = [
-            DiscoveredObject(
-                object_type=o.object_type,
-                instance=o.instance,
-                name=o.name,
-                units=o.units,
-                present_value=o.present_value,
-            )
-            for o in device.objects
-        ]
-        return cls(
-            address=device.address, device_id=device.device_id, name=device.name, objects=objects,
-            configured_meter=configured,
-        )  # fmt: skip
 
-
-@strawberry.type
+@strawberry.experimental.pydantic.type(model=models.PointReading, all_fields=True)
 class PointReading:
     """A value read on demand."""
 
-    name: str
-    value: float
-    unit: str | None
-    quality: int
 
-
-@strawberry.type
+@strawberry.experimental.pydantic.type(model=models.TestReadResult, all_fields=True)
 class TestReadResult:
     """Outcome of a test read: the values, or why nothing could be read."""
 
-    meter: str
-    address: str
-    ok: bool
-    error: str | None
     point_errors: JSON
-    values: list[PointReading]
-    elapsed_ms: float
-
-    @classmethod
-    def from_model(cls, result: Any) -> "TestReadResult":
-        """From the service's TestReadResult."""
-        values = [
-            PointReading(name=v.name, value=v.value, unit=v.unit, quality=v.quality) for v in result.values
-        ]
-        return cls(
-            meter=result.meter, address=result.address, ok=result.ok, error=result.error,
-            point_errors=dict(result.point_errors or {}), values=values, elapsed_ms=result.elapsed_ms,
-        )  # fmt: skip
 
 
 def _derived(strawberry_type: type, model: type[BaseModel]) -> None:
@@ -279,8 +175,33 @@ for _type, _model in (
     (EdgeAlert, models.EdgeAlertEntry),
     (SyncLogEntry, models.SyncLogEntry),
     (SyncSummary, models.SyncSummary),
+    (DeadLetter, models.DeadLetterEntry),
+    (TestReadResult, models.TestReadResult),
 ):
     _derived(_type, _model)
+
+
+def _discovered(cls, device: models.DiscoveredDevice, configured: str | None) -> DiscoveredDevice:
+    """From a service DiscoveredDevice and the meter already polling it."""
+    return cls.from_pydantic(device, extra={"configured_meter": configured})
+
+
+DiscoveredDevice.from_model = classmethod(_discovered)
+
+
+def _meter(cls, meter: Any, latest: list[LiveValue]) -> Meter:
+    """From a MeterStatus and the meter's latest values."""
+    status = _as(models.MeterStatus, meter)
+    if not status.enabled:
+        state = "disabled"
+    elif status.reachable is None:
+        state = "unknown"
+    else:
+        state = "ok" if status.reachable else "dead"
+    return cls(**dict(status), state=state, latest=latest)  # from_pydantic's extra would convert latest again
+
+
+Meter.from_model = classmethod(_meter)
 
 
 def _live_value(cls, row: Any, interval: float | None = None) -> LiveValue:

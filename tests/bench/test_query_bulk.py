@@ -3,7 +3,6 @@
 import random
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,15 +22,6 @@ TABLES = {
     "energy_days": "day",
     "energy_summary_state": "point_id",
 }
-
-
-@pytest.fixture(scope="module")
-def db(own_central_pg_url):
-    """A migrated PostgreSQL central database of the module's own (the summary is PostgreSQL's; no other test's
-    rollup worker may fold what these tests leave queued)."""
-    database = Db(own_central_pg_url)
-    yield database
-    database.close()
 
 
 async def snapshot(db: Db, points: list[int]) -> dict[str, list[tuple]]:
@@ -80,50 +70,52 @@ async def store(db: Db, point: int, rows: list[Sample]) -> None:
     wraps=st.booleans(),
     jitter=st.integers(0, 999_999),
 )
-def test_bulk_summary_equals_the_worker_fold(db, drawn, value, zone, cumulative, wraps, jitter):
+def test_bulk_summary_equals_the_worker_fold(own_db, drawn, value, zone, cumulative, wraps, jitter):
     rollover = ROLLOVER if wraps else None
     points = []
     for n, part in enumerate(drawn):  # several points of one kind, folded in one statement
-        point = db.run(make_point(db, timezone=zone, rollover=rollover, cumulative=cumulative))
+        point = own_db.run(make_point(own_db, timezone=zone, rollover=rollover, cumulative=cumulative))
         start = START + timedelta(microseconds=jitter, hours=5 * n)
         rows = history(part, start, value, rollover)
         random.Random(n).shuffle(rows)
-        db.run(store(db, point, rows))
+        own_db.run(store(own_db, point, rows))
         points.append(point)
-    folded, bulk = db.run(both_ways(db, points))
+    folded, bulk = own_db.run(both_ways(own_db, points))
     assert bulk == folded
 
 
-def test_a_generated_year_folds_the_same_both_ways(db):
+def test_a_generated_year_folds_the_same_both_ways(own_db):
     """A week of the bench's own generated minutes (energy and power points) in two zones."""
 
     async def make() -> list[int]:
         points = []
         for zone in ("Europe/Berlin", "America/New_York"):
-            energy = await make_point(db, timezone=zone)
-            power = await make_point(db, timezone=zone, cumulative=False, unit="kilowatts", name="power_kw")
-            async with session_scope(db.sessions) as session:
+            energy = await make_point(own_db, timezone=zone)
+            power = await make_point(
+                own_db, timezone=zone, cumulative=False, unit="kilowatts", name="power_kw"
+            )
+            async with session_scope(own_db.sessions) as session:
                 await generate_meter(
                     await asyncpg_connection(session), energy, power, START, 7 * 1440, energy
                 )
             points += [energy, power]
         return points
 
-    points = db.run(make())
-    folded, bulk = db.run(both_ways(db, points))
+    points = own_db.run(make())
+    folded, bulk = own_db.run(both_ways(own_db, points))
     assert len(folded["energy_quarters"]) > 4 * 7 * 96
     assert bulk == folded
 
 
-def test_the_last_partial_quarter_is_not_whole(db):
+def test_the_last_partial_quarter_is_not_whole(own_db):
     """Readings end 14 minutes into a quarter: that quarter is not whole (it does not count for demand)."""
     start = START.replace(minute=0, second=0, microsecond=0)
     rows = [Sample(start + timedelta(minutes=k), 100.0 + k / 10, 0) for k in range(75)]
-    point = db.run(make_point(db, timezone="Europe/Berlin"))
-    db.run(store(db, point, rows))
-    folded, bulk = db.run(both_ways(db, [point]))
+    point = own_db.run(make_point(own_db, timezone="Europe/Berlin"))
+    own_db.run(store(own_db, point, rows))
+    folded, bulk = own_db.run(both_ways(own_db, [point]))
     assert bulk == folded
-    assert db.run(wholes(db, point))[-2:] == [True, False]
+    assert own_db.run(wholes(own_db, point))[-2:] == [True, False]
 
 
 async def wholes(db: Db, point: int) -> list[bool]:

@@ -142,6 +142,13 @@ async def test_every_edge_tool_in_memory(fleet, central, tmp_path):
 
             data, _ = await call(client, "get_meter_status", meter="meter-002")
             assert [m["reachable"] for m in data["meters"]] == [True]
+            data, _ = await call(client, "get_inventory")  # meters.json was proposed to central at start
+            assert data["pending"] is False and data["conflicts"] == []
+            entry = data["history"][0]  # db/inventory_history.py's entry, spelled as central's MCP does
+            assert (entry["version"], entry["origin"], entry["conflicts"]) == (data["version"], "file", [])
+            assert entry["createdAt"] and entry["changes"]
+            tools = {t.name: t for t in (await client.list_tools()).tools}
+            assert "InventoryHistoryEntry" in json.dumps(tools["get_inventory"].output_schema)
             data, _ = await call(client, "discover_devices", address_range="127.0.0.201-203")
             assert sorted(d["address"].split(":")[0] for d in data["devices"]) == [
                 "127.0.0.201",
@@ -190,6 +197,7 @@ async def test_mcp_edge_command_attaches_to_the_running_agent(fleet, tmp_path):
             assert data["collecting"] is False and not agent.collecting.is_set()  # the running agent stopped
             data, _ = await call(client, "get_inventory")
             assert data["pending"] is True and data["pending_origin"] == "file"  # central never reached
+            assert data["history"] == [] and data["conflicts"] == []
             assert [m["externalId"] for m in data["meters"]] == ["meter-001", "meter-002", "meter-003"], data[
                 "meters"
             ][0]

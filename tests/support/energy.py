@@ -34,6 +34,12 @@ class Db:
         self.run(self.engine.dispose())
         self.loop.close()
 
+    def __enter__(self) -> "Db":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
 
 async def make_point(
     db: Db,

@@ -8,7 +8,6 @@ tail the worker has not folded yet; then everything is folded and the answer mus
 import random
 from datetime import timedelta
 
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -24,15 +23,6 @@ from tests.db.energy.test_consumption_rules import TARIFF, assert_same, history,
 from tests.support.energy import Db, make_point
 
 ROLLOVER = 10_000.0
-
-
-@pytest.fixture(scope="module")
-def db(own_central_pg_url):
-    """A migrated PostgreSQL central database of the module's own (the summary is PostgreSQL's; no other test's
-    rollup worker may fold what these tests leave queued)."""
-    database = Db(own_central_pg_url)
-    yield database
-    database.close()
 
 
 async def upload(db: Db, point: int, batch: list[Sample]) -> None:
@@ -87,16 +77,16 @@ async def answer(db: Db, point: int, lo, hi, resolution: str, first: int, rows: 
     own_interval=False,
 )
 def test_summary_answers_equal_the_raw_reference(
-    db, dated_clock, drawn, value, seed, zone, resolution, wraps, cumulative, first, own_interval
+    own_db, dated_clock, drawn, value, seed, zone, resolution, wraps, cumulative, first, own_interval
 ):
     rollover = ROLLOVER if wraps else None
     dst_zone = zone if zone in ("Europe/Berlin", "America/New_York") else "Europe/Berlin"
     start = dst_start(dst_zone, 23) - timedelta(hours=2)
     rows = history(drawn, start, value, rollover)
-    point = db.run(make_point(db, timezone=zone, rollover=rollover, cumulative=cumulative))
+    point = own_db.run(make_point(own_db, timezone=zone, rollover=rollover, cumulative=cumulative))
     if own_interval:
-        db.run(set_interval(db, point, 60.0))
-    db.run(give_tariff(db, point))
+        own_db.run(set_interval(own_db, point, 60.0))
+    own_db.run(give_tariff(own_db, point))
     rng = random.Random(seed)
     newest = rows[-max(1, len(rows) // 5) :]
     older = rows[: len(rows) - len(newest)]
@@ -104,37 +94,37 @@ def test_summary_answers_equal_the_raw_reference(
     rng.shuffle(shuffled)
     batches = [shuffled[i::3] for i in range(3)] + [shuffled[: len(shuffled) // 2]]  # the last is a replay
     for batch in filter(None, batches):
-        db.run(upload(db, point, batch))
-        db.run(flush_rollups(db.sessions))
-    db.run(upload(db, point, newest))  # queued, not folded: the query reads it raw
+        own_db.run(upload(own_db, point, batch))
+        own_db.run(flush_rollups(own_db.sessions))
+    own_db.run(upload(own_db, point, newest))  # queued, not folded: the query reads it raw
     lo, hi = start - timedelta(days=1), start + timedelta(days=3)
     with use_clock(FixedClock(rows[len(rows) // 2].ts)):  # some buckets running, later ones not begun
-        got, want, _ = db.run(answer(db, point, lo, hi, resolution, first, rows, True))
+        got, want, _ = own_db.run(answer(own_db, point, lo, hi, resolution, first, rows, True))
         assert_same(got, want)
-        db.run(flush_rollups(db.sessions))
-        got, want, used = db.run(answer(db, point, lo, hi, resolution, first, rows, True))
+        own_db.run(flush_rollups(own_db.sessions))
+        got, want, used = own_db.run(answer(own_db, point, lo, hi, resolution, first, rows, True))
         assert_same(got, want)
     assert used is not None  # everything folded: the answer came from the summary
 
 
-def test_a_late_reading_refolds_its_quarters_and_days(db):
+def test_a_late_reading_refolds_its_quarters_and_days(own_db):
     start = clock().now().replace(minute=0, second=0, microsecond=0) - timedelta(days=3)
     rows = [Sample(start + n * timedelta(minutes=1), 100.0 + n, 0) for n in range(0, 3000, 2)]
     late = [Sample(start + n * timedelta(minutes=1), 130.0 + n, 0) for n in (1, 701, 1441)]  # spikes
-    point = db.run(make_point(db, timezone="Europe/Berlin"))
-    db.run(upload(db, point, rows))
-    db.run(flush_rollups(db.sessions))
+    point = own_db.run(make_point(own_db, timezone="Europe/Berlin"))
+    own_db.run(upload(own_db, point, rows))
+    own_db.run(flush_rollups(own_db.sessions))
     lo, hi = start - timedelta(hours=1), start + timedelta(days=3)
     with use_clock(FixedClock(clock().now())):
-        before, want, used = db.run(answer(db, point, lo, hi, "day", 1000, rows, False))
+        before, want, used = own_db.run(answer(own_db, point, lo, hi, "day", 1000, rows, False))
         assert used is not None
         assert_same(before, want)
-        db.run(upload(db, point, late))
-        got, want, used = db.run(answer(db, point, lo, hi, "day", 1000, rows + late, False))
+        own_db.run(upload(own_db, point, late))
+        got, want, used = own_db.run(answer(own_db, point, lo, hi, "day", 1000, rows + late, False))
         assert used is None  # queued behind the folded readings: read raw until the worker folds it
         assert_same(got, want)
-        db.run(flush_rollups(db.sessions))
-        got, want, used = db.run(answer(db, point, lo, hi, "day", 1000, rows + late, False))
+        own_db.run(flush_rollups(own_db.sessions))
+        got, want, used = own_db.run(answer(own_db, point, lo, hi, "day", 1000, rows + late, False))
         assert used is not None
         assert_same(got, want)
     assert [b.consumption for b in got] != [b.consumption for b in before]  # the late readings count

@@ -155,7 +155,29 @@ async def test_save_meter_config_validates_and_applies(site):
     third = saved["saveMeterConfig"][2]
     assert (third["name"], third["dataPoints"]) == ("Renamed", ["total_kwh"])
     bad = await site.gql(mutation, {"m": {**meter, "dataPoints": [{"name": "x", "instance": -1}]}})
-    assert "invalid meter configuration" in bad["errors"][0]["message"]
+    assert bad["errors"][0]["message"] == (
+        "invalid meter configuration: meter 'meter-003': data_points.0.instance: "
+        "Input should be greater than or equal to 0"
+    )
+    banana = {**meter, "dataPoints": [{"name": "x", "objectType": "analog-banana", "instance": 1}]}
+    bad = await site.gql(mutation, {"m": banana})
+    assert bad["errors"][0]["message"].endswith("unknown BACnet object type 'analog-banana'")
+    # the instance has no default: a point at instance 0 by omission would read the wrong object
+    bad = await site.gql(mutation, {"m": {**meter, "dataPoints": [{"name": "x"}]}})
+    assert (
+        "Expected value of type 'DataPointInput' to include required field 'instance'"
+        in bad["errors"][0]["message"]
+    )
+
+
+async def test_saved_points_take_bacpypes3_spelling(site):
+    mutation = """mutation($m: MeterConfigInput!) { saveMeterConfig(meter: $m) { externalId } }"""
+    point = {"name": "total_kwh", "objectType": "analogInput", "instance": 0, "property": "presentValue"}
+    meter = {"id": "meter-003", "name": "Spelled", "bacnetIp": "127.0.0.223", "dataPoints": [point]}
+    await site.data(mutation, {"m": meter})
+    inventory = await site.data("{ inventory { meters { externalId points { objectType property } } } }")
+    third = next(m for m in inventory["inventory"]["meters"] if m["externalId"] == "meter-003")
+    assert third["points"] == [{"objectType": "analog-input", "property": "present-value"}]
 
 
 async def test_too_many_aliases_are_refused_before_running(site):
