@@ -166,7 +166,8 @@ def test_uploads_in_any_order_folded_in_any_rounds_equal_the_reference(
         db.run(fold(db))
     if not late:
         assert rebuilds == []  # in-order uploads never re-read folded rows
-        assert sql_folds == []  # and their rollups come from the summary fold's one read
+        if rows[0][2] < 2:  # (a point whose first readings are all bad has its summary start later: SQL)
+            assert sql_folds == []  # and their rollups come from the summary fold's one read
     check(db, point, rows, zone, cumulative=cumulative, rollover=rollover)
 
 
