@@ -9,16 +9,19 @@ newest usable reading, whose figures the next reading changes, so queries read i
 """
 
 import operator
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from itertools import islice
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.central.energy_fold import EPOCH, MICROSECOND, fold_quarters, micros
+from db.central.energy_fold import fold_quarters, micros, unpack_window
 from db.central.energy_parts import QUARTER, quarter_floor
 from db.energy import local_day, local_day_bounds
 from db.engine import asyncpg_connection
+
+# (point, lo µs, hi µs, times µs, values, qualities) of one window read, in time order with its usable neighbours
+Visit = Callable[[int, int, int, list[int], list[float], list[int]], None]
 
 FOLD_WINDOW = timedelta(days=2)  # readings one fold step reads per point at most
 FOLD_BATCH = 100  # (point, window) pairs per statement
@@ -50,10 +53,12 @@ CROSS JOIN LATERAL (
 ) r
 """
 
-# WINDOWS_SQL as one row per window: its times, values and qualities as arrays in time order (asyncpg decodes
-# arrays without a record per row; extract(epoch) in SQL is numeric arithmetic, dearer than micros() here)
+# WINDOWS_SQL as one row per window: its times, values and qualities each as one bytea of their binary
+# forms in time order (energy_fold.unpack_window reads them with no Python object per reading; array_agg's
+# datetimes cost ~0.5 µs each, extract(epoch) in SQL is numeric arithmetic)
 FOLD_ROWS_SQL = """
-SELECT t.n, array_agg(r.ts), array_agg(r.value), array_agg(r.quality)
+SELECT t.n, string_agg(timestamptz_send(r.ts), ''::bytea), string_agg(float8send(r.value), ''::bytea),
+  string_agg(int2send(r.quality), ''::bytea)
 FROM unnest($1::int[], $2::bigint[], $3::timestamptz[], $4::timestamptz[]) AS t(n, pid, lo, hi)
 CROSS JOIN LATERAL (
   (SELECT ts, value, quality FROM readings WHERE point_id = t.pid AND ts < t.lo AND quality < 2
@@ -128,8 +133,13 @@ ON CONFLICT (point_id) DO UPDATE SET folded_from = EXCLUDED.folded_from, tail_st
 """
 
 
-async def fold_summary(session: AsyncSession, spans: Mapping[int, tuple[datetime, datetime]], infos) -> None:
-    """Recompute the quarters and days the readings of each point in [tmin, tmax] affect (infos: PointInfo)."""
+async def fold_summary(
+    session: AsyncSession, spans: Mapping[int, tuple[datetime, datetime]], infos, visit: Visit | None = None
+) -> None:
+    """Recompute the quarters and days the readings of each point in [tmin, tmax] affect (infos: PointInfo).
+
+    visit, when given, sees every window read, in time order per point (the rollups' one pass).
+    """
     if not spans:
         return
     conn = await asyncpg_connection(session)
@@ -154,11 +164,13 @@ async def fold_summary(session: AsyncSession, spans: Mapping[int, tuple[datetime
         states.append((pid, folded_from, max(folded_from, tail), last_usable))
     if not ranges:
         return
-    await fold_ranges(conn, ranges, infos)
+    await fold_ranges(conn, ranges, infos, visit)
     await conn.execute(_STATE, *map(list, zip(*states, strict=True)))
 
 
-async def fold_ranges(conn, ranges: list[tuple[int, datetime, datetime]], infos) -> None:
+async def fold_ranges(
+    conn, ranges: list[tuple[int, datetime, datetime]], infos, visit: Visit | None = None
+) -> None:
     """Rewrite the quarter rows of each (point, lo, hi) from raw readings, then the local days they touch."""
     windows = []
     for pid, lo, hi in ranges:
@@ -169,20 +181,26 @@ async def fold_ranges(conn, ranges: list[tuple[int, datetime, datetime]], infos)
     await conn.execute(_DELETE, *map(list, zip(*ranges, strict=True)))
     for n in range(0, len(windows), FOLD_BATCH):
         batch = windows[n : n + FOLD_BATCH]
-        samples: list = [() for _ in batch]
+        read: list = [([], [], [])] * len(batch)  # a window without readings is absent from the answer
         rows = await conn.fetch(FOLD_ROWS_SQL, list(range(len(batch))), *map(list, zip(*batch, strict=True)))
         for k, stamps, values, qualities in rows:
-            stamps = [(ts - EPOCH) // MICROSECOND for ts in stamps]
-            if not all(map(operator.lt, stamps, islice(stamps, 1, None))):  # array_agg kept no order
-                stamps, values, qualities = zip(
-                    *sorted(zip(stamps, values, qualities, strict=True)), strict=True
+            stamps, values, qualities = unpack_window(stamps, values, qualities)
+            if not all(map(operator.lt, stamps, islice(stamps, 1, None))):  # string_agg kept no order
+                stamps, values, qualities = map(
+                    list, zip(*sorted(zip(stamps, values, qualities, strict=True)), strict=True)
                 )
-            samples[k] = zip(stamps, values, qualities, strict=True)
+            read[k] = (stamps, values, qualities)
         out: list[list] = [[] for _ in range(14)]
-        for (pid, lo, hi), window in zip(batch, samples, strict=True):
+        for (pid, lo, hi), (stamps, values, qualities) in zip(batch, read, strict=True):
             info = infos[pid]
+            if visit is not None:
+                visit(pid, micros(lo), micros(hi), stamps, values, qualities)
             quarters = fold_quarters(
-                window, micros(lo), micros(hi), cumulative=info.cumulative, rollover=info.rollover
+                zip(stamps, values, qualities, strict=True),
+                micros(lo),
+                micros(hi),
+                cumulative=info.cumulative,
+                rollover=info.rollover,
             )
             for start, whole, figures in quarters:
                 for column, item in zip(out, (pid, start, whole, *figures), strict=True):

@@ -28,7 +28,7 @@ _COMBINE = """sum(count), sum(good_count), min(min_value), max(max_value), sum(s
     sum(consumption), sum(reset_count), sum(gap_count)"""
 
 
-def _add_to(table: str) -> str:
+def add_to(table: str) -> str:
     """ON CONFLICT assignments adding an increment of later readings (EXCLUDED) to a stored row."""
     return f"""count = {table}.count + EXCLUDED.count, good_count = {table}.good_count + EXCLUDED.good_count,
     min_value = least({table}.min_value, EXCLUDED.min_value),
@@ -143,7 +143,7 @@ new_h AS (
   SELECT point_id, bucket, {_COMBINE}
   FROM parts GROUP BY point_id, bucket
   ORDER BY 1, 2  -- one lock order with the rebuilds
-  ON CONFLICT (point_id, bucket) DO UPDATE SET {_add_to("h")}
+  ON CONFLICT (point_id, bucket) DO UPDATE SET {add_to("h")}
 ),
 new_d AS (
   INSERT INTO rollup_daily AS d (point_id, day, bucket, bucket_end, {STAT_COLUMNS})
@@ -152,7 +152,7 @@ new_d AS (
   FROM parts p JOIN a ON a.point_id = p.point_id
   GROUP BY p.point_id, p.day, a.tz
   ORDER BY 1, 2
-  ON CONFLICT (point_id, day) DO UPDATE SET {_add_to("d")}
+  ON CONFLICT (point_id, day) DO UPDATE SET {add_to("d")}
 )
 SELECT point_id, last_ts FROM t WHERE NOT append
 """

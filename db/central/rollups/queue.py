@@ -1,9 +1,12 @@
 """Deferred rollup maintenance: an upload records the ranges it touched; a worker folds them into rollups.
 
 The ingest transaction writes one rollup_dirty row (so the record is durable with the readings); the
-worker (api/background/rollup_worker.py) claims rows, folds the coalesced ranges into the rollups (PostgreSQL:
-db/central/rollups/append.py appends readings newer than everything folded and rebuilds the rest from raw rows;
-SQLite: db.central.rollups.refresh.refresh_rollups rebuilds), and deletes the claimed rows, all in one transaction. On
+worker (api/background/rollup_worker.py) claims rows, folds the coalesced ranges into the rollups and the
+energy summary, and deletes the claimed rows, all in one transaction. PostgreSQL reads the new readings once:
+the energy summary fold (db/central/energy_summary.py) reads them and db/central/rollups/stream.py takes the
+rollup increments of readings newer than everything folded from the same rows; other points are appended
+or rebuilt from raw rows by db/central/rollups/append.py. SQLite: db.central.rollups.refresh.refresh_rollups
+rebuilds. On
 PostgreSQL claims use `FOR UPDATE SKIP LOCKED`, so several workers share the queue, and advisory locks on
 point slots keep two transactions from folding one point at once (appending is not idempotent: each fold
 must see the one before).
@@ -22,6 +25,7 @@ from db.central.energy_summary import fold_summary
 from db.central.rollups.append import fold_rounds
 from db.central.rollups.models import RollupDirty
 from db.central.rollups.refresh import LOCK_CLASS, LOCK_SLOTS, lock_point_slots, point_infos, refresh_rollups
+from db.central.rollups.stream import RollupStream, held_lasts
 from db.engine import asyncpg_connection, make_sessionmaker, session_scope
 
 logger = logging.getLogger(__name__)
@@ -129,14 +133,28 @@ async def process_once(session: AsyncSession, *, skip_locked: bool = True) -> in
     rounds = coalesce(spans)
     if postgres:
         await lock_point_slots(session, {pid for touched in rounds for pid in touched})
-        await fold_rounds(session, rounds)
-        await fold_summary(session, _whole_spans(rounds), await point_infos(session, _point_ids(rounds)))
+        await _fold_pg(session, rounds, await point_infos(session, _point_ids(rounds)))
     else:
         for touched in rounds:
             await refresh_rollups(session, touched)
     await session.execute(delete(RollupDirty).where(RollupDirty.id.in_([row[0] for row in rows])))
     logger.debug("folded %d uploads (%d ranges) into rollups", len(rows), len(spans))
     return len(rows)
+
+
+async def _fold_pg(session: AsyncSession, rounds: list[dict], infos) -> None:
+    """Fold claimed rounds into the energy summary and the rollups, reading the new readings once."""
+    spans = _whole_spans(rounds)
+    conn = await asyncpg_connection(session)
+    # jit and bitmap scans: see db/central/rollups/append.py append_rollups (for this transaction only)
+    await conn.execute("SELECT set_config('jit', 'off', true), set_config('enable_bitmapscan', 'off', true)")
+    stream = RollupStream(await held_lasts(conn, spans), spans, infos)
+    await fold_summary(session, spans, infos, visit=stream.visit)
+    await stream.write(conn)
+    done = stream.done()
+    rest = [kept for touched in rounds if (kept := {p: s for p, s in touched.items() if p not in done})]
+    if rest:  # late, out-of-order or never-read points: the SQL append and the rebuild from raw rows
+        await fold_rounds(session, rest)
 
 
 async def pending(session: AsyncSession) -> int:

@@ -1,11 +1,12 @@
 """Property test: the fold's lean quarters equal quarter_parts' stored figures, exactly."""
 
+import struct
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from db.central.energy_fold import fold_quarters, micros
+from db.central.energy_fold import fold_quarters, micros, unpack_window
 from db.central.energy_parts import QUARTER, quarter_floor, quarter_parts
 from db.energy import BAD_QUALITY
 from tests.db.energy.test_consumption_rules import history, steps
@@ -45,3 +46,22 @@ def test_fold_quarters_equal_quarter_parts(drawn, value, cumulative, rollover, c
         rollover=rollover,
     )
     assert [(start, whole, *figures) for start, whole, figures in got] == want
+
+
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.datetimes(datetime(1990, 1, 1), datetime(2100, 1, 1), timezones=st.just(UTC)),
+            st.floats(allow_nan=False, allow_infinity=False),
+            st.integers(0, 2),
+        ),
+        max_size=20,
+    )
+)
+def test_unpack_window_reads_postgresql_binary_forms_exactly(rows):
+    pg_epoch = datetime(2000, 1, 1, tzinfo=UTC)
+    stamps = b"".join(struct.pack("!q", (ts - pg_epoch) // timedelta(microseconds=1)) for ts, _, _ in rows)
+    values = b"".join(struct.pack("!d", v) for _, v, _ in rows)
+    qualities = b"".join(struct.pack("!h", q) for _, _, q in rows)
+    got = unpack_window(stamps, values, qualities)
+    assert got == ([micros(ts) for ts, _, _ in rows], [v for _, v, _ in rows], [q for _, _, q in rows])
