@@ -20,7 +20,7 @@ from datetime import timedelta
 from bench.cpu import own_cpu_seconds, tree_cpu_seconds
 from db.clock import utcnow
 from db.edge.outbox import Outbox, Reading
-from db.engine import make_engine
+from db.edge.store import make_edge_engine
 from db.migrate import upgrade
 from db.wire import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE
 from edge_agent.central import CentralClient
@@ -119,7 +119,7 @@ async def measure_drain(
         await asyncio.to_thread(upgrade, "central", url)
         await asyncio.to_thread(upgrade, "edge", edge_url)
         (_, raw_key), (_, edge_key) = await new_site(url), await new_site(url)
-        engine = make_engine(edge_url)
+        engine = make_edge_engine(edge_url)  # as the agent builds it
         outbox = Outbox(engine, max_readings=max(readings, 1000) * 2)
         server = CentralServer(
             url,

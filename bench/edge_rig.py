@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from db.edge.outbox import Outbox
-from db.engine import make_engine
+from db.edge.store import make_edge_engine
 from db.migrate import upgrade
 from edge_agent.bacnet.app import make_application
 from edge_agent.collector.poller import Collector
@@ -78,7 +78,7 @@ async def polling_rig(
     url = f"sqlite+aiosqlite:///{workdir}/edge.db"
     try:
         await asyncio.to_thread(upgrade, "edge", url)
-        engine = make_engine(url)
+        engine = make_edge_engine(url)  # as the agent builds it
         outbox = Outbox(engine)
         await outbox.open()
         app = make_application(

@@ -15,7 +15,7 @@ from db.edge.store import get_state, set_state
 from db.inventory import Inventory, InventoryError, InventoryMeter, parse_inventory, point_fields
 from edge_agent.central import CentralClient
 from edge_agent.errors import ConfigError
-from edge_agent.meters import MeterConfig, load_meters_file
+from edge_agent.meters import MeterConfig, PolledMeter, load_meters_file
 from edge_agent.models import InventoryView
 
 logger = logging.getLogger(__name__)
@@ -45,8 +45,13 @@ def to_inventory_meter(meter: MeterConfig) -> dict:
 
 
 def meter_configs_of(inventory: Inventory) -> list[MeterConfig]:
-    """An inventory as the collector's meters."""
+    """An inventory as meters.json's meters (to edit and save)."""
     return [to_meter_config(m) for m in inventory.meters]
+
+
+def polled_meters_of(inventory: Inventory) -> list[PolledMeter]:
+    """An inventory as the collector's meters, sharing the inventory's point objects."""
+    return [PolledMeter.of(m) for m in inventory.meters]
 
 
 def to_meter_config(meter: InventoryMeter) -> MeterConfig:

@@ -19,11 +19,11 @@ from db.edge.store import (
     list_dead_letters,
     list_meters,
     list_sync_log,
+    make_edge_engine,
     mark_dead_letters_handled,
     recent_readings,
     replace_meters,
 )
-from db.engine import make_engine
 from db.migrate import upgrade_aside
 from edge_agent import loops, metrics, views
 from edge_agent.bacnet.app import (
@@ -40,7 +40,7 @@ from edge_agent.collector.poller import Collector, PollResult
 from edge_agent.discovery import discover, parse_range
 from edge_agent.edge_alerts import EdgeAlerts, Thresholds
 from edge_agent.errors import ConfigError, UploadError
-from edge_agent.inventory import EdgeInventory, meter_configs_of, to_inventory
+from edge_agent.inventory import EdgeInventory, meter_configs_of, polled_meters_of, to_inventory
 from edge_agent.key_file import KeyWatch
 from edge_agent.meters import MeterConfig, save_meters_file, validate_meter
 from edge_agent.models import (
@@ -72,7 +72,7 @@ class EdgeAgent:
         self.settings = settings or EdgeSettings()
         self.autostart_collection = collect
         self.upload_enabled = upload
-        self.engine = make_engine(self.settings.db_url)
+        self.engine = make_edge_engine(self.settings.db_url)
         self.outbox = Outbox(self.engine, self.settings.outbox_max_readings, self.settings.outbox_full_policy)
         self.uploader = Uploader(
             self.outbox,
@@ -198,7 +198,7 @@ class EdgeAgent:
 
     async def apply_config(self, site_config: dict | None) -> None:
         """Run the current inventory and central's site settings; the outbox is never touched."""
-        meters = meter_configs_of(self.inventory.running)
+        meters = polled_meters_of(self.inventory.running)
         clashes = loopback_self_addressed([m.address for m in meters if m.enabled], self.settings.bacnet_port)
         if clashes and self.app:
             logger.error(

@@ -1,9 +1,9 @@
 """Builders of the control service's answers (kept apart so service.py stays about lifecycle and control)."""
 
 import time
+from typing import Any
 
 from causes import Cause, text
-from db.edge.models import EdgeMeter
 from edge_agent.collector.poller import Collector, MeterHealth
 from edge_agent.collector.profile import DeviceProfile
 from edge_agent.errors import BacnetError, ConfigError
@@ -14,7 +14,7 @@ DEFAULT_TEST_POINTS = [{"name": "total_kwh", "instance": 0}, {"name": "current_k
 
 
 def meter_statuses(
-    rows: list[EdgeMeter], health: dict[str, MeterHealth], profiles: dict[str, DeviceProfile] | None = None
+    rows: list[Any], health: dict[str, MeterHealth], profiles: dict[str, DeviceProfile] | None = None
 ) -> list[MeterStatus]:
     """Stored meters joined with the collector's live health and what it learnt about each device."""
     out = []

@@ -1,15 +1,26 @@
 """Tables of the edge database: meters cache, outbox, recent readings, sync log, dead letters, state.
 
 The outbox is the edge's promise: a reading counts as collected only once committed here, and leaves
-only when central has acknowledged it (new or duplicate). The unique (meter, point, ts) index makes a
+only when central has acknowledged it (new or duplicate). The unique (ts, meter, point) key makes a
 re-collected instant a no-op instead of a duplicate upload.
+
+SQLAlchemy Core tables, not SQLModel classes: the agent reads rows as they come (attribute access on `Row`)
+and never needed ORM objects; sqlmodel and the classes' pydantic and mapper set-up cost the agent's RSS.
 """
 
-from datetime import datetime
-
-from sqlalchemy import JSON, Column, Double, Index, MetaData, SmallInteger, UniqueConstraint
-from sqlalchemy.orm import registry
-from sqlmodel import Field, SQLModel
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Double,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    UniqueConstraint,
+)
 
 from db.clock import utcnow
 from db.types import BigId, UTCDateTime
@@ -17,100 +28,89 @@ from db.types import BigId, UTCDateTime
 edge_metadata = MetaData()
 
 
-class EdgeTable(SQLModel, registry=registry(metadata=edge_metadata)):
-    """Base of every edge table."""
+def _reading_columns() -> list[Column]:
+    """The columns every table holding a reading shares (a Column belongs to one table: made anew each time)."""
+    return [
+        Column("id", BigId, primary_key=True),
+        Column("meter_external_id", String(100), nullable=False),
+        Column("data_point", String(100), nullable=False),
+        Column("ts", UTCDateTime, nullable=False),
+        Column("value", Double, nullable=False),
+        Column("unit", String(40)),
+        Column("quality", SmallInteger, nullable=False, default=0),
+    ]
 
 
-class EdgeMeter(EdgeTable, table=True):
-    """A meter this agent polls, from meters.json, central's siteConfig or discovery."""
+# A meter this agent polls, from meters.json, central's siteConfig or discovery.
+METERS = Table(
+    "meters",
+    edge_metadata,
+    Column("external_id", String(100), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("bacnet_device_id", Integer),
+    Column("bacnet_address", String(64)),
+    Column("config", JSON, nullable=False, default=dict),
+    Column("source", String(16), nullable=False, default="file"),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("reachable", Boolean),
+    Column("last_error", String(500)),
+    Column("last_error_at", UTCDateTime),
+    Column("last_reading_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False, default=utcnow),
+)
 
-    __tablename__ = "meters"
-    external_id: str = Field(primary_key=True, max_length=100)
-    name: str = Field(max_length=200)
-    bacnet_device_id: int | None = None
-    bacnet_address: str | None = Field(default=None, max_length=64)
-    config: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, default=dict))
-    source: str = Field(default="file", max_length=16)
-    enabled: bool = True
-    reachable: bool | None = None
-    last_error: str | None = Field(default=None, max_length=500)
-    last_error_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    last_reading_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+# A collected reading waiting for central's acknowledgement. Upload order is id order: the primary key is the
+# only index the uploader needs. (ts, meter, point): acknowledged batches are deleted in id (= time) order, so
+# their index entries are neighbours (migration 0002).
+OUTBOX = Table(
+    "outbox",
+    edge_metadata,
+    *_reading_columns(),
+    Column("retry_count", Integer, nullable=False, default=0),
+    Column("queued_at", UTCDateTime, nullable=False, default=utcnow),
+    UniqueConstraint("ts", "meter_external_id", "data_point", name="uq_outbox_reading"),
+)
 
+# Readings of the last 24 h kept for the local dashboard, whether uploaded or not.
+RECENT = Table(
+    "recent_readings",
+    edge_metadata,
+    *_reading_columns(),
+    Index("ix_recent_meter_point_ts", "meter_external_id", "data_point", "ts", unique=True),
+)
 
-class OutboxReading(EdgeTable, table=True):
-    """A collected reading waiting for central's acknowledgement."""
+# One upload attempt and its outcome (kept 30 days).
+SYNC_LOG = Table(
+    "sync_log",
+    edge_metadata,
+    Column("id", BigId, primary_key=True),
+    Column("started_at", UTCDateTime, nullable=False, default=utcnow, index=True),
+    Column("finished_at", UTCDateTime),
+    Column("batch_id", String(80)),
+    Column("batch_size", Integer, nullable=False, default=0),
+    Column("new", Integer, nullable=False, default=0),
+    Column("duplicates", Integer, nullable=False, default=0),
+    Column("rejected", Integer, nullable=False, default=0),
+    Column("success", Boolean, nullable=False, default=False),
+    Column("outcome", String(24), nullable=False, default="ok"),
+    Column("error_message", String(1000)),
+)
 
-    __tablename__ = "outbox"
-    # (ts, meter, point): acknowledged batches are deleted in id (= time) order, so their index entries are
-    # neighbours (migration 0002)
-    __table_args__ = (UniqueConstraint("ts", "meter_external_id", "data_point", name="uq_outbox_reading"),)
-    # Upload order is id order: the primary key is the only index the uploader needs.
-    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
-    meter_external_id: str = Field(max_length=100)
-    data_point: str = Field(max_length=100)
-    ts: datetime = Field(sa_type=UTCDateTime)
-    value: float = Field(sa_type=Double)
-    unit: str | None = Field(default=None, max_length=40)
-    quality: int = Field(default=0, sa_type=SmallInteger)
-    retry_count: int = 0
-    queued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+# A reading central rejected, with the reason; kept until someone handles it.
+DEAD = Table(
+    "dead_letters",
+    edge_metadata,
+    *_reading_columns(),
+    Column("reason", String(500), nullable=False),
+    Column("dead_at", UTCDateTime, nullable=False, default=utcnow),
+    Column("handled", Boolean, nullable=False, default=False),
+)
 
-
-class RecentReading(EdgeTable, table=True):
-    """Readings of the last 24 h kept for the local dashboard, whether uploaded or not."""
-
-    __tablename__ = "recent_readings"
-    __table_args__ = (
-        Index("ix_recent_meter_point_ts", "meter_external_id", "data_point", "ts", unique=True),
-    )
-    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
-    meter_external_id: str = Field(max_length=100)
-    data_point: str = Field(max_length=100)
-    ts: datetime = Field(sa_type=UTCDateTime)
-    value: float = Field(sa_type=Double)
-    unit: str | None = Field(default=None, max_length=40)
-    quality: int = Field(default=0, sa_type=SmallInteger)
-
-
-class SyncLog(EdgeTable, table=True):
-    """One upload attempt and its outcome (kept 30 days)."""
-
-    __tablename__ = "sync_log"
-    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
-    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
-    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    batch_id: str | None = Field(default=None, max_length=80)
-    batch_size: int = 0
-    new: int = 0
-    duplicates: int = 0
-    rejected: int = 0
-    success: bool = False
-    outcome: str = Field(default="ok", max_length=24)
-    error_message: str | None = Field(default=None, max_length=1000)
-
-
-class DeadLetter(EdgeTable, table=True):
-    """A reading central rejected, with the reason; kept until someone handles it."""
-
-    __tablename__ = "dead_letters"
-    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
-    meter_external_id: str = Field(max_length=100)
-    data_point: str = Field(max_length=100)
-    ts: datetime = Field(sa_type=UTCDateTime)
-    value: float = Field(sa_type=Double)
-    unit: str | None = Field(default=None, max_length=40)
-    quality: int = Field(default=0, sa_type=SmallInteger)
-    reason: str = Field(max_length=500)
-    dead_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    handled: bool = False
-
-
-class AgentState(EdgeTable, table=True):
-    """Small key/value facts that must survive restarts (cached site config, counters)."""
-
-    __tablename__ = "agent_state"
-    key: str = Field(primary_key=True, max_length=100)
-    value: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, default=dict))
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+# Small key/value facts that must survive restarts (cached site config, counters).
+STATE = Table(
+    "agent_state",
+    edge_metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", JSON, nullable=False, default=dict),
+    Column("updated_at", UTCDateTime, nullable=False, default=utcnow),
+)

@@ -12,19 +12,15 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 
 from sqlalchemy import delete, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.clock import utcnow
-from db.edge.models import DeadLetter, OutboxReading, RecentReading, SyncLog
+from db.edge.models import DEAD, OUTBOX, RECENT, SYNC_LOG
+from db.engine import upsert_insert
 from db.errors import DbError
 
 logger = logging.getLogger(__name__)
 
-OUTBOX = OutboxReading.__table__
-RECENT = RecentReading.__table__
-DEAD = DeadLetter.__table__
-SYNC_LOG = SyncLog.__table__
 _new = tuple.__new__  # builds the row tuples without NamedTuple's per-call argument handling
 POLICIES = ("stop_collecting", "drop_oldest")
 
@@ -75,8 +71,7 @@ class OutboxFull(DbError):
 
 def _insert_ignore(engine: AsyncEngine, table):
     """INSERT that skips rows whose unique key already exists (re-collected instants)."""
-    dialect = sqlite if engine.dialect.name == "sqlite" else postgresql
-    return dialect.insert(table).on_conflict_do_nothing()
+    return upsert_insert(engine, table).on_conflict_do_nothing()
 
 
 def _rows(readings: list[Reading], queued_at: datetime | None = None) -> list[dict]:

@@ -15,10 +15,11 @@ from bacpypes3.pdu import Address
 from bacpypes3.primitivedata import ObjectIdentifier
 
 from db.edge.outbox import Outbox, OutboxFull, Reading
+from db.inventory import InventoryPoint
 from db.wire import Quality
 from edge_agent.collector.poller import now_ms
 from edge_agent.collector.reader import _status_quality
-from edge_agent.meters import DataPointConfig, MeterConfig
+from edge_agent.meters import Meter
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class CovSubscriptions:
         self.tasks: dict[tuple[str, str], asyncio.Task] = {}
         self.notifications = 0
 
-    def sync(self, meters: list[MeterConfig]) -> None:
+    def sync(self, meters: list[Meter]) -> None:
         """Subscribe to every enabled `cov` point; drop subscriptions no longer configured."""
         wanted = {(m.id, p.name): (m, p) for m in meters if m.enabled for p in m.data_points if p.cov}
         for key in list(self.tasks):
@@ -61,7 +62,7 @@ class CovSubscriptions:
                 await task
         self.tasks.clear()
 
-    async def _watch(self, meter: MeterConfig, point: DataPointConfig) -> None:
+    async def _watch(self, meter: Meter, point: InventoryPoint) -> None:
         while True:
             try:
                 await self._subscribe(meter, point)
@@ -73,7 +74,7 @@ class CovSubscriptions:
                 )
             await asyncio.sleep(RETRY_SECONDS)
 
-    async def _subscribe(self, meter: MeterConfig, point: DataPointConfig) -> None:
+    async def _subscribe(self, meter: Meter, point: InventoryPoint) -> None:
         object_id = ObjectIdentifier(point.object_id)
         quality = Quality.GOOD
         address = Address(meter.address)

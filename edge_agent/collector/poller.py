@@ -18,7 +18,7 @@ from edge_agent.bacnet.tuning import DeviceTuning
 from edge_agent.collector.profile import DeviceProfile, Limits
 from edge_agent.collector.reader import PointValue, read_device
 from edge_agent.errors import BacnetError
-from edge_agent.meters import MeterConfig
+from edge_agent.meters import Meter
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class Collector:
         self.outbox = outbox
         self.timeout = timeout
         self.per_device_concurrency = per_device_concurrency
-        self.meters: dict[str, MeterConfig] = {}
+        self.meters: dict[str, Meter] = {}
         self.health: dict[str, MeterHealth] = {}
         self.profiles: dict[str, DeviceProfile] = {}
         self.last_values: dict[tuple[str, str], float] = {}
@@ -94,7 +94,7 @@ class Collector:
         self._late_store: asyncio.Task | None = None
         self._late_stores: set[asyncio.Task] = set()
 
-    def set_meters(self, meters: list[MeterConfig]) -> None:
+    def set_meters(self, meters: list[Meter]) -> None:
         """Replace the meter list (applied at the next poll, no restart)."""
         self.meters = {m.id: m for m in meters if m.enabled}
         for meter_id in list(self.health):
@@ -120,13 +120,13 @@ class Collector:
         """Meters whose last poll answered."""
         return sum(1 for h in self.health.values() if h.reachable)
 
-    async def read_meter(self, meter: MeterConfig) -> tuple[list[PointValue], dict[str, str], datetime]:
+    async def read_meter(self, meter: Meter) -> tuple[list[PointValue], dict[str, str], datetime]:
         """Read one meter now (values, per-point errors, timestamp); BacnetError when it does not answer."""
         profile = self.profiles.setdefault(meter.id, DeviceProfile(self.limits))
         values, errors = await read_device(self.app, self.tuning, meter, profile)
         return values, errors, now_ms()
 
-    async def _poll_meter(self, meter: MeterConfig) -> list[Reading]:
+    async def _poll_meter(self, meter: Meter) -> list[Reading]:
         health = self.health.setdefault(meter.id, MeterHealth(meter.id))
         was = (health.reachable, health.last_error)
         try:
@@ -155,7 +155,7 @@ class Collector:
         if was != (health.reachable, health.last_error):
             self.health_changed.add(meter_id)
 
-    def _reading(self, meter: MeterConfig, health: MeterHealth, value: PointValue, ts: datetime) -> Reading:
+    def _reading(self, meter: Meter, health: MeterHealth, value: PointValue, ts: datetime) -> Reading:
         key = (meter.id, value.point.name)
         cumulative = value.point.cumulative or (value.unit or "") in ENERGY_UNITS
         previous = self.last_values.get(key)
@@ -176,7 +176,7 @@ class Collector:
         async with self.poll_lock:
             return await self._poll_all()
 
-    def due(self, interval: float) -> list[MeterConfig]:
+    def due(self, interval: float) -> list[Meter]:
         """Meters whose own interval (or the site's, `interval`) has passed since their last poll."""
         now = time.monotonic()
         return [
@@ -190,9 +190,7 @@ class Collector:
         """How often the loop wakes: the shortest interval of any meter, or the site's."""
         return min([interval, *(m.interval_seconds for m in self.meters.values() if m.interval_seconds)])
 
-    async def _poll_all(
-        self, meters: list[MeterConfig] | None = None, wait: float | None = None
-    ) -> PollResult:
+    async def _poll_all(self, meters: list[Meter] | None = None, wait: float | None = None) -> PollResult:
         """Poll meters at once; with `wait`, a meter still waiting for its answer then is finished later.
 
         The round commits what answered within `wait` so that one slow or dying device never delays the

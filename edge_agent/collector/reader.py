@@ -22,12 +22,13 @@ from bacpypes3.basetypes import ErrorType, PropertyIdentifier, PropertyReference
 from bacpypes3.pdu import Address
 from bacpypes3.primitivedata import ObjectIdentifier
 
+from db.inventory import InventoryPoint
 from db.wire import Quality, quality_from_status_flags
 from edge_agent import metrics
 from edge_agent.bacnet.tuning import DeviceTuning
 from edge_agent.collector.profile import DeviceProfile
 from edge_agent.errors import BacnetError, DeviceRefused, DeviceTimeout
-from edge_agent.meters import DataPointConfig, MeterConfig
+from edge_agent.meters import Meter
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ def parsed_property(text: str) -> PropertyReference | str:
 class PointValue:
     """A value read from the device, with the unit and quality the device reported."""
 
-    point: DataPointConfig
+    point: InventoryPoint
     value: float
     unit: str | None
     quality: Quality
@@ -114,7 +115,7 @@ def _reason(err: DeviceRefused) -> str:
 
 async def _request(
     tuning: DeviceTuning,
-    meter: MeterConfig,
+    meter: Meter,
     profile: DeviceProfile,
     send: Callable[[], Awaitable],
     attempts: int | None = None,
@@ -181,8 +182,8 @@ def _refuse_not_finite(meter_id: str, point: str, raw: object) -> None:
 async def read_rpm(
     app: Application,
     tuning: DeviceTuning,
-    meter: MeterConfig,
-    points: list[DataPointConfig],
+    meter: Meter,
+    points: list[InventoryPoint],
     profile: DeviceProfile,
 ) -> tuple[list[PointValue], dict[str, str]]:
     """Read points with RPM (value, status flags, units when unknown); returns values and per-point errors."""
@@ -209,7 +210,7 @@ async def read_rpm(
     return values, errors
 
 
-def kebab_type(point: DataPointConfig) -> str:
+def kebab_type(point: InventoryPoint) -> str:
     """The object type as bacpypes3 prints it ('analog-input')."""
     return point.object_id.split(",")[0]
 
@@ -242,18 +243,18 @@ def _collect(
 async def read_rp(
     app: Application,
     tuning: DeviceTuning,
-    meter: MeterConfig,
-    points: list[DataPointConfig],
+    meter: Meter,
+    points: list[InventoryPoint],
     profile: DeviceProfile,
 ) -> tuple[list[PointValue], dict[str, str]]:
     """Read points one ReadProperty at a time (as many at once as the device takes)."""
 
-    def read(point: DataPointConfig, prop: str):
+    def read(point: InventoryPoint, prop: str):
         return _request(
             tuning, meter, profile, lambda: app.read_property(meter.address, point.object_id, prop)
         )
 
-    async def one(point: DataPointConfig) -> dict:
+    async def one(point: InventoryPoint) -> dict:
         props: dict = {point.property_id: await read(point, point.property_id)}
         try:
             props["status-flags"] = await read(point, "status-flags")
@@ -282,9 +283,7 @@ async def read_rp(
     return values, errors
 
 
-async def _answers_rp(
-    app: Application, tuning: DeviceTuning, meter: MeterConfig, profile: DeviceProfile
-) -> bool:
+async def _answers_rp(app: Application, tuning: DeviceTuning, meter: Meter, profile: DeviceProfile) -> bool:
     """Whether the device answers a ReadProperty (some devices drop RPM silently instead of refusing it)."""
     point = meter.data_points[0]
     try:
@@ -303,7 +302,7 @@ async def _answers_rp(
 
 
 async def read_device(
-    app: Application, tuning: DeviceTuning, meter: MeterConfig, profile: DeviceProfile
+    app: Application, tuning: DeviceTuning, meter: Meter, profile: DeviceProfile
 ) -> tuple[list[PointValue], dict[str, str]]:
     """Read every point of a meter, learning on the way whether the device takes RPM and how big."""
     if profile.silent:

@@ -30,3 +30,23 @@ def test_connections_the_server_terminated_are_replaced(pg_empty_url):
 
     first, second = asyncio.run(run())
     assert second != first
+
+
+def test_the_edge_sqlite_engine_keeps_durability_with_a_small_pool_and_cache(tmp_path):
+    from db.edge.store import SQLITE_CACHE_KIB, SQLITE_POOL, make_edge_engine
+
+    async def run():
+        engine = make_edge_engine(f"sqlite+aiosqlite:///{tmp_path}/edge.db")
+        try:
+            async with engine.connect() as conn:
+                pragmas = [
+                    (await conn.execute(text(f"PRAGMA {name}"))).scalar_one()
+                    for name in ("journal_mode", "synchronous", "cache_size")
+                ]
+            return pragmas, engine.pool.size(), engine.pool._max_overflow
+        finally:
+            await engine.dispose()
+
+    pragmas, size, overflow = asyncio.run(run())
+    assert pragmas == ["wal", 2, -SQLITE_CACHE_KIB]  # synchronous 2 = FULL
+    assert (size, overflow) == SQLITE_POOL

@@ -9,7 +9,7 @@ import asyncio
 import pytest
 
 from db.edge.outbox import Outbox
-from db.engine import make_engine
+from db.edge.store import make_edge_engine
 from db.migrate import upgrade
 from edge_agent.bacnet.app import make_application
 from edge_agent.collector.poller import Collector
@@ -34,7 +34,7 @@ def edge_central(central_pg_url, tmp_path_factory):
 async def make_edge_db(url: str):
     """A migrated edge database and its engine."""
     await asyncio.to_thread(upgrade, "edge", url)
-    return make_engine(url)
+    return make_edge_engine(url)
 
 
 @pytest.fixture

@@ -5,14 +5,14 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 from db.edge.outbox import Outbox, Reading
-from db.engine import make_engine
+from db.edge.store import make_edge_engine
 
 BATCH = 100
 
 
 async def main(url: str) -> None:
     """Write batches forever; after each commit print how many readings are durable."""
-    engine = make_engine(url)
+    engine = make_edge_engine(url)
     outbox = Outbox(engine)
     start = datetime(2026, 1, 1, tzinfo=UTC)
     n = 0
