@@ -173,8 +173,10 @@ def print_agent(m: dict, meters: int, points: int, interval: float, target_share
         f"CPU {sim_per_1000:.1f} ms per 1,000 values; "
         f"{sim_share:.1%} of one core; load average {m['load'][0]:.1f} -> {m['load'][1]:.1f} (2 cores)"
     )
+    rss = m["memory"]["VmRSS"]
     print(
-        f"  agent RSS {m['memory']['VmRSS']:.0f} MB (peak {m['memory']['VmHWM']:.0f} MB); "
-        f"after the first full poll {m['startup'].get('VmRSS', 0):.0f} MB (target < 100 MB)"
+        f"  agent RSS {rss:.1f} MB (peak {m['memory']['VmHWM']:.0f} MB); "
+        f"after the first full poll {m['startup'].get('VmRSS', 0):.1f} MB"
+        f" (MB = 2^20 bytes; target < 100 MB: {'met' if rss < 100 else 'MISSED'})"
     )
     print(json.dumps({"workdir": m["workdir"]}))
