@@ -142,6 +142,78 @@ FROM w
 """
 
 
+# One point's step, not summed (its rows as they are stored): the same reading with constants for the point,
+# which PostgreSQL plans and runs 1-1.5 ms quicker than the statement above with a one-point list (15-minute,
+# hour and day pages of one point: a day page's only runs are the quarters of its two edge days). $1 point, $2/$3 [lo, hi), $4 readings sampled (0: configured interval), $5 day starts,
+# $6 whether to read days, $7 where the sample starts.
+_ONE = f"""
+WITH s AS (
+  SELECT st.folded_from, st.tail_start, EXISTS (
+    SELECT 1 FROM rollup_dirty d, json_array_elements(d.spans) x
+    WHERE (x->>0)::bigint <= coalesce((extract(epoch FROM st.last_usable) * 1000000)::bigint,
+                                      9223372036854775807)
+      AND EXISTS (SELECT 1 FROM json_array_elements_text(x->2) p WHERE p::bigint = st.point_id)
+  ) AS stale
+  FROM (SELECT 1) one LEFT JOIN energy_summary_state st ON st.point_id = $1
+),
+f AS (SELECT ts FROM readings WHERE point_id = $1 AND ts >= $7 AND $4 > 0 ORDER BY ts LIMIT $4),
+sp AS (SELECT ts - lag(ts) OVER (ORDER BY ts) AS d FROM f),
+o AS (SELECT d, row_number() OVER (ORDER BY d) - 1 AS i, count(*) OVER () AS n FROM sp WHERE d IS NOT NULL),
+ab AS (
+  SELECT greatest($2::timestamptz, folded_from) AS a, least($3::timestamptz, tail_start) AS b
+  FROM s WHERE folded_from IS NOT NULL AND NOT stale
+),
+dd AS (
+  SELECT ab.a, ab.b, coalesce(x.d0, ab.a) AS d0, CASE WHEN x.d0 IS NULL THEN ab.a ELSE x.d1 END AS d1
+  FROM ab LEFT JOIN LATERAL (
+    SELECT min(t) FILTER (WHERE t >= ab.a) AS d0, max(t) FILTER (WHERE t <= ab.b) AS d1
+    FROM unnest($5::timestamptz[]) t
+  ) x ON x.d0 < x.d1
+  WHERE ab.a < ab.b
+),
+spans AS (
+  SELECT $2::timestamptz AS lo, coalesce((SELECT a FROM dd), $3::timestamptz) AS hi FROM ab
+  UNION ALL
+  SELECT b, $3::timestamptz FROM dd
+),
+w AS (
+  SELECT q AS lo, least(spans.hi, q + interval '{int(MAX_WINDOW.total_seconds())} seconds') AS hi
+  FROM spans CROSS JOIN LATERAL (SELECT date_bin('15 minutes', spans.lo, 'epoch') AS q) x
+  WHERE spans.lo < spans.hi
+)
+SELECT 0, s.folded_from, s.tail_start, NULL::timestamptz, s.stale, (SELECT count(*) FROM f)::int,
+  NULL::int, NULL::int, NULL::float8, NULL::float8, NULL::float8, NULL::float8, NULL::float8, NULL::float8,
+  NULL::float8, NULL::float8, NULL::float8, NULL::text,
+  (SELECT array_agg(d ORDER BY i) FROM o WHERE i = n / 2 OR i = (n - 1) / 2), NULL::int
+FROM s
+UNION ALL
+SELECT 1, e.bucket, e.bucket_end, e.peak_at, false, e.count, e.flagged, e.usable, e.vsum, e.vmin, e.vmax,
+  e.first_value, e.last_value, e.consumption, e.span_seconds, e.longest, e.peak, e.hours::text, NULL, NULL
+FROM dd JOIN energy_days e ON e.point_id = $1 AND e.bucket >= dd.d0 AND e.bucket_end <= dd.d1 AND $6
+UNION ALL
+SELECT 2, e.q, e.q + interval '15 minutes', NULL, e.whole, e.count, e.flagged, e.usable, e.vsum, e.vmin,
+  e.vmax, e.first_value, e.last_value, e.consumption, e.span_seconds, e.longest, NULL, NULL, NULL, NULL
+FROM dd JOIN energy_quarters e ON e.point_id = $1
+  AND (e.q >= dd.a AND e.q < dd.d0 OR e.q >= dd.d1 AND e.q < dd.b)
+UNION ALL
+SELECT 3, w.lo, w.hi, r.ts, NULL, NULL, NULL, NULL, r.value, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, r.quality
+FROM w CROSS JOIN LATERAL (
+  (SELECT ts, value, quality FROM readings WHERE point_id = $1 AND ts < w.lo AND quality < 2
+    ORDER BY ts DESC LIMIT 1)
+  UNION ALL
+  (SELECT ts, value, quality FROM readings WHERE point_id = $1 AND ts >= w.lo AND ts < w.hi ORDER BY ts)
+  UNION ALL
+  (SELECT ts, value, quality FROM readings WHERE point_id = $1 AND ts >= w.hi AND quality < 2
+    ORDER BY ts LIMIT 1)
+) r
+UNION ALL
+SELECT 4, w.lo, w.hi, (SELECT ts FROM readings WHERE point_id = $1 AND ts >= w.hi ORDER BY ts LIMIT 1),
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM w
+"""
+
+
 @dataclass(slots=True)
 class Snapshot:
     """What summary_state, meter_interval and a page's first summary_parts read, fetched at once."""
@@ -190,7 +262,10 @@ async def summary_snapshots(
     # Hours (four quarters each, a thousand per page) cost more to sum in SQL than to merge here.
     summed = resolution in ("day", "month") and all(p.price is None for p in points)
     # A read needs no BEGIN of its own: inside the caller's transaction if one is open, else autocommit.
-    rows = await (await driver_connection(session)).fetch(
+    conn = await driver_connection(session)
+    if len(points) == 1 and not (summed and resolution == "month"):  # summing days pays off for months
+        return {points[0].point_id: await _one(conn, points[0], lo, hi, bounds, days, sample_from)}
+    rows = await conn.fetch(
         _SNAPSHOT,
         [p.point_id for p in points],
         lo,
@@ -230,3 +305,28 @@ async def summary_snapshots(
             state, list(mid) if mid else None, stored.get(pid, []), ready.get(pid, {}), lo, hi
         )
     return out
+
+
+async def _one(conn, point, lo, hi, bounds, days: bool, sample_from: datetime) -> Snapshot:
+    """One point's step through _ONE (its rows in _ONE's layout, without the point column)."""
+    sample = 0 if point.interval_seconds else INTERVAL_SAMPLE
+    rows = await conn.fetch(_ONE, point.point_id, lo, hi, sample, bounds, days, sample_from)
+    state, spacings, stored, windows, nexts = None, None, [], {}, {}
+    for row in rows:
+        kind = row[0]
+        if kind == 0:
+            folded_from, tail_start, stale, stamps = row[1], row[2], row[4], row[5]
+            if folded_from is not None and not stale:
+                state = SummaryState(folded_from, tail_start)
+            spacings = list(row[18]) if stamps >= 2 else None
+        elif kind == 3:
+            windows.setdefault((row[1], row[2]), []).append(Sample(row[3], row[8], row[19]))
+        elif kind == 4:  # every window read, with the time of the first reading after it (next_reading)
+            nexts[(row[1], row[2])] = row[3]
+        else:  # _STORED's layout: quarter?, start, end, figures..., whole, peak, peak_at, hours
+            stored.append((kind == 2, row[1], row[2], *row[5:16], row[4], row[16], row[3], row[17]))
+    ready = {}
+    for (w_lo, w_hi), following in nexts.items():
+        samples = sorted(windows.get((w_lo, w_hi), ()), key=lambda s: s.ts)
+        ready[(w_lo, w_hi)] = (samples, any(s.ts >= w_hi for s in samples), following)
+    return Snapshot(state, spacings, stored, ready, lo, hi)
