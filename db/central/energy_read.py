@@ -107,14 +107,37 @@ UNION ALL
 
 
 def _stored_part(row, cumulative: bool, priced: bool) -> Part:
-    quarter, start, end, *figures, whole, peak, peak_at, hours = row
-    part = Part(start, end, *figures, covered=figures[-2], whole=whole)
+    # positional, in Part's field order: a page of a year of days builds ~370 of these
+    quarter, start, end, count, flagged, usable, vsum, vmin, vmax, first, last, used, span, longest = row[:14]
+    whole, peak, peak_at, hours = row[14:]
     if quarter:
+        part = Part(
+            start, end, count, flagged, usable, vsum, vmin, vmax, first, last, used, span, longest, span
+        )
+        part.whole = whole
         set_peak(part, cumulative)
-    else:
-        part.peak, part.peak_at = peak, peak_at
-        if priced:  # a day's consumption per local hour is read only to price it
-            part.hours = {start + int(h) * HOUR: c for h, c in json.loads(hours).items()} if hours else {}
+        return part
+    part = Part(
+        start,
+        end,
+        count,
+        flagged,
+        usable,
+        vsum,
+        vmin,
+        vmax,
+        first,
+        last,
+        used,
+        span,
+        longest,
+        span,
+        whole,
+        peak,
+        peak_at,
+    )
+    if priced:  # a day's consumption per local hour is read only to price it
+        part.hours = {start + int(h) * HOUR: c for h, c in json.loads(hours).items()} if hours else {}
     return part
 
 
@@ -151,10 +174,10 @@ async def summary_parts(
             rows = await (await asyncpg_connection(session)).fetch(
                 _STORED, point.point_id, d0, d1, a, d0, d1, b
             )
-        priced = point.price is not None
+        priced, limit = point.price is not None, gap + FLOAT_SLACK
         for row in rows:
             part = _stored_part(row, point.cumulative, priced)
-            if part.longest <= gap + FLOAT_SLACK and part.end <= now:
+            if part.longest <= limit and part.end <= now:
                 stored.append(part)
             else:
                 raw.append((part.start, part.end))

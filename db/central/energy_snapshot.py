@@ -24,7 +24,8 @@ GAP_MARGIN = 1e-3
 # $5 the local day starts from lo's day to the day after hi's, $6 whether to read days, $7 where the
 # interval sample starts, $8 each point's gap limit in seconds when configured, $9 each point's kind
 # (cumulative), $10 the buckets' starts (NULL: nothing is summed), $11 now, $12 whether days are summed too
-# (month buckets; a day bucket holds one stored day or quarters only).
+# (month buckets; a day bucket holds one stored day or quarters only), $13 whether any point is priced (a
+# day's consumption per hour is read only then).
 _SNAPSHOT = f"""
 WITH p AS (
   SELECT * FROM unnest($1::bigint[], $4::bool[], $8::float8[], $9::bool[]) AS p(pid, sampled, gap, cumulative)
@@ -80,7 +81,7 @@ w AS (
 st AS (  -- lateral scans: each range of a point is an index range of its own
   SELECT dd.pid, false AS quarter, e.bucket AS t0, e.bucket_end AS t1, e.count, e.flagged, e.usable, e.vsum,
     e.vmin, e.vmax, e.first_value, e.last_value, e.consumption, e.span_seconds, e.longest, false AS whole,
-    e.peak, e.peak_at, e.hours::text AS hours
+    e.peak, e.peak_at, CASE WHEN $13 THEN e.hours::text END AS hours
   FROM dd CROSS JOIN LATERAL (
     SELECT * FROM energy_days WHERE point_id = dd.pid AND bucket >= dd.d0 AND bucket_end <= dd.d1 AND $6
   ) e
@@ -145,7 +146,7 @@ FROM w
 # One point's step, not summed (its rows as they are stored): the same reading with constants for the point,
 # which PostgreSQL plans and runs 1-1.5 ms quicker than the statement above with a one-point list (15-minute,
 # hour and day pages of one point: a day page's only runs are the quarters of its two edge days). $1 point, $2/$3 [lo, hi), $4 readings sampled (0: configured interval), $5 day starts,
-# $6 whether to read days, $7 where the sample starts.
+# $6 whether to read days, $7 where the sample starts, $8 whether the point is priced (hours read only then).
 _ONE = f"""
 WITH s AS (
   SELECT st.folded_from, st.tail_start, EXISTS (
@@ -188,7 +189,8 @@ SELECT 0, s.folded_from, s.tail_start, NULL::timestamptz, s.stale, (SELECT count
 FROM s
 UNION ALL
 SELECT 1, e.bucket, e.bucket_end, e.peak_at, false, e.count, e.flagged, e.usable, e.vsum, e.vmin, e.vmax,
-  e.first_value, e.last_value, e.consumption, e.span_seconds, e.longest, e.peak, e.hours::text, NULL, NULL
+  e.first_value, e.last_value, e.consumption, e.span_seconds, e.longest, e.peak, CASE WHEN $8 THEN e.hours::text END,
+  NULL, NULL
 FROM dd JOIN energy_days e ON e.point_id = $1 AND e.bucket >= dd.d0 AND e.bucket_end <= dd.d1 AND $6
 UNION ALL
 SELECT 2, e.q, e.q + interval '15 minutes', NULL, e.whole, e.count, e.flagged, e.usable, e.vsum, e.vmin,
@@ -279,6 +281,7 @@ async def summary_snapshots(
         [b[0] for b in chunk] if summed else None,
         now,
         resolution == "month",
+        any(p.price is not None for p in points),
     )
     heads, stored, windows, nexts = {}, {}, {}, {}
     for row in rows:
@@ -310,7 +313,8 @@ async def summary_snapshots(
 async def _one(conn, point, lo, hi, bounds, days: bool, sample_from: datetime) -> Snapshot:
     """One point's step through _ONE (its rows in _ONE's layout, without the point column)."""
     sample = 0 if point.interval_seconds else INTERVAL_SAMPLE
-    rows = await conn.fetch(_ONE, point.point_id, lo, hi, sample, bounds, days, sample_from)
+    priced = point.price is not None
+    rows = await conn.fetch(_ONE, point.point_id, lo, hi, sample, bounds, days, sample_from, priced)
     state, spacings, stored, windows, nexts = None, None, [], {}, {}
     for row in rows:
         kind = row[0]
