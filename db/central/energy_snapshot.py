@@ -143,10 +143,11 @@ FROM w
 """
 
 
-# One point's step, not summed (its rows as they are stored): the same reading with constants for the point,
-# which PostgreSQL plans and runs 1-1.5 ms quicker than the statement above with a one-point list (15-minute,
-# hour and day pages of one point: a day page's only runs are the quarters of its two edge days). $1 point, $2/$3 [lo, hi), $4 readings sampled (0: configured interval), $5 day starts,
-# $6 whether to read days, $7 where the sample starts, $8 whether the point is priced (hours read only then).
+# One point's step: the same reading with constants for the point, which PostgreSQL plans and runs 1-1.5 ms
+# quicker than the statement above with a one-point list. $1 point, $2/$3 [lo, hi), $4 readings sampled (0: a
+# configured interval), $5 day starts, $6 whether to read days, $7 where the sample starts, $8 whether the
+# point is priced (hours read only then), $9 whether stored rows are summed (unpriced month pages), $10 the
+# configured gap limit (seconds), $11 the buckets' starts, $12 the point's kind (cumulative), $13 now.
 _ONE = f"""
 WITH s AS (
   SELECT st.folded_from, st.tail_start, EXISTS (
@@ -181,7 +182,32 @@ w AS (
   SELECT q AS lo, least(spans.hi, q + interval '{int(MAX_WINDOW.total_seconds())} seconds') AS hi
   FROM spans CROSS JOIN LATERAL (SELECT date_bin('15 minutes', spans.lo, 'epoch') AS q) x
   WHERE spans.lo < spans.hi
-)
+),
+g AS (
+  SELECT coalesce($10::float8, 3 * (SELECT avg(extract(epoch FROM d)) FROM o WHERE i = n / 2 OR i = (n - 1) / 2)::float8)
+    - {GAP_MARGIN} AS gap
+),
+st AS (
+  SELECT false AS quarter, e.bucket AS t0, e.bucket_end AS t1, e.count, e.flagged, e.usable, e.vsum, e.vmin,
+    e.vmax, e.first_value, e.last_value, e.consumption, e.span_seconds, e.longest, false AS whole, e.peak,
+    e.peak_at
+  FROM dd JOIN energy_days e ON e.point_id = $1 AND e.bucket >= dd.d0 AND e.bucket_end <= dd.d1 AND $6 AND $9
+  UNION ALL
+  SELECT true, e.q, e.q + interval '15 minutes', e.count, e.flagged, e.usable, e.vsum, e.vmin, e.vmax,
+    e.first_value, e.last_value, e.consumption, e.span_seconds, e.longest, e.whole, d.peak,
+    CASE WHEN d.peak IS NOT NULL THEN e.q END
+  FROM dd JOIN energy_quarters e ON e.point_id = $1 AND $9
+    AND (e.q >= dd.a AND e.q < dd.d0 OR e.q >= dd.d1 AND e.q < dd.b)
+  CROSS JOIN LATERAL (  -- the quarter's demand, as energy_parts.set_peak
+    SELECT CASE WHEN $12 THEN CASE WHEN e.whole THEN 4 * e.consumption END
+                WHEN e.usable > 0 THEN e.vsum / e.usable END AS peak
+  ) d
+),
+mk AS (
+  SELECT st.*, width_bucket(st.t0, $11::timestamptz[]) AS bi, coalesce(st.longest <= g.gap AND st.t1 <= $13, false) AS ok
+  FROM st, g
+),
+rn AS (SELECT mk.*, count(*) FILTER (WHERE NOT ok) OVER (ORDER BY t0) AS run FROM mk)
 SELECT 0, s.folded_from, s.tail_start, NULL::timestamptz, s.stale, (SELECT count(*) FROM f)::int,
   NULL::int, NULL::int, NULL::float8, NULL::float8, NULL::float8, NULL::float8, NULL::float8, NULL::float8,
   NULL::float8, NULL::float8, NULL::float8, NULL::text,
@@ -191,12 +217,23 @@ UNION ALL
 SELECT 1, e.bucket, e.bucket_end, e.peak_at, false, e.count, e.flagged, e.usable, e.vsum, e.vmin, e.vmax,
   e.first_value, e.last_value, e.consumption, e.span_seconds, e.longest, e.peak, CASE WHEN $8 THEN e.hours::text END,
   NULL, NULL
-FROM dd JOIN energy_days e ON e.point_id = $1 AND e.bucket >= dd.d0 AND e.bucket_end <= dd.d1 AND $6
+FROM dd JOIN energy_days e ON e.point_id = $1 AND e.bucket >= dd.d0 AND e.bucket_end <= dd.d1 AND $6 AND NOT $9
 UNION ALL
 SELECT 2, e.q, e.q + interval '15 minutes', NULL, e.whole, e.count, e.flagged, e.usable, e.vsum, e.vmin,
   e.vmax, e.first_value, e.last_value, e.consumption, e.span_seconds, e.longest, NULL, NULL, NULL, NULL
-FROM dd JOIN energy_quarters e ON e.point_id = $1
+FROM dd JOIN energy_quarters e ON e.point_id = $1 AND NOT $9
   AND (e.q >= dd.a AND e.q < dd.d0 OR e.q >= dd.d1 AND e.q < dd.b)
+UNION ALL
+SELECT CASE WHEN quarter THEN 2 ELSE 1 END, t0, t1, peak_at, whole, count, flagged, usable, vsum, vmin, vmax,
+  first_value, last_value, consumption, span_seconds, longest, peak, NULL, NULL, NULL
+FROM rn WHERE NOT ok
+UNION ALL
+SELECT 1, min(t0), max(t1), (array_agg(peak_at ORDER BY peak DESC, t0) FILTER (WHERE peak IS NOT NULL))[1],
+  false, sum(count), sum(flagged), sum(usable), sum(vsum ORDER BY t0), min(vmin), max(vmax),
+  (array_agg(first_value ORDER BY t0) FILTER (WHERE usable > 0))[1],
+  (array_agg(last_value ORDER BY t0 DESC) FILTER (WHERE usable > 0))[1],
+  sum(consumption ORDER BY t0), sum(span_seconds ORDER BY t0), max(longest), max(peak), NULL, NULL, NULL
+FROM rn WHERE ok GROUP BY bi, run
 UNION ALL
 SELECT 3, w.lo, w.hi, r.ts, NULL, NULL, NULL, NULL, r.value, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
   NULL, NULL, r.quality
@@ -265,8 +302,12 @@ async def summary_snapshots(
     summed = resolution in ("day", "month") and all(p.price is None for p in points)
     # A read needs no BEGIN of its own: inside the caller's transaction if one is open, else autocommit.
     conn = await driver_connection(session)
-    if len(points) == 1 and not (summed and resolution == "month"):  # summing days pays off for months
-        return {points[0].point_id: await _one(conn, points[0], lo, hi, bounds, days, sample_from)}
+    if len(points) == 1:
+        # a day page of one point would sum only its two edge days' quarters: not worth the statement's work
+        starts = [b[0] for b in chunk] if summed and resolution == "month" else None
+        return {
+            points[0].point_id: await _one(conn, points[0], lo, hi, bounds, days, sample_from, starts, now)
+        }
     rows = await conn.fetch(
         _SNAPSHOT,
         [p.point_id for p in points],
@@ -310,11 +351,28 @@ async def summary_snapshots(
     return out
 
 
-async def _one(conn, point, lo, hi, bounds, days: bool, sample_from: datetime) -> Snapshot:
-    """One point's step through _ONE (its rows in _ONE's layout, without the point column)."""
+async def _one(conn, point, lo, hi, bounds, days: bool, sample_from: datetime, starts, now) -> Snapshot:
+    """One point's step through _ONE (its rows in _ONE's layout, without the point column).
+
+    starts: the buckets' starts when stored rows are summed, else None."""
     sample = 0 if point.interval_seconds else INTERVAL_SAMPLE
-    priced = point.price is not None
-    rows = await conn.fetch(_ONE, point.point_id, lo, hi, sample, bounds, days, sample_from, priced)
+    gap = GAP_FACTOR * point.interval_seconds if point.interval_seconds else None
+    rows = await conn.fetch(
+        _ONE,
+        point.point_id,
+        lo,
+        hi,
+        sample,
+        bounds,
+        days,
+        sample_from,
+        point.price is not None,
+        starts is not None,
+        gap,
+        starts,
+        point.cumulative,
+        now,
+    )
     state, spacings, stored, windows, nexts = None, None, [], {}, {}
     for row in rows:
         kind = row[0]
