@@ -144,11 +144,10 @@ FROM w
 
 
 # One point's step: the same reading with constants for the point, which PostgreSQL plans and runs 1-1.5 ms
-# quicker than the statement above with a one-point list. $1 point, $2/$3 [lo, hi), $4 readings sampled (0: a
-# configured interval), $5 day starts, $6 whether to read days, $7 where the sample starts, $8 whether the
-# point is priced (hours read only then), $9 whether stored rows are summed (unpriced month pages), $10 the
-# configured gap limit (seconds), $11 the buckets' starts, $12 the point's kind (cumulative), $13 now.
-_ONE = f"""
+# quicker than the statement above with a one-point list; summing CTEs only where they are used (planning
+# them costs a day page ~1 ms). $1 point, $2/$3 [lo, hi), $4 readings sampled (0: a configured interval),
+# $5 day starts, $6 whether to read days, $7 where the sample starts; then as _ONE / _ONE_SUMMED say.
+_HEAD = f"""
 WITH s AS (
   SELECT st.folded_from, st.tail_start, EXISTS (
     SELECT 1 FROM rollup_dirty d, json_array_elements(d.spans) x
@@ -182,47 +181,56 @@ w AS (
   SELECT q AS lo, least(spans.hi, q + interval '{int(MAX_WINDOW.total_seconds())} seconds') AS hi
   FROM spans CROSS JOIN LATERAL (SELECT date_bin('15 minutes', spans.lo, 'epoch') AS q) x
   WHERE spans.lo < spans.hi
-),
+)
+"""
+_SUMS = f"""
 g AS (
-  SELECT coalesce($10::float8, 3 * (SELECT avg(extract(epoch FROM d)) FROM o WHERE i = n / 2 OR i = (n - 1) / 2)::float8)
-    - {GAP_MARGIN} AS gap
+  SELECT coalesce($8::float8, 3 * (SELECT avg(extract(epoch FROM d)) FROM o WHERE i = n / 2 OR i = (n - 1) / 2)
+    ::float8) - {GAP_MARGIN} AS gap
 ),
 st AS (
   SELECT false AS quarter, e.bucket AS t0, e.bucket_end AS t1, e.count, e.flagged, e.usable, e.vsum, e.vmin,
     e.vmax, e.first_value, e.last_value, e.consumption, e.span_seconds, e.longest, false AS whole, e.peak,
     e.peak_at
-  FROM dd JOIN energy_days e ON e.point_id = $1 AND e.bucket >= dd.d0 AND e.bucket_end <= dd.d1 AND $6 AND $9
+  FROM dd JOIN energy_days e ON e.point_id = $1 AND e.bucket >= dd.d0 AND e.bucket_end <= dd.d1 AND $6
   UNION ALL
   SELECT true, e.q, e.q + interval '15 minutes', e.count, e.flagged, e.usable, e.vsum, e.vmin, e.vmax,
     e.first_value, e.last_value, e.consumption, e.span_seconds, e.longest, e.whole, d.peak,
     CASE WHEN d.peak IS NOT NULL THEN e.q END
-  FROM dd JOIN energy_quarters e ON e.point_id = $1 AND $9
+  FROM dd JOIN energy_quarters e ON e.point_id = $1
     AND (e.q >= dd.a AND e.q < dd.d0 OR e.q >= dd.d1 AND e.q < dd.b)
   CROSS JOIN LATERAL (  -- the quarter's demand, as energy_parts.set_peak
-    SELECT CASE WHEN $12 THEN CASE WHEN e.whole THEN 4 * e.consumption END
+    SELECT CASE WHEN $10 THEN CASE WHEN e.whole THEN 4 * e.consumption END
                 WHEN e.usable > 0 THEN e.vsum / e.usable END AS peak
   ) d
 ),
 mk AS (
-  SELECT st.*, width_bucket(st.t0, $11::timestamptz[]) AS bi, coalesce(st.longest <= g.gap AND st.t1 <= $13, false) AS ok
+  SELECT st.*, width_bucket(st.t0, $9::timestamptz[]) AS bi,
+    coalesce(st.longest <= g.gap AND st.t1 <= $11, false) AS ok
   FROM st, g
 ),
 rn AS (SELECT mk.*, count(*) FILTER (WHERE NOT ok) OVER (ORDER BY t0) AS run FROM mk)
+"""
+_STATE_ROW = """
 SELECT 0, s.folded_from, s.tail_start, NULL::timestamptz, s.stale, (SELECT count(*) FROM f)::int,
   NULL::int, NULL::int, NULL::float8, NULL::float8, NULL::float8, NULL::float8, NULL::float8, NULL::float8,
   NULL::float8, NULL::float8, NULL::float8, NULL::text,
   (SELECT array_agg(d ORDER BY i) FROM o WHERE i = n / 2 OR i = (n - 1) / 2), NULL::int
 FROM s
+"""
+_STORED_ROWS = """
 UNION ALL
 SELECT 1, e.bucket, e.bucket_end, e.peak_at, false, e.count, e.flagged, e.usable, e.vsum, e.vmin, e.vmax,
-  e.first_value, e.last_value, e.consumption, e.span_seconds, e.longest, e.peak, CASE WHEN $8 THEN e.hours::text END,
-  NULL, NULL
-FROM dd JOIN energy_days e ON e.point_id = $1 AND e.bucket >= dd.d0 AND e.bucket_end <= dd.d1 AND $6 AND NOT $9
+  e.first_value, e.last_value, e.consumption, e.span_seconds, e.longest, e.peak,
+  CASE WHEN $8 THEN e.hours::text END, NULL, NULL
+FROM dd JOIN energy_days e ON e.point_id = $1 AND e.bucket >= dd.d0 AND e.bucket_end <= dd.d1 AND $6
 UNION ALL
 SELECT 2, e.q, e.q + interval '15 minutes', NULL, e.whole, e.count, e.flagged, e.usable, e.vsum, e.vmin,
   e.vmax, e.first_value, e.last_value, e.consumption, e.span_seconds, e.longest, NULL, NULL, NULL, NULL
-FROM dd JOIN energy_quarters e ON e.point_id = $1 AND NOT $9
+FROM dd JOIN energy_quarters e ON e.point_id = $1
   AND (e.q >= dd.a AND e.q < dd.d0 OR e.q >= dd.d1 AND e.q < dd.b)
+"""
+_SUMMED = """
 UNION ALL
 SELECT CASE WHEN quarter THEN 2 ELSE 1 END, t0, t1, peak_at, whole, count, flagged, usable, vsum, vmin, vmax,
   first_value, last_value, consumption, span_seconds, longest, peak, NULL, NULL, NULL
@@ -234,6 +242,8 @@ SELECT 1, min(t0), max(t1), (array_agg(peak_at ORDER BY peak DESC, t0) FILTER (W
   (array_agg(last_value ORDER BY t0 DESC) FILTER (WHERE usable > 0))[1],
   sum(consumption ORDER BY t0), sum(span_seconds ORDER BY t0), max(longest), max(peak), NULL, NULL, NULL
 FROM rn WHERE ok GROUP BY bi, run
+"""
+_RAW = """
 UNION ALL
 SELECT 3, w.lo, w.hi, r.ts, NULL, NULL, NULL, NULL, r.value, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
   NULL, NULL, r.quality
@@ -251,6 +261,11 @@ SELECT 4, w.lo, w.hi, (SELECT ts FROM readings WHERE point_id = $1 AND ts >= w.h
   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 FROM w
 """
+# One point, stored rows as they are: $8 whether the point is priced (a day's hours are read only then).
+_ONE = _HEAD + _STATE_ROW + _STORED_ROWS + _RAW
+# One point, runs summed (unpriced month pages): $8 the configured gap limit (seconds), $9 the buckets'
+# starts, $10 the point's kind (cumulative), $11 now.
+_ONE_SUMMED = _HEAD + "," + _SUMS + _STATE_ROW + _SUMMED + _RAW
 
 
 @dataclass(slots=True)
@@ -356,23 +371,12 @@ async def _one(conn, point, lo, hi, bounds, days: bool, sample_from: datetime, s
 
     starts: the buckets' starts when stored rows are summed, else None."""
     sample = 0 if point.interval_seconds else INTERVAL_SAMPLE
-    gap = GAP_FACTOR * point.interval_seconds if point.interval_seconds else None
-    rows = await conn.fetch(
-        _ONE,
-        point.point_id,
-        lo,
-        hi,
-        sample,
-        bounds,
-        days,
-        sample_from,
-        point.price is not None,
-        starts is not None,
-        gap,
-        starts,
-        point.cumulative,
-        now,
-    )
+    common = (point.point_id, lo, hi, sample, bounds, days, sample_from)
+    if starts is None:
+        rows = await conn.fetch(_ONE, *common, point.price is not None)
+    else:
+        gap = GAP_FACTOR * point.interval_seconds if point.interval_seconds else None
+        rows = await conn.fetch(_ONE_SUMMED, *common, gap, starts, point.cumulative, now)
     state, spacings, stored, windows, nexts = None, None, [], {}, {}
     for row in rows:
         kind = row[0]
