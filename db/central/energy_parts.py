@@ -214,17 +214,44 @@ def _one_part(p: Part, start, end, cumulative, now, price) -> EnergyBucket | Non
     if not p.count and consumption is None:
         return None
     cost = 0.0 + _part_cost(p, price) if price is not None and consumption is not None else None
-    bucket = EnergyBucket(start, end, count=p.count, consumption=consumption, cost=cost)
-    if p.usable:
-        bucket.mean, bucket.min, bucket.max = p.vsum / p.usable, p.vmin, p.vmax
-        bucket.first_value, bucket.last_value = p.first_value, p.last_value
     horizon = min(end, now)
-    if horizon > start:
-        bucket.completeness = min(1.0, (0.0 + p.covered) / (horizon - start).total_seconds())
-    if p.peak is not None:
-        bucket.peak_demand, bucket.peak_demand_at = p.peak, p.peak_at
-    bucket.quality = bucket_quality_of(bucket.completeness, consumption, p.usable, p.flagged > 0, cumulative)
-    return bucket
+    completeness = (
+        min(1.0, (0.0 + p.covered) / (horizon - start).total_seconds()) if horizon > start else None
+    )
+    quality = bucket_quality_of(completeness, consumption, p.usable, p.flagged > 0, cumulative)
+    if p.usable:  # positional, in EnergyBucket's field order (a year of days makes 366 of these)
+        return EnergyBucket(
+            start,
+            end,
+            p.count,
+            p.vsum / p.usable,
+            p.vmin,
+            p.vmax,
+            p.first_value,
+            p.last_value,
+            consumption,
+            completeness,
+            p.peak,
+            p.peak_at if p.peak is not None else None,
+            quality,
+            cost,
+        )
+    return EnergyBucket(
+        start,
+        end,
+        p.count,
+        None,
+        None,
+        None,
+        None,
+        None,
+        consumption,
+        completeness,
+        p.peak,
+        p.peak_at if p.peak is not None else None,
+        quality,
+        cost,
+    )
 
 
 def _part_cost(p: Part, price: Callable[[datetime], float]) -> float:

@@ -22,9 +22,9 @@ from db.central.energy_read import (
     next_reading,
     read_window,
     summary_parts,
-    summary_snapshot,
     summary_state,
 )
+from db.central.energy_snapshot import summary_snapshots
 from db.central.models import DataPoint, Meter, Reading, Site
 from db.central.storage.readings_query import MAX_PAGE, decode_cursor, encode_cursor
 from db.central.tariffs import SiteTariff, Tariff, make_tariff, tariff_of
@@ -63,35 +63,44 @@ class EnergyPoint:
 
 # The same facts as energy_point's ORM select, straight through asyncpg (a third of its client CPU).
 _FACTS_PG = """
-SELECT dp.name, dp.cumulative, m.config::text, s.timezone, s.collection_interval_seconds, dp.unit,
+SELECT dp.id, dp.name, dp.cumulative, m.config::text, s.timezone, s.collection_interval_seconds, dp.unit,
   t.currency, t.default_price_per_kwh, t.demand_charge_per_kw, t.bands::text
 FROM data_points dp JOIN meters m ON m.id = dp.meter_id JOIN sites s ON s.id = m.site_id
 LEFT JOIN site_tariffs t ON t.site_id = s.id
-WHERE dp.id = $1
+WHERE dp.id = ANY($1::bigint[])
 """
+
+
+async def energy_points(session: AsyncSession, point_ids: list[int]) -> dict[int, EnergyPoint]:
+    """The facts of the points that exist, by id (one statement on PostgreSQL)."""
+    if session.bind.dialect.name != "postgresql":
+        out = {}
+        for point_id in point_ids:
+            try:
+                out[point_id] = await energy_point(session, point_id)
+            except NotFound:
+                pass
+        return out
+    # A read needs no BEGIN of its own: inside the caller's transaction if one is open, else autocommit.
+    rows = await (await driver_connection(session)).fetch(_FACTS_PG, list(point_ids))
+    out = {}
+    for row in rows:
+        currency, price, demand, bands = row[7:]
+        tariff = None
+        if currency is not None:
+            tariff = make_tariff(currency, price, demand, json.loads(bands) if bands else [])
+        config = (json.loads(row[3]) if row[3] else None) or {}
+        out[row[0]] = _facts(row[0], row[1], row[2], config, *row[4:7], tariff)
+    return out
 
 
 async def energy_point(session: AsyncSession, point_id: int) -> EnergyPoint:
     """The point's facts; NotFound when there is no such point."""
     if session.bind.dialect.name == "postgresql":
-        # A read needs no BEGIN of its own: inside the caller's transaction if one is open, else autocommit.
-        found = await (await driver_connection(session)).fetchrow(_FACTS_PG, point_id)
+        found = (await energy_points(session, [point_id])).get(point_id)
         if found is None:
             raise NotFound(f"no data point with id {point_id}")
-        name, cumulative, config, timezone, site_interval, unit, currency, price, demand, bands = found
-        tariff = None
-        if currency is not None:
-            tariff = make_tariff(currency, price, demand, json.loads(bands) if bands else [])
-        return _facts(
-            point_id,
-            name,
-            cumulative,
-            (json.loads(config) if config else None) or {},
-            timezone,
-            site_interval,
-            unit,
-            tariff,
-        )
+        return found
     row = (
         await session.execute(
             select(
@@ -174,6 +183,45 @@ async def energy_page(
 
     summary=False reads raw readings only (the benchmark's baseline; the answers are the same).
     """
+    _check(start, end, resolution, first)
+    page = _Page(point, start, end, resolution, first, after, clock().now())
+    snapshot = None
+    if summary and page.summary and page.chunk and session.bind.dialect.name == "postgresql":
+        # One round trip for the state, the interval and the first chunk's stored rows and raw edges.
+        snapshot = (await summary_snapshots(session, [point], page.chunk, resolution, start, page.now))[
+            point.point_id
+        ]
+    return await _read_page(session, page, snapshot, summary)
+
+
+async def energy_pages(
+    session: AsyncSession, points: list[EnergyPoint], start: datetime, end: datetime, resolution: str
+) -> dict[int, list[EnergyBucket]]:
+    """Every bucket of each point over [start, end) (energy_page's answers, all pages), by point id.
+
+    On PostgreSQL the first page of all points of one zone is read in one statement.
+    """
+    _check(start, end, resolution, MAX_PAGE)
+    now = clock().now()
+    zones: dict[str, list[EnergyPoint]] = {}
+    for point in points:
+        zones.setdefault(point.timezone, []).append(point)
+    out = {}
+    for group in zones.values():
+        pages = [_Page(p, start, end, resolution, MAX_PAGE, None, now) for p in group]
+        snapshots = {}
+        if pages[0].summary and pages[0].chunk and session.bind.dialect.name == "postgresql":
+            snapshots = await summary_snapshots(session, group, pages[0].chunk, resolution, start, now)
+        for page in pages:
+            buckets, after = await _read_page(session, page, snapshots.get(page.point.point_id), True)
+            while after is not None:
+                more, after = await energy_page(session, page.point, start, end, resolution, MAX_PAGE, after)
+                buckets += more
+            out[page.point.point_id] = buckets
+    return out
+
+
+def _check(start: datetime, end: datetime, resolution: str, first: int) -> None:
     if resolution not in (*BUCKET_RESOLUTIONS, "minute"):  # minutes: a register's readings per minute
         raise ValueError(f"resolution must be one of {', '.join(BUCKET_RESOLUTIONS)}")
     if not 1 <= first <= MAX_PAGE:
@@ -182,24 +230,32 @@ async def energy_page(
         raise ValueError("start and end must carry a time zone")
     if end <= start:
         raise ValueError("end must be after start")
-    lo = start if after is None else max(start, decode_cursor(after) + TINY)
-    now = clock().now()
-    use_summary = summary and resolution != "minute"  # the summary's parts are quarters
 
-    def next_chunk(lo: datetime, wanted: int) -> list[tuple[datetime, datetime]]:
-        chunk = list(islice(iter_bucket_bounds(lo, end, resolution, point.timezone), wanted))
-        return [b for b in chunk if after is None or b[0] > decode_cursor(after)]
 
-    chunk = next_chunk(lo, first + 1) if lo < end else []
-    snapshot = None
-    if use_summary and chunk and session.bind.dialect.name == "postgresql":
-        # One round trip for the state, the interval and the first chunk's stored rows and raw edges.
-        days = resolution in ("day", "month")
-        # the interval is sampled from the query's start on every page, so all pages of one answer agree
-        sample_from = None if point.interval_seconds else start
-        snapshot = await summary_snapshot(session, point, chunk[0][0], chunk[-1][1], days, sample_from)
+class _Page:
+    """One page being read: the point, its range and the first chunk of bucket bounds."""
+
+    def __init__(self, point, start, end, resolution, first, after, now):
+        self.point, self.start, self.end, self.resolution = point, start, end, resolution
+        self.first, self.after, self.now = first, after, now
+        self.lo = start if after is None else max(start, decode_cursor(after) + TINY)
+        self.summary = resolution != "minute"  # the summary's parts are quarters
+        self.chunk = self.next_chunk(self.lo, first + 1) if self.lo < end else []
+
+    def next_chunk(self, lo: datetime, wanted: int) -> list[tuple[datetime, datetime]]:
+        """Up to `wanted` bucket bounds from lo on (after the cursor)."""
+        chunk = list(islice(iter_bucket_bounds(lo, self.end, self.resolution, self.point.timezone), wanted))
+        return [b for b in chunk if self.after is None or b[0] > decode_cursor(self.after)]
+
+
+async def _read_page(session, page: _Page, snapshot, summary: bool) -> tuple[list[EnergyBucket], str | None]:
+    point, start, end, resolution, first = page.point, page.start, page.end, page.resolution, page.first
+    lo, chunk, now = page.lo, page.chunk, page.now
+    use_summary = summary and page.summary
+    if snapshot is not None:
         state = snapshot.state
-        if sample_from is not None and snapshot.spacings is not None:
+        # the interval is sampled from the query's start on every page, so all pages of one answer agree
+        if not point.interval_seconds and snapshot.spacings is not None:
             seconds = [d.total_seconds() for d in snapshot.spacings]  # the middle one(s): statistics.median
             interval = timedelta(seconds=seconds[0] if len(seconds) == 1 else (seconds[0] + seconds[1]) / 2)
         else:
@@ -211,7 +267,7 @@ async def energy_page(
     out: list[EnergyBucket] = []
     while lo < end and len(out) <= first:
         if not chunk:
-            chunk = next_chunk(lo, first + 1 - len(out))
+            chunk = page.next_chunk(lo, first + 1 - len(out))
         if not chunk:
             break
         buckets, lo = await step(session, point, state, chunk, resolution, interval, now, snapshot)

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.central.energy_parts import FLOAT_SLACK, Part, quarter_floor, quarter_parts, set_peak
 from db.central.models import Reading
 from db.energy import BAD_QUALITY, Sample, local_day, local_day_bounds
-from db.engine import asyncpg_connection, driver_connection
+from db.engine import asyncpg_connection
 
 MAX_WINDOW = timedelta(days=32)  # the raw readings one step reads at most
 HOUR = timedelta(hours=1)
@@ -107,14 +107,37 @@ UNION ALL
 
 
 def _stored_part(row, cumulative: bool, priced: bool) -> Part:
-    quarter, start, end, *figures, whole, peak, peak_at, hours = row
-    part = Part(start, end, *figures, covered=figures[-2], whole=whole)
+    # positional, in Part's field order: a page of a year of days builds ~370 of these
+    quarter, start, end, count, flagged, usable, vsum, vmin, vmax, first, last, used, span, longest = row[:14]
+    whole, peak, peak_at, hours = row[14:]
     if quarter:
+        part = Part(
+            start, end, count, flagged, usable, vsum, vmin, vmax, first, last, used, span, longest, span
+        )
+        part.whole = whole
         set_peak(part, cumulative)
-    else:
-        part.peak, part.peak_at = peak, peak_at
-        if priced:  # a day's consumption per local hour is read only to price it
-            part.hours = {start + int(h) * HOUR: c for h, c in json.loads(hours).items()} if hours else {}
+        return part
+    part = Part(
+        start,
+        end,
+        count,
+        flagged,
+        usable,
+        vsum,
+        vmin,
+        vmax,
+        first,
+        last,
+        used,
+        span,
+        longest,
+        span,
+        whole,
+        peak,
+        peak_at,
+    )
+    if priced:  # a day's consumption per local hour is read only to price it
+        part.hours = {start + int(h) * HOUR: c for h, c in json.loads(hours).items()} if hours else {}
     return part
 
 
@@ -127,11 +150,11 @@ async def summary_parts(
     days: bool,
     gap: float,
     now: datetime,
-    snapshot: "Snapshot | None" = None,
+    snapshot=None,
 ) -> list[Part]:
     """Parts covering [lo, hi), oldest first: stored where exact, raw quarters elsewhere (point: EnergyPoint).
 
-    snapshot: what summary_snapshot read for this [lo, hi) (its rows and first raw windows), if any.
+    snapshot: what energy_snapshot.summary_snapshots read for this [lo, hi) (rows, first raw windows), if any.
     """
     if snapshot is not None and (snapshot.lo, snapshot.hi) != (lo, hi):
         snapshot = None
@@ -151,10 +174,10 @@ async def summary_parts(
             rows = await (await asyncpg_connection(session)).fetch(
                 _STORED, point.point_id, d0, d1, a, d0, d1, b
             )
-        priced = point.price is not None
+        priced, limit = point.price is not None, gap + FLOAT_SLACK
         for row in rows:
             part = _stored_part(row, point.cumulative, priced)
-            if part.longest <= gap + FLOAT_SLACK and part.end <= now:
+            if part.longest <= limit and part.end <= now:
                 stored.append(part)
             else:
                 raw.append((part.start, part.end))
@@ -187,7 +210,7 @@ async def raw_parts(
     """Quarter parts of the spans from raw readings, at most MAX_WINDOW of readings at a time.
 
     windows: (start, stop) -> read_window's answer and next_reading(stop), for windows already read
-    (summary_snapshot).
+    (energy_snapshot.summary_snapshots).
     """
     out: list[Part] = []
     for lo, hi in spans:
@@ -211,134 +234,3 @@ async def raw_parts(
             )
             start = stop
     return out
-
-
-# A page's first step in one round trip: the state, the meter's interval (the middle spacing(s) of its
-# first readings from the page's start), the stored days/quarters summary_parts would read and the raw
-# windows raw_parts would read first (the readings before the summary and from tail_start on). The local
-# day boundaries ($5) let the statement pick the days wholly inside [a, b) as summary_parts does.
-_SNAPSHOT = f"""
-WITH s AS (
-  SELECT st.folded_from, st.tail_start, EXISTS (
-    SELECT 1 FROM rollup_dirty d, json_array_elements(d.spans) x
-    WHERE (x->>0)::bigint <= coalesce((extract(epoch FROM st.last_usable) * 1000000)::bigint,
-                                      9223372036854775807)
-      AND EXISTS (SELECT 1 FROM json_array_elements_text(x->2) p WHERE p::bigint = st.point_id)
-  ) AS stale
-  FROM (SELECT 1) one LEFT JOIN energy_summary_state st ON st.point_id = $1
-),
-f AS (SELECT ts FROM readings WHERE point_id = $1 AND ts >= $7 AND $4 > 0 ORDER BY ts LIMIT $4),
-sp AS (SELECT ts - lag(ts) OVER (ORDER BY ts) AS d FROM f),
-o AS (SELECT d, row_number() OVER (ORDER BY d) - 1 AS i, count(*) OVER () AS n FROM sp WHERE d IS NOT NULL),
-ab AS (
-  SELECT greatest($2::timestamptz, folded_from) AS a, least($3::timestamptz, tail_start) AS b
-  FROM s WHERE folded_from IS NOT NULL AND NOT stale
-),
-dd AS (
-  SELECT ab.a, ab.b, coalesce(x.d0, ab.a) AS d0, CASE WHEN x.d0 IS NULL THEN ab.a ELSE x.d1 END AS d1
-  FROM ab LEFT JOIN LATERAL (
-    SELECT min(t) FILTER (WHERE t >= ab.a) AS d0, max(t) FILTER (WHERE t <= ab.b) AS d1
-    FROM unnest($5::timestamptz[]) t
-  ) x ON x.d0 < x.d1
-  WHERE ab.a < ab.b
-),
-spans AS (
-  SELECT $2::timestamptz AS lo, coalesce((SELECT a FROM dd), $3::timestamptz) AS hi FROM ab
-  UNION ALL
-  SELECT b, $3::timestamptz FROM dd
-),
-w AS (
-  SELECT q AS lo, least(spans.hi, q + interval '{int(MAX_WINDOW.total_seconds())} seconds') AS hi
-  FROM spans CROSS JOIN LATERAL (SELECT date_bin('15 minutes', spans.lo, 'epoch') AS q) x
-  WHERE spans.lo < spans.hi
-)
-SELECT 0, s.folded_from, s.tail_start, NULL::timestamptz, s.stale, (SELECT count(*) FROM f)::int,
-  NULL::int, NULL::int, NULL::float8, NULL::float8, NULL::float8, NULL::float8, NULL::float8, NULL::float8,
-  NULL::float8, NULL::float8, NULL::float8, NULL::text,
-  (SELECT array_agg(d ORDER BY i) FROM o WHERE i = n / 2 OR i = (n - 1) / 2), NULL::int
-FROM s
-UNION ALL
-SELECT 1, e.bucket, e.bucket_end, e.peak_at, false, e.count, e.flagged, e.usable, e.vsum, e.vmin, e.vmax,
-  e.first_value, e.last_value, e.consumption, e.span_seconds, e.longest, e.peak, e.hours::text, NULL, NULL
-FROM dd JOIN energy_days e ON e.point_id = $1 AND e.bucket >= dd.d0 AND e.bucket_end <= dd.d1 AND $6
-UNION ALL
-SELECT 2, e.q, e.q + interval '15 minutes', NULL, e.whole, e.count, e.flagged, e.usable, e.vsum, e.vmin,
-  e.vmax, e.first_value, e.last_value, e.consumption, e.span_seconds, e.longest, NULL, NULL, NULL, NULL
-FROM dd JOIN energy_quarters e ON e.point_id = $1
-  AND (e.q >= dd.a AND e.q < dd.d0 OR e.q >= dd.d1 AND e.q < dd.b)
-UNION ALL
-SELECT 3, w.lo, w.hi, r.ts, NULL, NULL, NULL, NULL, r.value, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  NULL, NULL, r.quality
-FROM w CROSS JOIN LATERAL (
-  (SELECT ts, value, quality FROM readings WHERE point_id = $1 AND ts < w.lo AND quality < 2
-    ORDER BY ts DESC LIMIT 1)
-  UNION ALL
-  (SELECT ts, value, quality FROM readings WHERE point_id = $1 AND ts >= w.lo AND ts < w.hi ORDER BY ts)
-  UNION ALL
-  (SELECT ts, value, quality FROM readings WHERE point_id = $1 AND ts >= w.hi AND quality < 2
-    ORDER BY ts LIMIT 1)
-) r
-UNION ALL
-SELECT 4, w.lo, w.hi, (SELECT ts FROM readings WHERE point_id = $1 AND ts >= w.hi ORDER BY ts LIMIT 1),
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-FROM w
-"""
-
-
-@dataclass(slots=True)
-class Snapshot:
-    """What summary_state, meter_interval and a page's first summary_parts read, fetched at once."""
-
-    state: SummaryState | None
-    spacings: list[timedelta] | None  # the middle spacing(s) of the first readings; None when too few
-    stored: list  # rows in _STORED's layout, for _stored_part
-    windows: dict[tuple[datetime, datetime], tuple[list[Sample], bool, datetime | None]]
-    lo: datetime
-    hi: datetime
-
-
-async def summary_snapshot(
-    session: AsyncSession, point, lo: datetime, hi: datetime, days: bool, sample_from: datetime | None
-) -> Snapshot:
-    """The page's first step over [lo, hi) in one statement (PostgreSQL; point: EnergyPoint).
-
-    sample_from: read the meter's interval from its readings from then on (None: it has one configured).
-    """
-    bounds: list[datetime] = []
-    if days:  # every local day start from lo's day to the day after hi's
-        day, last = local_day(lo, point.timezone), local_day(hi, point.timezone)
-        while day <= last:
-            start, end = local_day_bounds(day, point.timezone)
-            bounds.append(start)
-            day += timedelta(days=1)
-        bounds.append(end)
-    # A read needs no BEGIN of its own: inside the caller's transaction if one is open, else autocommit.
-    rows = await (await driver_connection(session)).fetch(
-        _SNAPSHOT,
-        point.point_id,
-        lo,
-        hi,
-        INTERVAL_SAMPLE if sample_from is not None else 0,
-        bounds,
-        days,
-        sample_from or lo,
-    )
-    state, spacings, stored, windows, nexts = None, None, [], {}, {}
-    for row in rows:
-        kind = row[0]
-        if kind == 0:
-            folded_from, tail_start, stale, stamps = row[1], row[2], row[4], row[5]
-            if folded_from is not None and not stale:
-                state = SummaryState(folded_from, tail_start)
-            spacings = list(row[18]) if stamps >= 2 else None
-        elif kind == 3:
-            windows.setdefault((row[1], row[2]), []).append(Sample(row[3], row[8], row[19]))
-        elif kind == 4:  # every window read, with the time of the first reading after it (next_reading)
-            nexts[(row[1], row[2])] = row[3]
-        else:  # _STORED's layout: quarter?, start, end, figures..., whole, peak, peak_at, hours
-            stored.append((kind == 2, row[1], row[2], *row[5:16], row[4], row[16], row[3], row[17]))
-    ready = {}
-    for (w_lo, w_hi), following in nexts.items():
-        samples = sorted(windows.get((w_lo, w_hi), ()), key=lambda s: s.ts)
-        ready[(w_lo, w_hi)] = (samples, any(s.ts >= w_hi for s in samples), following)
-    return Snapshot(state, spacings, stored, ready, lo, hi)

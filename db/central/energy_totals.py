@@ -5,15 +5,14 @@ the sum of every site's bucket labelled with that date, so fleet totals always e
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.central.energy_query import energy_page, energy_point
+from db.central.energy_query import energy_pages, energy_points
 from db.central.models import DataPoint, Meter, Site
-from db.central.storage.readings_query import MAX_PAGE
 from db.energy import QUALITY_GOOD, local_day, local_day_bounds
 from db.energy.units import kwh_factor
 
@@ -51,27 +50,27 @@ async def site_totals(
         zones[site_id] = zone or "UTC"
         if (factor := kwh_factor(unit)) is not None:
             points[site_id].append((point_id, factor))
+    wanted = [point_id for site_id in site_ids for point_id, _ in points.get(site_id, [])]
+    # Totals need no cost: without the tariff the buckets are not priced (and runs of stored days are summed).
+    facts = {k: replace(f, tariff=None) for k, f in (await energy_points(session, wanted)).items()}
     out = {}
     for site_id in site_ids:
         zone = zones.get(site_id, "UTC")
         lo, _ = local_day_bounds(first_day, zone)
         _, hi = local_day_bounds(last_day, zone)
+        mine = [(facts[p], factor) for p, factor in points.get(site_id, []) if p in facts]
+        # one statement for the first page of every register of the site (energy_query.energy_pages)
+        pages = await energy_pages(session, [f for f, _ in mine], lo, hi, resolution) if mine else {}
         totals: dict[date, EnergyTotal] = {}
-        for point_id, factor in points.get(site_id, []):
-            facts = await energy_point(session, point_id)
-            after = None
-            while True:
-                page, after = await energy_page(session, facts, lo, hi, resolution, MAX_PAGE, after)
-                for bucket in page:
-                    if bucket.consumption is None:
-                        continue
-                    label = local_day(bucket.start, zone)
-                    total = totals.setdefault(label, EnergyTotal(label))
-                    total.kwh += bucket.consumption * factor
-                    total.quality = max(total.quality, bucket.quality)
-                    total.points += 1
-                if after is None:
-                    break
+        for point, factor in mine:
+            for bucket in pages[point.point_id]:
+                if bucket.consumption is None:
+                    continue
+                label = local_day(bucket.start, zone)
+                total = totals.setdefault(label, EnergyTotal(label))
+                total.kwh += bucket.consumption * factor
+                total.quality = max(total.quality, bucket.quality)
+                total.points += 1
         out[site_id] = [totals[k] for k in sorted(totals)]
     return out
 
