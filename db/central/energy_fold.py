@@ -18,7 +18,7 @@ Q_SECONDS = 900.0
 MICROSECOND = timedelta(microseconds=1)
 PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01, PostgreSQL's epoch, in microseconds since 1970
 
-# a quarter's row: the columns of energy_copy.COLUMNS after point_id, q and whole
+# a quarter's row: the columns of energy_summary._INSERT after point_id, q and whole
 COUNT, FLAGGED, USABLE, VSUM, VMIN, VMAX, FIRST, LAST, CONSUMPTION, SPAN, LONGEST = range(11)
 
 
@@ -55,17 +55,7 @@ def _step(prev: float, cur: float, rollover: float | None) -> float:
 def fold_quarters(
     rows, lo_us: int, hi_us: int, *, cumulative: bool, rollover: float | None
 ) -> list[tuple[datetime, bool, list]]:
-    """(start, whole, row) of the quarters in [lo, hi) holding a reading or an interval, oldest first."""
-    return [
-        (EPOCH + k * Q_US * MICROSECOND, whole, part)
-        for k, whole, part in quarter_rows(rows, lo_us, hi_us, cumulative=cumulative, rollover=rollover)
-    ]
-
-
-def quarter_rows(
-    rows, lo_us: int, hi_us: int, *, cumulative: bool, rollover: float | None
-) -> list[tuple[int, bool, list]]:
-    """fold_quarters with each quarter as its number since 1970 (its start over Q_US), no datetime.
+    """(start, whole, row) of the quarters in [lo, hi) holding a reading or an interval, oldest first.
 
     rows: (microseconds, value, quality) in time order, one per instant, with the usable reading on either
     side of [lo, hi) (quarter aligned, in microseconds).
@@ -153,5 +143,5 @@ def quarter_rows(
     for k in sorted(parts):
         qs = k * Q_SECONDS
         whole = cumulative and first_x is not None and first_x <= qs and qs + Q_SECONDS <= last_x
-        out.append((k, whole, parts[k]))
+        out.append((EPOCH + k * Q_US * MICROSECOND, whole, parts[k]))
     return out

@@ -15,8 +15,7 @@ from itertools import islice
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.central.energy_copy import COLUMNS, copy_payload, pack_quarters
-from db.central.energy_fold import micros, quarter_rows, unpack_window
+from db.central.energy_fold import fold_quarters, micros, unpack_window
 from db.central.energy_parts import QUARTER, quarter_floor
 from db.energy import local_day, local_day_bounds
 from db.engine import asyncpg_connection
@@ -81,6 +80,13 @@ WHERE e.point_id = t.pid AND e.q >= t.lo AND e.q < t.hi
 _PART_COLUMNS = (
     "count, flagged, usable, vsum, vmin, vmax, first_value, last_value, consumption, span_seconds, longest"
 )
+
+_INSERT = f"""
+INSERT INTO energy_quarters (point_id, q, whole, {_PART_COLUMNS})
+SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::bool[], $4::int[], $5::int[], $6::int[],
+  $7::float8[], $8::float8[], $9::float8[], $10::float8[], $11::float8[], $12::float8[], $13::float8[],
+  $14::float8[])
+"""
 
 # A local day summed from its quarter rows; its demand is its highest quarter (the earliest on ties).
 _DAYS = f"""
@@ -173,7 +179,6 @@ async def fold_ranges(
             windows.append((pid, start, min(hi, start + FOLD_WINDOW)))
             start += FOLD_WINDOW
     await conn.execute(_DELETE, *map(list, zip(*ranges, strict=True)))
-    packed = bytearray()
     for n in range(0, len(windows), FOLD_BATCH):
         batch = windows[n : n + FOLD_BATCH]
         read: list = [([], [], [])] * len(batch)  # a window without readings is absent from the answer
@@ -185,22 +190,23 @@ async def fold_ranges(
                     list, zip(*sorted(zip(stamps, values, qualities, strict=True)), strict=True)
                 )
             read[k] = (stamps, values, qualities)
+        out: list[list] = [[] for _ in range(14)]
         for (pid, lo, hi), (stamps, values, qualities) in zip(batch, read, strict=True):
             info = infos[pid]
             if visit is not None:
                 visit(pid, micros(lo), micros(hi), stamps, values, qualities)
-            quarters = quarter_rows(
+            quarters = fold_quarters(
                 zip(stamps, values, qualities, strict=True),
                 micros(lo),
                 micros(hi),
                 cumulative=info.cumulative,
                 rollover=info.rollover,
             )
-            pack_quarters(packed, pid, quarters)
-    if packed:  # binary COPY: the rows were deleted above, so no conflict (energy_copy.py)
-        await conn.copy_to_table(
-            "energy_quarters", source=copy_payload(packed), columns=COLUMNS, format="binary"
-        )
+            for start, whole, figures in quarters:
+                for column, item in zip(out, (pid, start, whole, *figures), strict=True):
+                    column.append(item)
+        if out[0]:
+            await conn.execute(_INSERT, *out)
     days: dict[tuple[int, date], tuple[datetime, datetime, bool]] = {}
     for pid, lo, hi in ranges:
         zone = infos[pid].timezone
