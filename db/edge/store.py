@@ -11,10 +11,11 @@ from db.edge.models import DEAD, METERS, RECENT, STATE, SYNC_LOG
 from db.engine import make_engine, upsert_insert
 
 # SQLite: 2 connections kept open (the writer and a reader: WAL lets them run side by side; SQLite takes one
-# writer at a time anyway) and up to 3 more while needed, instead of SQLAlchemy's 5 + 10; each is an aiosqlite
-# thread with its own page cache, 1 MiB instead of SQLite's 2,000 KiB (an outbox count fills it). Durability is
-# untouched: WAL with synchronous=FULL (db/engine.py).
-SQLITE_POOL = (2, 3)
+# writer at a time anyway) and up to 13 more while needed, as SQLAlchemy's 5 + 10 allowed: a writer waiting for
+# SQLite's lock holds its connection, and with 5 in all the local API's reads could wait for one under load.
+# Each is an aiosqlite thread with its own page cache, 1 MiB instead of SQLite's 2,000 KiB (an outbox count
+# fills it). Durability is untouched: WAL with synchronous=FULL (db/engine.py).
+SQLITE_POOL = (2, 13)
 SQLITE_CACHE_KIB = 1024
 
 
