@@ -89,14 +89,7 @@ class MeterConfig(BaseModel):
 
     def to_row(self) -> dict:
         """Columns of the edge `meters` table."""
-        return {
-            "external_id": self.id,
-            "name": self.name,
-            "bacnet_device_id": self.bacnet_device_id,
-            "bacnet_address": self.bacnet_ip,
-            "enabled": self.enabled,
-            "config": self.model_dump(),
-        }
+        return meter_row(self, self.model_dump())
 
     def to_file_entry(self) -> dict:
         """The design's meters.json object for this meter (BACnet names in bacpypes3's spelling)."""
@@ -148,14 +141,19 @@ class PolledMeter:
             "interval_seconds": self.interval_seconds,
             "data_points": [p.model_dump() for p in self.data_points],
         }
-        return {
-            "external_id": self.id,
-            "name": self.name,
-            "bacnet_device_id": self.bacnet_device_id,
-            "bacnet_address": self.bacnet_ip,
-            "enabled": self.enabled,
-            "config": config,
-        }
+        return meter_row(self, config)
+
+
+def meter_row(meter: "MeterConfig | PolledMeter", config: dict) -> dict:
+    """Columns of the edge `meters` table for a meter and its stored configuration."""
+    return {
+        "external_id": meter.id,
+        "name": meter.name,
+        "bacnet_device_id": meter.bacnet_device_id,
+        "bacnet_address": meter.bacnet_ip,
+        "enabled": meter.enabled,
+        "config": config,
+    }
 
 
 # What the collector polls: a running inventory's meter, or a MeterConfig (a test read of an address).
