@@ -52,6 +52,9 @@ class Part:
         self.last_value = value
 
 
+_NO_STATS = (None, None, None, None, None)
+
+
 def quarter_index(ts: datetime) -> int:
     """Index of the quarter hour holding ts (exact: integer microseconds)."""
     return (ts - EPOCH) // QUARTER
@@ -219,38 +222,11 @@ def _one_part(p: Part, start, end, cumulative, now, price) -> EnergyBucket | Non
         min(1.0, (0.0 + p.covered) / (horizon - start).total_seconds()) if horizon > start else None
     )
     quality = bucket_quality_of(completeness, consumption, p.usable, p.flagged > 0, cumulative)
-    if p.usable:  # positional, in EnergyBucket's field order (a year of days makes 366 of these)
-        return EnergyBucket(
-            start,
-            end,
-            p.count,
-            p.vsum / p.usable,
-            p.vmin,
-            p.vmax,
-            p.first_value,
-            p.last_value,
-            consumption,
-            completeness,
-            p.peak,
-            p.peak_at if p.peak is not None else None,
-            quality,
-            cost,
-        )
+    # positional, in EnergyBucket's field order (a year of days makes 366 of these); no usable value: no stats
+    stats = (p.vsum / p.usable, p.vmin, p.vmax, p.first_value, p.last_value) if p.usable else _NO_STATS
+    peak_at = p.peak_at if p.peak is not None else None
     return EnergyBucket(
-        start,
-        end,
-        p.count,
-        None,
-        None,
-        None,
-        None,
-        None,
-        consumption,
-        completeness,
-        p.peak,
-        p.peak_at if p.peak is not None else None,
-        quality,
-        cost,
+        start, end, p.count, *stats, consumption, completeness, p.peak, peak_at, quality, cost
     )
 
 
