@@ -43,8 +43,9 @@ POINTS = (
 )
 
 Recorder = Callable[[int, str, float], None]
-# What a broken meter serves on its power point, one per tick (a good value between): NaN, ±Inf and the
-# largest 32-bit REAL (1e300 does not fit a BACnet REAL; this is the largest number that does).
+# What a broken meter serves on its power point, one per read (a good value between): NaN, ±Inf and the
+# largest 32-bit REAL (1e300 does not fit a BACnet REAL; this is the largest number that does). Counted per read,
+# not per tick: a poll interval that is a multiple of the tick would otherwise see only some of them, or none.
 BAD_VALUES = (math.nan, math.inf, -math.inf, 3.4028234663852886e38)
 
 
@@ -60,6 +61,8 @@ class MeterInput(AnalogInputObject):
             # Record what went on the wire: presentValue is a 32-bit REAL.
             wire = struct.unpack("<f", struct.pack("<f", float(value)))[0]
             meter.recorder(meter.device_id, self.objectName, wire)
+        if meter is not None and meter.bad_values and name in ("presentValue", "present-value"):
+            meter.served_power(self)
         return value
 
 
@@ -172,8 +175,9 @@ class SimulatedMeter:
                 )
             )
         self.objects: list[MeterInput] = []
-        self.bad_values = False  # True: the power point cycles through BAD_VALUES
-        self._bad_step = 0
+        self.bad_values = False  # True: the power point cycles through BAD_VALUES, one per read
+        self._bad_step = 0  # even: the next read serves BAD_VALUES[step // 2]; odd: a good value
+        self._power = self.specs[1].base if len(self.specs) > 1 else 40.0
         self._phase = random.random() * math.tau
         self._last = time.monotonic()
         for instance, spec in enumerate(self.specs):
@@ -220,13 +224,22 @@ class SimulatedMeter:
             if spec.cumulative:
                 obj.presentValue = Real(float(obj.presentValue) + power * elapsed / 3600.0)
             elif spec.name == "current_kw" and self.bad_values:
-                self._bad_step = (self._bad_step + 1) % (2 * len(BAD_VALUES))
-                bad = self._bad_step % 2 == 0
-                obj.presentValue = Real(BAD_VALUES[self._bad_step // 2] if bad else power)
+                self._power = power
+                self._serve_next(obj)
             elif spec.name == "current_kw":
                 obj.presentValue = Real(power)
             else:
                 obj.presentValue = Real(spec.base * (1 + 0.01 * wave))
+
+    def served_power(self, obj: MeterInput) -> None:
+        """Step the power point's bad-value cycle after one of its reads."""
+        if obj.objectName == "current_kw":
+            self._bad_step = (self._bad_step + 1) % (2 * len(BAD_VALUES))
+            self._serve_next(obj)
+
+    def _serve_next(self, obj: MeterInput) -> None:
+        bad = self._bad_step % 2 == 0
+        obj.presentValue = Real(BAD_VALUES[self._bad_step // 2] if bad else self._power)
 
     def close(self) -> None:
         """Release the UDP socket."""
