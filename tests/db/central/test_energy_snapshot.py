@@ -9,6 +9,7 @@ import random
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
 from db.central.energy_parts import buckets_from_parts
 from db.central.energy_query import energy_page, energy_pages, energy_point, energy_points, meter_interval
@@ -206,3 +207,30 @@ async def meters_of(db: Db, points: list[int], first_day, last_day, zone: str, r
                 kwh += b.consumption * kwh_factor(facts[point].unit)
                 out[local_day(b.start, zone)] = (kwh, max(quality, b.quality), count + 1)
     return out
+
+
+async def page_in_open_transaction(db: Db, point: int, lo, hi, resolution: str):
+    """The page read inside a transaction the caller opened (planned as usual), and the connection's setting
+    after a page read outside one (its generic plan's setting must not outlive the read)."""
+    async with session_scope(db.sessions) as session:
+        facts = await energy_point(session, point)
+        await energy_page(session, facts, lo, hi, resolution, 1000)
+        after_own = await session.scalar(text("SHOW plan_cache_mode"))  # opens the caller's transaction
+        buckets, _ = await energy_page(session, facts, lo, hi, resolution, 1000)
+        inside = await session.scalar(text("SHOW plan_cache_mode"))
+    return buckets, after_own, inside
+
+
+def test_a_page_read_on_its_generic_plan_equals_the_page_planned_in_the_callers_transaction(db):
+    zone = "Europe/Berlin"
+    start = (dst_start(zone, 23) - timedelta(days=10)).replace(minute=0, second=0, microsecond=0)
+    rows = register(start, 20, seed=5)
+    point = db.run(make_point(db, timezone=zone))
+    load(db, point, rows)
+    lo, hi = start - timedelta(days=1), start + timedelta(days=21)
+    with use_clock(FixedClock(rows[-1].ts + timedelta(days=2))):
+        for resolution, end in (("quarter_hour", lo + timedelta(days=5)), ("day", hi), ("month", hi)):
+            own = db.run(page(db, point, lo, end, resolution))
+            inside, after_own, during = db.run(page_in_open_transaction(db, point, lo, end, resolution))
+            assert_same(own, inside)
+            assert (after_own, during) == ("auto", "auto")
