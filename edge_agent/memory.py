@@ -1,12 +1,25 @@
-"""Process memory settings for the long-running agent: fewer glibc malloc arenas, free pages returned after start-up."""
+"""Process memory settings for the long-running agent: fewer glibc malloc arenas, free pages returned after start-up,
+optional modules its libraries would load for nothing."""
 
 import ctypes
 import ctypes.util
 import logging
+import sys
 
 logger = logging.getLogger(__name__)
 
 M_ARENA_MAX = -8  # glibc's mallopt parameter (malloc.h)
+
+# Modules that a library of the agent imports when they are installed and does without when they are not
+# (`try: import ... except ImportError`), which the agent never uses; each is kept for the process's lifetime.
+UNUSED_OPTIONAL_MODULES = {
+    # strawberry.experimental.pydantic also accepts pydantic v1 models when pydantic.v1 imports (~1.4 MB, 23
+    # modules); the local API's types derive from pydantic v2 models only.
+    "pydantic.v1": "strawberry.experimental.pydantic",
+    # uvicorn picks watchfiles (a Rust extension) for --reload when installed, else its stat-based reloader;
+    # the agent's local API server never reloads (~1 MB).
+    "watchfiles": "uvicorn.supervisors",
+}
 
 
 def _libc():
@@ -34,3 +47,13 @@ def release_free_memory() -> None:
     libc = _libc()
     if libc is not None:
         libc.malloc_trim(0)
+
+
+def keep_out_unused_modules() -> None:
+    """Make UNUSED_OPTIONAL_MODULES fail to import in this process, so that their libraries go without them.
+
+    Only for the agent's own process (`meterit edge run`), before the libraries are imported: a test run or
+    `meterit demo` may need them.
+    """
+    for name in UNUSED_OPTIONAL_MODULES:
+        sys.modules.setdefault(name, None)
