@@ -100,20 +100,23 @@ class ThreadedEngine:
         """The engine's connection pool."""
         return self.sync_engine.pool
 
-    async def _call(self, fn):
+    async def _call(self, fn, discard=None):
         # A cancelled caller still waits for its call to finish: the connection is then free for the
-        # rollback and return to the pool that follow, never used by two threads at once.
+        # rollback and return to the pool that follow, never used by two threads at once. What a cancelled
+        # call returned goes to `discard` (a connection checked out for nobody goes back to the pool).
         future = asyncio.get_running_loop().run_in_executor(self._threads, fn)
         try:
             return await asyncio.shield(future)
         except asyncio.CancelledError:
             await asyncio.wait([future])
+            if discard is not None and not future.cancelled() and future.exception() is None:
+                self._threads.submit(discard, future.result())
             raise
 
     @asynccontextmanager
     async def connect(self):
         """A pooled connection, rolled back (unless committed) and returned to the pool at the end."""
-        sync = await self._call(self.sync_engine.connect)
+        sync = await self._call(self.sync_engine.connect, discard=Connection.close)
         try:
             yield ThreadedConnection(self, sync)
         finally:

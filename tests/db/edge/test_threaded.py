@@ -86,3 +86,25 @@ async def test_autocommit_and_run_sync(engine):
             )
             == "seven"
         )
+
+
+async def test_a_connection_checked_out_for_a_cancelled_caller_goes_back_to_the_pool(engine):
+    async def hold(entered: asyncio.Event, release: asyncio.Event):
+        async with engine.connect():
+            entered.set()
+            await release.wait()
+
+    release = asyncio.Event()
+    holders = [asyncio.Event() for _ in range(sum(SQLITE_POOL))]
+    tasks = [asyncio.create_task(hold(entered, release)) for entered in holders]
+    for entered in holders:  # every connection the pool allows is out
+        await entered.wait()
+    waiting = asyncio.create_task(hold(asyncio.Event(), release))
+    await asyncio.sleep(0.1)  # ... so this one waits on its worker thread for a connection
+    waiting.cancel()
+    release.set()  # the waiting thread gets a connection now, for a caller that is gone
+    await asyncio.gather(*tasks)
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    await asyncio.sleep(0.2)
+    assert engine.pool.checkedout() == 0
