@@ -75,30 +75,15 @@ class CountingPool(AsyncAdaptedQueuePool):
             self.waiting -= 1
 
 
-def make_engine(
-    url: str,
-    *,
-    pool_size: int = 10,
-    echo: bool = False,
-    sqlite_pool: tuple[int, int] | None = None,
-    sqlite_cache_kib: int | None = None,
-) -> AsyncEngine:
-    """Create an async engine with dialect-appropriate settings.
-
-    SQLite: `sqlite_pool` (connections kept, more opened while needed) in place of SQLAlchemy's 5 + 10, and
-    `sqlite_cache_kib` in place of SQLite's 2,000 KiB page cache per connection; each aiosqlite connection is
-    a thread with a page cache of its own.
-    """
+def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+    """Create an async engine with dialect-appropriate settings (the SQLite edge's is db/edge/store.py's)."""
     url = normalize_url(url)
     if is_sqlite(url):
         from sqlalchemy.ext.asyncio import create_async_engine
 
         ensure_sqlite_dir(url)
-        kw = {}
-        if sqlite_pool is not None:
-            kw = {"pool_size": sqlite_pool[0], "max_overflow": sqlite_pool[1]}
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, **kw)
-        for listener in sqlite_connect_listeners(sqlite_cache_kib):
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        for listener in sqlite_connect_listeners():
             event.listen(engine.sync_engine, "connect", listener)
         return engine
     from sqlalchemy.ext.asyncio import create_async_engine

@@ -116,7 +116,7 @@ def _run(args) -> int:
     from edge_agent.metrics import serve_metrics
     from edge_agent.settings import EdgeSettings
 
-    limit_arenas()  # before the first thread (metrics server, aiosqlite connections)
+    limit_arenas()  # before the first thread (metrics server, the database's worker threads)
     settings = EdgeSettings()
     setup_file_logging(
         settings.log_dir,
