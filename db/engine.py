@@ -1,16 +1,26 @@
-"""Async engine and session helpers for PostgreSQL (asyncpg) and SQLite (aiosqlite, WAL)."""
+"""Async engine and session helpers for PostgreSQL (asyncpg) and SQLite (aiosqlite, WAL).
+
+SQLAlchemy's asyncio layer (which imports the ORM and greenlet, ~7 MB) is imported by the functions that
+build async engines and sessions, not by this module: the SQLite edge agent imports this module without it
+(db/edge/threaded.py).
+"""
+
+from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from db.errors import DatabaseUnavailable
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 
 def normalize_url(url: str) -> str:
@@ -23,13 +33,14 @@ def normalize_url(url: str) -> str:
 
 
 def is_sqlite(url_or_engine: str | AsyncEngine) -> bool:
-    """True when the URL or engine points at SQLite."""
-    if isinstance(url_or_engine, AsyncEngine):
+    """True when the URL or engine (async, or the edge's threaded one) points at SQLite."""
+    if not isinstance(url_or_engine, str):
         return url_or_engine.dialect.name == "sqlite"
     return normalize_url(url_or_engine).startswith("sqlite")
 
 
-def _ensure_sqlite_dir(url: str) -> None:
+def ensure_sqlite_dir(url: str) -> None:
+    """Create the folder of an SQLite database file."""
     database = make_url(url).database
     if database and database != ":memory:":
         directory = os.path.dirname(os.path.abspath(database))
@@ -64,31 +75,19 @@ class CountingPool(AsyncAdaptedQueuePool):
             self.waiting -= 1
 
 
-def make_engine(
-    url: str,
-    *,
-    pool_size: int = 10,
-    echo: bool = False,
-    sqlite_pool: tuple[int, int] | None = None,
-    sqlite_cache_kib: int | None = None,
-) -> AsyncEngine:
-    """Create an async engine with dialect-appropriate settings.
-
-    SQLite: `sqlite_pool` (connections kept, more opened while needed) in place of SQLAlchemy's 5 + 10, and
-    `sqlite_cache_kib` in place of SQLite's 2,000 KiB page cache per connection; each aiosqlite connection is
-    a thread with a page cache of its own.
-    """
+def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+    """Create an async engine with dialect-appropriate settings (the SQLite edge's is db/edge/store.py's)."""
     url = normalize_url(url)
     if is_sqlite(url):
-        _ensure_sqlite_dir(url)
-        kw = {}
-        if sqlite_pool is not None:
-            kw = {"pool_size": sqlite_pool[0], "max_overflow": sqlite_pool[1]}
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, **kw)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        if sqlite_cache_kib is not None:
-            event.listen(engine.sync_engine, "connect", _cache_size(sqlite_cache_kib))
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        ensure_sqlite_dir(url)
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        for listener in sqlite_connect_listeners():
+            event.listen(engine.sync_engine, "connect", listener)
         return engine
+    from sqlalchemy.ext.asyncio import create_async_engine
+
     engine = create_async_engine(
         url,
         echo=echo,
@@ -99,6 +98,11 @@ def make_engine(
     )
     event.listen(engine.sync_engine, "checkout", _refuse_closed_connection)
     return engine
+
+
+def sqlite_connect_listeners(cache_kib: int | None = None) -> list:
+    """The "connect" listeners of every SQLite engine: WAL and durable commits, and a page cache of cache_kib."""
+    return [_sqlite_pragmas] + ([] if cache_kib is None else [_cache_size(cache_kib)])
 
 
 def _cache_size(kib: int):
@@ -133,6 +137,8 @@ def upsert_insert(engine: AsyncEngine, table):
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Session factory that keeps objects usable after commit."""
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
     return async_sessionmaker(engine, expire_on_commit=False)
 
 

@@ -10,17 +10,21 @@ is (edge_agent/outage.py), repeated in every heartbeat for a day; central record
 start and end (api/alerts/engine.py). The central outage itself still travels in the outage fields.
 """
 
+from __future__ import annotations
+
 import logging
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
-
-from sqlalchemy.ext.asyncio import AsyncEngine
+from typing import TYPE_CHECKING
 
 from db.clock import utcnow
 from db.edge.store import get_state, set_state
 from edge_agent.outage import CentralOutage, minutes
 from edge_agent.site_zone import clock_text
+
+if TYPE_CHECKING:
+    from db.edge.store import EdgeEngine
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +60,7 @@ class EdgeAlert:
         return value
 
     @classmethod
-    def from_json(cls, value: dict) -> "EdgeAlert":
+    def from_json(cls, value: dict) -> EdgeAlert:
         """From the stored form."""
         ended = value.get("ended_at")
         return cls(
@@ -80,7 +84,7 @@ class Thresholds:
 class EdgeAlerts:
     """Opens and ends the edge's alerts from what the agent sees; see the module docstring."""
 
-    def __init__(self, engine: AsyncEngine, thresholds: Thresholds) -> None:
+    def __init__(self, engine: EdgeEngine, thresholds: Thresholds) -> None:
         self.engine = engine
         self.thresholds = thresholds
         self.open: dict[tuple[str, str | None], EdgeAlert] = {}

@@ -1,12 +1,25 @@
-"""Process memory settings for the long-running agent: fewer glibc malloc arenas, free pages returned after start-up."""
+"""Process memory settings for the long-running agent: fewer glibc malloc arenas, free pages returned after start-up,
+optional modules its libraries would load for nothing."""
 
 import ctypes
 import ctypes.util
 import logging
+import sys
 
 logger = logging.getLogger(__name__)
 
 M_ARENA_MAX = -8  # glibc's mallopt parameter (malloc.h)
+
+# Modules that a library of the agent imports when they are installed and does without when they are not
+# (`try: import ... except ImportError`), which the agent never uses; each is kept for the process's lifetime.
+UNUSED_OPTIONAL_MODULES = {
+    # strawberry.experimental.pydantic also accepts pydantic v1 models when pydantic.v1 imports (~1.4 MB, 23
+    # modules); the local API's types derive from pydantic v2 models only.
+    "pydantic.v1": "strawberry.experimental.pydantic",
+    # uvicorn picks watchfiles (a Rust extension) for --reload when installed, else its stat-based reloader;
+    # the agent's local API server never reloads (~1 MB).
+    "watchfiles": "uvicorn.supervisors",
+}
 
 
 def _libc():
@@ -21,8 +34,9 @@ def _libc():
 def limit_arenas(arenas: int = 2) -> None:
     """Cap glibc's malloc arenas; call before any thread starts (elsewhere, e.g. musl or macOS, nothing happens).
 
-    Every aiosqlite connection is a thread, and glibc gives each thread an arena of its own (up to 8 per core);
-    each keeps freed memory it cannot hand back. Two arenas measured ~5 MB less RSS at no CPU cost.
+    The database calls run on worker threads (db/edge/threaded.py; aiosqlite had one per connection), and glibc
+    gives each thread an arena of its own (up to 8 per core); each keeps freed memory it cannot hand back. Two
+    arenas measured ~5 MB less RSS at no CPU cost.
     """
     libc = _libc()
     if libc is not None and not libc.mallopt(M_ARENA_MAX, arenas):
@@ -34,3 +48,13 @@ def release_free_memory() -> None:
     libc = _libc()
     if libc is not None:
         libc.malloc_trim(0)
+
+
+def keep_out_unused_modules() -> None:
+    """Make UNUSED_OPTIONAL_MODULES fail to import in this process, so that their libraries go without them.
+
+    Only for the agent's own process (`meterit edge run`), before the libraries are imported: a test run or
+    `meterit demo` may need them.
+    """
+    for name in UNUSED_OPTIONAL_MODULES:
+        sys.modules.setdefault(name, None)

@@ -4,14 +4,18 @@ The last completed outage is kept in agent_state so that a restart does not lose
 told central; every heartbeat reports it and central records it once.
 """
 
+from __future__ import annotations
+
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-
-from sqlalchemy.ext.asyncio import AsyncEngine
+from typing import TYPE_CHECKING
 
 from db.clock import utcnow
 from db.edge.store import get_state, set_state
+
+if TYPE_CHECKING:
+    from db.edge.store import EdgeEngine
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +43,7 @@ def minutes(seconds: float) -> str:
 class CentralOutage:
     """Follows the uploader's reachability: begin() when central becomes unreachable, end() when it answers."""
 
-    def __init__(self, engine: AsyncEngine, alert_minutes: float) -> None:
+    def __init__(self, engine: EdgeEngine, alert_minutes: float) -> None:
         self.engine = engine
         self.alert_minutes = alert_minutes
         self.since: datetime | None = None

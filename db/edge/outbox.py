@@ -6,18 +6,22 @@ refuses new readings (raises OutboxFull), `drop_oldest` deletes the oldest queue
 either way the caller logs loudly and reports the `full` flag.
 """
 
+from __future__ import annotations
+
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import delete, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.clock import utcnow
 from db.edge.models import DEAD, OUTBOX, RECENT, SYNC_LOG
 from db.engine import upsert_insert
 from db.errors import DbError
+
+if TYPE_CHECKING:
+    from db.edge.store import EdgeEngine
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +73,7 @@ class OutboxFull(DbError):
     """The outbox is at its cap and the policy is stop_collecting (nothing of this add was stored)."""
 
 
-def _insert_ignore(engine: AsyncEngine, table):
+def _insert_ignore(engine: EdgeEngine, table):
     """INSERT that skips rows whose unique key already exists (re-collected instants)."""
     return upsert_insert(engine, table).on_conflict_do_nothing()
 
@@ -83,10 +87,20 @@ def _rows(readings: list[Reading], queued_at: datetime | None = None) -> list[di
     return rows
 
 
+def _peek_rows(sync_connection, after_id: int, limit: int) -> list[tuple]:
+    # The DBAPI cursor itself: sqlite3's on the edge's threaded engine, aiosqlite's adapter under an async engine.
+    cursor = sync_connection.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(_PEEK_SQLITE, (after_id, limit))
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 class Outbox:
     """Durable queue of readings on the edge database (SQLite WAL or PostgreSQL)."""
 
-    def __init__(self, engine: AsyncEngine, max_readings: int = 5_000_000, policy: str = "stop_collecting"):
+    def __init__(self, engine: EdgeEngine, max_readings: int = 5_000_000, policy: str = "stop_collecting"):
         if policy not in POLICIES:
             raise ValueError(f"outbox policy must be one of {POLICIES}, not {policy!r}")
         self.engine = engine
@@ -168,12 +182,7 @@ class Outbox:
         # objects and per-row type processing (~1.5 instead of ~5 µs per reading). SQLite stores the
         # timestamps as naive UTC text: each distinct instant is parsed once per batch.
         async with self.engine.connect() as conn:
-            driver = (await conn.get_raw_connection()).driver_connection
-            cursor = await driver.execute(_PEEK_SQLITE, (after_id, limit))
-            try:
-                rows = await cursor.fetchall()
-            finally:
-                await cursor.close()
+            rows = await conn.run_sync(_peek_rows, after_id, limit)
         parsed: dict[str, datetime] = {}
         out = []
         for row in rows:

@@ -109,12 +109,14 @@ def _local_password(args) -> int:
 
 
 def _run(args) -> int:
+    from edge_agent.memory import keep_out_unused_modules, limit_arenas, release_free_memory
+
+    keep_out_unused_modules()  # before the libraries that would import them
     from edge_agent.logs import setup_file_logging
-    from edge_agent.memory import limit_arenas, release_free_memory
     from edge_agent.metrics import serve_metrics
     from edge_agent.settings import EdgeSettings
 
-    limit_arenas()  # before the first thread (metrics server, aiosqlite connections)
+    limit_arenas()  # before the first thread (metrics server, the database's worker threads)
     settings = EdgeSettings()
     setup_file_logging(
         settings.log_dir,

@@ -17,7 +17,7 @@ FORBIDDEN = {
 # Each deployable's own part of db/ (besides the shared root): the edge never imports central's and vice versa.
 DEPLOYABLE_DB = {"edge_agent": "edge", "api": "central"}
 # The database modules each deployable ships on its own; the rest of db/ is shared by both.
-EDGE_DB = ("db.edge.models", "db.edge.store", "db.edge.outbox", "db.edge")
+EDGE_DB = ("db.edge.models", "db.edge.store", "db.edge.outbox", "db.edge.threaded", "db.edge")
 SHARED_DB = (
     "db",
     "db.clock",
