@@ -3,6 +3,7 @@ optional modules its libraries would load for nothing."""
 
 import ctypes
 import ctypes.util
+import gc
 import logging
 import sys
 
@@ -41,6 +42,16 @@ def limit_arenas(arenas: int = 2) -> None:
     libc = _libc()
     if libc is not None and not libc.mallopt(M_ARENA_MAX, arenas):
         logger.debug("mallopt(M_ARENA_MAX) refused")
+
+
+def freeze_startup_objects() -> None:
+    """Collect start-up's garbage, then keep every object left out of later collections.
+
+    Modules, schema and mappers never become garbage; frozen, the collector no longer walks them each time a
+    poll or an upload allocates (a full collection over them cost the drain ~0.7 µs per reading).
+    """
+    gc.collect()  # frozen, start-up's own garbage would be kept for good
+    gc.freeze()
 
 
 def release_free_memory() -> None:

@@ -2,7 +2,6 @@
 
 import argparse
 import asyncio
-import gc
 import json
 import logging
 import signal
@@ -109,7 +108,12 @@ def _local_password(args) -> int:
 
 
 def _run(args) -> int:
-    from edge_agent.memory import keep_out_unused_modules, limit_arenas, release_free_memory
+    from edge_agent.memory import (
+        freeze_startup_objects,
+        keep_out_unused_modules,
+        limit_arenas,
+        release_free_memory,
+    )
 
     keep_out_unused_modules()  # before the libraries that would import them
     from edge_agent.logs import setup_file_logging
@@ -150,10 +154,7 @@ def _run(args) -> int:
                 password_file=password_file,
             )
             await local_api.start()
-        # Start-up objects (modules, schema, mappers) never become garbage: keep them out of every collection,
-        # after collecting start-up's own garbage (frozen, it would be kept for good).
-        gc.collect()
-        gc.freeze()
+        freeze_startup_objects()
         release_free_memory()
         try:
             await stop.wait()
