@@ -228,9 +228,11 @@ async def _drain_rollups(dsn: str, meter: CpuMeter) -> tuple[float, CpuSplit]:
     to a throughput figure. The fold is the same work either way; its CPU counts as the load generator's (its
     backend's as PostgreSQL's: the meter stops before that connection closes).
     """
+    from api.app import tune_garbage_collector
     from db.central.rollups.queue import flush_rollups
     from db.engine import make_engine
 
+    tune_garbage_collector()  # the API's worker folds with the API's collector settings; so does this fold
     engine = make_engine(dsn, pool_size=1)
     try:
         started = time.perf_counter()
