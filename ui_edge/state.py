@@ -22,6 +22,7 @@ from ui_edge.format import (
 logger = logging.getLogger(__name__)
 
 RETRY_SECONDS = 3.0
+STATUS_STALE_SECONDS = 20.0  # four of the agent's status refreshes missed: the subscription is lost
 AGENT_DOWN_TEXT = "The edge agent is not running (its local API does not answer). Retrying…"
 
 
@@ -140,7 +141,14 @@ class EdgeState(rx.State):
             if event:
                 self._show_status(event["statusChanged"])
 
-        await self._follow(queries.STATUS_CHANGED, "_status_watching", _handle, lambda: True)
+        # the agent pushes its status at least every 5 s (edge_agent/local_api/live.py STATUS_REFRESH_SECONDS)
+        await self._follow(
+            queries.STATUS_CHANGED,
+            "_status_watching",
+            _handle,
+            lambda: True,
+            stale_seconds=STATUS_STALE_SECONDS,
+        )
 
     async def _follow(
         self,
@@ -149,6 +157,7 @@ class EdgeState(rx.State):
         handle: Callable[[dict[str, Any] | None], Awaitable[None]],
         wanted: Callable[[], bool],
         refresh: Callable[[], Awaitable[None]] | None = None,
+        stale_seconds: float | None = None,
     ) -> None:
         """Body of a background task: keep a subscription open while the tab wants it, reconnecting on loss.
 
@@ -181,6 +190,7 @@ class EdgeState(rx.State):
                 (UiEdgeError,),
                 RETRY_SECONDS,
                 after=refresh,
+                stale_seconds=stale_seconds,
             )
         finally:
             async with self:

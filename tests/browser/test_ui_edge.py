@@ -175,7 +175,8 @@ def test_discovery_lists_the_simulated_devices_and_adds_one(dashboard, page):
 
 
 def test_central_down_then_sync_now_empties_the_queue(dashboard, stack, central, page):
-    page.goto(dashboard.url + "sync")
+    page.get_by_test_id("nav-sync").click()  # as a user moves between pages: no new page load
+    page.wait_for_url(dashboard.url + "sync")
     expect(page.get_by_test_id("central-state")).to_have_text("reachable")
     central.stop()
     try:
@@ -190,7 +191,8 @@ def test_central_down_then_sync_now_empties_the_queue(dashboard, stack, central,
         deadline = time.monotonic() + 30
         while _number(depth.inner_text()) <= before + 2 and time.monotonic() < deadline:
             page.wait_for_timeout(300)
-        assert _number(depth.inner_text()) > before + 2, "the queue did not grow on screen"
+        agent = stack.gql("{ status { queueDepth } }")["status"]["queueDepth"]  # what the page should show
+        assert _number(depth.inner_text()) > before + 2, f"the queue did not grow on screen (agent: {agent})"
         page.get_by_test_id("sync-now").click()
         expect(page.get_by_test_id("sync-outcome")).to_contain_text("Sync failed (unreachable)")
         screenshot(page, "ui_edge-central-down")

@@ -68,3 +68,30 @@ async def test_follow_stops_when_an_error_says_so_and_runs_after_outside_the_loc
         5,
     )
     assert after_calls == [1]
+
+
+async def test_a_subscription_silent_longer_than_its_stale_limit_is_opened_again():
+    state, seen, connects, closed = _State(), [], [], []
+
+    async def events():
+        connects.append(1)
+        try:
+            if len(connects) == 1:
+                yield {"n": 1}
+                while True:  # connected, but nothing comes any more: quiet ticks only
+                    await asyncio.sleep(0.01)
+                    yield None
+            yield {"n": 2}
+        finally:
+            closed.append(len(connects))
+
+    async def handle(event):
+        if event is not None:
+            seen.append(event)
+
+    await asyncio.wait_for(
+        follow(state, events, lambda: len(seen) < 2, handle, lambda err: False, (Lost,), 0, stale_seconds=0.2),
+        5,
+    )
+    assert seen == [{"n": 1}, {"n": 2}] and len(connects) == 2
+    assert closed[0] == 1  # the silent subscription was closed before the next one opened
