@@ -305,3 +305,17 @@ def test_unknown_address_shows_a_404_page_with_navigation(dashboard, page):
     screenshot(page, "ui_edge-404-phone")
     page.get_by_test_id("nav-meters").click()
     page.wait_for_url("**/meters")
+
+
+def test_a_meter_added_while_the_dashboard_is_open_gets_its_card(dashboard, stack, page):
+    # The dashboard re-reads the meters every few seconds; a new meter's card must render before its chart
+    # is loaded (it once read the missing chart's length and the whole page failed to render).
+    expect(page.get_by_test_id("meter-card").first).to_be_visible()
+    cards = page.get_by_test_id("meter-card").count()
+    stack.gql(
+        'mutation { saveMeterConfig(meter: {id: "meter-004", name: "Added while open", bacnetIp: "127.0.0.234",'
+        ' dataPoints: [{name: "total_kwh", instance: 0}]}) { externalId } }'
+    )
+    expect(page.get_by_test_id("meter-card")).to_have_count(cards + 1, timeout=30_000)
+    expect(page.locator("[data-meter='meter-004']")).to_contain_text("Added while open")
+    expect(page.get_by_text("An error occurred while rendering this page.")).to_have_count(0)

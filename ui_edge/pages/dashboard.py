@@ -210,7 +210,9 @@ def _point_row_view(row) -> rx.Component:
 
 
 def _meter_card(meter) -> rx.Component:
-    series = DashboardState.charts[meter["id"]]
+    # A meter the periodic re-read just added has no chart yet (and briefly no rows): read them with a default,
+    # or the page fails to render as a whole.
+    series = DashboardState.charts.get(meter["id"], [])
     return rx.card(
         rx.vstack(
             rx.hstack(
@@ -228,7 +230,7 @@ def _meter_card(meter) -> rx.Component:
             ),
             table(
                 ["Point", "Value", "Unit", "Quality", "Time"],
-                DashboardState.points[meter["id"]],
+                DashboardState.points.get(meter["id"], []),
                 _point_row_view,
                 "meter-points",
                 size="1",

@@ -187,7 +187,7 @@ def _device_card(device) -> rx.Component:
             ),
             table(
                 ["Object", "Instance", "Name", "Units", "Present value"],
-                MetersState.objects[device["address"]],
+                MetersState.objects.get(device["address"], []),
                 _object_row,
                 "device-objects",
                 size="1",
