@@ -22,7 +22,7 @@ from ui_edge.format import (
 logger = logging.getLogger(__name__)
 
 RETRY_SECONDS = 3.0
-STATUS_STALE_SECONDS = 20.0  # four of the agent's status refreshes missed: the subscription is lost
+STATUS_STALE_SECONDS = 10.0  # two of the agent's 5 s status pushes missed: the subscription counts as lost
 AGENT_DOWN_TEXT = "The edge agent is not running (its local API does not answer). Retrying…"
 
 
