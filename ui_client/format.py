@@ -96,14 +96,6 @@ def sum_per_minute(series: dict[str, list[tuple[str, float]]], tz_name: str = "U
     return [{"t": t, "kw": round(sum(v.values()), 3)} for t, v in sorted(buckets.items())]
 
 
-def add_live_point(series: list[dict[str, Any]], point: dict[str, Any], limit: int) -> list[dict[str, Any]]:
-    """The live chart's points with `point` added: it replaces the last one when both carry the same time label
-    (several uploads within a second would otherwise repeat the label along the axis); the newest `limit`."""
-    if series and series[-1]["t"] == point["t"]:
-        return [*series[:-1], point][-limit:]
-    return [*series, point][-limit:]
-
-
 def meter_point_rows(
     meters: list[dict[str, Any]], now: datetime, tz_name: str = "UTC"
 ) -> tuple[list[dict[str, str]], dict]:

@@ -129,3 +129,19 @@ def simulated_note(start: str | None, end: str | None, tz_name: str | None) -> s
     if not (parse_ts(start) and parse_ts(end)):
         return ""
     return f"Simulated history (demo data, not measured) from {clock_time(start, tz_name)} to {clock_time(end, tz_name)}"
+
+
+def add_chart_point(series: list[dict[str, Any]], point: dict[str, Any], limit: int) -> list[dict[str, Any]]:
+    """A live chart's points with `point` added, the newest `limit` of them.
+
+    A point with the same time label as the last replaces it (several values within one second would repeat
+    the label along the axis); a point carrying a `ts` older than the last one's is left out (an edge agent
+    replays its last minutes after a restart: charted already, and drawn again they run back in time).
+    """
+    if series:
+        last, when = parse_ts(series[-1].get("ts")), parse_ts(point.get("ts"))
+        if last is not None and when is not None and when < last:
+            return series
+        if series[-1]["t"] == point["t"]:
+            return [*series[:-1], point][-limit:]
+    return [*series, point][-limit:]

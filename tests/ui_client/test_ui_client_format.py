@@ -9,7 +9,6 @@ from meterit.commands.ui_cmd import reflex_env, reflex_run_command
 from ui_client.api import refused
 from ui_client.errors import ApiError, Forbidden, NotAuthenticated
 from ui_client.format import (
-    add_live_point,
     ago,
     choose_resolution,
     kw,
@@ -108,16 +107,6 @@ def test_live_power_sums_meters_per_minute():
         "m2/power": [("2026-01-10T11:59:40Z", 5.0), ("2026-01-10T11:59:50Z", 6.0)],
     }
     assert sum_per_minute(series) == [{"t": "11:58:00", "kw": 2.0}, {"t": "11:59:00", "kw": 9.0}]
-
-
-def test_live_points_within_one_second_share_one_place_on_the_axis():
-    series = [{"t": "11:59:00", "kw": 9.0}]
-    series = add_live_point(series, {"t": "12:00:01", "kw": 10.0}, 3)
-    series = add_live_point(series, {"t": "12:00:01", "kw": 11.0}, 3)  # a second upload in the same second
-    assert series == [{"t": "11:59:00", "kw": 9.0}, {"t": "12:00:01", "kw": 11.0}]
-    for second in (2, 3):
-        series = add_live_point(series, {"t": f"12:00:0{second}", "kw": 12.0}, 3)
-    assert [p["t"] for p in series] == ["12:00:01", "12:00:02", "12:00:03"]
 
 
 def test_each_dashboard_builds_in_its_own_work_dirs_with_local_bun():

@@ -90,7 +90,9 @@ async def test_a_subscription_silent_longer_than_its_stale_limit_is_opened_again
             seen.append(event)
 
     await asyncio.wait_for(
-        follow(state, events, lambda: len(seen) < 2, handle, lambda err: False, (Lost,), 0, stale_seconds=0.2),
+        follow(
+            state, events, lambda: len(seen) < 2, handle, lambda err: False, (Lost,), 0, stale_seconds=0.2
+        ),
         5,
     )
     assert seen == [{"n": 1}, {"n": 2}] and len(connects) == 2

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from ui_client.format import ago as client_ago
 from ui_common.clock import utcnow
-from ui_common.format import ago, duration, number, parse_ts
+from ui_common.format import add_chart_point, ago, duration, number, parse_ts
 
 NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 
@@ -89,3 +89,24 @@ def test_chart_points_keep_one_point_per_label_the_latest():
     points = [{"t": "06:00", "value": 1}, {"t": "06:01", "value": 2}, {"t": "06:00", "value": 3}]
     assert unique_labels(points) == [{"t": "06:01", "value": 2}, {"t": "06:00", "value": 3}]
     assert unique_labels([]) == []
+
+
+def test_live_points_within_one_second_share_one_place_on_the_axis():
+    series = [{"t": "11:59:00", "kw": 9.0}]
+    series = add_chart_point(series, {"t": "12:00:01", "kw": 10.0}, 3)
+    series = add_chart_point(series, {"t": "12:00:01", "kw": 11.0}, 3)  # a second upload in the same second
+    assert series == [{"t": "11:59:00", "kw": 9.0}, {"t": "12:00:01", "kw": 11.0}]
+    for second in (2, 3):
+        series = add_chart_point(series, {"t": f"12:00:0{second}", "kw": 12.0}, 3)
+    assert [p["t"] for p in series] == ["12:00:01", "12:00:02", "12:00:03"]
+
+
+def test_values_replayed_after_an_agent_restart_are_not_charted_again():
+    def point(second: int) -> dict:
+        return {"t": f"12:00:{second:02d}", "value": float(second), "ts": f"2026-01-10T12:00:{second:02d}Z"}
+
+    series = [point(10), point(20)]
+    for second in (5, 10, 15, 20):  # the agent's last minutes again, oldest first
+        series = add_chart_point(series, point(second), 100)
+    series = add_chart_point(series, point(25), 100)
+    assert [p["t"] for p in series] == ["12:00:10", "12:00:20", "12:00:25"]

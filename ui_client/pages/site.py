@@ -10,7 +10,6 @@ from ui_client import components, queries
 from ui_client.energy_format import CSV_HEADER, demand_series, energy_bars, energy_csv_rows, energy_periods
 from ui_client.errors import UiClientError
 from ui_client.format import (
-    add_live_point,
     ago,
     choose_resolution,
     is_power,
@@ -32,6 +31,7 @@ from ui_client.state import SessionState
 from ui_common.clock import utcnow
 from ui_common.components import empty_state
 from ui_common.format import (
+    add_chart_point,
     local_time,
     number,
     parse_ts,
@@ -357,7 +357,7 @@ class SiteState(SessionState):
         if self._power and any(is_power(i.get("unit"), i["dataPoint"]) for i in latest):
             now_local = local_time(utcnow(), self._site.get("timezone") or "UTC", "%H:%M:%S")
             point = {"t": now_local, "kw": round(sum(self._power.values()), 3)}
-            self.power_series = add_live_point(self.power_series, point, LIVE_POINTS)
+            self.power_series = add_chart_point(self.power_series, point, LIVE_POINTS)
 
     @rx.event(background=True)
     async def watch(self):

@@ -8,7 +8,16 @@ import reflex as rx
 
 from ui_common.clock import utcnow
 from ui_common.components import badge, empty_state, line_chart, select, table
-from ui_common.format import ago, local_time, number, parse_ts, simulated_band, unique_labels, unit_symbol
+from ui_common.format import (
+    add_chart_point,
+    ago,
+    local_time,
+    number,
+    parse_ts,
+    simulated_band,
+    unique_labels,
+    unit_symbol,
+)
 from ui_edge import components, queries
 from ui_edge.errors import UiEdgeError
 from ui_edge.format import REACHABILITY, clock, quality
@@ -147,12 +156,9 @@ class DashboardState(EdgeState):
                         row.update(_point_row(value, self.timezone))
                 if value["dataPoint"] == self.chart_point:
                     ts = value["ts"] if parse_ts(value["ts"]) else utcnow().isoformat()
-                    series = self.charts.setdefault(value["meterExternalId"], [])
+                    meter = value["meterExternalId"]
                     point = _chart_point(ts, value["value"], self.timezone)
-                    if series and series[-1]["t"] == point["t"]:
-                        series.pop()  # two values in one second: the later one
-                    series.append(point)
-                    del series[:-CHART_POINTS]
+                    self.charts[meter] = add_chart_point(self.charts.get(meter, []), point, CHART_POINTS)
             self.points = dict(self.points)
             self.charts = dict(self.charts)
 
