@@ -1,7 +1,7 @@
 """`meterit bench ingest`: readings/s through `uploadReadings` over real HTTP vs raw asyncpg COPY, same table.
 
 Creates throwaway PostgreSQL databases, starts the central API as a subprocess, uploads N readings in
-1,000-reading batches from several concurrent keep-alive clients (bench/http_load.py: a lean load generator,
+the edge's batches (5,000 readings) from several concurrent keep-alive clients (bench/http_load.py: a lean load generator,
 so that the machine's two cores go to the API and PostgreSQL), once with rollup maintenance (the API's rollup
 worker folds the queued ranges in, and what is left when the uploads end is folded at once: the time until
 the queue is empty counts) and once without, then COPYs N rows into the same readings table over the same
@@ -28,7 +28,7 @@ from graphql import parse, print_ast
 from bench.cpu import CpuMeter, CpuSplit, parent_pid
 from bench.http_load import KeepAliveClient
 from db.clock import utcnow
-from db.wire import UPLOAD_READINGS_DOCUMENT
+from db.wire import DEFAULT_BATCH_SIZE, UPLOAD_READINGS_DOCUMENT
 
 UPLOAD = print_ast(parse(UPLOAD_READINGS_DOCUMENT))  # the edge agent's request, as gql sends it
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -41,7 +41,12 @@ def register(benches) -> None:
     parser.add_argument(
         "--readings", type=int, default=1_000_000, help="readings to upload (default 1,000,000)"
     )
-    parser.add_argument("--batch", type=int, default=1000, help="readings per upload (default 1000)")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=DEFAULT_BATCH_SIZE,
+        help=f"readings per upload and per COPY (default {DEFAULT_BATCH_SIZE:,}: the edge's batch)",
+    )
     parser.add_argument("--clients", type=int, default=6, help="concurrent HTTP clients (default 6)")
     parser.add_argument(
         "--sites", type=int, default=12, help="sites, each uploading its own batches in order (default 12)"
