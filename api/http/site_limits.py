@@ -75,7 +75,9 @@ class SiteKeyLimiter:
         self.per_site = RateLimitItemPerMinute(per_minute)
         self.failed = RateLimitItemPerMinute(failed_per_minute)
         self.local = None if redis_url else LocalWindows()
-        self.limiter = MovingWindowRateLimiter(storage_from_string("async+" + redis_url)) if redis_url else None
+        self.limiter = (
+            MovingWindowRateLimiter(storage_from_string("async+" + redis_url)) if redis_url else None
+        )
 
     async def _refused(self, item, ident: str) -> int | None:
         """Count a request of ident against item; None when allowed, else seconds until it would be."""
