@@ -234,11 +234,13 @@ async def _drain_rollups(dsn: str, meter: CpuMeter) -> tuple[float, CpuSplit]:
     backend's as PostgreSQL's: the meter stops before that connection closes).
     """
     from api.app import tune_garbage_collector
-    from db.central.rollups.queue import flush_rollups
+    from db.central.rollups.queue import ROLLUP_PARTS, flush_rollups
     from db.engine import make_engine
 
     tune_garbage_collector()  # the API's worker folds with the API's collector settings; so does this fold
-    engine = make_engine(dsn, pool_size=1)
+    engine = make_engine(
+        dsn, pool_size=ROLLUP_PARTS
+    )  # the parts fold at once, as the API's workers fold them
     try:
         started = time.perf_counter()
         await flush_rollups(engine)

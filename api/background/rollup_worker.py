@@ -2,12 +2,13 @@
 
 import asyncio
 import logging
+import random
 import time
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api import metrics
-from db.central.rollups.queue import CLAIM_ROWS, process_once, queued_uploads
+from db.central.rollups.queue import CLAIM_ROWS, ROLLUP_PARTS, process_once, queued_uploads
 from db.engine import session_scope
 
 logger = logging.getLogger(__name__)
@@ -19,12 +20,22 @@ ERROR_PAUSE_SECONDS = 5.0
 async def run_rollup_worker(
     sessions: async_sessionmaker[AsyncSession], interval: float = INTERVAL_SECONDS
 ) -> None:
-    """Fold queued upload ranges into the rollups until cancelled; a full claim is followed at once."""
+    """Fold queued upload ranges into the rollups until cancelled; a full claim is followed at once.
+
+    A round visits every rollup part, each in a transaction of its own, starting at a part of this worker's
+    own: workers of several API processes then fold different parts at once (a part another worker is
+    folding is skipped).
+    """
     empty_at = time.monotonic()
+    first = random.randrange(ROLLUP_PARTS)
     while True:
         try:
+            claimed = 0
+            for step in range(ROLLUP_PARTS):
+                async with session_scope(sessions) as session:
+                    part = (first + step) % ROLLUP_PARTS
+                    claimed = max(claimed, await process_once(session, part))
             async with session_scope(sessions) as session:
-                claimed = await process_once(session)
                 waiting = await queued_uploads(session)
             # Every worker reports the shared queue, also when another worker is the one folding it.
             empty_at = time.monotonic() if waiting == 0 else empty_at

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, Double, PrimaryKeyConstraint
+from sqlalchemy import JSON, Date, Double, Index, PrimaryKeyConstraint, SmallInteger
 from sqlmodel import Field
 
 from db.central.base import CentralTable
@@ -48,10 +48,12 @@ class DailyRollup(_RollupColumns, table=True):
 class RollupDirty(CentralTable, table=True):
     """Ranges one ingest transaction touched, waiting for the rollup worker: [[lo_us, hi_us, [point_id…]], …].
 
-    One row per upload (not per point or hour), so recording is one small insert that never conflicts with
-    the worker's claims; times are microseconds since the Unix epoch (UTC).
+    One row per upload and rollup part (not per point or hour), so recording is one small insert that never
+    conflicts with the workers' claims; times are microseconds since the Unix epoch (UTC).
     """
 
     __tablename__ = "rollup_dirty"
+    __table_args__ = (Index("ix_rollup_dirty_part_id", "part", "id"),)
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    part: int = Field(default=0, sa_type=SmallInteger)  # db/central/rollups/queue.py ROLLUP_PARTS
     spans: list = Field(sa_type=JSON)

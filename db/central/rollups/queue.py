@@ -1,17 +1,20 @@
-"""Deferred rollup maintenance: an upload records the ranges it touched; a worker folds them into rollups.
+"""Deferred rollup maintenance: an upload records the ranges it touched; workers fold them into rollups.
 
-The ingest transaction writes one rollup_dirty row (so the record is durable with the readings); the
-worker (api/background/rollup_worker.py) claims rows, folds the coalesced ranges into the rollups and the
-energy summary, and deletes the claimed rows, all in one transaction. PostgreSQL reads the new readings once:
-the energy summary fold (db/central/energy_summary.py) reads them and db/central/rollups/stream.py takes the
-rollup increments of readings newer than everything folded from the same rows; other points are appended
-or rebuilt from raw rows by db/central/rollups/append.py. SQLite: db.central.rollups.refresh.refresh_rollups
-rebuilds. On
-PostgreSQL claims use `FOR UPDATE SKIP LOCKED`, so several workers share the queue, and advisory locks on
-point slots keep two transactions from folding one point at once (appending is not idempotent: each fold
-must see the one before).
+The ingest transaction writes one rollup_dirty row per rollup part its points fall in (part = point id %
+ROLLUP_PARTS), so the record is durable with the readings; a worker (api/background/rollup_worker.py) claims
+one part's rows, folds the coalesced ranges into the rollups and the energy summary, and deletes the claimed
+rows, all in one transaction. Parts hold disjoint points, so different parts fold at once on different
+connections (and cores): one part at a time kept a 2-core server's second core idle while a backlog was
+folded. PostgreSQL reads the new readings once: the energy summary fold (db/central/energy_summary.py) reads
+them and db/central/rollups/stream.py takes the rollup increments of readings newer than everything folded
+from the same rows; other points are appended or rebuilt from raw rows by db/central/rollups/append.py.
+SQLite: db.central.rollups.refresh.refresh_rollups rebuilds. On PostgreSQL claims use `FOR UPDATE SKIP
+LOCKED`, and advisory locks on point slots keep two transactions from folding one point at once (appending
+is not idempotent: each fold must see the one before); rows written before parts existed are part 0 and
+may hold any point, which those locks cover too.
 """
 
+import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Mapping
@@ -32,7 +35,8 @@ logger = logging.getLogger(__name__)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
-CLAIM_ROWS = 200  # uploads folded per transaction
+CLAIM_ROWS = 200  # queued rows (an upload's ranges of one part) folded per transaction
+ROLLUP_PARTS = 4  # divides LOCK_SLOTS: a part's points lock slots no other part locks
 MERGE_GAP = timedelta(hours=2)  # ranges of a point closer than this are rebuilt as one
 
 
@@ -48,18 +52,25 @@ def _ts(us: int) -> datetime:
 async def record_dirty(
     session: AsyncSession, site_id: int, touched: Mapping[int, tuple[datetime, datetime]]
 ) -> None:
-    """db.central.ingest.batch post-insert hook: remember the upload's ranges as [[lo_us, hi_us, [point_id, …]], …]."""
+    """db.central.ingest.batch post-insert hook: remember the upload's ranges, a row per rollup part, as
+    [[lo_us, hi_us, [point_id, …]], …]."""
     if not touched:
         return
-    groups: dict[tuple[datetime, datetime], list[int]] = defaultdict(list)
+    groups: dict[tuple[int, datetime, datetime], list[int]] = defaultdict(list)
     for pid, span in touched.items():  # an edge batch usually holds the same instants for every point
-        groups[span].append(pid)
-    spans = [[_us(lo), _us(hi), pids] for (lo, hi), pids in groups.items()]
+        groups[(pid % ROLLUP_PARTS, *span)].append(pid)
+    parts: dict[int, list] = defaultdict(list)
+    for (part, lo, hi), pids in groups.items():
+        parts[part].append([_us(lo), _us(hi), pids])
     if session.bind.dialect.name == "postgresql":  # on every upload: raw asyncpg, not an ORM statement
         conn = await asyncpg_connection(session)
-        await conn.execute("INSERT INTO rollup_dirty (spans) VALUES ($1::json)", orjson.dumps(spans).decode())
+        await conn.execute(
+            "INSERT INTO rollup_dirty (part, spans) SELECT * FROM unnest($1::smallint[], $2::json[])",
+            list(parts),
+            [orjson.dumps(spans).decode() for spans in parts.values()],
+        )
         return
-    await session.execute(insert(RollupDirty).values(spans=spans))
+    await session.execute(insert(RollupDirty), [{"part": p, "spans": s} for p, s in parts.items()])
 
 
 def coalesce(spans: list) -> list[dict[int, tuple[datetime, datetime]]]:
@@ -107,23 +118,29 @@ def _whole_spans(rounds: list[dict]) -> dict[int, tuple[datetime, datetime]]:
 
 
 async def queued_uploads(session: AsyncSession) -> int:
-    """Uploads waiting in rollup_dirty."""
+    """Rows waiting in rollup_dirty (an upload's ranges of one part each)."""
     return int(await session.scalar(select(func.count()).select_from(RollupDirty)) or 0)
 
 
-async def process_once(session: AsyncSession, *, skip_locked: bool = True) -> int:
-    """Claim up to CLAIM_ROWS queued uploads, fold them into the rollups, delete them; returns rows claimed.
+async def process_once(session: AsyncSession, part: int = 0, *, skip_locked: bool = True) -> int:
+    """Claim up to CLAIM_ROWS queued rows of one part, fold them into the rollups, delete them; returns rows
+    claimed.
 
-    With skip_locked (the workers), a round runs only when no other worker's round is running: uploads
-    touch the same points, so one worker folding everything costs less than several folding the same
-    buckets; the others take over when it stops. flush_rollups waits instead (skip_locked=False).
+    With skip_locked (the workers), a part's round runs only when no other worker's round of that part is
+    running: its uploads touch the same points, so one worker folding them costs less than several folding
+    the same buckets. flush_rollups waits instead (skip_locked=False).
     """
     postgres = session.bind.dialect.name == "postgresql"
     if postgres and skip_locked:
         leader = text("SELECT pg_try_advisory_xact_lock(:cls, :slot)")
-        if not await session.scalar(leader, {"cls": LOCK_CLASS, "slot": LOCK_SLOTS}):
+        if not await session.scalar(leader, {"cls": LOCK_CLASS, "slot": LOCK_SLOTS + part}):
             return 0
-    query = select(RollupDirty.id, RollupDirty.spans).order_by(RollupDirty.id).limit(CLAIM_ROWS)
+    query = (
+        select(RollupDirty.id, RollupDirty.spans)
+        .where(RollupDirty.part == part)
+        .order_by(RollupDirty.id)
+        .limit(CLAIM_ROWS)
+    )
     if postgres:
         query = query.with_for_update(skip_locked=skip_locked)
     rows = (await session.execute(query)).all()
@@ -163,20 +180,26 @@ async def pending(session: AsyncSession) -> int:
 
 
 async def flush_rollups(target: AsyncSession | AsyncEngine | async_sessionmaker) -> int:
-    """Fold every queued range into the rollups now, waiting for workers' claims; returns uploads folded.
+    """Fold every queued range into the rollups now, waiting for workers' claims; returns rows folded.
 
-    With a session, runs in the caller's transaction; with an engine or sessionmaker, commits per round.
+    With a session, runs in the caller's transaction, part after part; with an engine or sessionmaker, the
+    parts at once, one connection each (as many as the pool gives), committing per round.
     """
     if isinstance(target, AsyncSession):
         total = 0
-        while claimed := await process_once(target, skip_locked=False):
-            total += claimed
+        for part in range(ROLLUP_PARTS):
+            while claimed := await process_once(target, part, skip_locked=False):
+                total += claimed
         return total
     sessions = make_sessionmaker(target) if isinstance(target, AsyncEngine) else target
-    total = 0
-    while True:
-        async with session_scope(sessions) as session:
-            claimed = await process_once(session, skip_locked=False)
-        if not claimed:
-            return total
-        total += claimed
+
+    async def flush_part(part: int) -> int:
+        total = 0
+        while True:
+            async with session_scope(sessions) as session:
+                claimed = await process_once(session, part, skip_locked=False)
+            if not claimed:
+                return total
+            total += claimed
+
+    return sum(await asyncio.gather(*(flush_part(part) for part in range(ROLLUP_PARTS))))

@@ -11,7 +11,7 @@ from api.background.rollup_worker import run_rollup_worker
 from db.central.ingest.batch import ingest_batch
 from db.central.models import DataPoint, Meter, Site
 from db.central.rollups.models import HourlyRollup, RollupDirty
-from db.central.rollups.queue import _ts, _us, coalesce, flush_rollups, pending
+from db.central.rollups.queue import ROLLUP_PARTS, _ts, _us, coalesce, flush_rollups, pending, process_once
 from db.engine import make_engine, make_sessionmaker, session_scope
 from db.migrate import upgrade
 
@@ -113,5 +113,42 @@ async def test_uploads_queue_ranges_until_flushed_then_the_worker_keeps_up(priva
             await asyncio.gather(worker, return_exceptions=True)
         assert await _queued(sessions) == 0
         assert await _hourly_counts(sessions, site_id) == [60, 60]
+    finally:
+        await engine.dispose()
+
+
+async def test_parts_hold_their_own_points_and_fold_at_once(private_url, dated_clock):
+    engine = make_engine(private_url, pool_size=ROLLUP_PARTS + 2)
+    sessions = make_sessionmaker(engine)
+    try:
+        site_id = await _site(sessions)
+        start = dated_clock.now().replace(minute=0, second=0, microsecond=0) - 3 * HOUR
+        items = [
+            {**item, "data_point": f"kwh_{n}"}
+            for n in range(2 * ROLLUP_PARTS)
+            for item in _items(start, range(90))
+        ]
+        async with session_scope(sessions) as session:
+            await ingest_batch(session, site_id, uuid.uuid4().hex, items)
+        async with session_scope(sessions) as session:
+            rows = (await session.execute(select(RollupDirty.part, RollupDirty.spans))).all()
+        assert sorted(part for part, _ in rows) == list(range(ROLLUP_PARTS))  # one row per part
+        for part, spans in rows:
+            pids = [pid for _, _, span_pids in spans for pid in span_pids]
+            assert len(pids) == 2 and all(pid % ROLLUP_PARTS == part for pid in pids)
+
+        # a worker folding part 1 (transaction still open) does not hold up part 2; another worker skips part 1
+        async with session_scope(sessions) as holding:
+            assert await process_once(holding, 1) == 1
+            async with session_scope(sessions) as other:
+                assert await asyncio.wait_for(process_once(other, 2), 10) == 1
+            async with session_scope(sessions) as other:
+                assert await process_once(other, 1) == 0
+        assert await flush_rollups(engine) == ROLLUP_PARTS - 2  # parts 0 and 3, at once
+        assert await _queued(sessions) == 0
+        assert (
+            sorted(await _hourly_counts(sessions, site_id))
+            == [30] * 2 * ROLLUP_PARTS + [60] * 2 * ROLLUP_PARTS
+        )
     finally:
         await engine.dispose()
