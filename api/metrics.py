@@ -89,7 +89,7 @@ GRAPHQL_DURATION = Histogram(
 )
 ROLLUP_QUEUE = Gauge(
     "meterit_rollup_queue_uploads",
-    "Uploads waiting to be folded into the rollups",
+    "Queued upload ranges waiting to be folded into the rollups (a row per upload and rollup part)",
     registry=REGISTRY,
     multiprocess_mode="max",
 )
