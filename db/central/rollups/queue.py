@@ -17,7 +17,7 @@ may hold any point, which those locks cover too.
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 import orjson
@@ -35,8 +35,12 @@ logger = logging.getLogger(__name__)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
-CLAIM_ROWS = 200  # queued rows (an upload's ranges of one part) folded per transaction
+CLAIM_ROWS = 200  # queued rows (an upload's ranges of one part) folded per transaction at most
 ROLLUP_PARTS = 4  # divides LOCK_SLOTS: a part's points lock slots no other part locks
+ALL_PARTS = tuple(range(ROLLUP_PARTS))
+# Rows of a worker's first part that make a backlog: then the other parts are left to other workers. With
+# fewer, every free part joins the round: its fixed statements (~10, a few ms) are paid once, not per part.
+ENOUGH_ROWS = 16
 MERGE_GAP = timedelta(hours=2)  # ranges of a point closer than this are rebuilt as one
 
 
@@ -122,28 +126,60 @@ async def queued_uploads(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count()).select_from(RollupDirty)) or 0)
 
 
-async def process_once(session: AsyncSession, part: int = 0, *, skip_locked: bool = True) -> int:
-    """Claim up to CLAIM_ROWS queued rows of one part, fold them into the rollups, delete them; returns rows
-    claimed.
+_TRY_PART = text("SELECT pg_try_advisory_xact_lock(:cls, :slot)")
+# the parts whose round this transaction now holds, in the order given
+_TRY_PARTS = text(
+    "SELECT array_agg(p ORDER BY n) FROM unnest(CAST(:parts AS int[])) WITH ORDINALITY AS t(p, n) "
+    "WHERE pg_try_advisory_xact_lock(:cls, :slots + p)"
+)
 
-    With skip_locked (the workers), a part's round runs only when no other worker's round of that part is
-    running: its uploads touch the same points, so one worker folding them costs less than several folding
-    the same buckets. flush_rollups waits instead (skip_locked=False).
+
+_QUEUED_PAST = text("SELECT count(*) > :n FROM (SELECT 1 FROM rollup_dirty LIMIT :n + 1) AS queued")
+
+
+async def _claim(session: AsyncSession, parts: Sequence[int], limit: int, skip_locked: bool) -> list:
+    """The oldest queued (id, spans) rows of the parts, locked for this transaction on PostgreSQL."""
+    query = (
+        select(RollupDirty.id, RollupDirty.spans)
+        .where(RollupDirty.part.in_(list(parts)))
+        .order_by(RollupDirty.id)
+        .limit(limit)
+    )
+    if session.bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=skip_locked)
+    return list((await session.execute(query)).all())
+
+
+async def process_once(
+    session: AsyncSession,
+    parts: Sequence[int] = ALL_PARTS,
+    *,
+    skip_locked: bool = True,
+    enough: int = ENOUGH_ROWS,
+) -> int:
+    """Claim queued rows of the parts (at most CLAIM_ROWS), fold them into the rollups, delete them; returns
+    rows claimed.
+
+    With skip_locked (the workers), a part is taken only when no other worker's round holds it: its uploads
+    touch the same points, so one worker folding them costs less than several folding the same buckets.
+    The first part comes alone: when it holds `enough` rows (a backlog), the other parts are left to other
+    workers, which fold them at once; otherwise (live uploads) every free part joins the same round, as
+    cheap as one queue. flush_rollups waits for other claims instead (skip_locked=False) and takes every
+    part given at once.
     """
     postgres = session.bind.dialect.name == "postgresql"
     if postgres and skip_locked:
-        leader = text("SELECT pg_try_advisory_xact_lock(:cls, :slot)")
-        if not await session.scalar(leader, {"cls": LOCK_CLASS, "slot": LOCK_SLOTS + part}):
-            return 0
-    query = (
-        select(RollupDirty.id, RollupDirty.spans)
-        .where(RollupDirty.part == part)
-        .order_by(RollupDirty.id)
-        .limit(CLAIM_ROWS)
-    )
-    if postgres:
-        query = query.with_for_update(skip_locked=skip_locked)
-    rows = (await session.execute(query)).all()
+        rows = []
+        if await session.scalar(_TRY_PART, {"cls": LOCK_CLASS, "slot": LOCK_SLOTS + parts[0]}):
+            rows = await _claim(session, parts[:1], CLAIM_ROWS, skip_locked)
+        if len(rows) < enough and len(parts) > 1:
+            held = await session.scalar(
+                _TRY_PARTS, {"cls": LOCK_CLASS, "slots": LOCK_SLOTS, "parts": list(parts[1:])}
+            )
+            if held:
+                rows += await _claim(session, held, CLAIM_ROWS - len(rows), skip_locked)
+    else:
+        rows = await _claim(session, parts, CLAIM_ROWS, skip_locked and postgres)
     if not rows:
         return 0
     spans = [span for _, row_spans in rows for span in row_spans]
@@ -155,7 +191,7 @@ async def process_once(session: AsyncSession, part: int = 0, *, skip_locked: boo
         for touched in rounds:
             await refresh_rollups(session, touched)
     await session.execute(delete(RollupDirty).where(RollupDirty.id.in_([row[0] for row in rows])))
-    logger.debug("folded %d uploads (%d ranges) into rollups", len(rows), len(spans))
+    logger.debug("folded %d queued rows (%d ranges) into rollups", len(rows), len(spans))
     return len(rows)
 
 
@@ -182,24 +218,30 @@ async def pending(session: AsyncSession) -> int:
 async def flush_rollups(target: AsyncSession | AsyncEngine | async_sessionmaker) -> int:
     """Fold every queued range into the rollups now, waiting for workers' claims; returns rows folded.
 
-    With a session, runs in the caller's transaction, part after part; with an engine or sessionmaker, the
-    parts at once, one connection each (as many as the pool gives), committing per round.
+    With a session, runs in the caller's transaction; with an engine or sessionmaker, commits per round,
+    and on PostgreSQL a backlog (more than ENOUGH_ROWS queued rows per part) folds the parts at once, one
+    connection each (as many as the pool gives). SQLite takes one writer at a time.
     """
     if isinstance(target, AsyncSession):
         total = 0
-        for part in range(ROLLUP_PARTS):
-            while claimed := await process_once(target, part, skip_locked=False):
-                total += claimed
+        while claimed := await process_once(target, skip_locked=False):
+            total += claimed
         return total
     sessions = make_sessionmaker(target) if isinstance(target, AsyncEngine) else target
 
-    async def flush_part(part: int) -> int:
+    async def flush(parts: Sequence[int]) -> int:
         total = 0
         while True:
             async with session_scope(sessions) as session:
-                claimed = await process_once(session, part, skip_locked=False)
+                claimed = await process_once(session, parts, skip_locked=False)
             if not claimed:
                 return total
             total += claimed
 
-    return sum(await asyncio.gather(*(flush_part(part) for part in range(ROLLUP_PARTS))))
+    async with session_scope(sessions) as session:
+        postgres = session.bind.dialect.name == "postgresql"
+        backlog = postgres and await session.scalar(_QUEUED_PAST, {"n": ENOUGH_ROWS * ROLLUP_PARTS})
+        total = 0 if backlog else await process_once(session, skip_locked=False)  # short: one round
+    if backlog:
+        total = sum(await asyncio.gather(*(flush((part,)) for part in ALL_PARTS)))
+    return (total + await flush(ALL_PARTS)) if total else 0

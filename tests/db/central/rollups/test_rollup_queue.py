@@ -11,7 +11,16 @@ from api.background.rollup_worker import run_rollup_worker
 from db.central.ingest.batch import ingest_batch
 from db.central.models import DataPoint, Meter, Site
 from db.central.rollups.models import HourlyRollup, RollupDirty
-from db.central.rollups.queue import ROLLUP_PARTS, _ts, _us, coalesce, flush_rollups, pending, process_once
+from db.central.rollups.queue import (
+    ALL_PARTS,
+    ROLLUP_PARTS,
+    _ts,
+    _us,
+    coalesce,
+    flush_rollups,
+    pending,
+    process_once,
+)
 from db.engine import make_engine, make_sessionmaker, session_scope
 from db.migrate import upgrade
 
@@ -132,23 +141,51 @@ async def test_parts_hold_their_own_points_and_fold_at_once(private_url, dated_c
             await ingest_batch(session, site_id, uuid.uuid4().hex, items)
         async with session_scope(sessions) as session:
             rows = (await session.execute(select(RollupDirty.part, RollupDirty.spans))).all()
-        assert sorted(part for part, _ in rows) == list(range(ROLLUP_PARTS))  # one row per part
+        assert sorted(part for part, _ in rows) == list(ALL_PARTS)  # one row per part
         for part, spans in rows:
             pids = [pid for _, _, span_pids in spans for pid in span_pids]
             assert len(pids) == 2 and all(pid % ROLLUP_PARTS == part for pid in pids)
 
         # a worker folding part 1 (transaction still open) does not hold up part 2; another worker skips part 1
         async with session_scope(sessions) as holding:
-            assert await process_once(holding, 1) == 1
+            assert await process_once(holding, (1,)) == 1
             async with session_scope(sessions) as other:
-                assert await asyncio.wait_for(process_once(other, 2), 10) == 1
+                assert await asyncio.wait_for(process_once(other, (2,)), 10) == 1
             async with session_scope(sessions) as other:
-                assert await process_once(other, 1) == 0
-        assert await flush_rollups(engine) == ROLLUP_PARTS - 2  # parts 0 and 3, at once
+                assert await process_once(other, (1,)) == 0
+        assert await flush_rollups(engine) == ROLLUP_PARTS - 2  # parts 0 and 3
         assert await _queued(sessions) == 0
-        assert (
-            sorted(await _hourly_counts(sessions, site_id))
-            == [30] * 2 * ROLLUP_PARTS + [60] * 2 * ROLLUP_PARTS
-        )
+        counts = sorted(await _hourly_counts(sessions, site_id))
+        assert counts == [30] * 2 * ROLLUP_PARTS + [60] * 2 * ROLLUP_PARTS
+    finally:
+        await engine.dispose()
+
+
+async def test_a_short_queue_folds_in_one_round_and_a_backlog_leaves_parts_to_others(
+    private_url, dated_clock
+):
+    engine = make_engine(private_url, pool_size=4)
+    sessions = make_sessionmaker(engine)
+    try:
+        site_id = await _site(sessions)
+        start = dated_clock.now().replace(minute=0, second=0, microsecond=0) - 5 * HOUR
+        for minutes in (range(0, 60), range(60, 120), range(120, 180)):  # three uploads, a row per part each
+            items = [
+                {**item, "data_point": f"kwh_{n}"}
+                for n in range(ROLLUP_PARTS)
+                for item in _items(start, minutes)
+            ]
+            async with session_scope(sessions) as session:
+                await ingest_batch(session, site_id, uuid.uuid4().hex, items)
+        assert await _queued(sessions) == 3 * ROLLUP_PARTS
+        async with session_scope(sessions) as session:  # a backlog (enough = 2): part 2's rows alone
+            assert await process_once(session, (2, 3, 0, 1), enough=2) == 3
+        async with session_scope(sessions) as session:
+            left = sorted((await session.scalars(select(RollupDirty.part))).all())
+        assert left == [0] * 3 + [1] * 3 + [3] * 3
+        async with session_scope(sessions) as session:  # a short queue: every part in one transaction
+            assert await process_once(session) == 3 * (ROLLUP_PARTS - 1)
+        assert await _queued(sessions) == 0
+        assert sorted(await _hourly_counts(sessions, site_id)) == [60] * 3 * ROLLUP_PARTS
     finally:
         await engine.dispose()
