@@ -8,7 +8,14 @@ import time
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api import metrics
-from db.central.rollups.queue import ALL_PARTS, ENOUGH_ROWS, ROLLUP_PARTS, process_once, queued_uploads
+from db.central.rollups.queue import (
+    ALL_PARTS,
+    CLAIM_ROWS,
+    ENOUGH_ROWS,
+    ROLLUP_PARTS,
+    process_once,
+    queued_uploads,
+)
 from db.engine import session_scope
 
 logger = logging.getLogger(__name__)
@@ -20,19 +27,26 @@ ERROR_PAUSE_SECONDS = 5.0
 async def run_rollup_worker(
     sessions: async_sessionmaker[AsyncSession], interval: float = INTERVAL_SECONDS
 ) -> None:
-    """Fold queued upload ranges into the rollups until cancelled; a backlog is followed at once.
+    """Fold queued upload ranges into the rollups until cancelled; a full claim is followed at once.
 
-    A round claims parts from a part of this worker's own on (db/central/rollups/queue.py process_once):
-    live uploads fold in one transaction, and with a backlog the workers of several API processes fold
-    different parts at once.
+    A round starts at a part of this worker's own (db/central/rollups/queue.py process_once): live uploads
+    fold in one transaction over every part; with a backlog each part is its own transaction, and the
+    workers of several API processes fold different parts at once. Either way the queue is visited once
+    per interval unless a claim was full: rounds made smaller by folding sooner cost more per reading.
     """
     empty_at = time.monotonic()
     first = random.randrange(ROLLUP_PARTS)
-    parts = ALL_PARTS[first:] + ALL_PARTS[:first]
     while True:
         try:
+            claimed = 0
+            for step in range(ROLLUP_PARTS):
+                start = (first + step) % ROLLUP_PARTS
+                async with session_scope(sessions) as session:
+                    part_claimed = await process_once(session, ALL_PARTS[start:] + ALL_PARTS[:start])
+                claimed = max(claimed, part_claimed)
+                if part_claimed < ENOUGH_ROWS:  # every free part was in this round
+                    break
             async with session_scope(sessions) as session:
-                claimed = await process_once(session, parts)
                 waiting = await queued_uploads(session)
             # Every worker reports the shared queue, also when another worker is the one folding it.
             empty_at = time.monotonic() if waiting == 0 else empty_at
@@ -44,5 +58,5 @@ async def run_rollup_worker(
             logger.exception("rollup worker round failed; retrying in %.0f s", ERROR_PAUSE_SECONDS)
             await asyncio.sleep(ERROR_PAUSE_SECONDS)
             continue
-        if claimed < ENOUGH_ROWS:
+        if claimed < CLAIM_ROWS:
             await asyncio.sleep(interval)
