@@ -155,10 +155,10 @@ async def process_once(
     parts: Sequence[int] = ALL_PARTS,
     *,
     skip_locked: bool = True,
-    enough: int = ENOUGH_ROWS,
+    enough: int | None = None,
 ) -> int:
     """Claim queued rows of the parts (at most CLAIM_ROWS), fold them into the rollups, delete them; returns
-    rows claimed.
+    rows claimed (enough: ENOUGH_ROWS unless given).
 
     With skip_locked (the workers), a part is taken only when no other worker's round holds it: its uploads
     touch the same points, so one worker folding them costs less than several folding the same buckets.
@@ -168,6 +168,7 @@ async def process_once(
     part given at once.
     """
     postgres = session.bind.dialect.name == "postgresql"
+    enough = min(ENOUGH_ROWS if enough is None else enough, CLAIM_ROWS)
     if postgres and skip_locked:
         rows = []
         if await session.scalar(_TRY_PART, {"cls": LOCK_CLASS, "slot": LOCK_SLOTS + parts[0]}):

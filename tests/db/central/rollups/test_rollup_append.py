@@ -1,5 +1,6 @@
 """Incremental folding (db/central/rollups/append.py): queued uploads folded round by round equal the reference."""
 
+import asyncio
 import random
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -10,12 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
 
+import api.background.rollup_worker as rollup_worker
 import db.central.rollups.append as rollup_append
 import db.central.rollups.queue as rollup_queue
 from db.central.ingest.batch import insert_rows
 from db.central.models import DataPoint, Meter
 from db.central.rollups.models import RollupDirty
-from db.central.rollups.queue import flush_rollups, record_dirty
+from db.central.rollups.queue import ROLLUP_PARTS, flush_rollups, pending, record_dirty
 from db.central.rollups.refresh import rebuild_points
 from db.engine import session_scope
 from db.migrate import downgrade, upgrade
@@ -365,3 +367,46 @@ def test_a_replayed_batch_after_its_fold_counts_once(db):
         db.run(fold(db))
     assert sql_folds == [[point]]  # not after the folded readings: rebuilt from raw rows, not added again
     check(db, point, rows, "UTC")
+
+
+async def _workers_until_folded(db: Db, workers: int) -> None:
+    """Run API rollup workers side by side until the queue is empty (10 s at most)."""
+    tasks = [
+        asyncio.create_task(rollup_worker.run_rollup_worker(db.sessions, interval=0.02))
+        for _ in range(workers)
+    ]
+    try:
+        for _ in range(500):
+            async with session_scope(db.sessions) as session:
+                if not await pending(session):
+                    return
+            await asyncio.sleep(0.02)
+        raise AssertionError("the workers left the queue unfolded")
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def test_workers_folding_parts_at_once_equal_the_reference(db):
+    # a backlog of every part (8 points, 2 per part at least), folded by two workers in small rounds
+    start = datetime(2026, 3, 28, 21, 0, tzinfo=UTC)  # across Berlin's short day
+    zones = [ZONES[n % len(ZONES)] for n in range(8)]
+    points = [db.run(make_point(db, timezone=zone)) for zone in zones]
+    assert {point % ROLLUP_PARTS for point in points} == set(range(ROLLUP_PARTS))
+    histories = {p: minutes(start, 0, 239, value=lambda m, p=p: 100.0 * p + 0.5 * m) for p in points}
+    late = points[3]
+    for first in range(0, 240, 20):
+        for point in points:
+            if point != late or first != 40:
+                db.run(upload(db, point, histories[point][first : first + 20]))
+    db.run(upload(db, late, histories[late][40:60]))  # after its later minutes: a rebuild, while others fold
+    with (
+        mock.patch.object(rollup_queue, "CLAIM_ROWS", 3),
+        mock.patch.object(rollup_queue, "ENOUGH_ROWS", 2),
+        mock.patch.object(rollup_worker, "CLAIM_ROWS", 3),
+        mock.patch.object(rollup_worker, "ENOUGH_ROWS", 2),
+    ):
+        db.run(_workers_until_folded(db, workers=2))
+    for point, zone in zip(points, zones, strict=True):
+        check(db, point, histories[point], zone)
