@@ -95,7 +95,7 @@ ROLLUP_QUEUE = Gauge(
 )
 ROLLUP_LAG = Gauge(
     "meterit_rollup_lag_seconds",
-    "Time since a worker last saw the rollup queue empty (0 while it is; the longest of the workers)",
+    "Age of the oldest upload range not yet folded into the rollups (0 when the queue is empty)",
     registry=REGISTRY,
     multiprocess_mode="max",
 )

@@ -3,7 +3,6 @@
 import asyncio
 import logging
 import random
-import time
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -14,7 +13,7 @@ from db.central.rollups.queue import (
     ENOUGH_ROWS,
     ROLLUP_PARTS,
     process_once,
-    queued_uploads,
+    queue_state,
 )
 from db.engine import session_scope
 
@@ -34,7 +33,6 @@ async def run_rollup_worker(
     workers of several API processes fold different parts at once. Either way the queue is visited once
     per interval unless a claim was full: rounds made smaller by folding sooner cost more per reading.
     """
-    empty_at = time.monotonic()
     first = random.randrange(ROLLUP_PARTS)
     while True:
         try:
@@ -47,11 +45,10 @@ async def run_rollup_worker(
                 if part_claimed < ENOUGH_ROWS:  # every free part was in this round
                     break
             async with session_scope(sessions) as session:
-                waiting = await queued_uploads(session)
+                waiting, age = await queue_state(session)
             # Every worker reports the shared queue, also when another worker is the one folding it.
-            empty_at = time.monotonic() if waiting == 0 else empty_at
             metrics.ROLLUP_QUEUE.set(waiting)
-            metrics.ROLLUP_LAG.set(time.monotonic() - empty_at)
+            metrics.ROLLUP_LAG.set(age)
         except asyncio.CancelledError:
             raise
         except Exception:  # the database may be restarting: keep the queue, try again later

@@ -57,3 +57,6 @@ class RollupDirty(CentralTable, table=True):
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
     part: int = Field(default=0, sa_type=SmallInteger)  # db/central/rollups/queue.py ROLLUP_PARTS
     spans: list = Field(sa_type=JSON)
+    queued_at: datetime | None = Field(
+        default=None, sa_type=UTCDateTime
+    )  # the process clock; None before 0014

@@ -29,6 +29,7 @@ from db.central.rollups.append import fold_rounds
 from db.central.rollups.models import RollupDirty
 from db.central.rollups.refresh import LOCK_CLASS, LOCK_SLOTS, lock_point_slots, point_infos, refresh_rollups
 from db.central.rollups.stream import RollupStream, held_lasts
+from db.clock import utcnow
 from db.engine import asyncpg_connection, make_sessionmaker, session_scope
 
 logger = logging.getLogger(__name__)
@@ -66,15 +67,19 @@ async def record_dirty(
     parts: dict[int, list] = defaultdict(list)
     for (part, lo, hi), pids in groups.items():
         parts[part].append([_us(lo), _us(hi), pids])
+    now = utcnow()
     if session.bind.dialect.name == "postgresql":  # on every upload: raw asyncpg, not an ORM statement
         conn = await asyncpg_connection(session)
         await conn.execute(
-            "INSERT INTO rollup_dirty (part, spans) SELECT * FROM unnest($1::smallint[], $2::json[])",
+            "INSERT INTO rollup_dirty (part, spans, queued_at) "
+            "SELECT p, s, $3 FROM unnest($1::smallint[], $2::json[]) AS t(p, s)",
             list(parts),
             [orjson.dumps(spans).decode() for spans in parts.values()],
+            now,
         )
         return
-    await session.execute(insert(RollupDirty), [{"part": p, "spans": s} for p, s in parts.items()])
+    rows = [{"part": p, "spans": s, "queued_at": now} for p, s in parts.items()]
+    await session.execute(insert(RollupDirty), rows)
 
 
 def coalesce(spans: list) -> list[dict[int, tuple[datetime, datetime]]]:
@@ -121,9 +126,15 @@ def _whole_spans(rounds: list[dict]) -> dict[int, tuple[datetime, datetime]]:
     return spans
 
 
-async def queued_uploads(session: AsyncSession) -> int:
-    """Rows waiting in rollup_dirty (an upload's ranges of one part each)."""
-    return int(await session.scalar(select(func.count()).select_from(RollupDirty)) or 0)
+async def queue_state(session: AsyncSession) -> tuple[int, float]:
+    """Rows waiting in rollup_dirty (an upload's ranges of one part each), and the oldest one's age in seconds
+    (0 when none, or none has its time: rows queued before migration 0014).
+
+    The age is how far the rollups trail the uploads; "time since the queue was last seen empty" (the
+    metric's old meaning) grows without end under steady uploads that are folded within seconds.
+    """
+    count, oldest = (await session.execute(select(func.count(), func.min(RollupDirty.queued_at)))).one()
+    return int(count or 0), max(0.0, (utcnow() - oldest).total_seconds()) if oldest is not None else 0.0
 
 
 _TRY_PART = text("SELECT pg_try_advisory_xact_lock(:cls, :slot)")

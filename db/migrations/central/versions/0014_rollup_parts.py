@@ -1,4 +1,4 @@
-"""rollup_dirty.part: queued ranges split by rollup part, so that parts fold at once
+"""rollup_dirty.part, .queued_at: queued ranges split by rollup part (parts fold at once), and their age
 
 Revision ID: 0014_rollup_parts
 Revises: 0013_energy_report_schedules
@@ -6,6 +6,8 @@ Revises: 0013_energy_report_schedules
 
 import sqlalchemy as sa
 from alembic import op
+
+import db.types
 
 revision = "0014_rollup_parts"
 down_revision = "0013_energy_report_schedules"
@@ -17,6 +19,7 @@ def upgrade() -> None:
     """Apply this revision: rows queued before it are part 0 (they may hold any point; slot locks cover that)."""
     with op.batch_alter_table("rollup_dirty") as batch:
         batch.add_column(sa.Column("part", sa.SmallInteger(), nullable=False, server_default="0"))
+        batch.add_column(sa.Column("queued_at", db.types.UTCDateTime(timezone=True), nullable=True))
     op.create_index("ix_rollup_dirty_part_id", "rollup_dirty", ["part", "id"])
 
 
@@ -24,4 +27,5 @@ def downgrade() -> None:
     """Revert this revision."""
     op.drop_index("ix_rollup_dirty_part_id", table_name="rollup_dirty")
     with op.batch_alter_table("rollup_dirty") as batch:
+        batch.drop_column("queued_at")
         batch.drop_column("part")

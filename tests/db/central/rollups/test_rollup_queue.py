@@ -20,6 +20,7 @@ from db.central.rollups.queue import (
     flush_rollups,
     pending,
     process_once,
+    queue_state,
 )
 from db.engine import make_engine, make_sessionmaker, session_scope
 from db.migrate import upgrade
@@ -187,5 +188,28 @@ async def test_a_short_queue_folds_in_one_round_and_a_backlog_leaves_parts_to_ot
             assert await process_once(session) == 3 * (ROLLUP_PARTS - 1)
         assert await _queued(sessions) == 0
         assert sorted(await _hourly_counts(sessions, site_id)) == [60] * 3 * ROLLUP_PARTS
+    finally:
+        await engine.dispose()
+
+
+async def test_the_queue_reports_the_age_of_its_oldest_range(private_url, hand_clock):
+    # steady uploads folded within seconds keep the age small; "time since last seen empty" grew without end
+    engine = make_engine(private_url, pool_size=2)
+    sessions = make_sessionmaker(engine)
+    try:
+        site_id = await _site(sessions)
+        start = hand_clock.now().replace(minute=0, second=0, microsecond=0) - 3 * HOUR
+        async with session_scope(sessions) as session:
+            assert await queue_state(session) == (0, 0.0)
+            await ingest_batch(session, site_id, uuid.uuid4().hex, _items(start, range(30)))
+        hand_clock.advance(30)
+        async with session_scope(sessions) as session:
+            await ingest_batch(session, site_id, uuid.uuid4().hex, _items(start, range(30, 60)))
+        hand_clock.advance(15)
+        async with session_scope(sessions) as session:
+            assert await queue_state(session) == (2, 45.0)
+        await flush_rollups(engine)
+        async with session_scope(sessions) as session:
+            assert await queue_state(session) == (0, 0.0)
     finally:
         await engine.dispose()
