@@ -2,7 +2,7 @@
 
 The ingest transaction writes one rollup_dirty row per rollup part its points fall in (part = point id %
 ROLLUP_PARTS), so the record is durable with the readings; a worker (api/background/rollup_worker.py) claims
-one part's rows, folds the coalesced ranges into the rollups and the energy summary, and deletes the claimed
+one part's rows (every free part's while the queue is short), folds the coalesced ranges into the rollups and the energy summary, and deletes the claimed
 rows, all in one transaction. Parts hold disjoint points, so different parts fold at once on different
 connections (and cores): one part at a time kept a 2-core server's second core idle while a backlog was
 folded. PostgreSQL reads the new readings once: the energy summary fold (db/central/energy_summary.py) reads
@@ -191,7 +191,7 @@ async def process_once(
             if held:
                 rows += await _claim(session, held, CLAIM_ROWS - len(rows), skip_locked)
     else:
-        rows = await _claim(session, parts, CLAIM_ROWS, skip_locked and postgres)
+        rows = await _claim(session, parts, CLAIM_ROWS, skip_locked)
     if not rows:
         return 0
     spans = [span for _, row_spans in rows for span in row_spans]
@@ -223,8 +223,8 @@ async def _fold_pg(session: AsyncSession, rounds: list[dict], infos) -> None:
 
 
 async def pending(session: AsyncSession) -> int:
-    """Uploads whose ranges are not folded into the rollups yet."""
-    return int(await session.scalar(select(text("count(*)")).select_from(RollupDirty)) or 0)
+    """Queued rows whose ranges are not folded into the rollups yet."""
+    return (await queue_state(session))[0]
 
 
 async def flush_rollups(target: AsyncSession | AsyncEngine | async_sessionmaker) -> int:
