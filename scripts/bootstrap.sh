@@ -33,8 +33,10 @@ if [ ! -x "$VENV/bin/python" ]; then
     step "$PYTHON" -m venv "$VENV"
 fi
 
-want="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
-if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$want" ]; then
+# the install builds db/central/_fold.c in place (setup.py): a checkout without it installs again
+want="$(cat "$ROOT/pyproject.toml" "$ROOT/setup.py" "$ROOT/db/central/_fold.c" | sha256sum | cut -d' ' -f1)"
+unbuilt() { command -v cc > /dev/null && ! compgen -G "$ROOT/db/central/_fold.*.so" > /dev/null; }
+if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$want" ] || unbuilt; then
     echo "bootstrap: installing MeterIT and its dependencies into $VENV"
     step "$VENV/bin/python" -m pip install --quiet --upgrade pip
     step "$VENV/bin/python" -m pip install --quiet -e "$ROOT[dev]"

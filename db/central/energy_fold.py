@@ -4,13 +4,24 @@ db/central/energy_parts.py quarter_parts is the reference: for the stored column
 this gives the same figures by the same float operations in the same order, on integer microseconds and
 plain lists instead of datetimes and Part objects; the fold ran quarter_parts over every new reading, the
 largest part of rollup upkeep (tests/db/central/test_energy_fold.py holds the two equal).
+
+Where `pip install -e .` found a C compiler, db/central/_fold.c runs this loop (and the rollup stream's)
+over the window's bytes as PostgreSQL sends them, with no Python object per reading: `native` is that
+module, else None and the Python forms here run (same figures; tests/db/central/test_native_fold.py).
 """
 
+import operator
 import sys
 from array import array
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 
 from db.energy import BAD_QUALITY, RESET_FRACTION
+
+try:
+    from db.central import _fold as native
+except ImportError:  # not built (no C compiler at install): the Python forms, ~5x the CPU per reading
+    native = None
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 Q_US = 900_000_000  # a quarter hour in microseconds
@@ -39,6 +50,64 @@ def unpack_window(stamps: bytes, values: bytes, qualities: bytes) -> tuple[list[
         vs.byteswap()
         qs.byteswap()
     return [us + PG_EPOCH_US for us in ts], vs.tolist(), qs.tolist()
+
+
+class Window:
+    """One fold window's rows as PostgreSQL sends them: timestamptz_send, float8send and int2send, each
+    concatenated in time order (energy_summary.FOLD_ROWS_SQL); unpacked into lists only when asked."""
+
+    __slots__ = ("stamps", "values", "qualities", "_lists")
+
+    def __init__(self, stamps: bytes, values: bytes, qualities: bytes):
+        self.stamps, self.values, self.qualities = stamps, values, qualities
+        self._lists: tuple[list[int], list[float], list[int]] | None = None
+
+    @classmethod
+    def of(cls, rows) -> "Window":
+        """A window of (microseconds since 1970, value, quality) rows, in their binary forms."""
+        ts = array("q", (us - PG_EPOCH_US for us, _, _ in rows))
+        vs, qs = array("d", (row[1] for row in rows)), array("h", (row[2] for row in rows))
+        if sys.byteorder == "little":  # the wire is big-endian
+            ts.byteswap()
+            vs.byteswap()
+            qs.byteswap()
+        return cls(ts.tobytes(), vs.tobytes(), qs.tobytes())
+
+    def lists(self) -> tuple[list[int], list[float], list[int]]:
+        """Times in microseconds since 1970, values and qualities (unpack_window, once)."""
+        if self._lists is None:
+            self._lists = unpack_window(self.stamps, self.values, self.qualities)
+        return self._lists
+
+    def in_order(self) -> "Window":
+        """This window when its times rise strictly, else one of its rows sorted (string_agg keeps no order)."""
+        if native is not None:
+            ordered = native.ordered(self.stamps)
+        else:
+            stamps = self.lists()[0]
+            ordered = all(map(operator.lt, stamps, islice(stamps, 1, None)))
+        return self if ordered else Window.of(sorted(zip(*self.lists(), strict=True)))
+
+
+def window_quarters(
+    window: Window, lo_us: int, hi_us: int, *, cumulative: bool, rollover: float | None
+) -> list[tuple[datetime, bool, list]]:
+    """fold_quarters over a window in time order: in C where it is built."""
+    if native is None:
+        rows = zip(*window.lists(), strict=True)
+        return fold_quarters(rows, lo_us, hi_us, cumulative=cumulative, rollover=rollover)
+    quarters = native.quarters(
+        window.stamps, window.values, window.qualities, lo_us, hi_us, cumulative, rollover, RESET_FRACTION
+    )
+    return [(EPOCH + k * Q_US * MICROSECOND, whole, row) for k, whole, row in quarters]
+
+
+QUARTER_COLUMNS = (
+    "point_id", "q", "whole", "count", "flagged", "usable", "vsum", "vmin", "vmax", "first_value", "last_value",
+    "consumption", "span_seconds", "longest",
+)  # fmt: skip
+COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # binary COPY: signature, flags, no extension
+COPY_TRAILER = b"\xff\xff"
 
 
 def _step(prev: float, cur: float, rollover: float | None) -> float:

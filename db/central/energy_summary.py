@@ -8,20 +8,20 @@ range of quarters the summary holds exactly, [folded_from, tail_start): tail_sta
 newest usable reading, whose figures the next reading changes, so queries read it and later quarters raw.
 """
 
-import operator
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
-from itertools import islice
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.central.energy_fold import fold_quarters, micros, unpack_window
+from db.central import energy_fold
+from db.central.energy_fold import COPY_HEADER, COPY_TRAILER, QUARTER_COLUMNS, Window, micros, window_quarters
 from db.central.energy_parts import QUARTER, quarter_floor
-from db.energy import local_day, local_day_bounds
+from db.energy import RESET_FRACTION, local_day, local_day_bounds
 from db.engine import asyncpg_connection
 
-# (point, lo µs, hi µs, times µs, values, qualities) of one window read, in time order with its usable neighbours
-Visit = Callable[[int, int, int, list[int], list[float], list[int]], None]
+# (point, lo µs, hi µs, rows) of one window read, in time order with its usable neighbours
+Visit = Callable[[int, int, int, Window], None]
+EMPTY = Window(b"", b"", b"")
 
 FOLD_WINDOW = timedelta(days=2)  # readings one fold step reads per point at most
 FOLD_BATCH = 100  # (point, window) pairs per statement
@@ -133,6 +133,40 @@ ON CONFLICT (point_id) DO UPDATE SET folded_from = EXCLUDED.folded_from, tail_st
 """
 
 
+class _QuarterRows:
+    """A fold batch's new quarter rows: binary COPY data from the C loop (energy_fold.native), else the
+    columns of _INSERT. The rows replace deleted ones, so COPY needs no conflict handling, and it saves the
+    encoding of every figure into arrays (~0.3 µs per reading folded, most of it asyncpg's per-element checks)."""
+
+    def __init__(self):
+        self.copy, self.copied = bytearray(COPY_HEADER), 0
+        self.columns: list[list] = [[] for _ in range(len(QUARTER_COLUMNS))]
+
+    def add(self, pid: int, window: Window, lo_us: int, hi_us: int, info) -> None:
+        """The quarters of one window of point pid (info: its PointInfo)."""
+        native = energy_fold.native
+        if native is not None:
+            self.copied += native.quarters_copy(
+                self.copy, pid, window.stamps, window.values, window.qualities, lo_us, hi_us,
+                info.cumulative, info.rollover, RESET_FRACTION,
+            )  # fmt: skip
+            return
+        quarters = window_quarters(window, lo_us, hi_us, cumulative=info.cumulative, rollover=info.rollover)
+        for start, whole, figures in quarters:
+            for column, item in zip(self.columns, (pid, start, whole, *figures), strict=True):
+                column.append(item)
+
+    async def write(self, conn) -> None:
+        """Insert the rows (asyncpg connection, in the fold's transaction)."""
+        if self.copied:
+            self.copy += COPY_TRAILER
+            await conn.copy_to_table(
+                "energy_quarters", source=memoryview(self.copy), columns=QUARTER_COLUMNS, format="binary"
+            )
+        if self.columns[0]:
+            await conn.execute(_INSERT, *self.columns)
+
+
 async def fold_summary(
     session: AsyncSession, spans: Mapping[int, tuple[datetime, datetime]], infos, visit: Visit | None = None
 ) -> None:
@@ -181,32 +215,17 @@ async def fold_ranges(
     await conn.execute(_DELETE, *map(list, zip(*ranges, strict=True)))
     for n in range(0, len(windows), FOLD_BATCH):
         batch = windows[n : n + FOLD_BATCH]
-        read: list = [([], [], [])] * len(batch)  # a window without readings is absent from the answer
+        read = [EMPTY] * len(batch)  # a window without readings is absent from the answer
         rows = await conn.fetch(FOLD_ROWS_SQL, list(range(len(batch))), *map(list, zip(*batch, strict=True)))
         for k, stamps, values, qualities in rows:
-            stamps, values, qualities = unpack_window(stamps, values, qualities)
-            if not all(map(operator.lt, stamps, islice(stamps, 1, None))):  # string_agg kept no order
-                stamps, values, qualities = map(
-                    list, zip(*sorted(zip(stamps, values, qualities, strict=True)), strict=True)
-                )
-            read[k] = (stamps, values, qualities)
-        out: list[list] = [[] for _ in range(14)]
-        for (pid, lo, hi), (stamps, values, qualities) in zip(batch, read, strict=True):
-            info = infos[pid]
+            read[k] = Window(stamps, values, qualities).in_order()
+        out = _QuarterRows()
+        for (pid, lo, hi), window in zip(batch, read, strict=True):
+            lo_us, hi_us = micros(lo), micros(hi)
             if visit is not None:
-                visit(pid, micros(lo), micros(hi), stamps, values, qualities)
-            quarters = fold_quarters(
-                zip(stamps, values, qualities, strict=True),
-                micros(lo),
-                micros(hi),
-                cumulative=info.cumulative,
-                rollover=info.rollover,
-            )
-            for start, whole, figures in quarters:
-                for column, item in zip(out, (pid, start, whole, *figures), strict=True):
-                    column.append(item)
-        if out[0]:
-            await conn.execute(_INSERT, *out)
+                visit(pid, lo_us, hi_us, window)
+            out.add(pid, window, lo_us, hi_us, infos[pid])
+        await out.write(conn)
     days: dict[tuple[int, date], tuple[datetime, datetime, bool]] = {}
     for pid, lo, hi in ranges:
         zone = infos[pid].timezone

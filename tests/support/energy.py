@@ -1,13 +1,17 @@
 """Helpers of the energy tests: a private event loop per module, points in a real database, a reference."""
 
 import asyncio
+import contextlib
+import os
 import uuid
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
+from db.central import energy_fold
 from db.central.ingest.batch import insert_rows
 from db.central.models import DataPoint, Meter, Site
 from db.central.rollups.models import DailyRollup, HourlyRollup
@@ -15,6 +19,23 @@ from db.central.rollups.refresh import refresh_rollups
 from db.engine import make_engine, make_sessionmaker, session_scope
 
 TICK = timedelta(microseconds=1)
+FOLD_FORMS = ("native", "python")  # db/central/_fold.c, and the Python forms it must equal
+
+
+@contextlib.contextmanager
+def fold_form(form: str):
+    """Fold with the C loops ("native", skipped where not built, except in CI) or the Python forms within."""
+    saved = energy_fold.native
+    if form == "native" and saved is None:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("db/central/_fold.c is not built: `pip install -e .` found no C compiler")
+        pytest.skip("db/central/_fold.c is not built here")
+    if form == "python":
+        energy_fold.native = None
+    try:
+        yield
+    finally:
+        energy_fold.native = saved
 
 
 class Db:

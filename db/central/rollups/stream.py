@@ -7,14 +7,16 @@ UTC hour and per local day by the rules of the SQL append it replaces (db/centra
 APPEND_ROLLUPS): a reading counts in the hour and day holding it, the delta from the usable reading before
 it in those holding (end - 1 µs). The increments are added to the stored rows with the append's own
 ON CONFLICT assignments. A point this pass cannot take (its window starts after `last`, or it was not read)
-is left to the SQL append or the rebuild, as before.
+is left to the SQL append or the rebuild, as before. `_fold` is the reference; db/central/_fold.c
+rollup_fold runs it over the window's bytes where that module is built (energy_fold.native).
 """
 
 from bisect import bisect_right
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
-from db.central.energy_fold import EPOCH, MICROSECOND, micros
+from db.central import energy_fold
+from db.central.energy_fold import EPOCH, MICROSECOND, Window, micros
 from db.central.rollups.append import add_to
 from db.central.rollups.refresh import PointInfo
 from db.central.rollups.sql import STAT_COLUMNS
@@ -106,24 +108,36 @@ class RollupStream:
         """Points whose increments this pass holds in full."""
         return {pid for pid, p in self.points.items() if p.started and not p.broken}
 
-    def visit(self, pid: int, lo_us: int, hi_us: int, stamps, values, qualities) -> None:
+    def visit(self, pid: int, lo_us: int, hi_us: int, window: Window) -> None:
         """Take one window of the summary fold (energy_summary.Visit): rows in [lo, hi) and their neighbours."""
         p = self.points.get(pid)
         if p is None or p.broken:
             return
-        first = 0
+        skip_before = -(2**63)
         if not p.started:  # the first window must hold every reading after `last`
             p.started = True
             if lo_us > p.last + 1:
                 p.broken = True
                 return
         else:  # the usable reading before lo was seen in the window before
-            while first < len(stamps) and stamps[first] < lo_us:
-                first += 1
+            skip_before = lo_us
         calendar = self.calendars.get(pid)
         if calendar is None:
             calendar = self.calendars[pid] = _Days(p.last, max(p.tmax, p.last), p.info.timezone)
-        _fold(p, calendar, stamps, values, qualities, first, min(hi_us - 1, p.tmax))
+        until = min(hi_us - 1, p.tmax)
+        native = energy_fold.native
+        if native is not None:
+            info = p.info
+            p.prev_us, p.prev_v = native.rollup_fold(
+                window.stamps, window.values, window.qualities, skip_before, until, p.last, p.prev_us,
+                p.prev_v, info.cumulative, info.rollover, p.gap, RESET_FRACTION, calendar.starts, p.parts,
+            )  # fmt: skip
+            return
+        stamps, values, qualities = window.lists()
+        first = 0
+        while first < len(stamps) and stamps[first] < skip_before:
+            first += 1
+        _fold(p, calendar, stamps, values, qualities, first, until)
 
     def rows(self) -> tuple[list[list], list[list]]:
         """Columns of the hourly and daily upserts of the points done."""

@@ -339,7 +339,7 @@ def test_a_fold_that_fails_half_way_changes_nothing_and_loses_nothing(db):
     db.run(upload(db, point, rows[120:]))
     before = db.run(rollups(db, point))
 
-    def broken(self, pid, lo, hi, stamps, values, qualities):
+    def broken(self, pid, lo, hi, window):
         raise RuntimeError("the worker died here")
 
     with mock.patch.object(rollup_queue.RollupStream, "visit", broken), pytest.raises(RuntimeError):

@@ -3,14 +3,15 @@
 import random
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from db.central.energy_fold import micros
+from db.central.energy_fold import Window, micros
 from db.central.rollups.refresh import PointInfo
 from db.central.rollups.stream import RollupStream
 from db.energy import BAD_QUALITY
-from tests.support.energy import assert_matches, local_date, reference, utc_hour
+from tests.support.energy import FOLD_FORMS, assert_matches, fold_form, local_date, reference, utc_hour
 
 MAX_GAP = timedelta(seconds=180)
 ROLLOVER = 10_000.0
@@ -38,15 +39,7 @@ def windows(rows: list[tuple], cuts: list[datetime]) -> list[tuple]:
         before = [r for r in rows if r[0] < lo and r[2] < BAD_QUALITY][-1:]
         after = [r for r in rows if r[0] >= hi and r[2] < BAD_QUALITY][:1]
         window = before + [r for r in rows if lo <= r[0] < hi] + after
-        out.append(
-            (
-                micros(lo),
-                micros(hi),
-                [micros(r[0]) for r in window],
-                [r[1] for r in window],
-                [r[2] for r in window],
-            )
-        )
+        out.append((micros(lo), micros(hi), Window.of([(micros(r[0]), r[1], r[2]) for r in window])))
     return out
 
 
@@ -58,6 +51,7 @@ def increments(stream: RollupStream) -> tuple[dict, dict]:
     return by_hour, by_day
 
 
+@pytest.mark.parametrize("form", FOLD_FORMS)
 @settings(max_examples=200, deadline=None)
 @given(
     drawn=st.lists(steps, min_size=1, max_size=80),
@@ -67,7 +61,7 @@ def increments(stream: RollupStream) -> tuple[dict, dict]:
     wraps=st.booleans(),
     seed=st.integers(0, 10_000),
 )
-def test_increments_of_a_new_point_equal_the_reference(drawn, start, zone, cumulative, wraps, seed):
+def test_increments_of_a_new_point_equal_the_reference(form, drawn, start, zone, cumulative, wraps, seed):
     rng = random.Random(seed)
     rollover = ROLLOVER if wraps else None
     ts, value, rows = start, rng.uniform(0, ROLLOVER - 1), []
@@ -84,8 +78,9 @@ def test_increments_of_a_new_point_equal_the_reference(drawn, start, zone, cumul
         cuts.append(cuts[-1] + timedelta(minutes=15) * rng.randint(1, 200))
     info = PointInfo(1, 1, zone, cumulative, None, MAX_GAP.total_seconds(), rollover)
     stream = RollupStream({1: micros(rows[0][0]) - 1}, {1: (rows[0][0], rows[-1][0])}, {1: info})
-    for lo, hi, stamps, values, qualities in windows(rows, cuts):
-        stream.visit(1, lo, hi, stamps, values, qualities)
+    with fold_form(form):
+        for lo, hi, window in windows(rows, cuts):
+            stream.visit(1, lo, hi, window)
     assert stream.done() == {1}
     hourly, daily = increments(stream)
     rules = {"cumulative": cumulative, "rollover": rollover, "max_gap": MAX_GAP}
@@ -98,28 +93,30 @@ def test_increments_of_a_new_point_equal_the_reference(drawn, start, zone, cumul
         )
 
 
-def test_a_window_starting_after_the_last_folded_reading_is_left_to_the_sql_append():
+@pytest.mark.parametrize("form", FOLD_FORMS)
+def test_a_window_starting_after_the_last_folded_reading_is_left_to_the_sql_append(form):
     start = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
     rows = [(start + timedelta(minutes=m), 100.0 + m, 0) for m in range(60)]
     info = PointInfo(1, 1, "UTC", True, None, 180.0, None)
     held = micros(rows[9][0])  # folded up to 10:09, but the window read starts at 10:15
     stream = RollupStream({1: held}, {1: (rows[10][0], rows[-1][0])}, {1: info})
-    (lo, hi, stamps, values, qualities), *_ = windows(
-        rows, [start + timedelta(minutes=15), start + timedelta(hours=1)]
-    )
-    stream.visit(1, lo, hi, stamps, values, qualities)
+    (lo, hi, window), *_ = windows(rows, [start + timedelta(minutes=15), start + timedelta(hours=1)])
+    with fold_form(form):
+        stream.visit(1, lo, hi, window)
     assert stream.done() == set()
     assert stream.rows() == ([[] for _ in range(14)], [[] for _ in range(16)])
 
 
-def test_only_readings_after_the_last_folded_one_up_to_the_queued_end_count():
+@pytest.mark.parametrize("form", FOLD_FORMS)
+def test_only_readings_after_the_last_folded_one_up_to_the_queued_end_count(form):
     start = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
     rows = [(start + timedelta(minutes=m), 100.0 + 2 * m, 0) for m in range(120)]
     info = PointInfo(1, 1, "UTC", True, None, 180.0, None)
     # folded up to 10:29; queued 10:30–11:29; 11:30 on is stored but belongs to a later round
     stream = RollupStream({1: micros(rows[29][0])}, {1: (rows[30][0], rows[89][0])}, {1: info})
-    for window in windows(rows, [start, start + timedelta(minutes=45), start + timedelta(hours=3)]):
-        stream.visit(1, *window)
+    with fold_form(form):
+        for window in windows(rows, [start, start + timedelta(minutes=45), start + timedelta(hours=3)]):
+            stream.visit(1, *window)
     hourly, _ = increments(stream)
     assert {b: (r["count"], r["consumption"]) for b, r in hourly.items()} == {
         start: (30, 62.0),  # 10:30–10:59, the deltas ending 10:30 (from 10:29) to 11:00 (end - 1 µs)
