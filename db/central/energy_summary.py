@@ -88,34 +88,50 @@ SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::bool[], $4::int[], $5:
   $14::float8[])
 """
 
-# A local day summed from its quarter rows; its demand is its highest quarter (the earliest on ties).
+# A local day summed from its quarter rows; its demand is its highest quarter (the earliest on ties). Each
+# figure reads the day's quarters through the primary key (point_id, q): sums add in time order (sorted
+# subqueries: the same figures whatever the plan), first and last stop at their row, the peak keeps one.
+# Ordered array_agg over a join sorted every day's quarters once per figure (PostgreSQL 15 sorts each
+# ordered aggregate on its own): a third more time per fold round of live uploads.
 _DAYS = f"""
 WITH d AS (
   SELECT * FROM unnest($1::bigint[], $2::date[], $3::timestamptz[], $4::timestamptz[], $5::bool[])
        AS d(pid, day, s, e, cumulative)
-),
-q AS (
-  SELECT d.*, e.*, CASE WHEN d.cumulative THEN CASE WHEN e.whole THEN 4 * e.consumption END
-                        WHEN e.usable > 0 THEN e.vsum / e.usable END AS demand,
-    floor(extract(epoch FROM e.q - d.s) / 3600)::int AS hour
-  FROM d JOIN energy_quarters e ON e.point_id = d.pid AND e.q >= d.s AND e.q < d.e
-),
-h AS (
-  SELECT pid, day, json_object_agg(hour, c) AS hours
-  FROM (SELECT pid, day, hour, sum(consumption) AS c FROM q WHERE consumption IS NOT NULL
-        GROUP BY 1, 2, 3) x
-  GROUP BY 1, 2
 )
 INSERT INTO energy_days (point_id, day, bucket, bucket_end, {_PART_COLUMNS}, peak, peak_at, hours)
-SELECT q.pid, q.day, q.s, q.e, sum(count), sum(flagged), sum(usable), sum(vsum), min(vmin), max(vmax),
-  (array_agg(first_value ORDER BY q.q) FILTER (WHERE usable > 0))[1],
-  (array_agg(last_value ORDER BY q.q DESC) FILTER (WHERE usable > 0))[1],
-  sum(consumption), sum(span_seconds), max(longest),
-  (array_agg(demand ORDER BY demand DESC, q.q) FILTER (WHERE demand IS NOT NULL))[1],
-  (array_agg(q.q ORDER BY demand DESC, q.q) FILTER (WHERE demand IS NOT NULL))[1],
-  min(h.hours::text)::json
-FROM q LEFT JOIN h ON h.pid = q.pid AND h.day = q.day
-GROUP BY q.pid, q.day, q.s, q.e
+SELECT d.pid, d.day, d.s, d.e, a.count, a.flagged, a.usable, a.vsum, a.vmin, a.vmax, f.first_value,
+  l.last_value, a.consumption, a.span_seconds, a.longest, p.demand, p.q, hr.hours
+FROM d
+CROSS JOIN LATERAL (
+  SELECT count(*) AS quarters, sum(count) AS count, sum(flagged) AS flagged, sum(usable) AS usable,
+    sum(vsum) AS vsum, min(vmin) AS vmin, max(vmax) AS vmax, sum(consumption) AS consumption,
+    sum(span_seconds) AS span_seconds, max(longest) AS longest
+  FROM (SELECT * FROM energy_quarters e WHERE e.point_id = d.pid AND e.q >= d.s AND e.q < d.e ORDER BY e.q) e
+) a
+LEFT JOIN LATERAL (
+  SELECT first_value FROM energy_quarters e
+  WHERE e.point_id = d.pid AND e.q >= d.s AND e.q < d.e AND e.usable > 0 ORDER BY e.q LIMIT 1
+) f ON true
+LEFT JOIN LATERAL (
+  SELECT last_value FROM energy_quarters e
+  WHERE e.point_id = d.pid AND e.q >= d.s AND e.q < d.e AND e.usable > 0 ORDER BY e.q DESC LIMIT 1
+) l ON true
+LEFT JOIN LATERAL (
+  SELECT demand, q FROM (
+    SELECT e.q, CASE WHEN d.cumulative THEN CASE WHEN e.whole THEN 4 * e.consumption END
+                     WHEN e.usable > 0 THEN e.vsum / e.usable END AS demand
+    FROM energy_quarters e WHERE e.point_id = d.pid AND e.q >= d.s AND e.q < d.e
+  ) x WHERE demand IS NOT NULL ORDER BY demand DESC, q LIMIT 1
+) p ON true
+LEFT JOIN LATERAL (
+  SELECT json_object_agg(hour, c ORDER BY hour) AS hours FROM (
+    SELECT hour, sum(consumption) AS c FROM (
+      SELECT floor(extract(epoch FROM e.q - d.s) / 3600)::int AS hour, e.consumption FROM energy_quarters e
+      WHERE e.point_id = d.pid AND e.q >= d.s AND e.q < d.e AND e.consumption IS NOT NULL ORDER BY 1, e.q
+    ) o GROUP BY hour
+  ) x
+) hr ON true
+WHERE a.quarters > 0
 ORDER BY 1, 2
 ON CONFLICT (point_id, day) DO UPDATE SET bucket = EXCLUDED.bucket, bucket_end = EXCLUDED.bucket_end,
   count = EXCLUDED.count, flagged = EXCLUDED.flagged, usable = EXCLUDED.usable, vsum = EXCLUDED.vsum,
