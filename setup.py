@@ -1,19 +1,20 @@
-"""The one compiled part: the fold's per-reading loops (db/central/_fold.c); the rest is in pyproject.toml.
+"""The compiled parts, central's per-reading loops; the rest is in pyproject.toml.
 
-optional=True: where no C compiler is found the install goes on and the fold runs its Python forms
-(db/central/energy_fold.py says which runs).
+db/central/_fold.c: the rollup fold's loops (db/central/energy_fold.py `native`); db/central/ingest/_rows.c:
+an upload's rows as binary COPY data (db/central/ingest/batch.py `native_rows`). optional=True: where no C
+compiler is found the install goes on and the same code runs in Python.
 """
 
 from setuptools import Extension, setup
 
+# no fused multiply-add: the figures must equal the Python forms' bit for bit
+FLAGS = ["-O2", "-ffp-contract=off"]
+
 setup(
     ext_modules=[
+        Extension("db.central._fold", ["db/central/_fold.c"], extra_compile_args=FLAGS, optional=True),
         Extension(
-            "db.central._fold",
-            sources=["db/central/_fold.c"],
-            # no fused multiply-add: the figures must equal the Python forms' bit for bit
-            extra_compile_args=["-O2", "-ffp-contract=off"],
-            optional=True,
-        )
+            "db.central.ingest._rows", ["db/central/ingest/_rows.c"], extra_compile_args=FLAGS, optional=True
+        ),
     ]
 )

@@ -33,9 +33,12 @@ if [ ! -x "$VENV/bin/python" ]; then
     step "$PYTHON" -m venv "$VENV"
 fi
 
-# the install builds db/central/_fold.c in place (setup.py): a checkout without it installs again
-want="$(cat "$ROOT/pyproject.toml" "$ROOT/setup.py" "$ROOT/db/central/_fold.c" | sha256sum | cut -d' ' -f1)"
-unbuilt() { command -v cc > /dev/null && ! compgen -G "$ROOT/db/central/_fold.*.so" > /dev/null; }
+# the install builds the C modules in place (setup.py): a checkout without them installs again
+want="$(cat "$ROOT/pyproject.toml" "$ROOT/setup.py" "$ROOT"/db/central/_fold.c "$ROOT"/db/central/ingest/_rows.c \
+    | sha256sum | cut -d' ' -f1)"
+unbuilt() {
+    command -v cc > /dev/null && ! { compgen -G "$ROOT/db/central/_fold.*.so" && compgen -G "$ROOT/db/central/ingest/_rows.*.so"; } > /dev/null
+}
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$want" ] || unbuilt; then
     echo "bootstrap: installing MeterIT and its dependencies into $VENV"
     step "$VENV/bin/python" -m pip install --quiet --upgrade pip

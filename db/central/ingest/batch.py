@@ -6,6 +6,8 @@ the stored answer instead) and the rows are inserted. PostgreSQL: binary COPY (a
 holds no stored key); when COPY meets a stored key, the transaction is rolled back and run again with one
 `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING`, whose status tag counts the new rows (inside a
 caller's transaction, a savepoint takes the place of the rollback). SQLite: one executemany `INSERT OR IGNORE`.
+On PostgreSQL the COPY payload and each point's span come from one pass in C (db/central/ingest/_rows.c,
+`native_rows`) where it is built; the row tuples are then made only if COPY meets a stored key.
 """
 
 import logging
@@ -17,13 +19,18 @@ import orjson
 from sqlalchemy import JSON, bindparam, insert, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.central.ingest.copy_binary import encode_rows
+from db.central.ingest.copy_binary import HEADER, MICROSECOND, PG_EPOCH, ROW, TRAILER, encode_rows
 from db.central.ingest.parse import ParsedReading, first_units, parse_readings
 from db.central.models import Reading, UploadBatch
 from db.central.points import known_points, resolve_points
 from db.clock import utcnow
 from db.engine import asyncpg_connection, driver_connection
 from db.types import UTCDateTime
+
+try:
+    from db.central.ingest import _rows as native_rows
+except ImportError:  # not built (no C compiler at install): _rows_and_spans and encode_rows, in Python
+    native_rows = None
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +102,9 @@ _STORED_RESULT_PG = "SELECT result FROM upload_batches WHERE site_id = $1 AND ba
 _STORE_RESULT_PG = "UPDATE upload_batches SET result = $3::json WHERE site_id = $1 AND batch_id = $2"
 
 
-async def _insert_unnest(conn, rows: list[tuple]) -> int:
+async def _insert_unnest(conn, rows: "list[tuple] | _Payload") -> int:
+    if isinstance(rows, _Payload):
+        rows = rows.tuples()
     status = await conn.execute(
         "INSERT INTO readings (point_id, ts, value, quality) "
         "SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::float8[], $4::smallint[]) "
@@ -142,6 +151,31 @@ async def insert_rows(session: AsyncSession, rows: list[tuple]) -> int:
     return await _insert_sqlite(session, rows)
 
 
+class _Payload:
+    """An upload's rows as one binary COPY payload (the C encoder's); len() is the number of rows."""
+
+    __slots__ = ("data", "count")
+
+    def __init__(self, data: bytes, count: int):
+        self.data, self.count = data, count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def tuples(self) -> list[tuple]:
+        """The (point_id, ts, value, quality) rows again, for the INSERT that skips stored keys."""
+        body = self.data[len(HEADER) : len(self.data) - len(TRAILER)]
+        return [
+            (p, PG_EPOCH + us * MICROSECOND, v, q) for _, _, p, _, us, _, v, _, q in ROW.iter_unpack(body)
+        ]
+
+
+def _copy_rows(accepted: list[ParsedReading], points: dict) -> tuple[_Payload, dict]:
+    """_rows_and_spans with the rows as binary COPY data, in one pass in C (KeyError for a missing point)."""
+    data, touched = native_rows.copy_rows(accepted, points, _pg_micros)
+    return _Payload(data, len(accepted)), touched
+
+
 def _rows_and_spans(accepted: list[ParsedReading], points: dict) -> tuple[list[tuple], dict]:
     """(point_id, ts, value, quality) rows, and each point's (earliest, latest) timestamp; KeyError for a
     point missing from points."""
@@ -159,6 +193,11 @@ def _rows_and_spans(accepted: list[ParsedReading], points: dict) -> tuple[list[t
         elif ts > span[1]:
             spans[point_id] = (span[0], ts)
     return rows, spans
+
+
+def _pg_micros(ts: datetime) -> int:
+    """Microseconds since PostgreSQL's epoch (what the C encoder asks for a timestamp not in UTC)."""
+    return (ts - PG_EPOCH) // MICROSECOND
 
 
 def _refuse_over_limits(outcome: IngestOutcome, refused: dict[tuple[str, str], str], count: int) -> None:
@@ -197,16 +236,18 @@ async def ingest_batch(session: AsyncSession, site_id: int, batch_id: str, items
     outcome.accepted, outcome.rejections = parse_readings(items)
     outcome.rejected = len(outcome.rejections)
     outcome.points = known_points(session, site_id)
+    postgres = session.bind.dialect.name == "postgresql"
+    build = _copy_rows if postgres and native_rows is not None else _rows_and_spans
     try:  # the usual upload: every point seen before, looked up while the rows are built
-        rows, outcome.touched = _rows_and_spans(outcome.accepted, outcome.points)
+        rows, outcome.touched = build(outcome.accepted, outcome.points)
     except KeyError:
         refused: dict[tuple[str, str], str] = {}
         outcome.points = await resolve_points(session, site_id, first_units(outcome.accepted), refused)
         if refused:
             _refuse_over_limits(outcome, refused, len(items))
-        rows, outcome.touched = _rows_and_spans(outcome.accepted, outcome.points)
+        rows, outcome.touched = build(outcome.accepted, outcome.points)
     outcome.new = len(rows)
-    if session.bind.dialect.name == "postgresql":
+    if postgres:
         return await _ingest_postgresql(session, site_id, outcome, rows, len(items))
     keys = {"site_id": site_id, "batch_id": batch_id}
     claim = {**keys, "received_at": utcnow(), "count": len(items), "result": outcome.result()}
@@ -238,11 +279,10 @@ async def _ingest_postgresql(
         return await _store_batch(conn, session, site_id, outcome, rows, count, _insert_unnest)
 
 
-async def _copy_new(conn, rows: list[tuple]) -> int:
+async def _copy_new(conn, rows: "list[tuple] | _Payload") -> int:
     """Binary COPY of rows that must all be new (a stored key fails it); a memoryview, as bytes name a file."""
-    await conn.copy_to_table(
-        "readings", source=memoryview(encode_rows(rows)), columns=READING_COLUMNS, format="binary"
-    )
+    data = rows.data if isinstance(rows, _Payload) else encode_rows(rows)
+    await conn.copy_to_table("readings", source=memoryview(data), columns=READING_COLUMNS, format="binary")
     return len(rows)
 
 

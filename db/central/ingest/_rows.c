@@ -1,0 +1,230 @@
+/* An upload's rows as one binary COPY payload, with each point's time span, in one pass in C.
+
+   copy_rows(accepted, points, to_micros) is db/central/ingest/batch.py _rows_and_spans followed by
+   copy_binary.encode_rows: the same bytes and the same spans (tests/db/central/ingest/test_native_rows.py),
+   without a tuple, a struct call and a span check in Python per reading (~a fifth of the API's CPU per
+   reading). accepted holds ParsedReading tuples ((meter, point), ts, value, unit, quality); points maps
+   (meter, point) to (meter id, point id), and a missing key raises KeyError as the Python form does.
+   to_micros(ts) gives microseconds since 2000-01-01 UTC for a timestamp whose zone is not UTC (the usual
+   upload's timestamps are all UTC and are converted here). */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <datetime.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char HEADER[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
+#define ROW_BYTES 44 /* 4 fields: int8, timestamptz, float8, int2, each with its length */
+
+static void put_be(unsigned char *p, uint64_t v, int bytes)
+{
+    for (int b = bytes - 1; b >= 0; b--, v >>= 8)
+        p[b] = (unsigned char)v;
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; Howard Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = (unsigned)(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+#define PG_EPOCH_DAYS 10957 /* 2000-01-01 from 1970-01-01 */
+
+/* Microseconds since 2000-01-01 UTC; 0 with an error set on failure. */
+static int stamp_micros(PyObject *ts, PyObject *to_micros, int64_t *out)
+{
+    if (PyDateTime_Check(ts) && PyDateTime_DATE_GET_TZINFO(ts) == PyDateTime_TimeZone_UTC) {
+        const int64_t days = days_from_civil(PyDateTime_GET_YEAR(ts), PyDateTime_GET_MONTH(ts),
+                                             PyDateTime_GET_DAY(ts)) - PG_EPOCH_DAYS;
+        const int64_t seconds = days * 86400 + PyDateTime_DATE_GET_HOUR(ts) * 3600 +
+                                PyDateTime_DATE_GET_MINUTE(ts) * 60 + PyDateTime_DATE_GET_SECOND(ts);
+        *out = seconds * 1000000 + PyDateTime_DATE_GET_MICROSECOND(ts);
+        return 0;
+    }
+    PyObject *micros = PyObject_CallOneArg(to_micros, ts);
+    if (micros == NULL)
+        return -1;
+    *out = PyLong_AsLongLong(micros);
+    Py_DECREF(micros);
+    return *out == -1 && PyErr_Occurred() ? -1 : 0;
+}
+
+typedef struct {
+    long long point_id;
+    PyObject *lo, *hi; /* the timestamps of the earliest and latest reading (borrowed from accepted) */
+    int64_t lo_us, hi_us;
+} Span;
+
+/* Spans in the order their points first appear (as the Python form's dict), found through an
+   open-addressing table of indexes + 1 (0: a free slot). */
+typedef struct {
+    Span *items;
+    size_t len, cap;
+    size_t *slots;
+    size_t mask;
+} Spans;
+
+static size_t *span_slot(const Spans *spans, long long point_id)
+{
+    size_t i = ((uint64_t)point_id * 0x9E3779B97F4A7C15ULL) >> 40 & spans->mask;
+    while (spans->slots[i] != 0 && spans->items[spans->slots[i] - 1].point_id != point_id)
+        i = (i + 1) & spans->mask;
+    return &spans->slots[i];
+}
+
+/* The span of point_id, added (empty) when new; NULL with an error set when out of memory. */
+static Span *span_of(Spans *spans, long long point_id, int *added)
+{
+    size_t *slot = span_slot(spans, point_id);
+    *added = *slot == 0;
+    if (!*added)
+        return &spans->items[*slot - 1];
+    if (spans->len == spans->cap) {
+        Span *items = realloc(spans->items, 2 * spans->cap * sizeof(Span));
+        if (items == NULL) {
+            PyErr_NoMemory();
+            return NULL;
+        }
+        spans->items = items;
+        spans->cap *= 2;
+    }
+    if (2 * (spans->len + 1) > spans->mask) {
+        size_t mask = 2 * spans->mask + 1, *slots = calloc(mask + 1, sizeof(size_t));
+        if (slots == NULL) {
+            PyErr_NoMemory();
+            return NULL;
+        }
+        free(spans->slots);
+        spans->slots = slots;
+        spans->mask = mask;
+        for (size_t j = 0; j < spans->len; j++)
+            *span_slot(spans, spans->items[j].point_id) = j + 1;
+        slot = span_slot(spans, point_id);
+    }
+    *slot = ++spans->len;
+    Span *span = &spans->items[spans->len - 1];
+    span->point_id = point_id;
+    return span;
+}
+
+static PyObject *copy_rows(PyObject *self, PyObject *args)
+{
+    PyObject *accepted, *points, *to_micros;
+    if (!PyArg_ParseTuple(args, "O!O!O", &PyList_Type, &accepted, &PyDict_Type, &points, &to_micros))
+        return NULL;
+    const Py_ssize_t n = PyList_GET_SIZE(accepted);
+    PyObject *payload = PyBytes_FromStringAndSize(NULL, sizeof HEADER + n * ROW_BYTES + 2);
+    if (payload == NULL)
+        return NULL;
+    unsigned char *p = (unsigned char *)PyBytes_AS_STRING(payload);
+    memcpy(p, HEADER, sizeof HEADER);
+    p += sizeof HEADER;
+    Spans spans = {malloc(64 * sizeof(Span)), 0, 64, calloc(128, sizeof(size_t)), 127};
+    PyObject *result = NULL, *last_ts = NULL;
+    int64_t last_us = 0;
+    if (spans.items == NULL || spans.slots == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *reading = PyList_GET_ITEM(accepted, i);
+        if (!PyTuple_Check(reading) || PyTuple_GET_SIZE(reading) != 5) {
+            PyErr_SetString(PyExc_TypeError, "a reading is a 5-tuple");
+            goto done;
+        }
+        PyObject *key = PyTuple_GET_ITEM(reading, 0), *ts = PyTuple_GET_ITEM(reading, 1);
+        PyObject *ids = PyDict_GetItemWithError(points, key);
+        if (ids == NULL) {
+            if (!PyErr_Occurred())
+                PyErr_SetObject(PyExc_KeyError, key);
+            goto done;
+        }
+        if (!PyTuple_Check(ids) || PyTuple_GET_SIZE(ids) != 2) {
+            PyErr_SetString(PyExc_TypeError, "a point's ids are (meter id, point id)");
+            goto done;
+        }
+        const long long point_id = PyLong_AsLongLong(PyTuple_GET_ITEM(ids, 1));
+        const double value = PyFloat_AsDouble(PyTuple_GET_ITEM(reading, 2));
+        const long quality = PyLong_AsLong(PyTuple_GET_ITEM(reading, 4));
+        if (PyErr_Occurred())
+            goto done;
+        if (ts != last_ts) { /* an upload repeats each instant for all its points */
+            if (stamp_micros(ts, to_micros, &last_us) < 0)
+                goto done;
+            last_ts = ts;
+        }
+        uint64_t bits;
+        memcpy(&bits, &value, sizeof bits);
+        put_be(p, 4, 2);
+        put_be(p + 2, 8, 4);
+        put_be(p + 6, (uint64_t)point_id, 8);
+        put_be(p + 14, 8, 4);
+        put_be(p + 18, (uint64_t)last_us, 8);
+        put_be(p + 26, 8, 4);
+        put_be(p + 30, bits, 8);
+        put_be(p + 38, 2, 4);
+        put_be(p + 42, (uint64_t)(uint16_t)(int16_t)quality, 2);
+        p += ROW_BYTES;
+        int added;
+        Span *span = span_of(&spans, point_id, &added);
+        if (span == NULL)
+            goto done;
+        if (added) {
+            span->lo = span->hi = ts;
+            span->lo_us = span->hi_us = last_us;
+        } else if (last_us < span->lo_us) {
+            span->lo = ts;
+            span->lo_us = last_us;
+        } else if (last_us > span->hi_us) {
+            span->hi = ts;
+            span->hi_us = last_us;
+        }
+    }
+    put_be(p, 0xFFFF, 2);
+    PyObject *touched = PyDict_New();
+    if (touched == NULL)
+        goto done;
+    for (size_t i = 0; i < spans.len; i++) {
+        const Span *span = &spans.items[i];
+        PyObject *point_id = PyLong_FromLongLong(span->point_id);
+        PyObject *bounds = point_id ? PyTuple_Pack(2, span->lo, span->hi) : NULL;
+        int failed = bounds == NULL || PyDict_SetItem(touched, point_id, bounds) < 0;
+        Py_XDECREF(point_id);
+        Py_XDECREF(bounds);
+        if (failed) {
+            Py_DECREF(touched);
+            goto done;
+        }
+    }
+    result = PyTuple_Pack(2, payload, touched);
+    Py_DECREF(touched);
+done:
+    free(spans.items);
+    free(spans.slots);
+    Py_DECREF(payload);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"copy_rows", copy_rows, METH_VARARGS,
+     "copy_rows(accepted, points, to_micros) -> (binary COPY payload, {point id: (earliest ts, latest ts)})."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_rows", "An upload's rows as binary COPY data.", -1,
+                                    methods, NULL, NULL, NULL, NULL};
+
+PyMODINIT_FUNC PyInit__rows(void)
+{
+    PyDateTime_IMPORT;
+    if (PyDateTimeAPI == NULL)
+        return NULL;
+    return PyModule_Create(&module);
+}
