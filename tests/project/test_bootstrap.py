@@ -8,15 +8,18 @@ import pytest
 from tests.support.central_server import REPO_ROOT
 
 SCRIPTS = ("bootstrap.sh", "install_ui_tools.sh", "install_browser.sh", "apt_install.sh")
+# what scripts/bootstrap.sh hashes to decide whether to install again (setup.py builds the C modules)
+INSTALL_INPUTS = ("Makefile", "pyproject.toml", "setup.py", "db/central/_fold.c", "db/central/ingest/_rows.c")
 
 
 @pytest.fixture
 def fresh_checkout(tmp_path):
-    """The Makefile, pyproject.toml and install scripts in a directory without .venv and .tools."""
+    """The Makefile, the install's inputs and scripts in a directory without .venv and .tools."""
     (tmp_path / "scripts").mkdir()
     for name in SCRIPTS:
         shutil.copy2(REPO_ROOT / "scripts" / name, tmp_path / "scripts" / name)
-    for name in ("Makefile", "pyproject.toml"):
+    for name in INSTALL_INPUTS:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO_ROOT / name, tmp_path / name)
     return tmp_path
 
