@@ -92,6 +92,40 @@ static inline int64_t floor_div(int64_t a, int64_t b)
 /* Python's max(v, 0.0): the first argument unless the second is greater. */
 static inline double max_zero(double v) { return 0.0 > v ? 0.0 : v; }
 
+/* A reading's value into a part's first value and extremes; 1 when it is the part's first. A strict
+   comparison keeps the first of equals, as Python's min() and max() do. */
+static inline int take_value(char *has, double *first, double *vmin, double *vmax, double v)
+{
+    if (!*has) {
+        *first = *vmin = *vmax = v;
+        *has = 1;
+        return 1;
+    }
+    if (v < *vmin)
+        *vmin = v;
+    else if (v > *vmax)
+        *vmax = v;
+    return 0;
+}
+
+/* db.energy.step's consumption from prev to v (sql.register_delta): a rise, a rollover of the register, a
+   reset to a small value, or nothing; *wrapped says whether the register wrapped or was reset. */
+static inline double step(double prev, double v, int has_rollover, double rollover, double reset_fraction,
+                          int *wrapped)
+{
+    *wrapped = 1;
+    if (v >= prev) {
+        *wrapped = 0;
+        return v - prev;
+    }
+    if (has_rollover && 0 <= rollover - prev + v && rollover - prev + v <= rollover / 2)
+        return rollover - prev + v;
+    if (v < prev * reset_fraction)
+        return max_zero(v);
+    *wrapped = 0;
+    return 0.0;
+}
+
 static int optional_double(PyObject *obj, int *present, double *value)
 {
     *present = obj != Py_None;
@@ -153,6 +187,18 @@ static inline void add_consumption(Quarter *p, double amount)
     p->has_consumption = 1;
 }
 
+/* Part of an interval between two usable readings inside a quarter: its seconds there, the interval's
+   length, and the share of the interval's consumption (cumulative points). */
+static inline void add_interval(Quarter *p, double seconds, double length, int cumulative, double amount)
+{
+    p->present = 1;
+    p->span += seconds;
+    if (length > p->longest)
+        p->longest = length;
+    if (cumulative)
+        add_consumption(p, amount);
+}
+
 /* A window's quarters: parts[j] is quarter k_lo + j (present when it holds a reading or an interval). */
 typedef struct {
     Quarter *parts;
@@ -198,14 +244,7 @@ static int fold_window(Folded *out, PyObject *ts, PyObject *vs, PyObject *qs, lo
             if (usable) {
                 p->usable++;
                 p->vsum += value;
-                if (!p->has_value) {
-                    p->first = p->vmin = p->vmax = value;
-                    p->has_value = 1;
-                } else if (value < p->vmin) {
-                    p->vmin = value;
-                } else if (value > p->vmax) {
-                    p->vmax = value;
-                }
+                take_value(&p->has_value, &p->first, &p->vmin, &p->vmax, value);
                 p->last = value;
             }
         }
@@ -219,26 +258,12 @@ static int fold_window(Folded *out, PyObject *ts, PyObject *vs, PyObject *qs, lo
         last_x = x;
         if (have_prev && !(x <= lo_s || prev_x >= hi_s)) {
             const double length = x - prev_x;
-            double delta;
-            if (!cumulative)
-                delta = 0.0;
-            else if (value >= prev_v)
-                delta = value - prev_v;
-            else if (has_rollover && 0 <= rollover - prev_v + value && rollover - prev_v + value <= rollover / 2)
-                delta = rollover - prev_v + value;
-            else if (value < prev_v * reset_fraction)
-                delta = max_zero(value);
-            else
-                delta = 0.0;
+            int wrapped;
+            const double delta =
+                cumulative ? step(prev_v, value, has_rollover, rollover, reset_fraction, &wrapped) : 0.0;
             const int64_t k = floor_div(us - 1, Q_US);
             if (prev_us >= k * Q_US && k_lo <= k && k <= k_last) { /* the usual interval: inside one quarter */
-                Quarter *p = &parts[k - k_lo];
-                p->present = 1;
-                p->span += length;
-                if (length > p->longest)
-                    p->longest = length;
-                if (cumulative)
-                    add_consumption(p, delta);
+                add_interval(&parts[k - k_lo], length, length, cumulative, delta);
             } else {
                 const int64_t prev_k = floor_div(prev_us, Q_US);
                 const int64_t first_k = prev_k > k_lo ? prev_k : k_lo, last_k = k < k_last ? k : k_last;
@@ -248,13 +273,7 @@ static int fold_window(Folded *out, PyObject *ts, PyObject *vs, PyObject *qs, lo
                     const double overlap = (end < x ? end : x) - (start > prev_x ? start : prev_x);
                     if (overlap <= 0)
                         continue;
-                    Quarter *p = &parts[kk - k_lo];
-                    p->present = 1;
-                    p->span += overlap;
-                    if (length > p->longest)
-                        p->longest = length;
-                    if (cumulative)
-                        add_consumption(p, delta * (overlap / length));
+                    add_interval(&parts[kk - k_lo], overlap, length, cumulative, delta * (overlap / length));
                 }
             }
         }
@@ -564,15 +583,8 @@ static PyObject *rollup_fold(PyObject *self, PyObject *args)
         p->count++;
         if (q == 0)
             p->good++;
-        if (!p->has_first) {
+        if (take_value(&p->has_first, &p->first, &p->vmin, &p->vmax, v))
             p->first_ts = us;
-            p->first = p->vmin = p->vmax = v;
-            p->has_first = 1;
-        } else if (v < p->vmin) {
-            p->vmin = v;
-        } else if (v > p->vmax) {
-            p->vmax = v;
-        }
         p->vsum += v;
         p->last_ts = us;
         p->last = v;
@@ -593,21 +605,8 @@ static PyObject *rollup_fold(PyObject *self, PyObject *args)
                     to = &parts.items[j]; /* part_at may move the items: p is stale from here */
                 }
                 if (cumulative) {
-                    double delta;
                     int wrapped;
-                    if (v >= prev_v) {
-                        delta = v - prev_v;
-                        wrapped = 0;
-                    } else if (has_rollover && 0 <= rollover - prev_v + v && rollover - prev_v + v <= rollover / 2) {
-                        delta = rollover - prev_v + v;
-                        wrapped = 1;
-                    } else if (v < prev_v * reset_fraction) {
-                        delta = max_zero(v);
-                        wrapped = 1;
-                    } else {
-                        delta = 0.0;
-                        wrapped = 0;
-                    }
+                    const double delta = step(prev_v, v, has_rollover, rollover, reset_fraction, &wrapped);
                     to->consumption = to->has_consumption ? to->consumption + delta : delta;
                     to->has_consumption = 1;
                     if (wrapped)
