@@ -29,6 +29,7 @@ from api.services.export import export_readings
 from api.services.export_energy import export_energy
 from api.services.report_mail import start_report_mailer
 from api.settings import CentralSettings, get_settings
+from db.central.native import native_loops
 from db.engine import check_connection, make_engine, make_sessionmaker, safe_url
 from db.errors import DatabaseUnavailable
 from db.logs import add_log_files
@@ -45,6 +46,19 @@ def tune_garbage_collector() -> None:
     # older generations hold every module, schema and mapper: ~15% of an upload's CPU (measured).
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+
+
+def report_native_loops() -> None:
+    """Set meterit_native_loops, and warn when a C loop of central runs in Python (no compiler at install)."""
+    loops = native_loops()
+    for module, built in loops.items():
+        metrics.NATIVE_LOOPS.labels(module).set(int(built))
+    if missing := [module for module, built in loops.items() if not built]:
+        logger.warning(
+            "central runs the Python forms of its C loops (%s): the same results at several times the CPU per "
+            "reading; install a C compiler and the Python headers, then reinstall (docs/deployment.md)",
+            ", ".join(missing),
+        )
 
 
 def create_app(settings: CentralSettings | None = None) -> Starlette:
@@ -82,6 +96,7 @@ def create_app(settings: CentralSettings | None = None) -> Starlette:
         app.state.alert_engine = alert_runtime.engine  # read by alertOutlook (api/alerts/runtime.engine_of)
         report_mailer = start_report_mailer(settings, sessions)
         tune_garbage_collector()
+        report_native_loops()
         logger.info(
             "central API ready on %s (database %s)", settings.db_url.split(":", 1)[0], safe_url(engine.url)
         )

@@ -93,6 +93,14 @@ ROLLUP_QUEUE = Gauge(
     registry=REGISTRY,
     multiprocess_mode="max",
 )
+NATIVE_LOOPS = Gauge(
+    "meterit_native_loops",
+    "1 when central's C loops are built (module: fold, upload_rows), 0 when their Python forms run (several "
+    "times the CPU per reading; docs/deployment.md)",
+    ["module"],
+    registry=REGISTRY,
+    multiprocess_mode="min",
+)
 ROLLUP_LAG = Gauge(
     "meterit_rollup_lag_seconds",
     "Age of the oldest upload range not yet folded into the rollups (0 when the queue is empty)",
