@@ -27,6 +27,7 @@ from graphql import parse, print_ast
 
 from bench.cpu import CpuMeter, CpuSplit, parent_pid
 from bench.http_load import KeepAliveClient
+from db.central.native import native_loops
 from db.clock import utcnow
 from db.wire import DEFAULT_BATCH_SIZE, UPLOAD_READINGS_DOCUMENT
 
@@ -320,6 +321,10 @@ async def run(args) -> int:
         f"uploadReadings over HTTP: {args.clients} clients, {args.workers} API worker(s); "
         f"with rollups = until every upload is folded (the rest folded at once when the uploads end)"
     )
+    loops = ", ".join(
+        f"{module} {'in C' if built else 'in Python'}" for module, built in native_loops().items()
+    )
+    print(f"central's per-reading loops (db/central/native.py): {loops}")
     for trial in range(1, args.trials + 1):
         for rollups in modes:
             figures = await _measure_upload(args, bodies, rollups, copy=rollups == modes[0])

@@ -1,14 +1,20 @@
-"""The C encoder of an upload's rows (db/central/ingest/_rows.c) equals the Python forms it replaces."""
+"""The C encoder of an upload's rows (db/central/ingest/_rows.c) equals the Python forms it replaces, and uploads
+through either store and answer the same on PostgreSQL (new, replayed, overlapping, in a caller's transaction)."""
 
 import os
+import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text
 
 from db.central.ingest import batch
+from db.central.ingest.batch import ingest_batch
 from db.central.ingest.copy_binary import encode_rows
+from db.central.models import Site
+from db.engine import session_scope
 
 KEYS = [(f"meter-{m}", point) for m in range(4) for point in ("total_kwh", "power_kw")]
 POINTS = {key: (100 + n // 2, 1_000 + n) for n, key in enumerate(KEYS)}
@@ -64,3 +70,75 @@ def test_a_point_not_in_the_mapping_raises_key_error_as_the_python_form():
         batch._rows_and_spans(accepted, POINTS)
     with pytest.raises(KeyError):
         module.copy_rows(accepted, POINTS, batch._pg_micros)
+
+
+async def _site(db) -> int:
+    async with session_scope(db.sessions) as session:
+        tag = uuid.uuid4().hex[:10]
+        site = Site(name=f"rows-{tag}", timezone="UTC", key_prefix=tag, key_hash="x")
+        session.add(site)
+        await session.flush()
+        return site.id
+
+
+async def _uploads(db, site_id: int) -> tuple[list[dict], list[tuple]]:
+    """A new batch (discovering its points), its replay, an overlapping batch and one inside a caller's
+    transaction; the answers and the stored rows (point names instead of ids)."""
+    start = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
+
+    def items(minutes: range, meter: str = "m1") -> list[dict]:
+        return [
+            {"meter_external_id": meter, "data_point": point, "timestamp": (start + timedelta(minutes=m)).isoformat(),
+             "value": float(m), "unit": "kWh", "quality": m % 3}
+            for m in minutes for point in ("total_kwh", "export_kwh")
+        ]  # fmt: skip
+
+    answers = []
+    first = uuid.uuid4().hex
+    for batch_id, batch_items in (
+        (first, items(range(30))),
+        (first, items(range(30))),
+        (None, items(range(20, 50))),
+    ):
+        async with session_scope(db.sessions) as session:
+            outcome = await ingest_batch(session, site_id, batch_id or uuid.uuid4().hex, batch_items)
+        answers.append(
+            {k: v for k, v in outcome.result().items() if k != "batch_id"} | {"replayed": outcome.replayed}
+        )
+    async with session_scope(db.sessions) as session:
+        async with session.begin_nested():  # a caller's transaction: the COPY's savepoint path
+            outcome = await ingest_batch(session, site_id, uuid.uuid4().hex, items(range(45, 60), "m2"))
+    answers.append({k: v for k, v in outcome.result().items() if k != "batch_id"})
+    async with session_scope(db.sessions) as session:
+        stored = await session.execute(
+            text(
+                "SELECT m.external_id, p.name, r.ts, r.value, r.quality FROM readings r "
+                "JOIN data_points p ON p.id = r.point_id JOIN meters m ON m.id = p.meter_id "
+                "WHERE m.site_id = :site ORDER BY 1, 2, 3"
+            ),
+            {"site": site_id},
+        )
+        return answers, [tuple(row) for row in stored]
+
+
+@pytest.mark.parametrize("form", ["native", "python"])
+def test_uploads_store_and_answer_the_same_in_both_forms(own_db, monkeypatch, form):
+    if form == "native":
+        native()
+    else:
+        monkeypatch.setattr(batch, "native_rows", None)
+    answers, stored = own_db.run(_uploads(own_db, own_db.run(_site(own_db))))
+    assert answers == [
+        {"new": 60, "duplicates": 0, "rejected": 0, "rejections": [], "replayed": False},
+        {"new": 60, "duplicates": 0, "rejected": 0, "rejections": [], "replayed": True},
+        {"new": 40, "duplicates": 20, "rejected": 0, "rejections": [], "replayed": False},
+        {"new": 30, "duplicates": 0, "rejected": 0, "rejections": []},
+    ]
+    start = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
+    want = sorted(
+        (meter, point, start + timedelta(minutes=m), float(m), m % 3)
+        for meter, minutes in (("m1", range(50)), ("m2", range(45, 60)))
+        for m in minutes
+        for point in ("total_kwh", "export_kwh")
+    )
+    assert stored == want
