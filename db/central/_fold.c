@@ -632,6 +632,162 @@ static PyObject *rollup_fold(PyObject *self, PyObject *args)
     return Py_BuildValue("(Ld)", (long long)prev_us, prev_v);
 }
 
+/* ---- rollups/stream.RollupStream.rows, as binary COPY rows ---- */
+
+/* acc += part, as stream._combine adds a later part to the hour or day it lies in. */
+static void combine(Part *acc, const Part *part)
+{
+    acc->count += part->count;
+    acc->good += part->good;
+    if (part->has_first) {
+        if (!acc->has_first) {
+            acc->first_ts = part->first_ts;
+            acc->first = part->first;
+            acc->vmin = part->vmin;
+            acc->vmax = part->vmax;
+            acc->has_first = 1;
+        } else {
+            acc->vmin = part->vmin < acc->vmin ? part->vmin : acc->vmin; /* Python's min(acc, part) */
+            acc->vmax = part->vmax > acc->vmax ? part->vmax : acc->vmax;
+        }
+        acc->last_ts = part->last_ts;
+        acc->last = part->last;
+    }
+    acc->vsum += part->vsum;
+    if (part->has_consumption) {
+        acc->consumption = acc->has_consumption ? acc->consumption + part->consumption : part->consumption;
+        acc->has_consumption = 1;
+    }
+    acc->resets += part->resets;
+    acc->gaps += part->gaps;
+}
+
+static int by_time(const void *a, const void *b)
+{
+    const Part *x = a, *y = b;
+    if (x->h != y->h)
+        return x->h < y->h ? -1 : 1;
+    return (x->d > y->d) - (x->d < y->d);
+}
+
+/* Append one rollup row: the key fields given, then the 12 statistics (STAT_COLUMNS order). */
+static unsigned char *put_stats(unsigned char *p, const Part *a)
+{
+    p = put_field(p, 1, (uint64_t)(uint32_t)a->count, 4);
+    p = put_field(p, 1, (uint64_t)(uint32_t)a->good, 4);
+    p = put_field(p, a->has_first, double_bits(a->vmin), 8);
+    p = put_field(p, a->has_first, double_bits(a->vmax), 8);
+    p = put_field(p, 1, double_bits(a->vsum), 8);
+    p = put_field(p, a->has_first, (uint64_t)(a->first_ts - PG_EPOCH_US), 8);
+    p = put_field(p, a->has_first, double_bits(a->first), 8);
+    p = put_field(p, a->has_first, (uint64_t)(a->last_ts - PG_EPOCH_US), 8);
+    p = put_field(p, a->has_first, double_bits(a->last), 8);
+    p = put_field(p, a->has_consumption, double_bits(a->consumption), 8);
+    p = put_field(p, 1, (uint64_t)(uint32_t)a->resets, 4);
+    return put_field(p, 1, (uint64_t)(uint32_t)a->gaps, 4);
+}
+
+#define ROLLUP_ROW_MAX (2 + 16 * 12 + 16 * 8)
+
+static PyObject *rollup_copy(PyObject *self, PyObject *args)
+{
+    PyObject *dict, *starts_obj, *days_obj, *hourly, *daily;
+    long long point_id;
+    if (!PyArg_ParseTuple(args, "O!LO!O!O!O!", &PyDict_Type, &dict, &point_id, &PyList_Type, &starts_obj,
+                          &PyList_Type, &days_obj, &PyByteArray_Type, &hourly, &PyByteArray_Type, &daily))
+        return NULL;
+    const Py_ssize_t n = PyDict_GET_SIZE(dict), ndays = PyList_GET_SIZE(days_obj);
+    if (PyList_GET_SIZE(starts_obj) != ndays + 1) {
+        PyErr_SetString(PyExc_ValueError, "a calendar has one start more than days");
+        return NULL;
+    }
+    Part *parts = calloc(n ? n : 1, sizeof(Part)), *hours = calloc(n ? n : 1, sizeof(Part));
+    Part *days = calloc(ndays ? ndays : 1, sizeof(Part));
+    char *seen = calloc(ndays ? ndays : 1, 1);
+    PyObject *result = NULL;
+    if (parts == NULL || hours == NULL || days == NULL || seen == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t pos = 0, i = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(dict, &pos, &key, &value)) {
+        if (!PyTuple_Check(key) || PyTuple_GET_SIZE(key) != 2) {
+            PyErr_SetString(PyExc_TypeError, "a rollup part's key is (hour, day index)");
+            goto done;
+        }
+        parts[i].h = PyLong_AsLongLong(PyTuple_GET_ITEM(key, 0));
+        parts[i].d = PyLong_AsLongLong(PyTuple_GET_ITEM(key, 1));
+        if (part_load(&parts[i], value) < 0)
+            goto done;
+        if (parts[i].d < 0 || parts[i].d >= ndays) {
+            PyErr_SetString(PyExc_ValueError, "a rollup part outside the point's calendar");
+            goto done;
+        }
+        i++;
+    }
+    qsort(parts, n, sizeof(Part), by_time); /* in time order, as rows() combines them */
+    Py_ssize_t nhours = 0;
+    for (i = 0; i < n; i++) {
+        const Part *part = &parts[i];
+        if (nhours > 0 && hours[nhours - 1].h == part->h) {
+            combine(&hours[nhours - 1], part);
+        } else {
+            hours[nhours] = *part;
+            nhours++;
+        }
+        if (seen[part->d]) {
+            combine(&days[part->d], part);
+        } else {
+            days[part->d] = *part;
+            seen[part->d] = 1;
+        }
+    }
+    Py_ssize_t ndone = 0;
+    for (i = 0; i < ndays; i++)
+        ndone += seen[i];
+    const Py_ssize_t hourly_at = PyByteArray_GET_SIZE(hourly), daily_at = PyByteArray_GET_SIZE(daily);
+    if (PyByteArray_Resize(hourly, hourly_at + nhours * ROLLUP_ROW_MAX) < 0 ||
+        PyByteArray_Resize(daily, daily_at + ndone * ROLLUP_ROW_MAX) < 0)
+        goto done;
+    unsigned char *start = (unsigned char *)PyByteArray_AS_STRING(hourly), *p = start + hourly_at;
+    for (i = 0; i < nhours; i++) { /* point_id, bucket, stats */
+        put_be(p, 14, 2);
+        p = put_field(p + 2, 1, (uint64_t)point_id, 8);
+        p = put_field(p, 1, (uint64_t)(hours[i].h * H_US - PG_EPOCH_US), 8);
+        p = put_stats(p, &hours[i]);
+    }
+    if (PyByteArray_Resize(hourly, p - start) < 0)
+        goto done;
+    start = (unsigned char *)PyByteArray_AS_STRING(daily);
+    p = start + daily_at;
+    for (i = 0; i < ndays; i++) { /* point_id, day, bucket, bucket_end, stats */
+        if (!seen[i])
+            continue;
+        const long long day = PyLong_AsLongLong(PyList_GET_ITEM(days_obj, i));
+        const long long lo = PyLong_AsLongLong(PyList_GET_ITEM(starts_obj, i));
+        const long long hi = PyLong_AsLongLong(PyList_GET_ITEM(starts_obj, i + 1));
+        if (PyErr_Occurred())
+            goto done;
+        put_be(p, 16, 2);
+        p = put_field(p + 2, 1, (uint64_t)point_id, 8);
+        p = put_field(p, 1, (uint64_t)(uint32_t)(int32_t)day, 4);
+        p = put_field(p, 1, (uint64_t)(lo - PG_EPOCH_US), 8);
+        p = put_field(p, 1, (uint64_t)(hi - PG_EPOCH_US), 8);
+        p = put_stats(p, &days[i]);
+    }
+    if (PyByteArray_Resize(daily, p - start) < 0)
+        goto done;
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    free(parts);
+    free(hours);
+    free(days);
+    free(seen);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"ordered", ordered, METH_O, "Whether a window's timestamptz_send stamps rise strictly."},
     {"quarters", quarters, METH_VARARGS,
@@ -642,6 +798,11 @@ static PyMethodDef methods[] = {
      "reset_fraction) -> rows: the quarters appended to a bytearray as binary COPY rows of energy_quarters "
      "(point_id, q, whole, count, flagged, usable, vsum, vmin, vmax, first_value, last_value, consumption, "
      "span_seconds, longest)."},
+    {"rollup_copy", rollup_copy, METH_VARARGS,
+     "rollup_copy(parts, point_id, starts, days, hourly, daily): a point's parts combined per UTC hour and per "
+     "local day (rollups.stream.RollupStream.rows), appended as binary COPY rows of rollup_hourly (point_id, "
+     "bucket, STAT_COLUMNS) and rollup_daily (point_id, day, bucket, bucket_end, STAT_COLUMNS); days: each "
+     "local day as days since 2000-01-01."},
     {"rollup_fold", rollup_fold, METH_VARARGS,
      "rollup_fold(stamps, values, qualities, skip_before, until, last, prev_us, prev_v, cumulative, rollover, "
      "gap_us, reset_fraction, starts, parts) -> (prev_us, prev_v) (rollups.stream._fold)."},
