@@ -62,6 +62,16 @@ class Db:
         self.close()
 
 
+async def make_site(db: Db, timezone: str = "UTC") -> int:
+    """A fresh site (no usable key); returns its id."""
+    async with session_scope(db.sessions) as session:
+        tag = uuid.uuid4().hex[:10]
+        site = Site(name=f"s-{tag}", timezone=timezone, key_prefix=tag, key_hash="x")
+        session.add(site)
+        await session.flush()
+        return site.id
+
+
 async def make_point(
     db: Db,
     timezone: str = "UTC",
@@ -72,13 +82,9 @@ async def make_point(
     name: str = "total_kwh",
 ) -> int:
     """A fresh site (unless given), meter and data point; returns the point id."""
+    if site_id is None:
+        site_id = await make_site(db, timezone)
     async with session_scope(db.sessions) as session:
-        if site_id is None:
-            tag = uuid.uuid4().hex[:10]
-            site = Site(name=f"s-{tag}", timezone=timezone, key_prefix=tag, key_hash="x")
-            session.add(site)
-            await session.flush()
-            site_id = site.id
         config = {"rollover": {name: rollover}} if rollover else {}
         meter = Meter(site_id=site_id, external_id=f"m-{uuid.uuid4().hex[:8]}", name="m", config=config)
         session.add(meter)

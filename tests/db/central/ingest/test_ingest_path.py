@@ -8,13 +8,13 @@ import pytest
 from sqlalchemy import select
 
 from db.central.ingest.batch import ingest_batch
-from db.central.models import DataPoint, Meter, Site
+from db.central.models import DataPoint, Meter
 from db.central.rollups.models import HourlyRollup
 from db.central.rollups.queue import flush_rollups
 from db.central.rollups.refresh import today_energy_by_site
 from db.central.storage.readings_query import query_readings
 from db.engine import session_scope
-from tests.support.energy import Db
+from tests.support.energy import Db, make_site
 
 
 @pytest.fixture(scope="module")
@@ -42,15 +42,6 @@ async def _upload(db: Db, site_id: int, items: list[dict]):
         return await ingest_batch(session, site_id, uuid.uuid4().hex, items)
 
 
-async def _site(db: Db) -> int:
-    async with session_scope(db.sessions) as session:
-        tag = uuid.uuid4().hex[:10]
-        site = Site(name=f"ing-{tag}", timezone="Europe/Berlin", key_prefix=tag, key_hash="x")
-        session.add(site)
-        await session.flush()
-        return site.id
-
-
 async def _state(db: Db, site_id: int, now: datetime):
     async with session_scope(db.sessions) as session:
         await flush_rollups(session)  # uploads queue their ranges; the API's worker folds them in later
@@ -76,7 +67,7 @@ async def _state(db: Db, site_id: int, now: datetime):
 
 def test_uploads_keep_rollups_and_today_energy_current(db, dated_clock):
     now = dated_clock.now().replace(second=0, microsecond=0)
-    site_id = db.run(_site(db))
+    site_id = db.run(make_site(db, "Europe/Berlin"))
     stamps = [now - timedelta(minutes=m) for m in range(120, -1, -1)]
     energy = [(ts, 5000.0 + 0.5 * n) for n, ts in enumerate(stamps)]
     late, live = energy[:60], energy[60:]

@@ -13,8 +13,8 @@ from sqlalchemy import text
 from db.central.ingest import batch
 from db.central.ingest.batch import ingest_batch
 from db.central.ingest.copy_binary import encode_rows
-from db.central.models import Site
 from db.engine import session_scope
+from tests.support.energy import make_site
 
 KEYS = [(f"meter-{m}", point) for m in range(4) for point in ("total_kwh", "power_kw")]
 POINTS = {key: (100 + n // 2, 1_000 + n) for n, key in enumerate(KEYS)}
@@ -72,15 +72,6 @@ def test_a_point_not_in_the_mapping_raises_key_error_as_the_python_form():
         module.copy_rows(accepted, POINTS, batch._pg_micros)
 
 
-async def _site(db) -> int:
-    async with session_scope(db.sessions) as session:
-        tag = uuid.uuid4().hex[:10]
-        site = Site(name=f"rows-{tag}", timezone="UTC", key_prefix=tag, key_hash="x")
-        session.add(site)
-        await session.flush()
-        return site.id
-
-
 async def _uploads(db, site_id: int) -> tuple[list[dict], list[tuple]]:
     """A new batch (discovering its points), its replay, an overlapping batch and one inside a caller's
     transaction; the answers and the stored rows (point names instead of ids)."""
@@ -127,7 +118,7 @@ def test_uploads_store_and_answer_the_same_in_both_forms(own_db, monkeypatch, fo
         native()
     else:
         monkeypatch.setattr(batch, "native_rows", None)
-    answers, stored = own_db.run(_uploads(own_db, own_db.run(_site(own_db))))
+    answers, stored = own_db.run(_uploads(own_db, own_db.run(make_site(own_db))))
     assert answers == [
         {"new": 60, "duplicates": 0, "rejected": 0, "rejections": [], "replayed": False},
         {"new": 60, "duplicates": 0, "rejected": 0, "rejections": [], "replayed": True},
