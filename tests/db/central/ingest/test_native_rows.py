@@ -13,6 +13,7 @@ from sqlalchemy import text
 from db.central.ingest import batch
 from db.central.ingest.batch import ingest_batch
 from db.central.ingest.copy_binary import encode_rows
+from db.clock import utcnow
 from db.engine import session_scope
 from tests.support.energy import make_site
 
@@ -72,10 +73,14 @@ def test_a_point_not_in_the_mapping_raises_key_error_as_the_python_form():
         module.copy_rows(accepted, POINTS, batch._pg_micros)
 
 
-async def _uploads(db, site_id: int) -> tuple[list[dict], list[tuple]]:
+def _start() -> datetime:
+    """An hour three days back on the process clock: uploads are checked against it (no later than now)."""
+    return (utcnow() - timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+
+
+async def _uploads(db, site_id: int, start: datetime) -> tuple[list[dict], list[tuple]]:
     """A new batch (discovering its points), its replay, an overlapping batch and one inside a caller's
     transaction; the answers and the stored rows (point names instead of ids)."""
-    start = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 
     def items(minutes: range, meter: str = "m1") -> list[dict]:
         return [
@@ -118,14 +123,14 @@ def test_uploads_store_and_answer_the_same_in_both_forms(own_db, monkeypatch, fo
         native()
     else:
         monkeypatch.setattr(batch, "native_rows", None)
-    answers, stored = own_db.run(_uploads(own_db, own_db.run(make_site(own_db))))
+    start = _start()
+    answers, stored = own_db.run(_uploads(own_db, own_db.run(make_site(own_db)), start))
     assert answers == [
         {"new": 60, "duplicates": 0, "rejected": 0, "rejections": [], "replayed": False},
         {"new": 60, "duplicates": 0, "rejected": 0, "rejections": [], "replayed": True},
         {"new": 40, "duplicates": 20, "rejected": 0, "rejections": [], "replayed": False},
         {"new": 30, "duplicates": 0, "rejected": 0, "rejections": []},
     ]
-    start = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
     want = sorted(
         (meter, point, start + timedelta(minutes=m), float(m), m % 3)
         for meter, minutes in (("m1", range(50)), ("m2", range(45, 60)))
