@@ -33,6 +33,13 @@ if [ ! -x "$VENV/bin/python" ]; then
     step "$PYTHON" -m venv "$VENV"
 fi
 
+# Central's C loops (setup.py) need a C compiler: the tests require them (CI fails without), the demo runs
+# their Python forms without one.
+if [ "$WITH_BROWSER" = 1 ] && ! command -v cc > /dev/null; then
+    echo "bootstrap: installing Debian gcc for central's C loops"
+    step "$ROOT/scripts/apt_install.sh" gcc libc6-dev
+fi
+
 # the install builds the C modules in place (setup.py): a checkout without them installs again
 want="$(cat "$ROOT/pyproject.toml" "$ROOT/setup.py" "$ROOT"/db/central/_fold.c "$ROOT"/db/central/ingest/_rows.c \
     | sha256sum | cut -d' ' -f1)"
