@@ -6,7 +6,8 @@
    reading). accepted holds ParsedReading tuples ((meter, point), ts, value, unit, quality); points maps
    (meter, point) to (meter id, point id), and a missing key raises KeyError as the Python form does.
    to_micros(ts) gives microseconds since 2000-01-01 UTC for a timestamp whose zone is not UTC (the usual
-   upload's timestamps are all UTC and are converted here). */
+   upload's timestamps are all UTC and are converted here). The rows are in (point id, time) order, upload
+   order among equal keys, as the Python form's stable sort gives them: see sort_rows. */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -114,6 +115,42 @@ static Span *span_of(Spans *spans, long long point_id, int *added)
     return span;
 }
 
+typedef struct {
+    long long point_id;
+    int64_t us;
+    Py_ssize_t index; /* upload order: equal keys keep it (the first of a repeated key is the one stored) */
+} RowKey;
+
+static int compare_keys(const void *a, const void *b)
+{
+    const RowKey *x = a, *y = b;
+    if (x->point_id != y->point_id)
+        return x->point_id < y->point_id ? -1 : 1;
+    if (x->us != y->us)
+        return x->us < y->us ? -1 : 1;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+/* The payload's rows in (point id, time) order: an edge sends each instant for all its points (time
+   order), so one point's readings lay scattered over the heap, a page per reading or two; side by side, the
+   rollup fold's read-back and a point's raw queries visit a page per many readings, and the primary key
+   takes its entries in order. A new bytes object, or NULL with an error set. */
+static PyObject *sort_rows(PyObject *payload, RowKey *keys, Py_ssize_t n)
+{
+    qsort(keys, (size_t)n, sizeof *keys, compare_keys);
+    PyObject *sorted = PyBytes_FromStringAndSize(NULL, PyBytes_GET_SIZE(payload));
+    if (sorted == NULL)
+        return NULL;
+    const char *from = PyBytes_AS_STRING(payload) + sizeof HEADER;
+    char *to = PyBytes_AS_STRING(sorted);
+    memcpy(to, HEADER, sizeof HEADER);
+    to += sizeof HEADER;
+    for (Py_ssize_t i = 0; i < n; i++, to += ROW_BYTES)
+        memcpy(to, from + keys[i].index * ROW_BYTES, ROW_BYTES);
+    memcpy(to, from + n * ROW_BYTES, 2); /* the trailer */
+    return sorted;
+}
+
 static PyObject *copy_rows(PyObject *self, PyObject *args)
 {
     PyObject *accepted, *points, *to_micros;
@@ -127,9 +164,11 @@ static PyObject *copy_rows(PyObject *self, PyObject *args)
     memcpy(p, HEADER, sizeof HEADER);
     p += sizeof HEADER;
     Spans spans = {malloc(64 * sizeof(Span)), 0, 64, calloc(128, sizeof(size_t)), 127};
+    RowKey *keys = malloc((n ? n : 1) * sizeof(RowKey));
+    int in_order = 1;
     PyObject *result = NULL, *last_ts = NULL;
     int64_t last_us = 0;
-    if (spans.items == NULL || spans.slots == NULL) {
+    if (spans.items == NULL || spans.slots == NULL || keys == NULL) {
         PyErr_NoMemory();
         goto done;
     }
@@ -172,6 +211,9 @@ static PyObject *copy_rows(PyObject *self, PyObject *args)
         put_be(p + 38, 2, 4);
         put_be(p + 42, (uint64_t)(uint16_t)(int16_t)quality, 2);
         p += ROW_BYTES;
+        keys[i] = (RowKey){point_id, last_us, i};
+        if (i > 0 && compare_keys(&keys[i - 1], &keys[i]) > 0)
+            in_order = 0;
         int added;
         Span *span = span_of(&spans, point_id, &added);
         if (span == NULL)
@@ -188,6 +230,12 @@ static PyObject *copy_rows(PyObject *self, PyObject *args)
         }
     }
     put_be(p, 0xFFFF, 2);
+    if (!in_order) {
+        PyObject *sorted = sort_rows(payload, keys, n);
+        if (sorted == NULL)
+            goto done;
+        Py_SETREF(payload, sorted);
+    }
     PyObject *touched = PyDict_New();
     if (touched == NULL)
         goto done;
@@ -206,6 +254,7 @@ static PyObject *copy_rows(PyObject *self, PyObject *args)
     result = PyTuple_Pack(2, payload, touched);
     Py_DECREF(touched);
 done:
+    free(keys);
     free(spans.items);
     free(spans.slots);
     Py_DECREF(payload);

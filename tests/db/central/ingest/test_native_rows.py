@@ -63,6 +63,30 @@ def test_copy_rows_equals_the_python_rows_and_spans(drawn, start):
     assert batch._Payload(data, len(rows)).tuples() == rows
 
 
+def test_rows_come_in_point_and_time_order_with_upload_order_among_equal_keys():
+    module = native()
+    t0 = datetime(2026, 5, 1, tzinfo=UTC)
+    t1 = t0 + timedelta(minutes=1)
+    a, b = KEYS[2], KEYS[0]  # point ids 1002 and 1000
+    accepted = [  # as an edge sends them: each instant for all its points
+        (a, t0, 1.0, None, 0), (b, t0, 2.0, None, 0),
+        (a, t1, 3.0, None, 0), (b, t1, 4.0, None, 0),
+        (b, t0.astimezone(ZONES[1]), 5.0, None, 0),  # b at t0 again, in another zone: after the first
+    ]  # fmt: skip
+    want = [
+        (1000, t0, 2.0, 0),
+        (1000, t0, 5.0, 0),
+        (1000, t1, 4.0, 0),
+        (1002, t0, 1.0, 0),
+        (1002, t1, 3.0, 0),
+    ]
+    rows, spans = batch._rows_and_spans(accepted, POINTS)
+    assert rows == want
+    assert list(spans) == [1002, 1000]  # the points as they first appear
+    data, _ = module.copy_rows(accepted, POINTS, batch._pg_micros)
+    assert batch._Payload(data, len(want)).tuples() == want
+
+
 def test_a_point_not_in_the_mapping_raises_key_error_as_the_python_form():
     module = native()
     ts = datetime(2026, 5, 1, tzinfo=UTC)
@@ -138,3 +162,48 @@ def test_uploads_store_and_answer_the_same_in_both_forms(own_db, monkeypatch, fo
         for point in ("total_kwh", "export_kwh")
     )
     assert stored == want
+
+
+@pytest.mark.parametrize("form", ["native", "python"])
+def test_a_key_repeated_in_one_upload_keeps_its_first_value_in_both_forms(own_db, monkeypatch, form):
+    if form == "native":
+        native()
+    else:
+        monkeypatch.setattr(batch, "native_rows", None)
+    start = _start()
+    site_id = own_db.run(make_site(own_db))
+
+    def item(point: str, minute: int, value: float) -> dict:
+        ts = (start + timedelta(minutes=minute)).isoformat()
+        return {
+            "meter_external_id": "m1",
+            "data_point": point,
+            "timestamp": ts,
+            "value": value,
+            "unit": "kWh",
+        }
+
+    # the repeated key (total_kwh at minute 0) comes after a later reading of its point and another point's
+    items = [item("total_kwh", 0, 1.0), item("total_kwh", 1, 2.0), item("export_kwh", 0, 3.0)]
+    items.append(item("total_kwh", 0, 9.0))
+
+    async def upload() -> tuple[dict, list[tuple]]:
+        async with session_scope(own_db.sessions) as session:
+            outcome = await ingest_batch(session, site_id, uuid.uuid4().hex, items)
+        async with session_scope(own_db.sessions) as session:
+            stored = await session.execute(
+                text(
+                    "SELECT p.name, r.ts, r.value FROM readings r JOIN data_points p ON p.id = r.point_id "
+                    "JOIN meters m ON m.id = p.meter_id WHERE m.site_id = :site ORDER BY 1, 2"
+                ),
+                {"site": site_id},
+            )
+            return outcome.result(), [tuple(row) for row in stored]
+
+    answer, stored = own_db.run(upload())
+    assert (answer["new"], answer["duplicates"]) == (3, 1)
+    assert stored == [
+        ("export_kwh", start, 3.0),
+        ("total_kwh", start, 1.0),
+        ("total_kwh", start + timedelta(minutes=1), 2.0),
+    ]
