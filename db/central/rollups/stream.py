@@ -50,13 +50,17 @@ ORDER BY 1, 2
 ON CONFLICT (point_id, day) DO UPDATE SET {add_to("d")}
 """
 
-# Temporary tables of one transaction's increments (per database session; emptied at commit)
+# Temporary tables of one fold's increments (per database session; emptied at commit, and before each fold:
+# a transaction may fold more than once, as flush_rollups(session) does, and must not add a fold's rows twice;
+# DELETE on the empty table of the usual one fold per transaction reads no page)
 _STAGES = f"""
 SET LOCAL client_min_messages = warning;  -- no "already exists" notice per fold
 CREATE TEMP TABLE IF NOT EXISTS rollup_hourly_in (point_id bigint, bucket timestamptz, {_STAGE_STATS})
   ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS rollup_daily_in (point_id bigint, day date, bucket timestamptz,
   bucket_end timestamptz, {_STAGE_STATS}) ON COMMIT DELETE ROWS;
+DELETE FROM rollup_hourly_in;
+DELETE FROM rollup_daily_in;
 """
 
 _FROM_STAGES = f"""

@@ -24,6 +24,7 @@ from db.central.rollups.queue import (
 )
 from db.engine import make_engine, make_sessionmaker, session_scope
 from db.migrate import upgrade
+from tests.support.energy import FOLD_FORMS, fold_form
 
 HOUR = timedelta(hours=1)
 
@@ -190,6 +191,34 @@ async def test_a_short_queue_folds_in_one_round_and_a_backlog_leaves_parts_to_ot
         assert sorted(await _hourly_counts(sessions, site_id)) == [60] * 3 * ROLLUP_PARTS
     finally:
         await engine.dispose()
+
+
+@pytest.mark.parametrize("form", FOLD_FORMS)
+async def test_folds_one_after_another_in_one_transaction_add_each_reading_once(
+    private_url, hand_clock, form
+):
+    # the staged increments of the first fold must not be added again by the second (db/central/rollups/stream.py)
+    with fold_form(form):
+        engine = make_engine(private_url, pool_size=2)
+        sessions = make_sessionmaker(engine)
+        try:
+            site_id = await _site(sessions)
+            start = hand_clock.now().replace(minute=0, second=0, microsecond=0) - 5 * HOUR
+            for minutes in (range(0, 60), range(60, 120)):
+                items = [
+                    {**item, "data_point": f"kwh_{n}"}
+                    for n in range(ROLLUP_PARTS)
+                    for item in _items(start, minutes)
+                ]
+                async with session_scope(sessions) as session:
+                    await ingest_batch(session, site_id, uuid.uuid4().hex, items)
+            async with session_scope(sessions) as session:
+                for part in ALL_PARTS:
+                    assert await process_once(session, (part,), skip_locked=False) == 2
+            assert await _queued(sessions) == 0
+            assert sorted(await _hourly_counts(sessions, site_id)) == [60] * 2 * ROLLUP_PARTS
+        finally:
+            await engine.dispose()
 
 
 async def test_the_queue_reports_the_age_of_its_oldest_range(private_url, hand_clock):
