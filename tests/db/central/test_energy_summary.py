@@ -131,3 +131,26 @@ def test_a_late_reading_refolds_its_quarters_and_days(own_db):
         assert used is not None
         assert_same(got, want)
     assert [b.consumption for b in got] != [b.consumption for b in before]  # the late readings count
+
+
+def test_neighbours_beyond_the_near_search_are_found(own_db):
+    # the fold looks for a point's usable reading before its new ones in the last 31 days first (monthly
+    # partitions), then further back: a usable reading 45 days back, only a bad one 10 days back, then a
+    # batch of bad readings alone (its newest usable reading is the one before it)
+    start = clock().now().replace(minute=0, second=0, microsecond=0) - timedelta(days=3)
+    old = [Sample(start - timedelta(days=45) + n * timedelta(minutes=1), 100.0 + n, 0) for n in range(10)]
+    bad_before = [Sample(start - timedelta(days=10), 5_000.0, 2)]
+    new = [Sample(start + n * timedelta(minutes=1), 200.0 + n, 0) for n in range(180)]
+    bad_after = [Sample(start + timedelta(hours=4) + n * timedelta(minutes=1), 9_000.0, 2) for n in range(3)]
+    point = own_db.run(make_point(own_db, timezone="Europe/Berlin"))
+    lo, hi = start - timedelta(days=50), start + timedelta(days=1)
+    rows: list[Sample] = []
+    with use_clock(FixedClock(clock().now())):
+        for batch in (old, bad_before, new, bad_after):
+            rows += batch
+            own_db.run(upload(own_db, point, batch))
+            own_db.run(flush_rollups(own_db.sessions))
+            got, want, used = own_db.run(answer(own_db, point, lo, hi, "day", 1000, rows, False))
+            assert used is not None  # folded: the answer came from the summary
+            assert_same(got, want)
+    assert any(b.consumption for b in got)
