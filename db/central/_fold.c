@@ -215,6 +215,10 @@ static int fold_window(Folded *out, PyObject *ts, PyObject *vs, PyObject *qs, lo
     double rollover;
     if (optional_double(rollover_obj, &has_rollover, &rollover) < 0)
         return -1;
+    if (lo_us % Q_US != 0 || hi_us % Q_US != 0) { /* a reading in a partial last quarter has no part */
+        PyErr_SetString(PyExc_ValueError, "lo_us and hi_us must be quarter-hour bounds");
+        return -1;
+    }
     Window w;
     if (window_open(&w, ts, vs, qs) < 0)
         return -1;

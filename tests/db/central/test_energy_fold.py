@@ -7,9 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from db.central.energy_fold import Window, micros, unpack_window, window_quarters
+from db.central import energy_fold
+from db.central.energy_fold import Q_US, Window, micros, unpack_window, window_quarters
 from db.central.energy_parts import QUARTER, quarter_floor, quarter_parts
-from db.energy import BAD_QUALITY
+from db.energy import BAD_QUALITY, RESET_FRACTION
 from tests.db.energy.test_consumption_rules import history, steps
 from tests.support.energy import FOLD_FORMS, fold_form
 
@@ -74,3 +75,14 @@ def test_a_window_out_of_order_is_sorted_before_folding(form):
         assert shuffled.in_order().lists() == tuple(map(list, zip(*rows, strict=True)))
         window = Window.of(rows)
         assert window.in_order() is window
+
+
+def test_the_native_loop_refuses_bounds_off_the_quarter_hour():
+    # the fold's windows are quarter-hour bounds; a reading in a partial last quarter would have no row
+    with fold_form("native"):
+        native = energy_fold.native
+        for lo, hi in ((0, Q_US + 1), (1, Q_US)):
+            with pytest.raises(ValueError, match="quarter-hour"):
+                native.quarters(b"", b"", b"", lo, hi, True, None, RESET_FRACTION)
+            with pytest.raises(ValueError, match="quarter-hour"):
+                native.quarters_copy(bytearray(), 1, b"", b"", b"", lo, hi, True, None, RESET_FRACTION)
