@@ -141,12 +141,17 @@ async def _uploads(db, site_id: int, start: datetime) -> tuple[list[dict], list[
         return answers, [tuple(row) for row in stored]
 
 
-@pytest.mark.parametrize("form", ["native", "python"])
-def test_uploads_store_and_answer_the_same_in_both_forms(own_db, monkeypatch, form):
-    if form == "native":
+@pytest.fixture(params=["native", "python"])
+def form(request, monkeypatch) -> str:
+    """Uploads build their COPY rows with the C encoder, or with the Python forms."""
+    if request.param == "native":
         native()
     else:
         monkeypatch.setattr(batch, "native_rows", None)
+    return request.param
+
+
+def test_uploads_store_and_answer_the_same_in_both_forms(own_db, form):
     start = _start()
     answers, stored = own_db.run(_uploads(own_db, own_db.run(make_site(own_db)), start))
     assert answers == [
@@ -164,12 +169,7 @@ def test_uploads_store_and_answer_the_same_in_both_forms(own_db, monkeypatch, fo
     assert stored == want
 
 
-@pytest.mark.parametrize("form", ["native", "python"])
-def test_a_key_repeated_in_one_upload_keeps_its_first_value_in_both_forms(own_db, monkeypatch, form):
-    if form == "native":
-        native()
-    else:
-        monkeypatch.setattr(batch, "native_rows", None)
+def test_a_key_repeated_in_one_upload_keeps_its_first_value_in_both_forms(own_db, form):
     start = _start()
     site_id = own_db.run(make_site(own_db))
 

@@ -91,6 +91,18 @@ async def _hourly_counts(sessions, site_id: int) -> list[int]:
         return list(rows)
 
 
+async def _upload_to_every_part(sessions, site_id: int, start: datetime, hours: int) -> None:
+    """Uploads of an hour each (a reading a minute) for a point in every rollup part: a queued row per part each."""
+    for hour in range(hours):
+        items = [
+            {**item, "data_point": f"kwh_{n}"}
+            for n in range(ROLLUP_PARTS)
+            for item in _items(start, range(60 * hour, 60 * hour + 60))
+        ]
+        async with session_scope(sessions) as session:
+            await ingest_batch(session, site_id, uuid.uuid4().hex, items)
+
+
 async def _queued(sessions) -> int:
     async with session_scope(sessions) as session:
         return int(await session.scalar(select(func.count()).select_from(RollupDirty)))
@@ -171,14 +183,7 @@ async def test_a_short_queue_folds_in_one_round_and_a_backlog_leaves_parts_to_ot
     try:
         site_id = await _site(sessions)
         start = dated_clock.now().replace(minute=0, second=0, microsecond=0) - 5 * HOUR
-        for minutes in (range(0, 60), range(60, 120), range(120, 180)):  # three uploads, a row per part each
-            items = [
-                {**item, "data_point": f"kwh_{n}"}
-                for n in range(ROLLUP_PARTS)
-                for item in _items(start, minutes)
-            ]
-            async with session_scope(sessions) as session:
-                await ingest_batch(session, site_id, uuid.uuid4().hex, items)
+        await _upload_to_every_part(sessions, site_id, start, 3)  # three uploads, a row per part each
         assert await _queued(sessions) == 3 * ROLLUP_PARTS
         async with session_scope(sessions) as session:  # a backlog (enough = 2): part 2's rows alone
             assert await process_once(session, (2, 3, 0, 1), enough=2) == 3
@@ -204,14 +209,7 @@ async def test_folds_one_after_another_in_one_transaction_add_each_reading_once(
         try:
             site_id = await _site(sessions)
             start = hand_clock.now().replace(minute=0, second=0, microsecond=0) - 5 * HOUR
-            for minutes in (range(0, 60), range(60, 120)):
-                items = [
-                    {**item, "data_point": f"kwh_{n}"}
-                    for n in range(ROLLUP_PARTS)
-                    for item in _items(start, minutes)
-                ]
-                async with session_scope(sessions) as session:
-                    await ingest_batch(session, site_id, uuid.uuid4().hex, items)
+            await _upload_to_every_part(sessions, site_id, start, 2)
             async with session_scope(sessions) as session:
                 for part in ALL_PARTS:
                     assert await process_once(session, (part,), skip_locked=False) == 2
