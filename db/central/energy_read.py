@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.central.energy_parts import FLOAT_SLACK, Part, quarter_floor, quarter_parts, set_peak
 from db.central.models import Reading
+from db.central.storage.lookups import window_rows
 from db.energy import BAD_QUALITY, Sample, local_day, local_day_bounds
 from db.engine import asyncpg_connection
 
@@ -32,13 +33,7 @@ class SummaryState:
     tail_start: datetime
 
 
-_WINDOW_PG = """
-(SELECT ts, value, quality FROM readings WHERE point_id = $1 AND ts < $2 AND quality < 2 ORDER BY ts DESC LIMIT 1)
-UNION ALL
-(SELECT ts, value, quality FROM readings WHERE point_id = $1 AND ts >= $2 AND ts < $3 ORDER BY ts)
-UNION ALL
-(SELECT ts, value, quality FROM readings WHERE point_id = $1 AND ts >= $3 AND quality < 2 ORDER BY ts LIMIT 1)
-"""
+_WINDOW_PG = window_rows("$1", "$2", "$3")
 
 
 async def read_window(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from db.central.energy_read import INTERVAL_SAMPLE, MAX_WINDOW, SummaryState
+from db.central.storage.lookups import window_rows
 from db.energy import GAP_FACTOR, Sample, local_day, local_day_bounds
 from db.engine import driver_connection
 
@@ -127,14 +128,7 @@ FROM rn WHERE ok GROUP BY pid, bi, run
 UNION ALL
 SELECT 3, w.pid, w.lo, w.hi, r.ts, NULL, NULL, NULL, NULL, r.value, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
   NULL, NULL, NULL, r.quality
-FROM w CROSS JOIN LATERAL (
-  (SELECT ts, value, quality FROM readings WHERE point_id = w.pid AND ts < w.lo AND quality < 2
-    ORDER BY ts DESC LIMIT 1)
-  UNION ALL
-  (SELECT ts, value, quality FROM readings WHERE point_id = w.pid AND ts >= w.lo AND ts < w.hi ORDER BY ts)
-  UNION ALL
-  (SELECT ts, value, quality FROM readings WHERE point_id = w.pid AND ts >= w.hi AND quality < 2
-    ORDER BY ts LIMIT 1)
+FROM w CROSS JOIN LATERAL ({window_rows("w.pid", "w.lo", "w.hi")}
 ) r
 UNION ALL
 SELECT 4, w.pid, w.lo, w.hi, (SELECT ts FROM readings WHERE point_id = w.pid AND ts >= w.hi ORDER BY ts LIMIT 1),
@@ -243,18 +237,11 @@ SELECT 1, min(t0), max(t1), (array_agg(peak_at ORDER BY peak DESC, t0) FILTER (W
   sum(consumption ORDER BY t0), sum(span_seconds ORDER BY t0), max(longest), max(peak), NULL, NULL, NULL
 FROM rn WHERE ok GROUP BY bi, run
 """
-_RAW = """
+_RAW = f"""
 UNION ALL
 SELECT 3, w.lo, w.hi, r.ts, NULL, NULL, NULL, NULL, r.value, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
   NULL, NULL, r.quality
-FROM w CROSS JOIN LATERAL (
-  (SELECT ts, value, quality FROM readings WHERE point_id = $1 AND ts < w.lo AND quality < 2
-    ORDER BY ts DESC LIMIT 1)
-  UNION ALL
-  (SELECT ts, value, quality FROM readings WHERE point_id = $1 AND ts >= w.lo AND ts < w.hi ORDER BY ts)
-  UNION ALL
-  (SELECT ts, value, quality FROM readings WHERE point_id = $1 AND ts >= w.hi AND quality < 2
-    ORDER BY ts LIMIT 1)
+FROM w CROSS JOIN LATERAL ({window_rows("$1", "w.lo", "w.hi")}
 ) r
 UNION ALL
 SELECT 4, w.lo, w.hi, (SELECT ts FROM readings WHERE point_id = $1 AND ts >= w.hi ORDER BY ts LIMIT 1),

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.central import energy_fold
 from db.central.energy_fold import COPY_HEADER, COPY_TRAILER, QUARTER_COLUMNS, Window, micros, window_quarters
 from db.central.energy_parts import QUARTER, quarter_floor
+from db.central.storage.lookups import usable_before, window_rows
 from db.energy import RESET_FRACTION, local_day, local_day_bounds
 from db.engine import asyncpg_connection
 
@@ -26,30 +27,14 @@ EMPTY = Window(b"", b"", b"")
 FOLD_WINDOW = timedelta(days=2)  # readings one fold step reads per point at most
 FOLD_BATCH = 100  # (point, window) pairs per statement
 
-# readings is partitioned by month (db/central/storage/partitions.py), and a lookup of a point's newest
-# reading before an instant with no lower bound descends into every older partition's index (a Merge Append
-# over them all): after two years of history a live fold round cost 2.9x. So each such lookup searches the
-# last NEAR first, where it almost always finds its row (one or two partitions), and only when that finds
-# nothing the rest; COALESCE evaluates its second argument only then, so the answer is the same.
-NEAR = "interval '31 days'"
-
-
-def _usable_before(point: str, at: str) -> str:
-    """SQL of the time of the point's newest usable reading before at (NULL when none), near first."""
-    return f"""COALESCE(
-    (SELECT ts FROM readings WHERE point_id = {point} AND ts < {at} AND ts >= {at} - {NEAR} AND quality < 2
-     ORDER BY ts DESC LIMIT 1),
-    (SELECT ts FROM readings WHERE point_id = {point} AND ts < {at} - {NEAR} AND quality < 2
-     ORDER BY ts DESC LIMIT 1))"""
-
-
 # Per point: its usable reading before tmin (p) and after tmax (n), its newest reading (l: one at tmax or
 # later exists unless it was deleted since) and newest usable reading (u: the one before tmin when none is
-# at tmin or later), and its summary state.
+# at tmin or later), and its summary state. Each lookup backwards has a lower bound first, as in
+# db/central/storage/lookups.py: without one it descended into every monthly partition.
 _BOUNDS = f"""
 SELECT t.pid, p.ts, n.ts, l.ts, u.ts, s.folded_from, s.tail_start
 FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[]) AS t(pid, tmin, tmax)
-CROSS JOIN LATERAL (SELECT {_usable_before("t.pid", "t.tmin")} AS ts) p
+CROSS JOIN LATERAL (SELECT {usable_before("t.pid", "t.tmin")} AS ts) p
 LEFT JOIN LATERAL (SELECT ts FROM readings WHERE point_id = t.pid AND ts > t.tmax AND quality < 2
                    ORDER BY ts LIMIT 1) n ON true
 CROSS JOIN LATERAL (SELECT COALESCE(
@@ -68,13 +53,7 @@ FOLD_ROWS_SQL = f"""
 SELECT t.n, string_agg(timestamptz_send(r.ts), ''::bytea), string_agg(float8send(r.value), ''::bytea),
   string_agg(int2send(r.quality), ''::bytea)
 FROM unnest($1::int[], $2::bigint[], $3::timestamptz[], $4::timestamptz[]) AS t(n, pid, lo, hi)
-CROSS JOIN LATERAL (
-  (SELECT ts, value, quality FROM readings WHERE point_id = t.pid AND ts = {_usable_before("t.pid", "t.lo")})
-  UNION ALL
-  (SELECT ts, value, quality FROM readings WHERE point_id = t.pid AND ts >= t.lo AND ts < t.hi ORDER BY ts)
-  UNION ALL
-  (SELECT ts, value, quality FROM readings WHERE point_id = t.pid AND ts >= t.hi AND quality < 2
-    ORDER BY ts LIMIT 1)
+CROSS JOIN LATERAL ({window_rows("t.pid", "t.lo", "t.hi")}
 ) r
 GROUP BY t.n
 """

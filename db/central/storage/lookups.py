@@ -1,0 +1,32 @@
+"""SQL of a point's readings around an instant, fit for readings' monthly partitions.
+
+A lookup of a point's newest reading before an instant with no lower bound descends into every older
+partition's index (a Merge Append over them all; the default partition rules out PostgreSQL's ordered
+Append): after two years of history a live fold round cost 3x. So such a lookup searches the last NEAR first,
+where it almost always finds its row, and only when that finds nothing the rest: COALESCE evaluates its
+second argument only then, so the answer is the same.
+"""
+
+NEAR = "interval '31 days'"
+
+
+def usable_before(point: str, at: str) -> str:
+    """SQL of the time of the point's newest usable reading before at (NULL when none), near first."""
+    near = f"({at})::timestamptz - {NEAR}"
+    return f"""COALESCE(
+    (SELECT ts FROM readings WHERE point_id = {point} AND ts < {at} AND ts >= {near} AND quality < 2
+     ORDER BY ts DESC LIMIT 1),
+    (SELECT ts FROM readings WHERE point_id = {point} AND ts < {near} AND quality < 2
+     ORDER BY ts DESC LIMIT 1))"""
+
+
+def window_rows(point: str, lo: str, hi: str) -> str:
+    """SQL of the point's (ts, value, quality) in [lo, hi) in time order, after its usable reading before lo
+    and before its first usable reading at hi or later (a window with its usable neighbours)."""
+    return f"""
+  (SELECT ts, value, quality FROM readings WHERE point_id = {point} AND ts = {usable_before(point, lo)})
+  UNION ALL
+  (SELECT ts, value, quality FROM readings WHERE point_id = {point} AND ts >= {lo} AND ts < {hi} ORDER BY ts)
+  UNION ALL
+  (SELECT ts, value, quality FROM readings WHERE point_id = {point} AND ts >= {hi} AND quality < 2
+    ORDER BY ts LIMIT 1)"""
