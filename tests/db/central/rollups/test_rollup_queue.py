@@ -1,6 +1,7 @@
 """Deferred rollups: uploads queue their ranges in rollup_dirty; the worker or flush_rollups folds them in."""
 
 import asyncio
+import contextlib
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -50,6 +51,16 @@ def private_url(new_pg_database) -> str:
     url = new_pg_database()
     upgrade("central", url)
     return url
+
+
+@contextlib.asynccontextmanager
+async def _private_engine(url: str, pool_size: int):
+    """An engine on the test's own database and its sessionmaker, disposed at the end."""
+    engine = make_engine(url, pool_size=pool_size)
+    try:
+        yield engine, make_sessionmaker(engine)
+    finally:
+        await engine.dispose()
 
 
 async def _site(sessions) -> int:
@@ -109,9 +120,7 @@ async def _queued(sessions) -> int:
 
 
 async def test_uploads_queue_ranges_until_flushed_then_the_worker_keeps_up(private_url, dated_clock):
-    engine = make_engine(private_url, pool_size=2)
-    sessions = make_sessionmaker(engine)
-    try:
+    async with _private_engine(private_url, 2) as (engine, sessions):
         site_id = await _site(sessions)
         start = dated_clock.now().replace(minute=0, second=0, microsecond=0) - 3 * HOUR
         async with session_scope(sessions) as session:
@@ -136,14 +145,10 @@ async def test_uploads_queue_ranges_until_flushed_then_the_worker_keeps_up(priva
             await asyncio.gather(worker, return_exceptions=True)
         assert await _queued(sessions) == 0
         assert await _hourly_counts(sessions, site_id) == [60, 60]
-    finally:
-        await engine.dispose()
 
 
 async def test_parts_hold_their_own_points_and_fold_at_once(private_url, dated_clock):
-    engine = make_engine(private_url, pool_size=ROLLUP_PARTS + 2)
-    sessions = make_sessionmaker(engine)
-    try:
+    async with _private_engine(private_url, ROLLUP_PARTS + 2) as (engine, sessions):
         site_id = await _site(sessions)
         start = dated_clock.now().replace(minute=0, second=0, microsecond=0) - 3 * HOUR
         items = [
@@ -171,16 +176,12 @@ async def test_parts_hold_their_own_points_and_fold_at_once(private_url, dated_c
         assert await _queued(sessions) == 0
         counts = sorted(await _hourly_counts(sessions, site_id))
         assert counts == [30] * 2 * ROLLUP_PARTS + [60] * 2 * ROLLUP_PARTS
-    finally:
-        await engine.dispose()
 
 
 async def test_a_short_queue_folds_in_one_round_and_a_backlog_leaves_parts_to_others(
     private_url, dated_clock
 ):
-    engine = make_engine(private_url, pool_size=4)
-    sessions = make_sessionmaker(engine)
-    try:
+    async with _private_engine(private_url, 4) as (engine, sessions):
         site_id = await _site(sessions)
         start = dated_clock.now().replace(minute=0, second=0, microsecond=0) - 5 * HOUR
         await _upload_to_every_part(sessions, site_id, start, 3)  # three uploads, a row per part each
@@ -194,8 +195,6 @@ async def test_a_short_queue_folds_in_one_round_and_a_backlog_leaves_parts_to_ot
             assert await process_once(session) == 3 * (ROLLUP_PARTS - 1)
         assert await _queued(sessions) == 0
         assert sorted(await _hourly_counts(sessions, site_id)) == [60] * 3 * ROLLUP_PARTS
-    finally:
-        await engine.dispose()
 
 
 @pytest.mark.parametrize("form", FOLD_FORMS)
@@ -204,9 +203,7 @@ async def test_folds_one_after_another_in_one_transaction_add_each_reading_once(
 ):
     # the staged increments of the first fold must not be added again by the second (db/central/rollups/stream.py)
     with fold_form(form):
-        engine = make_engine(private_url, pool_size=2)
-        sessions = make_sessionmaker(engine)
-        try:
+        async with _private_engine(private_url, 2) as (engine, sessions):
             site_id = await _site(sessions)
             start = hand_clock.now().replace(minute=0, second=0, microsecond=0) - 5 * HOUR
             await _upload_to_every_part(sessions, site_id, start, 2)
@@ -215,15 +212,11 @@ async def test_folds_one_after_another_in_one_transaction_add_each_reading_once(
                     assert await process_once(session, (part,), skip_locked=False) == 2
             assert await _queued(sessions) == 0
             assert sorted(await _hourly_counts(sessions, site_id)) == [60] * 2 * ROLLUP_PARTS
-        finally:
-            await engine.dispose()
 
 
 async def test_the_queue_reports_the_age_of_its_oldest_range(private_url, hand_clock):
     # steady uploads folded within seconds keep the age small; "time since last seen empty" grew without end
-    engine = make_engine(private_url, pool_size=2)
-    sessions = make_sessionmaker(engine)
-    try:
+    async with _private_engine(private_url, 2) as (engine, sessions):
         site_id = await _site(sessions)
         start = hand_clock.now().replace(minute=0, second=0, microsecond=0) - 3 * HOUR
         async with session_scope(sessions) as session:
@@ -238,5 +231,3 @@ async def test_the_queue_reports_the_age_of_its_oldest_range(private_url, hand_c
         await flush_rollups(engine)
         async with session_scope(sessions) as session:
             assert await queue_state(session) == (0, 0.0)
-    finally:
-        await engine.dispose()
