@@ -1,7 +1,6 @@
 """Shared session state: the JWT, the signed-in user, GraphQL calls and error handling for every page."""
 
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -11,7 +10,7 @@ from causes import Cause, text
 from ui_client import api, queries
 from ui_client.errors import ApiUnreachable, NotAuthenticated, UiClientError
 from ui_common.clock import utcnow
-from ui_common.follow import follow
+from ui_common.follow import client_connected, follow, taking_over
 from ui_common.format import parse_ts
 
 logger = logging.getLogger(__name__)
@@ -92,16 +91,6 @@ class SessionState(rx.State):
         """Hide the error banner."""
         self.error = ""
 
-    def _client_connected(self) -> bool:
-        """Whether this browser tab is still connected (background tasks stop when it is gone)."""
-        try:
-            from reflex.config import get_config
-
-            namespace = get_config().app_module.app.event_namespace
-        except Exception:  # noqa: BLE001  (no app loaded, e.g. in unit tests)
-            return True
-        return namespace is None or self.router.session.client_token in namespace.token_to_sid
-
     async def _refetch(self) -> None:
         """Reload the page's data after the central API came back (pages with data override this)."""
 
@@ -120,7 +109,7 @@ class SessionState(rx.State):
 
     def _wanted(self) -> bool:
         """Whether this tab still shows the page of the running background task (pages override)."""
-        return bool(self.token) and self._client_connected()
+        return bool(self.token) and client_connected(self)
 
     async def _follow(
         self,
@@ -135,14 +124,6 @@ class SessionState(rx.State):
         older one stops at its next wake-up, so each tab runs at most one per page. `handle` runs inside
         `async with self` for every event, and with None on each quiet tick (to refresh relative times).
         """
-        task_id = uuid.uuid4().hex
-        async with self:
-            setattr(self, flag, task_id)
-            token = self.token
-
-        def in_charge() -> bool:
-            return getattr(self, flag) == task_id and self._wanted()
-
         lost = False
 
         async def on_event(event: dict[str, Any] | None) -> None:
@@ -163,7 +144,13 @@ class SessionState(rx.State):
                 logger.info("subscription interrupted: %s", err)
             return False
 
-        try:
+        async with taking_over(self, flag) as current:
+            async with self:
+                token = self.token
+
+            def in_charge() -> bool:
+                return current() and self._wanted()
+
             await follow(
                 self,
                 lambda: api.CENTRAL.subscribe(query, variables, token=token),
@@ -173,7 +160,3 @@ class SessionState(rx.State):
                 (UiClientError,),
                 RETRY_SECONDS,
             )
-        finally:
-            async with self:
-                if getattr(self, flag) == task_id:
-                    setattr(self, flag, "")

@@ -2,13 +2,45 @@
 
 import asyncio
 import logging
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import aclosing
+from contextlib import aclosing, asynccontextmanager
 from typing import Any
 
 logger = logging.getLogger(__name__)
 
 Event = dict[str, Any] | None
+
+
+def client_connected(state: Any) -> bool:
+    """Whether the browser tab of this state is connected now (True when no app runs, e.g. in unit tests)."""
+    try:
+        from reflex.config import get_config
+
+        namespace = get_config().app_module.app.event_namespace
+    except Exception:  # noqa: BLE001  (no app loaded)
+        return True
+    return namespace is None or state.router.session.client_token in namespace.token_to_sid
+
+
+@asynccontextmanager
+async def taking_over(state: Any, flag: str) -> AsyncIterator[Callable[[], bool]]:
+    """Make this background task the tab's one follower named by `flag`; yields whether it still is.
+
+    `flag` names a backend str of the state: the id of the task in charge. A newer task takes over and the
+    older one stops at its next wake-up. Reflex cancels a page load's background tasks when the tab moves to
+    another page or reconnects, and the next page's task may start before the cancelled one has unwound: a
+    "one is running" flag cleared on the way out would then turn the new task away and leave the tab frozen.
+    """
+    task_id = uuid.uuid4().hex
+    async with state:
+        setattr(state, flag, task_id)
+    try:
+        yield lambda: getattr(state, flag) == task_id
+    finally:
+        async with state:
+            if getattr(state, flag) == task_id:
+                setattr(state, flag, "")
 
 
 async def follow(

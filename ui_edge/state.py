@@ -6,7 +6,7 @@ from typing import Any
 
 import reflex as rx
 
-from ui_common.follow import follow
+from ui_common.follow import client_connected, follow, taking_over
 from ui_common.format import duration, simulated_note
 from ui_edge import api, queries
 from ui_edge.errors import AgentUnreachable, NotAuthenticated, UiEdgeError
@@ -53,21 +53,11 @@ class EdgeState(rx.State):
     simulated_from: str = ""  # span of the demo's simulated readings at this edge ("" when none)
     simulated_until: str = ""
     simulated_text: str = ""
-    _status_watching: bool = False
+    _status_watching: str = ""  # id of the tab's task following the status (ui_common.follow.taking_over)
 
     def _path(self) -> str:
         """The path this tab shows."""
         return self.router.url.path.rstrip("/") or "/"
-
-    def _client_connected(self) -> bool:
-        """Whether this browser tab is still connected (background tasks stop when it is gone)."""
-        try:
-            from reflex.utils.prerequisites import get_app
-
-            namespace = get_app().app.event_namespace
-        except Exception:  # noqa: BLE001  (no app loaded, e.g. in unit tests)
-            return True
-        return namespace is None or self.router.session.client_token in namespace.token_to_sid
 
     def _show_status(self, status: dict[str, Any]) -> None:
         self.status_loaded = True
@@ -161,15 +151,11 @@ class EdgeState(rx.State):
     ) -> None:
         """Body of a background task: keep a subscription open while the tab wants it, reconnecting on loss.
 
-        `flag` names a backend bool that keeps one task per tab; `handle` runs inside `async with self` for
-        every event and with None on each quiet tick; `refresh` then runs outside the lock (for fetches that
-        must not block the tab's other events); `wanted()` (checked under the lock) ends the task.
+        `flag` names a backend str holding the id of the task in charge (a newer task of the tab takes over);
+        `handle` runs inside `async with self` for every event and with None on each quiet tick; `refresh`
+        then runs outside the lock (for fetches that must not block the tab's other events); `wanted()`
+        (checked under the lock) ends the task.
         """
-        async with self:
-            if getattr(self, flag):
-                return
-            setattr(self, flag, True)
-            token = self.token
 
         def interrupted(err: Exception) -> bool:
             logger.info("live updates interrupted: %s", err)
@@ -180,11 +166,13 @@ class EdgeState(rx.State):
                 return True
             return False
 
-        try:
+        async with taking_over(self, flag) as current:
+            async with self:
+                token = self.token
             await follow(
                 self,
                 lambda: api.LOCAL.subscribe(query, token=token),
-                lambda: self._client_connected() and wanted(),
+                lambda: current() and client_connected(self) and wanted(),
                 handle,
                 interrupted,
                 (UiEdgeError,),
@@ -192,6 +180,3 @@ class EdgeState(rx.State):
                 after=refresh,
                 stale_seconds=stale_seconds,
             )
-        finally:
-            async with self:
-                setattr(self, flag, False)

@@ -319,3 +319,14 @@ def test_a_meter_added_while_the_dashboard_is_open_gets_its_card(dashboard, stac
     expect(page.get_by_test_id("meter-card")).to_have_count(cards + 1, timeout=30_000)
     expect(page.locator("[data-meter='meter-004']")).to_contain_text("Added while open")
     expect(page.get_by_text("An error occurred while rendering this page.")).to_have_count(0)
+
+
+def test_status_keeps_following_through_navigation(dashboard, page):
+    """Moving between pages many times leaves the status strip live (each page load takes the watch over)."""
+    poll = page.get_by_test_id("last-poll")
+    for _ in range(6):
+        for nav, path in (("nav-sync", "sync"), ("nav-meters", "meters"), ("nav-dashboard", "")):
+            page.get_by_test_id(nav).click()
+            page.wait_for_url(dashboard.url + path)
+        shown = poll.inner_text()
+        expect(poll).not_to_have_text(shown, timeout=15_000)

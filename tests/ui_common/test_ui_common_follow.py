@@ -2,7 +2,7 @@
 
 import asyncio
 
-from ui_common.follow import follow
+from ui_common.follow import follow, taking_over
 
 
 class _State:
@@ -10,6 +10,7 @@ class _State:
 
     def __init__(self) -> None:
         self.locked = 0
+        self.watching = ""
 
     async def __aenter__(self):
         self.locked += 1
@@ -97,3 +98,27 @@ async def test_a_subscription_silent_longer_than_its_stale_limit_is_opened_again
     )
     assert seen == [{"n": 1}, {"n": 2}] and len(connects) == 2
     assert closed[0] == 1  # the silent subscription was closed before the next one opened
+
+
+async def test_a_newer_task_takes_over_and_an_older_one_unwinding_late_leaves_it_in_charge():
+    state, stopped = _State(), asyncio.Event()
+    older_ready, newer_ready = asyncio.Event(), asyncio.Event()
+
+    async def older():
+        async with taking_over(state, "watching") as current:
+            older_ready.set()
+            await newer_ready.wait()
+            assert not current()  # its next wake-up finds it no longer in charge
+            await stopped.wait()  # still unwinding (as a cancelled task may be) when the newer one runs
+
+    async def newer():
+        await older_ready.wait()
+        async with taking_over(state, "watching") as current:
+            newer_ready.set()
+            assert current()
+            stopped.set()
+            await asyncio.sleep(0.01)  # the older task leaves meanwhile
+            assert current() and state.watching
+
+    await asyncio.wait_for(asyncio.gather(older(), newer()), 5)
+    assert state.watching == ""  # the one in charge cleared its id on the way out

@@ -23,7 +23,7 @@ class FleetHintsState(SessionState):
     _watching_hints: str = ""
 
     def _wanted(self) -> bool:
-        return self._path() == "/" and bool(self.token) and self._client_connected()
+        return self._path() == "/" and super()._wanted()
 
     async def _fetch(self) -> None:
         self._outlook = (await self._gql(q.OUTLOOK, {"siteId": None})).get("alertOutlook") or []

@@ -47,7 +47,7 @@ class AlertsState(SessionState):
     _watching_resolved: str = ""
 
     def _wanted(self) -> bool:
-        return self._path() == ROUTE and bool(self.token) and self._client_connected()
+        return self._path() == ROUTE and super()._wanted()
 
     def _variables(self) -> dict[str, Any]:
         return {

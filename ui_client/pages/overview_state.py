@@ -163,7 +163,7 @@ class OverviewState(SessionState):
                 return
 
     def _wanted(self) -> bool:
-        return self._path() == ROUTE and bool(self.token) and self._client_connected()
+        return self._path() == ROUTE and super()._wanted()
 
     async def _on_status(self, event: dict[str, Any] | None) -> None:
         self.live = True

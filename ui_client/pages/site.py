@@ -99,8 +99,7 @@ class SiteState(SessionState):
         return (
             self._path().startswith("/site/")
             and str(self._site.get("id", "")) == self._site_id()
-            and bool(self.token)
-            and self._client_connected()
+            and super()._wanted()
         )
 
     def _show_site(self) -> None:

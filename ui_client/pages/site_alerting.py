@@ -46,7 +46,7 @@ class SiteAlertingState(SessionState):
         return self._path().rsplit("/", 1)[-1]
 
     def _wanted(self) -> bool:
-        return self._path().startswith("/site/") and bool(self.token) and self._client_connected()
+        return self._path().startswith("/site/") and super()._wanted()
 
     def _render(self) -> None:
         now = utcnow()

@@ -57,7 +57,7 @@ class DashboardState(EdgeState):
     point_choices: list[str] = []
     chart_point: str = ""
     loaded: bool = False
-    _watching: bool = False
+    _watching: str = ""  # id of the tab's task following live values (ui_common.follow.taking_over)
     _meters_at: float = 0.0
 
     def _on_page(self) -> bool:
