@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.central.rollups.refresh import HOUR, PointInfo, point_infos, refresh_rollups
 from db.central.rollups.sql import STAT_COLUMNS, register_delta, register_wrapped
+from db.central.storage.lookups import usable_before
 from db.energy import hour_floor
 
 ORIGIN = "timestamptz '2000-01-01 00:00:00+00'"  # date_bin() origin: UTC hours, no zone lookup per row
@@ -69,7 +70,7 @@ a AS (
     p.ts AS p_ts, p.value AS p_v,
     (t.l AT TIME ZONE t.tz)::date AS d1, ((t.l AT TIME ZONE t.tz)::date + 1)::timestamp AT TIME ZONE t.tz AS m1
   FROM t LEFT JOIN LATERAL (
-    SELECT ts, value FROM readings WHERE point_id = t.point_id AND ts <= t.l AND quality < 2 ORDER BY ts DESC LIMIT 1
+    SELECT ts, value FROM readings WHERE point_id = t.point_id AND ts = {usable_before("t.point_id", f"t.l + {TICK}")}
   ) p ON true
   WHERE t.append
 ),
@@ -102,14 +103,13 @@ g AS (
             WHEN quality >= 2 THEN NULL
             WHEN lag_quality IS NULL THEN a.p_ts
             WHEN lag_quality < 2 THEN lag_ts
-            ELSE (SELECT max(ts) FROM readings WHERE point_id = a.point_id AND ts < o.ts AND quality < 2)
+            ELSE {usable_before("a.point_id", "o.ts")}
           END AS prev_ts,
           CASE
             WHEN quality >= 2 THEN NULL
             WHEN lag_quality IS NULL THEN a.p_v
             WHEN lag_quality < 2 THEN lag_value
-            ELSE (SELECT value FROM readings WHERE point_id = a.point_id AND ts < o.ts AND quality < 2
-                   ORDER BY ts DESC LIMIT 1)
+            ELSE (SELECT value FROM readings WHERE point_id = a.point_id AND ts = {usable_before("a.point_id", "o.ts")})
           END AS prev_v
         FROM (
           SELECT ts, value, quality, bucket, day,

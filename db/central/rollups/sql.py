@@ -1,5 +1,7 @@
 """PostgreSQL statements that rebuild rollup buckets from raw readings (same rules as db/energy/)."""
 
+from db.central.storage.lookups import usable_before
+
 
 def register_delta(rollover: str) -> str:
     """SQL: consumption over one interval from prev_v to value (NULL without prev_v); rollover: its column."""
@@ -48,7 +50,7 @@ FROM (
        WHERE point_id = b.point_id AND ts >= b.s AND ts <= b.e AND ts < b.cut
       UNION ALL
       (SELECT ts, value, quality FROM readings
-        WHERE point_id = b.point_id AND ts < b.s AND quality < 2 ORDER BY ts DESC LIMIT 1)
+        WHERE point_id = b.point_id AND ts = {usable_before("b.point_id", "b.s")})
     ) raw
     WINDOW w AS (PARTITION BY quality < 2 ORDER BY ts)
   ) lagged
@@ -118,8 +120,7 @@ steps AS (
   FROM t CROSS JOIN LATERAL (
     SELECT ts, value, lag(value) OVER (ORDER BY ts) AS prev_v, lag(ts) OVER (ORDER BY ts) AS prev_ts
     FROM (
-      (SELECT ts, value FROM readings
-        WHERE point_id = t.point_id AND ts < t.lo AND quality < 2 ORDER BY ts DESC LIMIT 1)
+      (SELECT ts, value FROM readings WHERE point_id = t.point_id AND ts = {usable_before("t.point_id", "t.lo")})
       UNION ALL
       (SELECT ts, value FROM readings
         WHERE point_id = t.point_id AND ts >= t.lo AND ts <= t.hi AND quality < 2 ORDER BY ts)

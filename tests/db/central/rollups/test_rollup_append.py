@@ -410,3 +410,88 @@ def test_workers_folding_parts_at_once_equal_the_reference(db):
         db.run(_workers_until_folded(db, workers=2))
     for point, zone in zip(points, zones, strict=True):
         check(db, point, histories[point], zone)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Kolkata"])  # days from hours, and days from raw rows
+def test_usable_neighbours_beyond_the_near_search_are_found(db, zone):
+    # The SQL append and the rebuilds look for a point's usable reading before a time in the last 31 days
+    # first (monthly partitions), then further back; here only a bad reading lies within those 31 days
+    start = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
+    far = (start - timedelta(days=45), 100.0, 0)
+    bad = (start - timedelta(days=10), 5_000.0, 2)
+    rows = minutes(start, 0, 60, value=lambda m: 200.0 + m)
+
+    rebuilt = db.run(make_point(db, timezone=zone))
+    for batch in ([far], [bad], rows):
+        db.run(upload(db, rebuilt, batch))
+        db.run(fold(db))
+    late = (start - timedelta(days=5), 150.0, 0)
+    with counting_rebuilds() as rebuilds:
+        db.run(upload(db, rebuilt, [late]))  # the rebuild from its hour finds `far` before it
+        db.run(fold(db))
+    assert rebuilds == [[rebuilt]]
+    check(db, rebuilt, [far, bad, late, *rows], zone)
+
+    appended = db.run(make_point(db, timezone=zone))
+    for batch in ([far], [bad]):
+        db.run(upload(db, appended, batch))
+        db.run(fold(db))
+    older = (start - timedelta(days=42), 120.0, 0)  # 32 days before the last folded reading, `bad`
+    tail = [(rows[0][0], rows[0][1], 2), *rows[1:]]  # the first new reading is bad too
+    with counting_rebuilds() as rebuilds, counting_sql_folds() as sql_folds:
+        db.run(upload(db, appended, [older]))
+        db.run(upload(db, appended, tail))  # one round: rebuilt up to `bad`, then appended after it
+        db.run(fold(db))
+    assert sql_folds == [[appended]] and rebuilds == [[appended]]
+    check(db, appended, [far, older, bad, *tail], zone)
+
+
+def test_instantaneous_points_find_a_usable_neighbour_beyond_the_near_search(db):
+    # gaps of instantaneous points count from the usable reading before the new ones, which the fold looks
+    # for in the last 31 days first: after a bad last reading, and after a bad first new one
+    start = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
+    kw = {"cumulative": False, "unit": "kilowatts", "name": "power_kw"}
+    far = (start - timedelta(days=45), 10.0, 0)
+
+    after_bad = db.run(make_point(db, **kw))  # the last folded reading is bad, the usable one 35 days older
+    rows = [far, (start - timedelta(days=10), 50.0, 2), *minutes(start, 0, 5)]
+    for batch in ([far], rows[1:2], rows[2:]):
+        db.run(upload(db, after_bad, batch))
+        db.run(fold(db))
+    check(db, after_bad, rows, "UTC", cumulative=False)
+
+    bad_first = db.run(make_point(db, **kw))  # a bad reading, then a usable one, 40 days after the last
+    later = start - timedelta(days=5)
+    rows = [far, (later, 50.0, 2), *minutes(later, 1, 5)]
+    for batch in ([far], rows[1:]):
+        db.run(upload(db, bad_first, batch))
+        db.run(fold(db))
+    check(db, bad_first, rows, "UTC", cumulative=False)
+
+
+SPACINGS = st.sampled_from([60, 3600, 20 * 86400, 40 * 86400])  # seconds: a minute to beyond the near search
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    gaps=st.lists(st.tuples(SPACINGS, st.sampled_from([0, 0, 2])), min_size=3, max_size=30),
+    zone=st.sampled_from(["UTC", "Asia/Kolkata"]),
+    seed=st.integers(0, 10_000),
+)
+def test_readings_months_apart_in_any_order_equal_the_reference(db, gaps, zone, seed):
+    rng = random.Random(seed)
+    ts, value, rows = datetime(2025, 1, 1, tzinfo=UTC), 100.0, []
+    for seconds, quality in gaps:
+        ts += timedelta(seconds=seconds)
+        value += rng.uniform(0, 50)
+        rows.append((ts, round(value, 3), quality))
+    cuts = sorted(rng.sample(range(1, len(rows)), min(rng.randint(1, 6), len(rows) - 1)))
+    batches = [rows[a:b] for a, b in zip([0, *cuts], [*cuts, len(rows)], strict=False)]
+    rng.shuffle(batches)
+    point = db.run(make_point(db, timezone=zone))
+    for batch in batches:
+        db.run(upload(db, point, batch))
+        if rng.random() < 0.6:
+            db.run(fold(db, claim=rng.choice([1, 2, 200])))
+    db.run(fold(db))
+    check(db, point, rows, zone)
