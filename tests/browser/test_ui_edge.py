@@ -86,9 +86,15 @@ def _number(text: str) -> int:
     return int(re.sub(r"[^0-9]", "", text) or 0)
 
 
-def test_dashboard_shows_live_values_from_simulated_meters(dashboard, page):
+def _meter_count(stack: EdgeStack) -> int:
+    """How many meters the agent has now (the discovery test adds one; tests do not assume their order)."""
+    return len(stack.gql("{ meters { externalId } }")["meters"])
+
+
+def test_dashboard_shows_live_values_from_simulated_meters(dashboard, stack, page):
     page.goto(dashboard.url)
-    expect(page.get_by_test_id("meter-card")).to_have_count(2, timeout=60_000)  # first page of a fresh build
+    cards = page.get_by_test_id("meter-card")
+    expect(cards).to_have_count(_meter_count(stack), timeout=60_000)  # first page of a fresh build
     card = _card(page, "meter-001")
     expect(card.get_by_test_id("meter-reachability")).to_have_text("reachable")
     expect(card.get_by_test_id("point-unit").first).not_to_have_text("")
@@ -131,21 +137,25 @@ def test_times_show_in_the_sites_zone_with_its_name(dashboard, page):
 
 def test_a_dead_meter_shows_as_unreachable(dashboard, stack, page):
     page.goto(dashboard.url)
-    expect(page.get_by_test_id("meter-card")).to_have_count(2)
+    meters = _meter_count(stack)
+    expect(page.get_by_test_id("meter-card")).to_have_count(meters)
     stack.meter("kill", "meter-002")
     try:
         card = _card(page, "meter-002")
         expect(card.get_by_test_id("meter-reachability")).to_have_text("unreachable")
         expect(card.get_by_test_id("meter-dead")).to_be_visible()
         expect(_card(page, "meter-001").get_by_test_id("meter-reachability")).to_have_text("reachable")
-        expect(page.get_by_test_id("meters-summary")).to_have_text("1 of 2 meters reachable")
+        expect(page.get_by_test_id("meters-summary")).to_have_text(
+            f"{meters - 1} of {meters} meters reachable"
+        )
         screenshot(page, "ui_edge-dead-meter")
     finally:
         stack.meter("revive", "meter-002")
     expect(_card(page, "meter-002").get_by_test_id("meter-reachability")).to_have_text("reachable")
 
 
-def test_discovery_lists_the_simulated_devices_and_adds_one(dashboard, page):
+def test_discovery_lists_the_simulated_devices_and_adds_one(dashboard, stack, page):
+    meters = _meter_count(stack)
     page.goto(dashboard.url + "meters")
     field = page.get_by_test_id("discovery-range")
     expect(field).to_have_value("127.0.0.231-127.0.0.232")
@@ -171,7 +181,7 @@ def test_discovery_lists_the_simulated_devices_and_adds_one(dashboard, page):
     expect(page.get_by_test_id("test-unit")).to_have_text(["kWh"])
     screenshot(page, "ui_edge-test-read")
     page.goto(dashboard.url)
-    expect(page.get_by_test_id("meter-card")).to_have_count(3)
+    expect(page.get_by_test_id("meter-card")).to_have_count(meters + 1)
 
 
 def test_central_down_then_sync_now_empties_the_queue(dashboard, stack, central, page):
@@ -229,7 +239,7 @@ def test_long_central_outage_shows_the_alert_banner(dashboard, central, page):
 
 def test_agent_stopped_is_shown_clearly(dashboard, stack, page):
     page.goto(dashboard.url)
-    expect(page.get_by_test_id("meter-card")).to_have_count(3)
+    expect(page.get_by_test_id("meter-card")).to_have_count(_meter_count(stack))
     stack.stop_agent()
     expect(page.get_by_test_id("agent-down")).to_be_visible()
     expect(page.get_by_test_id("collection-state")).to_have_text("agent not running")
