@@ -18,7 +18,7 @@ from strawberry.types import ExecutionResult
 from api import metrics
 from api.services.edge import UploadRefused, store_upload
 from db.central.ingest.batch import IngestOutcome
-from db.central.ingest.parse import CheckedReadings
+from db.central.ingest.parse import CheckedReadings, ColumnReadings
 from db.wire import UPLOAD_READINGS_DOCUMENT
 
 logger = logging.getLogger(__name__)
@@ -42,7 +42,11 @@ def checked_batch(queries: frozenset[str], method: str, data, context) -> dict |
     if data.query not in queries or data.operation_name not in OPERATION_NAMES or data.extensions:
         return None
     batch = data.variables.get("batch") if type(data.variables) is dict else None
-    return batch if type(batch) is dict and type(batch.get("readings")) is CheckedReadings else None
+    return (
+        batch
+        if type(batch) is dict and type(batch.get("readings")) in (CheckedReadings, ColumnReadings)
+        else None
+    )
 
 
 def render(outcome: IngestOutcome | UploadRefused) -> dict:

@@ -10,6 +10,7 @@ from api.errors import BatchRefused
 from api.http.request_log import note
 from api.realtime import events
 from db.central.ingest.batch import IngestOutcome, ingest_batch
+from db.central.ingest.parse import ColumnReadings
 from db.central.models import Site
 from db.central.site_status import record_heartbeat
 from db.central.sites import SiteIdentity
@@ -32,7 +33,7 @@ async def upload_readings(
     batch_id = (batch_id or "").strip()
     if not batch_id or len(batch_id) > MAX_BATCH_ID_LENGTH:
         raise BatchRefused(f"batchId must have 1 to {MAX_BATCH_ID_LENGTH} characters")
-    if not isinstance(readings, list):
+    if not isinstance(readings, list | ColumnReadings):  # ColumnReadings: decoded in C (api/ingest/decode.py)
         raise BatchRefused("readings must be a JSON list of reading objects")
     if len(readings) > max_batch:
         raise BatchRefused(f"batch of {len(readings)} readings exceeds BATCH_SIZE {max_batch}")

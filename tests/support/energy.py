@@ -2,13 +2,11 @@
 
 import asyncio
 import contextlib
-import os
 import uuid
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import select
 
 from db.central import energy_fold
@@ -17,6 +15,7 @@ from db.central.models import DataPoint, Meter, Site
 from db.central.rollups.models import DailyRollup, HourlyRollup
 from db.central.rollups.refresh import refresh_rollups
 from db.engine import make_engine, make_sessionmaker, session_scope
+from tests.support.native import require_built
 
 TICK = timedelta(microseconds=1)
 FOLD_FORMS = ("native", "python")  # db/central/_fold.c, and the Python forms it must equal
@@ -26,10 +25,8 @@ FOLD_FORMS = ("native", "python")  # db/central/_fold.c, and the Python forms it
 def fold_form(form: str):
     """Fold with the C loops ("native", skipped where not built, except in CI) or the Python forms within."""
     saved = energy_fold.native
-    if form == "native" and saved is None:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail("db/central/_fold.c is not built: `pip install -e .` found no C compiler")
-        pytest.skip("db/central/_fold.c is not built here")
+    if form == "native":
+        require_built(saved, "db/central/_fold.c")
     if form == "python":
         energy_fold.native = None
     try:

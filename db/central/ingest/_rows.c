@@ -25,6 +25,22 @@ static void put_be(unsigned char *p, uint64_t v, int bytes)
         p[b] = (unsigned char)v;
 }
 
+/* One COPY row: 4 fields, each with its length (point id, time since 2000 in µs, value, quality). */
+static void put_row(unsigned char *p, long long point_id, int64_t us, double value, int16_t quality)
+{
+    uint64_t bits;
+    memcpy(&bits, &value, sizeof bits);
+    put_be(p, 4, 2);
+    put_be(p + 2, 8, 4);
+    put_be(p + 6, (uint64_t)point_id, 8);
+    put_be(p + 14, 8, 4);
+    put_be(p + 18, (uint64_t)us, 8);
+    put_be(p + 26, 8, 4);
+    put_be(p + 30, bits, 8);
+    put_be(p + 38, 2, 4);
+    put_be(p + 42, (uint64_t)(uint16_t)quality, 2);
+}
+
 /* Days from 1970-01-01 to y-m-d (proleptic Gregorian; Howard Hinnant's days_from_civil). */
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 {
@@ -199,17 +215,7 @@ static PyObject *copy_rows(PyObject *self, PyObject *args)
                 goto done;
             last_ts = ts;
         }
-        uint64_t bits;
-        memcpy(&bits, &value, sizeof bits);
-        put_be(p, 4, 2);
-        put_be(p + 2, 8, 4);
-        put_be(p + 6, (uint64_t)point_id, 8);
-        put_be(p + 14, 8, 4);
-        put_be(p + 18, (uint64_t)last_us, 8);
-        put_be(p + 26, 8, 4);
-        put_be(p + 30, bits, 8);
-        put_be(p + 38, 2, 4);
-        put_be(p + 42, (uint64_t)(uint16_t)(int16_t)quality, 2);
+        put_row(p, point_id, last_us, value, (int16_t)quality);
         p += ROW_BYTES;
         keys[i] = (RowKey){point_id, last_us, i};
         if (i > 0 && compare_keys(&keys[i - 1], &keys[i]) > 0)
@@ -261,9 +267,118 @@ done:
     return result;
 }
 
+/* One reading of api/ingest/_readings.c (db/central/ingest/parse.py ColumnReadings reads the same layout). */
+typedef struct {
+    int64_t us; /* since 1970 UTC */
+    double value;
+    int32_t key, unit, quality, pad;
+} Record;
+
+#define PG_EPOCH_US 946684800000000LL
+
+/* copy_rows for an upload decoded into records: point_ids[k] is the point of key index k. The spans are
+   microseconds since 1970, per point in the order the points first appear. */
+static PyObject *copy_columns(PyObject *self, PyObject *args)
+{
+    Py_buffer buffer;
+    PyObject *point_ids;
+    if (!PyArg_ParseTuple(args, "y*O!", &buffer, &PyList_Type, &point_ids))
+        return NULL;
+    PyObject *result = NULL, *payload = NULL;
+    const Record *records = buffer.buf;
+    const Py_ssize_t n = buffer.len / (Py_ssize_t)sizeof(Record), keys_n = PyList_GET_SIZE(point_ids);
+    long long *pids = malloc((keys_n ? keys_n : 1) * sizeof(long long));
+    int64_t *lo = malloc((keys_n ? keys_n : 1) * sizeof(int64_t)), *hi = malloc((keys_n ? keys_n : 1) * sizeof(int64_t));
+    RowKey *keys = malloc((n ? n : 1) * sizeof(RowKey));
+    if (pids == NULL || lo == NULL || hi == NULL || keys == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (buffer.len % (Py_ssize_t)sizeof(Record) != 0) {
+        PyErr_SetString(PyExc_ValueError, "records are 32 bytes each");
+        goto done;
+    }
+    for (Py_ssize_t k = 0; k < keys_n; k++) {
+        pids[k] = PyLong_AsLongLong(PyList_GET_ITEM(point_ids, k));
+        if (pids[k] == -1 && PyErr_Occurred())
+            goto done;
+        lo[k] = INT64_MAX;
+        hi[k] = INT64_MIN;
+    }
+    payload = PyBytes_FromStringAndSize(NULL, sizeof HEADER + n * ROW_BYTES + 2);
+    if (payload == NULL)
+        goto done;
+    unsigned char *p = (unsigned char *)PyBytes_AS_STRING(payload);
+    memcpy(p, HEADER, sizeof HEADER);
+    p += sizeof HEADER;
+    int in_order = 1;
+    for (Py_ssize_t i = 0; i < n; i++, p += ROW_BYTES) {
+        const Record *r = &records[i];
+        if (r->key < 0 || r->key >= keys_n || r->quality < 0 || r->quality > 2) {
+            PyErr_SetString(PyExc_ValueError, "a record's key or quality is out of range");
+            goto done;
+        }
+        const long long point_id = pids[r->key];
+        const int64_t us = r->us - PG_EPOCH_US;
+        put_row(p, point_id, us, r->value, (int16_t)r->quality);
+        keys[i] = (RowKey){point_id, us, i};
+        if (i > 0 && compare_keys(&keys[i - 1], &keys[i]) > 0)
+            in_order = 0;
+        if (r->us < lo[r->key])
+            lo[r->key] = r->us;
+        if (r->us > hi[r->key])
+            hi[r->key] = r->us;
+    }
+    put_be(p, 0xFFFF, 2);
+    if (!in_order) {
+        PyObject *sorted = sort_rows(payload, keys, n);
+        if (sorted == NULL)
+            goto done;
+        Py_SETREF(payload, sorted);
+    }
+    PyObject *touched = PyDict_New();
+    if (touched == NULL)
+        goto done;
+    for (Py_ssize_t k = 0; k < keys_n; k++) {
+        if (lo[k] > hi[k])
+            continue; /* a key without readings */
+        PyObject *point_id = PyLong_FromLongLong(pids[k]), *known = NULL, *bounds = NULL;
+        int failed = point_id == NULL;
+        if (!failed) {
+            known = PyDict_GetItemWithError(touched, point_id); /* two keys of one point: one span */
+            failed = known == NULL && PyErr_Occurred();
+        }
+        if (!failed && known != NULL) {
+            long long a = PyLong_AsLongLong(PyTuple_GET_ITEM(known, 0)), b = PyLong_AsLongLong(PyTuple_GET_ITEM(known, 1));
+            bounds = Py_BuildValue("(LL)", a < lo[k] ? a : (long long)lo[k], b > hi[k] ? b : (long long)hi[k]);
+        } else if (!failed) {
+            bounds = Py_BuildValue("(LL)", (long long)lo[k], (long long)hi[k]);
+        }
+        failed = failed || bounds == NULL || PyDict_SetItem(touched, point_id, bounds) < 0;
+        Py_XDECREF(point_id);
+        Py_XDECREF(bounds);
+        if (failed) {
+            Py_DECREF(touched);
+            goto done;
+        }
+    }
+    result = PyTuple_Pack(2, payload, touched);
+    Py_DECREF(touched);
+done:
+    PyBuffer_Release(&buffer);
+    free(pids);
+    free(lo);
+    free(hi);
+    free(keys);
+    Py_XDECREF(payload);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"copy_rows", copy_rows, METH_VARARGS,
      "copy_rows(accepted, points, to_micros) -> (binary COPY payload, {point id: (earliest ts, latest ts)})."},
+    {"copy_columns", copy_columns, METH_VARARGS,
+     "copy_columns(records, point_ids) -> (binary COPY payload, {point id: (earliest, latest µs since 1970)})."},
     {NULL, NULL, 0, NULL},
 };
 

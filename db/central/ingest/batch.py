@@ -21,7 +21,7 @@ from sqlalchemy import JSON, bindparam, insert, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.central.ingest.copy_binary import HEADER, MICROSECOND, PG_EPOCH, ROW, TRAILER, encode_rows
-from db.central.ingest.parse import ParsedReading, first_units, parse_readings
+from db.central.ingest.parse import EPOCH, ColumnReadings, ParsedReading, first_units, parse_readings
 from db.central.models import Reading, UploadBatch
 from db.central.points import known_points, resolve_points
 from db.clock import utcnow
@@ -172,8 +172,15 @@ class _Payload:
         ]
 
 
-def _copy_rows(accepted: list[ParsedReading], points: dict) -> tuple[_Payload, dict]:
+def _copy_rows(accepted: "list[ParsedReading] | ColumnReadings", points: dict) -> tuple[_Payload, dict]:
     """_rows_and_spans with the rows as binary COPY data, in one pass in C (KeyError for a missing point)."""
+    if type(accepted) is ColumnReadings:  # decoded in C: the rows come from its records
+        point_ids = [points[key][1] for key in accepted.keys]
+        data, spans = native_rows.copy_columns(accepted.records, point_ids)
+        touched = {
+            pid: (EPOCH + lo * MICROSECOND, EPOCH + hi * MICROSECOND) for pid, (lo, hi) in spans.items()
+        }
+        return _Payload(data, len(accepted)), touched
     data, touched = native_rows.copy_rows(accepted, points, _pg_micros)
     return _Payload(data, len(accepted)), touched
 

@@ -5,13 +5,15 @@ items that ReadingIn would accept unchanged (exact types, limits, an extended IS
 and parses each distinct timestamp once, since an edge batch repeats the same instants for every point.
 Anything else goes to ReadingIn, which either accepts it (lax conversions) or says why not.
 
-Faster still, api/ingest/decode.py decodes a whole usual upload request with msgspec into typed readings
-checked against the same limits (db/wire.py); when every reading passes, parse_readings takes them as they
-are (CheckedReadings). A request that does not fit, or any reading that fails, takes the general path above.
+Faster still, api/ingest/decode.py decodes a whole usual upload request into readings checked against the
+same limits (db/wire.py): in C into packed records where it can (ColumnReadings), else with msgspec into
+tuples (CheckedReadings); when every reading passes, parse_readings takes them as they are. A request that
+does not fit, or any reading that fails, takes the general path above.
 """
 
-from collections.abc import Sequence
-from datetime import UTC, datetime
+import struct
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from math import isfinite
 
 from pydantic import ValidationError
@@ -99,15 +101,53 @@ class CheckedReadings(list):
     """Readings of an upload already parsed (ParsedReading tuples) by api/ingest/decode.py: nothing was refused."""
 
 
-def first_units(accepted: list[ParsedReading]) -> dict[tuple[str, str], str | None]:
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+# api/ingest/_readings.c's record: microseconds since 1970 UTC, value, key index, unit index (-1: none), quality
+RECORD = struct.Struct("=qdiiii")
+
+
+class ColumnReadings:
+    """Readings of an upload already checked by api/ingest/_readings.c, packed: nothing was refused.
+
+    keys: the distinct (meter, point) in the order they first appear; key_units: the unit index of each key's
+    first reading; units: the distinct units; records: RECORD per reading, in upload order. The upload's COPY
+    rows are made from the records (db/central/ingest/_rows.c copy_columns) with no Python object per reading;
+    iterating gives the ParsedReading tuples, for the paths that need them (events, refusals).
+    """
+
+    __slots__ = ("keys", "key_units", "units", "records")
+
+    def __init__(self, keys: list, key_units: list[int], units: list[str], records: bytes):
+        self.keys, self.key_units, self.units, self.records = keys, key_units, units, records
+
+    def __len__(self) -> int:
+        return len(self.records) // RECORD.size
+
+    def __iter__(self) -> Iterator[ParsedReading]:
+        keys, units = self.keys, self.units
+        for us, value, key, unit, quality, _ in RECORD.iter_unpack(self.records):
+            yield keys[key], EPOCH + us * MICROSECOND, value, units[unit] if unit >= 0 else None, quality
+
+    def first_units(self) -> dict[tuple[str, str], str | None]:
+        """Each point's unit as its first reading gives it."""
+        units = self.units
+        return {key: units[u] if u >= 0 else None for key, u in zip(self.keys, self.key_units, strict=True)}
+
+
+def first_units(accepted: "list[ParsedReading] | ColumnReadings") -> dict[tuple[str, str], str | None]:
     """Each point's unit as its first reading gives it (what a discovered point is registered with)."""
+    if type(accepted) is ColumnReadings:
+        return accepted.first_units()
     return {reading[0]: reading[3] for reading in reversed(accepted)}
 
 
-def parse_readings(items: Sequence) -> tuple[list[ParsedReading], list[dict]]:
+def parse_readings(items: Sequence) -> "tuple[list[ParsedReading] | ColumnReadings, list[dict]]":
     """Accepted readings in upload order, and {index, reason} per refused item."""
     if type(items) is CheckedReadings:
         return list(items), []
+    if type(items) is ColumnReadings:
+        return items, []
     context = validation_context()
     latest, stamps = context["latest"], {}
     accepted, rejections = [], []

@@ -1,7 +1,6 @@
 """The C encoder of an upload's rows (db/central/ingest/_rows.c) equals the Python forms it replaces, and uploads
 through either store and answer the same on PostgreSQL (new, replayed, overlapping, in a caller's transaction)."""
 
-import os
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -10,12 +9,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
+from api.ingest import decode
+from api.ingest.decode import decode_upload
 from db.central.ingest import batch
 from db.central.ingest.batch import ingest_batch
 from db.central.ingest.copy_binary import encode_rows
+from db.central.ingest.parse import EPOCH, MICROSECOND, RECORD, ColumnReadings
 from db.clock import utcnow
 from db.engine import session_scope
+from tests.api.ingest.test_native_readings import native as native_readings
+from tests.db.central.ingest.test_reading_parse import upload_body
 from tests.support.energy import make_site
+from tests.support.native import require_built
 
 KEYS = [(f"meter-{m}", point) for m in range(4) for point in ("total_kwh", "power_kw")]
 POINTS = {key: (100 + n // 2, 1_000 + n) for n, key in enumerate(KEYS)}
@@ -24,11 +29,7 @@ ZONES = [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(-timedelta(hour
 
 def native():
     """The built module; CI must have built it (`pip install -e .` with a C compiler)."""
-    if batch.native_rows is None:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail("db/central/ingest/_rows.c is not built: `pip install -e .` found no C compiler")
-        pytest.skip("db/central/ingest/_rows.c is not built here")
-    return batch.native_rows
+    return require_built(batch.native_rows, "db/central/ingest/_rows.c")
 
 
 readings = st.lists(
@@ -87,6 +88,42 @@ def test_rows_come_in_point_and_time_order_with_upload_order_among_equal_keys():
     assert batch._Payload(data, len(want)).tuples() == want
 
 
+def _columns(accepted: list[tuple]) -> ColumnReadings:
+    """The readings as api/ingest/_readings.c packs them (times in UTC, as it gives them)."""
+    keys, units, records = {}, {}, bytearray()
+    key_units = []
+    for key, ts, value, unit, quality in accepted:
+        if unit is not None:
+            units.setdefault(unit, len(units))
+        if key not in keys:
+            keys[key] = len(keys)
+            key_units.append(units[unit] if unit is not None else -1)
+        us = (ts - EPOCH) // MICROSECOND
+        records += RECORD.pack(us, value, keys[key], units[unit] if unit is not None else -1, quality, 0)
+    return ColumnReadings(list(keys), key_units, list(units), bytes(records))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    drawn=readings,
+    start=st.sampled_from([datetime(2026, 3, 29, 0, 59, tzinfo=UTC), datetime(1999, 12, 31, tzinfo=UTC)]),
+)
+def test_copy_columns_equals_copy_rows(drawn, start):
+    native()
+    accepted = [
+        (key, start + timedelta(microseconds=us), value, "kWh" if quality else None, quality)
+        for key, us, _, value, quality in drawn
+    ]
+    columns = _columns(accepted)
+    assert list(columns) == accepted
+    payload, touched = batch._copy_rows(columns, POINTS)
+    reference, spans = batch._copy_rows(accepted, POINTS)
+    assert payload.data == reference.data and len(payload) == len(reference)
+    assert list(touched.items()) == list(spans.items())
+    with pytest.raises(KeyError):
+        batch._copy_rows(_columns([*accepted, (("meter-new", "x"), start, 1.0, None, 0)]), POINTS)
+
+
 def test_a_point_not_in_the_mapping_raises_key_error_as_the_python_form():
     module = native()
     ts = datetime(2026, 5, 1, tzinfo=UTC)
@@ -102,7 +139,16 @@ def _start() -> datetime:
     return (utcnow() - timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
 
 
-async def _uploads(db, site_id: int, start: datetime) -> tuple[list[dict], list[tuple]]:
+def uploaded(items: list[dict], form: str):
+    """The readings as ingest_batch gets them: decoded in C from a request body for the "decoded" form."""
+    if form != "decoded":
+        return items
+    readings = decode_upload(upload_body(items))["variables"]["batch"]["readings"]
+    assert type(readings) is ColumnReadings
+    return readings
+
+
+async def _uploads(db, site_id: int, start: datetime, form: str) -> tuple[list[dict], list[tuple]]:
     """A new batch (discovering its points), its replay, an overlapping batch and one inside a caller's
     transaction; the answers and the stored rows (point names instead of ids)."""
 
@@ -121,13 +167,17 @@ async def _uploads(db, site_id: int, start: datetime) -> tuple[list[dict], list[
         (None, items(range(20, 50))),
     ):
         async with session_scope(db.sessions) as session:
-            outcome = await ingest_batch(session, site_id, batch_id or uuid.uuid4().hex, batch_items)
+            outcome = await ingest_batch(
+                session, site_id, batch_id or uuid.uuid4().hex, uploaded(batch_items, form)
+            )
         answers.append(
             {k: v for k, v in outcome.result().items() if k != "batch_id"} | {"replayed": outcome.replayed}
         )
     async with session_scope(db.sessions) as session:
         async with session.begin_nested():  # a caller's transaction: the COPY's savepoint path
-            outcome = await ingest_batch(session, site_id, uuid.uuid4().hex, items(range(45, 60), "m2"))
+            outcome = await ingest_batch(
+                session, site_id, uuid.uuid4().hex, uploaded(items(range(45, 60), "m2"), form)
+            )
     answers.append({k: v for k, v in outcome.result().items() if k != "batch_id"})
     async with session_scope(db.sessions) as session:
         stored = await session.execute(
@@ -141,10 +191,13 @@ async def _uploads(db, site_id: int, start: datetime) -> tuple[list[dict], list[
         return answers, [tuple(row) for row in stored]
 
 
-@pytest.fixture(params=["native", "python"])
+@pytest.fixture(params=["native", "decoded", "python"])
 def form(request, monkeypatch) -> str:
-    """Uploads build their COPY rows with the C encoder, or with the Python forms."""
-    if request.param == "native":
+    """Uploads build their COPY rows with the C encoder (from tuples, or from records the C decoder made of
+    a request body), or with the Python forms."""
+    if request.param == "decoded" and decode.native is None:
+        native_readings()
+    if request.param in ("native", "decoded"):
         native()
     else:
         monkeypatch.setattr(batch, "native_rows", None)
@@ -153,7 +206,7 @@ def form(request, monkeypatch) -> str:
 
 def test_uploads_store_and_answer_the_same_in_both_forms(own_db, form):
     start = _start()
-    answers, stored = own_db.run(_uploads(own_db, own_db.run(make_site(own_db)), start))
+    answers, stored = own_db.run(_uploads(own_db, own_db.run(make_site(own_db)), start, form))
     assert answers == [
         {"new": 60, "duplicates": 0, "rejected": 0, "rejections": [], "replayed": False},
         {"new": 60, "duplicates": 0, "rejected": 0, "rejections": [], "replayed": True},
@@ -189,7 +242,7 @@ def test_a_key_repeated_in_one_upload_keeps_its_first_value_in_both_forms(own_db
 
     async def upload() -> tuple[dict, list[tuple]]:
         async with session_scope(own_db.sessions) as session:
-            outcome = await ingest_batch(session, site_id, uuid.uuid4().hex, items)
+            outcome = await ingest_batch(session, site_id, uuid.uuid4().hex, uploaded(items, form))
         async with session_scope(own_db.sessions) as session:
             stored = await session.execute(
                 text(
