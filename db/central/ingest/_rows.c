@@ -167,6 +167,19 @@ static PyObject *sort_rows(PyObject *payload, RowKey *keys, Py_ssize_t n)
     return sorted;
 }
 
+/* The trailer at p, then the rows sorted unless they came in order; -1 with an error set. */
+static int finish_payload(PyObject **payload, unsigned char *p, RowKey *keys, Py_ssize_t n, int in_order)
+{
+    put_be(p, 0xFFFF, 2);
+    if (!in_order) {
+        PyObject *sorted = sort_rows(*payload, keys, n);
+        if (sorted == NULL)
+            return -1;
+        Py_SETREF(*payload, sorted);
+    }
+    return 0;
+}
+
 static PyObject *copy_rows(PyObject *self, PyObject *args)
 {
     PyObject *accepted, *points, *to_micros;
@@ -235,13 +248,8 @@ static PyObject *copy_rows(PyObject *self, PyObject *args)
             span->hi_us = last_us;
         }
     }
-    put_be(p, 0xFFFF, 2);
-    if (!in_order) {
-        PyObject *sorted = sort_rows(payload, keys, n);
-        if (sorted == NULL)
-            goto done;
-        Py_SETREF(payload, sorted);
-    }
+    if (finish_payload(&payload, p, keys, n, in_order) < 0)
+        goto done;
     PyObject *touched = PyDict_New();
     if (touched == NULL)
         goto done;
@@ -329,13 +337,8 @@ static PyObject *copy_columns(PyObject *self, PyObject *args)
         if (r->us > hi[r->key])
             hi[r->key] = r->us;
     }
-    put_be(p, 0xFFFF, 2);
-    if (!in_order) {
-        PyObject *sorted = sort_rows(payload, keys, n);
-        if (sorted == NULL)
-            goto done;
-        Py_SETREF(payload, sorted);
-    }
+    if (finish_payload(&payload, p, keys, n, in_order) < 0)
+        goto done;
     PyObject *touched = PyDict_New();
     if (touched == NULL)
         goto done;
