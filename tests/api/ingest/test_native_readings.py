@@ -5,6 +5,7 @@ import json
 import random
 from datetime import timedelta
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from api.ingest import decode
 from db.central.ingest.parse import CheckedReadings, ColumnReadings, first_units, parse_readings
 from db.clock import utcnow
+from db.wire import UPLOAD_READINGS_DOCUMENT, ReadingIn
 from tests.db.central.ingest.test_reading_parse import items, upload_body, usual_items
 from tests.support.native import require_built
 
@@ -242,3 +244,23 @@ def test_a_str_body_an_empty_readings_list_and_a_repeated_batch_id():
     empty = upload_body([])
     assert assert_alike(empty)
     assert len(decode.decode_upload(empty)["variables"]["batch"]["readings"]) == 0
+
+
+def test_the_edges_own_encoding_takes_the_c_decoder():
+    """The body as the edge's transport writes it (orjson, db/wire.py's upload format and document)."""
+    native()
+    readings = [
+        ReadingIn(
+            meter_external_id=f"meter-{n % 3:03d}",
+            data_point="total_kwh",
+            timestamp=NOW - timedelta(seconds=10 * n, microseconds=n),
+            value=value,
+            unit="kWh" if n % 2 else None,
+            quality=n % 3,
+        ).to_wire()
+        for n, value in enumerate([0.0, 1234.5, 1e-5, 123456789.123, 1e16, -2.5e-300, 7, 0.1 + 0.2])
+    ]
+    body = orjson.dumps(
+        {"query": UPLOAD_READINGS_DOCUMENT, "variables": {"batch": {"batchId": "b-1", "readings": readings}}}
+    )
+    assert assert_alike(body)
