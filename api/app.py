@@ -21,6 +21,7 @@ from api.http.graphiql import STATIC_DIR
 from api.http.middleware import BodyLimitMiddleware, RequestLogMiddleware
 from api.http.security_headers import SecurityHeadersMiddleware
 from api.http.view import MeterITGraphQL
+from api.ingest import decode as upload_decode
 from api.metrics_auth import metrics_refusal
 from api.realtime.cache import Caches
 from api.realtime.pubsub import make_pubsub
@@ -50,7 +51,7 @@ def tune_garbage_collector() -> None:
 
 def report_native_loops() -> None:
     """Set meterit_native_loops, and warn when a C loop of central runs in Python (no compiler at install)."""
-    loops = native_loops()
+    loops = {**native_loops(), "upload_decode": upload_decode.native is not None}
     for module, built in loops.items():
         metrics.NATIVE_LOOPS.labels(module).set(int(built))
     if missing := [module for module, built in loops.items() if not built]:
