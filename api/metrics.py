@@ -95,7 +95,7 @@ ROLLUP_QUEUE = Gauge(
 )
 NATIVE_LOOPS = Gauge(
     "meterit_native_loops",
-    "1 when central's C loops are built (module: fold, upload_rows), 0 when their Python forms run (several "
+    "1 when central's C loops are built (module: fold, upload_rows, upload_decode), 0 when their Python forms run (several "
     "times the CPU per reading; docs/deployment.md)",
     ["module"],
     registry=REGISTRY,
