@@ -67,6 +67,12 @@ class IngestOutcome:
     def per_meter(self) -> dict[tuple[int, str], dict]:
         """(meter id, external id) -> {"count": readings, "latest": {point: ParsedReading}} (for events)."""
         meters: dict[tuple[int, str], dict] = {}
+        if type(self.accepted) is ColumnReadings:  # no tuple per reading: only each point's newest is kept
+            for key, count, reading in self.accepted.per_key():
+                info = meters.setdefault((self.points[key][0], key[0]), {"count": 0, "latest": {}})
+                info["count"] += count
+                info["latest"][key[1]] = reading
+            return meters
         for reading in self.accepted:
             key, ts = reading[0], reading[1]
             meter, point = key

@@ -129,6 +129,22 @@ class ColumnReadings:
         for us, value, key, unit, quality, _ in RECORD.iter_unpack(self.records):
             yield keys[key], EPOCH + us * MICROSECOND, value, units[unit] if unit >= 0 else None, quality
 
+    def per_key(self) -> Iterator[tuple[tuple[str, str], int, ParsedReading]]:
+        """Each key (in the order keys first appear) with its count of readings and its newest reading (of
+        equal times the later one), without a tuple per reading (events of an upload)."""
+        counts, newest, at = [0] * len(self.keys), [None] * len(self.keys), [0] * len(self.keys)
+        for index, (us, _, key, _, _, _) in enumerate(RECORD.iter_unpack(self.records)):
+            counts[key] += 1
+            known = newest[key]
+            if known is None or us >= known:
+                newest[key], at[key] = us, index
+        units = self.units
+        for key, count, index in zip(self.keys, counts, at, strict=True):
+            if count:
+                us, value, _, unit, quality, _ = RECORD.unpack_from(self.records, index * RECORD.size)
+                reading = (key, EPOCH + us * MICROSECOND, value, units[unit] if unit >= 0 else None, quality)
+                yield key, count, reading
+
     def first_units(self) -> dict[tuple[str, str], str | None]:
         """Each point's unit as its first reading gives it."""
         units = self.units

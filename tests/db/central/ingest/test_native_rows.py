@@ -122,6 +122,10 @@ def test_copy_columns_equals_copy_rows(drawn, start):
     assert list(touched.items()) == list(spans.items())
     with pytest.raises(KeyError):
         batch._copy_rows(_columns([*accepted, (("meter-new", "x"), start, 1.0, None, 0)]), POINTS)
+    events = [batch.IngestOutcome("b", accepted=a, points=POINTS).per_meter() for a in (columns, accepted)]
+    assert [[(m, i["count"], list(i["latest"].items())) for m, i in e.items()] for e in events] == [
+        [(m, i["count"], list(i["latest"].items())) for m, i in events[1].items()]
+    ] * 2  # the same counts and newest readings, in the same order
 
 
 def test_a_point_not_in_the_mapping_raises_key_error_as_the_python_form():
