@@ -51,12 +51,6 @@ typedef struct {
     size_t mask, len;
 } Table;
 
-static uint64_t hash_text(Text t, uint64_t h)
-{
-    for (Py_ssize_t i = 0; i < t.n; i++)
-        h = (h ^ (unsigned char)t.s[i]) * 0x100000001B3ULL;
-    return h;
-}
 
 static int same(Text x, Text y)
 {
@@ -65,7 +59,10 @@ static int same(Text x, Text y)
 
 static Entry *find(Table *t, Text a, Text b, int *found)
 {
-    size_t i = hash_text(b, hash_text(a, 0xCBF29CE484222325ULL) * 31) & t->mask;
+    /* Python's keyed hash of bytes (SipHash): names and times come from the caller, who must not be able
+       to make them collide into a quadratic decode */
+    const uint64_t h = (uint64_t)_Py_HashBytes(a.s, a.n) * 1000003u ^ (uint64_t)_Py_HashBytes(b.s, b.n);
+    size_t i = (size_t)(h ^ h >> 29) & t->mask;
     while (t->entries[i].a.s != NULL) {
         if (same(t->entries[i].a, a) && same(t->entries[i].b, b)) {
             *found = 1;

@@ -264,3 +264,19 @@ def test_the_edges_own_encoding_takes_the_c_decoder():
         {"query": UPLOAD_READINGS_DOCUMENT, "variables": {"batch": {"batchId": "b-1", "readings": readings}}}
     )
     assert assert_alike(body)
+
+
+def test_many_distinct_names_units_and_times_decode_alike():
+    """Thousands of keys, units and instants: the decoder's tables grow and still agree with msgspec."""
+    readings = [
+        {
+            "meter_external_id": f"m{n}",
+            "data_point": f"p{n % 7}",
+            "timestamp": (NOW - timedelta(seconds=n)).isoformat(),
+            "value": n / 3,
+            "unit": f"u{n % 300}",
+            "quality": n % 3,
+        }
+        for n in range(3000)
+    ]
+    assert assert_alike(upload_body(readings))
