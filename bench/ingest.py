@@ -314,8 +314,8 @@ async def _measure_upload(args, bodies: list[bytes], rollups: bool, copy: int) -
         server.wait(30)
         if copy:  # as stored (the baseline) and as sent, taking turns at going first
             for ordered in (True, False) if copy % 2 else (False, True):
-                name = "copy" if ordered else "copy_sent"
-                figures[name], figures[f"{name}_cpu"] = await _copy_all(
+                label = "copy" if ordered else "copy_sent"
+                figures[label], figures[f"{label}_cpu"] = await _copy_all(
                     dsn, copy_batches(args, ordered), args.clients
                 )
     finally:
