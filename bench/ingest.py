@@ -249,23 +249,39 @@ def _start_server(dsn: str, port: int, workers: int, batch: int, rollups: bool) 
 
 
 async def _drain_rollups(dsn: str, meter: CpuMeter) -> tuple[float, CpuSplit]:
-    """Seconds to fold what the API's rollup worker has not folded yet, folding it here and now; the phase's CPU.
+    """Seconds to fold what the API's rollup workers have not folded yet, folding it here and now; the phase's CPU.
 
-    The worker pauses between rounds (api/background/rollup_worker.py): waiting for its next round would add idle time
-    to a throughput figure. The fold is the same work either way; its CPU counts as the load generator's (its
-    backend's as PostgreSQL's: the meter stops before that connection closes).
+    The workers pause between rounds (api/background/rollup_worker.py): waiting for their next round would add
+    idle time to a throughput figure. This folds as a worker does, every part at once on its own connection
+    (db/central/rollups/queue.py process_once), and leaves a part that an API worker holds to that worker
+    until it lets go: flush_rollups, which waits for a held part's rows instead, split one part's uploads
+    between two folds of the same points (twice the bounds, tail quarters and days to read), a cost the
+    workers alone never have. Its CPU counts as the load generator's (its backends' as PostgreSQL's: the meter
+    stops before those connections close).
     """
+    from sqlalchemy import exists, select
+
     from api.app import tune_garbage_collector
-    from db.central.rollups.queue import ROLLUP_PARTS, flush_rollups
-    from db.engine import make_engine
+    from db.central.rollups.models import RollupDirty
+    from db.central.rollups.queue import ALL_PARTS, ROLLUP_PARTS, process_once
+    from db.engine import make_engine, make_sessionmaker, session_scope
 
     tune_garbage_collector()  # the API's worker folds with the API's collector settings; so does this fold
-    engine = make_engine(
-        dsn, pool_size=ROLLUP_PARTS
-    )  # the parts fold at once, as the API's workers fold them
+    engine = make_engine(dsn, pool_size=ROLLUP_PARTS)
+    sessions = make_sessionmaker(engine)
+
+    async def fold(part: int) -> None:
+        while True:
+            async with session_scope(sessions) as session:
+                if await process_once(session, (part,)):
+                    continue
+                if not await session.scalar(select(exists().where(RollupDirty.part == part))):
+                    return
+            await asyncio.sleep(0.01)  # an API worker is folding this part
+
     try:
         started = time.perf_counter()
-        await flush_rollups(engine)
+        await asyncio.gather(*(fold(part) for part in ALL_PARTS))
         return time.perf_counter() - started, meter.stop()
     finally:
         await engine.dispose()
