@@ -56,7 +56,10 @@ class ReadingIn(BaseModel):
     @field_validator("timestamp")
     @classmethod
     def _plausible_time(cls, value: datetime, info: ValidationInfo) -> datetime:
-        value = value.astimezone(UTC)
+        try:
+            value = value.astimezone(UTC)
+        except OverflowError as err:  # 9999-12-31T23:59-01:00: past the last UTC time there is
+            raise ValueError("timestamp outside the years 1-9999 in UTC") from err
         if value < OLDEST_ACCEPTED:
             raise ValueError("timestamp before 2000-01-01")
         # a batch validates with context=validation_context(): one clock read per batch, not per reading

@@ -39,11 +39,11 @@ def plain_time(stamp: object, latest: datetime) -> datetime | None:
         return None
     try:
         ts = datetime.fromisoformat(stamp)
-    except ValueError:
+        if ts.tzinfo is None:
+            return None
+        ts = ts.astimezone(UTC)
+    except (ValueError, OverflowError):  # 9999-12-31T23:59-01:00 has no UTC form: pydantic says why
         return None
-    if ts.tzinfo is None:
-        return None
-    ts = ts.astimezone(UTC)
     return ts if OLDEST_ACCEPTED <= ts <= latest else None
 
 

@@ -179,3 +179,15 @@ def test_an_edge_batch_takes_the_typed_decode_and_anything_unusual_does_not():
         decode_upload(b'{"query": "q", "variables": {"batch": {"batchId": "b", "readings": []}, "x": 1}}')
         is None
     )
+
+
+def test_a_time_with_no_utc_form_is_refused_with_its_reason():
+    """9999-12-31 late in a zone west of UTC, or 0001-01-01 early east of it, lies outside datetime's range
+    in UTC: refused as that reading's fault, not an error of the whole upload."""
+    good = {"meter_external_id": "m", "data_point": "p", "timestamp": NOW.isoformat(), "value": 1.0}
+    odd = [good | {"timestamp": "9999-12-31T23:59:59-23:59"}, good | {"timestamp": "0001-01-01T00:00:00+23:59"}]
+    accepted, rejections = parse_readings([good, *odd])
+    assert [r[0] for r in accepted] == [("m", "p")]
+    assert [r["index"] for r in rejections] == [1, 2]
+    assert all("outside the years 1-9999" in r["reason"] for r in rejections)
+    assert decode_upload(upload_body([good, *odd])) is None  # the general path answers it
