@@ -1,6 +1,7 @@
 """The assembled schema: Query/Mutation/Subscription from the domain modules, limits, quiet expected errors."""
 
 import logging
+from datetime import datetime
 from functools import partial
 
 import strawberry
@@ -31,6 +32,7 @@ from api.schema.meters.schema import MetersQuery
 from api.schema.readings.schema import ReadingsQuery
 from api.schema.reports.mutations import ReportSchedulesMutation
 from api.schema.reports.schema import ReportSchedulesQuery, ReportsQuery
+from api.schema.scalars import DateTime
 from api.schema.sites.mutations import SitesMutation
 from api.schema.sites.schema import FleetQuery, SitesQuery
 from api.schema.tariffs.mutations import TariffsMutation
@@ -121,6 +123,7 @@ def build_schema(settings: CentralSettings, subscription=None) -> MeterITSchema:
         query=Query,
         mutation=Mutation,
         subscription=subscription,
+        scalar_overrides={datetime: DateTime},
         extensions=[
             partial(MaxTokensLimiter, max_token_count=settings.max_query_tokens),
             partial(AddValidationRules, limit_rules),

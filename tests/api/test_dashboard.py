@@ -188,3 +188,26 @@ async def test_depth_and_alias_limits_reject(strict_central, admin_token):
     assert "aliases" in caught.value.errors[0]["message"]
     shallow = await execute(http_client(server.url, token=admin_token), "{ a: sites { id } b: me { role } }")
     assert shallow["b"] == {"role": "admin"}
+
+
+async def test_times_with_no_utc_form_get_a_clear_answer(central, central_pg_url, admin_token):
+    """9999-12-31 late west of UTC (or 0001-01-01 early east of it) has no UTC form: an upload refuses that
+    reading with its reason and stores the rest; a query gives a GraphQL error, not a server error."""
+    site_id, key = await new_site(central_pg_url)
+    start = utcnow().replace(second=0, microsecond=0) - timedelta(hours=1)
+    items = readings("meter-far", 2, start)
+    items.insert(1, {**items[0], "timestamp": "9999-12-31T23:59:59-23:59"})
+    answer = await upload(central.url, key, items)
+    assert (answer["new"], answer["rejected"]) == (2, 1)
+    assert answer["rejections"][0]["index"] == 1 and "1-9999" in answer["rejections"][0]["reason"]
+    meters = await execute(
+        http_client(central.url, token=admin_token),
+        "query($s: ID) { meters(siteId: $s) { id } }",
+        s=str(site_id),
+    )
+    span = {"m": meters["meters"][0]["id"], "p": "total_kwh", "r": "RAW", "f": 10, "a": None}
+    client = http_client(central.url, token=admin_token)
+    for far in ("9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59"):
+        with pytest.raises(TransportQueryError) as refused:
+            await execute(client, READINGS, **span, s=far, e=start.isoformat())
+        assert "no UTC form" in str(refused.value) and "internal" not in str(refused.value).lower()
