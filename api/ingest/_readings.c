@@ -1,11 +1,11 @@
 /* The readings array of an edge's usual upload request, decoded in C with no Python object per reading.
 
    readings(body, stamp_of) finds variables.batch.readings in a JSON request body and decodes it when every
-   reading has the plain shape an edge sends: an object of meter_external_id, data_point, timestamp (strings of
-   printable ASCII without escapes; names 1-100 characters), value (a JSON number, finite as a double), unit
+   reading has the plain shape an edge sends: an object of meter_external_id, data_point, timestamp (strings in
+   valid UTF-8 without escapes or control characters; names 1-100 characters), value (a JSON number, finite as a double), unit
    (null or such a string of at most 40 characters) and quality (0, 1 or 2), each at most once and no other
    key. stamp_of(text) gives a timestamp's microseconds since 1970 UTC, or None to refuse it; it is called
-   once per distinct timestamp. Anything else (another shape, an escape, a non-ASCII name, a refused
+   once per distinct timestamp. Anything else (another shape, an escape, invalid UTF-8, a refused
    timestamp, a repeated key, malformed JSON) returns None and api/ingest/decode.py's msgspec path decides,
    as it did for every upload before: this only takes what that path takes, and gives the same readings
    (tests/api/ingest/test_native_readings.py).
@@ -123,21 +123,59 @@ static int next_is(Cursor *c, char ch)
     return 0;
 }
 
-/* A string of printable ASCII without escapes (the cursor after its opening quote); 0 otherwise. */
-static int plain_string(Cursor *c, Text *out)
+/* The length of the UTF-8 sequence at p (before end) that encodes one code point, by RFC 3629 (no overlong
+   forms, no surrogates, nothing past U+10FFFF); 0 when the bytes there are not one. */
+static int utf8_sequence(const unsigned char *p, const unsigned char *end)
+{
+    const unsigned char b = p[0];
+    int n;
+    unsigned char lo = 0x80, hi = 0xBF; /* the range of the second byte */
+    if (b >= 0xC2 && b <= 0xDF)
+        n = 2;
+    else if (b >= 0xE0 && b <= 0xEF) {
+        n = 3;
+        lo = b == 0xE0 ? 0xA0 : 0x80;
+        hi = b == 0xED ? 0x9F : 0xBF;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+        n = 4;
+        lo = b == 0xF0 ? 0x90 : 0x80;
+        hi = b == 0xF4 ? 0x8F : 0xBF;
+    } else
+        return 0;
+    if (end - p < n || p[1] < lo || p[1] > hi)
+        return 0;
+    for (int i = 2; i < n; i++)
+        if (p[i] < 0x80 || p[i] > 0xBF)
+            return 0;
+    return n;
+}
+
+/* A string without escapes or control characters, in valid UTF-8 (the cursor after its opening quote), and
+   its length in code points (what msgspec's and Python's length limits count); 0 otherwise. */
+static int plain_string(Cursor *c, Text *out, Py_ssize_t *chars)
 {
     const char *start = c->p;
+    Py_ssize_t count = 0;
     while (c->p < c->end) {
         const unsigned char ch = (unsigned char)*c->p;
         if (ch == '"') {
             out->s = start;
             out->n = c->p - start;
+            *chars = count;
             c->p++;
             return 1;
         }
-        if (ch < 0x20 || ch > 0x7E || ch == '\\')
+        if (ch < 0x20 || ch == '\\')
             return 0;
-        c->p++;
+        if (ch < 0x80) {
+            c->p++;
+        } else {
+            const int n = utf8_sequence((const unsigned char *)c->p, (const unsigned char *)c->end);
+            if (n == 0)
+                return 0;
+            c->p += n;
+        }
+        count++;
     }
     return 0;
 }
@@ -332,7 +370,7 @@ static int stamp(Decoder *d, Text t, int64_t *us)
         return 0;
     }
     if (!found) {
-        PyObject *text = PyUnicode_DecodeASCII(t.s, t.n, NULL);
+        PyObject *text = PyUnicode_DecodeUTF8(t.s, t.n, NULL);
         PyObject *micros = text ? PyObject_CallOneArg(d->stamp_of, text) : NULL;
         Py_XDECREF(text);
         if (micros == NULL) {
@@ -374,7 +412,7 @@ static int32_t index_of(Decoder *d, Text meter, Text point, int32_t unit)
         return (int32_t)e->value;
     PyObject *item, *list = is_unit ? d->units : d->keys;
     if (is_unit)
-        item = PyUnicode_DecodeASCII(meter.s, meter.n, NULL);
+        item = PyUnicode_DecodeUTF8(meter.s, meter.n, NULL);
     else
         item = Py_BuildValue("(s#s#)", meter.s, meter.n, point.s, point.n);
     if (item == NULL || PyList_Append(list, item) < 0) {
@@ -406,7 +444,8 @@ static int reading(Decoder *d, Cursor *c)
     int seen = 0, quality = 0;
     do {
         Text key;
-        if (!next_is(c, '"') || !plain_string(c, &key) || !next_is(c, ':'))
+        Py_ssize_t chars;
+        if (!next_is(c, '"') || !plain_string(c, &key, &chars) || !next_is(c, ':'))
             return 0;
         const int field = field_of(key);
         if (field == 0 || (seen & field))
@@ -427,10 +466,10 @@ static int reading(Decoder *d, Cursor *c)
             unit_text.s = NULL;
         } else {
             Text text;
-            if (*c->p++ != '"' || !plain_string(c, &text))
+            if (*c->p++ != '"' || !plain_string(c, &text, &chars))
                 return 0;
             const Py_ssize_t most = field == UNIT ? MAX_UNIT : field == STAMP ? PY_SSIZE_T_MAX : MAX_NAME;
-            if (text.n > most || (field != UNIT && text.n == 0))
+            if (chars > most || (field != UNIT && chars == 0))
                 return 0;
             *(field == METER ? &meter : field == POINT ? &point : field == STAMP ? &stamp_text : &unit_text) =
                 text;

@@ -91,8 +91,8 @@ edge_items = st.fixed_dictionaries(
 # What an edge sends, each field within every limit: most batches of these take the C decoder.
 valid_items = st.fixed_dictionaries(
     {
-        "meter_external_id": st.text(  # printable ASCII that JSON writes without an escape
-            st.characters(min_codepoint=0x20, max_codepoint=0x7E, exclude_characters='"\\'),
+        "meter_external_id": st.text(  # what JSON may hold without an escape (UTF-8 unless ensure_ascii)
+            st.characters(min_codepoint=0x20, exclude_characters='"\\', exclude_categories=("Cs",)),
             min_size=1,
             max_size=100,
         ),
@@ -112,20 +112,23 @@ valid_items = st.fixed_dictionaries(
 
 
 def spelled(batch: list, style: int) -> bytes:
-    """An upload body in one of several spellings of the same JSON."""
+    """An upload body in one of several spellings of the same JSON (UTF-8 as it is, but for style 4)."""
     variables = {"batch": {"batchId": "b-1", "readings": batch}}
     request = {"query": "mutation U($batch: ReadingBatchInput!) { x }", "variables": variables}
     if style == 0:
-        return json.dumps(request).encode()
+        return json.dumps(request, ensure_ascii=False).encode()
     if style == 1:
-        return json.dumps(request, separators=(",", ":")).encode()
+        return json.dumps(request, separators=(",", ":"), ensure_ascii=False).encode()
     if style == 2:
-        return json.dumps(request, indent=2).encode()
-    return json.dumps({"variables": {"batch": {"readings": batch, "batchId": "b-1"}}, "query": "q"}).encode()
+        return json.dumps(request, indent=2, ensure_ascii=False).encode()
+    if style == 3:
+        reordered = {"variables": {"batch": {"readings": batch, "batchId": "b-1"}}, "query": "q"}
+        return json.dumps(reordered, ensure_ascii=False).encode()
+    return json.dumps(request).encode()  # anything past ASCII escaped: left to msgspec
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(st.one_of(valid_items, edge_items), max_size=8), st.integers(0, 3))
+@given(st.lists(st.one_of(valid_items, edge_items), max_size=8), st.integers(0, 4))
 def test_edge_shaped_uploads_decode_alike(batch, style):
     assert_alike(spelled(batch, style))
 
@@ -280,3 +283,28 @@ def test_many_distinct_names_units_and_times_decode_alike():
         for n in range(3000)
     ]
     assert assert_alike(upload_body(readings))
+
+
+def test_names_and_units_in_utf8_take_the_c_decoder_by_their_length_in_characters():
+    """An edge's orjson writes UTF-8 as it is: "°C", "m³", names with accents or beyond the BMP."""
+    native()
+    good = {
+        "meter_external_id": "Zähler-1",
+        "data_point": "Wärme 🔥",
+        "timestamp": NOW.isoformat(),
+        "value": 1.5,
+    }
+    for unit in ("°C", "m³", "µ" * 40):
+        assert assert_alike(
+            orjson.dumps(
+                {"query": "q", "variables": {"batch": {"batchId": "b", "readings": [good | {"unit": unit}]}}}
+            )
+        )
+    longest = good | {"meter_external_id": "ä" * 100}  # 200 bytes, 100 characters: within the limit
+    body = orjson.dumps({"query": "q", "variables": {"batch": {"batchId": "b", "readings": [longest]}}})
+    assert assert_alike(body)
+    assert decode._decode_native(body.replace("ä".encode(), "ää".encode(), 1)) is None  # 101 characters
+    for bad in (b"\xc3\x28", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xc0\xaf", b"\xe2\x82"):  # invalid UTF-8
+        damaged = body.replace("ä".encode(), bad, 1)
+        assert decode._decode_native(damaged) is None
+        assert_alike(damaged)
