@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from struct import Struct
 
 PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the C decoder's records count from here (parse.ColumnReadings)
 MICROSECOND = timedelta(microseconds=1)
 HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"  # signature, flags, no extension
 TRAILER = b"\xff\xff"  # field count -1

@@ -13,11 +13,12 @@ does not fit, or any reading that fails, takes the general path above.
 
 import struct
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from math import isfinite
 
 from pydantic import ValidationError
 
+from db.central.ingest.copy_binary import EPOCH, MICROSECOND
 from db.wire import MAX_NAME, MAX_UNIT, OLDEST_ACCEPTED, QUALITIES, ReadingIn, validation_context
 
 # ((meter external id, data point), UTC timestamp, value, unit, quality)
@@ -101,8 +102,6 @@ class CheckedReadings(list):
     """Readings of an upload already parsed (ParsedReading tuples) by api/ingest/decode.py: nothing was refused."""
 
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MICROSECOND = timedelta(microseconds=1)
 # api/ingest/_readings.c's record: microseconds since 1970 UTC, value, key index, unit index (-1: none), quality
 RECORD = struct.Struct("=qdiiii")
 
@@ -113,7 +112,8 @@ class ColumnReadings:
     keys: the distinct (meter, point) in the order they first appear; key_units: the unit index of each key's
     first reading; units: the distinct units; records: RECORD per reading, in upload order. The upload's COPY
     rows are made from the records (db/central/ingest/_rows.c copy_columns) with no Python object per reading;
-    iterating gives the ParsedReading tuples, for the paths that need them (events, refusals).
+    iterating gives the ParsedReading tuples, for the paths that need them (refusals, SQLite, the Python forms),
+    and per_key each point's count and newest reading (events).
     """
 
     __slots__ = ("keys", "key_units", "units", "records")

@@ -185,7 +185,10 @@ def test_a_time_with_no_utc_form_is_refused_with_its_reason():
     """9999-12-31 late in a zone west of UTC, or 0001-01-01 early east of it, lies outside datetime's range
     in UTC: refused as that reading's fault, not an error of the whole upload."""
     good = {"meter_external_id": "m", "data_point": "p", "timestamp": NOW.isoformat(), "value": 1.0}
-    odd = [good | {"timestamp": "9999-12-31T23:59:59-23:59"}, good | {"timestamp": "0001-01-01T00:00:00+23:59"}]
+    odd = [
+        good | {"timestamp": "9999-12-31T23:59:59-23:59"},
+        good | {"timestamp": "0001-01-01T00:00:00+23:59"},
+    ]
     accepted, rejections = parse_readings([good, *odd])
     assert [r[0] for r in accepted] == [("m", "p")]
     assert [r["index"] for r in rejections] == [1, 2]
