@@ -264,3 +264,19 @@ def test_a_key_repeated_in_one_upload_keeps_its_first_value_in_both_forms(own_db
         ("total_kwh", start, 1.0),
         ("total_kwh", start + timedelta(minutes=1), 2.0),
     ]
+
+
+def test_copy_columns_joins_the_spans_of_two_keys_of_one_point_as_copy_rows_does():
+    native()
+    start = datetime(2026, 5, 1, tzinfo=UTC)
+    shared = {KEYS[0]: (100, 1_000), KEYS[1]: (100, 1_000)}  # two keys, one point
+    accepted = [
+        (KEYS[0], start + timedelta(minutes=5), 1.0, None, 0),
+        (KEYS[1], start, 2.0, None, 0),
+        (KEYS[0], start + timedelta(minutes=1), 3.0, None, 0),
+        (KEYS[1], start + timedelta(minutes=9), 4.0, None, 0),
+    ]
+    payload, touched = batch._copy_rows(_columns(accepted), shared)
+    reference, spans = batch._copy_rows(accepted, shared)
+    assert payload.data == reference.data
+    assert touched == spans == {1_000: (start, start + timedelta(minutes=9))}
