@@ -14,8 +14,18 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.central import energy_fold
-from db.central.energy_fold import COPY_HEADER, COPY_TRAILER, QUARTER_COLUMNS, Window, micros, window_quarters
+from db.central.energy_fold import (
+    COPY_HEADER,
+    COPY_TRAILER,
+    EPOCH,
+    MICROSECOND,
+    QUARTER_COLUMNS,
+    Window,
+    micros,
+    window_quarters,
+)
 from db.central.energy_parts import QUARTER, quarter_floor
+from db.central.rollups.carried import Carried
 from db.central.storage.lookups import usable_before, window_rows
 from db.energy import RESET_FRACTION, local_day, local_day_bounds
 from db.engine import asyncpg_connection
@@ -54,6 +64,21 @@ SELECT t.n, string_agg(timestamptz_send(r.ts), ''::bytea), string_agg(float8send
   string_agg(int2send(r.quality), ''::bytea)
 FROM unnest($1::int[], $2::bigint[], $3::timestamptz[], $4::timestamptz[]) AS t(n, pid, lo, hi)
 CROSS JOIN LATERAL ({window_rows("t.pid", "t.lo", "t.hi")}
+) r
+GROUP BY t.n
+"""
+# A window of a point whose new rows are carried (db/central/rollups/carried.py) without them: [a, b) is
+# skipped, the rows before a and from b on come in two parts, to go on either side of the carried ones.
+_SIDES = ", ".join(
+    f"string_agg({send}, ''::bytea) FILTER (WHERE r.ts {side} t.a)"
+    for side in ("<", ">=")
+    for send in ("timestamptz_send(r.ts)", "float8send(r.value)", "int2send(r.quality)")
+)
+CARRIED_ROWS_SQL = f"""
+SELECT t.n, {_SIDES}
+FROM unnest($1::int[], $2::bigint[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[])
+  AS t(n, pid, lo, hi, a, b)
+CROSS JOIN LATERAL ({window_rows("t.pid", "t.lo", "t.hi", skip=("t.a", "t.b"))}
 ) r
 GROUP BY t.n
 """
@@ -170,17 +195,23 @@ class _QuarterRows:
 
 
 async def fold_summary(
-    session: AsyncSession, spans: Mapping[int, tuple[datetime, datetime]], infos, visit: Visit | None = None
+    session: AsyncSession,
+    spans: Mapping[int, tuple[datetime, datetime]],
+    infos,
+    visit: Visit | None = None,
+    carried: Mapping[int, Carried] | None = None,
 ) -> None:
     """Recompute the quarters and days the readings of each point in [tmin, tmax] affect (infos: PointInfo).
 
-    visit, when given, sees every window read, in time order per point (the rollups' one pass).
+    visit, when given, sees every window read, in time order per point (the rollups' one pass). carried:
+    points whose new rows the caller holds (db/central/rollups/carried.py); where the range is one window,
+    only the rows around them are read.
     """
     if not spans:
         return
     conn = await asyncpg_connection(session)
     pids = sorted(spans)
-    ranges, states = [], []
+    ranges, states, tails = [], [], {}
     for pid, before, after, newest, last_usable, folded_from, tail_start in await conn.fetch(
         _BOUNDS, pids, [spans[p][0] for p in pids], [spans[p][1] for p in pids]
     ):
@@ -198,16 +229,33 @@ async def fold_summary(
         tail = quarter_floor(last_usable) if last_usable is not None else hi
         ranges.append((pid, lo, hi))
         states.append((pid, folded_from, max(folded_from, tail), last_usable))
+        held = carried.get(pid) if carried else None
+        if (
+            held is not None
+            and hi - lo <= FOLD_WINDOW
+            and lo <= _time(held.first_us)
+            and micros(hi) > held.last_us
+        ):
+            tails[pid] = held
     if not ranges:
         return
-    await fold_ranges(conn, ranges, infos, visit)
+    await fold_ranges(conn, ranges, infos, visit, tails)
     await conn.execute(_STATE, *map(list, zip(*states, strict=True)))
 
 
 async def fold_ranges(
-    conn, ranges: list[tuple[int, datetime, datetime]], infos, visit: Visit | None = None
+    conn,
+    ranges: list[tuple[int, datetime, datetime]],
+    infos,
+    visit: Visit | None = None,
+    tails: Mapping[int, Carried] | None = None,
 ) -> None:
-    """Rewrite the quarter rows of each (point, lo, hi) from raw readings, then the local days they touch."""
+    """Rewrite the quarter rows of each (point, lo, hi) from raw readings, then the local days they touch.
+
+    tails: points whose range is one window holding their carried rows (fold_summary): only the stored rows
+    around those are read.
+    """
+    tails = tails or {}
     windows = []
     for pid, lo, hi in ranges:
         start = lo
@@ -218,9 +266,20 @@ async def fold_ranges(
     for n in range(0, len(windows), FOLD_BATCH):
         batch = windows[n : n + FOLD_BATCH]
         read = [EMPTY] * len(batch)  # a window without readings is absent from the answer
-        rows = await conn.fetch(FOLD_ROWS_SQL, list(range(len(batch))), *map(list, zip(*batch, strict=True)))
-        for k, stamps, values, qualities in rows:
-            read[k] = Window(stamps, values, qualities).in_order()
+        plain = [(k, w) for k, w in enumerate(batch) if w[0] not in tails]
+        if plain:
+            keys, asked = zip(*plain, strict=True)
+            for k, stamps, values, qualities in await conn.fetch(FOLD_ROWS_SQL, keys, *_columns(asked)):
+                read[k] = Window(stamps, values, qualities)
+        around = [(k, (*w, *tails[w[0]].skip())) for k, w in enumerate(batch) if w[0] in tails]
+        if around:
+            keys, asked = zip(*around, strict=True)
+            for k, *sides in await conn.fetch(CARRIED_ROWS_SQL, keys, *_columns(asked)):
+                read[k] = _around(tails[batch[k][0]], *sides)
+            for k, _ in around:
+                if read[k] is EMPTY:  # nothing stored around the carried rows
+                    read[k] = _around(tails[batch[k][0]], *(None,) * 6)
+        read = [window.in_order() for window in read]
         out = _QuarterRows()
         for (pid, lo, hi), window in zip(batch, read, strict=True):
             lo_us, hi_us = micros(lo), micros(hi)
@@ -242,6 +301,20 @@ async def fold_ranges(
         [k[1] for k in keys],
         *map(list, zip(*(days[k] for k in keys), strict=True)),
     )
+
+
+def _time(us: int) -> datetime:
+    return EPOCH + us * MICROSECOND
+
+
+def _columns(rows) -> list[list]:
+    return list(map(list, zip(*rows, strict=True)))
+
+
+def _around(held: Carried, *sides: bytes | None) -> Window:
+    """A window of the stored rows before the carried ones, the carried rows, and the stored rows after."""
+    ts0, v0, q0, ts1, v1, q1 = (side or b"" for side in sides)
+    return Window(ts0 + held.stamps + ts1, v0 + held.values + v1, q0 + held.qualities + q1)
 
 
 async def rebuild_summary(session: AsyncSession, point_ids: list[int], infos) -> None:

@@ -377,11 +377,100 @@ done:
     return result;
 }
 
+static uint64_t get_be(const unsigned char *p, int bytes)
+{
+    uint64_t v = 0;
+    for (int b = 0; b < bytes; b++)
+        v = v << 8 | p[b];
+    return v;
+}
+
+/* An upload's stored rows, split by rollup part, as the fold reads a window: for each point (in the
+   payload's (point, time) order) its id (int8) and row count (int4), then its times, values and qualities,
+   each concatenated in the forms PostgreSQL sends them (timestamptz_send, float8send, int2send; all
+   big-endian). The payload is one copy_rows or copy_columns made: fixed-size rows after the header. */
+static PyObject *carried_parts(PyObject *self, PyObject *args)
+{
+    Py_buffer buffer;
+    int parts;
+    if (!PyArg_ParseTuple(args, "y*i", &buffer, &parts))
+        return NULL;
+    PyObject *result = NULL;
+    const unsigned char *rows = (const unsigned char *)buffer.buf + sizeof HEADER;
+    const Py_ssize_t body = buffer.len - (Py_ssize_t)sizeof HEADER - 2;
+    Py_ssize_t *sizes = calloc(parts > 0 ? (size_t)parts : 1, sizeof(Py_ssize_t));
+    PyObject **blobs = calloc(parts > 0 ? (size_t)parts : 1, sizeof(PyObject *));
+    if (sizes == NULL || blobs == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (parts <= 0 || body < 0 || body % ROW_BYTES != 0 || memcmp(buffer.buf, HEADER, sizeof HEADER) != 0) {
+        PyErr_SetString(PyExc_ValueError, "not a binary COPY payload of reading rows");
+        goto done;
+    }
+    const Py_ssize_t n = body / ROW_BYTES;
+    /* first pass: each part's size; a point's rows are side by side (the payload is in point order) */
+    for (Py_ssize_t i = 0; i < n;) {
+        const long long pid = (long long)get_be(rows + i * ROW_BYTES + 6, 8);
+        Py_ssize_t j = i + 1;
+        while (j < n && (long long)get_be(rows + j * ROW_BYTES + 6, 8) == pid)
+            j++;
+        if (pid < 0) {
+            PyErr_SetString(PyExc_ValueError, "a negative point id");
+            goto done;
+        }
+        sizes[pid % parts] += 12 + (j - i) * 18;
+        i = j;
+    }
+    for (int k = 0; k < parts; k++) {
+        if (sizes[k] && (blobs[k] = PyBytes_FromStringAndSize(NULL, sizes[k])) == NULL)
+            goto done;
+        sizes[k] = 0; /* now each part's fill */
+    }
+    for (Py_ssize_t i = 0; i < n;) {
+        const unsigned char *row = rows + i * ROW_BYTES;
+        const long long pid = (long long)get_be(row + 6, 8);
+        Py_ssize_t j = i + 1;
+        while (j < n && (long long)get_be(rows + j * ROW_BYTES + 6, 8) == pid)
+            j++;
+        const Py_ssize_t m = j - i;
+        unsigned char *out = (unsigned char *)PyBytes_AS_STRING(blobs[pid % parts]) + sizes[pid % parts];
+        sizes[pid % parts] += 12 + m * 18;
+        memcpy(out, row + 6, 8); /* the id as sent: big-endian int8 */
+        put_be(out + 8, (uint64_t)m, 4);
+        unsigned char *stamps = out + 12, *values = stamps + 8 * m, *qualities = values + 8 * m;
+        for (Py_ssize_t r = 0; r < m; r++, row += ROW_BYTES) {
+            memcpy(stamps + 8 * r, row + 18, 8);
+            memcpy(values + 8 * r, row + 30, 8);
+            memcpy(qualities + 2 * r, row + 42, 2);
+        }
+        i = j;
+    }
+    result = PyDict_New();
+    for (int k = 0; result != NULL && k < parts; k++) {
+        if (blobs[k] == NULL)
+            continue;
+        PyObject *part = PyLong_FromLong(k);
+        if (part == NULL || PyDict_SetItem(result, part, blobs[k]) < 0)
+            Py_CLEAR(result);
+        Py_XDECREF(part);
+    }
+done:
+    PyBuffer_Release(&buffer);
+    for (int k = 0; blobs != NULL && k < parts; k++)
+        Py_XDECREF(blobs[k]);
+    free(sizes);
+    free(blobs);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"copy_rows", copy_rows, METH_VARARGS,
      "copy_rows(accepted, points, to_micros) -> (binary COPY payload, {point id: (earliest ts, latest ts)})."},
     {"copy_columns", copy_columns, METH_VARARGS,
      "copy_columns(records, point_ids) -> (binary COPY payload, {point id: (earliest, latest µs since 1970)})."},
+    {"carried_parts", carried_parts, METH_VARARGS,
+     "carried_parts(payload, parts) -> {part: each of its points' id, count, times, values, qualities}."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -38,9 +38,12 @@ logger = logging.getLogger(__name__)
 READING_COLUMNS = ["point_id", "ts", "value", "quality"]
 _ROW_KEY = itemgetter(0, 1)
 
-# (session, site_id, {point_id: (min_ts, max_ts)}) -> None, called inside the ingest transaction after the
-# rows are inserted: the seam where rollup maintenance (energy) keeps derived tables in step.
-PostInsertHook = Callable[[AsyncSession, int, dict[int, tuple[datetime, datetime]]], Awaitable[None]]
+# (session, site_id, {point_id: (min_ts, max_ts)}, stored) -> None, called inside the ingest transaction after
+# the rows are inserted: the seam where rollup maintenance (energy) keeps derived tables in step. stored is
+# the rows' binary COPY payload when every one of them was stored (None otherwise, or without the C encoder).
+PostInsertHook = Callable[
+    [AsyncSession, int, dict[int, tuple[datetime, datetime]], bytes | None], Awaitable[None]
+]
 POST_INSERT_HOOKS: list[PostInsertHook] = []
 
 
@@ -276,7 +279,7 @@ async def ingest_batch(session: AsyncSession, site_id: int, batch_id: str, items
     outcome.new = await insert_rows(session, rows)
     outcome.duplicates = len(rows) - outcome.new
     for hook in POST_INSERT_HOOKS:
-        await hook(session, site_id, outcome.touched)
+        await hook(session, site_id, outcome.touched, None)
     if outcome.duplicates:
         await _store_result(session, site_id, outcome)
     return outcome
@@ -317,8 +320,9 @@ async def _store_batch(
             return _replayed(outcome.batch_id, dict(stored or {}))  # SQLAlchemy's json codec decoded it
         outcome.new = await insert(conn, rows) if rows else 0
         outcome.duplicates = len(rows) - outcome.new
+        stored = rows.data if isinstance(rows, _Payload) and not outcome.duplicates else None
         for hook in POST_INSERT_HOOKS:
-            await hook(session, site_id, outcome.touched)
+            await hook(session, site_id, outcome.touched, stored)
         if outcome.duplicates:
             await conn.execute(
                 _STORE_RESULT_PG, site_id, outcome.batch_id, orjson.dumps(outcome.result()).decode()

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, Double, Index, PrimaryKeyConstraint, SmallInteger
+from sqlalchemy import JSON, Date, Double, Index, LargeBinary, PrimaryKeyConstraint, SmallInteger
 from sqlmodel import Field
 
 from db.central.base import CentralTable
@@ -60,3 +60,5 @@ class RollupDirty(CentralTable, table=True):
     queued_at: datetime | None = Field(
         default=None, sa_type=UTCDateTime
     )  # the process clock; None before 0014
+    # the part's stored rows of the upload when all of it was stored (db/central/rollups/carried.py), else None
+    carried: bytes | None = Field(default=None, sa_type=LargeBinary)

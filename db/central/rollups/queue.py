@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.central.energy_summary import fold_summary
 from db.central.rollups.append import fold_rounds
+from db.central.rollups.carried import Carried, carried_parts, collect
 from db.central.rollups.models import RollupDirty
 from db.central.rollups.refresh import LOCK_CLASS, LOCK_SLOTS, lock_point_slots, point_infos, refresh_rollups
 from db.central.rollups.stream import RollupStream, held_lasts
@@ -55,10 +56,14 @@ def _ts(us: int) -> datetime:
 
 
 async def record_dirty(
-    session: AsyncSession, site_id: int, touched: Mapping[int, tuple[datetime, datetime]]
+    session: AsyncSession,
+    site_id: int,
+    touched: Mapping[int, tuple[datetime, datetime]],
+    stored: bytes | None = None,
 ) -> None:
     """db.central.ingest.batch post-insert hook: remember the upload's ranges, a row per rollup part, as
-    [[lo_us, hi_us, [point_id, …]], …]."""
+    [[lo_us, hi_us, [point_id, …]], …]; stored, the binary COPY payload of the upload's rows when every one
+    of them was stored, is carried along for the fold (db/central/rollups/carried.py)."""
     if not touched:
         return
     groups: dict[tuple[int, datetime, datetime], list[int]] = defaultdict(list)
@@ -69,13 +74,15 @@ async def record_dirty(
         parts[part].append([_us(lo), _us(hi), pids])
     now = utcnow()
     if session.bind.dialect.name == "postgresql":  # on every upload: raw asyncpg, not an ORM statement
+        carried = carried_parts(stored, ROLLUP_PARTS)
         conn = await asyncpg_connection(session)
         await conn.execute(
-            "INSERT INTO rollup_dirty (part, spans, queued_at) "
-            "SELECT p, s, $3 FROM unnest($1::smallint[], $2::json[]) AS t(p, s)",
+            "INSERT INTO rollup_dirty (part, spans, queued_at, carried) "
+            "SELECT p, s, $3, c FROM unnest($1::smallint[], $2::json[], $4::bytea[]) AS t(p, s, c)",
             list(parts),
             [orjson.dumps(spans).decode() for spans in parts.values()],
             now,
+            [carried.get(part) for part in parts],
         )
         return
     rows = [{"part": p, "spans": s, "queued_at": now} for p, s in parts.items()]
@@ -151,7 +158,7 @@ _QUEUED_PAST = text("SELECT count(*) > :n FROM (SELECT 1 FROM rollup_dirty LIMIT
 async def _claim(session: AsyncSession, parts: Sequence[int], limit: int, skip_locked: bool) -> list:
     """The oldest queued (id, spans) rows of the parts, locked for this transaction on PostgreSQL."""
     query = (
-        select(RollupDirty.id, RollupDirty.spans)
+        select(RollupDirty.id, RollupDirty.spans, RollupDirty.carried)
         .where(RollupDirty.part.in_(list(parts)))
         .order_by(RollupDirty.id)
         .limit(limit)
@@ -194,11 +201,12 @@ async def process_once(
         rows = await _claim(session, parts, CLAIM_ROWS, skip_locked)
     if not rows:
         return 0
-    spans = [span for _, row_spans in rows for span in row_spans]
+    spans = [span for _, row_spans, _ in rows for span in row_spans]
     rounds = coalesce(spans)
     if postgres:
         await lock_point_slots(session, {pid for touched in rounds for pid in touched})
-        await _fold_pg(session, rounds, await point_infos(session, _point_ids(rounds)))
+        carried = collect([(row_spans, blob) for _, row_spans, blob in rows])
+        await _fold_pg(session, rounds, await point_infos(session, _point_ids(rounds)), carried)
     else:
         for touched in rounds:
             await refresh_rollups(session, touched)
@@ -207,14 +215,19 @@ async def process_once(
     return len(rows)
 
 
-async def _fold_pg(session: AsyncSession, rounds: list[dict], infos) -> None:
-    """Fold claimed rounds into the energy summary and the rollups, reading the new readings once."""
+async def _fold_pg(session: AsyncSession, rounds: list[dict], infos, carried: Mapping[int, Carried]) -> None:
+    """Fold claimed rounds into the energy summary and the rollups, reading the new readings once (or only
+    the rows before them, for the points whose claimed rows carry theirs)."""
     spans = _whole_spans(rounds)
     conn = await asyncpg_connection(session)
     # jit and bitmap scans: see db/central/rollups/append.py append_rollups (for this transaction only)
     await conn.execute("SELECT set_config('jit', 'off', true), set_config('enable_bitmapscan', 'off', true)")
-    stream = RollupStream(await held_lasts(conn, spans), spans, infos)
-    await fold_summary(session, spans, infos, visit=stream.visit)
+    held = await held_lasts(conn, spans)
+    stream = RollupStream(held, spans, infos)
+    # carried rows make the window only when no folded reading lies at or after the first of them (a late
+    # upload's do not): held points are those whose queued readings all follow the last folded one
+    carried = {pid: rows for pid, rows in carried.items() if pid in held}
+    await fold_summary(session, spans, infos, visit=stream.visit, carried=carried)
     await stream.write(conn)
     done = stream.done()
     rest = [kept for touched in rounds if (kept := {p: s for p, s in touched.items() if p not in done})]

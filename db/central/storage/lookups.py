@@ -20,13 +20,21 @@ def usable_before(point: str, at: str) -> str:
      ORDER BY ts DESC LIMIT 1))"""
 
 
-def window_rows(point: str, lo: str, hi: str) -> str:
+def window_rows(point: str, lo: str, hi: str, *, skip: tuple[str, str] | None = None) -> str:
     """SQL of the point's (ts, value, quality) in [lo, hi) in time order, after its usable reading before lo
-    and before its first usable reading at hi or later (a window with its usable neighbours)."""
+    and before its first usable reading at hi or later (a window with its usable neighbours); without the
+    rows in skip = [a, b) when given (lo <= a <= b <= hi), which the caller holds."""
+    if skip is None:
+        inside = f"""
+  (SELECT ts, value, quality FROM readings WHERE point_id = {point} AND ts >= {lo} AND ts < {hi} ORDER BY ts)"""
+    else:
+        inside = f"""
+  (SELECT ts, value, quality FROM readings WHERE point_id = {point} AND ts >= {lo} AND ts < {skip[0]} ORDER BY ts)
+  UNION ALL
+  (SELECT ts, value, quality FROM readings WHERE point_id = {point} AND ts >= {skip[1]} AND ts < {hi} ORDER BY ts)"""
     return f"""
   (SELECT ts, value, quality FROM readings WHERE point_id = {point} AND ts = {usable_before(point, lo)})
-  UNION ALL
-  (SELECT ts, value, quality FROM readings WHERE point_id = {point} AND ts >= {lo} AND ts < {hi} ORDER BY ts)
+  UNION ALL{inside}
   UNION ALL
   (SELECT ts, value, quality FROM readings WHERE point_id = {point} AND ts >= {hi} AND quality < 2
     ORDER BY ts LIMIT 1)"""

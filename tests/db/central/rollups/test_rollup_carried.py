@@ -1,0 +1,195 @@
+"""Carried rows (db/central/rollups/carried.py): folds that read back only the rows before an upload's own store
+what folds reading everything back store, row for row, whatever order the uploads come in."""
+
+import random
+import struct
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from db.central import energy_summary
+from db.central.energy_fold import PG_EPOCH_US
+from db.central.ingest import batch as ingest
+from db.central.ingest.batch import _copy_rows, ingest_batch, insert_rows
+from db.central.ingest.parse import parse_readings
+from db.central.models import DataPoint, Meter
+from db.central.rollups import queue
+from db.central.rollups.carried import carried_parts, collect
+from db.central.rollups.queue import ROLLUP_PARTS, _us, flush_rollups, record_dirty
+from db.engine import session_scope
+from tests.db.central.test_native_fold import stored
+from tests.db.energy.test_consumption_rules import history, steps
+from tests.support.energy import Db, make_point
+from tests.support.native import require_built
+
+ROLLOVER = 10_000.0
+START = datetime(2026, 3, 28, 20, 7, tzinfo=UTC)  # Berlin springs forward within the drawn days
+
+
+def _payload(rows: list[tuple[str, datetime, float, int]]) -> tuple[bytes, dict]:
+    """The C encoder's COPY payload of (point name, ts, value, quality) rows of one meter, point ids 1, 2, …"""
+    items = [
+        {"meter_external_id": "m", "data_point": name, "timestamp": ts.isoformat(), "value": v, "quality": q}
+        for name, ts, v, q in rows
+    ]
+    accepted, rejected = parse_readings(items)
+    assert not rejected
+    names = sorted({name for name, *_ in rows})
+    points = {("m", name): (1, n + 1) for n, name in enumerate(names)}
+    payload, _ = _copy_rows(accepted, points)
+    return payload.data, points
+
+
+def test_an_uploads_rows_are_split_by_part_in_the_folds_binary_forms():
+    require_built(ingest.native_rows, "db/central/ingest/_rows.c")
+    t0 = datetime(2026, 5, 1, 12, tzinfo=UTC)
+    rows = [(f"p{k}", t0 + timedelta(minutes=m), 10.0 * k + m / 3, m % 3) for m in range(5) for k in range(6)]
+    data, points = _payload(rows)
+    parts = carried_parts(data, ROLLUP_PARTS)
+    assert sorted(parts) == list(range(ROLLUP_PARTS))  # point ids 1…6 fall in every part
+    spans = [[[_us(t0), _us(t0 + timedelta(minutes=4)), [pid for pid in range(1, 7) if pid % ROLLUP_PARTS == part]]]
+             for part in parts]  # fmt: skip
+    carried = collect([(span, parts[part]) for span, part in zip(spans, parts, strict=True)])
+    assert sorted(carried) == list(range(1, 7))
+    for (_, name), (_, pid) in points.items():
+        held = carried[pid]
+        want = sorted((ts, v, q) for n, ts, v, q in rows if n == name)
+        assert held.first_us == _us(want[0][0]) and held.last_us == _us(want[-1][0])
+        stamps = [
+            int.from_bytes(held.stamps[i : i + 8], "big", signed=True) for i in range(0, len(held.stamps), 8)
+        ]
+        values = [value for (value,) in struct.iter_unpack(">d", held.values)]
+        qualities = [
+            int.from_bytes(held.qualities[i : i + 2], "big") for i in range(0, len(held.qualities), 2)
+        ]
+        assert stamps == [_us(ts) - PG_EPOCH_US for ts, _, _ in want]
+        assert values == [v for _, v, _ in want]
+        assert qualities == [q for _, _, q in want]
+    assert carried_parts(None, ROLLUP_PARTS) == {}
+
+
+def test_points_queued_without_their_rows_or_with_overlapping_rows_are_read_back():
+    require_built(ingest.native_rows, "db/central/ingest/_rows.c")
+    t0 = datetime(2026, 5, 1, 12, tzinfo=UTC)
+    first, _ = _payload([("a", t0 + timedelta(minutes=m), float(m), 0) for m in range(10)])
+    later, _ = _payload([("a", t0 + timedelta(minutes=m), float(m), 0) for m in range(10, 20)])
+    overlap, _ = _payload([("a", t0 + timedelta(minutes=m), float(m), 0) for m in range(5, 15)])
+    (blob,) = carried_parts(first, ROLLUP_PARTS).values()
+    (next_blob,) = carried_parts(later, ROLLUP_PARTS).values()
+    (overlapping,) = carried_parts(overlap, ROLLUP_PARTS).values()
+    span = [[0, 1, [1]]]
+    joined = collect([(span, blob), (span, next_blob)])[1]
+    assert joined.first_us == _us(t0) and joined.last_us == _us(t0 + timedelta(minutes=19))
+    assert len(joined.stamps) == 20 * 8 and len(joined.values) == 20 * 8 and len(joined.qualities) == 20 * 2
+    assert collect([(span, blob), (span, None)]) == {}  # a duplicate-holding upload carries nothing
+    assert collect([(span, blob), ([[0, 1, [1, 2]]], next_blob)]).keys() == {1}  # point 2 queued, not carried
+    assert collect([(span, blob), (span, overlapping)]) == {}
+
+
+async def _keys(db: Db, point: int) -> tuple[int, str]:
+    async with session_scope(db.sessions) as session:
+        return (
+            await session.execute(
+                select(Meter.site_id, Meter.external_id)
+                .join(DataPoint, DataPoint.meter_id == Meter.id)
+                .where(DataPoint.id == point)
+            )
+        ).one()
+
+
+async def _upload(db: Db, point: int, batch) -> None:
+    site, meter = await _keys(db, point)
+    items = [
+        {"meter_external_id": meter, "data_point": "total_kwh", "timestamp": s.ts.isoformat(), "value": s.value,
+         "unit": "kilowatt-hours", "quality": s.quality}
+        for s in batch
+    ]  # fmt: skip
+    async with session_scope(db.sessions) as session:
+        await ingest_batch(session, site, uuid.uuid4().hex, items)
+
+
+async def _unqueued(db: Db, point: int, batch) -> None:
+    """Store rows without queueing them: an upload that commits after a fold claimed the queue."""
+    async with session_scope(db.sessions) as session:
+        await insert_rows(session, [(point, s.ts, s.value, s.quality) for s in batch])
+
+
+async def _queue(db: Db, point: int, batch) -> None:
+    """Queue the range of rows stored before (that upload's queue row, seen by the next fold)."""
+    async with session_scope(db.sessions) as session:
+        stamps = [s.ts for s in batch]
+        await record_dirty(session, 0, {point: (min(stamps), max(stamps))})
+
+
+async def _run(db: Db, plan: list, zone: str, rollover: float | None, cumulative: bool) -> dict:
+    """Run the plan's uploads and folds on a new point; its derived rows."""
+    point = await make_point(db, timezone=zone, rollover=rollover, cumulative=cumulative)
+    for kind, chunk, fold in plan:
+        if kind == "unseen":  # stored among carried rows, queued only after the next fold claimed
+            await _unqueued(db, point, chunk)
+            await flush_rollups(db.sessions)
+            await _queue(db, point, chunk)
+        else:
+            await _upload(db, point, chunk)
+        if fold:
+            await flush_rollups(db.sessions)
+    await flush_rollups(db.sessions)
+    return await stored(db, point)
+
+
+@pytest.fixture
+def watched(monkeypatch):
+    """How many windows the folds read only up to carried rows, and a switch to carry nothing."""
+    seen = {"tails": 0}
+    fold_ranges = energy_summary.fold_ranges
+
+    async def counting(conn, ranges, infos, visit=None, tails=None):
+        seen["tails"] += len(tails or {})
+        await fold_ranges(conn, ranges, infos, visit, tails)
+
+    monkeypatch.setattr(energy_summary, "fold_ranges", counting)
+    return seen
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    drawn=st.lists(steps, min_size=2, max_size=150),
+    value=st.floats(0, ROLLOVER - 1, allow_nan=False),
+    seed=st.integers(0, 10_000),
+    zone=st.sampled_from(["Europe/Berlin", "Asia/Kolkata", "America/New_York"]),
+    cumulative=st.booleans(),
+    wraps=st.booleans(),
+)
+def test_folds_of_carried_rows_store_what_folds_reading_back_store(
+    own_db, watched, monkeypatch, drawn, value, seed, zone, cumulative, wraps
+):
+    require_built(ingest.native_rows, "db/central/ingest/_rows.c")
+    rollover = ROLLOVER if wraps else None
+    rows = history(drawn, START, value, rollover)
+    rng = random.Random(seed)
+    cuts = sorted(rng.sample(range(1, len(rows)), min(6, len(rows) - 1)))
+    chunks = [rows[a:b] for a, b in zip([0, *cuts], [*cuts, len(rows)], strict=False)]
+    plan = []  # (what, rows, fold after it)
+    for n, chunk in enumerate(chunks):
+        kind = rng.choice(["upload", "upload", "upload", "late", "unseen"]) if n else "upload"
+        if kind == "late" and n + 1 < len(chunks):  # the next chunk first: this one comes late
+            chunks[n], chunks[n + 1] = chunks[n + 1], chunk
+            kind = "upload"
+        plan.append((kind, chunks[n], n == 0 or rng.random() < 0.6))
+    plan.insert(rng.randint(1, len(plan)), ("upload", rows[: max(1, len(rows) // 3)], True))  # duplicates
+    results, before = [], watched["tails"]
+    for carry in (True, False):
+        with monkeypatch.context() as patch:
+            if not carry:
+                patch.setattr(queue, "collect", lambda claimed: {})
+            results.append(own_db.run(_run(own_db, plan, zone, rollover, cumulative)))
+        if carry:
+            carried_windows = watched["tails"] - before
+    assert results[0] == results[1]
+    assert results[0]["energy_quarters"] and results[0]["rollup_hourly"]
+    if chunks[0][-1].ts - chunks[0][0].ts < timedelta(days=1):
+        assert carried_windows > 0  # the first upload (one window), folded alone, from its carried rows
