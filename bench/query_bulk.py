@@ -11,14 +11,13 @@ the bulk build to the worker's fold row for row.
 
 import asyncio
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import asyncpg
 
 from db.central.energy_parts import QUARTER, quarter_floor
-from db.central.energy_summary import _DAYS
+from db.central.energy_summary import sum_days
 from db.central.rollups.refresh import point_infos
-from db.energy import local_day, local_day_bounds
 from db.engine import session_scope
 
 # One meter's minutes: a daily power curve with noise (kW) and its energy register (kWh, 3 decimals);
@@ -138,25 +137,15 @@ async def bulk_summary(conn, infos) -> None:
         [infos[p].cumulative for p in pids],
         [infos[p].rollover for p in pids],
     )
-    days, states = {}, []
+    ranges, states = [], []
     for pid, first, newest, last_usable in await conn.fetch(_SPANS, pids):
-        info = infos[pid]
         lo, hi = quarter_floor(first), quarter_floor(newest) + QUARTER
         tail = quarter_floor(last_usable) if last_usable is not None else hi
+        ranges.append((pid, lo, hi))
         states.append((pid, lo, max(lo, tail), last_usable))
-        day, last = local_day(lo, info.timezone), local_day(hi - QUARTER, info.timezone)
-        while day <= last:
-            days[(pid, day)] = (*local_day_bounds(day, info.timezone), info.cumulative)
-            day += timedelta(days=1)
     if not states:
         return
-    keys = sorted(days)
-    await conn.execute(
-        _DAYS,
-        [k[0] for k in keys],
-        [k[1] for k in keys],
-        *map(list, zip(*(days[k] for k in keys), strict=True)),
-    )
+    await sum_days(conn, ranges, infos, {state[0]: state[2] for state in states})
     await conn.execute(_STATE, *map(list, zip(*states, strict=True)))
 
 

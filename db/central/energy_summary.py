@@ -239,7 +239,7 @@ async def fold_summary(
             tails[pid] = held
     if not ranges:
         return
-    await fold_ranges(conn, ranges, infos, visit, tails)
+    await fold_ranges(conn, ranges, infos, {state[0]: state[2] for state in states}, visit, tails)
     await conn.execute(_STATE, *map(list, zip(*states, strict=True)))
 
 
@@ -247,10 +247,12 @@ async def fold_ranges(
     conn,
     ranges: list[tuple[int, datetime, datetime]],
     infos,
+    through: Mapping[int, datetime],
     visit: Visit | None = None,
     tails: Mapping[int, Carried] | None = None,
 ) -> None:
-    """Rewrite the quarter rows of each (point, lo, hi) from raw readings, then the local days they touch.
+    """Rewrite the quarter rows of each (point, lo, hi) from raw readings, then the local days they touch
+    that end by the point's through (sum_days).
 
     tails: points whose range is one window holding their carried rows (fold_summary): only the stored rows
     around those are read.
@@ -287,13 +289,32 @@ async def fold_ranges(
                 visit(pid, lo_us, hi_us, window)
             out.add(pid, window, lo_us, hi_us, infos[pid])
         await out.write(conn)
+    await sum_days(conn, ranges, infos, through)
+
+
+async def sum_days(
+    conn, ranges: list[tuple[int, datetime, datetime]], infos, through: Mapping[int, datetime]
+) -> None:
+    """Sum again the local days holding each (point, lo, hi) that end by the point's through (its tail_start).
+
+    Queries take a day's row only when the whole day lies before tail_start (db/central/energy_read.py,
+    db/central/energy_snapshot.py); the fold that moves tail_start past a day's end holds that day (its range
+    starts at the old tail_start, or before), so a day is summed when it closes and again when a late reading
+    changes it, not on every fold of the open day: re-summing the open day at each fold round was the
+    largest part of the summary's upkeep.
+    """
     days: dict[tuple[int, date], tuple[datetime, datetime, bool]] = {}
     for pid, lo, hi in ranges:
-        zone = infos[pid].timezone
+        zone, until = infos[pid].timezone, through[pid]
         day, last = local_day(lo, zone), local_day(hi - QUARTER, zone)
         while day <= last:
-            days[(pid, day)] = (*local_day_bounds(day, zone), infos[pid].cumulative)
+            start, end = local_day_bounds(day, zone)
+            if end > until:
+                break
+            days[(pid, day)] = (start, end, infos[pid].cumulative)
             day += timedelta(days=1)
+    if not days:
+        return
     keys = sorted(days)
     await conn.execute(
         _DAYS,

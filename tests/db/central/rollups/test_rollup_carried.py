@@ -147,9 +147,9 @@ def watched(monkeypatch):
     seen = {"tails": 0}
     fold_ranges = energy_summary.fold_ranges
 
-    async def counting(conn, ranges, infos, visit=None, tails=None):
+    async def counting(conn, ranges, infos, through, visit=None, tails=None):
         seen["tails"] += len(tails or {})
-        await fold_ranges(conn, ranges, infos, visit, tails)
+        await fold_ranges(conn, ranges, infos, through, visit, tails)
 
     monkeypatch.setattr(energy_summary, "fold_ranges", counting)
     return seen
