@@ -226,6 +226,9 @@ async def _ingest(sessions, fleet: Fleet, tails: dict, load_end: datetime, windo
     """Upload the tail through db/central/ingest/batch.py: a warm-up, then slices alternating rollup upkeep off and on."""
     saved = list(POST_INSERT_HOOKS)
     await _upload(sessions, fleet, tails, load_end, load_end + WARM_UP, "warm")
+    # the warm-up's folding is the warm-up's (it also warms the fold's statements and types per connection);
+    # left queued, the first slice with upkeep folded it as its own
+    await flush_rollups(sessions)
     counts, seconds = {"off": 0, "on": 0}, {"off": 0.0, "on": 0.0}
     slice_length = window / 2
     for n in range(4):  # off, on, off, on: load drift and caches hit both modes alike
