@@ -20,6 +20,7 @@ from db.central.models import DataPoint, Meter
 from db.central.rollups import queue
 from db.central.rollups.carried import carried_parts, collect
 from db.central.rollups.queue import ROLLUP_PARTS, _us, flush_rollups, record_dirty
+from db.clock import FixedClock, use_clock
 from db.engine import session_scope
 from tests.db.central.test_native_fold import stored
 from tests.db.energy.test_consumption_rules import history, steps
@@ -36,7 +37,8 @@ def _payload(rows: list[tuple[str, datetime, float, int]]) -> tuple[bytes, dict]
         {"meter_external_id": "m", "data_point": name, "timestamp": ts.isoformat(), "value": v, "quality": q}
         for name, ts, v, q in rows
     ]
-    accepted, rejected = parse_readings(items)
+    with use_clock(FixedClock(max(ts for _, ts, _, _ in rows) + timedelta(days=1))):  # not today's clock
+        accepted, rejected = parse_readings(items)
     assert not rejected
     names = sorted({name for name, *_ in rows})
     points = {("m", name): (1, n + 1) for n, name in enumerate(names)}
@@ -182,8 +184,9 @@ def test_folds_of_carried_rows_store_what_folds_reading_back_store(
         plan.append((kind, chunks[n], n == 0 or rng.random() < 0.6))
     plan.insert(rng.randint(1, len(plan)), ("upload", rows[: max(1, len(rows) // 3)], True))  # duplicates
     results, before = [], watched["tails"]
+    # uploads take readings up to the process clock's now + 10 min: a clock a day after the data, whatever today is
     for carry in (True, False):
-        with monkeypatch.context() as patch:
+        with monkeypatch.context() as patch, use_clock(FixedClock(rows[-1].ts + timedelta(days=1))):
             if not carry:
                 patch.setattr(queue, "collect", lambda claimed: {})
             results.append(own_db.run(_run(own_db, plan, zone, rollover, cumulative)))
