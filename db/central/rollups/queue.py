@@ -156,7 +156,7 @@ _QUEUED_PAST = text("SELECT count(*) > :n FROM (SELECT 1 FROM rollup_dirty LIMIT
 
 
 async def _claim(session: AsyncSession, parts: Sequence[int], limit: int, skip_locked: bool) -> list:
-    """The oldest queued (id, spans) rows of the parts, locked for this transaction on PostgreSQL."""
+    """The oldest queued (id, spans, carried) rows of the parts, locked for this transaction on PostgreSQL."""
     query = (
         select(RollupDirty.id, RollupDirty.spans, RollupDirty.carried)
         .where(RollupDirty.part.in_(list(parts)))
@@ -217,7 +217,7 @@ async def process_once(
 
 async def _fold_pg(session: AsyncSession, rounds: list[dict], infos, carried: Mapping[int, Carried]) -> None:
     """Fold claimed rounds into the energy summary and the rollups, reading the new readings once (or only
-    the rows before them, for the points whose claimed rows carry theirs)."""
+    the rows around them, for the points whose claimed rows carry theirs)."""
     spans = _whole_spans(rounds)
     conn = await asyncpg_connection(session)
     # jit and bitmap scans: see db/central/rollups/append.py append_rollups (for this transaction only)
