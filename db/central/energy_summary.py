@@ -17,8 +17,6 @@ from db.central import energy_fold
 from db.central.energy_fold import (
     COPY_HEADER,
     COPY_TRAILER,
-    EPOCH,
-    MICROSECOND,
     QUARTER_COLUMNS,
     Window,
     micros,
@@ -233,8 +231,7 @@ async def fold_summary(
         if (
             held is not None
             and hi - lo <= FOLD_WINDOW
-            and lo <= _time(held.first_us)
-            and micros(hi) > held.last_us
+            and micros(lo) <= held.first_us <= held.last_us < micros(hi)
         ):
             tails[pid] = held
     if not ranges:
@@ -322,10 +319,6 @@ async def sum_days(
         [k[1] for k in keys],
         *map(list, zip(*(days[k] for k in keys), strict=True)),
     )
-
-
-def _time(us: int) -> datetime:
-    return EPOCH + us * MICROSECOND
 
 
 def _columns(rows) -> list[list]:
