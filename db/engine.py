@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
+from db import pg_codecs
 from db.errors import DatabaseUnavailable
 
 if TYPE_CHECKING:
@@ -97,6 +98,7 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEn
         connect_args={"timeout": 10, "command_timeout": 60},
     )
     event.listen(engine.sync_engine, "checkout", _refuse_closed_connection)
+    event.listen(engine.sync_engine, "connect", pg_codecs.on_connect)
     return engine
 
 
