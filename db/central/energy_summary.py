@@ -38,18 +38,22 @@ FOLD_BATCH = 100  # (point, window) pairs per statement
 # Per point: its usable reading before tmin (p) and after tmax (n), its newest reading (l: one at tmax or
 # later exists unless it was deleted since) and newest usable reading (u: the one before tmin when none is
 # at tmin or later), and its summary state. Each lookup backwards has a lower bound first, as in
-# db/central/storage/lookups.py: without one it descended into every monthly partition.
+# db/central/storage/lookups.py: without one it descended into every monthly partition. n and u stop at l
+# (no reading is newer): with the new readings the newest, as they mostly are, n prunes every partition
+# and u searches the one or two holding [tmin, l], where unbounded both searched every later month and the
+# default partition.
 _BOUNDS = f"""
 SELECT t.pid, p.ts, n.ts, l.ts, u.ts, s.folded_from, s.tail_start
 FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[]) AS t(pid, tmin, tmax)
 CROSS JOIN LATERAL (SELECT {usable_before("t.pid", "t.tmin")} AS ts) p
-LEFT JOIN LATERAL (SELECT ts FROM readings WHERE point_id = t.pid AND ts > t.tmax AND quality < 2
-                   ORDER BY ts LIMIT 1) n ON true
 CROSS JOIN LATERAL (SELECT COALESCE(
     (SELECT ts FROM readings WHERE point_id = t.pid AND ts >= t.tmax ORDER BY ts DESC LIMIT 1),
-    (SELECT ts FROM readings WHERE point_id = t.pid AND ts < t.tmax ORDER BY ts DESC LIMIT 1)) AS ts) l
+    (SELECT ts FROM readings WHERE point_id = t.pid AND ts < t.tmax ORDER BY ts DESC LIMIT 1)) AS ts OFFSET 0) l
+LEFT JOIN LATERAL (SELECT ts FROM readings WHERE point_id = t.pid AND ts > t.tmax AND ts <= l.ts
+                   AND quality < 2 ORDER BY ts LIMIT 1) n ON true
 CROSS JOIN LATERAL (SELECT COALESCE(
-    (SELECT ts FROM readings WHERE point_id = t.pid AND ts >= t.tmin AND quality < 2 ORDER BY ts DESC LIMIT 1),
+    (SELECT ts FROM readings WHERE point_id = t.pid AND ts >= t.tmin AND ts <= l.ts AND quality < 2
+     ORDER BY ts DESC LIMIT 1),
     p.ts) AS ts) u
 LEFT JOIN energy_summary_state s ON s.point_id = t.pid
 """
@@ -60,8 +64,9 @@ LEFT JOIN energy_summary_state s ON s.point_id = t.pid
 FOLD_ROWS_SQL = f"""
 SELECT t.n, string_agg(timestamptz_send(r.ts), ''::bytea), string_agg(float8send(r.value), ''::bytea),
   string_agg(int2send(r.quality), ''::bytea)
-FROM unnest($1::int[], $2::bigint[], $3::timestamptz[], $4::timestamptz[]) AS t(n, pid, lo, hi)
-CROSS JOIN LATERAL ({window_rows("t.pid", "t.lo", "t.hi")}
+FROM unnest($1::int[], $2::bigint[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[])
+  AS t(n, pid, lo, hi, until)
+CROSS JOIN LATERAL ({window_rows("t.pid", "t.lo", "t.hi", until="t.until")}
 ) r
 GROUP BY t.n
 """
@@ -74,9 +79,9 @@ _SIDES = ", ".join(
 )
 CARRIED_ROWS_SQL = f"""
 SELECT t.n, {_SIDES}
-FROM unnest($1::int[], $2::bigint[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[])
-  AS t(n, pid, lo, hi, a, b)
-CROSS JOIN LATERAL ({window_rows("t.pid", "t.lo", "t.hi", skip=("t.a", "t.b"))}
+FROM unnest($1::int[], $2::bigint[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[],
+  $6::timestamptz[], $7::timestamptz[]) AS t(n, pid, lo, hi, until, a, b)
+CROSS JOIN LATERAL ({window_rows("t.pid", "t.lo", "t.hi", skip=("t.a", "t.b"), until="t.until")}
 ) r
 GROUP BY t.n
 """
@@ -209,7 +214,7 @@ async def fold_summary(
         return
     conn = await asyncpg_connection(session)
     pids = sorted(spans)
-    ranges, states, tails = [], [], {}
+    ranges, states, tails, newests = [], [], {}, {}
     for pid, before, after, newest, last_usable, folded_from, tail_start in await conn.fetch(
         _BOUNDS, pids, [spans[p][0] for p in pids], [spans[p][1] for p in pids]
     ):
@@ -226,6 +231,7 @@ async def fold_summary(
             folded_from = lo
         tail = quarter_floor(last_usable) if last_usable is not None else hi
         ranges.append((pid, lo, hi))
+        newests[pid] = newest
         states.append((pid, folded_from, max(folded_from, tail), last_usable))
         held = carried.get(pid) if carried else None
         if (
@@ -236,7 +242,8 @@ async def fold_summary(
             tails[pid] = held
     if not ranges:
         return
-    await fold_ranges(conn, ranges, infos, {state[0]: state[2] for state in states}, visit, tails)
+    through = {state[0]: state[2] for state in states}
+    await fold_ranges(conn, ranges, infos, through, visit, tails, newests)
     await conn.execute(_STATE, *map(list, zip(*states, strict=True)))
 
 
@@ -247,19 +254,22 @@ async def fold_ranges(
     through: Mapping[int, datetime],
     visit: Visit | None = None,
     tails: Mapping[int, Carried] | None = None,
+    newests: Mapping[int, datetime] | None = None,
 ) -> None:
     """Rewrite the quarter rows of each (point, lo, hi) from raw readings, then the local days they touch
     that end by the point's through (sum_days).
 
     tails: points whose range is one window holding their carried rows (fold_summary): only the stored rows
-    around those are read.
+    around those are read. newests: each point's newest reading as fold_summary found it; no row after it
+    is looked for. One stored since (a later upload's) is folded by that upload's own round, which starts
+    at the tail quarter or before: the quarters before the tail do not depend on it.
     """
-    tails = tails or {}
+    tails, newests = tails or {}, newests or {}
     windows = []
     for pid, lo, hi in ranges:
         start = lo
         while start < hi:
-            windows.append((pid, start, min(hi, start + FOLD_WINDOW)))
+            windows.append((pid, start, min(hi, start + FOLD_WINDOW), newests.get(pid)))
             start += FOLD_WINDOW
     await conn.execute(_DELETE, *map(list, zip(*ranges, strict=True)))
     for n in range(0, len(windows), FOLD_BATCH):
@@ -280,7 +290,7 @@ async def fold_ranges(
                     read[k] = _around(tails[batch[k][0]], *(None,) * 6)
         read = [window.in_order() for window in read]
         out = _QuarterRows()
-        for (pid, lo, hi), window in zip(batch, read, strict=True):
+        for (pid, lo, hi, _), window in zip(batch, read, strict=True):
             lo_us, hi_us = micros(lo), micros(hi)
             if visit is not None:
                 visit(pid, lo_us, hi_us, window)

@@ -20,10 +20,15 @@ def usable_before(point: str, at: str) -> str:
      ORDER BY ts DESC LIMIT 1))"""
 
 
-def window_rows(point: str, lo: str, hi: str, *, skip: tuple[str, str] | None = None) -> str:
+def window_rows(
+    point: str, lo: str, hi: str, *, skip: tuple[str, str] | None = None, until: str | None = None
+) -> str:
     """SQL of the point's (ts, value, quality) in [lo, hi) in time order, after its usable reading before lo
     and before its first usable reading at hi or later (a window with its usable neighbours); without the
-    rows in skip = [a, b) when given (lo <= a <= b <= hi), which the caller holds."""
+    rows in skip = [a, b) when given (lo <= a <= b <= hi), which the caller holds. until (SQL, may be NULL):
+    the point's newest reading when the caller knows it; the neighbour after is looked for up to it only
+    (the partitions after it, the future months and the default one, are pruned instead of searched)."""
+    bound = "" if until is None else f" AND ts <= COALESCE({until}, 'infinity')"
     if skip is None:
         inside = f"""
   (SELECT ts, value, quality FROM readings WHERE point_id = {point} AND ts >= {lo} AND ts < {hi} ORDER BY ts)"""
@@ -36,5 +41,5 @@ def window_rows(point: str, lo: str, hi: str, *, skip: tuple[str, str] | None = 
   (SELECT ts, value, quality FROM readings WHERE point_id = {point} AND ts = {usable_before(point, lo)})
   UNION ALL{inside}
   UNION ALL
-  (SELECT ts, value, quality FROM readings WHERE point_id = {point} AND ts >= {hi} AND quality < 2
+  (SELECT ts, value, quality FROM readings WHERE point_id = {point} AND ts >= {hi}{bound} AND quality < 2
     ORDER BY ts LIMIT 1)"""
