@@ -19,19 +19,15 @@ folded ones and rebuilds those ranges from raw rows, as for any late upload
 (tests/db/central/rollups/test_rollup_carried.py holds both ways of folding to the same rows).
 """
 
-import struct
 from dataclasses import dataclass
 from datetime import datetime
 
-from db.central.energy_fold import EPOCH, MICROSECOND, PG_EPOCH_US
+from db.central.energy_fold import EPOCH, MICROSECOND
 
 try:
     from db.central.ingest import _rows as native_rows
 except ImportError:  # not built: no rows are carried, the fold reads them back as before
     native_rows = None
-
-_HEAD = struct.Struct(">qi")  # a point's id and row count
-_STAMP = struct.Struct(">q")  # timestamptz_send: microseconds since 2000-01-01
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,42 +52,18 @@ def carried_parts(payload: bytes | None, parts: int) -> dict[int, bytes]:
     return native_rows.carried_parts(payload, parts)
 
 
-def _pieces(blob: bytes):
-    """(point id, first µs, last µs, times, values, qualities) of each point in one carried blob."""
-    at, end = 0, len(blob)
-    while at < end:
-        pid, n = _HEAD.unpack_from(blob, at)
-        at += _HEAD.size
-        stamps, values = blob[at : at + 8 * n], blob[at + 8 * n : at + 16 * n]
-        qualities = blob[at + 16 * n : at + 18 * n]
-        first, last = _STAMP.unpack_from(stamps, 0)[0], _STAMP.unpack_from(stamps, 8 * (n - 1))[0]
-        yield pid, first + PG_EPOCH_US, last + PG_EPOCH_US, stamps, values, qualities
-        at += 18 * n
-
-
 def collect(claimed: list[tuple[list, bytes | None]]) -> dict[int, Carried]:
     """The points every claimed queue row (spans, carried blob) carries, with their rows joined in time
-    order; a point that some row queues without carrying it, or whose carried rows overlap, is left out."""
-    pieces: dict[int, list] = {}
-    missing: set[int] = set()
-    for spans, blob in claimed:
-        held = set()
-        if blob is not None:
-            for pid, *piece in _pieces(blob):
-                pieces.setdefault(pid, []).append(piece)
-                held.add(pid)
-        missing.update(pid for _, _, pids in spans for pid in pids if pid not in held)
-    carried = {}
-    for pid, found in pieces.items():
-        if pid in missing:
-            continue
-        found.sort(key=lambda piece: piece[0])
-        if any(later[0] <= earlier[1] for earlier, later in zip(found, found[1:], strict=False)):
-            continue  # overlapping uploads: the fold reads what is stored
-        if len(found) == 1:
-            first, last, stamps, values, qualities = found[0]
-        else:
-            first, last = found[0][0], found[-1][1]
-            stamps, values, qualities = (b"".join(piece[k] for piece in found) for k in (2, 3, 4))
-        carried[pid] = Carried(first, last, stamps, values, qualities)
-    return carried
+    order (_rows.c carried_points); a point that some row queues without carrying it, or whose carried rows
+    overlap, is left out."""
+    if native_rows is None:  # no row was carried either (carried_parts)
+        return {}
+    found, held = native_rows.carried_points([blob for _, blob in claimed])
+    missing = {
+        pid
+        for (spans, _), carried in zip(claimed, held, strict=True)
+        for _, _, pids in spans
+        for pid in pids
+        if pid not in carried
+    }
+    return {pid: Carried(*rows) for pid, rows in found.items() if pid not in missing}

@@ -90,6 +90,18 @@ def test_points_queued_without_their_rows_or_with_overlapping_rows_are_read_back
     assert collect([(span, blob), (span, None)]) == {}  # a duplicate-holding upload carries nothing
     assert collect([(span, blob), ([[0, 1, [1, 2]]], next_blob)]).keys() == {1}  # point 2 queued, not carried
     assert collect([(span, blob), (span, overlapping)]) == {}
+    assert collect([(span, next_blob), (span, blob)]) == {1: joined}  # joined in time order, not claim order
+
+
+def test_a_malformed_carried_blob_is_refused_not_read_past_its_end():
+    require_built(ingest.native_rows, "db/central/ingest/_rows.c")
+    t0 = datetime(2026, 5, 1, 12, tzinfo=UTC)
+    data, _ = _payload([("a", t0 + timedelta(minutes=m), float(m), 0) for m in range(3)])
+    (blob,) = carried_parts(data, ROLLUP_PARTS).values()
+    span = [[0, 1, [1]]]
+    for broken in (blob[:-1], blob + b"\0", blob[:8] + b"\0\0\0\0" + blob[12:], blob[:8] + b"\x7f" + blob[9:]):
+        with pytest.raises(ValueError, match="malformed"):
+            collect([(span, broken)])
 
 
 async def _keys(db: Db, point: int) -> tuple[int, str]:
@@ -149,9 +161,9 @@ def watched(monkeypatch):
     seen = {"tails": 0}
     fold_ranges = energy_summary.fold_ranges
 
-    async def counting(conn, ranges, infos, through, visit=None, tails=None):
+    async def counting(conn, ranges, infos, through, visit=None, tails=None, newests=None):
         seen["tails"] += len(tails or {})
-        await fold_ranges(conn, ranges, infos, through, visit, tails)
+        await fold_ranges(conn, ranges, infos, through, visit, tails, newests)
 
     monkeypatch.setattr(energy_summary, "fold_ranges", counting)
     return seen
