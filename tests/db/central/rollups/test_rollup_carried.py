@@ -99,7 +99,12 @@ def test_a_malformed_carried_blob_is_refused_not_read_past_its_end():
     data, _ = _payload([("a", t0 + timedelta(minutes=m), float(m), 0) for m in range(3)])
     (blob,) = carried_parts(data, ROLLUP_PARTS).values()
     span = [[0, 1, [1]]]
-    for broken in (blob[:-1], blob + b"\0", blob[:8] + b"\0\0\0\0" + blob[12:], blob[:8] + b"\x7f" + blob[9:]):
+    for broken in (
+        blob[:-1],
+        blob + b"\0",
+        blob[:8] + b"\0\0\0\0" + blob[12:],
+        blob[:8] + b"\x7f" + blob[9:],
+    ):
         with pytest.raises(ValueError, match="malformed"):
             collect([(span, broken)])
 
