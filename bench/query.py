@@ -44,7 +44,7 @@ logger = logging.getLogger(__name__)
 
 TARGET_P95_MS = 50.0
 RAW_WITHIN = 2.0  # issue 23: the 24 h raw page within 2x of plain SQL for the same rows
-TARGET_UPKEEP = 0.30
+TARGET_UPKEEP = 0.15  # issue 23: rollup upkeep at most 15 % of ingest throughput
 BATCH = 1000
 WARM_UP = timedelta(minutes=30)
 
@@ -249,8 +249,8 @@ async def _ingest(sessions, fleet: Fleet, tails: dict, load_end: datetime, windo
         f"ingest via db/central/ingest/batch.py, batches of <= {BATCH} readings per site, 2 x {minutes:.0f} min per mode:"
     )
     print(f"  rollups off: {rates['off']:,.0f} readings/s   rollups on: {rates['on']:,.0f} readings/s")
-    verdict = "met" if cost < TARGET_UPKEEP else "MISSED"
-    print(f"  rollup upkeep costs {cost:.0%} of ingest throughput (target < {TARGET_UPKEEP:.0%}: {verdict})")
+    verdict = "met" if cost <= TARGET_UPKEEP else "MISSED"
+    print(f"  rollup upkeep costs {cost:.0%} of ingest throughput (target <= {TARGET_UPKEEP:.0%}: {verdict})")
 
 
 async def _upload(sessions, fleet: Fleet, tails: dict, lo: datetime, hi: datetime, label: str) -> int:

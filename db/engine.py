@@ -76,6 +76,13 @@ class CountingPool(AsyncAdaptedQueuePool):
             self.waiting -= 1
 
 
+# Every statement here is short: JIT compiling one whose estimate passes jit_above_cost (stale statistics of
+# a queue table were enough) cost 100-150 ms in a query of 1 ms (the 30-day hourly page, `meterit bench
+# query`). Until the array codecs were preloaded (db/pg_codecs.py), asyncpg's type lookup inside a fold
+# transaction, which sets jit off for that transaction, left it off for the session by accident.
+SERVER_SETTINGS = {"jit": "off"}
+
+
 def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
     """Create an async engine with dialect-appropriate settings (the SQLite edge's is db/edge/store.py's)."""
     url = normalize_url(url)
@@ -95,7 +102,7 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEn
         poolclass=CountingPool,
         pool_size=pool_size,
         max_overflow=pool_size,
-        connect_args={"timeout": 10, "command_timeout": 60},
+        connect_args={"timeout": 10, "command_timeout": 60, "server_settings": SERVER_SETTINGS},
     )
     event.listen(engine.sync_engine, "checkout", _refuse_closed_connection)
     event.listen(engine.sync_engine, "connect", pg_codecs.on_connect)

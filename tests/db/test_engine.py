@@ -32,6 +32,18 @@ def test_connections_the_server_terminated_are_replaced(pg_empty_url):
     assert second != first
 
 
+def test_postgresql_connections_run_without_jit(pg_empty_url):
+    async def run():
+        engine = make_engine(pg_empty_url, pool_size=1)
+        try:
+            async with session_scope(make_sessionmaker(engine)) as session:
+                return await session.scalar(text("SHOW jit"))
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(run()) == "off"
+
+
 def test_the_edge_sqlite_engine_keeps_durability_with_a_small_pool_and_cache(tmp_path):
     from db.edge.store import SQLITE_CACHE_KIB, SQLITE_POOL, make_edge_engine
 
