@@ -22,6 +22,7 @@ SHARED_DB = (
     "db",
     "db.clock",
     "db.engine",
+    "db.pg_codecs",
     "db.errors",
     "db.inventory",
     "db.inventory_history",
