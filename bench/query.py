@@ -240,8 +240,12 @@ async def _ingest(sessions, fleet: Fleet, tails: dict, load_end: datetime, windo
         if label == "on":
             await flush_rollups(sessions)  # upkeep is deferred to a worker: its folding counts in the slice
         seconds[label] += time.perf_counter() - began
+        if label == "off":
+            # untimed: the next slice starts with every earlier reading folded, as under steady upkeep. Left
+            # unfolded, this slice's readings were folded by the next slice's flush along with its own (the
+            # fold starts at the summary's tail and the rollups' last reading): "on" slices paid for both.
+            await build_rollups(sessions, fleet, lo, lo + slice_length)
     POST_INSERT_HOOKS[:] = saved
-    await build_rollups(sessions, fleet, load_end, load_end + WARM_UP + 2 * window)  # slices without upkeep
     rates = {label: counts[label] / seconds[label] for label in counts}
     cost = 1 - rates["on"] / rates["off"]
     minutes = slice_length.total_seconds() / 60
