@@ -213,3 +213,43 @@ def test_folds_of_carried_rows_store_what_folds_reading_back_store(
     assert results[0]["energy_quarters"] and results[0]["rollup_hourly"]
     if chunks[0][-1].ts - chunks[0][0].ts < timedelta(days=1):
         assert carried_windows > 0  # the first upload (one window), folded alone, from its carried rows
+
+
+@pytest.mark.parametrize("carry", [True, False], ids=["carried", "read back"])
+def test_an_upload_committed_during_a_fold_is_folded_by_its_own_round(own_db, monkeypatch, carry):
+    """fold_ranges looks for no row after the newest one _BOUNDS saw (energy_summary.fold_ranges newests): an
+    upload that commits between the two statements, with the next usable reading, is left to its own round,
+    which ends with the rows a fold that saw everything in order stores."""
+    rows = history([(60, 0.5, 0)] * 50 + [(60, 0.25, 1)] * 5 + [(60, 1.5, 0)] * 40, START, 100.0, None)
+    first, second, third = rows[:30], rows[30:60], rows[60:]
+    sneak = {"done": False}
+    fold_ranges = energy_summary.fold_ranges
+
+    async def upload_between_bounds_and_windows(conn, *args, **kwargs):
+        if sneak["point"] is not None and not sneak["done"]:
+            sneak["done"] = True
+            await _upload(own_db, sneak["point"], third)  # another connection: committed, queued
+        await fold_ranges(conn, *args, **kwargs)
+
+    async def run(race: bool) -> dict:
+        point = await make_point(own_db, timezone="Europe/Berlin", rollover=None, cumulative=True)
+        sneak.update(point=None, done=False)
+        await _upload(own_db, point, first)
+        await flush_rollups(own_db.sessions)
+        await _upload(own_db, point, second)
+        if race:
+            sneak["point"] = point
+        else:
+            await _upload(own_db, point, third)
+        await flush_rollups(own_db.sessions)  # the race: the third upload commits inside this fold
+        await flush_rollups(own_db.sessions)
+        assert sneak["done"] == race  # the upload did land between the statements
+        return await stored(own_db, point)
+
+    with monkeypatch.context() as patch, use_clock(FixedClock(rows[-1].ts + timedelta(days=1))):
+        patch.setattr(energy_summary, "fold_ranges", upload_between_bounds_and_windows)
+        if not carry:
+            patch.setattr(queue, "collect", lambda claimed: {})
+        raced, in_order = own_db.run(run(True)), own_db.run(run(False))
+    assert raced == in_order
+    assert raced["energy_quarters"] and raced["rollup_hourly"]
