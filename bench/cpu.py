@@ -53,6 +53,12 @@ def backends_cpu_seconds(postmaster: int, database: str) -> float:
     return total / TICKS
 
 
+def reaped_children_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of the children a process has reaped: a postmaster's exited backends."""
+    fields = _stat_fields(pid)
+    return sum(int(v) for v in fields[13:15]) / TICKS if fields else 0.0  # cutime cstime
+
+
 def machine_busy_seconds() -> float:
     """CPU seconds every core spent not idle since boot."""
     with open("/proc/stat") as f:
@@ -100,7 +106,9 @@ class CpuMeter:
     """Snapshot at start(), difference at stop(): where the CPU of a measured phase went."""
 
     def __init__(self, server_pid: int | None, postgres_pid: int | None, database: str | None = None) -> None:
-        """database: count only the backends connected to it (they must live until stop()), not the server."""
+        """database: count the live backends connected to it and the backends that exit meanwhile (pool
+        connections closed under load; the postmaster's reaped children, so another database's too), not the
+        server's other processes. Counting live backends alone lost a backend's whole CPU when it exited."""
         self.server_pid, self.postgres_pid, self.database = server_pid, postgres_pid, database
         self._start = (0.0, 0.0, 0.0, 0.0)
 
@@ -110,6 +118,7 @@ class CpuMeter:
             postgres = 0.0
         elif self.database:
             postgres = backends_cpu_seconds(self.postgres_pid, self.database)
+            postgres += reaped_children_cpu_seconds(self.postgres_pid)
         else:
             postgres = tree_cpu_seconds(self.postgres_pid)
         return own_cpu_seconds(), server, postgres, machine_busy_seconds()
