@@ -29,6 +29,7 @@ from tests.support.native import require_built
 
 ROLLOVER = 10_000.0
 START = datetime(2026, 3, 28, 20, 7, tzinfo=UTC)  # Berlin springs forward within the drawn days
+ENCODED_AT = datetime(2026, 5, 1, 12, tzinfo=UTC)  # rows only encoded (_payload reads a fixed clock)
 
 
 def _payload(rows: list[tuple[str, datetime, float, int]]) -> tuple[bytes, dict]:
@@ -48,7 +49,7 @@ def _payload(rows: list[tuple[str, datetime, float, int]]) -> tuple[bytes, dict]
 
 def test_an_uploads_rows_are_split_by_part_in_the_folds_binary_forms():
     require_built(ingest.native_rows, "db/central/ingest/_rows.c")
-    t0 = datetime(2026, 5, 1, 12, tzinfo=UTC)
+    t0 = ENCODED_AT
     rows = [(f"p{k}", t0 + timedelta(minutes=m), 10.0 * k + m / 3, m % 3) for m in range(5) for k in range(6)]
     data, points = _payload(rows)
     parts = carried_parts(data, ROLLUP_PARTS)
@@ -76,7 +77,7 @@ def test_an_uploads_rows_are_split_by_part_in_the_folds_binary_forms():
 
 def test_points_queued_without_their_rows_or_with_overlapping_rows_are_read_back():
     require_built(ingest.native_rows, "db/central/ingest/_rows.c")
-    t0 = datetime(2026, 5, 1, 12, tzinfo=UTC)
+    t0 = ENCODED_AT
     first, _ = _payload([("a", t0 + timedelta(minutes=m), float(m), 0) for m in range(10)])
     later, _ = _payload([("a", t0 + timedelta(minutes=m), float(m), 0) for m in range(10, 20)])
     overlap, _ = _payload([("a", t0 + timedelta(minutes=m), float(m), 0) for m in range(5, 15)])
@@ -95,7 +96,7 @@ def test_points_queued_without_their_rows_or_with_overlapping_rows_are_read_back
 
 def test_a_malformed_carried_blob_is_refused_not_read_past_its_end():
     require_built(ingest.native_rows, "db/central/ingest/_rows.c")
-    t0 = datetime(2026, 5, 1, 12, tzinfo=UTC)
+    t0 = ENCODED_AT
     data, _ = _payload([("a", t0 + timedelta(minutes=m), float(m), 0) for m in range(3)])
     (blob,) = carried_parts(data, ROLLUP_PARTS).values()
     span = [[0, 1, [1]]]
