@@ -633,8 +633,7 @@ def test_a_user_changes_its_password_and_logging_out_ends_the_session(browser, d
     page = login(browser, dashboard, CHANGER)
     other = login(browser, dashboard, CHANGER)  # another tab: its session ends with the change
     page.get_by_test_id("account").click()
-    page.wait_for_url("**/account")
-    page.get_by_test_id("current-password").fill(PASSWORD)
+    page.get_by_test_id("current-password").fill(PASSWORD)  # at once: typing before the page's load is kept
     page.get_by_test_id("new-password").fill("a brand new password")
     page.get_by_test_id("new-password-again").fill("a different one")
     page.get_by_test_id("change-password").click()
@@ -642,6 +641,8 @@ def test_a_user_changes_its_password_and_logging_out_ends_the_session(browser, d
     page.get_by_test_id("new-password-again").fill("a brand new password")
     page.get_by_test_id("change-password").click()
     expect(page.get_by_test_id("password-changed")).to_be_visible()
+    for name in ("current-password", "new-password", "new-password-again"):
+        expect(page.get_by_test_id(name)).to_have_value("")  # the form forgets the passwords it sent
     screenshot(page, "ui_client-account")
     other.get_by_role("link", name="Alerts").click()
     other.wait_for_url("**/login")  # the other tab's token ended with the change
