@@ -55,37 +55,60 @@ def _ts(us: int) -> datetime:
     return EPOCH + us * MICROSECOND
 
 
-async def record_dirty(
-    session: AsyncSession,
-    site_id: int,
-    touched: Mapping[int, tuple[datetime, datetime]],
-    stored: bytes | None = None,
-) -> None:
-    """db.central.ingest.batch post-insert hook: remember the upload's ranges, a row per rollup part, as
-    [[lo_us, hi_us, [point_id, …]], …]; stored, the binary COPY payload of the upload's rows when every one
-    of them was stored, is carried along for the fold (db/central/rollups/carried.py)."""
-    if not touched:
-        return
+def queue_insert(parts: str, spans: str, queued_at: str, carried: str) -> str:
+    """SQL inserting an upload's queue rows from three parallel arrays (placeholders as given: db/central/ingest/
+    batch.py puts it in the claim's own statement), without its WHERE."""
+    return (
+        "INSERT INTO rollup_dirty (part, spans, queued_at, carried) SELECT p, s, "
+        f"{queued_at}, c FROM unnest({parts}::smallint[], {spans}::json[], {carried}::bytea[]) AS t(p, s, c)"
+    )
+
+
+_QUEUE = queue_insert("$1", "$2", "$3", "$4")
+
+
+def queue_rows(
+    touched: Mapping[int, tuple[datetime, datetime]], stored: bytes | None
+) -> tuple[list[int], list[str], list[bytes | None]]:
+    """An upload's queue rows as parallel arrays: rollup parts, their ranges as JSON (_ranges) and their
+    carried rows (db/central/rollups/carried.py; None when stored is None)."""
+    parts = _ranges(touched)
+    carried = carried_parts(stored, ROLLUP_PARTS)
+    return (
+        list(parts),
+        [orjson.dumps(spans).decode() for spans in parts.values()],
+        [carried.get(part) for part in parts],
+    )
+
+
+def _ranges(touched: Mapping[int, tuple[datetime, datetime]]) -> dict[int, list]:
+    """Per rollup part, its points' ranges as [[lo_us, hi_us, [point_id, …]], …]."""
     groups: dict[tuple[int, datetime, datetime], list[int]] = defaultdict(list)
     for pid, span in touched.items():  # an edge batch usually holds the same instants for every point
         groups[(pid % ROLLUP_PARTS, *span)].append(pid)
     parts: dict[int, list] = defaultdict(list)
     for (part, lo, hi), pids in groups.items():
         parts[part].append([_us(lo), _us(hi), pids])
+    return parts
+
+
+async def record_dirty(
+    session: AsyncSession,
+    site_id: int,
+    touched: Mapping[int, tuple[datetime, datetime]],
+    stored: bytes | None = None,
+) -> None:
+    """db.central.ingest.batch post-insert hook: remember the upload's ranges, a row per rollup part (queue_rows);
+    stored, the binary COPY payload of the upload's rows when every one of them was stored, is carried along
+    for the fold. A new batch's COPY on PostgreSQL inserts the same rows in its claim's statement instead."""
+    if not touched:
+        return
     now = utcnow()
     if session.bind.dialect.name == "postgresql":  # on every upload: raw asyncpg, not an ORM statement
-        carried = carried_parts(stored, ROLLUP_PARTS)
-        conn = await asyncpg_connection(session)
-        await conn.execute(
-            "INSERT INTO rollup_dirty (part, spans, queued_at, carried) "
-            "SELECT p, s, $3, c FROM unnest($1::smallint[], $2::json[], $4::bytea[]) AS t(p, s, c)",
-            list(parts),
-            [orjson.dumps(spans).decode() for spans in parts.values()],
-            now,
-            [carried.get(part) for part in parts],
-        )
+        parts, spans, carried = queue_rows(touched, stored)
+        await (await asyncpg_connection(session)).execute(_QUEUE, parts, spans, now, carried)
         return
-    rows = [{"part": p, "spans": s, "queued_at": now} for p, s in parts.items()]
+    rows = [{"part": p, "spans": s, "queued_at": now} for p, s in _ranges(touched).items()]
     await session.execute(insert(RollupDirty), rows)
 
 
@@ -221,7 +244,9 @@ async def _fold_pg(session: AsyncSession, rounds: list[dict], infos, carried: Ma
     spans = _whole_spans(rounds)
     conn = await asyncpg_connection(session)
     # jit and bitmap scans: see db/central/rollups/append.py append_rollups (for this transaction only)
-    await conn.execute("SELECT set_config('jit', 'off', true), set_config('enable_bitmapscan', 'off', true)")
+    await conn.execute(
+        "SELECT set_config('jit', 'off', true), set_config('enable_bitmapscan', 'off', true), set_config('plan_cache_mode', 'force_generic_plan', true)"
+    )
     held = await held_lasts(conn, spans)
     stream = RollupStream(held, spans, infos)
     # carried rows make the window only when no folded reading lies at or after the first of them (a late

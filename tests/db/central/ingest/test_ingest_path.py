@@ -7,13 +7,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from db.central.ingest.batch import ingest_batch
+from db.central.ingest.batch import ingest_batch, native_rows
 from db.central.models import DataPoint, Meter
-from db.central.rollups.models import HourlyRollup
-from db.central.rollups.queue import flush_rollups
+from db.central.rollups.models import HourlyRollup, RollupDirty
+from db.central.rollups.queue import ROLLUP_PARTS, flush_rollups
 from db.central.rollups.refresh import today_energy_by_site
 from db.central.storage.readings_query import query_readings
-from db.engine import session_scope
+from db.engine import driver_connection, session_scope
 from tests.support.energy import Db, make_site
 
 
@@ -88,3 +88,73 @@ def test_uploads_keep_rollups_and_today_energy_current(db, dated_clock):
     closing = [ts for ts, _ in energy[1:] if ts > midnight]
     assert today == pytest.approx(0.5 * len(closing))
     assert [row.count for row in page] == [h.count for h in sorted(hours, key=lambda h: h.bucket) if h.count]
+
+
+async def _logged_upload(db: Db, site_id: int, batch_id: str, items: list[dict]):
+    """An upload, with the statements its connection ran."""
+    seen: list[str] = []
+
+    def log(record) -> None:
+        seen.append(" ".join(record.query.split()))
+
+    async with session_scope(db.sessions) as session:
+        conn = await driver_connection(session)
+        conn.add_query_logger(log)
+        try:
+            return await ingest_batch(session, site_id, batch_id, items), seen
+        finally:
+            conn.remove_query_logger(log)
+
+
+async def _site_points(db: Db, site_id: int) -> set[int]:
+    async with session_scope(db.sessions) as session:
+        return set(await session.scalars(select(DataPoint.id).join(Meter).where(Meter.site_id == site_id)))
+
+
+async def _queued(db: Db, point_ids: set[int]) -> list[tuple[list, bool]]:
+    """The queue rows naming any of the points: (ranges, whether they carry rows), oldest first."""
+    async with session_scope(db.sessions) as session:
+        rows = (await session.execute(select(RollupDirty).order_by(RollupDirty.id))).scalars().all()
+        return [
+            (row.spans, row.carried is not None)
+            for row in rows
+            if any(pid in point_ids for _, _, pids in row.spans for pid in pids)
+        ]
+
+
+def test_a_new_batch_queues_its_rollup_rows_in_its_claims_statement_and_a_replay_queues_none(db, dated_clock):
+    now = dated_clock.now().replace(second=0, microsecond=0)
+    site_id = db.run(make_site(db))
+
+    def minutes(first: int, last: int) -> list[dict]:
+        return [
+            wire(f"m{n}", "total_kwh", now - timedelta(minutes=m), 100.0 - m, "kilowatt-hours")
+            for m in range(first, last, -1)
+            for n in range(5)  # five points: more than one rollup part
+        ]
+
+    for first in (60, 50):  # points registered, then cached: the usual upload follows
+        db.run(_upload(db, site_id, minutes(first, first - 10)))
+    db.run(flush_rollups(db.sessions))
+    points = db.run(_site_points(db, site_id))
+
+    batch_id = uuid.uuid4().hex
+    outcome, statements = db.run(_logged_upload(db, site_id, batch_id, minutes(40, 30)))
+    assert outcome.new == 50
+    assert not [s for s in statements if s.startswith("INSERT INTO rollup_dirty")]
+    assert any(s.startswith("WITH claim AS") for s in statements)
+    queued = db.run(_queued(db, points))
+    assert sorted(pid for spans, _ in queued for _, _, pids in spans for pid in pids) == sorted(points)
+    assert len(queued) == len({pid % ROLLUP_PARTS for pid in points})  # a row per rollup part
+    assert all(carries for _, carries in queued) == (native_rows is not None)
+
+    replay, _ = db.run(_logged_upload(db, site_id, batch_id, minutes(40, 30)))
+    assert replay.replayed and db.run(_queued(db, points)) == queued
+
+    # a new batch id holding stored keys: stored again by INSERT … ON CONFLICT, its new rows queued, none carried
+    overlap, _ = db.run(_logged_upload(db, site_id, uuid.uuid4().hex, minutes(35, 25)))
+    assert (overlap.new, overlap.duplicates) == (25, 25)
+    later = db.run(_queued(db, points))[len(queued) :]
+    assert later and not any(carries for _, carries in later)
+    db.run(flush_rollups(db.sessions))
+    assert db.run(_queued(db, points)) == []
