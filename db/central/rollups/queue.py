@@ -244,9 +244,7 @@ async def _fold_pg(session: AsyncSession, rounds: list[dict], infos, carried: Ma
     spans = _whole_spans(rounds)
     conn = await asyncpg_connection(session)
     # jit and bitmap scans: see db/central/rollups/append.py append_rollups (for this transaction only)
-    await conn.execute(
-        "SELECT set_config('jit', 'off', true), set_config('enable_bitmapscan', 'off', true), set_config('plan_cache_mode', 'force_generic_plan', true)"
-    )
+    await conn.execute("SELECT set_config('jit', 'off', true), set_config('enable_bitmapscan', 'off', true)")
     held = await held_lasts(conn, spans)
     stream = RollupStream(held, spans, infos)
     # carried rows make the window only when no folded reading lies at or after the first of them (a late
