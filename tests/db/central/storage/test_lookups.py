@@ -21,7 +21,7 @@ def reference(rows: list[tuple], lo, hi) -> list[tuple]:
     return before + [r for r in rows if lo <= r[0] < hi] + after
 
 
-@pytest.mark.parametrize("back_days", [2, 30, 32, 45, 400])
+@pytest.mark.parametrize("back_days", [0.5, 2, 30, 32, 45, 400])
 def test_window_rows_equal_the_plain_definition(own_db, back_days):
     point = own_db.run(make_point(own_db))
     lo = utcnow().replace(minute=0, second=0, microsecond=0) - 3 * DAY
