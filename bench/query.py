@@ -34,7 +34,7 @@ from bench.query_energy import energy_rows
 from bench.query_sql import HOURLY_30D, RAW_24H, SITE_DAILY_30D, TODAY_ENERGY
 from db.central.ingest.batch import POST_INSERT_HOOKS, ingest_batch
 from db.central.rollups.models import DailyRollup
-from db.central.rollups.queue import flush_rollups
+from db.central.rollups.queue import flush_rollups, record_dirty
 from db.central.rollups.refresh import today_energy_by_site
 from db.central.storage.readings_query import query_readings
 from db.clock import utcnow
@@ -256,7 +256,11 @@ async def _ingest(sessions, fleet: Fleet, tails: dict, load_end: datetime, windo
             # untimed: the next slice starts with every earlier reading folded, as under steady upkeep. Left
             # unfolded, this slice's readings were folded by the next slice's flush along with its own (the
             # fold starts at the summary's tail and the rollups' last reading): "on" slices paid for both.
-            await build_rollups(sessions, fleet, lo, lo + SLICE)
+            # Queued and folded as the worker folds them, rollups and energy summary alike (until the
+            # thirteenth pass only the rollups were rebuilt here, and "on" slices still paid for the summary).
+            async with session_scope(sessions) as session:
+                await record_dirty(session, 0, dict.fromkeys(fleet.all_points(), (lo, lo + SLICE)))
+            await flush_rollups(sessions)
     POST_INSERT_HOOKS[:] = saved
     rates = {label: counts[label] / seconds[label] for label in counts}
     cost = 1 - rates["on"] / rates["off"]

@@ -104,6 +104,12 @@ CROSS JOIN LATERAL (SELECT coalesce(rq.point_id, ia.point_id) AS point_id, coale
 JOIN p ON p.pid = k.point_id
 """
 
+# the quarters from a point's tail_start on, which the worker's fold does not store (no query reads them)
+_UNREAD = """
+DELETE FROM energy_quarters e USING unnest($1::bigint[], $2::timestamptz[]) AS t(pid, tail)
+WHERE e.point_id = t.pid AND e.q >= t.tail
+"""
+
 _SPANS = """
 SELECT point_id, min(ts), max(ts), max(ts) FILTER (WHERE quality < 2)
 FROM readings WHERE point_id = ANY($1::bigint[]) GROUP BY point_id
@@ -147,6 +153,7 @@ async def bulk_summary(conn, infos) -> None:
         return
     await sum_days(conn, ranges, infos, {state[0]: state[2] for state in states})
     await conn.execute(_STATE, *map(list, zip(*states, strict=True)))
+    await conn.execute(_UNREAD, [state[0] for state in states], [state[2] for state in states])
 
 
 async def generate_readings(

@@ -13,10 +13,12 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.central import energy_fold
+from db.central import energy_fold, energy_tail
 from db.central.energy_fold import (
     COPY_HEADER,
     COPY_TRAILER,
+    EPOCH,
+    MICROSECOND,
     QUARTER_COLUMNS,
     Window,
     micros,
@@ -33,6 +35,7 @@ Visit = Callable[[int, int, int, Window], None]
 EMPTY = Window(b"", b"", b"")
 
 FOLD_WINDOW = timedelta(days=2)  # readings one fold step reads per point at most
+FOLD_WINDOW_SQL = "interval '2 days'"
 FOLD_BATCH = 100  # (point, window) pairs per statement
 
 # Per point: its usable reading before tmin (p) and after tmax (n), its newest reading (l: one at tmax or
@@ -156,10 +159,21 @@ ON CONFLICT (point_id, day) DO UPDATE SET bucket = EXCLUDED.bucket, bucket_end =
 """
 
 _STATE = """
-INSERT INTO energy_summary_state (point_id, folded_from, tail_start, last_usable)
-SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[])
+INSERT INTO energy_summary_state (point_id, folded_from, tail_start, last_usable, tail)
+SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[], $5::bytea[])
 ON CONFLICT (point_id) DO UPDATE SET folded_from = EXCLUDED.folded_from, tail_start = EXCLUDED.tail_start,
-  last_usable = EXCLUDED.last_usable
+  last_usable = EXCLUDED.last_usable, tail = EXCLUDED.tail
+"""
+
+# The states of points whose carried rows may extend their kept rows (db/central/energy_tail.py), with the
+# newest stored row before the first carried one (the newest kept one, unless a writer stored rows without
+# queueing them); the kept rows are used only within FOLD_WINDOW of the carried ones, so no further back.
+_KEPT = f"""
+SELECT s.point_id, s.folded_from, s.tail_start, s.last_usable, s.tail,
+  (SELECT ts FROM readings WHERE point_id = t.pid AND ts < t.first AND ts >= t.first - {FOLD_WINDOW_SQL}
+   ORDER BY ts DESC LIMIT 1)
+FROM unnest($1::bigint[], $2::timestamptz[]) AS t(pid, first)
+JOIN energy_summary_state s ON s.point_id = t.pid AND s.tail IS NOT NULL
 """
 
 
@@ -207,16 +221,34 @@ async def fold_summary(
     """Recompute the quarters and days the readings of each point in [tmin, tmax] affect (infos: PointInfo).
 
     visit, when given, sees every window read, in time order per point (the rollups' one pass). carried:
-    points whose new rows the caller holds (db/central/rollups/carried.py); where the range is one window,
-    only the rows around them are read.
+    points whose new rows the caller holds (db/central/rollups/carried.py); a point whose state keeps its
+    rows (db/central/energy_tail.py) is folded from those and the carried ones, where the range is one window
+    of another point only the rows around them are read.
     """
     if not spans:
         return
     conn = await asyncpg_connection(session)
-    pids = sorted(spans)
-    ranges, states, tails, newests = [], [], {}, {}
-    for pid, before, after, newest, last_usable, folded_from, tail_start in await conn.fetch(
-        _BOUNDS, pids, [spans[p][0] for p in pids], [spans[p][1] for p in pids]
+    ranges, states, tails, newests, known = [], [], {}, {}, {}
+    if carried:
+        held = sorted(carried)
+        firsts = [_dt(carried[pid].first_us) for pid in held]
+        for pid, folded_from, tail_start, last_usable, kept, stored in await conn.fetch(_KEPT, held, firsts):
+            extended = energy_tail.extend(kept, carried[pid], tail_start, last_usable, stored)
+            if extended is None:
+                continue
+            hi = quarter_floor(_dt(extended.newest_us)) + QUARTER
+            if hi - tail_start > FOLD_WINDOW:
+                continue
+            last = _dt(extended.last_usable_us)
+            ranges.append((pid, tail_start, hi))
+            newests[pid] = _dt(extended.newest_us)
+            states.append((pid, folded_from, max(folded_from, quarter_floor(last)), last))
+            known[pid] = extended.window
+    pids = sorted(pid for pid in spans if pid not in known)
+    for pid, before, after, newest, last_usable, folded_from, tail_start in (
+        await conn.fetch(_BOUNDS, pids, [spans[p][0] for p in pids], [spans[p][1] for p in pids])
+        if pids
+        else ()
     ):
         if newest is None:
             continue
@@ -243,8 +275,26 @@ async def fold_summary(
     if not ranges:
         return
     through = {state[0]: state[2] for state in states}
-    await fold_ranges(conn, ranges, infos, through, visit, tails, newests)
-    await conn.execute(_STATE, *map(list, zip(*states, strict=True)))
+    last_windows = await fold_ranges(conn, ranges, infos, through, visit, tails, newests, known)
+    kept = [_kept(state, newests[state[0]], last_windows.get(state[0])) for state in states]
+    await conn.execute(_STATE, *map(list, zip(*states, strict=True)), kept)
+
+
+def _kept(state: tuple, newest: datetime, last: tuple[int, int, Window] | None) -> bytes | None:
+    """The rows the point's new state keeps (energy_tail.keep), when the last window the fold read or made
+    holds every row from the one before its tail_start to its newest: the window starts at the tail_start
+    or before, and its end is past the newest row (so nothing after it was left out)."""
+    if last is None or state[3] is None or state[2] != quarter_floor(state[3]):
+        return None
+    lo_us, hi_us, window = last
+    tail_us = micros(state[2])
+    if not lo_us <= tail_us or micros(newest) >= hi_us or not window.stamps:
+        return None
+    return energy_tail.keep(window, tail_us)
+
+
+def _dt(us: int) -> datetime:
+    return EPOCH + us * MICROSECOND
 
 
 async def fold_ranges(
@@ -255,27 +305,38 @@ async def fold_ranges(
     visit: Visit | None = None,
     tails: Mapping[int, Carried] | None = None,
     newests: Mapping[int, datetime] | None = None,
-) -> None:
-    """Rewrite the quarter rows of each (point, lo, hi) from raw readings, then the local days they touch
-    that end by the point's through (sum_days).
+    known: Mapping[int, Window] | None = None,
+) -> dict[int, tuple[int, int, Window]]:
+    """Rewrite the quarter rows of each (point, lo, hi) from raw readings, up to the point's through (its new
+    tail_start: queries read the quarters from there raw, and the fold that moves tail_start past a quarter
+    writes it), then the local days they touch that end by through (sum_days); returns each point's last
+    window (lo µs, hi µs, rows).
 
     tails: points whose range is one window holding their carried rows (fold_summary): only the stored rows
     around those are read. newests: each point's newest reading as fold_summary found it; no row after it
     is looked for. One stored since (a later upload's) is folded by that upload's own round, which starts
-    at the tail quarter or before: the quarters before the tail do not depend on it.
+    at the tail quarter or before: the quarters before the tail do not depend on it. known: points whose
+    range is one window the caller made (fold_summary, from the state's kept rows): nothing is read for them.
     """
-    tails, newests = tails or {}, newests or {}
-    windows = []
+    tails, newests, known = tails or {}, newests or {}, known or {}
+    windows, last = [], {}
     for pid, lo, hi in ranges:
         start = lo
         while start < hi:
             windows.append((pid, start, min(hi, start + FOLD_WINDOW), newests.get(pid)))
             start += FOLD_WINDOW
-    await conn.execute(_DELETE, *map(list, zip(*ranges, strict=True)))
+    # A known point's range starts at its tail_start, and no fold stores a quarter from there on (below):
+    # nothing to delete. (The fold that wrote its kept rows ran after migration 0016, as did every fold since.)
+    if stale := [r for r in ranges if r[0] not in known]:
+        await conn.execute(_DELETE, *map(list, zip(*stale, strict=True)))
+    out = _QuarterRows()  # one COPY per call: its rows replace deleted ones, whatever the batch
     for n in range(0, len(windows), FOLD_BATCH):
         batch = windows[n : n + FOLD_BATCH]
         read = [EMPTY] * len(batch)  # a window without readings is absent from the answer
-        plain = [(k, w) for k, w in enumerate(batch) if w[0] not in tails]
+        for k, w in enumerate(batch):
+            if w[0] in known:
+                read[k] = known[w[0]]
+        plain = [(k, w) for k, w in enumerate(batch) if w[0] not in tails and w[0] not in known]
         if plain:
             keys, asked = zip(*plain, strict=True)
             for k, stamps, values, qualities in await conn.fetch(FOLD_ROWS_SQL, keys, *_columns(asked)):
@@ -289,14 +350,17 @@ async def fold_ranges(
                 if read[k] is EMPTY:  # nothing stored around the carried rows
                     read[k] = _around(tails[batch[k][0]], *(None,) * 6)
         read = [window.in_order() for window in read]
-        out = _QuarterRows()
         for (pid, lo, hi, _), window in zip(batch, read, strict=True):
             lo_us, hi_us = micros(lo), micros(hi)
             if visit is not None:
                 visit(pid, lo_us, hi_us, window)
-            out.add(pid, window, lo_us, hi_us, infos[pid])
-        await out.write(conn)
+            end_us = min(hi_us, micros(through[pid]))  # no query reads a quarter from tail_start on
+            if lo_us < end_us:
+                out.add(pid, window, lo_us, end_us, infos[pid])
+            last[pid] = (lo_us, hi_us, window)
+    await out.write(conn)
     await sum_days(conn, ranges, infos, through)
+    return last
 
 
 async def sum_days(

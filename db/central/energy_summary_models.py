@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, Double, PrimaryKeyConstraint
+from sqlalchemy import JSON, Date, Double, LargeBinary, PrimaryKeyConstraint
 from sqlmodel import Field
 
 from db.central.models import CentralTable
@@ -56,3 +56,5 @@ class EnergySummaryState(CentralTable, table=True):
     folded_from: datetime = Field(sa_type=UTCDateTime)
     tail_start: datetime = Field(sa_type=UTCDateTime)
     last_usable: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # its rows from tail_start on, after its usable reading before (db/central/energy_tail.py), else None
+    tail: bytes | None = Field(default=None, sa_type=LargeBinary)

@@ -30,7 +30,8 @@ async def snapshot(db: Db, points: list[int]) -> dict[str, list[tuple]]:
         conn = await asyncpg_connection(session)
         return {
             table: [
-                tuple(row)
+                # kept rows (tail) are the worker's, not the bulk build's
+                tuple(v for k, v in row.items() if k != "tail")
                 for row in await conn.fetch(
                     f"SELECT * FROM {table} WHERE point_id = ANY($1::bigint[]) ORDER BY point_id, {key}",
                     points,
@@ -103,19 +104,20 @@ def test_a_generated_year_folds_the_same_both_ways(own_db):
 
     points = own_db.run(make())
     folded, bulk = own_db.run(both_ways(own_db, points))
-    assert len(folded["energy_quarters"]) > 4 * 7 * 96
+    assert len(folded["energy_quarters"]) >= 4 * 7 * 96
     assert bulk == folded
 
 
-def test_the_last_partial_quarter_is_not_whole(own_db):
-    """Readings end 14 minutes into a quarter: that quarter is not whole (it does not count for demand)."""
+def test_the_tail_quarter_is_not_stored_and_the_quarters_before_it_are_whole(own_db):
+    """Readings end 14 minutes into a quarter: that quarter (the tail, not whole) is read raw by queries, so
+    neither build stores it; the quarters before it are covered by readings and count for demand."""
     start = START.replace(minute=0, second=0, microsecond=0)
     rows = [Sample(start + timedelta(minutes=k), 100.0 + k / 10, 0) for k in range(75)]
     point = own_db.run(make_point(own_db, timezone="Europe/Berlin"))
     own_db.run(store(own_db, point, rows))
     folded, bulk = own_db.run(both_ways(own_db, [point]))
     assert bulk == folded
-    assert own_db.run(wholes(own_db, point))[-2:] == [True, False]
+    assert own_db.run(wholes(own_db, point)) == [True] * 4  # 21:00 … 21:45; 22:00 … 22:14 is the tail
 
 
 async def wholes(db: Db, point: int) -> list[bool]:
