@@ -10,9 +10,8 @@ from api import metrics
 from db.central.rollups.queue import (
     ALL_PARTS,
     CLAIM_ROWS,
-    ENOUGH_ROWS,
     ROLLUP_PARTS,
-    process_once,
+    fold_round,
     queue_state,
 )
 from db.engine import session_scope
@@ -40,9 +39,9 @@ async def run_rollup_worker(
             for step in range(ROLLUP_PARTS):
                 start = (first + step) % ROLLUP_PARTS
                 async with session_scope(sessions) as session:
-                    part_claimed = await process_once(session, ALL_PARTS[start:] + ALL_PARTS[:start])
+                    part_claimed, alone = await fold_round(session, ALL_PARTS[start:] + ALL_PARTS[:start])
                 claimed = max(claimed, part_claimed)
-                if part_claimed < ENOUGH_ROWS:  # every free part was in this round
+                if not alone:  # every free part was in this round
                     break
             async with session_scope(sessions) as session:
                 waiting, age = await queue_state(session)

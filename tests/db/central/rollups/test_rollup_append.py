@@ -403,9 +403,8 @@ def test_workers_folding_parts_at_once_equal_the_reference(db):
     db.run(upload(db, late, histories[late][40:60]))  # after its later minutes: a rebuild, while others fold
     with (
         mock.patch.object(rollup_queue, "CLAIM_ROWS", 3),
-        mock.patch.object(rollup_queue, "ENOUGH_ROWS", 2),
+        mock.patch.object(rollup_queue, "ENOUGH_READINGS", 2),
         mock.patch.object(rollup_worker, "CLAIM_ROWS", 3),
-        mock.patch.object(rollup_worker, "ENOUGH_ROWS", 2),
     ):
         db.run(_workers_until_folded(db, workers=2))
     for point, zone in zip(points, zones, strict=True):

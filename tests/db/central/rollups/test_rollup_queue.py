@@ -4,13 +4,16 @@ import asyncio
 import contextlib
 import uuid
 from datetime import UTC, datetime, timedelta
+from unittest import mock
 
 import pytest
 from sqlalchemy import func, select
 
 from api.background.rollup_worker import run_rollup_worker
+from db.central.ingest import batch
 from db.central.ingest.batch import ingest_batch
 from db.central.models import DataPoint, Meter, Site
+from db.central.rollups import queue as rollup_queue
 from db.central.rollups.models import HourlyRollup, RollupDirty
 from db.central.rollups.queue import (
     ALL_PARTS,
@@ -19,13 +22,17 @@ from db.central.rollups.queue import (
     _us,
     coalesce,
     flush_rollups,
+    fold_round,
+    is_backlog,
     pending,
     process_once,
     queue_state,
+    queued_readings,
 )
 from db.engine import make_engine, make_sessionmaker, session_scope
 from db.migrate import upgrade
 from tests.support.energy import FOLD_FORMS, fold_form
+from tests.support.native import require_built
 
 HOUR = timedelta(hours=1)
 
@@ -195,6 +202,32 @@ async def test_a_short_queue_folds_in_one_round_and_a_backlog_leaves_parts_to_ot
             assert await process_once(session) == 3 * (ROLLUP_PARTS - 1)
         assert await _queued(sessions) == 0
         assert sorted(await _hourly_counts(sessions, site_id)) == [60] * 3 * ROLLUP_PARTS
+
+
+async def test_many_small_uploads_fold_in_one_round_and_a_part_with_enough_readings_alone(
+    private_url, dated_clock
+):
+    """A backlog is counted in queued readings, not queue rows: twenty small uploads (a row per part each,
+    once a backlog) are one round over every part; a part holding `enough` readings is folded alone."""
+    require_built(batch.native_rows, "db/central/ingest/_rows.c")  # readings are counted from carried rows
+    async with _private_engine(private_url, 4) as (engine, sessions):
+        site_id = await _site(sessions)
+        start = dated_clock.now().replace(minute=0, second=0, microsecond=0) - 24 * HOUR
+        await _upload_to_every_part(sessions, site_id, start, 20)  # 60 readings a row, 20 rows a part
+        async with session_scope(sessions) as session:
+            blobs = (await session.scalars(select(RollupDirty.carried))).all()
+            assert queued_readings(blobs) == 20 * ROLLUP_PARTS * 60  # a point per part: 12 bytes more
+            assert not await is_backlog(session)
+        async with session_scope(sessions) as session:
+            assert await fold_round(session, (2, 3, 0, 1)) == (20 * ROLLUP_PARTS, False)
+        assert await _queued(sessions) == 0
+        await _upload_to_every_part(sessions, site_id, start + 20 * HOUR, 3)
+        async with session_scope(sessions) as session:
+            assert await fold_round(session, (2, 3, 0, 1), enough=3 * 60) == (3, True)
+        with mock.patch.object(rollup_queue, "ENOUGH_READINGS", 60):  # 2 * 60 readings per part remain
+            async with session_scope(sessions) as session:
+                assert await is_backlog(session)
+        assert queued_readings([None, b"x" * 36]) == rollup_queue.UNCARRIED_READINGS + 2
 
 
 @pytest.mark.parametrize("form", FOLD_FORMS)
