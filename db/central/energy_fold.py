@@ -28,6 +28,7 @@ Q_US = 900_000_000  # a quarter hour in microseconds
 Q_SECONDS = 900.0
 MICROSECOND = timedelta(microseconds=1)
 PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01, PostgreSQL's epoch, in microseconds since 1970
+FOLD_WINDOW = timedelta(days=2)  # readings the summary fold (energy_summary.py) reads per point in one step
 
 # a quarter's row: the columns of energy_summary._INSERT after point_id, q and whole
 COUNT, FLAGGED, USABLE, VSUM, VMIN, VMAX, FIRST, LAST, CONSUMPTION, SPAN, LONGEST = range(11)

@@ -18,6 +18,7 @@ from db.central.energy_fold import (
     COPY_HEADER,
     COPY_TRAILER,
     EPOCH,
+    FOLD_WINDOW,
     MICROSECOND,
     QUARTER_COLUMNS,
     Window,
@@ -34,8 +35,7 @@ from db.engine import asyncpg_connection
 Visit = Callable[[int, int, int, Window], None]
 EMPTY = Window(b"", b"", b"")
 
-FOLD_WINDOW = timedelta(days=2)  # readings one fold step reads per point at most
-FOLD_WINDOW_SQL = "interval '2 days'"
+FOLD_WINDOW_SQL = f"interval '{FOLD_WINDOW // timedelta(seconds=1)} seconds'"
 FOLD_BATCH = 100  # (point, window) pairs per statement
 
 # Per point: its usable reading before tmin (p) and after tmax (n), its newest reading (l: one at tmax or
@@ -221,9 +221,9 @@ async def fold_summary(
     """Recompute the quarters and days the readings of each point in [tmin, tmax] affect (infos: PointInfo).
 
     visit, when given, sees every window read, in time order per point (the rollups' one pass). carried:
-    points whose new rows the caller holds (db/central/rollups/carried.py); a point whose state keeps its
-    rows (db/central/energy_tail.py) is folded from those and the carried ones, where the range is one window
-    of another point only the rows around them are read.
+    points whose new rows the caller holds (db/central/rollups/carried.py). A point whose state keeps its
+    unfolded rows (db/central/energy_tail.py) is folded from those and the carried ones; for another point
+    whose range is one window, only the stored rows around the carried ones are read.
     """
     if not spans:
         return

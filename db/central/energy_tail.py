@@ -27,13 +27,13 @@ upload of readings about to be dropped could meet a dropped kept row.
 from dataclasses import dataclass
 from datetime import datetime
 
-from db.central.energy_fold import PG_EPOCH_US, Q_US, Window, micros
+from db.central.energy_fold import FOLD_WINDOW, MICROSECOND, PG_EPOCH_US, Q_US, Window, micros
 from db.central.rollups.carried import Carried
 from db.energy import BAD_QUALITY
 
 TAIL_ROWS = 4096  # rows a state keeps at most: a point reading every second has 900 per quarter
 ROW_BYTES = 18  # timestamptz_send 8, float8send 8, int2send 2
-FOLD_WINDOW_US = 2 * 86_400_000_000  # energy_summary.FOLD_WINDOW: kept rows older than that are not used
+FOLD_WINDOW_US = FOLD_WINDOW // MICROSECOND  # kept rows older than that before the carried ones are not used
 
 
 @dataclass(frozen=True, slots=True)
