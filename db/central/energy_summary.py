@@ -89,9 +89,17 @@ CROSS JOIN LATERAL ({window_rows("t.pid", "t.lo", "t.hi", skip=("t.a", "t.b"), u
 GROUP BY t.n
 """
 
+# The quarter rows of each (point, lo, hi), found by one primary-key range scan each and deleted by their
+# row addresses. As a join (DELETE … USING unnest(…)) the planner took a hash join over a sequential scan of
+# the whole table whenever it was small enough to look cheap: 5.3 ms against 1.0 ms for 200 points over
+# 20,600 quarters, 69 ms of a `bench ingest` trial (OFFSET 0 keeps the lookup from being flattened into it).
 _DELETE = """
-DELETE FROM energy_quarters e USING unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[]) AS t(pid, lo, hi)
-WHERE e.point_id = t.pid AND e.q >= t.lo AND e.q < t.hi
+DELETE FROM energy_quarters WHERE ctid = ANY(ARRAY(
+  SELECT x.ctid FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[]) AS t(pid, lo, hi)
+  CROSS JOIN LATERAL (
+    SELECT ctid FROM energy_quarters e WHERE e.point_id = t.pid AND e.q >= t.lo AND e.q < t.hi OFFSET 0
+  ) x
+))
 """
 
 _PART_COLUMNS = (
