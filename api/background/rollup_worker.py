@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api import metrics
 from db.central.rollups.queue import (
     ALL_PARTS,
-    CLAIM_ROWS,
     ROLLUP_PARTS,
     fold_round,
     queue_state,
@@ -35,13 +34,13 @@ async def run_rollup_worker(
     first = random.randrange(ROLLUP_PARTS)
     while True:
         try:
-            claimed = 0
+            full = False
             for step in range(ROLLUP_PARTS):
                 start = (first + step) % ROLLUP_PARTS
                 async with session_scope(sessions) as session:
-                    part_claimed, alone = await fold_round(session, ALL_PARTS[start:] + ALL_PARTS[:start])
-                claimed = max(claimed, part_claimed)
-                if not alone:  # every free part was in this round
+                    done = await fold_round(session, ALL_PARTS[start:] + ALL_PARTS[:start])
+                full = full or done.full
+                if not done.alone:  # every free part was in this round
                     break
             async with session_scope(sessions) as session:
                 waiting, age = await queue_state(session)
@@ -54,5 +53,5 @@ async def run_rollup_worker(
             logger.exception("rollup worker round failed; retrying in %.0f s", ERROR_PAUSE_SECONDS)
             await asyncio.sleep(ERROR_PAUSE_SECONDS)
             continue
-        if claimed < CLAIM_ROWS:
+        if not full:
             await asyncio.sleep(interval)

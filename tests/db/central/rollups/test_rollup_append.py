@@ -404,7 +404,6 @@ def test_workers_folding_parts_at_once_equal_the_reference(db):
     with (
         mock.patch.object(rollup_queue, "CLAIM_ROWS", 3),
         mock.patch.object(rollup_queue, "ENOUGH_READINGS", 2),
-        mock.patch.object(rollup_worker, "CLAIM_ROWS", 3),
     ):
         db.run(_workers_until_folded(db, workers=2))
     for point, zone in zip(points, zones, strict=True):

@@ -219,15 +219,33 @@ async def test_many_small_uploads_fold_in_one_round_and_a_part_with_enough_readi
             assert queued_readings(blobs) == 20 * ROLLUP_PARTS * 60  # a point per part: 12 bytes more
             assert not await is_backlog(session)
         async with session_scope(sessions) as session:
-            assert await fold_round(session, (2, 3, 0, 1)) == (20 * ROLLUP_PARTS, False)
+            assert await fold_round(session, (2, 3, 0, 1)) == (20 * ROLLUP_PARTS, False, False)
         assert await _queued(sessions) == 0
         await _upload_to_every_part(sessions, site_id, start + 20 * HOUR, 3)
         async with session_scope(sessions) as session:
-            assert await fold_round(session, (2, 3, 0, 1), enough=3 * 60) == (3, True)
+            assert await fold_round(session, (2, 3, 0, 1), enough=3 * 60) == (3, True, False)
         with mock.patch.object(rollup_queue, "ENOUGH_READINGS", 60):  # 2 * 60 readings per part remain
             async with session_scope(sessions) as session:
                 assert await is_backlog(session)
         assert queued_readings([None, b"x" * 36]) == rollup_queue.UNCARRIED_READINGS + 2
+
+
+async def test_a_round_claims_readings_up_to_its_budget(private_url, dated_clock):
+    """A claim stops at the row that reaches CLAIM_READINGS queued readings (counted from carried rows) and
+    says it was full; the next round takes the rest, and every reading is folded once."""
+    require_built(batch.native_rows, "db/central/ingest/_rows.c")
+    async with _private_engine(private_url, 4) as (engine, sessions):
+        site_id = await _site(sessions)
+        start = dated_clock.now().replace(minute=0, second=0, microsecond=0) - 12 * HOUR
+        await _upload_to_every_part(sessions, site_id, start, 5)  # 60 readings a row, 5 rows a part
+        with mock.patch.object(rollup_queue, "CLAIM_READINGS", 150):
+            async with session_scope(sessions) as session:  # rows with 0, 60 and 120 readings before them
+                assert await fold_round(session, (1,)) == (3, False, True)
+            async with session_scope(sessions) as session:
+                assert await fold_round(session, (1,)) == (2, False, False)
+        assert await flush_rollups(engine) == 5 * (ROLLUP_PARTS - 1)
+        assert await _queued(sessions) == 0
+        assert sorted(await _hourly_counts(sessions, site_id)) == [60] * 5 * ROLLUP_PARTS
 
 
 @pytest.mark.parametrize("form", FOLD_FORMS)
