@@ -9,6 +9,7 @@
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -693,23 +694,108 @@ static unsigned char *put_stats(unsigned char *p, const Part *a)
 
 #define ROLLUP_ROW_MAX (2 + 16 * 12 + 16 * 8)
 
+/* Combine time-ordered parts per UTC hour and per local day and append them as binary COPY rows to hourly
+   and to daily, each unless NULL (rollup_copy); 0, or -1 with an exception set. */
+static int rollup_emit(const Part *parts, Py_ssize_t n, long long point_id, PyObject *starts_obj, PyObject *days_obj,
+                       PyObject *hourly, PyObject *daily)
+{
+    const Py_ssize_t ndays = PyList_GET_SIZE(days_obj);
+    Part *hours = calloc(n ? n : 1, sizeof(Part)), *days = calloc(ndays ? ndays : 1, sizeof(Part));
+    char *seen = calloc(ndays ? ndays : 1, 1);
+    int status = -1;
+    if (hours == NULL || days == NULL || seen == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t nhours = 0, i;
+    for (i = 0; i < n; i++) {
+        const Part *part = &parts[i];
+        if (nhours > 0 && hours[nhours - 1].h == part->h) {
+            combine(&hours[nhours - 1], part);
+        } else {
+            hours[nhours] = *part;
+            nhours++;
+        }
+        if (seen[part->d]) {
+            combine(&days[part->d], part);
+        } else {
+            days[part->d] = *part;
+            seen[part->d] = 1;
+        }
+    }
+    Py_ssize_t ndone = 0;
+    for (i = 0; i < ndays; i++)
+        ndone += seen[i];
+    unsigned char *start, *p;
+    if (hourly != NULL) {
+        const Py_ssize_t hourly_at = PyByteArray_GET_SIZE(hourly);
+        if (PyByteArray_Resize(hourly, hourly_at + nhours * ROLLUP_ROW_MAX) < 0)
+            goto done;
+        start = (unsigned char *)PyByteArray_AS_STRING(hourly);
+        p = start + hourly_at;
+        for (i = 0; i < nhours; i++) { /* point_id, bucket, stats */
+            put_be(p, 14, 2);
+            p = put_field(p + 2, 1, (uint64_t)point_id, 8);
+            p = put_field(p, 1, (uint64_t)(hours[i].h * H_US - PG_EPOCH_US), 8);
+            p = put_stats(p, &hours[i]);
+        }
+        if (PyByteArray_Resize(hourly, p - start) < 0)
+            goto done;
+    }
+    if (daily == NULL) {
+        status = 0;
+        goto done;
+    }
+    const Py_ssize_t daily_at = PyByteArray_GET_SIZE(daily);
+    if (PyByteArray_Resize(daily, daily_at + ndone * ROLLUP_ROW_MAX) < 0)
+        goto done;
+    start = (unsigned char *)PyByteArray_AS_STRING(daily);
+    p = start + daily_at;
+    for (i = 0; i < ndays; i++) { /* point_id, day, bucket, bucket_end, stats */
+        if (!seen[i])
+            continue;
+        const long long day = PyLong_AsLongLong(PyList_GET_ITEM(days_obj, i));
+        const long long lo = PyLong_AsLongLong(PyList_GET_ITEM(starts_obj, i));
+        const long long hi = PyLong_AsLongLong(PyList_GET_ITEM(starts_obj, i + 1));
+        if (PyErr_Occurred())
+            goto done;
+        put_be(p, 16, 2);
+        p = put_field(p + 2, 1, (uint64_t)point_id, 8);
+        p = put_field(p, 1, (uint64_t)(uint32_t)(int32_t)day, 4);
+        p = put_field(p, 1, (uint64_t)(lo - PG_EPOCH_US), 8);
+        p = put_field(p, 1, (uint64_t)(hi - PG_EPOCH_US), 8);
+        p = put_stats(p, &days[i]);
+    }
+    if (PyByteArray_Resize(daily, p - start) < 0)
+        goto done;
+    status = 0;
+done:
+    free(hours);
+    free(days);
+    free(seen);
+    return status;
+}
+
 static PyObject *rollup_copy(PyObject *self, PyObject *args)
 {
-    PyObject *dict, *starts_obj, *days_obj, *hourly, *daily;
-    long long point_id;
-    if (!PyArg_ParseTuple(args, "O!LO!O!O!O!", &PyDict_Type, &dict, &point_id, &PyList_Type, &starts_obj,
-                          &PyList_Type, &days_obj, &PyByteArray_Type, &hourly, &PyByteArray_Type, &daily))
+    PyObject *dict, *starts_obj, *days_obj, *hourly, *daily, *fresh_hourly = NULL, *fresh_daily = NULL;
+    long long point_id, fresh_h = LLONG_MAX, fresh_d = LLONG_MAX;
+    if (!PyArg_ParseTuple(args, "O!LO!O!O!O!|LLO!O!", &PyDict_Type, &dict, &point_id, &PyList_Type, &starts_obj,
+                          &PyList_Type, &days_obj, &PyByteArray_Type, &hourly, &PyByteArray_Type, &daily, &fresh_h,
+                          &fresh_d, &PyByteArray_Type, &fresh_hourly, &PyByteArray_Type, &fresh_daily))
         return NULL;
+    if (fresh_h != LLONG_MAX && (fresh_hourly == NULL || fresh_daily == NULL)) {
+        PyErr_SetString(PyExc_TypeError, "fresh rows need their own hourly and daily buffers");
+        return NULL;
+    }
     const Py_ssize_t n = PyDict_GET_SIZE(dict), ndays = PyList_GET_SIZE(days_obj);
     if (PyList_GET_SIZE(starts_obj) != ndays + 1) {
         PyErr_SetString(PyExc_ValueError, "a calendar has one start more than days");
         return NULL;
     }
-    Part *parts = calloc(n ? n : 1, sizeof(Part)), *hours = calloc(n ? n : 1, sizeof(Part));
-    Part *days = calloc(ndays ? ndays : 1, sizeof(Part));
-    char *seen = calloc(ndays ? ndays : 1, 1);
+    Part *parts = calloc(n ? n : 1, sizeof(Part));
     PyObject *result = NULL;
-    if (parts == NULL || hours == NULL || days == NULL || seen == NULL) {
+    if (parts == NULL) {
         PyErr_NoMemory();
         goto done;
     }
@@ -731,64 +817,24 @@ static PyObject *rollup_copy(PyObject *self, PyObject *args)
         i++;
     }
     qsort(parts, n, sizeof(Part), by_time); /* in time order, as rows() combines them */
-    Py_ssize_t nhours = 0;
-    for (i = 0; i < n; i++) {
-        const Part *part = &parts[i];
-        if (nhours > 0 && hours[nhours - 1].h == part->h) {
-            combine(&hours[nhours - 1], part);
-        } else {
-            hours[nhours] = *part;
-            nhours++;
-        }
-        if (seen[part->d]) {
-            combine(&days[part->d], part);
-        } else {
-            days[part->d] = *part;
-            seen[part->d] = 1;
-        }
-    }
-    Py_ssize_t ndone = 0;
-    for (i = 0; i < ndays; i++)
-        ndone += seen[i];
-    const Py_ssize_t hourly_at = PyByteArray_GET_SIZE(hourly), daily_at = PyByteArray_GET_SIZE(daily);
-    if (PyByteArray_Resize(hourly, hourly_at + nhours * ROLLUP_ROW_MAX) < 0 ||
-        PyByteArray_Resize(daily, daily_at + ndone * ROLLUP_ROW_MAX) < 0)
+    /* In time order the parts of the hours after fresh_h follow all others, as do those of the days after
+       fresh_d; each hour's and each day's parts lie together, so no row is split between the two sides. */
+    Py_ssize_t kh = n, kd = n;
+    while (kh > 0 && parts[kh - 1].h > fresh_h)
+        kh--;
+    while (kd > 0 && parts[kd - 1].d > fresh_d)
+        kd--;
+    if (rollup_emit(parts, kh, point_id, starts_obj, days_obj, hourly, NULL) < 0 ||
+        rollup_emit(parts, kd, point_id, starts_obj, days_obj, NULL, daily) < 0)
         goto done;
-    unsigned char *start = (unsigned char *)PyByteArray_AS_STRING(hourly), *p = start + hourly_at;
-    for (i = 0; i < nhours; i++) { /* point_id, bucket, stats */
-        put_be(p, 14, 2);
-        p = put_field(p + 2, 1, (uint64_t)point_id, 8);
-        p = put_field(p, 1, (uint64_t)(hours[i].h * H_US - PG_EPOCH_US), 8);
-        p = put_stats(p, &hours[i]);
-    }
-    if (PyByteArray_Resize(hourly, p - start) < 0)
+    if (kh < n && rollup_emit(parts + kh, n - kh, point_id, starts_obj, days_obj, fresh_hourly, NULL) < 0)
         goto done;
-    start = (unsigned char *)PyByteArray_AS_STRING(daily);
-    p = start + daily_at;
-    for (i = 0; i < ndays; i++) { /* point_id, day, bucket, bucket_end, stats */
-        if (!seen[i])
-            continue;
-        const long long day = PyLong_AsLongLong(PyList_GET_ITEM(days_obj, i));
-        const long long lo = PyLong_AsLongLong(PyList_GET_ITEM(starts_obj, i));
-        const long long hi = PyLong_AsLongLong(PyList_GET_ITEM(starts_obj, i + 1));
-        if (PyErr_Occurred())
-            goto done;
-        put_be(p, 16, 2);
-        p = put_field(p + 2, 1, (uint64_t)point_id, 8);
-        p = put_field(p, 1, (uint64_t)(uint32_t)(int32_t)day, 4);
-        p = put_field(p, 1, (uint64_t)(lo - PG_EPOCH_US), 8);
-        p = put_field(p, 1, (uint64_t)(hi - PG_EPOCH_US), 8);
-        p = put_stats(p, &days[i]);
-    }
-    if (PyByteArray_Resize(daily, p - start) < 0)
+    if (kd < n && rollup_emit(parts + kd, n - kd, point_id, starts_obj, days_obj, NULL, fresh_daily) < 0)
         goto done;
     result = Py_None;
     Py_INCREF(result);
 done:
     free(parts);
-    free(hours);
-    free(days);
-    free(seen);
     return result;
 }
 
@@ -803,10 +849,11 @@ static PyMethodDef methods[] = {
      "(point_id, q, whole, count, flagged, usable, vsum, vmin, vmax, first_value, last_value, consumption, "
      "span_seconds, longest)."},
     {"rollup_copy", rollup_copy, METH_VARARGS,
-     "rollup_copy(parts, point_id, starts, days, hourly, daily): a point's parts combined per UTC hour and per "
-     "local day (rollups.stream.RollupStream.rows), appended as binary COPY rows of rollup_hourly (point_id, "
-     "bucket, STAT_COLUMNS) and rollup_daily (point_id, day, bucket, bucket_end, STAT_COLUMNS); days: each "
-     "local day as days since 2000-01-01."},
+     "rollup_copy(parts, point_id, starts, days, hourly, daily[, fresh_h, fresh_d, fresh_hourly, fresh_daily]): "
+     "a point's parts combined per UTC hour and per local day (rollups.stream.RollupStream.rows), appended as "
+     "binary COPY rows of rollup_hourly (point_id, bucket, STAT_COLUMNS) and rollup_daily (point_id, day, "
+     "bucket, bucket_end, STAT_COLUMNS); days: each local day as days since 2000-01-01. With fresh_h and "
+     "fresh_d, the rows of hours after fresh_h and of day indexes after fresh_d go to the fresh buffers."},
     {"rollup_fold", rollup_fold, METH_VARARGS,
      "rollup_fold(stamps, values, qualities, skip_before, until, last, prev_us, prev_v, cumulative, rollover, "
      "gap_us, reset_fraction, starts, parts) -> (prev_us, prev_v) (rollups.stream._fold)."},

@@ -321,8 +321,8 @@ async def _fold_pg(session: AsyncSession, rounds: list[dict], infos, carried: Ma
     conn = await asyncpg_connection(session)
     # jit and bitmap scans: see db/central/rollups/append.py append_rollups (for this transaction only)
     await conn.execute("SELECT set_config('jit', 'off', true), set_config('enable_bitmapscan', 'off', true)")
-    held = await held_lasts(conn, spans)
-    stream = RollupStream(held, spans, infos)
+    held, bare = await held_lasts(conn, spans)
+    stream = RollupStream(held, spans, infos, bare)
     # carried rows make the window only when no folded reading lies at or after the first of them (a late
     # upload's do not): held points are those whose queued readings all follow the last folded one
     carried = {pid: rows for pid, rows in carried.items() if pid in held}

@@ -11,9 +11,13 @@ is left to the SQL append or the rebuild, as before. `_fold` is the reference; d
 rollup_fold runs it over the window's bytes where that module is built (energy_fold.native).
 """
 
+import logging
 from bisect import bisect_right
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
+
+import asyncpg
 
 from db.central import energy_fold
 from db.central.energy_fold import COPY_HEADER, COPY_TRAILER, EPOCH, MICROSECOND, Window, micros
@@ -21,6 +25,8 @@ from db.central.rollups.append import add_to
 from db.central.rollups.refresh import PointInfo
 from db.central.rollups.sql import STAT_COLUMNS
 from db.energy import BAD_QUALITY, RESET_FRACTION, local_day, local_day_bounds
+
+logger = logging.getLogger(__name__)
 
 H_US = 3_600_000_000
 PG_EPOCH_DAY = date(2000, 1, 1)
@@ -73,6 +79,11 @@ SELECT point_id, day, bucket, bucket_end, {STAT_COLUMNS} FROM rollup_daily_in
 ORDER BY 1, 2
 ON CONFLICT (point_id, day) DO UPDATE SET {add_to("d")};
 """
+
+_COPY_COLUMNS = {  # the rows rollup_copy makes, in its order
+    "rollup_hourly": ["point_id", "bucket", *STAT_COLUMNS.replace(" ", "").split(",")],
+    "rollup_daily": ["point_id", "day", "bucket", "bucket_end", *STAT_COLUMNS.replace(" ", "").split(",")],
+}
 
 # What the rollups hold of each point: its newest hourly row, and its first reading when it has none.
 _HELD = """
@@ -129,9 +140,17 @@ class _Point:
 class RollupStream:
     """Collects the rollup increments of the points it may append while the summary fold reads them."""
 
-    def __init__(self, held: Mapping[int, int], spans: Mapping[int, tuple[datetime, datetime]], infos):
-        """held: point -> microseconds of the last reading its rollups hold (the first reading - 1 without)."""
+    def __init__(
+        self,
+        held: Mapping[int, int],
+        spans: Mapping[int, tuple[datetime, datetime]],
+        infos,
+        bare: Collection[int] = frozenset(),
+    ):
+        """held: point -> microseconds of the last reading its rollups hold (the first reading - 1 without);
+        bare: points without any rollup row (Held)."""
         self.points = {pid: _Point(last, micros(spans[pid][1]), infos[pid]) for pid, last in held.items()}
+        self.bare = bare
         self.calendars: dict[int, _Days] = {}
 
     def done(self) -> set[int]:
@@ -200,23 +219,56 @@ class RollupStream:
         if daily[0]:
             await conn.execute(_DAILY, *daily)
 
+    def held(self, pid: int) -> tuple[int, int]:
+        """The newest UTC hour (hours since 1970) and local day (index in the point's calendar, whose first day
+        holds `last`) that may have a stored row: (-1, -1) for a bare point."""
+        return (-1, -1) if pid in self.bare else (self.points[pid].last // H_US, 0)
+
     async def _write_staged(self, conn, native) -> None:
-        """write() through temporary tables: the rows as binary COPY data from C (rows() combined in
-        _fold.c rollup_copy), then the same upserts from them; asyncpg encoding 26 arrays element by element
-        cost more than PostgreSQL's upserts."""
+        """write() with the rows as binary COPY data from C (rows() combined in _fold.c rollup_copy): the rows of
+        hours and days no stored row can hold (after the hour and the local day of the last reading the
+        rollups hold, or all of a bare point's) are copied in, the others staged in temporary tables and
+        added by the upserts. asyncpg encoding 26 arrays element by element cost more than the upserts, and
+        the upserts (a speculative insert per row) ~3 µs a row more than COPY's batched inserts."""
         done = sorted(self.done())
         if not done:
             return
-        hourly, daily = bytearray(COPY_HEADER), bytearray(COPY_HEADER)
+        staged = [bytearray(COPY_HEADER), bytearray(COPY_HEADER)]  # hourly, daily
+        fresh = [bytearray(COPY_HEADER), bytearray(COPY_HEADER)]
         for pid in done:
-            calendar = self.calendars[pid]
-            native.rollup_copy(self.points[pid].parts, pid, calendar.starts, calendar.pg_days, hourly, daily)
-        hourly += COPY_TRAILER
-        daily += COPY_TRAILER
-        await conn.execute(_STAGES)
-        await conn.copy_to_table("rollup_hourly_in", source=memoryview(hourly), format="binary")
-        await conn.copy_to_table("rollup_daily_in", source=memoryview(daily), format="binary")
-        await conn.execute(_FROM_STAGES)
+            calendar, parts = self.calendars[pid], self.points[pid].parts
+            native.rollup_copy(
+                parts, pid, calendar.starts, calendar.pg_days, *staged, *self.held(pid), *fresh
+            )
+        if not await _copy_fresh(conn, fresh):
+            for rows, into in zip(fresh, staged, strict=True):  # added by the upserts instead
+                into += rows[len(COPY_HEADER) :]
+        if len(staged[0]) > len(COPY_HEADER) or len(staged[1]) > len(COPY_HEADER):
+            await conn.execute(_STAGES)
+            for table, rows in zip(("rollup_hourly_in", "rollup_daily_in"), staged, strict=True):
+                rows += COPY_TRAILER
+                await conn.copy_to_table(table, source=memoryview(rows), format="binary")
+            await conn.execute(_FROM_STAGES)
+
+
+async def _copy_fresh(conn, fresh: list[bytearray]) -> bool:
+    """COPY the hourly and daily rows no stored row can hold (binary COPY data without its trailer); False,
+    with nothing written, when a row exists after all: a writer this module does not know of must cost an
+    upsert, not stall the queue behind a fold that fails on every retry."""
+    if all(len(rows) == len(COPY_HEADER) for rows in fresh):
+        return True
+    await conn.execute("SAVEPOINT rollup_fresh_rows")
+    try:
+        for table, rows in zip(("rollup_hourly", "rollup_daily"), fresh, strict=True):
+            if len(rows) > len(COPY_HEADER):
+                data = memoryview(rows + COPY_TRAILER)
+                await conn.copy_to_table(table, source=data, columns=_COPY_COLUMNS[table], format="binary")
+    except asyncpg.UniqueViolationError:
+        logger.warning("rollup rows after the newest hour existed already; adding them by upsert instead")
+        await conn.execute("ROLLBACK TO SAVEPOINT rollup_fresh_rows")
+        return False
+    await conn.execute("RELEASE SAVEPOINT rollup_fresh_rows")
+    return True
 
 
 def _columns(out: list[list], pid: int, key, part: list) -> None:
@@ -319,18 +371,28 @@ def _part_at(parts: dict, starts: list[int], us: int) -> tuple[list, int, int]:
     return part, max(h * H_US, starts[d]), min((h + 1) * H_US, starts[d + 1])
 
 
-async def held_lasts(conn, spans: Mapping[int, tuple[datetime, datetime]]) -> dict[int, int]:
+class Held(NamedTuple):
+    """What the rollups hold of the points a pass may append (held_lasts)."""
+
+    lasts: dict[
+        int, int
+    ]  # point -> microseconds of the last reading its rollups hold (first reading - 1 without)
+    bare: frozenset[int]  # the points without any rollup row: every row of theirs is new
+
+
+async def held_lasts(conn, spans: Mapping[int, tuple[datetime, datetime]]) -> Held:
     """Points the pass may append, with the microseconds of the last reading their rollups hold.
 
     As the SQL append: a point with rollups whose queued readings all follow the last one they hold, or a
     point without rollups (from its first reading on).
     """
     pids = sorted(spans)
-    held = {}
+    held, bare = {}, set()
     for pid, count, last_ts, first_ts in await conn.fetch(_HELD, pids):
         if count is None:
             if first_ts is not None:
                 held[pid] = micros(first_ts) - 1
+                bare.add(pid)
         elif count > 0 and spans[pid][0] > last_ts:
             held[pid] = micros(last_ts)
-    return held
+    return Held(held, frozenset(bare))

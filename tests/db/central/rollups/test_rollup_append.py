@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from unittest import mock
 
+import asyncpg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,14 +15,17 @@ from sqlalchemy import select, text
 import api.background.rollup_worker as rollup_worker
 import db.central.rollups.append as rollup_append
 import db.central.rollups.queue as rollup_queue
+from db.central import energy_fold
 from db.central.ingest.batch import insert_rows
 from db.central.models import DataPoint, Meter
 from db.central.rollups.models import RollupDirty
 from db.central.rollups.queue import ROLLUP_PARTS, flush_rollups, pending, record_dirty
 from db.central.rollups.refresh import rebuild_points
+from db.central.rollups.stream import Held, RollupStream
 from db.engine import session_scope
 from db.migrate import downgrade, upgrade
 from tests.support.energy import Db, assert_matches, local_date, make_point, reference, rollups, utc_hour
+from tests.support.native import require_built
 from tests.support.pg import migrated_central_database
 
 MAX_GAP = timedelta(seconds=180)  # 3 × the default 60 s collection interval
@@ -188,6 +192,64 @@ def test_appended_minutes_over_many_rounds_are_never_rebuilt(db):
     check(db, point, rows, "Europe/Berlin")
 
 
+@contextmanager
+def copied_tables():
+    """Record the tables the fold COPYs rows into, in order."""
+    calls = []
+
+    async def spy(self, table_name, **kwargs):
+        calls.append(table_name)
+        return await real(self, table_name, **kwargs)
+
+    real = asyncpg.Connection.copy_to_table
+    with mock.patch.object(asyncpg.Connection, "copy_to_table", spy):
+        yield calls
+
+
+@pytest.mark.parametrize("zone", ["Asia/Kolkata", "America/New_York"])
+def test_rows_after_the_held_hour_and_day_are_copied_in_and_equal_the_reference(db, zone, caplog):
+    """A held point's rows of hours after its newest hourly row, and of local days after the one holding its
+    last folded reading, are copied into the rollups; the others are added by the upserts. An hour that a
+    local day's start splits (Kolkata's midnight is 18:30 UTC) is written whole on one side."""
+    require_built(energy_fold.native, "db/central/_fold.c")
+    start = datetime(2026, 3, 29, 17, 0, tzinfo=UTC)
+    point = db.run(make_point(db, timezone=zone))
+    rows = minutes(start, 0, 50 * 60, value=lambda m: 100.0 + 0.5 * m)
+    with copied_tables() as first:
+        db.run(upload(db, point, rows[:75]))  # 17:00-18:14: a point without rollups, all copied in
+        db.run(fold(db))
+    assert {"rollup_hourly", "rollup_daily"} <= set(first) and "rollup_hourly_in" not in first
+    with copied_tables() as second:
+        db.run(upload(db, point, rows[75:]))  # 18:15 on, two days: the held hour and day are staged
+        db.run(fold(db))
+    assert {"rollup_hourly", "rollup_daily", "rollup_hourly_in", "rollup_daily_in"} <= set(second)
+    assert "adding them by upsert instead" not in caplog.text  # no copied row existed
+    check(db, point, rows, zone)
+
+
+def test_a_copied_row_that_exists_after_all_is_added_by_upsert(db, caplog):
+    """Should a row the fold takes for new exist (a writer it does not know of), the COPY is undone and the
+    rows are added by the upserts: the round is folded, not failed on every retry."""
+    require_built(energy_fold.native, "db/central/_fold.c")
+    start = datetime(2026, 4, 6, 9, 0, tzinfo=UTC)
+    point = db.run(make_point(db, timezone="UTC"))
+    rows = minutes(start, 0, 4 * 60, value=lambda m: 100.0 + 0.5 * m)
+    db.run(upload(db, point, rows[:90]))  # 09:00-10:29
+    db.run(fold(db))
+    real = RollupStream.held
+
+    def one_hour_early(self, pid):
+        hour, day = real(self, pid)
+        return hour - 1, day - 1  # takes the held hour (10:00) and day for new
+
+    with copied_tables() as tables, mock.patch.object(RollupStream, "held", one_hour_early):
+        db.run(upload(db, point, rows[90:]))
+        db.run(fold(db))
+    assert "rollup_hourly" in tables and "rollup_hourly_in" in tables
+    assert "adding them by upsert instead" in caplog.text
+    check(db, point, rows, "UTC")
+
+
 def test_a_late_reading_inside_a_folded_hour_rebuilds_it(db):
     start = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
     point = db.run(make_point(db))
@@ -307,7 +369,8 @@ def test_the_one_pass_stores_what_the_sql_append_stores(db, draw_steps, start, z
     real = rollup_queue.held_lasts
 
     async def without_sql_point(conn, spans):
-        return {pid: last for pid, last in (await real(conn, spans)).items() if pid != sql}
+        held, bare = await real(conn, spans)
+        return Held({pid: last for pid, last in held.items() if pid != sql}, bare - {sql})
 
     with mock.patch.object(rollup_queue, "held_lasts", without_sql_point):
         for batch in batches:
