@@ -13,7 +13,7 @@ COPY stores every row or fails the transaction, so they are known before it.
 """
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import itemgetter
@@ -23,7 +23,8 @@ from sqlalchemy import JSON, bindparam, insert, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.central.ingest.copy_binary import HEADER, MICROSECOND, PG_EPOCH, ROW, TRAILER, encode_rows
-from db.central.ingest.parse import EPOCH, ColumnReadings, ParsedReading, first_units, parse_readings
+from db.central.ingest.parse import ColumnReadings, ParsedReading, first_units, parse_readings
+from db.central.ingest.spans import MicrosecondSpans
 from db.central.models import Reading, UploadBatch
 from db.central.points import known_points, resolve_points
 from db.clock import utcnow
@@ -65,7 +66,7 @@ class IngestOutcome:
     rejected: int = 0
     replayed: bool = False
     rejections: list[dict] = field(default_factory=list)
-    touched: dict[int, tuple[datetime, datetime]] = field(default_factory=dict)
+    touched: Mapping[int, tuple[datetime, datetime]] = field(default_factory=dict)
     accepted: list[ParsedReading] = field(default_factory=list, repr=False)
     points: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict, repr=False)
 
@@ -188,10 +189,7 @@ def _copy_rows(accepted: "list[ParsedReading] | ColumnReadings", points: dict) -
     if type(accepted) is ColumnReadings:  # decoded in C: the rows come from its records
         point_ids = [points[key][1] for key in accepted.keys]
         data, spans = native_rows.copy_columns(accepted.records, point_ids)
-        touched = {
-            pid: (EPOCH + lo * MICROSECOND, EPOCH + hi * MICROSECOND) for pid, (lo, hi) in spans.items()
-        }
-        return _Payload(data, len(accepted)), touched
+        return _Payload(data, len(accepted)), MicrosecondSpans(spans)
     data, touched = native_rows.copy_rows(accepted, points, _pg_micros)
     return _Payload(data, len(accepted)), touched
 

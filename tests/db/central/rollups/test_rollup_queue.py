@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from api.background.rollup_worker import run_rollup_worker
 from db.central.ingest import batch
 from db.central.ingest.batch import ingest_batch
+from db.central.ingest.spans import MicrosecondSpans
 from db.central.models import DataPoint, Meter, Site
 from db.central.rollups import queue as rollup_queue
 from db.central.rollups.models import HourlyRollup, RollupDirty
@@ -282,3 +283,16 @@ async def test_the_queue_reports_the_age_of_its_oldest_range(private_url, hand_c
         await flush_rollups(engine)
         async with session_scope(sessions) as session:
             assert await queue_state(session) == (0, 0.0)
+
+
+def test_queue_rows_from_microsecond_spans_equal_those_from_datetimes():
+    """The C decoder's spans stay in microseconds (db/central/ingest/spans.py); the queue rows are the same."""
+    start = datetime(2026, 5, 4, 10, 0, 1, 250, tzinfo=UTC)
+    touched = {pid: (start, start + timedelta(minutes=pid % 3)) for pid in range(100, 140)}
+    micros = MicrosecondSpans(
+        {pid: tuple(rollup_queue._us(ts) for ts in span) for pid, span in touched.items()}
+    )
+    assert dict(micros) == touched
+    assert rollup_queue.queue_rows(micros, None) == rollup_queue.queue_rows(touched, None)
+    parts, spans, _ = rollup_queue.queue_rows(micros, None)
+    assert sorted(parts) == list(ALL_PARTS) and len(spans) == ROLLUP_PARTS
