@@ -11,7 +11,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +29,7 @@ from db.energy import (
     local_day,
     local_day_bounds,
     local_days,
+    site_zone,
 )
 
 logger = logging.getLogger(__name__)
@@ -153,7 +153,7 @@ async def _next_usable_after(session: AsyncSession, his: dict[int, datetime]) ->
 
 def _whole_hour_zone(timezone: str, span: tuple[datetime, datetime]) -> bool:
     """True when the zone's offset is a whole number of hours over the span (its days sum hourly rows)."""
-    zone = ZoneInfo(timezone)
+    zone = site_zone(timezone)
     return all(ts.astimezone(zone).utcoffset() % HOUR == timedelta(0) for ts in span)
 
 

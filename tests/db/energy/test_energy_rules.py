@@ -2,6 +2,7 @@
 
 import random
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import available_timezones
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -10,8 +11,10 @@ from db.energy import (
     Sample,
     StepKind,
     consumption_deltas,
+    local_day,
     local_day_bounds,
     local_days,
+    site_zone,
     step,
     total_consumption,
 )
@@ -87,3 +90,15 @@ def test_units_decide_cumulative_with_override():
     assert infer_cumulative(None, "power_kw") is False
     assert infer_cumulative("kilowatt-hours", "x", override=False) is False
     assert kwh_factor("watt-hours") == 0.001 and kwh_factor("kilowatts") is None
+
+
+def test_a_sites_zone_is_held_whatever_other_zones_are_used_meanwhile():
+    # ZoneInfo keeps the last 8 zones alive; a fold over sites in more zones rebuilt them from their files
+    berlin = site_zone("Europe/Berlin")
+    for name in sorted(available_timezones())[:40]:
+        assert local_day(datetime(2026, 3, 1, 23, 30, tzinfo=UTC), name) in (
+            date(2026, 3, 1),
+            date(2026, 3, 2),
+        )
+    assert site_zone("Europe/Berlin") is berlin
+    assert local_day(datetime(2026, 3, 1, 23, 30, tzinfo=UTC), "Europe/Berlin") == date(2026, 3, 2)
