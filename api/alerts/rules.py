@@ -224,9 +224,12 @@ def _moment(value: str | None) -> datetime | None:
 
 
 def span(started: datetime, ended: datetime, timezone: str) -> str:
-    """'from 10:05 to 10:28 CET' in the site's time (with dates when it crosses midnight)."""
+    """'from 10:05 to 10:28 CET' in the site's time (with dates when it crosses midnight, and a zone name per
+    end when the clocks changed between them: 'from 02:59 CEST to 02:00 CET' was 'from 02:59 to 02:00 CET')."""
     start, end = started.astimezone(ZoneInfo(timezone)), ended.astimezone(ZoneInfo(timezone))
     shape = "%H:%M" if start.date() == end.date() else "%Y-%m-%d %H:%M"
+    if start.utcoffset() != end.utcoffset():
+        return f"from {start.strftime(shape + ' %Z')} to {end.strftime(shape + ' %Z')}"
     return f"from {start.strftime(shape)} to {end.strftime(shape)} {end.strftime('%Z')}"
 
 

@@ -147,3 +147,7 @@ def test_outage_span_names_dates_only_when_it_crosses_midnight():
         == "from 2026-03-02 23:50 to 2026-03-03 00:10 UTC"
     )
     assert span(evening, evening + timedelta(minutes=20), "Europe/Berlin") == "from 00:50 to 01:10 CET"
+    fall_back = datetime(2026, 10, 25, 0, 59, 50, tzinfo=UTC)  # Berlin's 02:59 CEST, 30 s before 02:00 CET
+    assert (
+        span(fall_back, fall_back + timedelta(seconds=30), "Europe/Berlin") == "from 02:59 CEST to 02:00 CET"
+    )
