@@ -1,10 +1,9 @@
 """An upload's time span per point, kept in microseconds as the C decoder gives them."""
 
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MICROSECOND = timedelta(microseconds=1)
+from db.central.ingest.copy_binary import EPOCH, MICROSECOND
 
 
 class MicrosecondSpans(Mapping[int, tuple[datetime, datetime]]):

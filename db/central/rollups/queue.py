@@ -266,7 +266,7 @@ async def process_once(
 ) -> int:
     """Claim queued rows of the parts (CLAIM_ROWS rows, CLAIM_READINGS readings at most), fold them into the
     rollups, delete them; returns rows claimed (fold_round)."""
-    return (await fold_round(session, parts, skip_locked=skip_locked, enough=enough))[0]
+    return (await fold_round(session, parts, skip_locked=skip_locked, enough=enough)).rows
 
 
 async def fold_round(

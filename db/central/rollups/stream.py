@@ -374,9 +374,8 @@ def _part_at(parts: dict, starts: list[int], us: int) -> tuple[list, int, int]:
 class Held(NamedTuple):
     """What the rollups hold of the points a pass may append (held_lasts)."""
 
-    lasts: dict[
-        int, int
-    ]  # point -> microseconds of the last reading its rollups hold (first reading - 1 without)
+    # point -> microseconds of the last reading its rollups hold (its first reading - 1 without)
+    lasts: dict[int, int]
     bare: frozenset[int]  # the points without any rollup row: every row of theirs is new
 
 
