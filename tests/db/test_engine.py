@@ -5,7 +5,7 @@ import asyncio
 import asyncpg
 from sqlalchemy import text
 
-from db.engine import make_engine, make_sessionmaker, session_scope
+from db.engine import asyncpg_connection, make_engine, make_sessionmaker, session_scope
 from tests.support.pg import PG_ADMIN_URL
 
 
@@ -30,6 +30,39 @@ def test_connections_the_server_terminated_are_replaced(pg_empty_url):
 
     first, second = asyncio.run(run())
     assert second != first
+
+
+def test_a_sessions_asyncpg_connection_is_its_transactions_whichever_connection_that_is(pg_empty_url):
+    async def pids(conn, session):
+        return await conn.fetchval("SELECT pg_backend_pid()"), await session.scalar(
+            text("SELECT pg_backend_pid()")
+        )
+
+    async def run():
+        engine = make_engine(pg_empty_url, pool_size=2)
+        sessions = make_sessionmaker(engine)
+        try:
+            async with sessions() as session:
+                async with session.begin():
+                    conn = await asyncpg_connection(session)
+                    assert await asyncpg_connection(session) is conn and conn.is_in_transaction()
+                    await conn.execute("CREATE TEMP TABLE seen (n int) ON COMMIT DROP")
+                    await session.execute(text("INSERT INTO seen VALUES (1)"))
+                    assert await conn.fetchval("SELECT count(*) FROM seen") == 1  # one transaction
+                    first = await pids(conn, session)
+                async with sessions() as other, other.begin():
+                    await other.execute(text("SELECT 1"))  # holds the pooled connection the first one used
+                    async with session.begin():
+                        conn = await asyncpg_connection(session)
+                        second = await pids(conn, session)
+                        assert conn.is_in_transaction()
+            return first, second
+        finally:
+            await engine.dispose()
+
+    first, second = asyncio.run(run())
+    assert first[0] == first[1] and second[0] == second[1]
+    assert second[0] != first[0]
 
 
 def test_postgresql_connections_run_without_jit(pg_empty_url):

@@ -183,12 +183,14 @@ async def queue_state(session: AsyncSession) -> tuple[int, float]:
     return int(count or 0), max(0.0, (utcnow() - oldest).total_seconds()) if oldest is not None else 0.0
 
 
-_TRY_PART = text("SELECT pg_try_advisory_xact_lock(:cls, :slot)")
+_TRY_PART = "SELECT pg_try_advisory_xact_lock($1, $2)"
 # the parts whose round this transaction now holds, in the order given
-_TRY_PARTS = text(
-    "SELECT array_agg(p ORDER BY n) FROM unnest(CAST(:parts AS int[])) WITH ORDINALITY AS t(p, n) "
-    "WHERE pg_try_advisory_xact_lock(:cls, :slots + p)"
+_TRY_PARTS = (
+    "SELECT array_agg(p ORDER BY n) FROM unnest($3::int[]) WITH ORDINALITY AS t(p, n) "
+    "WHERE pg_try_advisory_xact_lock($1, $2 + p)"
 )
+# One text for every round: SQLAlchemy's IN of the claimed ids was a statement of its own per row count.
+_DELETE_CLAIMED = "DELETE FROM rollup_dirty WHERE id = ANY($1::bigint[])"
 
 
 # more queued rows than one round claims, or enough readings for every part (octet_length reads no TOAST)
@@ -292,13 +294,12 @@ async def fold_round(
     alone = False
     if postgres and skip_locked:
         rows = []
-        if await session.scalar(_TRY_PART, {"cls": LOCK_CLASS, "slot": LOCK_SLOTS + parts[0]}):
+        conn = await asyncpg_connection(session)
+        if await conn.fetchval(_TRY_PART, LOCK_CLASS, LOCK_SLOTS + parts[0]):
             rows = await _claim(session, parts[:1], skip_locked)
         alone = len(rows) >= CLAIM_ROWS or queued_readings([blob for *_, blob in rows]) >= enough
         if not alone and len(parts) > 1:
-            held = await session.scalar(
-                _TRY_PARTS, {"cls": LOCK_CLASS, "slots": LOCK_SLOTS, "parts": list(parts[1:])}
-            )
+            held = await conn.fetchval(_TRY_PARTS, LOCK_CLASS, LOCK_SLOTS, list(parts[1:]))
             if held:
                 rows += await _claim(session, held, skip_locked, taken=rows)
     else:
@@ -312,10 +313,11 @@ async def fold_round(
         await lock_point_slots(session, {pid for touched in rounds for pid in touched})
         carried = collect([(row_spans, blob) for _, row_spans, blob in rows])
         await _fold_pg(session, rounds, await point_infos(session, _point_ids(rounds)), carried)
+        await (await asyncpg_connection(session)).execute(_DELETE_CLAIMED, [row[0] for row in rows])
     else:
         for touched in rounds:
             await refresh_rollups(session, touched)
-    await session.execute(delete(RollupDirty).where(RollupDirty.id.in_([row[0] for row in rows])))
+        await session.execute(delete(RollupDirty).where(RollupDirty.id.in_([row[0] for row in rows])))
     logger.debug("folded %d queued rows (%d ranges) into rollups", len(rows), len(spans))
     return FoldRound(len(rows), alone, full)
 

@@ -31,6 +31,7 @@ from db.energy import (
     local_days,
     site_zone,
 )
+from db.engine import asyncpg_connection
 
 logger = logging.getLogger(__name__)
 
@@ -111,12 +112,14 @@ async def _load_point_infos(session: AsyncSession, point_ids: list[int]) -> dict
     return infos
 
 
+_LOCK_SLOTS = "SELECT count(pg_advisory_xact_lock($1, s)) FROM unnest($2::int[]) AS s"
+
+
 async def lock_point_slots(session: AsyncSession, point_ids) -> None:
-    """Hold the advisory locks of the points' slots until commit, taken in ascending order (no deadlock)."""
-    await session.execute(
-        text("SELECT count(pg_advisory_xact_lock(:cls, s)) FROM unnest(CAST(:slots AS int[])) AS s"),
-        {"cls": LOCK_CLASS, "slots": sorted({pid % LOCK_SLOTS for pid in point_ids})},
-    )
+    """Hold the advisory locks of the points' slots until commit, taken in ascending order (no deadlock;
+    PostgreSQL)."""
+    slots = sorted({pid % LOCK_SLOTS for pid in point_ids})
+    await (await asyncpg_connection(session)).fetchval(_LOCK_SLOTS, LOCK_CLASS, slots)
 
 
 async def refresh_rollups(session: AsyncSession, touched: Mapping[int, tuple[datetime, datetime]]) -> None:
