@@ -61,3 +61,28 @@ def test_central_and_edge_keep_separate_version_tables(new_pg_database):
         return {n for n in names if n.startswith("alembic_version")}
 
     assert asyncio.run(_versions()) == {"alembic_version_central"}
+
+
+def test_fold_rows_leave_room_for_their_updates_on_postgres(new_pg_database):
+    """0017: the tables every fold round updates leave room on each page (HOT updates); reverted on downgrade."""
+    url = new_pg_database()
+
+    async def _options() -> dict[str, list[str] | None]:
+        engine = make_engine(url)
+        async with engine.connect() as conn:
+            rows = await conn.exec_driver_sql(
+                "SELECT relname, reloptions FROM pg_class WHERE relname IN "
+                "('energy_summary_state', 'rollup_daily', 'rollup_hourly')"
+            )
+            found = {name: options for name, options in rows}
+        await engine.dispose()
+        return found
+
+    upgrade("central", url)
+    assert asyncio.run(_options()) == {
+        "energy_summary_state": ["fillfactor=50"],
+        "rollup_daily": ["fillfactor=90"],
+        "rollup_hourly": None,
+    }
+    downgrade("central", url, "0016_energy_tail_rows")
+    assert set(asyncio.run(_options()).values()) == {None}
