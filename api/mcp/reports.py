@@ -22,8 +22,9 @@ def register_report_tools(server: MCPServer, run: ToolRunner) -> None:
         site_ids: list[int] | None = None,
         resolution: Literal["DAY", "HOUR"] = "DAY",
     ) -> out.ReportResult:
-        """Energy per site and meter per local day (or UTC hour) in [start, end), from cumulative registers
-        (correct across counter resets), peak power and when, data completeness; also as CSV and Markdown."""
+        """Energy per site and meter per local day (or local hour) in [start, end), from cumulative registers
+        (the `energy` tool's figures: correct across counter resets, split by time at each period's edge),
+        cost by the site's tariff, peak power and when, data completeness; also as CSV and Markdown."""
 
         async def work(session, caller):
             report = await reports.generate_report(session, site_ids, start, end, resolution, scope=caller)

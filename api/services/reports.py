@@ -1,14 +1,17 @@
 """generateReport: energy per site, meter and day (or hour), peak power and data completeness.
 
-Energy comes from the rollups of cumulative registers (db/energy/ rules: correct across counter resets
-and rollovers); periods are the site's local days (DAY) or UTC hours (HOUR) that start inside [from, to);
-completeness compares readings received with those expected from each meter's own interval (configured in
-meters.config.interval_seconds, else observed in its rollups, else the site's collection interval), counting
-only the time up to now (db/clock.py): a report of today is not incomplete for hours still to come.
+Energy and cost come from the same buckets as the `energy` query (db/central/energy_query.py energy_pages: the
+stored 15-minute summary and the raw readings after it, consumption split by time at each edge, correct across
+counter resets and rollovers, priced per local hour), so a report and the energy page give the same figures;
+periods are the site's local days (DAY) or local hours (HOUR) that start inside [from, to). Readings counted
+and counter resets come from the rollups; completeness compares readings received with those expected from
+each meter's own interval (configured in meters.config.interval_seconds, else observed in its readings, else
+the site's collection interval), counting only the time up to now (db/clock.py): a report of today is not
+incomplete for hours still to come.
 """
 
-from bisect import bisect_right
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, Field, computed_field
@@ -18,10 +21,11 @@ from api.errors import InvalidInput, NotFoundError
 from api.services.access import Scope
 from causes import Cause, text
 from db.central import reports as data
+from db.central.energy_query import energy_pages, energy_points
 from db.central.site_status import SIMULATED_FROM, SIMULATED_UNTIL
 from db.central.tariffs import Tariff, tariffs_of
 from db.clock import clock
-from db.energy import hour_bounds, local_day_bounds, local_days
+from db.energy import iter_bucket_bounds
 from db.energy.units import kwh_factor, normalize_unit
 
 RESOLUTIONS = ("DAY", "HOUR")
@@ -31,7 +35,7 @@ KW_FACTORS = {"watts": 0.001, "w": 0.001, "kilowatts": 1.0, "kw": 1.0, "megawatt
 
 
 class Period(BaseModel):
-    """Energy of one period (a local day or a UTC hour); null when no energy register reported in it."""
+    """Energy of one period (a local day or hour); null when no energy register's readings span any of it."""
 
     start: datetime
     end: datetime
@@ -105,12 +109,8 @@ class Report(BaseModel):
 
 
 def _periods(start: datetime, end: datetime, resolution: str, timezone: str) -> list[Period]:
-    if resolution == "HOUR":
-        return [Period(start=s, end=e) for s, e in hour_bounds(start, end) if start <= s < end]
-    bounds = [
-        local_day_bounds(day, timezone)
-        for day in local_days(start, end - timedelta(microseconds=1), timezone)
-    ]
+    """The site's local days or hours (the energy query's buckets) that start inside [start, end)."""
+    bounds = iter_bucket_bounds(start, end, resolution.lower(), timezone)
     return [Period(start=s, end=e) for s, e in bounds if start <= s < end]
 
 
@@ -191,7 +191,7 @@ async def _site_report(session, site, points, start, end, resolution, tariff: Ta
         by_point[row.point_id].append(row)
     horizon = min(hi, clock().now())
     elapsed = max(0.0, (horizon - lo).total_seconds())
-    costs = await _costs(session, points, lo, hi, periods, tariff, site.timezone or "UTC")
+    energy = await _energy(session, points, lo, hi, resolution, tariff)
     meters: dict[int, MeterReport] = {}
     for p in points:
         meter = meters.get(p.meter_id)
@@ -208,17 +208,17 @@ async def _site_report(session, site, points, start, end, resolution, tariff: Ta
         )
         meter.expected_readings += int(elapsed // max(interval, 1.0))
         meter.received_readings += sum(b.count for b in by_point[p.point_id])
-        factor = kwh_factor(p.unit) if p.cumulative else None
-        if factor is not None:
+        if p.point_id in energy:
             index = {x.start: x for x in meter.periods}
-            for b in by_point[p.point_id]:
-                if b.start in index and b.consumption is not None:
-                    index[b.start].energy_kwh = _add(index[b.start].energy_kwh, b.consumption * factor)
-                    meter.energy_kwh = _add(meter.energy_kwh, b.consumption * factor)
-                meter.counter_resets += b.reset_count
-            for period, cost in zip(meter.periods, costs.get(p.point_id, []), strict=False):
+            for start, kwh, cost in energy[p.point_id]:
+                period = index.get(start)
+                if period is None:
+                    continue
+                period.energy_kwh = _add(period.energy_kwh, kwh)
+                meter.energy_kwh = _add(meter.energy_kwh, kwh)
                 period.cost = _add(period.cost, cost)
                 meter.cost = _add(meter.cost, cost)
+            meter.counter_resets += sum(b.reset_count for b in by_point[p.point_id])
         kw = KW_FACTORS.get(normalize_unit(p.unit)) if not p.cumulative else None
         if kw is not None and by_point[p.point_id]:
             found = await data.peak(session, p.point_id, lo, hi)
@@ -240,21 +240,20 @@ async def _site_report(session, site, points, start, end, resolution, tariff: Ta
     return report
 
 
-async def _costs(session, points, lo, hi, periods, tariff: Tariff | None, timezone: str) -> dict[int, list]:
-    """Per energy point, the cost of each period: each hourly rollup's consumption at its local hour's price."""
-    priced = {
+async def _energy(
+    session, points, lo: datetime, hi: datetime, resolution: str, tariff: Tariff | None
+) -> dict[int, list[tuple[datetime, float, float | None]]]:
+    """Per energy register (a cumulative point in a unit db/energy/units.py converts to kWh), each of its energy
+    buckets over [lo, hi) as (start, kWh, cost): the energy query's buckets, priced by the site's tariff."""
+    factors = {
         p.point_id: kwh_factor(p.unit) for p in points if p.cumulative and kwh_factor(p.unit) is not None
     }
-    if tariff is None or not priced:
+    if not factors:
         return {}
-    price = tariff.pricer(timezone)
-    starts = [p.start for p in periods]
-    out: dict[int, list] = {pid: [None] * len(periods) for pid in priced}
-    for hour in await data.buckets(session, list(priced), lo, hi, "HOUR"):
-        if hour.consumption is None:
-            continue
-        index = bisect_right(starts, hour.start) - 1
-        if 0 <= index and hour.start < periods[index].end:
-            cost = hour.consumption * priced[hour.point_id] * price(hour.start)
-            out[hour.point_id][index] = _add(out[hour.point_id][index], cost)
-    return out
+    facts = await energy_points(session, list(factors))
+    registers = [replace(f, tariff=tariff) for f in facts.values()]  # the tariff the report names
+    pages = await energy_pages(session, registers, lo, hi, resolution.lower())
+    return {
+        pid: [(b.start, b.consumption * factors[pid], b.cost) for b in buckets if b.consumption is not None]
+        for pid, buckets in pages.items()
+    }

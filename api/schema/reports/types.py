@@ -12,7 +12,7 @@ from db.central import report_schedules as store
 
 @strawberry.enum
 class ReportResolution(Enum):
-    """Periods of a report: the site's local days or UTC hours."""
+    """Periods of a report: the site's local days or local hours (the `energy` query's DAY and HOUR buckets)."""
 
     DAY = "DAY"
     HOUR = "HOUR"
