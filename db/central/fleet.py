@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.central.energy_totals import today_energy_by_site
 from db.central.models import Alert, DataPoint, Meter, Site
 from db.central.rollups.models import HourlyRollup
-from db.central.rollups.queries import today_energy_by_site
 from db.central.site_status import DEGRADED, OFFLINE, ONLINE, UNKNOWN, meter_counts
 from db.energy import local_day, local_day_bounds
 from db.energy.units import POWER_KW_FACTORS, kw_factor

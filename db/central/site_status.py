@@ -107,8 +107,8 @@ async def meter_counts(session: AsyncSession, site_ids: list[int]) -> dict[int, 
 
 
 async def today_energy_kwh(session: AsyncSession, site: Site) -> float | None:
-    """kWh used today (site time), from the daily rollups: correct across counter resets and late data."""
-    from db.central.rollups.refresh import today_energy_by_site
+    """kWh used today (site time): the energy query's figure (db/central/energy_totals.py)."""
+    from db.central.energy_totals import today_energy_by_site
 
     has_energy_point = await session.scalar(
         select(DataPoint.id)

@@ -1,17 +1,14 @@
-"""Reading rollups back: a point's hourly/daily series and the sites' energy since local midnight."""
+"""Reading rollups back: a point's hourly/daily series and pages of them."""
 
-from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable
-from datetime import date, datetime, timedelta
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 
-from sqlalchemy import Date, cast, func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.central.energy_fold import EPOCH, MICROSECOND
-from db.central.models import DataPoint, Meter, Reading, Site
+from db.central.models import Reading
 from db.central.rollups.models import DailyRollup, HourlyRollup
-from db.energy import local_day
-from db.energy.units import kwh_factor
 from db.engine import asyncpg_connection
 
 RESOLUTIONS = {"HOUR": HourlyRollup, "DAY": DailyRollup}
@@ -154,49 +151,3 @@ async def stream_rollups(
     )
     async for row in result:
         yield row
-
-
-async def today_energy_by_site(
-    session: AsyncSession, site_ids: Iterable[int], now: datetime
-) -> dict[int, float]:
-    """kWh per site since its local midnight, from the daily rollups of cumulative energy points."""
-    site_ids = list(site_ids)
-    if session.bind.dialect.name == "postgresql":
-        return await _today_energy_pg(session, site_ids, now)
-    zones = dict((await session.execute(select(Site.id, Site.timezone).where(Site.id.in_(site_ids)))).all())
-    by_day: dict[date, list[int]] = defaultdict(list)
-    for site_id, tz in zones.items():
-        by_day[local_day(now, tz or "UTC")].append(site_id)
-    energy = dict.fromkeys(zones, 0.0)
-    for day, sites in by_day.items():
-        rows = await session.execute(
-            select(Meter.site_id, DataPoint.unit, func.sum(DailyRollup.consumption))
-            .join(DataPoint, DataPoint.meter_id == Meter.id)
-            .join(DailyRollup, DailyRollup.point_id == DataPoint.id)
-            .where(Meter.site_id.in_(sites), DataPoint.cumulative, DailyRollup.day == day)
-            .group_by(Meter.site_id, DataPoint.unit)
-        )
-        for site_id, unit, total in rows:
-            factor = kwh_factor(unit)
-            if factor is not None and total is not None:
-                energy[site_id] += total * factor
-    return energy
-
-
-async def _today_energy_pg(session: AsyncSession, site_ids: list[int], now: datetime) -> dict[int, float]:
-    """One round trip: each site's local day computed by PostgreSQL from sites.timezone."""
-    local_today = cast(func.timezone(Site.timezone, now), Date)
-    rows = await session.execute(
-        select(Site.id, DataPoint.unit, func.sum(DailyRollup.consumption))
-        .select_from(Site)
-        .outerjoin(Meter, Meter.site_id == Site.id)
-        .outerjoin(DataPoint, (DataPoint.meter_id == Meter.id) & DataPoint.cumulative)
-        .outerjoin(DailyRollup, (DailyRollup.point_id == DataPoint.id) & (DailyRollup.day == local_today))
-        .where(Site.id.in_(site_ids))
-        .group_by(Site.id, DataPoint.unit)
-    )
-    energy: dict[int, float] = {}
-    for site_id, unit, total in rows:
-        factor = kwh_factor(unit)
-        energy[site_id] = energy.get(site_id, 0.0) + (total * factor if factor and total is not None else 0.0)
-    return energy

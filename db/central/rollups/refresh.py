@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.central.energy_summary import rebuild_summary
 from db.central.models import DataPoint, Meter, Reading, Site
 from db.central.rollups.models import DailyRollup, HourlyRollup
-from db.central.rollups.queries import today_energy_by_site  # noqa: F401  (the overview's entry point)
 from db.central.rollups.sql import DAILY_FROM_RAW, HOURLY_FROM_RAW
 from db.energy import (
     BucketStats,

@@ -8,9 +8,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
 
-from db.central.energy_query import INTERVAL_KEY, energy_page, energy_point
-from db.central.energy_totals import fleet_totals, site_totals
+from db.central.energy_query import INTERVAL_KEY, energy_page, energy_pages, energy_point
+from db.central.energy_totals import fleet_totals, site_totals, today_energy_by_site
+from db.central.ingest.batch import insert_rows
 from db.central.models import DataPoint, Meter
+from db.central.rollups.queue import flush_rollups, record_dirty
 from db.central.tariffs import set_tariff
 from db.clock import FixedClock, clock, use_clock
 from db.energy import Sample, bucket_bounds, local_day, local_day_bounds, reference_buckets
@@ -212,3 +214,62 @@ def test_a_long_range_is_read_a_month_at_a_time_and_still_equals_the_reference(d
         )
     assert len(got) > 70
     assert_same(got, want)
+
+
+async def queued(db: Db, point: int, rows: list[Sample], *, fold: bool) -> None:
+    """Store rows and queue their range as an upload does; fold the queue (as the API's worker) when asked."""
+    async with session_scope(db.sessions) as session:
+        await insert_rows(session, [(point, r.ts, r.value, r.quality) for r in rows])
+        await record_dirty(session, 0, {point: (min(r.ts for r in rows), max(r.ts for r in rows))})
+    if fold:
+        await flush_rollups(db.sessions)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    drawn=st.lists(steps, min_size=1, max_size=60),
+    value=st.floats(0, ROLLOVER - 1, allow_nan=False),
+    zone=st.sampled_from(["Europe/Berlin", "America/New_York", "Asia/Kolkata", "UTC"]),
+    wraps=st.booleans(),
+    split=st.floats(0, 1),
+    pending=st.floats(0, 1),
+)
+def test_todays_kwh_of_a_site_is_the_energy_querys_day(db, drawn, value, zone, wraps, split, pending):
+    """The overview's kWh since local midnight equals the `energy` query's day bucket of the site's registers
+    (kWh and Wh), with the summary folded up to a point and later readings stored but not folded yet."""
+    rollover = ROLLOVER if wraps else None
+    samples = history(
+        drawn, local_day_bounds(clock().now().date(), zone)[0] - timedelta(hours=2), value, rollover
+    )
+    kwh = db.run(make_point(db, timezone=zone, rollover=rollover))
+
+    async def site_of(point: int) -> int:
+        async with session_scope(db.sessions) as session:
+            return (await session.get(Meter, (await session.get(DataPoint, point)).meter_id)).site_id
+
+    site = db.run(site_of(kwh))
+    wh = db.run(make_point(db, unit="watt-hours", site_id=site, name="energy_wh"))
+    folded, late = round(split * len(samples)), round(pending * len(samples))
+    for point, scale in ((kwh, 1.0), (wh, 1000.0)):
+        rows = [Sample(r.ts, r.value * scale, r.quality) for r in samples]
+        for part, fold in (
+            (rows[:folded], True),
+            (rows[folded:late], True),
+            (rows[max(folded, late) :], False),
+        ):
+            if part:
+                db.run(queued(db, point, part, fold=fold))
+    now = samples[-1].ts + timedelta(minutes=5)
+
+    async def both():
+        async with session_scope(db.sessions) as session:
+            today = (await today_energy_by_site(session, [site], now))[site]
+            facts = [await energy_point(session, p) for p in (kwh, wh)]
+            lo, hi = local_day_bounds(local_day(now, zone), zone)
+            pages = await energy_pages(session, facts, lo, hi, "day")
+        factors = {kwh: 1.0, wh: 0.001}
+        return today, sum(b.consumption * factors[p] for p in (kwh, wh) for b in pages[p] if b.consumption)
+
+    with use_clock(FixedClock(now)):
+        today, day = db.run(both())
+    assert today == pytest.approx(day, rel=1e-9, abs=1e-9)

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from db.central.rollups.refresh import today_energy_by_site
+from db.central.energy_totals import today_energy_by_site
 from db.energy import local_day_bounds
 from db.engine import session_scope
 from db.migrate import upgrade

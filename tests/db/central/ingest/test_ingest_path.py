@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from db.central.energy_totals import today_energy_by_site
 from db.central.ingest.batch import ingest_batch, native_rows
 from db.central.models import DataPoint, Meter
 from db.central.rollups.models import HourlyRollup, RollupDirty
 from db.central.rollups.queue import ROLLUP_PARTS, flush_rollups
-from db.central.rollups.refresh import today_energy_by_site
 from db.central.storage.readings_query import query_readings
 from db.engine import driver_connection, session_scope
 from tests.support.energy import Db, make_site
