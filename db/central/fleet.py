@@ -3,22 +3,24 @@
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.central.energy_query import energy_pages, energy_points
 from db.central.energy_totals import today_energy_by_site
 from db.central.models import Alert, DataPoint, Meter, Site
-from db.central.rollups.models import HourlyRollup
 from db.central.site_status import DEGRADED, OFFLINE, ONLINE, UNKNOWN, meter_counts
 from db.energy import local_day, local_day_bounds
 from db.energy.units import POWER_KW_FACTORS, kw_factor
+from db.engine import asyncpg_connection
 
 MAINTENANCE = "maintenance"
 FLEET_STATES = (ONLINE, DEGRADED, OFFLINE, MAINTENANCE, UNKNOWN)
 SORTS = ("name", "status", "last_heard", "queue_depth")
 MAX_PAGE = 200
+HOUR = timedelta(hours=1)
 
 # A site in maintenance shows (and filters) as "maintenance" whatever its heartbeat says.
 _fleet_state = case((Site.maintenance.is_(True), MAINTENANCE), else_=Site.status)
@@ -77,38 +79,85 @@ async def fleet_counts(
     return counts
 
 
+# Each power point's usable readings per hour since its site's local midnight (m): the stored quarters' sums
+# over [a, tail_start), a = max(m, folded_from), where the summary holds that much, and the raw readings
+# elsewhere (before a, and from tail_start on). The mean of an hour is the `energy` query's hour bucket mean
+# (usable readings only).
+_POWER_HOURS = """
+WITH p AS (
+  SELECT s.site_id, dp.id AS pid, dp.unit, s.m, st.tail_start AS b,
+    CASE WHEN st.tail_start > greatest(s.m, st.folded_from) THEN greatest(s.m, st.folded_from) END AS a
+  FROM unnest($1::bigint[], $2::timestamptz[]) AS s(site_id, m)
+  JOIN meters m ON m.site_id = s.site_id
+  JOIN data_points dp ON dp.meter_id = m.id AND NOT dp.cumulative AND lower(dp.unit) = ANY($3::text[])
+  LEFT JOIN energy_summary_state st ON st.point_id = dp.id
+)
+SELECT p.site_id, p.unit, h.hour, sum(h.vsum) / sum(h.usable) AS mean
+FROM p
+CROSS JOIN LATERAL (
+  SELECT floor(extract(epoch FROM q - p.m) / 3600)::int AS hour, vsum, usable
+  FROM energy_quarters WHERE point_id = p.pid AND q >= p.a AND q < p.b AND usable > 0
+  UNION ALL
+  SELECT floor(extract(epoch FROM ts - p.m) / 3600)::int, value, 1
+  FROM readings WHERE point_id = p.pid AND ts >= p.m AND ts < coalesce(p.a, 'infinity') AND quality < 2
+  UNION ALL
+  SELECT floor(extract(epoch FROM ts - p.m) / 3600)::int, value, 1
+  FROM readings WHERE point_id = p.pid AND p.a IS NOT NULL AND ts >= p.b AND quality < 2
+) h
+GROUP BY p.site_id, p.pid, p.unit, h.hour
+"""
+
+
 async def power_today(
     session: AsyncSession, sites: list[Site], now: datetime
 ) -> dict[int, list[float | None]]:
-    """Per site, the mean power (kW, summed over its power points) of each hour since its local midnight."""
+    """Per site, the mean power (kW, summed over its power points) of each hour since its local midnight: the
+    `energy` query's hour means (usable readings only), from the energy summary and the readings after it."""
     if not sites:
         return {}
     starts = {
         s.id: local_day_bounds(local_day(now, s.timezone or "UTC"), s.timezone or "UTC")[0] for s in sites
     }
-    mean = HourlyRollup.sum_value / func.nullif(HourlyRollup.count, 0)
-    rows = await session.execute(
-        select(Meter.site_id, HourlyRollup.bucket, DataPoint.unit, func.sum(mean))
-        .join(DataPoint, DataPoint.meter_id == Meter.id)
-        .join(HourlyRollup, HourlyRollup.point_id == DataPoint.id)
-        .where(
-            Meter.site_id.in_(list(starts)),
-            DataPoint.cumulative.is_(False),
-            func.lower(DataPoint.unit).in_(list(POWER_KW_FACTORS)),
-            HourlyRollup.bucket >= min(starts.values()),
-        )
-        .group_by(Meter.site_id, HourlyRollup.bucket, DataPoint.unit)
-    )
     hours: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
-    for site_id, bucket, unit, total in rows:
-        index = int((bucket - starts[site_id]).total_seconds() // 3600)
-        if index >= 0 and total is not None:
-            hours[site_id][index] += total * (kw_factor(unit) or 0.0)
+    for site_id, hour, mean, unit in await _hour_means(session, starts, now):
+        if hour >= 0 and mean is not None:
+            hours[site_id][hour] += mean * (kw_factor(unit) or 0.0)
     out = {}
     for site in sites:
         span = int((now - starts[site.id]).total_seconds() // 3600) + 1
         values = hours.get(site.id, {})
         out[site.id] = [round(values[i], 3) if i in values else None for i in range(span)] if values else []
+    return out
+
+
+async def _hour_means(session: AsyncSession, starts: dict[int, datetime], now: datetime) -> list[tuple]:
+    """(site, hour since its local midnight, mean, unit) of every power point of the sites."""
+    if session.bind.dialect.name == "postgresql":
+        conn = await asyncpg_connection(session)
+        # its estimate grows with the points (~56 a power point) past jit_above_cost on large pages, and a
+        # compiled plan costs ~200 ms (db/central/energy_totals.py today_energy_by_site)
+        await conn.execute("SELECT set_config('jit', 'off', true)")
+        rows = await conn.fetch(_POWER_HOURS, list(starts), list(starts.values()), list(POWER_KW_FACTORS))
+        return [(site_id, hour, mean, unit) for site_id, unit, hour, mean in rows]
+    # SQLite keeps no summary: the energy query's hour buckets, read raw
+    points = (
+        await session.execute(
+            select(Meter.site_id, DataPoint.id, DataPoint.unit)
+            .join(DataPoint, DataPoint.meter_id == Meter.id)
+            .where(
+                Meter.site_id.in_(list(starts)),
+                DataPoint.cumulative.is_(False),
+                func.lower(DataPoint.unit).in_(list(POWER_KW_FACTORS)),
+            )
+        )
+    ).all()
+    facts = await energy_points(session, [pid for _, pid, _ in points])
+    out = []
+    for site_id, pid, unit in points:
+        pages = await energy_pages(session, [facts[pid]], starts[site_id], now + HOUR, "hour")
+        for bucket in pages[pid]:
+            index = int((bucket.start - starts[site_id]).total_seconds() // 3600)
+            out.append((site_id, index, bucket.mean, unit))
     return out
 
 

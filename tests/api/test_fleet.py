@@ -8,8 +8,8 @@ from gql.transport.exceptions import TransportQueryError
 from sqlalchemy import event
 
 from db.central.fleet import fleet_page
+from db.central.ingest.batch import insert_rows
 from db.central.models import Alert, DataPoint, Meter, Site
-from db.central.rollups.models import HourlyRollup
 from db.clock import utcnow
 from db.engine import make_engine, make_sessionmaker, session_scope
 from tests.api.conftest import execute, grant, http_client, in_session, new_site
@@ -55,10 +55,10 @@ def fleet(central, central_pg_url, viewer_token):
                 point = DataPoint(meter_id=meter.id, name="power", unit="kilowatts")
                 session.add(point)
                 await session.flush()
-                hour = now.replace(minute=0, second=0, microsecond=0)
-                session.add(
-                    HourlyRollup(point_id=point.id, bucket=hour, count=2, good_count=2, sum_value=30.0)
-                )
+                if status == "degraded":  # two readings of 15 kW this hour on each of its meters
+                    hour = now.replace(minute=0, second=0, microsecond=0)
+                    rows = [(point.id, hour + timedelta(seconds=n), 15.0, 0) for n in (0, 1)]
+                    await insert_rows(session, rows)
         session.add(Alert(site_id=sites["charlie"], kind="site_offline", severity="critical", message="x"))
         return ids
 

@@ -103,7 +103,8 @@ class FleetSite:
     site: Site
     open_alerts: int
     power_today: list[float | None] = strawberry.field(
-        description="mean kW of each hour since the site's local midnight; null for an hour without data"
+        description="mean kW of each hour since the site's local midnight, summed over its power points (the "
+        "energy query's hour means: usable readings only); null for an hour without data"
     )
 
 

@@ -10,8 +10,9 @@ from sqlalchemy import update
 
 from db.central.energy_query import INTERVAL_KEY, energy_page, energy_pages, energy_point
 from db.central.energy_totals import fleet_totals, site_totals, today_energy_by_site
+from db.central.fleet import power_today
 from db.central.ingest.batch import insert_rows
-from db.central.models import DataPoint, Meter
+from db.central.models import DataPoint, Meter, Site
 from db.central.rollups.queue import flush_rollups, record_dirty
 from db.central.tariffs import set_tariff
 from db.clock import FixedClock, clock, use_clock
@@ -225,6 +226,31 @@ async def queued(db: Db, point: int, rows: list[Sample], *, fold: bool) -> None:
         await flush_rollups(db.sessions)
 
 
+def two_points_arrive(db: Db, samples: list[Sample], first: dict, second: dict, split: float, pending: float):
+    """A site with two points (make_point's keywords; the second's values x 1000, as Wh or W), the samples
+    stored as uploads: folded up to `split`, then up to `pending`, the rest queued but not folded.
+    Returns the site's id and the two points."""
+    one = db.run(make_point(db, **first))
+
+    async def site_of(point: int) -> int:
+        async with session_scope(db.sessions) as session:
+            return (await session.get(Meter, (await session.get(DataPoint, point)).meter_id)).site_id
+
+    site = db.run(site_of(one))
+    two = db.run(make_point(db, site_id=site, **second))
+    folded, late = round(split * len(samples)), round(pending * len(samples))
+    for point, scale in ((one, 1.0), (two, 1000.0)):
+        rows = [Sample(r.ts, r.value * scale, r.quality) for r in samples]
+        for part, fold in (
+            (rows[:folded], True),
+            (rows[folded:late], True),
+            (rows[max(folded, late) :], False),
+        ):
+            if part:
+                db.run(queued(db, point, part, fold=fold))
+    return site, one, two
+
+
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     drawn=st.lists(steps, min_size=1, max_size=60),
@@ -241,24 +267,14 @@ def test_todays_kwh_of_a_site_is_the_energy_querys_day(db, drawn, value, zone, w
     samples = history(
         drawn, local_day_bounds(clock().now().date(), zone)[0] - timedelta(hours=2), value, rollover
     )
-    kwh = db.run(make_point(db, timezone=zone, rollover=rollover))
-
-    async def site_of(point: int) -> int:
-        async with session_scope(db.sessions) as session:
-            return (await session.get(Meter, (await session.get(DataPoint, point)).meter_id)).site_id
-
-    site = db.run(site_of(kwh))
-    wh = db.run(make_point(db, unit="watt-hours", site_id=site, name="energy_wh"))
-    folded, late = round(split * len(samples)), round(pending * len(samples))
-    for point, scale in ((kwh, 1.0), (wh, 1000.0)):
-        rows = [Sample(r.ts, r.value * scale, r.quality) for r in samples]
-        for part, fold in (
-            (rows[:folded], True),
-            (rows[folded:late], True),
-            (rows[max(folded, late) :], False),
-        ):
-            if part:
-                db.run(queued(db, point, part, fold=fold))
+    site, kwh, wh = two_points_arrive(
+        db,
+        samples,
+        {"timezone": zone, "rollover": rollover},
+        {"unit": "watt-hours", "name": "energy_wh"},
+        split,
+        pending,
+    )
     now = samples[-1].ts + timedelta(minutes=5)
 
     async def both():
@@ -273,3 +289,50 @@ def test_todays_kwh_of_a_site_is_the_energy_querys_day(db, drawn, value, zone, w
     with use_clock(FixedClock(now)):
         today, day = db.run(both())
     assert today == pytest.approx(day, rel=1e-9, abs=1e-9)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    drawn=st.lists(steps, min_size=1, max_size=60),
+    value=st.floats(0, 500, allow_nan=False),
+    zone=st.sampled_from(["Europe/Berlin", "America/New_York", "Asia/Kolkata", "UTC"]),
+    split=st.floats(0, 1),
+    pending=st.floats(0, 1),
+)
+def test_the_overviews_power_per_hour_is_the_energy_querys_hour_means(db, drawn, value, zone, split, pending):
+    """The overview's mean kW per hour since local midnight (summed over a site's power points, kW and W) is the
+    `energy` query's hour means, with the summary folded up to a point and later readings not folded yet."""
+    samples = history(
+        drawn, local_day_bounds(clock().now().date(), zone)[0] - timedelta(hours=2), value, None
+    )
+    site_id, kw, w = two_points_arrive(
+        db,
+        samples,
+        {"timezone": zone, "cumulative": False, "unit": "kilowatts", "name": "power_kw"},
+        {"cumulative": False, "unit": "watts", "name": "power_w"},
+        split,
+        pending,
+    )
+    now = samples[-1].ts + timedelta(minutes=5)
+
+    async def both():
+        async with session_scope(db.sessions) as session:
+            site = await session.get(Site, site_id)
+            got = (await power_today(session, [site], now))[site_id]
+            midnight = local_day_bounds(local_day(now, zone), zone)[0]
+            facts = [await energy_point(session, p) for p in (kw, w)]
+            pages = await energy_pages(session, facts, midnight, now + timedelta(hours=1), "hour")
+        want: dict[int, float] = {}
+        for point, factor in ((kw, 1.0), (w, 0.001)):
+            for b in pages[point]:
+                if b.mean is not None:
+                    hour = int((b.start - midnight).total_seconds() // 3600)
+                    want[hour] = want.get(hour, 0.0) + b.mean * factor
+        return got, want
+
+    with use_clock(FixedClock(now)):
+        got, want = db.run(both())
+    assert {i for i, v in enumerate(got) if v is not None} == {i for i in want if i < len(got)}
+    for hour, mean in want.items():
+        if hour < len(got):
+            assert got[hour] == pytest.approx(round(mean, 3), abs=2e-3)
