@@ -4,7 +4,8 @@ Energy and cost come from the same buckets as the `energy` query (db/central/ene
 stored 15-minute summary and the raw readings after it, consumption split by time at each edge, correct across
 counter resets and rollovers, priced per local hour), so a report and the energy page give the same figures;
 periods are the site's local days (DAY) or local hours (HOUR) that start inside [from, to). Readings counted
-and counter resets come from the rollups; completeness compares readings received with those expected from
+and the peak power come from the same buckets, counter resets from the rollups; completeness compares
+readings received with those expected from
 each meter's own interval (configured in meters.config.interval_seconds, else observed in its readings, else
 the site's collection interval), counting only the time up to now (db/clock.py): a report of today is not
 incomplete for hours still to come.
@@ -25,7 +26,7 @@ from db.central.energy_query import energy_pages, energy_points
 from db.central.site_status import SIMULATED_FROM, SIMULATED_UNTIL
 from db.central.tariffs import Tariff, tariffs_of
 from db.clock import clock
-from db.energy import iter_bucket_bounds
+from db.energy import EnergyBucket, iter_bucket_bounds
 from db.energy.units import kwh_factor, normalize_unit
 
 RESOLUTIONS = ("DAY", "HOUR")
@@ -185,13 +186,11 @@ async def _site_report(session, site, points, start, end, resolution, tariff: Ta
     if not periods:
         return report
     lo, hi = periods[0].start, periods[-1].end
-    rows = await data.buckets(session, [p.point_id for p in points], lo, hi, resolution)
-    by_point: dict[int, list[data.Bucket]] = defaultdict(list)
-    for row in rows:
-        by_point[row.point_id].append(row)
+    registers = [p.point_id for p in points if _kwh(p) is not None]
+    resets = await data.counter_resets(session, registers, lo, hi, resolution)
     horizon = min(hi, clock().now())
     elapsed = max(0.0, (horizon - lo).total_seconds())
-    energy = await _energy(session, points, lo, hi, resolution, tariff)
+    by_point = await _buckets(session, points, lo, hi, resolution, tariff)
     meters: dict[int, MeterReport] = {}
     for p in points:
         meter = meters.get(p.meter_id)
@@ -208,21 +207,20 @@ async def _site_report(session, site, points, start, end, resolution, tariff: Ta
         )
         meter.expected_readings += int(elapsed // max(interval, 1.0))
         meter.received_readings += sum(b.count for b in by_point[p.point_id])
-        if p.point_id in energy:
+        if (factor := _kwh(p)) is not None:
             index = {x.start: x for x in meter.periods}
-            for start, kwh, cost in energy[p.point_id]:
-                period = index.get(start)
-                if period is None:
+            for b in by_point[p.point_id]:
+                period = index.get(b.start)
+                if period is None or b.consumption is None:
                     continue
-                period.energy_kwh = _add(period.energy_kwh, kwh)
-                meter.energy_kwh = _add(meter.energy_kwh, kwh)
-                period.cost = _add(period.cost, cost)
-                meter.cost = _add(meter.cost, cost)
-            meter.counter_resets += sum(b.reset_count for b in by_point[p.point_id])
+                period.energy_kwh = _add(period.energy_kwh, b.consumption * factor)
+                meter.energy_kwh = _add(meter.energy_kwh, b.consumption * factor)
+                period.cost = _add(period.cost, b.cost)
+                meter.cost = _add(meter.cost, b.cost)
+            meter.counter_resets += resets.get(p.point_id, 0)
         kw = KW_FACTORS.get(normalize_unit(p.unit)) if not p.cumulative else None
-        if kw is not None and by_point[p.point_id]:
-            found = await data.peak(session, p.point_id, lo, hi)
-            if found and (meter.peak_power_kw is None or found[1] * kw > meter.peak_power_kw):
+        if kw is not None and (found := await _peak(session, p.point_id, by_point[p.point_id])):
+            if meter.peak_power_kw is None or found[1] * kw > meter.peak_power_kw:
                 meter.peak_power_at, meter.peak_power_kw = found[0], found[1] * kw
     report.meters = list(meters.values())
     for meter in report.meters:
@@ -240,20 +238,28 @@ async def _site_report(session, site, points, start, end, resolution, tariff: Ta
     return report
 
 
-async def _energy(
+def _kwh(point: data.ReportPoint) -> float | None:
+    """The factor to kWh of an energy register (a cumulative point in an energy unit), else None."""
+    return kwh_factor(point.unit) if point.cumulative else None
+
+
+async def _buckets(
     session, points, lo: datetime, hi: datetime, resolution: str, tariff: Tariff | None
-) -> dict[int, list[tuple[datetime, float, float | None]]]:
-    """Per energy register (a cumulative point in a unit db/energy/units.py converts to kWh), each of its energy
-    buckets over [lo, hi) as (start, kWh, cost): the energy query's buckets, priced by the site's tariff."""
-    factors = {
-        p.point_id: kwh_factor(p.unit) for p in points if p.cumulative and kwh_factor(p.unit) is not None
-    }
-    if not factors:
-        return {}
-    facts = await energy_points(session, list(factors))
-    registers = [replace(f, tariff=tariff) for f in facts.values()]  # the tariff the report names
-    pages = await energy_pages(session, registers, lo, hi, resolution.lower())
-    return {
-        pid: [(b.start, b.consumption * factors[pid], b.cost) for b in buckets if b.consumption is not None]
-        for pid, buckets in pages.items()
-    }
+) -> dict[int, list[EnergyBucket]]:
+    """Each point's `energy` query buckets over [lo, hi) (the report's periods), registers priced by the site's
+    tariff: readings counted, consumption and cost, and the highest usable value of each period."""
+    facts = await energy_points(session, [p.point_id for p in points])
+    priced = [replace(f, tariff=tariff) for f in facts.values()]  # the tariff the report names
+    pages = await energy_pages(session, priced, lo, hi, resolution.lower()) if priced else {}
+    return defaultdict(list, pages)
+
+
+async def _peak(session, point_id: int, buckets: list[EnergyBucket]) -> tuple[datetime, float] | None:
+    """The highest usable reading and when: the bucket with the highest maximum (the earliest of equals), then
+    its instant from the raw readings (the bucket's start when retention dropped them)."""
+    best = max(
+        (b for b in buckets if b.max is not None), key=lambda b: (b.max, -b.start.timestamp()), default=None
+    )
+    if best is None:
+        return None
+    return await data.highest(session, point_id, best.start, best.end) or (best.start, best.max)

@@ -1,9 +1,9 @@
-"""Data access of reports: the sites' points, their rollup buckets in a window, and each point's peak."""
+"""Data access of reports: the sites' points, their registers' counter resets, a point's highest reading."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.central.models import DataPoint, Meter, Reading, Site
@@ -31,20 +31,6 @@ class ReportPoint:
         """The meter's own reading interval when configured (meters.config.interval_seconds)."""
         value = (self.meter_config or {}).get("interval_seconds")
         return float(value) if value else None
-
-
-@dataclass(frozen=True)
-class Bucket:
-    """One rollup bucket of one point."""
-
-    point_id: int
-    start: datetime
-    count: int
-    consumption: float | None
-    max_value: float | None
-    reset_count: int
-    first_ts: datetime | None = None
-    last_ts: datetime | None = None
 
 
 async def report_sites(session: AsyncSession, site_ids: list[int] | None) -> list[Site]:
@@ -76,28 +62,20 @@ async def report_points(session: AsyncSession, site_ids: list[int]) -> list[Repo
     return [ReportPoint(*row) for row in rows]
 
 
-async def buckets(
+async def counter_resets(
     session: AsyncSession, point_ids: list[int], start: datetime, end: datetime, resolution: str
-) -> list[Bucket]:
-    """Rollup buckets (HOUR: UTC hours, DAY: site-local days) starting in [start, end)."""
+) -> dict[int, int]:
+    """Resets and rollovers of each register counted by its rollup buckets (HOUR: UTC hours, DAY: site-local
+    days) starting in [start, end): the one figure of a report the energy summary does not hold."""
     if not point_ids:
-        return []
+        return {}
     model = HourlyRollup if resolution == "HOUR" else DailyRollup
     rows = await session.execute(
-        select(
-            model.point_id,
-            model.bucket,
-            model.count,
-            model.consumption,
-            model.max_value,
-            model.reset_count,
-            model.first_ts,
-            model.last_ts,
-        )
+        select(model.point_id, func.sum(model.reset_count))
         .where(model.point_id.in_(point_ids), model.bucket >= start, model.bucket < end)
-        .order_by(model.point_id, model.bucket)
+        .group_by(model.point_id)
     )
-    return [Bucket(*row) for row in rows]
+    return {point_id: int(total or 0) for point_id, total in rows}
 
 
 async def observed_interval(
@@ -116,35 +94,21 @@ async def observed_interval(
     return spacings[len(spacings) // 2] if spacings else None
 
 
-async def peak(
+async def highest(
     session: AsyncSession, point_id: int, start: datetime, end: datetime
 ) -> tuple[datetime, float] | None:
-    """Highest good reading of a point in [start, end) and when: the hourly rollup finds the hour, raw the instant."""
-    hour = (
-        await session.execute(
-            select(HourlyRollup.bucket, HourlyRollup.max_value)
-            .where(
-                HourlyRollup.point_id == point_id,
-                HourlyRollup.bucket >= start - timedelta(hours=1),
-                HourlyRollup.bucket < end,
-                HourlyRollup.max_value.is_not(None),
-            )
-            .order_by(HourlyRollup.max_value.desc(), HourlyRollup.bucket)
-            .limit(1)
-        )
-    ).first()
-    lo, hi = (max(start, hour[0]), min(end, hour[0] + timedelta(hours=1))) if hour else (start, end)
+    """The highest usable reading of a point in [start, end) and when (the earliest of equals); None without."""
     row = (
         await session.execute(
             select(Reading.ts, Reading.value)
             .where(
-                Reading.point_id == point_id, Reading.ts >= lo, Reading.ts < hi, Reading.quality < BAD_QUALITY
+                Reading.point_id == point_id,
+                Reading.ts >= start,
+                Reading.ts < end,
+                Reading.quality < BAD_QUALITY,
             )
             .order_by(Reading.value.desc(), Reading.ts)
             .limit(1)
         )
     ).first()
-    if row is not None:
-        return row[0], float(row[1])
-    # Raw readings of that hour were dropped by retention: the hour's maximum is all that is left.
-    return (hour[0], float(hour[1])) if hour and start <= hour[0] < end else None
+    return (row[0], float(row[1])) if row is not None else None

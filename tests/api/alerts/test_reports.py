@@ -5,6 +5,7 @@ import io
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from api.errors import InvalidInput, NotFoundError
 from api.services.access import ADMIN
@@ -108,6 +109,22 @@ async def test_daily_energy_peak_and_completeness(sessions, d1):
     assert "## Report Plant (UTC)" in markdown and f"| {day2:%Y-%m-%d %H:%M} | 96.000 |" in markdown
     assert "completeness 97.9% (376 of 384 readings)" in markdown
     assert "<h2>Report Plant (UTC)</h2>" in to_html(report)
+
+
+async def test_a_bad_reading_is_not_the_peak(sessions, d1):
+    """The peak is the highest usable reading: a bad (quality 2) spike in another hour does not hide it."""
+    site_id, meter_id = await build_site(sessions, d1)
+    async with session_scope(sessions) as session:
+        power = await session.scalar(
+            select(DataPoint.id).where(DataPoint.meter_id == meter_id, DataPoint.name == "power_kw")
+        )
+        spike = d1 + timedelta(hours=20, minutes=7)
+        await insert_rows(session, [(power, spike, 99.0, 2)])
+        await refresh_rollups(session, {power: (spike, spike)})
+    async with session_scope(sessions) as session:
+        report = await generate_report(session, [site_id], d1, d1 + timedelta(days=2), "DAY", scope=ADMIN)
+    [meter] = report.sites[0].meters
+    assert (meter.peak_power_kw, meter.peak_power_at) == (42.5, peak_at(d1))
 
 
 async def test_simulated_demo_readings_are_marked_in_every_download(sessions, d1):
