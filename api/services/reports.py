@@ -4,11 +4,10 @@ Energy and cost come from the same buckets as the `energy` query (db/central/ene
 stored 15-minute summary and the raw readings after it, consumption split by time at each edge, correct across
 counter resets and rollovers, priced per local hour), so a report and the energy page give the same figures;
 periods are the site's local days (DAY) or local hours (HOUR) that start inside [from, to). Readings counted
-and the peak power come from the same buckets, counter resets from the rollups; completeness compares
-readings received with those expected from
-each meter's own interval (configured in meters.config.interval_seconds, else observed in its readings, else
-the site's collection interval), counting only the time up to now (db/clock.py): a report of today is not
-incomplete for hours still to come.
+and the peak power come from the same buckets, counter resets from the rollups; completeness compares readings
+received with those expected from each meter's own interval (configured in meters.config.interval_seconds,
+else observed in its readings, else the site's collection interval), counting only the time up to now
+(db/clock.py): a report of today is not incomplete for hours still to come.
 """
 
 from collections import defaultdict

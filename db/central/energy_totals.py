@@ -138,10 +138,12 @@ async def today_energy_by_site(session: AsyncSession, site_ids, now: datetime) -
     zones = dict((await session.execute(select(Site.id, Site.timezone).where(Site.id.in_(site_ids)))).all())
     energy = dict.fromkeys(zones, 0.0)
     if session.bind.dialect.name != "postgresql":  # no stored summary: the energy query reads raw rows
+        by_day: dict[date, list[int]] = defaultdict(list)  # sites whose local today is that date
         for site_id, zone in zones.items():
-            day = local_day(now, zone or "UTC")
-            for total in (await site_totals(session, [site_id], day, day))[site_id]:
-                energy[site_id] += total.kwh
+            by_day[local_day(now, zone or "UTC")].append(site_id)
+        for day, sites in by_day.items():
+            for site_id, totals in (await site_totals(session, sites, day, day)).items():
+                energy[site_id] += sum(total.kwh for total in totals)
         return energy
     ids = list(zones)
     midnights = [local_day_bounds(local_day(now, zones[i] or "UTC"), zones[i] or "UTC")[0] for i in ids]

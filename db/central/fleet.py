@@ -152,12 +152,18 @@ async def _hour_means(session: AsyncSession, starts: dict[int, datetime], now: d
         )
     ).all()
     facts = await energy_points(session, [pid for _, pid, _ in points])
-    out = []
+    by_site: dict[int, list[tuple[int, str | None]]] = defaultdict(list)
     for site_id, pid, unit in points:
-        pages = await energy_pages(session, [facts[pid]], starts[site_id], now + HOUR, "hour")
-        for bucket in pages[pid]:
-            index = int((bucket.start - starts[site_id]).total_seconds() // 3600)
-            out.append((site_id, index, bucket.mean, unit))
+        by_site[site_id].append((pid, unit))
+    out = []
+    for site_id, mine in by_site.items():  # one call per site: its midnight starts the range
+        pages = await energy_pages(
+            session, [facts[pid] for pid, _ in mine], starts[site_id], now + HOUR, "hour"
+        )
+        for pid, unit in mine:
+            for bucket in pages[pid]:
+                index = int((bucket.start - starts[site_id]).total_seconds() // 3600)
+                out.append((site_id, index, bucket.mean, unit))
     return out
 
 
