@@ -89,7 +89,7 @@ GRAPHQL_DURATION = Histogram(
 )
 ROLLUP_QUEUE = Gauge(
     "meterit_rollup_queue_uploads",
-    "Queued upload ranges waiting to be folded into the rollups (a row per upload and rollup part)",
+    "Queued upload ranges waiting to be folded into the energy summary (a row per upload and fold part)",
     registry=REGISTRY,
     multiprocess_mode="max",
 )
@@ -103,7 +103,7 @@ NATIVE_LOOPS = Gauge(
 )
 ROLLUP_LAG = Gauge(
     "meterit_rollup_lag_seconds",
-    "Age of the oldest upload range not yet folded into the rollups (0 when the queue is empty)",
+    "Age of the oldest upload range not yet folded into the energy summary (0 when the queue is empty)",
     registry=REGISTRY,
     multiprocess_mode="max",
 )

@@ -2,12 +2,13 @@
 
 Creates throwaway PostgreSQL databases, starts the central API as a subprocess, uploads N readings in
 the edge's batches (5,000 readings) from several concurrent keep-alive clients (bench/http_load.py: a lean load generator,
-so that the machine's two cores go to the API and PostgreSQL), once with rollup maintenance (the API's rollup
-worker folds the queued ranges in, and what is left when the uploads end is folded at once: the time until
-the queue is empty counts) and once without, then COPYs the same readings into the same readings table over the
+so that the machine's two cores go to the API and PostgreSQL), once with upkeep (the API's fold worker folds
+the queued ranges into the energy summary, the one stored aggregate since the rollups stopped being written,
+and what is left when the uploads end is folded at once: the time until the queue is empty counts) and once
+without, then COPYs the same readings into the same readings table over the
 same number of connections, batch for batch: each batch in (point, time) order as the API stores an upload
 (the baseline), and in the order the edge sends it. Prints the rates, the HTTP/COPY ratio and the share of
-ingest throughput that rollup maintenance costs; the ratio's baseline is the faster of the two COPYs. An
+ingest throughput that upkeep costs; the ratio's baseline is the faster of the two COPYs. An
 untimed upload comes first (--warmup), and the two modes take turns at going first: a run's first upload was
 its slowest, whatever its mode.
 """
@@ -78,7 +79,7 @@ def register(benches) -> None:
         "--rollups",
         choices=("both", "on", "off"),
         default="both",
-        help="upload with rollup maintenance, without, or both to print its cost (default both)",
+        help="upload with upkeep (the summary fold), without, or both to print its cost (default both)",
     )
     parser.set_defaults(handler=lambda args: asyncio.run(run(args)))
 
@@ -352,7 +353,7 @@ async def _measure_upload(args, bodies: list[bytes], rollups: bool, copy: int) -
 
 
 def _label(rollups: bool) -> str:
-    return "with rollups" if rollups else "without rollups"
+    return "with upkeep (summary folded)" if rollups else "without upkeep"
 
 
 async def run(args) -> int:
@@ -370,7 +371,7 @@ async def run(args) -> int:
     cpus: dict[bool, list[float]] = {mode: [] for mode in modes}  # µs per reading
     print(
         f"uploadReadings over HTTP: {args.clients} clients, {args.workers} API worker(s); "
-        f"with rollups = until every upload is folded (the rest folded at once when the uploads end)"
+        f"with upkeep = until every upload is folded (the rest folded at once when the uploads end)"
     )
     loops = ", ".join(
         f"{module} {'in C' if built else 'in Python'}" for module, built in native_loops().items()
@@ -419,7 +420,7 @@ async def run(args) -> int:
     # the faster of the two is the baseline: both copy the same rows, in an order of the copier's choosing
     baseline, order = max((copy_rate, "as stored"), (sent_rate, "as sent"))
     for rollups, values in rates.items():
-        target = "target >= 0.7" if rollups else "without rollups the API does less than it must"
+        target = "target >= 0.7" if rollups else "without upkeep the API does less than it must"
         rate = statistics.median(values)
         print(
             f"ratio HTTP/COPY {_label(rollups)}: {rate / baseline:.2f} ({target}; against the faster COPY, "
@@ -427,10 +428,10 @@ async def run(args) -> int:
         )
     if len(rates) == 2:
         cost = 1 - statistics.median(rates[True]) / statistics.median(rates[False])
-        print(f"rollup maintenance cost: {cost:.0%} of ingest throughput (target <= 15%)")
+        print(f"upkeep (the summary fold) cost: {cost:.0%} of ingest throughput (target <= 15%)")
         on, off = (statistics.median(cpus[mode]) for mode in (True, False))
         print(
             f"  in CPU (load generator + API + this database's backends): {on:.1f} vs {off:.1f} µs per reading, "
-            f"upkeep {1 - off / on:.0%} of the CPU with rollups (steadier than rates on a shared machine)"
+            f"upkeep {1 - off / on:.0%} of the CPU with upkeep (steadier than rates on a shared machine)"
         )
     return 0

@@ -1,9 +1,9 @@
-"""`meterit bench query`: dashboard queries on ≥ 20M readings from rollups vs raw rows, and rollup upkeep cost.
+"""`meterit bench query`: dashboard queries on ≥ 20M readings from the energy summary vs raw rows, and its upkeep.
 
 Loads 100 meters × 2 points × 100 days of one-minute readings (COPY, generated on the fly) into a
-throwaway database, builds the rollups, then prints p50/p95 of each dashboard query read from rollups
-beside the same figures computed from raw rows with date_trunc, ingest throughput (db/central/ingest/batch.py)
-with rollup maintenance off and on, and the energy query (consumption per 15 min, local day and month,
+throwaway database, builds the 15-minute energy summary of their history, then prints p50/p95 of each
+dashboard query as the API answers it beside the same figures computed from raw rows with date_trunc, ingest
+throughput (db/central/ingest/batch.py) with summary upkeep (the fold) off and on, and the energy query (consumption per 15 min, local day and month,
 bench/query_energy.py) beside a plain max-min SQL; `--days 365` gives the year the issue asks for.
 """
 
@@ -16,12 +16,11 @@ import time
 from datetime import datetime, timedelta
 
 import asyncpg
-from sqlalchemy import select
 
+from api.services.readings import point_readings
 from bench.query_bulk import build_summary_bulk, generate_readings
 from bench.query_data import (
     Fleet,
-    build_rollups,
     create_database,
     create_fleet,
     create_partitions,
@@ -32,9 +31,9 @@ from bench.query_data import (
 )
 from bench.query_energy import energy_rows
 from bench.query_sql import HOURLY_30D, RAW_24H, SITE_DAILY_30D, TODAY_ENERGY
+from db.central.energy_query import energy_pages, energy_points
 from db.central.energy_totals import today_energy_by_site
 from db.central.ingest.batch import POST_INSERT_HOOKS, ingest_batch
-from db.central.rollups.models import DailyRollup
 from db.central.rollups.queue import flush_rollups, record_dirty
 from db.central.storage.readings_query import query_readings
 from db.clock import utcnow
@@ -44,7 +43,7 @@ logger = logging.getLogger(__name__)
 
 TARGET_P95_MS = 50.0
 RAW_WITHIN = 2.0  # issue 23: the 24 h raw page within 2x of plain SQL for the same rows
-TARGET_UPKEEP = 0.15  # issue 23: rollup upkeep at most 15 % of ingest throughput
+TARGET_UPKEEP = 0.15  # issue 23: upkeep of the stored aggregates at most 15 % of ingest throughput
 BATCH = 1000
 WARM_UP = timedelta(minutes=30)
 SLICE = timedelta(minutes=90)  # one slice of the upkeep comparison (200 points: 18,000 readings)
@@ -53,7 +52,7 @@ SLICE = timedelta(minutes=90)  # one slice of the upkeep comparison (200 points:
 def register(benches) -> None:
     """Add `bench query`."""
     parser = benches.add_parser(
-        "query", help="dashboard queries from rollups vs raw rows; rollup upkeep cost"
+        "query", help="dashboard queries from the energy summary vs raw rows; its upkeep cost"
     )
     parser.add_argument("--meters", type=int, default=100, help="meters (2 points each) with history")
     parser.add_argument("--sites", type=int, default=100, help="sites in the overview's today-energy query")
@@ -63,7 +62,7 @@ def register(benches) -> None:
         "--ingest-hours",
         type=float,
         default=7.5,
-        help="hours ingested with rollups off and as many with them on, in alternating 90-minute slices",
+        help="hours ingested with upkeep off and as many with it on, in alternating 90-minute slices",
     )
     parser.add_argument(
         "--pg",
@@ -79,7 +78,7 @@ def register(benches) -> None:
     parser.add_argument(
         "--energy-only",
         action="store_true",
-        help="load readings and time only the energy query (no rollups, ingest or dashboard rows)",
+        help="load readings and time only the energy query (no ingest or dashboard rows)",
     )
     parser.set_defaults(handler=lambda args: asyncio.run(run(args)))
 
@@ -177,13 +176,11 @@ async def _run(args, url: str) -> None:
             loaded = await load_readings(url, fleet, start, load_minutes, tails, tail_minutes)
             print(f"  COPY + key: {loaded:.0f} s ({total / loaded:,.0f} rows/s)")
         if not args.energy_only:
-            built = await build_rollups(sessions, fleet, start, load_end)
-            print(f"  rollups built in {built:.0f} s ({total / built:,.0f} rows/s)")
             # As rebuild_points leaves a live server: the history folded, so the ingest below extends the
-            # summary and the energy rows read it (without it they read the history raw beside the summary).
-            registers = [pair[0] for pair in fleet.points.values()]
-            built = await build_summary_bulk(url, sessions, registers)
-            print(f"  energy summary of the {len(registers)} registers' history built in {built:.0f} s")
+            # summary and the queries read it (without it they read the history raw beside the summary).
+            points = fleet.all_points()
+            built = await build_summary_bulk(url, sessions, points)
+            print(f"  energy summary of the {len(points)} points' history built in {built:.0f} s")
         await settle(conn)
         if not args.energy_only:
             await _ingest(sessions, fleet, tails, load_end, window)
@@ -227,7 +224,7 @@ async def _reuse(args, url: str) -> None:
 
 
 async def _ingest(sessions, fleet: Fleet, tails: dict, load_end: datetime, window: timedelta) -> None:
-    """Upload the tail through db/central/ingest/batch.py: a warm-up, then slices alternating rollup upkeep off and on."""
+    """Upload the tail through db/central/ingest/batch.py: a warm-up, then slices alternating upkeep off and on."""
     saved = list(POST_INSERT_HOOKS)
     await _upload(sessions, fleet, tails, load_end, load_end + WARM_UP, "warm")
     # the warm-up's folding is the warm-up's (it also warms the fold's statements and types per connection);
@@ -255,9 +252,9 @@ async def _ingest(sessions, fleet: Fleet, tails: dict, load_end: datetime, windo
         else:
             # untimed: the next slice starts with every earlier reading folded, as under steady upkeep. Left
             # unfolded, this slice's readings were folded by the next slice's flush along with its own (the
-            # fold starts at the summary's tail and the rollups' last reading): "on" slices paid for both.
-            # Queued and folded as the worker folds them, rollups and energy summary alike (until the
-            # thirteenth pass only the rollups were rebuilt here, and "on" slices still paid for the summary).
+            # fold starts at the summary's tail): "on" slices paid for both. Queued and folded as the worker
+            # folds them (until the thirteenth pass only the rollups were rebuilt here, and "on" slices still
+            # paid for the summary).
             async with session_scope(sessions) as session:
                 await record_dirty(session, 0, dict.fromkeys(fleet.all_points(), (lo, lo + SLICE)))
             await flush_rollups(sessions)
@@ -269,12 +266,12 @@ async def _ingest(sessions, fleet: Fleet, tails: dict, load_end: datetime, windo
         f" {pairs} x {SLICE.total_seconds() / 60:.0f} min per mode, alternating:"
     )
     print(
-        f"  rollups off: {rates['off']:,.0f} readings/s   rollups on: {rates['on']:,.0f} readings/s"
+        f"  upkeep off: {rates['off']:,.0f} readings/s   upkeep on: {rates['on']:,.0f} readings/s"
         f" ({seconds['on'] - folding:.2f} s uploading + {folding:.2f} s folding; off: {seconds['off']:.2f} s)"
     )
     verdict = "met" if cost <= TARGET_UPKEEP else "MISSED"
     print(
-        f"  rollup upkeep costs {cost:.0%} of ingest throughput (target <= {TARGET_UPKEEP:.0%}: {verdict});"
+        f"  upkeep (the summary's fold) costs {cost:.0%} of ingest throughput (target <= {TARGET_UPKEEP:.0%}: {verdict});"
         f" slice pairs {min(pair_costs):.0%} … {max(pair_costs):.0%}, median {statistics.median(pair_costs):.0%}"
     )
 
@@ -332,7 +329,7 @@ async def _queries(args, sessions, conn, fleet: Fleet, now: datetime) -> None:
 
     async def hourly():
         async with session_scope(sessions) as session:
-            await query_readings(session, fleet.points[rng.choice(meters)][0], month, now, "hour", 1000)
+            await point_readings(session, fleet.points[rng.choice(meters)][0], True, month, now, "hour", 1000)
 
     async def hourly_baseline():
         await conn.fetch(HOURLY_30D, fleet.points[rng.choice(meters)][0], month, now)
@@ -343,13 +340,9 @@ async def _queries(args, sessions, conn, fleet: Fleet, now: datetime) -> None:
 
     async def site_daily():
         _, points = site_points()
-        async with session_scope(sessions) as session:
-            columns = (DailyRollup.point_id, DailyRollup.day, DailyRollup.sum_value, DailyRollup.count)
-            columns += (DailyRollup.min_value, DailyRollup.max_value, DailyRollup.consumption)
-            query = select(*columns).where(
-                DailyRollup.point_id.in_(points), DailyRollup.bucket_end > month, DailyRollup.bucket < now
-            )
-            (await session.execute(query.order_by(DailyRollup.point_id, DailyRollup.bucket))).all()
+        async with session_scope(sessions) as session:  # every point's day buckets, as `readings` per day
+            facts = await energy_points(session, points)
+            await energy_pages(session, list(facts.values()), month, now, "day")
 
     async def site_daily_baseline():
         site_id, points = site_points()
@@ -368,7 +361,7 @@ async def _queries(args, sessions, conn, fleet: Fleet, now: datetime) -> None:
         ("a site, 30 days daily", site_daily, site_daily_baseline),
         (f"today's energy, {len(fleet.site_ids)} sites", overview, overview_baseline),
     ]
-    # the API's path: rollups, except today's energy (the energy summary: db/central/energy_totals.py)
+    # the API's path: the energy summary (stored quarters and days, raw readings around them) for every row
     print(f"{'query':34} {'API path p50 / p95 ms':>22}   {'raw date_trunc p50 / p95 ms':>28}")
     worst = 0.0
     raw_ratio = (0.0, 0.0)

@@ -17,7 +17,7 @@ import asyncpg
 
 from db.central.energy_parts import QUARTER, quarter_floor
 from db.central.energy_summary import sum_days
-from db.central.rollups.refresh import point_infos
+from db.central.rollups.points import point_infos
 from db.engine import session_scope
 
 # One meter's minutes: a daily power curve with noise (kW) and its energy register (kWh, 3 decimals);
@@ -116,8 +116,8 @@ FROM readings WHERE point_id = ANY($1::bigint[]) GROUP BY point_id
 """
 
 _STATE = """
-INSERT INTO energy_summary_state (point_id, folded_from, tail_start, last_usable)
-SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[])
+INSERT INTO energy_summary_state (point_id, folded_from, tail_start, last_usable, newest)
+SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[])
 """
 
 
@@ -148,7 +148,7 @@ async def bulk_summary(conn, infos) -> None:
         lo, hi = quarter_floor(first), quarter_floor(newest) + QUARTER
         tail = quarter_floor(last_usable) if last_usable is not None else hi
         ranges.append((pid, lo, hi))
-        states.append((pid, lo, max(lo, tail), last_usable))
+        states.append((pid, lo, max(lo, tail), last_usable, newest))
     if not states:
         return
     await sum_days(conn, ranges, infos, {state[0]: state[2] for state in states})

@@ -1,6 +1,5 @@
 """Data of `meterit bench query`: a throwaway database, a fleet of sites and meters, COPY-loaded readings."""
 
-import asyncio
 import itertools
 import logging
 import math
@@ -12,7 +11,6 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
-from db.central.rollups.refresh import refresh_rollups
 from db.central.storage.partitions import ensure_partitions
 from db.clock import utcnow
 from db.migrate import upgrade
@@ -167,24 +165,3 @@ async def create_partitions(engine, start: datetime) -> list[str]:
     months_back = (now.year - start.year) * 12 + now.month - start.month
     async with engine.begin() as conn:
         return await conn.run_sync(lambda c: ensure_partitions(c, months_back=months_back, months_ahead=3))
-
-
-async def build_rollups(sessions, fleet: Fleet, start: datetime, end: datetime, workers: int = 2) -> float:
-    """Rollups of every point over [start, end] in chunks on `workers` connections; returns seconds."""
-    from db.engine import session_scope
-
-    points = fleet.all_points()
-    chunks = [points[n : n + 10] for n in range(0, len(points), 10)]
-    queue: asyncio.Queue = asyncio.Queue()
-    for chunk in chunks:
-        queue.put_nowait(chunk)
-
-    async def _worker() -> None:
-        while not queue.empty():
-            chunk = queue.get_nowait()
-            async with session_scope(sessions) as session:
-                await refresh_rollups(session, dict.fromkeys(chunk, (start, end)))
-
-    began = time.perf_counter()
-    await asyncio.gather(*(_worker() for _ in range(workers)))
-    return time.perf_counter() - began

@@ -2,9 +2,9 @@
 
 asyncpg learns an array type (bigint[], timestamptz[], ...) from a recursive catalog query the first time a
 connection meets it, one query per statement that brings new types; the query costs ~6 ms, nearly all of it
-planning. The rollup fold binds seven array types, and the pool opens connections as load comes and goes
+planning. The summary fold binds array types, and the pool opens connections as load comes and goes
 (its overflow ones close when returned), so `meterit bench ingest` ran 33 such queries, 0.22 s of
-PostgreSQL time per run of 1M readings, a sixth of the rollup statements' own. Here the first connection
+PostgreSQL time per run of 1M readings, a sixth of the fold statements' own. Here the first connection
 of a process asks for every array type at once and later connections take the same answer without a query.
 
 The fast path uses two asyncpg internals (Connection._introspect_types, the protocol's settings); if either

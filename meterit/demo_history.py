@@ -1,6 +1,6 @@
 """The demo's first 30 days: simulated history queued in the edge's outbox, so its uploader sends it to central.
 
-The readings take the normal path (edge outbox -> uploader -> uploadReadings -> rollups), generated at
+The readings take the normal path (edge outbox -> uploader -> uploadReadings -> the energy summary), generated at
 accelerated time: a daily power curve per meter every 15 minutes and the energy register that integrates it,
 ending at the simulator's starting register so the live readings continue it without a reset. They carry
 quality 1 (uncertain: estimated), which the API returns with every reading, so they never pass for measured,

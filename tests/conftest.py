@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from db.clock import Clock, use_clock
+from db.migrate import upgrade
 from tests.support.clock import HandClock, chosen_moments, clock_for
 from tests.support.energy import Db
 from tests.support.pg import (
@@ -20,6 +21,19 @@ from tests.support.pg import (
 # Hooks: must-run tests fail CI when skipped; xdist groups for tests that hold machine-wide resources;
 # the figures tests measure, in the summary.
 pytest_plugins = ("tests.support.mustrun", "tests.support.parallel", "tests.support.figures")
+
+
+@pytest.fixture(scope="module", params=["postgresql", "sqlite"])
+def db(request, tmp_path_factory):
+    """A migrated central database of each dialect for the whole module (a module may define its own db)."""
+    if request.param == "postgresql":
+        url = request.getfixturevalue("central_pg_url")
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('central')}/central.db"
+        upgrade("central", url)
+    database = Db(url)
+    yield database
+    database.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,1 +1,1 @@
-"""Background work of every API process: site monitoring and the rollup worker."""
+"""Background work of every API process: site monitoring and the fold worker (the energy summary)."""

@@ -39,7 +39,7 @@ async def check_sites(
 
 
 async def maintain_partitions(engine: AsyncEngine, raw_retention_days: int) -> None:
-    """Create the coming months' readings partitions and drop raw months past retention (rollups stay)."""
+    """Create the coming months' readings partitions and drop raw months past retention (the summary stays)."""
     await maintain_storage(engine, raw_retention_days)
 
 

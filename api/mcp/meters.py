@@ -38,7 +38,12 @@ def register_meter_tools(server: MCPServer, run: ToolRunner) -> None:
         limit: int = 1000,
         after: str | None = None,
     ) -> out.ReadingsResult:
-        """Readings of one data point (e.g. total_kwh) in [start, end) (ISO-8601 with zone), raw or averaged."""
+        """Readings of one data point (e.g. power_kw) in [start, end) (ISO-8601 with zone), raw or per bucket.
+
+        hour and day are the site's local hours and days, the same buckets as query_energy: the mean, min and
+        max of usable readings (quality < 2) and the count of all; a cumulative register (e.g. total_kwh)
+        gives its consumption per bucket with the first/last register value.
+        """
 
         async def work(session, caller):
             rows, cursor = await readings_service.readings(

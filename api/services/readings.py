@@ -1,4 +1,7 @@
-"""Readings for dashboards and MCP: one point's values over a time range, raw or averaged, paged.
+"""Readings for dashboards and MCP: one point's values over a time range, raw or per bucket, paged.
+
+Raw rows and an instantaneous point's minutes come from SQL (db/central/storage/readings_query.py); hours,
+local days and a cumulative register's minutes are the energy query's buckets (db/central/energy_query.py).
 
 EnergyItem is the one definition of an energy bucket as GraphQL (EnergyBucket) and MCP (query_energy) show it.
 """
@@ -16,7 +19,7 @@ from db.central.energy_query import EnergyPoint, energy_page, energy_point
 from db.central.energy_totals import EnergyTotal, site_totals
 from db.central.meters import find_point
 from db.central.models import Site
-from db.central.storage.readings_query import ReadingRow, query_readings
+from db.central.storage.readings_query import RESOLUTIONS, ReadingRow, query_readings
 from db.energy import EnergyBucket
 from db.errors import NotFound
 
@@ -76,27 +79,42 @@ async def readings(
     *,
     scope: Scope,
 ) -> tuple[list[ReadingRow], str | None]:
-    """A page of readings and the cursor of the next one (days are the site's local days).
+    """A page of readings and the cursor of the next one (hours and days are the site's local ones).
 
-    Above RAW a cumulative register gives its consumption per bucket (the energy query's buckets), not the
-    mean of its counter; other points give the mean with min, max and count.
+    Above RAW a cumulative register gives its consumption per bucket, not the mean of its counter; other
+    points give the mean, min and max of their usable readings (quality < 2) and the count of all.
     """
-    meter = await meter_in_scope(session, scope, meter_id)
+    await meter_in_scope(session, scope, meter_id)
     try:
         data_point = await find_point(session, meter_id, point)
     except NotFound as err:
         raise NotFoundError(str(err)) from err
-    site = await session.get(Site, meter.site_id)
     try:
-        if resolution != "raw" and data_point.cumulative:
-            facts = await energy_point(session, data_point.id)
-            buckets, cursor = await energy_page(session, facts, start, end, resolution, first, after)
-            return [ReadingRow.from_energy(b) for b in buckets], cursor
-        return await query_readings(
-            session, data_point.id, start, end, resolution, first, after, site.timezone if site else "UTC"
+        return await point_readings(
+            session, data_point.id, data_point.cumulative, start, end, resolution, first, after
         )
     except ValueError as err:
         raise InvalidInput(str(err)) from err
+
+
+async def point_readings(
+    session: AsyncSession,
+    point_id: int,
+    cumulative: bool,
+    start: datetime,
+    end: datetime,
+    resolution: str = "raw",
+    first: int = 1000,
+    after: str | None = None,
+) -> tuple[list[ReadingRow], str | None]:
+    """The readings page of a known point (ValueError for a bad resolution, range or cursor)."""
+    if resolution not in RESOLUTIONS:
+        raise ValueError(f"resolution must be one of {', '.join(RESOLUTIONS)}")
+    if resolution == "raw" or (resolution == "minute" and not cumulative):
+        return await query_readings(session, point_id, start, end, resolution, first, after)
+    facts = await energy_point(session, point_id)
+    buckets, cursor = await energy_page(session, facts, start, end, resolution, first, after)
+    return [ReadingRow.from_energy(b, facts.cumulative) for b in buckets], cursor
 
 
 async def energy(

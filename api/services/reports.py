@@ -4,7 +4,7 @@ Energy and cost come from the same buckets as the `energy` query (db/central/ene
 stored 15-minute summary and the raw readings after it, consumption split by time at each edge, correct across
 counter resets and rollovers, priced per local hour), so a report and the energy page give the same figures;
 periods are the site's local days (DAY) or local hours (HOUR) that start inside [from, to). Readings counted
-and the peak power come from the same buckets, counter resets from the rollups; completeness compares readings
+and the peak power come from the same buckets, counter resets from the raw readings; completeness compares readings
 received with those expected from each meter's own interval (configured in meters.config.interval_seconds,
 else observed in its readings, else the site's collection interval), counting only the time up to now
 (db/clock.py): a report of today is not incomplete for hours still to come.
@@ -185,8 +185,8 @@ async def _site_report(session, site, points, start, end, resolution, tariff: Ta
     if not periods:
         return report
     lo, hi = periods[0].start, periods[-1].end
-    registers = [p.point_id for p in points if _kwh(p) is not None]
-    resets = await data.counter_resets(session, registers, lo, hi, resolution)
+    rollovers = {p.point_id: p.rollover for p in points if _kwh(p) is not None}
+    resets = await data.counter_resets(session, rollovers, lo, hi)
     horizon = min(hi, clock().now())
     elapsed = max(0.0, (horizon - lo).total_seconds())
     by_point = await _buckets(session, points, lo, hi, resolution, tariff)

@@ -3,11 +3,10 @@
 db/central/energy_parts.py quarter_parts is the reference: for the stored columns (no gap limit, no `now`)
 this gives the same figures by the same float operations in the same order, on integer microseconds and
 plain lists instead of datetimes and Part objects; the fold ran quarter_parts over every new reading, the
-largest part of rollup upkeep (tests/db/central/test_energy_fold.py holds the two equal).
+largest part of the summary's upkeep (tests/db/central/test_energy_fold.py holds the two equal).
 
-Where `pip install -e .` found a C compiler, db/central/_fold.c runs this loop (and the rollup stream's)
-over the window's bytes as PostgreSQL sends them, with no Python object per reading: `native` is that
-module, else None and the Python forms here run (same figures; tests/db/central/test_native_fold.py).
+Where `pip install -e .` found a C compiler, db/central/_fold.c runs this loop over the window's bytes as
+PostgreSQL sends them, with no Python object per reading: `native` is that module, else None and the Python forms here run (same figures; tests/db/central/test_native_fold.py).
 """
 
 import operator

@@ -8,7 +8,7 @@ range of quarters the summary holds exactly, [folded_from, tail_start): tail_sta
 newest usable reading, whose figures the next reading changes, so queries read it and later quarters raw.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,8 +31,6 @@ from db.central.storage.lookups import usable_before, window_rows
 from db.energy import RESET_FRACTION, local_day, local_day_bounds
 from db.engine import asyncpg_connection
 
-# (point, lo µs, hi µs, rows) of one window read, in time order with its usable neighbours
-Visit = Callable[[int, int, int, Window], None]
 EMPTY = Window(b"", b"", b"")
 
 FOLD_WINDOW_SQL = f"interval '{FOLD_WINDOW // timedelta(seconds=1)} seconds'"
@@ -46,7 +44,7 @@ FOLD_BATCH = 100  # (point, window) pairs per statement
 # and u searches the one or two holding [tmin, l], where unbounded both searched every later month and the
 # default partition.
 _BOUNDS = f"""
-SELECT t.pid, p.ts, n.ts, l.ts, u.ts, s.folded_from, s.tail_start
+SELECT t.pid, p.ts, n.ts, l.ts, u.ts, s.folded_from, s.tail_start, s.newest
 FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[]) AS t(pid, tmin, tmax)
 CROSS JOIN LATERAL (SELECT {usable_before("t.pid", "t.tmin")} AS ts) p
 CROSS JOIN LATERAL (SELECT COALESCE(
@@ -167,10 +165,11 @@ ON CONFLICT (point_id, day) DO UPDATE SET bucket = EXCLUDED.bucket, bucket_end =
 """
 
 _STATE = """
-INSERT INTO energy_summary_state (point_id, folded_from, tail_start, last_usable, tail)
-SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[], $5::bytea[])
+INSERT INTO energy_summary_state (point_id, folded_from, tail_start, last_usable, tail, newest)
+SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[], $5::bytea[],
+  $6::timestamptz[])
 ON CONFLICT (point_id) DO UPDATE SET folded_from = EXCLUDED.folded_from, tail_start = EXCLUDED.tail_start,
-  last_usable = EXCLUDED.last_usable, tail = EXCLUDED.tail
+  last_usable = EXCLUDED.last_usable, tail = EXCLUDED.tail, newest = EXCLUDED.newest
 """
 
 # The states of points whose carried rows may extend their kept rows (db/central/energy_tail.py), with the
@@ -223,13 +222,11 @@ async def fold_summary(
     session: AsyncSession,
     spans: Mapping[int, tuple[datetime, datetime]],
     infos,
-    visit: Visit | None = None,
     carried: Mapping[int, Carried] | None = None,
 ) -> None:
     """Recompute the quarters and days the readings of each point in [tmin, tmax] affect (infos: PointInfo).
 
-    visit, when given, sees every window read, in time order per point (the rollups' one pass). carried:
-    points whose new rows the caller holds (db/central/rollups/carried.py). A point whose state keeps its
+    carried: points whose new rows the caller holds (db/central/rollups/carried.py). A point whose state keeps its
     unfolded rows (db/central/energy_tail.py) is folded from those and the carried ones; for another point
     whose range is one window, only the stored rows around the carried ones are read.
     """
@@ -253,13 +250,14 @@ async def fold_summary(
             states.append((pid, folded_from, max(folded_from, quarter_floor(last)), last))
             known[pid] = extended.window
     pids = sorted(pid for pid in spans if pid not in known)
-    for pid, before, after, newest, last_usable, folded_from, tail_start in (
+    for pid, before, after, newest, last_usable, folded_from, tail_start, folded_newest in (
         await conn.fetch(_BOUNDS, pids, [spans[p][0] for p in pids], [spans[p][1] for p in pids])
         if pids
         else ()
     ):
         if newest is None:
             continue
+        bare = folded_from is None
         lo = quarter_floor(before or spans[pid][0])
         hi = quarter_floor(after or newest) + QUARTER
         if folded_from is not None:
@@ -276,6 +274,7 @@ async def fold_summary(
         held = carried.get(pid) if carried else None
         if (
             held is not None
+            and _after_folded(held, bare, folded_newest)
             and hi - lo <= FOLD_WINDOW
             and micros(lo) <= held.first_us <= held.last_us < micros(hi)
         ):
@@ -283,9 +282,19 @@ async def fold_summary(
     if not ranges:
         return
     through = {state[0]: state[2] for state in states}
-    last_windows = await fold_ranges(conn, ranges, infos, through, visit, tails, newests, known)
+    last_windows = await fold_ranges(conn, ranges, infos, through, tails, newests, known)
     kept = [_kept(state, newests[state[0]], last_windows.get(state[0])) for state in states]
-    await conn.execute(_STATE, *map(list, zip(*states, strict=True)), kept)
+    await conn.execute(_STATE, *map(list, zip(*states, strict=True)), kept, [newests[s[0]] for s in states])
+
+
+def _after_folded(held: Carried, bare: bool, folded_newest: datetime | None) -> bool:
+    """Whether a point's carried rows all follow every row its summary has folded, so that they may stand in
+    for the stored rows between the first and the last of them: a point never folded, or one whose last fold
+    saw nothing newer (a late upload's rows mix with stored ones; a state from before its newest was kept
+    reads them)."""
+    if folded_newest is None:
+        return bare
+    return held.first_us > micros(folded_newest)
 
 
 def _kept(state: tuple, newest: datetime, last: tuple[int, int, Window] | None) -> bytes | None:
@@ -310,7 +319,6 @@ async def fold_ranges(
     ranges: list[tuple[int, datetime, datetime]],
     infos,
     through: Mapping[int, datetime],
-    visit: Visit | None = None,
     tails: Mapping[int, Carried] | None = None,
     newests: Mapping[int, datetime] | None = None,
     known: Mapping[int, Window] | None = None,
@@ -360,8 +368,6 @@ async def fold_ranges(
         read = [window.in_order() for window in read]
         for (pid, lo, hi, _), window in zip(batch, read, strict=True):
             lo_us, hi_us = micros(lo), micros(hi)
-            if visit is not None:
-                visit(pid, lo_us, hi_us, window)
             end_us = min(hi_us, micros(through[pid]))  # no query reads a quarter from tail_start on
             if lo_us < end_us:
                 out.add(pid, window, lo_us, end_us, infos[pid])

@@ -56,5 +56,6 @@ class EnergySummaryState(CentralTable, table=True):
     folded_from: datetime = Field(sa_type=UTCDateTime)
     tail_start: datetime = Field(sa_type=UTCDateTime)
     last_usable: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    newest: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the newest reading its fold saw
     # its rows from tail_start on, after its usable reading before (db/central/energy_tail.py), else None
     tail: bytes | None = Field(default=None, sa_type=LargeBinary)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.central.energy_query import energy_pages, energy_points
 from db.central.models import DataPoint, Meter, Site
-from db.central.rollups.sql import register_delta
+from db.central.register_sql import register_delta
 from db.central.storage.lookups import usable_before
 from db.energy import QUALITY_GOOD, local_day, local_day_bounds
 from db.energy.units import kwh_factor

@@ -3,13 +3,16 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.central.models import DataPoint, Meter, Reading, Site
-from db.central.rollups.models import DailyRollup, HourlyRollup
+from db.central.register_sql import register_wrapped
+from db.central.storage.lookups import usable_before
+from db.energy import BAD_QUALITY, StepKind, step
+from db.engine import asyncpg_connection
 
-BAD_QUALITY = 2
+WRAPPED = (StepKind.ROLLOVER, StepKind.RESET)
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,12 @@ class ReportPoint:
     unit: str | None
     cumulative: bool
     meter_config: dict | None = None
+
+    @property
+    def rollover(self) -> float | None:
+        """The register's rollover limit when configured (meters.config.rollover, by point name)."""
+        value = ((self.meter_config or {}).get("rollover") or {}).get(self.point_name)
+        return float(value) if value is not None else None
 
     @property
     def interval_seconds(self) -> float | None:
@@ -62,20 +71,51 @@ async def report_points(session: AsyncSession, site_ids: list[int]) -> list[Repo
     return [ReportPoint(*row) for row in rows]
 
 
+# Each register's drops that count as a reset or a rollover (db.energy.step: not jitter) between consecutive
+# usable readings, over the intervals ending in (lo, hi]: an interval (a, b] lies in the bucket holding its
+# last instant, so the usable reading at lo or before starts the first one.
+_RESETS = f"""
+SELECT p.pid, count(*) FILTER (WHERE {register_wrapped("p.rollover")})
+FROM unnest($1::bigint[], $2::float8[]) AS p(pid, rollover)
+CROSS JOIN LATERAL (
+  SELECT value, lag(value) OVER (ORDER BY ts) AS prev_v FROM (
+    (SELECT ts, value FROM readings
+     WHERE point_id = p.pid AND ts = {usable_before("p.pid", "$3::timestamptz + interval '1 microsecond'")})
+    UNION ALL
+    (SELECT ts, value FROM readings WHERE point_id = p.pid AND ts > $3 AND ts <= $4 AND quality < 2 ORDER BY ts)
+  ) usable
+) r
+WHERE r.prev_v IS NOT NULL
+GROUP BY p.pid
+"""
+
+
 async def counter_resets(
-    session: AsyncSession, point_ids: list[int], start: datetime, end: datetime, resolution: str
+    session: AsyncSession, rollovers: dict[int, float | None], start: datetime, end: datetime
 ) -> dict[int, int]:
-    """Resets and rollovers of each register counted by its rollup buckets (HOUR: UTC hours, DAY: site-local
-    days) starting in [start, end): the one figure of a report the energy summary does not hold."""
-    if not point_ids:
+    """Resets and rollovers of each register (point id: its rollover limit) over [start, end), read from its
+    raw readings (those the retention has not dropped): the intervals ending in (start, end]."""
+    if not rollovers:
         return {}
-    model = HourlyRollup if resolution == "HOUR" else DailyRollup
-    rows = await session.execute(
-        select(model.point_id, func.sum(model.reset_count))
-        .where(model.point_id.in_(point_ids), model.bucket >= start, model.bucket < end)
-        .group_by(model.point_id)
-    )
-    return {point_id: int(total or 0) for point_id, total in rows}
+    if session.bind.dialect.name == "postgresql":
+        conn = await asyncpg_connection(session)
+        rows = await conn.fetch(_RESETS, list(rollovers), list(rollovers.values()), start, end)
+        return {point_id: int(count) for point_id, count in rows}
+    out = {}
+    for point_id, rollover in rollovers.items():
+        usable = (Reading.point_id == point_id) & (Reading.quality < BAD_QUALITY)
+        before = await session.scalar(
+            select(Reading.value).where(usable, Reading.ts <= start).order_by(Reading.ts.desc()).limit(1)
+        )
+        values = await session.scalars(
+            select(Reading.value).where(usable, Reading.ts > start, Reading.ts <= end).order_by(Reading.ts)
+        )
+        out[point_id] = _wraps([before, *values] if before is not None else list(values), rollover)
+    return out
+
+
+def _wraps(values: list[float], rollover: float | None) -> int:
+    return sum(step(a, b, rollover)[1] in WRAPPED for a, b in zip(values, values[1:], strict=False))
 
 
 async def observed_interval(

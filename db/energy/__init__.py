@@ -1,6 +1,6 @@
 """Consumption from cumulative registers and per-bucket statistics: pure functions, order independent.
 
-Rules (the PostgreSQL rollups in db/central/rollups/refresh.py apply the same ones in SQL):
+Rules (db/central/register_sql.py states the step in SQL; db/central/energy_fold.py folds by the same ones):
 - readings of bad quality (2) carry no trustworthy value: they are counted but skipped for consumption;
 - the delta of an interval belongs to the bucket holding its end: bucket [s, e) gets the intervals ending
   in (s, e], so the hour 09:00 gets R(10:00) - R(09:00) with readings on the hour;
@@ -10,7 +10,6 @@ Rules (the PostgreSQL rollups in db/central/rollups/refresh.py apply the same on
 - an interval longer than max_gap is a gap: its delta is still counted (the register saw it) and marked.
 """
 
-from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -51,31 +50,6 @@ class Delta:
     gap: bool
 
 
-@dataclass(slots=True)
-class BucketStats:
-    """Statistics of one point over one bucket [start, end)."""
-
-    start: datetime
-    end: datetime
-    count: int = 0
-    good_count: int = 0
-    min: float | None = None
-    max: float | None = None
-    sum: float = 0.0
-    first_ts: datetime | None = None
-    first_value: float | None = None
-    last_ts: datetime | None = None
-    last_value: float | None = None
-    consumption: float | None = None
-    reset_count: int = 0
-    gap_count: int = 0
-
-    @property
-    def mean(self) -> float | None:
-        """Average value of the readings in the bucket."""
-        return self.sum / self.count if self.count else None
-
-
 def step(prev: float, cur: float, rollover: float | None = None) -> tuple[float, StepKind]:
     """Consumption and kind of the interval from register value prev to cur."""
     if cur >= prev:
@@ -114,58 +88,6 @@ def consumption_deltas(
 def total_consumption(samples: Iterable[Sample], *, rollover: float | None = None) -> float:
     """Consumption over the whole span of the samples."""
     return sum(d.value for d in consumption_deltas(samples, rollover=rollover))
-
-
-def aggregate_buckets(
-    samples: Iterable[Sample],
-    bounds: Sequence[tuple[datetime, datetime]],
-    *,
-    cumulative: bool,
-    max_gap: timedelta | None = None,
-    rollover: float | None = None,
-) -> list[BucketStats]:
-    """Statistics per bucket; give the samples from before the first bucket too (the predecessor)."""
-    rows = ordered(samples)
-    deltas = consumption_deltas(rows, max_gap=max_gap, rollover=rollover)
-    stamps, ends = [r.ts for r in rows], [d.end for d in deltas]
-    result = []
-    for start, end in bounds:
-        stats = BucketStats(start, end)
-        for sample in rows[bisect_left(stamps, start) : bisect_left(stamps, end)]:
-            _add_sample(stats, sample)
-        for delta in deltas[bisect_right(ends, start) : bisect_right(ends, end)]:
-            stats.gap_count += delta.gap
-            if cumulative:
-                stats.consumption = (stats.consumption or 0.0) + delta.value
-                stats.reset_count += delta.kind in (StepKind.RESET, StepKind.ROLLOVER)
-        if stats.count or stats.consumption is not None or stats.gap_count:
-            result.append(stats)
-    return result
-
-
-def _add_sample(stats: BucketStats, sample: Sample) -> None:
-    stats.count += 1
-    stats.good_count += sample.quality == 0
-    stats.sum += sample.value
-    stats.min = sample.value if stats.min is None else min(stats.min, sample.value)
-    stats.max = sample.value if stats.max is None else max(stats.max, sample.value)
-    if stats.first_ts is None:
-        stats.first_ts, stats.first_value = sample.ts, sample.value
-    stats.last_ts, stats.last_value = sample.ts, sample.value
-
-
-def hour_floor(ts: datetime) -> datetime:
-    """Start of the UTC hour holding ts."""
-    return ts.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-
-
-def hour_bounds(lo: datetime, hi: datetime) -> list[tuple[datetime, datetime]]:
-    """Hourly buckets from the hour holding lo up to (not including) the hour starting at or after hi."""
-    bounds, start = [], hour_floor(lo)
-    while start < hi:
-        bounds.append((start, start + timedelta(hours=1)))
-        start += timedelta(hours=1)
-    return bounds
 
 
 @lru_cache(maxsize=1024)

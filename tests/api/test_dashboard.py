@@ -24,7 +24,7 @@ async def test_upload_then_query_back_raw_paged_and_hourly(central, central_pg_u
     site_id, key = await new_site(central_pg_url)
     start = utcnow().replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
     await upload(central.url, key, readings("meter-new", 120, start))
-    await in_session(central_pg_url, flush_rollups)  # hourly rollups follow uploads within seconds
+    await in_session(central_pg_url, flush_rollups)  # the summary follows uploads within seconds
     meters = await execute(
         http_client(central.url, token=admin_token),
         "query($s: ID) { meters(siteId: $s) { id externalId discovered dataPoints { name unit lastValue } } }",

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from bench.query_bulk import bulk_summary, generate_meter
 from db.central.energy_summary import rebuild_summary
 from db.central.ingest.batch import insert_rows
-from db.central.rollups.refresh import forget_point_infos, point_infos
+from db.central.rollups.points import forget_point_infos, point_infos
 from db.energy import Sample
 from db.engine import asyncpg_connection, session_scope
 from tests.db.energy.test_consumption_rules import history, steps

@@ -524,7 +524,7 @@ def test_reports_page_previews_and_downloads_a_csv_with_its_totals(browser, dash
         page.get_by_test_id("report-csv").click()
     table = list(csv.DictReader(io.StringIO(open(download.value.path()).read())))
     assert {r["site"] for r in table} == {"Plant North"} and len(table) >= 28  # a row per meter and day
-    # an hour of readings 1000 … 1059 kWh (the rollups follow uploads within seconds): 59 kWh
+    # an hour of readings 1000 … 1059 kWh (the summary follows uploads within seconds): 59 kWh
     total = sum(float(r["energy_kwh"]) for r in table if r["energy_kwh"])
     assert total == pytest.approx(59.0) and shown == pytest.approx(total)
     with page.expect_download() as download:
@@ -603,7 +603,7 @@ def test_overview_totals_and_sparkline_of_todays_power(browser, dashboard, seed,
     page = login(browser, dashboard, VIEWER)
     expect(page.get_by_test_id("fleet-energy")).to_contain_text("kWh")
     plant = card(page, seed["plant"][0])
-    deadline = time.monotonic() + 30  # hourly rollups follow the upload within seconds
+    deadline = time.monotonic() + 30  # the summary follows the upload within seconds
     while True:
         page.get_by_test_id("site-search").fill("plant")
         plant.wait_for()

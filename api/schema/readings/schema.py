@@ -1,4 +1,4 @@
-"""Reading queries: readings (raw or averaged, cursor-paged), energy and energyTotals."""
+"""Reading queries: readings (raw or per bucket, cursor-paged), energy and energyTotals."""
 
 from datetime import date, datetime
 

@@ -12,7 +12,7 @@ from db.central.storage.readings_query import ReadingRow
 
 @strawberry.enum
 class Resolution(Enum):
-    """Raw readings, or averages per minute, hour or day."""
+    """Raw readings, or buckets per minute, local hour or local day (hours and days: the energy query's)."""
 
     RAW = "raw"
     MINUTE = "minute"
@@ -50,8 +50,9 @@ class DataQuality(Enum):
 @pydantic_type(
     model=ReadingRow,
     all_fields=True,
-    description="A raw reading, or one bucket: the mean with min, max and count; for a cumulative register "
-    "(kWh counter) the consumption in the bucket with its first/last register value and completeness.",
+    description="A raw reading, or one bucket: the mean with min, max and count (HOUR and DAY: of the usable "
+    "readings, quality below BAD, with the count of all); for a cumulative register (kWh counter) the "
+    "consumption in the bucket with its first/last register value and completeness.",
 )
 class ReadingValue:
     data_quality: DataQuality | None = strawberry.field(

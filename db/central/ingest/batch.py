@@ -7,7 +7,7 @@ holds no stored key); when COPY meets a stored key, the transaction is rolled ba
 `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING`, whose status tag counts the new rows (inside a
 caller's transaction, a savepoint takes the place of the rollback). SQLite: one executemany `INSERT OR IGNORE`.
 On PostgreSQL the COPY payload and each point's span come from one pass in C (db/central/ingest/_rows.c,
-`native_rows`) where it is built; the row tuples are then made only if COPY meets a stored key. The rollup
+`native_rows`) where it is built; the row tuples are then made only if COPY meets a stored key. The fold
 queue's rows (db/central/rollups/queue.py record_dirty, a post-insert hook) ride on a COPY's claim statement:
 COPY stores every row or fails the transaction, so they are known before it.
 """
@@ -42,7 +42,7 @@ READING_COLUMNS = ["point_id", "ts", "value", "quality"]
 _ROW_KEY = itemgetter(0, 1)
 
 # (session, site_id, {point_id: (min_ts, max_ts)}, stored) -> None, called inside the ingest transaction after
-# the rows are inserted: the seam where rollup maintenance (energy) keeps derived tables in step. stored is
+# the rows are inserted: the seam where the fold queue (the energy summary) keeps derived tables in step. stored is
 # the rows' binary COPY payload when every one of them was stored (None otherwise, or without the C encoder).
 PostInsertHook = Callable[
     [AsyncSession, int, dict[int, tuple[datetime, datetime]], bytes | None], Awaitable[None]
@@ -199,7 +199,7 @@ def _rows_and_spans(accepted: list[ParsedReading], points: dict) -> tuple[list[t
     point's (earliest, latest) timestamp; KeyError for a point missing from points.
 
     An edge sends each instant for all its points; stored in that order, one point's readings lie a heap
-    page or two apart, and the rollup fold and raw queries read a page per reading (_rows.c sort_rows).
+    page or two apart, and the summary fold and raw queries read a page per reading (_rows.c sort_rows).
     """
     rows: list[tuple] = []
     spans: dict[int, tuple[datetime, datetime]] = {}
@@ -313,7 +313,7 @@ async def _store_batch(
     conn, session, site_id: int, outcome: IngestOutcome, rows, count: int, insert
 ) -> IngestOutcome:
     """Claim the batch id and insert its rows with insert(conn, rows) -> new rows, in one transaction."""
-    # COPY stores every row or fails the transaction: the rollup queue's rows, which carry the stored rows,
+    # COPY stores every row or fails the transaction: the fold queue's rows, which carry the stored rows,
     # can then ride on the claim's statement (a round trip fewer per upload) instead of following the COPY
     queued = record_dirty if insert is _copy_new and record_dirty in POST_INSERT_HOOKS else None
     async with conn.transaction():

@@ -1,1 +1,1 @@
-"""Hourly and daily rollups of readings: tables, SQL, incremental folding and its queue."""
+"""The fold queue: uploads queue their ranges, workers fold them into the energy summary; the old rollup tables."""

@@ -1,17 +1,16 @@
-"""Deferred rollup maintenance: an upload records the ranges it touched; workers fold them into rollups.
+"""Deferred summary maintenance: an upload records the ranges it touched; workers fold them into the summary.
 
-The ingest transaction writes one rollup_dirty row per rollup part its points fall in (part = point id %
+The ingest transaction writes one rollup_dirty row per part its points fall in (part = point id %
 ROLLUP_PARTS), so the record is durable with the readings; a worker (api/background/rollup_worker.py) claims
-one part's rows (every free part's while the queue is short), folds the coalesced ranges into the rollups and the energy summary, and deletes the claimed
-rows, all in one transaction. Parts hold disjoint points, so different parts fold at once on different
-connections (and cores): one part at a time kept a 2-core server's second core idle while a backlog was
-folded. PostgreSQL reads the new readings once: the energy summary fold (db/central/energy_summary.py) reads
-them and db/central/rollups/stream.py takes the rollup increments of readings newer than everything folded
-from the same rows; other points are appended or rebuilt from raw rows by db/central/rollups/append.py.
-SQLite: db.central.rollups.refresh.refresh_rollups rebuilds. On PostgreSQL claims use `FOR UPDATE SKIP
-LOCKED`, and advisory locks on point slots keep two transactions from folding one point at once (appending
-is not idempotent: each fold must see the one before); rows written before parts existed are part 0 and
-may hold any point, which those locks cover too.
+one part's rows (every free part's while the queue is short), folds each point's claimed ranges into the 15-minute
+energy summary (db/central/energy_summary.py) and deletes the claimed rows, all in one transaction. Parts
+hold disjoint points, so different parts fold at once on different connections (and cores): one part at a
+time kept a 2-core server's second core idle while a backlog was folded. The summary is the one stored
+aggregate: the hourly and daily rollups it replaced are no longer written (their tables keep the history
+folded before; docs/energy-data.md). SQLite stores no summary: its queue only drains. On PostgreSQL claims use
+`FOR UPDATE SKIP LOCKED`, and advisory locks on point slots keep two transactions from folding one point at
+once (a fold extends the state the one before left); rows written before parts existed are part 0 and may
+hold any point, which those locks cover too.
 """
 
 import asyncio
@@ -27,11 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.central.energy_summary import fold_summary
 from db.central.ingest.spans import MicrosecondSpans
-from db.central.rollups.append import fold_rounds
 from db.central.rollups.carried import Carried, carried_parts, collect
 from db.central.rollups.models import RollupDirty
-from db.central.rollups.refresh import LOCK_CLASS, LOCK_SLOTS, lock_point_slots, point_infos, refresh_rollups
-from db.central.rollups.stream import RollupStream, held_lasts
+from db.central.rollups.points import LOCK_CLASS, LOCK_SLOTS, lock_point_slots, point_infos
 from db.clock import utcnow
 from db.engine import asyncpg_connection, make_sessionmaker, session_scope
 
@@ -55,7 +52,6 @@ ALL_PARTS = tuple(range(ROLLUP_PARTS))
 ENOUGH_READINGS = 20_000
 UNCARRIED_READINGS = ENOUGH_READINGS // 16
 CARRIED_BYTES = 18  # timestamptz_send, float8send, int2send
-MERGE_GAP = timedelta(hours=2)  # ranges of a point closer than this are rebuilt as one
 
 
 def _us(ts: datetime) -> int:
@@ -128,55 +124,25 @@ async def record_dirty(
     await session.execute(insert(RollupDirty), rows)
 
 
-def coalesce(spans: list) -> list[dict[int, tuple[datetime, datetime]]]:
-    """Merge each point's ranges; round k maps every point to its k-th merged range (refresh input)."""
-    by_point: dict[int, list[tuple[int, int]]] = defaultdict(list)
+def whole_spans(spans: list) -> dict[int, tuple[datetime, datetime]]:
+    """Each point's first and last queued time over the claimed ranges ([lo_us, hi_us, [point_id, …]], …):
+    the summary refolds the quarters between, however far apart its uploads' ranges lie."""
+    bounds: dict[int, list[int]] = {}
     for lo, hi, pids in spans:
         for pid in pids:
-            by_point[pid].append((lo, hi))
-    rounds: list[dict] = []
-    merged: dict[tuple, list[tuple[datetime, datetime]]] = {}  # the points of an upload share their ranges
-    for pid, ranges in by_point.items():
-        key = tuple(ranges)
-        if key not in merged:
-            merged[key] = _merge(ranges)
-        for k, span in enumerate(merged[key]):
-            if k == len(rounds):
-                rounds.append({})
-            rounds[k][pid] = span
-    return rounds
-
-
-def _merge(ranges: list[tuple[int, int]]) -> list[tuple[datetime, datetime]]:
-    gap, ranges = MERGE_GAP // MICROSECOND, sorted(ranges)
-    merged = [list(ranges[0])]
-    for lo, hi in ranges[1:]:
-        if lo <= merged[-1][1] + gap:
-            if hi > merged[-1][1]:
-                merged[-1][1] = hi
-        else:
-            merged.append([lo, hi])
-    return [(_ts(lo), _ts(hi)) for lo, hi in merged]
-
-
-def _point_ids(rounds: list[dict]) -> list[int]:
-    return sorted({pid for touched in rounds for pid in touched})
-
-
-def _whole_spans(rounds: list[dict]) -> dict[int, tuple[datetime, datetime]]:
-    """Each point's first and last queued time over all rounds (the summary refolds the quarters between)."""
-    spans: dict[int, tuple[datetime, datetime]] = {}
-    for touched in rounds:
-        for pid, (lo, hi) in touched.items():
-            spans[pid] = (min(spans[pid][0], lo), max(spans[pid][1], hi)) if pid in spans else (lo, hi)
-    return spans
+            found = bounds.get(pid)
+            if found is None:
+                bounds[pid] = [lo, hi]
+            else:
+                found[0], found[1] = min(found[0], lo), max(found[1], hi)
+    return {pid: (_ts(lo), _ts(hi)) for pid, (lo, hi) in bounds.items()}
 
 
 async def queue_state(session: AsyncSession) -> tuple[int, float]:
     """Rows waiting in rollup_dirty (an upload's ranges of one part each), and the oldest one's age in seconds
     (0 when none, or none has its time: rows queued before migration 0014).
 
-    The age is how far the rollups trail the uploads; "time since the queue was last seen empty" (the
+    The age is how far the summary trails the uploads; "time since the queue was last seen empty" (the
     metric's old meaning) grows without end under steady uploads that are folded within seconds.
     """
     count, oldest = (await session.execute(select(func.count(), func.min(RollupDirty.queued_at)))).one()
@@ -267,7 +233,7 @@ async def process_once(
     enough: int | None = None,
 ) -> int:
     """Claim queued rows of the parts (CLAIM_ROWS rows, CLAIM_READINGS readings at most), fold them into the
-    rollups, delete them; returns rows claimed (fold_round)."""
+    summary, delete them; returns rows claimed (fold_round)."""
     return (await fold_round(session, parts, skip_locked=skip_locked, enough=enough)).rows
 
 
@@ -279,7 +245,7 @@ async def fold_round(
     enough: int | None = None,
 ) -> FoldRound:
     """Claim queued rows of the parts (CLAIM_ROWS rows, CLAIM_READINGS readings at most), fold them into the
-    rollups, delete them (FoldRound; enough: a part's queued readings that make a backlog, ENOUGH_READINGS
+    summary, delete them (FoldRound; enough: a part's queued readings that make a backlog, ENOUGH_READINGS
     unless given).
 
     With skip_locked (the workers), a part is taken only when no other worker's round holds it: its uploads
@@ -308,47 +274,41 @@ async def fold_round(
         return FoldRound(0, alone, False)
     full = len(rows) >= CLAIM_ROWS or queued_readings([blob for *_, blob in rows]) >= CLAIM_READINGS
     spans = [span for _, row_spans, _ in rows for span in row_spans]
-    rounds = coalesce(spans)
+    touched = whole_spans(spans)
     if postgres:
-        await lock_point_slots(session, {pid for touched in rounds for pid in touched})
+        await lock_point_slots(session, touched)
         carried = collect([(row_spans, blob) for _, row_spans, blob in rows])
-        await _fold_pg(session, rounds, await point_infos(session, _point_ids(rounds)), carried)
+        await _fold_pg(session, touched, await point_infos(session, sorted(touched)), carried)
         await (await asyncpg_connection(session)).execute(_DELETE_CLAIMED, [row[0] for row in rows])
-    else:
-        for touched in rounds:
-            await refresh_rollups(session, touched)
+    else:  # no stored summary: the queue only drains
         await session.execute(delete(RollupDirty).where(RollupDirty.id.in_([row[0] for row in rows])))
-    logger.debug("folded %d queued rows (%d ranges) into rollups", len(rows), len(spans))
+    logger.debug("folded %d queued rows (%d ranges) into the energy summary", len(rows), len(spans))
     return FoldRound(len(rows), alone, full)
 
 
-async def _fold_pg(session: AsyncSession, rounds: list[dict], infos, carried: Mapping[int, Carried]) -> None:
-    """Fold claimed rounds into the energy summary and the rollups, reading the new readings once (or only
-    the rows around them, for the points whose claimed rows carry theirs)."""
-    spans = _whole_spans(rounds)
+async def _fold_pg(
+    session: AsyncSession,
+    spans: Mapping[int, tuple[datetime, datetime]],
+    infos,
+    carried: Mapping[int, Carried],
+) -> None:
+    """Fold the claimed ranges into the energy summary, reading the new readings once (or only the rows around
+    them, for the points whose claimed rows carry theirs)."""
     conn = await asyncpg_connection(session)
-    # jit and bitmap scans: see db/central/rollups/append.py append_rollups (for this transaction only)
+    # For this transaction only. jit: the planner's estimates of the laterals pass jit_above_cost, and compiling
+    # them cost seconds for lookups of a few ms. Bitmap scans: a point's rows came unordered and were sorted again
+    # (the estimate for a lateral's range is a few rows; it is a round's worth, in time order).
     await conn.execute("SELECT set_config('jit', 'off', true), set_config('enable_bitmapscan', 'off', true)")
-    held, bare = await held_lasts(conn, spans)
-    stream = RollupStream(held, spans, infos, bare)
-    # carried rows make the window only when no folded reading lies at or after the first of them (a late
-    # upload's do not): held points are those whose queued readings all follow the last folded one
-    carried = {pid: rows for pid, rows in carried.items() if pid in held}
-    await fold_summary(session, spans, infos, visit=stream.visit, carried=carried)
-    await stream.write(conn)
-    done = stream.done()
-    rest = [kept for touched in rounds if (kept := {p: s for p, s in touched.items() if p not in done})]
-    if rest:  # late, out-of-order or never-read points: the SQL append and the rebuild from raw rows
-        await fold_rounds(session, rest)
+    await fold_summary(session, spans, infos, carried=carried)
 
 
 async def pending(session: AsyncSession) -> int:
-    """Queued rows whose ranges are not folded into the rollups yet."""
+    """Queued rows whose ranges are not folded into the summary yet."""
     return (await queue_state(session))[0]
 
 
 async def flush_rollups(target: AsyncSession | AsyncEngine | async_sessionmaker) -> int:
-    """Fold every queued range into the rollups now, waiting for workers' claims; returns rows folded.
+    """Fold every queued range into the summary now, waiting for workers' claims; returns rows folded.
 
     With a session, runs in the caller's transaction; with an engine or sessionmaker, commits per round,
     and on PostgreSQL a backlog (ENOUGH_READINGS queued readings per part, or more rows than one claim)

@@ -1,8 +1,8 @@
 """Storage upkeep the API runs in the background: readings partitions ahead and raw-data retention.
 
-Rollups (rollup_hourly, rollup_daily) are never dropped here: dashboards keep their history after the
-raw rows are gone. On PostgreSQL retention drops whole monthly partitions (instant, no vacuum debt) and
-trims the default partition; on SQLite it deletes old rows.
+The energy summary's quarters and days (and the rollups folded before it) are never dropped here: hourly and
+daily readings and energy keep their history after the raw rows are gone. On PostgreSQL retention drops whole
+monthly partitions (instant, no vacuum debt) and trims the default partition; on SQLite it deletes old rows.
 """
 
 import logging

@@ -1,8 +1,8 @@
-"""Readings of one data point over a time range, raw or averaged per minute/hour/day, one page at a time.
+"""Readings of one data point over a time range, raw or averaged per minute, one page at a time.
 
-Cumulative registers (kWh counters) above RAW are not averaged: their buckets are the energy query's
-(db/central/energy_query.py) consumption with first/last register value (ReadingRow.from_energy; see
-api/services/readings.py and docs/energy-data.md).
+Hour and day buckets (and a cumulative register's minutes) are the energy query's
+(db/central/energy_query.py; ReadingRow.from_energy): api/services/readings.py routes them there (see
+docs/energy-data.md).
 
 Pages are keyed by time: the cursor is the last row's (bucket) timestamp, so a page costs one index range
 scan on (point_id, ts) however deep the caller has paged.
@@ -17,13 +17,12 @@ from sqlalchemy import func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.central.models import Reading
-from db.central.rollups.queries import rollup_page
 from db.energy import EnergyBucket
 
-RESOLUTIONS = ("raw", "minute", "hour", "day")
+RESOLUTIONS = ("raw", "minute", "hour", "day")  # of the readings query; this module reads the first two
+SQL_RESOLUTIONS = RESOLUTIONS[:2]
 _BEFORE = timedelta(microseconds=1)
 MAX_PAGE = 10_000
-_SQLITE_FORMATS = {"minute": "%Y-%m-%d %H:%M:00", "hour": "%Y-%m-%d %H:00:00", "day": "%Y-%m-%d 00:00:00"}
 
 
 class ReadingRow(BaseModel):
@@ -50,20 +49,21 @@ class ReadingRow(BaseModel):
     )
 
     @classmethod
-    def from_energy(cls, bucket: EnergyBucket) -> "ReadingRow":
-        """A cumulative register's bucket: its consumption as the value, with the register's first/last."""
+    def from_energy(cls, bucket: EnergyBucket, cumulative: bool) -> "ReadingRow":
+        """An energy query bucket: a cumulative register's consumption with its first/last, else the mean."""
+        register = {name: getattr(bucket, name) for name in _REGISTER_FIELDS} if cumulative else {}
         return cls(
             ts=bucket.start,
-            value=bucket.consumption,
+            value=bucket.consumption if cumulative else bucket.mean,
             min=bucket.min,
             max=bucket.max,
             count=bucket.count,
             quality=bucket.quality,
-            consumption=bucket.consumption,
-            first_value=bucket.first_value,
-            last_value=bucket.last_value,
-            completeness=bucket.completeness,
+            **register,
         )
+
+
+_REGISTER_FIELDS = ("consumption", "first_value", "last_value", "completeness")
 
 
 class RawRow(NamedTuple):
@@ -130,15 +130,14 @@ async def _raw(session, point_id, start, end, after, first) -> list[RawRow]:
     return [RawRow(ts=ts, value=value, quality=quality) for ts, value, quality in rows]
 
 
-def _bucket(session: AsyncSession, resolution: str, timezone: str):
+def _minute(session: AsyncSession):
     if session.bind.dialect.name == "postgresql":
-        # date_trunc in the site's zone keeps days aligned to local midnight.
-        return func.date_trunc(resolution, Reading.ts, timezone)
-    return func.strftime(_SQLITE_FORMATS[resolution], Reading.ts)
+        return func.date_trunc("minute", Reading.ts, "UTC")  # every zone's offset is whole minutes
+    return func.strftime("%Y-%m-%d %H:%M:00", Reading.ts)
 
 
-async def _aggregated(session, point_id, start, end, after, first, resolution, timezone) -> list[ReadingRow]:
-    bucket = _bucket(session, resolution, timezone).label("bucket")
+async def _minutes(session, point_id, start, end, after, first) -> list[ReadingRow]:
+    bucket = _minute(session).label("bucket")
     inner = select(
         bucket,
         func.avg(Reading.value).label("value"),
@@ -177,11 +176,13 @@ async def query_readings(
     resolution: str = "raw",
     first: int = 1000,
     after: str | None = None,
-    timezone: str = "UTC",
 ) -> tuple[list[ReadingRow], str | None]:
-    """One page of rows in [start, end) and the cursor of the next page (None on the last page)."""
-    if resolution not in RESOLUTIONS:
-        raise ValueError(f"resolution must be one of {', '.join(RESOLUTIONS)}")
+    """One page of raw or per-minute rows in [start, end) and the cursor of the next page (None on the last)."""
+    if resolution not in SQL_RESOLUTIONS:
+        raise ValueError(
+            f"resolution must be one of {', '.join(SQL_RESOLUTIONS)} here; "
+            "hour and day buckets come from the energy query (api/services/readings.py)"
+        )
     if not 1 <= first <= MAX_PAGE:
         raise ValueError(f"first must be between 1 and {MAX_PAGE}")
     if start.tzinfo is None or end.tzinfo is None:
@@ -191,15 +192,8 @@ async def query_readings(
     after_ts = decode_cursor(after) if after else None
     if resolution == "raw":
         rows = await _raw(session, point_id, start, end, after_ts, first)
-    elif resolution in ("hour", "day"):  # rollups (db/central/rollups/refresh.py), days by the site's zone
-        rows = [
-            ReadingRow(ts=ts, value=value, min=lo, max=hi, count=n, quality=q)
-            for ts, value, lo, hi, n, q in await rollup_page(
-                session, point_id, start, end, resolution, after_ts, first + 1
-            )
-        ]
     else:
-        rows = await _aggregated(session, point_id, start, end, after_ts, first, resolution, timezone)
+        rows = await _minutes(session, point_id, start, end, after_ts, first)
     if len(rows) > first:
         rows = rows[:first]
         return rows, encode_cursor(rows[-1].ts)

@@ -9,15 +9,14 @@ from sqlalchemy import select
 
 from api.errors import InvalidInput, NotFoundError
 from api.services.access import ADMIN
+from api.services.readings import readings
 from api.services.report_formats import to_csv, to_html, to_markdown
 from api.services.reports import generate_report
 from db.central.energy_query import energy_pages, energy_points
 from db.central.ingest.batch import ingest_batch, insert_rows
 from db.central.models import DataPoint, Meter, Site
-from db.central.rollups.queue import flush_rollups
-from db.central.rollups.refresh import refresh_rollups
+from db.central.rollups.queue import flush_rollups, record_dirty
 from db.central.site_status import SIMULATED_FROM, SIMULATED_UNTIL
-from db.central.storage.readings_query import query_readings
 from db.central.tariffs import make_tariff, set_tariff
 from db.clock import FixedClock, use_clock
 from db.clock import clock as process_clock
@@ -79,8 +78,10 @@ async def build_site(sessions, d1: datetime) -> tuple[int, int]:
             rows.append((power.id, ts, 42.5 if ts == peak else 10.0 + (n % 7), 0))
         await insert_rows(session, rows)
         span = (d1, d1 + timedelta(days=2))
-        await refresh_rollups(session, {energy.id: span, power.id: span})
-        return site.id, meter.id
+        await record_dirty(session, site.id, {energy.id: span, power.id: span})  # as an upload, then folded
+        ids = site.id, meter.id
+    await flush_rollups(sessions)
+    return ids
 
 
 async def test_daily_energy_peak_and_completeness(sessions, d1):
@@ -120,7 +121,8 @@ async def test_a_bad_reading_is_not_the_peak(sessions, d1):
         )
         spike = d1 + timedelta(hours=20, minutes=7)
         await insert_rows(session, [(power, spike, 99.0, 2)])
-        await refresh_rollups(session, {power: (spike, spike)})
+        await record_dirty(session, site_id, {power: (spike, spike)})
+    await flush_rollups(sessions)
     async with session_scope(sessions) as session:
         report = await generate_report(session, [site_id], d1, d1 + timedelta(days=2), "DAY", scope=ADMIN)
     [meter] = report.sites[0].meters
@@ -186,7 +188,6 @@ async def _site_reading_every(sessions, seconds: int, start, count: int, config:
         await session.flush()
         rows = [(point.id, start + n * timedelta(seconds=seconds), float(n), 0) for n in range(count)]
         await insert_rows(session, rows)
-        await refresh_rollups(session, {point.id: (rows[0][1], rows[-1][1])})
         return site.id
 
 
@@ -230,11 +231,11 @@ async def test_an_estimated_bucket_is_uncertain_not_bad(sessions):
         qualities = [1] * 6 + [2] * 6 + [0, 2] * 3 + [0] * 6  # hours: estimated, bad, mixed, good
         rows = [(point.id, hour + n * timedelta(minutes=10), 5.0, q) for n, q in enumerate(qualities)]
         await insert_rows(session, rows)
-        await refresh_rollups(session, {point.id: (rows[0][1], rows[-1][1])})
-        pid = point.id
+        meter_id = meter.id
     async with session_scope(sessions) as session:
         for resolution in ("hour", "minute"):
-            page, _ = await query_readings(session, pid, hour, hour + timedelta(hours=4), resolution, 100)
+            end = hour + timedelta(hours=4)
+            page, _ = await readings(session, meter_id, "power_kw", hour, end, resolution, 100, scope=ADMIN)
             by_hour = {}
             for row in page:
                 key = row.ts.replace(minute=0)

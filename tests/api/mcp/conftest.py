@@ -11,7 +11,7 @@ from api.settings import CentralSettings
 from db.central.grants import set_grant
 from db.central.ingest.batch import insert_rows
 from db.central.models import Alert, DataPoint, Meter
-from db.central.rollups.refresh import refresh_rollups
+from db.central.rollups.queue import flush_rollups, record_dirty
 from db.central.sites import create_site
 from db.central.users import create_user
 from db.clock import utcnow
@@ -66,7 +66,9 @@ async def fleet(mcp_pg_url) -> Fleet:
         rows += [(power.id, DAY + timedelta(hours=h), 5.0 + (h == 13) * 10, 0) for h in range(25)]
         await insert_rows(session, rows)
         span = (DAY, DAY + timedelta(days=1))
-        await refresh_rollups(session, {energy.id: span, power.id: span})
+        await record_dirty(
+            session, site.id, {energy.id: span, power.id: span}
+        )  # folded below, as uploads are
         alert = Alert(site_id=site.id, kind="heartbeat_missing", severity="critical", message=f"{tag} silent")
         session.add(alert)
         admin = await create_user(session, f"mcp-admin-{tag}@example.test", "password-1234", "admin")
@@ -74,6 +76,7 @@ async def fleet(mcp_pg_url) -> Fleet:
         await session.flush()
         await set_grant(session, viewer.id, site.id, "viewer")
         ids = (site.id, site.name, meter.id, alert.id)
+    await flush_rollups(sessions)
     yield Fleet(
         mcp_pg_url,
         settings,

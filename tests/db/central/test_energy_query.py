@@ -18,7 +18,6 @@ from db.central.tariffs import set_tariff
 from db.clock import FixedClock, clock, use_clock
 from db.energy import Sample, bucket_bounds, local_day, local_day_bounds, reference_buckets
 from db.engine import session_scope
-from db.migrate import upgrade
 from tests.db.energy.test_consumption_rules import TARIFF, assert_same, history, steps
 from tests.support.energy import Db, ingest, make_point
 
@@ -35,19 +34,6 @@ def dst_start(zone: str, hours: int):
             return start
         day += timedelta(days=1)
     raise AssertionError(f"no {hours} h day in {zone}")
-
-
-@pytest.fixture(scope="module", params=["postgresql", "sqlite"])
-def db(request, tmp_path_factory):
-    """A migrated central database of each dialect for the whole module."""
-    if request.param == "postgresql":
-        url = request.getfixturevalue("central_pg_url")
-    else:
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('energyq')}/central.db"
-        upgrade("central", url)
-    database = Db(url)
-    yield database
-    database.close()
 
 
 async def set_interval(db: Db, point_id: int, seconds: float) -> None:

@@ -5,11 +5,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from db.central.energy_query import energy_pages, energy_points
 from db.central.energy_totals import today_energy_by_site
-from db.energy import local_day_bounds
+from db.energy import local_day, local_day_bounds
 from db.engine import session_scope
-from db.migrate import upgrade
-from tests.support.energy import Db, ingest, make_point, rollups
+from tests.support.energy import ingest, make_point
 
 # Pure calendar cases: the code under test reads no clock, so these fixed days hold on any date.
 CHANGE_DAYS = [
@@ -17,21 +17,8 @@ CHANGE_DAYS = [
     ("Europe/Berlin", date(2026, 10, 25), 25),
     ("America/New_York", date(2026, 3, 8), 23),
     ("America/New_York", date(2026, 11, 1), 25),
-    ("Asia/Kolkata", date(2026, 3, 29), 24),  # midnight at :30 UTC: days built from raw rows
+    ("Asia/Kolkata", date(2026, 3, 29), 24),  # midnight at :30 UTC
 ]
-
-
-@pytest.fixture(scope="module", params=["postgresql", "sqlite"])
-def db(request, tmp_path_factory):
-    """A migrated central database of each dialect for the whole module."""
-    if request.param == "postgresql":
-        url = request.getfixturevalue("central_pg_url")
-    else:
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('days')}/central.db"
-        upgrade("central", url)
-    database = Db(url)
-    yield database
-    database.close()
 
 
 def quarter_hours(start: datetime, end: datetime, first_value: float = 1000.0) -> list[tuple]:
@@ -49,16 +36,23 @@ def test_change_day_has_its_true_length(db, zone, day, hours):
     point = db.run(make_point(db, timezone=zone))
     rows = quarter_hours(start - timedelta(hours=6), end + timedelta(hours=6))
     half = len(rows) // 2
-    db.run(ingest(db, point, rows[half:]))  # the later half first: the earlier arrives late
-    db.run(ingest(db, point, rows[:half]))
-    hourly, daily = db.run(rollups(db, point))
-    row = daily[day]
-    assert (row["bucket"], row["bucket_end"]) == (start, end)
-    assert row["count"] == hours * 4
-    assert row["consumption"] == pytest.approx(hours * 4)  # intervals ending in (midnight, next midnight]
-    assert row["first_ts"] == start and row["last_ts"] == end - timedelta(minutes=15)
-    assert sum(h["consumption"] for b, h in hourly.items() if start <= b < end) == pytest.approx(hours * 4)
-    assert {d: r["count"] for d, r in daily.items()} == {
+    db.run(ingest(db, point, rows[half:], fold=True))  # the later half first: the earlier arrives late
+    db.run(ingest(db, point, rows[:half], fold=True))
+
+    async def days():
+        async with session_scope(db.sessions) as session:
+            facts = await energy_points(session, [point])
+            before, _ = local_day_bounds(day - timedelta(days=1), zone)
+            _, after = local_day_bounds(day + timedelta(days=1), zone)
+            return (await energy_pages(session, list(facts.values()), before, after, "day"))[point]
+
+    by_day = {local_day(b.start, zone): b for b in db.run(days())}
+    bucket = by_day[day]
+    assert (bucket.start, bucket.end) == (start, end)
+    assert bucket.count == hours * 4
+    assert bucket.consumption == pytest.approx(hours * 4)  # the register rose 1 kWh every 15 minutes
+    assert bucket.first_value == rows[24][1] and bucket.last_value == rows[24 + hours * 4 - 1][1]
+    assert {d: b.count for d, b in by_day.items()} == {
         day - timedelta(days=1): 24,
         day: hours * 4,
         day + timedelta(days=1): 24 + 1,

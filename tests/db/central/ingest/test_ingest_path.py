@@ -1,18 +1,21 @@
-"""Through db/central/ingest/batch.py: discovered points get their kind from the unit and rollups follow every upload."""
+"""Through db/central/ingest/batch.py: discovered points get their kind from the unit and the summary follows every upload."""
 
 import uuid
+from collections import Counter
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
+from api.services.readings import point_readings
+from db.central.energy_parts import quarter_floor
+from db.central.energy_summary_models import EnergyQuarter
 from db.central.energy_totals import today_energy_by_site
 from db.central.ingest.batch import ingest_batch, native_rows
 from db.central.models import DataPoint, Meter
-from db.central.rollups.models import HourlyRollup, RollupDirty
+from db.central.rollups.models import RollupDirty
 from db.central.rollups.queue import ROLLUP_PARTS, flush_rollups
-from db.central.storage.readings_query import query_readings
 from db.engine import driver_connection, session_scope
 from tests.support.energy import Db, make_site
 
@@ -58,14 +61,16 @@ async def _state(db: Db, site_id: int, now: datetime):
         point_id = await session.scalar(
             select(DataPoint.id).join(Meter).where(Meter.site_id == site_id, DataPoint.name == "total_kwh")
         )
-        hours = (await session.scalars(select(HourlyRollup).where(HourlyRollup.point_id == point_id))).all()
-        page, _ = await query_readings(
-            session, point_id, now - timedelta(hours=3), now + timedelta(hours=1), "hour", 100
+        quarters = (
+            await session.scalars(select(EnergyQuarter).where(EnergyQuarter.point_id == point_id))
+        ).all()
+        page, _ = await point_readings(
+            session, point_id, True, now - timedelta(hours=3), now + timedelta(hours=1), "hour", 100
         )
-        return points, energy[site_id], hours, page
+        return points, energy[site_id], quarters, page
 
 
-def test_uploads_keep_rollups_and_today_energy_current(db, dated_clock):
+def test_uploads_keep_the_summary_and_today_energy_current(db, dated_clock):
     now = dated_clock.now().replace(second=0, microsecond=0)
     site_id = db.run(make_site(db, "Europe/Berlin"))
     stamps = [now - timedelta(minutes=m) for m in range(120, -1, -1)]
@@ -79,15 +84,22 @@ def test_uploads_keep_rollups_and_today_energy_current(db, dated_clock):
     assert db.run(_upload(db, site_id, backlog)).new == len(backlog)
     assert db.run(_upload(db, site_id, backlog)).duplicates == len(backlog)
 
-    points, today, hours, page = db.run(_state(db, site_id, now))
+    points, today, quarters, page = db.run(_state(db, site_id, now))
     assert points == {"total_kwh": True, "power_kw": False}  # inferred from the BACnet units
-    assert sum(h.consumption or 0 for h in hours) == pytest.approx(0.5 * 120)
-    assert sum(h.count for h in hours) == 121
+    # the fold stored every quarter before the newest reading's (that one and later ones are read raw)
+    tail = quarter_floor(now)
+    assert sum(q.count for q in quarters) == len([ts for ts in stamps if ts < tail])
+    assert sum(q.consumption or 0 for q in quarters) == pytest.approx(
+        0.5 * (tail - stamps[0]) / timedelta(minutes=1)
+    )
     midnight = now.astimezone(ZoneInfo("Europe/Berlin")).replace(hour=0, minute=0)
     # each reading after local midnight closes one 0.5 kWh interval, except the very first reading
     closing = [ts for ts, _ in energy[1:] if ts > midnight]
     assert today == pytest.approx(0.5 * len(closing))
-    assert [row.count for row in page] == [h.count for h in sorted(hours, key=lambda h: h.bucket) if h.count]
+    per_hour = Counter(ts.replace(minute=0) for ts in stamps)  # Berlin's local hours are whole UTC hours
+    assert [(row.ts, row.count) for row in page] == sorted(per_hour.items())
+    # a bucket holding only the newest reading (now on the hour) has no consumption
+    assert sum(row.consumption or 0 for row in page) == pytest.approx(0.5 * 120)
 
 
 async def _logged_upload(db: Db, site_id: int, batch_id: str, items: list[dict]):

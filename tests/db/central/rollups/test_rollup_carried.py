@@ -170,10 +170,10 @@ def watched(monkeypatch):
     seen = {"tails": 0, "known": 0}
     fold_ranges = energy_summary.fold_ranges
 
-    async def counting(conn, ranges, infos, through, visit=None, tails=None, newests=None, known=None):
+    async def counting(conn, ranges, infos, through, tails=None, newests=None, known=None):
         seen["tails"] += len(tails or {})
         seen["known"] += len(known or {})
-        return await fold_ranges(conn, ranges, infos, through, visit, tails, newests, known)
+        return await fold_ranges(conn, ranges, infos, through, tails, newests, known)
 
     monkeypatch.setattr(energy_summary, "fold_ranges", counting)
     return seen
@@ -215,7 +215,7 @@ def test_folds_of_carried_rows_store_what_folds_reading_back_store(
         if carry:
             carried_windows = watched["tails"] + watched["known"] - before
     assert results[0] == results[1]
-    assert results[0]["rollup_hourly"]
+    assert results[0]["energy_summary_state"]
     usable = [row.ts for row in rows if row.quality < 2]
     # quarters before the newest usable reading's are stored (queries read that one and later ones raw)
     if usable and rows[0].ts < quarter_floor(usable[-1]):
@@ -261,4 +261,4 @@ def test_an_upload_committed_during_a_fold_is_folded_by_its_own_round(own_db, mo
             patch.setattr(queue, "collect", lambda claimed: {})
         raced, in_order = own_db.run(run(True)), own_db.run(run(False))
     assert raced == in_order
-    assert raced["energy_quarters"] and raced["rollup_hourly"]
+    assert raced["energy_quarters"] and raced["energy_summary_state"]

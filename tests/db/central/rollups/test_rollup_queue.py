@@ -1,4 +1,4 @@
-"""Deferred rollups: uploads queue their ranges in rollup_dirty; the worker or flush_rollups folds them in."""
+"""Deferred folds: uploads queue their ranges in rollup_dirty; the worker or flush_rollups folds them into the summary."""
 
 import asyncio
 import contextlib
@@ -10,18 +10,18 @@ import pytest
 from sqlalchemy import func, select
 
 from api.background.rollup_worker import run_rollup_worker
+from db.central.energy_summary_models import EnergyQuarter
 from db.central.ingest import batch
 from db.central.ingest.batch import ingest_batch
 from db.central.ingest.spans import MicrosecondSpans
 from db.central.models import DataPoint, Meter, Site
 from db.central.rollups import queue as rollup_queue
-from db.central.rollups.models import HourlyRollup, RollupDirty
+from db.central.rollups.models import RollupDirty
 from db.central.rollups.queue import (
     ALL_PARTS,
     ROLLUP_PARTS,
     _ts,
     _us,
-    coalesce,
     flush_rollups,
     fold_round,
     is_backlog,
@@ -29,6 +29,7 @@ from db.central.rollups.queue import (
     process_once,
     queue_state,
     queued_readings,
+    whole_spans,
 )
 from db.engine import make_engine, make_sessionmaker, session_scope
 from db.migrate import upgrade
@@ -38,18 +39,15 @@ from tests.support.native import require_built
 HOUR = timedelta(hours=1)
 
 
-def test_coalesce_merges_near_ranges_and_keeps_far_ones_apart():
+def test_a_points_claimed_ranges_make_one_span_however_far_apart():
     t0 = datetime(2026, 3, 1, tzinfo=UTC)
     spans = [
         [_us(t0), _us(t0 + HOUR), [1, 2]],
-        [_us(t0 + 2 * HOUR), _us(t0 + 3 * HOUR), [1]],  # within the merge gap of point 1's first range
-        [_us(t0 + 48 * HOUR), _us(t0 + 49 * HOUR), [2]],  # a backlog far away: a second round
+        [_us(t0 + 2 * HOUR), _us(t0 + 3 * HOUR), [1]],
+        [_us(t0 + 48 * HOUR), _us(t0 + 49 * HOUR), [2]],  # a backlog far away: still one span
+        [_us(t0 - HOUR), _us(t0), [3]],
     ]
-    rounds = coalesce(spans)
-    assert rounds == [
-        {1: (t0, t0 + 3 * HOUR), 2: (t0, t0 + HOUR)},
-        {2: (t0 + 48 * HOUR, t0 + 49 * HOUR)},
-    ]
+    assert whole_spans(spans) == {1: (t0, t0 + 3 * HOUR), 2: (t0, t0 + 49 * HOUR), 3: (t0 - HOUR, t0)}
     assert _ts(_us(t0 + timedelta(microseconds=7))) == t0 + timedelta(microseconds=7)
 
 
@@ -98,16 +96,20 @@ def _items(start: datetime, minutes: range) -> list[dict]:
     ]
 
 
-async def _hourly_counts(sessions, site_id: int) -> list[int]:
+async def _folded_counts(sessions, site_id: int) -> list[int]:
+    """Readings the summary's stored quarters count per point and UTC hour, by hour: what the folds wrote
+    (the quarter of a point's newest usable reading is read raw, never stored)."""
+    hour = func.date_trunc("hour", EnergyQuarter.q)
     async with session_scope(sessions) as session:
         rows = await session.scalars(
-            select(HourlyRollup.count)
-            .join(DataPoint, DataPoint.id == HourlyRollup.point_id)
+            select(func.sum(EnergyQuarter.count))
+            .join(DataPoint, DataPoint.id == EnergyQuarter.point_id)
             .join(Meter, Meter.id == DataPoint.meter_id)
             .where(Meter.site_id == site_id)
-            .order_by(HourlyRollup.bucket)
+            .group_by(EnergyQuarter.point_id, hour)
+            .order_by(hour)
         )
-        return list(rows)
+        return [int(n) for n in rows]
 
 
 async def _upload_to_every_part(sessions, site_id: int, start: datetime, hours: int) -> None:
@@ -134,10 +136,10 @@ async def test_uploads_queue_ranges_until_flushed_then_the_worker_keeps_up(priva
         async with session_scope(sessions) as session:
             await ingest_batch(session, site_id, uuid.uuid4().hex, _items(start, range(90)))
         assert await _queued(sessions) == 1
-        assert await _hourly_counts(sessions, site_id) == []  # deferred: nothing rebuilt in the upload
+        assert await _folded_counts(sessions, site_id) == []  # deferred: nothing folded in the upload
         assert await flush_rollups(engine) == 1
         assert await _queued(sessions) == 0
-        assert await _hourly_counts(sessions, site_id) == [60, 30]
+        assert await _folded_counts(sessions, site_id) == [60, 15]  # up to the newest reading's quarter, :75
 
         async with session_scope(sessions) as session:  # a late reading, folded in by the worker
             await ingest_batch(session, site_id, uuid.uuid4().hex, _items(start, range(90, 120)))
@@ -152,7 +154,7 @@ async def test_uploads_queue_ranges_until_flushed_then_the_worker_keeps_up(priva
             worker.cancel()
             await asyncio.gather(worker, return_exceptions=True)
         assert await _queued(sessions) == 0
-        assert await _hourly_counts(sessions, site_id) == [60, 60]
+        assert await _folded_counts(sessions, site_id) == [60, 45]
 
 
 async def test_parts_hold_their_own_points_and_fold_at_once(private_url, dated_clock):
@@ -182,8 +184,8 @@ async def test_parts_hold_their_own_points_and_fold_at_once(private_url, dated_c
                 assert await process_once(other, (1,)) == 0
         assert await flush_rollups(engine) == ROLLUP_PARTS - 2  # parts 0 and 3
         assert await _queued(sessions) == 0
-        counts = sorted(await _hourly_counts(sessions, site_id))
-        assert counts == [30] * 2 * ROLLUP_PARTS + [60] * 2 * ROLLUP_PARTS
+        counts = sorted(await _folded_counts(sessions, site_id))
+        assert counts == [15] * 2 * ROLLUP_PARTS + [60] * 2 * ROLLUP_PARTS  # each point's tail quarter: raw
 
 
 async def test_a_short_queue_folds_in_one_round_and_a_backlog_leaves_parts_to_others(
@@ -202,7 +204,8 @@ async def test_a_short_queue_folds_in_one_round_and_a_backlog_leaves_parts_to_ot
         async with session_scope(sessions) as session:  # a short queue: every part in one transaction
             assert await process_once(session) == 3 * (ROLLUP_PARTS - 1)
         assert await _queued(sessions) == 0
-        assert sorted(await _hourly_counts(sessions, site_id)) == [60] * 3 * ROLLUP_PARTS
+        last_hours = [45] * ROLLUP_PARTS  # each point's tail quarter is read raw
+        assert sorted(await _folded_counts(sessions, site_id)) == last_hours + [60] * 2 * ROLLUP_PARTS
 
 
 async def test_many_small_uploads_fold_in_one_round_and_a_part_with_enough_readings_alone(
@@ -246,14 +249,16 @@ async def test_a_round_claims_readings_up_to_its_budget(private_url, dated_clock
                 assert await fold_round(session, (1,)) == (2, False, False)
         assert await flush_rollups(engine) == 5 * (ROLLUP_PARTS - 1)
         assert await _queued(sessions) == 0
-        assert sorted(await _hourly_counts(sessions, site_id)) == [60] * 5 * ROLLUP_PARTS
+        assert (
+            sorted(await _folded_counts(sessions, site_id)) == [45] * ROLLUP_PARTS + [60] * 4 * ROLLUP_PARTS
+        )
 
 
 @pytest.mark.parametrize("form", FOLD_FORMS)
 async def test_folds_one_after_another_in_one_transaction_add_each_reading_once(
     private_url, hand_clock, form
 ):
-    # the staged increments of the first fold must not be added again by the second (db/central/rollups/stream.py)
+    # each fold extends the state the one before left in the same transaction (db/central/energy_summary.py)
     with fold_form(form):
         async with _private_engine(private_url, 2) as (engine, sessions):
             site_id = await _site(sessions)
@@ -263,7 +268,9 @@ async def test_folds_one_after_another_in_one_transaction_add_each_reading_once(
                 for part in ALL_PARTS:
                     assert await process_once(session, (part,), skip_locked=False) == 2
             assert await _queued(sessions) == 0
-            assert sorted(await _hourly_counts(sessions, site_id)) == [60] * 2 * ROLLUP_PARTS
+            assert (
+                sorted(await _folded_counts(sessions, site_id)) == [45] * ROLLUP_PARTS + [60] * ROLLUP_PARTS
+            )
 
 
 async def test_the_queue_reports_the_age_of_its_oldest_range(private_url, hand_clock):

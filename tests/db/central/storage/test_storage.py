@@ -1,11 +1,11 @@
-"""Partitions are created ahead and queries span them; retention drops raw data and keeps the rollups."""
+"""Partitions are created ahead and queries span them; retention drops raw data and keeps the energy summary."""
 
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select, text
 
+from db.central.energy_query import energy_pages, energy_points
 from db.central.models import Reading
-from db.central.rollups.models import DailyRollup, HourlyRollup
 from db.central.storage.maintenance import maintain_storage
 from db.central.storage.partitions import ensure_partitions, list_partitions, month_start, partition_name
 from db.engine import session_scope
@@ -18,27 +18,15 @@ def hourly_rows(start: datetime, hours: int, first: float = 0.0) -> list[tuple]:
     return [(start + timedelta(hours=n), first + 2.0 * n, 0) for n in range(hours)]
 
 
-async def _counts(db: Db, point: int, start: datetime, end: datetime) -> tuple[int, int, int, float]:
+async def _counts(db: Db, point: int, start: datetime, end: datetime) -> tuple[int, int, float]:
+    """Raw readings in [start, end), and the readings and kWh the `energy` query's day buckets give."""
     async with session_scope(db.sessions) as session:
         raw = await session.scalar(
             select(func.count()).where(Reading.point_id == point, Reading.ts >= start, Reading.ts < end)
         )
-        hours = await session.scalar(
-            select(func.sum(HourlyRollup.count)).where(
-                HourlyRollup.point_id == point, HourlyRollup.bucket >= start, HourlyRollup.bucket < end
-            )
-        )
-        days = await session.scalar(
-            select(func.sum(DailyRollup.count)).where(
-                DailyRollup.point_id == point, DailyRollup.bucket >= start, DailyRollup.bucket < end
-            )
-        )
-        energy = await session.scalar(
-            select(func.sum(DailyRollup.consumption)).where(
-                DailyRollup.point_id == point, DailyRollup.bucket >= start, DailyRollup.bucket < end
-            )
-        )
-        return raw, hours or 0, days or 0, energy or 0.0
+        facts = await energy_points(session, [point])
+        days = (await energy_pages(session, list(facts.values()), start, end, "day"))[point]
+    return raw, sum(b.count for b in days), sum(b.consumption or 0.0 for b in days)
 
 
 def midnight(day: date) -> datetime:
@@ -46,7 +34,7 @@ def midnight(day: date) -> datetime:
     return datetime.combine(day, time(), UTC)
 
 
-def test_partitions_ahead_queries_span_them_and_retention_keeps_rollups(new_pg_database, dated_clock):
+def test_partitions_ahead_queries_span_them_and_retention_keeps_the_summary(new_pg_database, dated_clock):
     today = dated_clock.today()
     url = new_pg_database()
     upgrade("central", url)  # its partitions ahead come from the same clock
@@ -58,22 +46,25 @@ def test_partitions_ahead_queries_span_them_and_retention_keeps_rollups(new_pg_d
         db.run(_ensure_history(db, old_month))
         point = db.run(make_point(db))
         old_start = midnight(old_month)
-        db.run(ingest(db, point, hourly_rows(old_start, 24 * 28)))
+        db.run(ingest(db, point, hourly_rows(old_start, 24 * 28), fold=True))
         span_start = midnight(month_start(today, 1)) - timedelta(days=7)
-        db.run(ingest(db, point, hourly_rows(span_start, 24 * 20, first=10_000.0)))  # into next month
+        db.run(
+            ingest(db, point, hourly_rows(span_start, 24 * 20, first=10_000.0), fold=True)
+        )  # into next month
         span_end = span_start + timedelta(days=20)
         assert db.run(_partitions_holding(db, point, span_start)) == {
             partition_name(month_start(today)),
             partition_name(month_start(today, 1)),
         }
-        assert db.run(_counts(db, point, span_start, span_end))[:3] == (480, 480, 480)
+        assert db.run(_counts(db, point, span_start, span_end))[:2] == (480, 480)
+        old_days = (old_start, old_start + timedelta(days=27))  # before the gap to the newer readings
+        before = db.run(_counts(db, point, *old_days))
+        assert before == (648, 648, 2.0 * 648)
 
         report = db.run(maintain_storage(db.engine, raw_retention_days=90))
         assert partition_name(old_month) in report.dropped
-        raw, hours, days, energy = db.run(_counts(db, point, old_start, old_start + timedelta(days=28)))
-        assert (raw, hours, days) == (0, 672, 672)
-        assert energy == 2.0 * 671
-        assert db.run(_counts(db, point, span_start, span_end))[0] == 480
+        assert db.run(_counts(db, point, *old_days)) == (0, *before[1:])  # the summary outlives the raw rows
+        assert db.run(_counts(db, point, span_start, span_end))[:2] == (480, 480)
     finally:
         db.close()
 
@@ -93,7 +84,8 @@ async def _partitions_holding(db: Db, point: int, since: datetime) -> set[str]:
         return {r[0] for r in rows}
 
 
-def test_sqlite_retention_deletes_old_rows_and_keeps_rollups(sqlite_url, dated_clock):
+def test_sqlite_retention_deletes_old_rows(sqlite_url, dated_clock):
+    """The embedded SQLite stores no summary: readings older than retention are gone from every query."""
     today = dated_clock.today()
     upgrade("central", sqlite_url)
     db = Db(sqlite_url)
@@ -101,9 +93,11 @@ def test_sqlite_retention_deletes_old_rows_and_keeps_rollups(sqlite_url, dated_c
         point = db.run(make_point(db))
         old_start = midnight(today - timedelta(days=540))
         db.run(ingest(db, point, hourly_rows(old_start, 48)))
-        db.run(ingest(db, point, hourly_rows(midnight(today - timedelta(days=7)), 24, first=500.0)))
+        recent = midnight(today - timedelta(days=7))
+        db.run(ingest(db, point, hourly_rows(recent, 24, first=500.0)))
         report = db.run(maintain_storage(db.engine, raw_retention_days=90))
         assert report.deleted_rows == 48 and report.created == []
-        assert db.run(_counts(db, point, old_start, old_start + timedelta(days=2))) == (0, 48, 48, 94.0)
+        assert db.run(_counts(db, point, old_start, old_start + timedelta(days=2))) == (0, 0, 0.0)
+        assert db.run(_counts(db, point, recent, recent + timedelta(days=1))) == (24, 24, 2.0 * 23)
     finally:
         db.close()
