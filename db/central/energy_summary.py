@@ -176,7 +176,7 @@ ON CONFLICT (point_id) DO UPDATE SET folded_from = EXCLUDED.folded_from, tail_st
 # newest stored row before the first carried one (the newest kept one, unless a writer stored rows without
 # queueing them); the kept rows are used only within FOLD_WINDOW of the carried ones, so no further back.
 _KEPT = f"""
-SELECT s.point_id, s.folded_from, s.tail_start, s.last_usable, s.tail,
+SELECT s.point_id, s.folded_from, s.tail_start, s.last_usable, s.tail, s.newest,
   (SELECT ts FROM readings WHERE point_id = t.pid AND ts < t.first AND ts >= t.first - {FOLD_WINDOW_SQL}
    ORDER BY ts DESC LIMIT 1)
 FROM unnest($1::bigint[], $2::timestamptz[]) AS t(pid, first)
@@ -233,11 +233,12 @@ async def fold_summary(
     if not spans:
         return
     conn = await asyncpg_connection(session)
-    ranges, states, tails, newests, known = [], [], {}, {}, {}
+    ranges, states, tails, newests, known, claimed = [], [], {}, {}, {}, {}
     if carried:
         held = sorted(carried)
         firsts = [_dt(carried[pid].first_us) for pid in held]
-        for pid, folded_from, tail_start, last_usable, kept, stored in await conn.fetch(_KEPT, held, firsts):
+        for row in await conn.fetch(_KEPT, held, firsts):
+            pid, folded_from, tail_start, last_usable, kept, folded_newest, stored = row
             extended = energy_tail.extend(kept, carried[pid], tail_start, last_usable, stored)
             if extended is None:
                 continue
@@ -247,6 +248,7 @@ async def fold_summary(
             last = _dt(extended.last_usable_us)
             ranges.append((pid, tail_start, hi))
             newests[pid] = _dt(extended.newest_us)
+            claimed[pid] = max(spans[pid][1], folded_newest or newests[pid])
             states.append((pid, folded_from, max(folded_from, quarter_floor(last)), last))
             known[pid] = extended.window
     pids = sorted(pid for pid in spans if pid not in known)
@@ -270,6 +272,7 @@ async def fold_summary(
         tail = quarter_floor(last_usable) if last_usable is not None else hi
         ranges.append((pid, lo, hi))
         newests[pid] = newest
+        claimed[pid] = max(spans[pid][1], folded_newest or newest)
         states.append((pid, folded_from, max(folded_from, tail), last_usable))
         held = carried.get(pid) if carried else None
         if (
@@ -284,14 +287,16 @@ async def fold_summary(
     through = {state[0]: state[2] for state in states}
     last_windows = await fold_ranges(conn, ranges, infos, through, tails, newests, known)
     kept = [_kept(state, newests[state[0]], last_windows.get(state[0])) for state in states]
-    await conn.execute(_STATE, *map(list, zip(*states, strict=True)), kept, [newests[s[0]] for s in states])
+    await conn.execute(_STATE, *map(list, zip(*states, strict=True)), kept, [claimed[s[0]] for s in states])
 
 
 def _after_folded(held: Carried, bare: bool, folded_newest: datetime | None) -> bool:
-    """Whether a point's carried rows all follow every row its summary has folded, so that they may stand in
-    for the stored rows between the first and the last of them: a point never folded, or one whose last fold
-    saw nothing newer (a late upload's rows mix with stored ones; a state from before its newest was kept
-    reads them)."""
+    """Whether a point's carried rows all follow every queued reading its summary has folded (the state's
+    newest), so that they may stand in for the stored rows between the first and the last of them: a point
+    never folded, or one whose earlier folds claimed nothing newer. A late upload's rows mix with stored ones;
+    a state from before migration 0018 has no newest: both read the window back. Rows of an upload not
+    claimed yet that lie among the carried ones are left out of this fold and folded by that upload's own
+    round (db/central/rollups/carried.py)."""
     if folded_newest is None:
         return bare
     return held.first_us > micros(folded_newest)

@@ -56,6 +56,7 @@ class EnergySummaryState(CentralTable, table=True):
     folded_from: datetime = Field(sa_type=UTCDateTime)
     tail_start: datetime = Field(sa_type=UTCDateTime)
     last_usable: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    newest: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the newest reading its fold saw
+    # the newest queued reading its folds claimed (energy_summary._after_folded); None before migration 0018
+    newest: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # its rows from tail_start on, after its usable reading before (db/central/energy_tail.py), else None
     tail: bytes | None = Field(default=None, sa_type=LargeBinary)

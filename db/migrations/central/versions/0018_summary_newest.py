@@ -1,4 +1,4 @@
-"""energy_summary_state.newest: the newest reading (any quality) the point's last fold saw
+"""energy_summary_state.newest: the newest queued reading (any quality) the point's folds have claimed
 
 Revision ID: 0018_summary_newest
 Revises: 0017_fold_row_fillfactor
