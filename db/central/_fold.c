@@ -1,6 +1,7 @@
-/* The fold's per-reading loop in C, over a window's rows in PostgreSQL's binary forms.
+/* The fold's per-reading loops in C, over a window's rows in PostgreSQL's binary forms.
 
-   quarters() is db/central/energy_fold.py fold_quarters: the same float operations in the same order (built with -ffp-contract=off, so no fused
+   tail_keep() and newest_usable() are db/central/energy_tail.py keep and newest_usable; quarters() is
+   db/central/energy_fold.py fold_quarters: the same float operations in the same order (built with -ffp-contract=off, so no fused
    multiply-add), hence the same figures bit for bit; tests/db/central/test_native_fold.py holds them equal.
    The Python forms stay the reference and the fallback where this module is not built. A window is three
    bytes objects: timestamptz_send (big-endian int64 microseconds since 2000), float8send and int2send of
@@ -157,6 +158,79 @@ static PyObject *ordered(PyObject *self, PyObject *arg)
     }
     PyBuffer_Release(&ts);
     return PyBool_FromLong(ok);
+}
+
+/* ---- energy_tail.keep and energy_tail.newest_usable ---- */
+
+/* keep(): the usable row before tail_us and every row from tail_us on, as kept bytes (times, values,
+   qualities), or None when there is none or more than max_rows. */
+static PyObject *tail_keep(PyObject *self, PyObject *args)
+{
+    PyObject *ts, *vs, *qs;
+    long long tail_us;
+    Py_ssize_t max_rows;
+    Window w;
+    if (!PyArg_ParseTuple(args, "OOOLn", &ts, &vs, &qs, &tail_us, &max_rows) || window_open(&w, ts, vs, qs) < 0)
+        return NULL;
+    Py_ssize_t lo = 0, hi = w.n;
+    while (lo < hi) { /* the first row at tail_us or later */
+        const Py_ssize_t mid = lo + (hi - lo) / 2;
+        if (w_us(&w, mid) < tail_us)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    const Py_ssize_t start = lo;
+    Py_ssize_t before = start - 1;
+    while (before >= 0 && w_quality(&w, before) >= BAD_QUALITY)
+        before--;
+    const Py_ssize_t rows = (before >= 0) + (w.n - start);
+    if (rows == 0 || rows > max_rows) {
+        window_close(&w);
+        Py_RETURN_NONE;
+    }
+    PyObject *out = PyBytes_FromStringAndSize(NULL, rows * 18);
+    if (out != NULL) {
+        char *p = PyBytes_AS_STRING(out);
+        const Py_buffer *columns[3] = {&w.ts, &w.vs, &w.qs};
+        const Py_ssize_t widths[3] = {8, 8, 2};
+        for (int c = 0; c < 3; c++) {
+            const char *col = columns[c]->buf;
+            const Py_ssize_t width = widths[c];
+            if (before >= 0) {
+                memcpy(p, col + width * before, width);
+                p += width;
+            }
+            memcpy(p, col + width * start, width * (w.n - start));
+            p += width * (w.n - start);
+        }
+    }
+    window_close(&w);
+    return out;
+}
+
+/* newest_usable(): the time (µs since 1970) of the newest row at index start or later whose quality is
+   usable, or None. */
+static PyObject *newest_usable(PyObject *self, PyObject *args)
+{
+    Py_buffer ts, qs;
+    Py_ssize_t start;
+    if (!PyArg_ParseTuple(args, "y*y*n", &ts, &qs, &start))
+        return NULL;
+    const Py_ssize_t n = ts.len / 8 < qs.len / 2 ? ts.len / 8 : qs.len / 2;
+    PyObject *out = NULL;
+    for (Py_ssize_t i = n - 1; i >= (start > 0 ? start : 0); i--) {
+        const unsigned char *q = (const unsigned char *)qs.buf + 2 * i;
+        if ((int16_t)(((unsigned)q[0] << 8) | q[1]) < BAD_QUALITY) {
+            out = PyLong_FromLongLong((long long)load_be64((const unsigned char *)ts.buf + 8 * i) + PG_EPOCH_US);
+            break;
+        }
+    }
+    PyBuffer_Release(&ts);
+    PyBuffer_Release(&qs);
+    if (out == NULL && !PyErr_Occurred())
+        Py_RETURN_NONE;
+    return out;
 }
 
 /* ---- energy_fold.fold_quarters ---- */
@@ -396,6 +470,10 @@ static PyObject *quarters_copy(PyObject *self, PyObject *args)
 
 static PyMethodDef methods[] = {
     {"ordered", ordered, METH_O, "Whether a window's timestamptz_send stamps rise strictly."},
+    {"tail_keep", tail_keep, METH_VARARGS,
+     "tail_keep(stamps, values, qualities, tail_us, max_rows) -> bytes | None (energy_tail.keep)."},
+    {"newest_usable", newest_usable, METH_VARARGS,
+     "newest_usable(stamps, qualities, start) -> µs since 1970 | None (energy_tail.newest_usable)."},
     {"quarters", quarters, METH_VARARGS,
      "quarters(stamps, values, qualities, lo_us, hi_us, cumulative, rollover, reset_fraction) -> "
      "[(quarter index, whole, row)] (energy_fold.fold_quarters)."},
@@ -407,6 +485,6 @@ static PyMethodDef methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fold", "The fold's per-reading loop in C.", -1, methods};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fold", "The fold's per-reading loops in C.", -1, methods};
 
 PyMODINIT_FUNC PyInit__fold(void) { return PyModule_Create(&module); }

@@ -27,6 +27,7 @@ upload of readings about to be dropped could meet a dropped kept row.
 from dataclasses import dataclass
 from datetime import datetime
 
+from db.central import energy_fold
 from db.central.energy_fold import FOLD_WINDOW, MICROSECOND, PG_EPOCH_US, Q_US, Window, micros
 from db.central.rollups.carried import Carried
 from db.energy import BAD_QUALITY
@@ -60,6 +61,8 @@ def _usable(window: Window, i: int) -> bool:
 
 def newest_usable(window: Window, start: int = 0) -> int | None:
     """Time (µs since 1970) of the window's newest usable row at index start or later, or None."""
+    if energy_fold.native is not None:
+        return energy_fold.native.newest_usable(window.stamps, window.qualities, start)
     for i in range(_count(window) - 1, start - 1, -1):
         if _usable(window, i):
             return _stamp(window, i)
@@ -81,6 +84,10 @@ def _first_at(window: Window, us: int) -> int:
 def keep(window: Window, tail_us: int) -> bytes | None:
     """The rows a state keeps of a window that holds every row of its point from the usable one before
     tail_us to the newest: the usable row before tail_us and the rows from tail_us on (None past TAIL_ROWS)."""
+    if energy_fold.native is not None:  # db/central/_fold.c: the same rows, without a Python int per row
+        return energy_fold.native.tail_keep(
+            window.stamps, window.values, window.qualities, tail_us, TAIL_ROWS
+        )
     start = _first_at(window, tail_us)
     before = start - 1
     while before >= 0 and not _usable(window, before):

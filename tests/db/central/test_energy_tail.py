@@ -3,10 +3,13 @@ tail_start on, and a fold of on-time uploads made from them and the carried rows
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from unittest import mock
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 
-from db.central import energy_summary, energy_tail
+from db.central import energy_fold, energy_summary, energy_tail
 from db.central.energy_fold import Window, micros
 from db.central.ingest import batch as ingest
 from db.central.ingest.batch import ingest_batch, insert_rows
@@ -14,7 +17,7 @@ from db.central.rollups.carried import Carried
 from db.central.rollups.queue import flush_rollups
 from db.clock import FixedClock, use_clock
 from db.engine import session_scope
-from tests.support.energy import Db, make_point
+from tests.support.energy import FOLD_FORMS, Db, fold_form, make_point
 from tests.support.native import require_built
 
 T0 = datetime(2026, 3, 2, 9, 1, tzinfo=UTC)
@@ -44,6 +47,24 @@ def test_a_state_keeps_the_usable_row_before_its_tail_start_and_every_row_from_i
     assert energy_tail.keep(_window([]), tail) is None
     many = [(T0 + k * timedelta(seconds=0.2), 1.0, 0) for k in range(energy_tail.TAIL_ROWS + 1)]
     assert energy_tail.keep(_window(many), micros(T0)) is None  # a faster point's rows are read back
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    qualities=st.lists(st.integers(0, 2), max_size=40),
+    tail=st.integers(-2, 42),
+    start=st.integers(0, 42),
+    limit=st.integers(1, 45),
+)
+def test_the_c_forms_of_keep_and_newest_usable_equal_the_python_ones(qualities, tail, start, limit):
+    require_built(energy_fold.native, "db/central/_fold.c")
+    window = _window([(T0 + k * MINUTE, k / 3, q) for k, q in enumerate(qualities)])
+    tail_us = micros(T0 + tail * MINUTE)
+    answers = []
+    for form in FOLD_FORMS:
+        with fold_form(form), mock.patch.object(energy_tail, "TAIL_ROWS", limit):
+            answers.append((energy_tail.keep(window, tail_us), energy_tail.newest_usable(window, start)))
+    assert answers[0] == answers[1]
 
 
 def test_kept_rows_extend_only_with_carried_rows_after_them_that_agree_with_the_state():
