@@ -7,11 +7,12 @@ import pytest
 
 from db.central.energy_query import energy_pages, energy_points
 from db.central.energy_totals import today_energy_by_site
+from db.clock import FixedClock, use_clock
 from db.energy import local_day, local_day_bounds
 from db.engine import session_scope
 from tests.support.energy import ingest, make_point
 
-# Pure calendar cases: the code under test reads no clock, so these fixed days hold on any date.
+# Calendar cases: fixed days, read under an injected clock after them, so they hold on any date.
 CHANGE_DAYS = [
     ("Europe/Berlin", date(2026, 3, 29), 23),
     ("Europe/Berlin", date(2026, 10, 25), 25),
@@ -39,7 +40,11 @@ def test_change_day_has_its_true_length(db, zone, day, hours):
     db.run(ingest(db, point, rows[half:], fold=True))  # the later half first: the earlier arrives late
     db.run(ingest(db, point, rows[:half], fold=True))
 
-    async def days():
+    async def days():  # the energy query reads the clock: one a day after the data, whatever today is
+        with use_clock(FixedClock(end + timedelta(days=2))):
+            return await read_days()
+
+    async def read_days():
         async with session_scope(db.sessions) as session:
             facts = await energy_points(session, [point])
             before, _ = local_day_bounds(day - timedelta(days=1), zone)
