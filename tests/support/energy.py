@@ -3,7 +3,7 @@
 import asyncio
 import contextlib
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from db.central import energy_fold
 from db.central.ingest.batch import insert_rows
@@ -12,7 +12,6 @@ from db.central.rollups.queue import flush_rollups, record_dirty
 from db.engine import make_engine, make_sessionmaker, session_scope
 from tests.support.native import require_built
 
-TICK = timedelta(microseconds=1)
 FOLD_FORMS = ("native", "python")  # db/central/_fold.c, and the Python forms it must equal
 
 

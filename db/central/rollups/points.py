@@ -13,8 +13,6 @@ from db.central.energy_summary import rebuild_summary
 from db.central.models import DataPoint, Meter, Reading, Site
 from db.engine import asyncpg_connection
 
-GAP_FACTOR = 3  # an interval longer than 3 collection intervals is a gap
-MIN_GAP_SECONDS = 120.0
 INFO_TTL_SECONDS = 300.0
 LOCK_CLASS = 0x524F4C4C  # first key of the advisory locks ("ROLL")
 LOCK_SLOTS = 64  # points share this many advisory locks (bounded lock table use)
@@ -28,8 +26,6 @@ class PointInfo:
     site_id: int | None = None
     timezone: str = "UTC"
     cumulative: bool = False
-    unit: str | None = None
-    max_gap_seconds: float | None = None
     rollover: float | None = None
 
 
@@ -42,7 +38,7 @@ def forget_point_infos() -> None:
 
 
 async def point_infos(session: AsyncSession, point_ids: list[int]) -> dict[int, PointInfo]:
-    """Site time zone, kind, gap limit and rollover of each point, cached for INFO_TTL_SECONDS."""
+    """Site and its time zone, kind and rollover of each point, cached for INFO_TTL_SECONDS."""
     now, db = time.monotonic(), str(session.bind.url)
     infos = {p: hit[0] for p in point_ids if (hit := _cache.get((db, p))) and now - hit[1] < INFO_TTL_SECONDS}
     missing = [p for p in point_ids if p not in infos]
@@ -61,29 +57,19 @@ async def _load_point_infos(session: AsyncSession, point_ids: list[int]) -> dict
             DataPoint.id,
             DataPoint.name,
             DataPoint.cumulative,
-            DataPoint.unit,
             Meter.config,
             Site.id,
             Site.timezone,
-            Site.collection_interval_seconds,
         )
         .join(Meter, Meter.id == DataPoint.meter_id)
         .join(Site, Site.id == Meter.site_id)
         .where(DataPoint.id.in_(point_ids))
     )
     infos = {pid: PointInfo(pid) for pid in point_ids}
-    for pid, name, cumulative, unit, config, site_id, tz, interval in rows:
+    for pid, name, cumulative, config, site_id, tz in rows:
         rollover = ((config or {}).get("rollover") or {}).get(name)
-        interval = (config or {}).get("interval_seconds") or interval  # the meter's own, else the site's
-        infos[pid] = PointInfo(
-            pid,
-            site_id,
-            tz or "UTC",
-            bool(cumulative),
-            unit,
-            max(GAP_FACTOR * (interval or 60.0), MIN_GAP_SECONDS),
-            float(rollover) if rollover is not None else None,
-        )
+        rollover = float(rollover) if rollover is not None else None
+        infos[pid] = PointInfo(pid, site_id, tz or "UTC", bool(cumulative), rollover)
     return infos
 
 
