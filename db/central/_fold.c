@@ -162,15 +162,16 @@ static PyObject *ordered(PyObject *self, PyObject *arg)
 
 /* ---- energy_tail.keep and energy_tail.newest_usable ---- */
 
-/* keep(): the usable row before tail_us and every row from tail_us on, as kept bytes (times, values,
+/* keep(): the usable row before tail_us and every row from tail_us to upto_us, as kept bytes (times, values,
    qualities), or None when there is none or more than max_rows. */
 static PyObject *tail_keep(PyObject *self, PyObject *args)
 {
     PyObject *ts, *vs, *qs;
-    long long tail_us;
+    long long tail_us, upto_us;
     Py_ssize_t max_rows;
     Window w;
-    if (!PyArg_ParseTuple(args, "OOOLn", &ts, &vs, &qs, &tail_us, &max_rows) || window_open(&w, ts, vs, qs) < 0)
+    if (!PyArg_ParseTuple(args, "OOOLLn", &ts, &vs, &qs, &tail_us, &upto_us, &max_rows) ||
+        window_open(&w, ts, vs, qs) < 0)
         return NULL;
     Py_ssize_t lo = 0, hi = w.n;
     while (lo < hi) { /* the first row at tail_us or later */
@@ -181,10 +182,19 @@ static PyObject *tail_keep(PyObject *self, PyObject *args)
             hi = mid;
     }
     const Py_ssize_t start = lo;
+    hi = w.n;
+    while (lo < hi) { /* the first row after upto_us: the end */
+        const Py_ssize_t mid = lo + (hi - lo) / 2;
+        if (w_us(&w, mid) <= upto_us)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    const Py_ssize_t end = lo;
     Py_ssize_t before = start - 1;
     while (before >= 0 && w_quality(&w, before) >= BAD_QUALITY)
         before--;
-    const Py_ssize_t rows = (before >= 0) + (w.n - start);
+    const Py_ssize_t rows = (before >= 0) + (end - start);
     if (rows == 0 || rows > max_rows) {
         window_close(&w);
         Py_RETURN_NONE;
@@ -201,8 +211,8 @@ static PyObject *tail_keep(PyObject *self, PyObject *args)
                 memcpy(p, col + width * before, width);
                 p += width;
             }
-            memcpy(p, col + width * start, width * (w.n - start));
-            p += width * (w.n - start);
+            memcpy(p, col + width * start, width * (end - start));
+            p += width * (end - start);
         }
     }
     window_close(&w);

@@ -2,8 +2,8 @@
 
 The summary (db/central/energy_summary.py) holds a point's quarters [folded_from, tail_start) exactly; a query
 takes stored local days (day and month buckets) or quarters there and computes every other quarter from
-raw readings: before folded_from, from tail_start on (the newest usable reading's quarter and the readings
-not folded yet), quarters whose longest interval exceeds the page's gap limit (their coverage depends on
+raw readings: before folded_from, from tail_start on (the quarter of the newest usable reading folded, and the
+readings not folded yet), quarters whose longest interval exceeds the page's gap limit (their coverage depends on
 it) and quarters not yet over (their coverage stops at now). A point with a queued reading at or before
 its newest folded usable one (a late upload the worker has not folded) is read raw altogether.
 """

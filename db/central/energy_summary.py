@@ -1,11 +1,13 @@
 """Fold readings into the stored 15-minute energy summary (PostgreSQL; docs/energy-data.md).
 
 For each point with queued readings in [tmin, tmax], the quarters from the one holding the usable reading
-before tmin to the one holding the usable reading after tmax (or the newest reading) are recomputed from
-raw rows: every interval a new, late or replaced reading changes lies there. Then the local days holding
+before tmin to the one holding the usable reading after tmax (or the newest reading claimed) are recomputed
+from raw rows: every interval a new, late or replaced reading changes lies there. Then the local days holding
 those quarters are summed again from their quarter rows, and the point's state records the contiguous
 range of quarters the summary holds exactly, [folded_from, tail_start): tail_start is the quarter of the
-newest usable reading, whose figures the next reading changes, so queries read it and later quarters raw.
+newest usable reading its folds have claimed, whose figures the next reading changes, so queries read it and
+later quarters raw. Readings of uploads still queued are left to their own folds: with a backlog queued, a
+fold reads only what it claimed, and its next fold extends the rows it kept (db/central/energy_tail.py).
 """
 
 from collections.abc import Mapping
@@ -36,27 +38,28 @@ EMPTY = Window(b"", b"", b"")
 FOLD_WINDOW_SQL = f"interval '{FOLD_WINDOW // timedelta(seconds=1)} seconds'"
 FOLD_BATCH = 100  # (point, window) pairs per statement
 
-# Per point: its usable reading before tmin (p) and after tmax (n), its newest reading (l: one at tmax or
-# later exists unless it was deleted since) and newest usable reading (u: the one before tmin when none is
-# at tmin or later), and its summary state. Each lookup backwards has a lower bound first, as in
-# db/central/storage/lookups.py: without one it descended into every monthly partition. n and u stop at l
-# (no reading is newer): with the new readings the newest, as they mostly are, n prunes every partition
-# and u searches the one or two holding [tmin, l], where unbounded both searched every later month and the
-# default partition.
+# Per point: its summary state, the newest reading its folds have claimed with this one (c: tmax, or the
+# newest an earlier fold claimed when later; a state from before migration 0018 has no newest, and its
+# last_usable stands in: every reading up to it was folded or queued), its usable reading before tmin (p) and
+# after tmax up to c (n: a late upload's quarters end at the one holding it), its newest reading in [tmin, c]
+# (l: none when the point's readings were deleted since they were queued) and newest usable reading up to c
+# (u: the one before tmin when none is at tmin or later). Readings after c belong to uploads still queued:
+# their own folds read them. Each lookup backwards has a lower bound first, as in
+# db/central/storage/lookups.py: without one it descended into every monthly partition.
 _BOUNDS = f"""
-SELECT t.pid, p.ts, n.ts, l.ts, u.ts, s.folded_from, s.tail_start, s.newest
+SELECT t.pid, p.ts, n.ts, l.ts, u.ts, s.folded_from, s.tail_start, s.newest, c.ts
 FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[]) AS t(pid, tmin, tmax)
+LEFT JOIN energy_summary_state s ON s.point_id = t.pid
+CROSS JOIN LATERAL (SELECT greatest(t.tmax, s.newest, CASE WHEN s.newest IS NULL THEN s.last_usable END) AS ts) c
 CROSS JOIN LATERAL (SELECT {usable_before("t.pid", "t.tmin")} AS ts) p
-CROSS JOIN LATERAL (SELECT COALESCE(
-    (SELECT ts FROM readings WHERE point_id = t.pid AND ts >= t.tmax ORDER BY ts DESC LIMIT 1),
-    (SELECT ts FROM readings WHERE point_id = t.pid AND ts < t.tmax ORDER BY ts DESC LIMIT 1)) AS ts OFFSET 0) l
-LEFT JOIN LATERAL (SELECT ts FROM readings WHERE point_id = t.pid AND ts > t.tmax AND ts <= l.ts
+LEFT JOIN LATERAL (SELECT ts FROM readings WHERE point_id = t.pid AND ts >= t.tmin AND ts <= c.ts
+                   ORDER BY ts DESC LIMIT 1) l ON true
+LEFT JOIN LATERAL (SELECT ts FROM readings WHERE point_id = t.pid AND ts > t.tmax AND ts <= c.ts
                    AND quality < 2 ORDER BY ts LIMIT 1) n ON true
 CROSS JOIN LATERAL (SELECT COALESCE(
-    (SELECT ts FROM readings WHERE point_id = t.pid AND ts >= t.tmin AND ts <= l.ts AND quality < 2
+    (SELECT ts FROM readings WHERE point_id = t.pid AND ts >= t.tmin AND ts <= c.ts AND quality < 2
      ORDER BY ts DESC LIMIT 1),
     p.ts) AS ts) u
-LEFT JOIN energy_summary_state s ON s.point_id = t.pid
 """
 
 # Each window's rows in time order with its usable neighbours, as one row per window: its times, values and
@@ -173,10 +176,11 @@ ON CONFLICT (point_id) DO UPDATE SET folded_from = EXCLUDED.folded_from, tail_st
 """
 
 # The states of points whose carried rows may extend their kept rows (db/central/energy_tail.py), with the
-# newest stored row before the first carried one (the newest kept one, unless a writer stored rows without
-# queueing them); the kept rows are used only within FOLD_WINDOW of the carried ones, so no further back.
+# newest stored row before the first carried one (the newest kept one, unless an upload still queued or a
+# writer that does not queue stored rows between); the kept rows are used only within FOLD_WINDOW of the
+# carried ones, so no further back.
 _KEPT = f"""
-SELECT s.point_id, s.folded_from, s.tail_start, s.last_usable, s.tail, s.newest,
+SELECT s.point_id, s.folded_from, s.tail_start, s.last_usable, s.tail,
   (SELECT ts FROM readings WHERE point_id = t.pid AND ts < t.first AND ts >= t.first - {FOLD_WINDOW_SQL}
    ORDER BY ts DESC LIMIT 1)
 FROM unnest($1::bigint[], $2::timestamptz[]) AS t(pid, first)
@@ -233,12 +237,12 @@ async def fold_summary(
     if not spans:
         return
     conn = await asyncpg_connection(session)
-    ranges, states, tails, newests, known, claimed = [], [], {}, {}, {}, {}
+    ranges, states, tails, newests, known = [], [], {}, {}, {}
     if carried:
         held = sorted(carried)
         firsts = [_dt(carried[pid].first_us) for pid in held]
         for row in await conn.fetch(_KEPT, held, firsts):
-            pid, folded_from, tail_start, last_usable, kept, folded_newest, stored = row
+            pid, folded_from, tail_start, last_usable, kept, stored = row
             extended = energy_tail.extend(kept, carried[pid], tail_start, last_usable, stored)
             if extended is None:
                 continue
@@ -247,18 +251,19 @@ async def fold_summary(
                 continue
             last = _dt(extended.last_usable_us)
             ranges.append((pid, tail_start, hi))
-            newests[pid] = _dt(extended.newest_us)
-            claimed[pid] = max(spans[pid][1], folded_newest or newests[pid])
+            newests[pid] = _dt(
+                extended.newest_us
+            )  # the newest claimed: every carried row follows the kept ones
             states.append((pid, folded_from, max(folded_from, quarter_floor(last)), last))
             known[pid] = extended.window
     pids = sorted(pid for pid in spans if pid not in known)
-    for pid, before, after, newest, last_usable, folded_from, tail_start, folded_newest in (
+    for pid, before, after, found, last_usable, folded_from, tail_start, folded_newest, newest in (
         await conn.fetch(_BOUNDS, pids, [spans[p][0] for p in pids], [spans[p][1] for p in pids])
         if pids
         else ()
     ):
-        if newest is None:
-            continue
+        if found is None and before is None:
+            continue  # no reading left to fold
         bare = folded_from is None
         lo = quarter_floor(before or spans[pid][0])
         hi = quarter_floor(after or newest) + QUARTER
@@ -272,7 +277,6 @@ async def fold_summary(
         tail = quarter_floor(last_usable) if last_usable is not None else hi
         ranges.append((pid, lo, hi))
         newests[pid] = newest
-        claimed[pid] = max(spans[pid][1], folded_newest or newest)
         states.append((pid, folded_from, max(folded_from, tail), last_usable))
         held = carried.get(pid) if carried else None
         if (
@@ -287,7 +291,7 @@ async def fold_summary(
     through = {state[0]: state[2] for state in states}
     last_windows = await fold_ranges(conn, ranges, infos, through, tails, newests, known)
     kept = [_kept(state, newests[state[0]], last_windows.get(state[0])) for state in states]
-    await conn.execute(_STATE, *map(list, zip(*states, strict=True)), kept, [claimed[s[0]] for s in states])
+    await conn.execute(_STATE, *map(list, zip(*states, strict=True)), kept, [newests[s[0]] for s in states])
 
 
 def _after_folded(held: Carried, bare: bool, folded_newest: datetime | None) -> bool:
@@ -304,15 +308,15 @@ def _after_folded(held: Carried, bare: bool, folded_newest: datetime | None) -> 
 
 def _kept(state: tuple, newest: datetime, last: tuple[int, int, Window] | None) -> bytes | None:
     """The rows the point's new state keeps (energy_tail.keep), when the last window the fold read or made
-    holds every row from the one before its tail_start to its newest: the window starts at the tail_start
-    or before, and its end is past the newest row (so nothing after it was left out)."""
+    holds every row from the one before its tail_start to the newest claimed one: the window starts at the
+    tail_start or before, and its end is past the newest claimed row (so nothing up to it was left out)."""
     if last is None or state[3] is None or state[2] != quarter_floor(state[3]):
         return None
     lo_us, hi_us, window = last
     tail_us = micros(state[2])
     if not lo_us <= tail_us or micros(newest) >= hi_us or not window.stamps:
         return None
-    return energy_tail.keep(window, tail_us)
+    return energy_tail.keep(window, tail_us, micros(newest))
 
 
 def _dt(us: int) -> datetime:

@@ -4,13 +4,15 @@ Every fold rewrites the quarters from the point's tail_start (the quarter of its
 and so read back the rows from there, the usable one before and the point's newest reading: with the
 lookups of _BOUNDS that was half of PostgreSQL's time per fold round (docs/ingest.md, thirteenth pass).
 The fold now keeps those rows in the state (`energy_summary_state.tail`: the usable reading before
-tail_start, then every row from tail_start to the newest one the fold read, in the window's binary forms).
-The next fold of a point whose claimed rows are all carried (db/central/rollups/carried.py) and all follow
-that newest row takes its window from the two (`extend`), with no lookup and no read.
+tail_start, then every row from tail_start to the newest one its folds claimed, in the window's binary
+forms). The next fold of a point whose claimed rows are all carried (db/central/rollups/carried.py) and all
+follow that newest row takes its window from the two (`extend`), with no lookup and no read: after an
+on-time upload, and round after round through a backlog, whose later uploads' rows no fold reads before it
+claims them (db/central/energy_summary.py).
 
 Why the kept rows are the point's rows when they are used: a fold writes them from one window it read
 (one statement's snapshot) or made this way, holding every row of the point from the one before tail_start
-to the newest (`keep` is given nothing else), and rows are written only by uploads, which queue their
+to the newest claimed (`keep` is given nothing else), and rows are written only by uploads, which queue their
 ranges. A row stored since among the kept ones, or between them and the carried ones, belongs to an upload
 whose queue row is either claimed in the same round (then its rows are carried with the others, and the
 first carried row does not follow the newest kept one, or the point is not carried at all: both read from
@@ -81,25 +83,26 @@ def _first_at(window: Window, us: int) -> int:
     return lo
 
 
-def keep(window: Window, tail_us: int) -> bytes | None:
+def keep(window: Window, tail_us: int, upto_us: int) -> bytes | None:
     """The rows a state keeps of a window that holds every row of its point from the usable one before
-    tail_us to the newest: the usable row before tail_us and the rows from tail_us on (None past TAIL_ROWS)."""
+    tail_us to upto_us (the newest reading its folds claimed): the usable row before tail_us and the rows
+    from tail_us to upto_us (None past TAIL_ROWS). Later rows in the window belong to uploads not folded yet."""
     if energy_fold.native is not None:  # db/central/_fold.c: the same rows, without a Python int per row
         return energy_fold.native.tail_keep(
-            window.stamps, window.values, window.qualities, tail_us, TAIL_ROWS
+            window.stamps, window.values, window.qualities, tail_us, upto_us, TAIL_ROWS
         )
-    start = _first_at(window, tail_us)
+    start, end = _first_at(window, tail_us), _first_at(window, upto_us + 1)
     before = start - 1
     while before >= 0 and not _usable(window, before):
         before -= 1
-    rows = ([before] if before >= 0 else []) + list(range(start, _count(window)))
+    rows = ([before] if before >= 0 else []) + list(range(start, max(start, end)))
     if not rows or len(rows) > TAIL_ROWS:
         return None
     parts = []
     for column, width in ((window.stamps, 8), (window.values, 8), (window.qualities, 2)):
         if before >= 0:
             parts.append(column[width * before : width * (before + 1)])
-        parts.append(column[width * start :])
+        parts.append(column[width * start : width * max(start, end)])
     return b"".join(parts)
 
 

@@ -5,7 +5,7 @@ The fold's largest cost was reading the new readings back (db/central/energy_sum
 upload's COPY stored every row of its payload, each of its rollup_dirty rows carries its part's rows in the
 forms the fold reads (db/central/ingest/_rows.c carried_parts: per point its id, count, times, values and
 qualities). A point whose claimed queue rows all carry it, without overlap between them, and whose queued
-readings all follow the newest one its summary's last fold saw (db/central/energy_summary.py _after_folded),
+readings all follow the newest one its summary's folds claimed (db/central/energy_summary.py _after_folded),
 is folded from
 the carried rows and the stored rows around them: the window's rows before the first carried one (the tail
 quarter and the usable reading before it) and after the last (up to the quarter of the next usable one).

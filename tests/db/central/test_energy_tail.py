@@ -37,39 +37,51 @@ def _carried(rows: list[tuple[datetime, float, int]]) -> Carried:
     return Carried(micros(rows[0][0]), micros(rows[-1][0]), window.stamps, window.values, window.qualities)
 
 
-def test_a_state_keeps_the_usable_row_before_its_tail_start_and_every_row_from_it():
+END = micros(T0 + 60 * MINUTE)  # after every row of these windows
+
+
+def test_a_state_keeps_the_usable_row_before_its_tail_start_and_every_row_from_it_to_the_claimed_one():
     rows = [(T0 + k * MINUTE, float(k), 2 if k in (12, 13) else 0) for k in range(20)]  # 09:01 … 09:20
     tail = micros(datetime(2026, 3, 2, 9, 15, tzinfo=UTC))
-    kept = energy_tail.unpack(energy_tail.keep(_window(rows), tail))
+    kept = energy_tail.unpack(energy_tail.keep(_window(rows), tail, END))
     # 09:13 and 09:14 are bad: the usable row before the tail is 09:12, then 09:15 … 09:20
     assert _rows(kept) == [(micros(ts), v, q) for ts, v, q in [rows[11], *rows[14:]]]
-    assert energy_tail.keep(_window(rows[14:]), tail) == energy_tail.keep(_window(rows[14:]), tail - 1)
-    assert energy_tail.keep(_window([]), tail) is None
+    assert energy_tail.keep(_window(rows[14:]), tail, END) == energy_tail.keep(
+        _window(rows[14:]), tail - 1, END
+    )
+    # rows after the newest claimed one (09:17) belong to uploads still queued: not kept
+    claimed = micros(rows[16][0])
+    kept = energy_tail.unpack(energy_tail.keep(_window(rows), tail, claimed))
+    assert _rows(kept) == [(micros(ts), v, q) for ts, v, q in [rows[11], *rows[14:17]]]
+    assert energy_tail.keep(_window([]), tail, END) is None
     many = [(T0 + k * timedelta(seconds=0.2), 1.0, 0) for k in range(energy_tail.TAIL_ROWS + 1)]
-    assert energy_tail.keep(_window(many), micros(T0)) is None  # a faster point's rows are read back
+    assert energy_tail.keep(_window(many), micros(T0), END) is None  # a faster point's rows are read back
 
 
 @settings(max_examples=200, deadline=None)
 @given(
     qualities=st.lists(st.integers(0, 2), max_size=40),
     tail=st.integers(-2, 42),
+    upto=st.integers(-2, 42),
     start=st.integers(0, 42),
     limit=st.integers(1, 45),
 )
-def test_the_c_forms_of_keep_and_newest_usable_equal_the_python_ones(qualities, tail, start, limit):
+def test_the_c_forms_of_keep_and_newest_usable_equal_the_python_ones(qualities, tail, upto, start, limit):
     require_built(energy_fold.native, "db/central/_fold.c")
     window = _window([(T0 + k * MINUTE, k / 3, q) for k, q in enumerate(qualities)])
-    tail_us = micros(T0 + tail * MINUTE)
+    tail_us, upto_us = micros(T0 + tail * MINUTE), micros(T0 + upto * MINUTE)
     answers = []
     for form in FOLD_FORMS:
         with fold_form(form), mock.patch.object(energy_tail, "TAIL_ROWS", limit):
-            answers.append((energy_tail.keep(window, tail_us), energy_tail.newest_usable(window, start)))
+            answers.append(
+                (energy_tail.keep(window, tail_us, upto_us), energy_tail.newest_usable(window, start))
+            )
     assert answers[0] == answers[1]
 
 
 def test_kept_rows_extend_only_with_carried_rows_after_them_that_agree_with_the_state():
     rows = [(T0 + k * MINUTE, float(k), 0) for k in range(14, 20)]  # 09:15 … 09:20
-    kept = energy_tail.keep(_window(rows), micros(datetime(2026, 3, 2, 9, 15, tzinfo=UTC)))
+    kept = energy_tail.keep(_window(rows), micros(datetime(2026, 3, 2, 9, 15, tzinfo=UTC)), END)
     tail_start, last = datetime(2026, 3, 2, 9, 15, tzinfo=UTC), rows[-1][0]
     new = [(T0 + k * MINUTE, float(k), 2 if k == 24 else 0) for k in range(20, 25)]
     extended = energy_tail.extend(kept, _carried(new), tail_start, last, last)

@@ -23,9 +23,10 @@ from db.central.rollups.carried import carried_parts, collect
 from db.central.rollups.queue import ROLLUP_PARTS, _us, flush_rollups, record_dirty
 from db.clock import FixedClock, use_clock
 from db.engine import session_scope
+from tests.db.central.test_energy_summary import answer
 from tests.db.central.test_energy_tail import kept_rows_are_stored_rows
 from tests.db.central.test_native_fold import stored
-from tests.db.energy.test_consumption_rules import history, steps
+from tests.db.energy.test_consumption_rules import assert_same, history, steps
 from tests.support.energy import Db, make_point
 from tests.support.native import require_built
 
@@ -226,7 +227,7 @@ def test_folds_of_carried_rows_store_what_folds_reading_back_store(
 
 @pytest.mark.parametrize("carry", [True, False], ids=["carried", "read back"])
 def test_an_upload_committed_during_a_fold_is_folded_by_its_own_round(own_db, monkeypatch, carry):
-    """fold_ranges looks for no row after the newest one _BOUNDS saw (energy_summary.fold_ranges newests): an
+    """fold_ranges looks for no row after the newest one claimed (energy_summary.fold_ranges newests): an
     upload that commits between the two statements, with the next usable reading, is left to its own round,
     which ends with the rows a fold that saw everything in order stores."""
     rows = history([(60, 0.5, 0)] * 50 + [(60, 0.25, 1)] * 5 + [(60, 1.5, 0)] * 40, START, 100.0, None)
@@ -262,3 +263,69 @@ def test_an_upload_committed_during_a_fold_is_folded_by_its_own_round(own_db, mo
         raced, in_order = own_db.run(run(True)), own_db.run(run(False))
     assert raced == in_order
     assert raced["energy_quarters"] and raced["energy_summary_state"]
+
+
+async def _fold_one_upload_a_round(db: Db) -> bool:
+    """One fold round claiming one queue row (CLAIM_ROWS patched to 1); whether it claimed one."""
+    async with session_scope(db.sessions) as session:
+        return bool(await queue.process_once(session, skip_locked=False))
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    drawn=st.lists(steps, min_size=6, max_size=100),
+    value=st.floats(0, ROLLOVER - 1, allow_nan=False),
+    seed=st.integers(0, 10_000),
+    zone=st.sampled_from(["Europe/Berlin", "Asia/Kolkata", "America/New_York"]),
+    resolution=st.sampled_from(["quarter_hour", "hour", "day"]),
+    cumulative=st.booleans(),
+    wraps=st.booleans(),
+)
+def test_a_backlog_folded_an_upload_a_round_reads_only_what_it_claimed(
+    own_db, watched, monkeypatch, drawn, value, seed, zone, resolution, cumulative, wraps
+):
+    """Uploads stored before a fold, folded one a round: each round folds what it claimed (the quarters up to
+    its newest usable claimed reading's), later rounds extend the rows it kept, queries answer from the summary
+    and raw rows alike meanwhile, and the end holds the rows one fold of them all stores."""
+    require_built(ingest.native_rows, "db/central/ingest/_rows.c")
+    rollover = ROLLOVER if wraps else None
+    rows = history(drawn, START, value, rollover)
+    rng = random.Random(seed)
+    cuts = sorted(rng.sample(range(1, len(rows)), min(5, len(rows) - 1)))
+    chunks = [rows[a:b] for a, b in zip([0, *cuts], [*cuts, len(rows)], strict=False)]
+    lo, hi = START - timedelta(hours=1), rows[-1].ts + timedelta(days=1)
+
+    async def backlog() -> tuple[dict, list]:
+        point = await make_point(own_db, timezone=zone, rollover=rollover, cumulative=cumulative)
+        for chunk in chunks:
+            await _upload(own_db, point, chunk)
+        summary_used = []
+        with monkeypatch.context() as patch:
+            patch.setattr(queue, "CLAIM_ROWS", 1)
+            while await _fold_one_upload_a_round(own_db):
+                got, want, used = await answer(own_db, point, lo, hi, resolution, 1000, rows, False)
+                assert_same(got, want)
+                summary_used.append(used is not None)
+        assert await kept_rows_are_stored_rows(own_db, point)
+        return await stored(own_db, point), summary_used
+
+    async def at_once() -> dict:
+        point = await make_point(own_db, timezone=zone, rollover=rollover, cumulative=cumulative)
+        for chunk in chunks:
+            await _upload(own_db, point, chunk)
+        await flush_rollups(own_db.sessions)
+        return await stored(own_db, point)
+
+    with use_clock(FixedClock(rows[-1].ts + timedelta(days=1))):
+        before = watched["known"]
+        (rounds, summary_used), whole = own_db.run(backlog()), own_db.run(at_once())
+    assert rounds == whole
+    # the queued uploads follow what was folded: once a usable reading is, queries read the summary during the
+    # backlog, not every reading raw
+    folded_usable = [
+        any(r.quality < 2 for chunk in chunks[: n + 1] for r in chunk) for n in range(len(chunks))
+    ]
+    assert summary_used == folded_usable
+    spans = [chunk[-1].ts - chunk[0].ts for chunk in chunks]
+    if any(c.quality < 2 for c in chunks[0]) and max(spans) < timedelta(hours=12):
+        assert watched["known"] > before  # some round extended the rows the one before it kept
