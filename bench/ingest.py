@@ -283,27 +283,45 @@ def _start_server(dsn: str, port: int, workers: int, batch: int, rollups: bool) 
     raise RuntimeError("central server did not start")
 
 
-async def _drain_rollups(dsn: str, meter: CpuMeter) -> tuple[float, CpuSplit]:
-    """Seconds to fold what the API's rollup workers have not folded yet, folding it here and now; the phase's CPU.
-
-    The workers pause between rounds (api/background/rollup_worker.py): waiting for their next round would add
-    idle time to a throughput figure. This folds as a worker does, every part at once on its own connection
-    (db/central/rollups/queue.py process_once), and leaves a part that an API worker holds to that worker
-    until it lets go: flush_rollups, which waits for a held part's rows instead, split one part's uploads
-    between two folds of the same points (twice the bounds, tail quarters and days to read), a cost the
-    workers alone never have. Its CPU counts as the load generator's (its backends' as PostgreSQL's: the meter
-    stops before those connections close).
-    """
-    from sqlalchemy import exists, select
+async def _open_drain(dsn: str):
+    """The drain's sessionmaker and engine, with its ROLLUP_PARTS connections opened, before any timing: an API
+    worker's pool is open before uploads arrive. Opened inside the timed drain, four new connections (asyncpg's
+    connect, its SSL attempt and .pgpass lookup, SQLAlchemy's first-connect checks) were ~50 ms of a 0.25 s drain."""
+    from sqlalchemy import text
 
     from api.app import tune_garbage_collector
-    from db.central.rollups.models import RollupDirty
-    from db.central.rollups.queue import ALL_PARTS, ROLLUP_PARTS, process_once
+    from db.central.rollups.queue import ROLLUP_PARTS
     from db.engine import make_engine, make_sessionmaker, session_scope
 
     tune_garbage_collector()  # the API's worker folds with the API's collector settings; so does this fold
     engine = make_engine(dsn, pool_size=ROLLUP_PARTS)
     sessions = make_sessionmaker(engine)
+
+    async def touch() -> None:
+        async with session_scope(sessions) as session:
+            await session.execute(text("SELECT 1"))
+            await asyncio.sleep(0.05)  # held until every one is open: each its own connection
+
+    await asyncio.gather(*(touch() for _ in range(ROLLUP_PARTS)))
+    return sessions, engine
+
+
+async def _drain_rollups(sessions, meter: CpuMeter) -> tuple[float, CpuSplit]:
+    """Seconds to fold what the API's rollup workers have not folded yet, folding it here and now; the phase's CPU.
+
+    The workers pause between rounds (api/background/rollup_worker.py): waiting for their next round would add
+    idle time to a throughput figure. This folds as a worker does, every part at once on its own connection
+    (db/central/rollups/queue.py process_once; the connections opened before the uploads, _open_drain), and
+    leaves a part that an API worker holds to that worker until it lets go: flush_rollups, which waits for a
+    held part's rows instead, split one part's uploads between two folds of the same points (twice the bounds,
+    tail quarters and days to read), a cost the workers alone never have. Its CPU counts as the load
+    generator's (its backends' as PostgreSQL's: the meter stops before those connections close).
+    """
+    from sqlalchemy import exists, select
+
+    from db.central.rollups.models import RollupDirty
+    from db.central.rollups.queue import ALL_PARTS, process_once
+    from db.engine import session_scope
 
     async def fold(part: int) -> None:
         while True:
@@ -314,12 +332,9 @@ async def _drain_rollups(dsn: str, meter: CpuMeter) -> tuple[float, CpuSplit]:
                     return
             await asyncio.sleep(0.01)  # an API worker is folding this part
 
-    try:
-        started = time.perf_counter()
-        await asyncio.gather(*(fold(part) for part in ALL_PARTS))
-        return time.perf_counter() - started, meter.stop()
-    finally:
-        await engine.dispose()
+    started = time.perf_counter()
+    await asyncio.gather(*(fold(part) for part in ALL_PARTS))
+    return time.perf_counter() - started, meter.stop()
 
 
 async def _postmaster_pid(dsn: str) -> int | None:
@@ -351,14 +366,19 @@ async def _measure_upload(args, bodies: list[bytes], rollups: bool, copy: int) -
     port = _free_port()
     server = _start_server(dsn, port, args.workers, args.batch, rollups)
     figures = {}
+    drain = None
     try:
+        if rollups:
+            drain = await _open_drain(dsn)
         meter = CpuMeter(server.pid, await _postmaster_pid(dsn), name)  # this database's backends only
         meter.start()
         figures["upload"], stored = await _upload_all(port, keys, bodies, args.clients)
         if stored != args.readings:
             raise RuntimeError(f"stored {stored} readings, expected {args.readings}")
-        if rollups:
-            figures["drain"], figures["cpu"] = await _drain_rollups(dsn, meter)
+        if drain is not None:
+            figures["drain"], figures["cpu"] = await _drain_rollups(drain[0], meter)
+            await drain[1].dispose()
+            drain = None
         else:
             figures["drain"], figures["cpu"] = 0.0, meter.stop()
         server.send_signal(signal.SIGTERM)
@@ -370,6 +390,8 @@ async def _measure_upload(args, bodies: list[bytes], rollups: bool, copy: int) -
                     dsn, copy_batches(args, ordered), args.clients
                 )
     finally:
+        if drain is not None:
+            await drain[1].dispose()
         if server.poll() is None:
             server.send_signal(signal.SIGTERM)
             server.wait(30)
