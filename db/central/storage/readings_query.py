@@ -17,7 +17,7 @@ from sqlalchemy import func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.central.models import Reading
-from db.energy import EnergyBucket
+from db.energy import BAD_QUALITY, EnergyBucket
 
 RESOLUTIONS = ("raw", "minute", "hour", "day")  # of the readings query; this module reads the first two
 SQL_RESOLUTIONS = RESOLUTIONS[:2]
@@ -137,12 +137,15 @@ def _minute(session: AsyncSession):
 
 
 async def _minutes(session, point_id, start, end, after, first) -> list[ReadingRow]:
+    """An instantaneous point's minutes: mean, min and max of the usable readings, the count of all (as the
+    energy query's hours and days: a bad reading is counted and flags its bucket, but says nothing of it)."""
     bucket = _minute(session).label("bucket")
+    usable = Reading.quality < BAD_QUALITY
     inner = select(
         bucket,
-        func.avg(Reading.value).label("value"),
-        func.min(Reading.value).label("min"),
-        func.max(Reading.value).label("max"),
+        func.avg(Reading.value).filter(usable).label("value"),
+        func.min(Reading.value).filter(usable).label("min"),
+        func.max(Reading.value).filter(usable).label("max"),
         func.count().label("count"),
         func.max(Reading.quality).label("quality"),
         func.min(Reading.quality).label("best"),
@@ -158,7 +161,14 @@ async def _minutes(session, point_id, start, end, after, first) -> list[ReadingR
         query = query.where(sub.c.bucket > after_key)
     rows = await session.execute(query.order_by(sub.c.bucket).limit(first + 1))
     return [
-        ReadingRow(ts=_as_utc(b), value=float(v), min=lo, max=hi, count=int(n), quality=_quality(worst, best))
+        ReadingRow(
+            ts=_as_utc(b),
+            value=None if v is None else float(v),
+            min=lo,
+            max=hi,
+            count=int(n),
+            quality=_quality(worst, best),
+        )  # fmt: skip
         for b, v, lo, hi, n, worst, best in rows
     ]
 

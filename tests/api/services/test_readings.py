@@ -63,6 +63,23 @@ def test_hours_are_local_and_bad_readings_count_but_do_not_average(db):
             ]
 
 
+def test_minutes_count_bad_readings_but_average_only_the_usable_ones(db):
+    start = (utcnow() - timedelta(days=2)).replace(second=0, microsecond=0)
+    rows = [
+        (start + timedelta(seconds=s), v, q) for s, v, q in [(5, 10.0, 0), (20, 1000.0, 2), (40, 20.0, 1)]
+    ]
+    rows += [(start + timedelta(minutes=1, seconds=s), v, 2) for s, v in [(10, 7.0), (30, 9.0)]]  # only bad
+    rows += [(start + timedelta(minutes=2, seconds=10), 30.0, 0)]
+    point = db.run(make_point(db, ZONE, False, unit="kilowatts", name="power_kw"))
+    meter_id = db.run(_store(db, point, rows))
+    page, _ = db.run(_both(db, meter_id, start, start + timedelta(minutes=3), "minute"))
+    assert [(r.ts, r.value, r.min, r.max, r.count, r.quality) for r in page] == [
+        (start, 15.0, 10.0, 20.0, 3, 1),  # the bad spike counted and flagging, not averaged
+        (start + timedelta(minutes=1), None, None, None, 2, 2),  # nothing usable: no figures, bad
+        (start + timedelta(minutes=2), 30.0, 30.0, 30.0, 1, 0),
+    ]
+
+
 def expected(rows: list[tuple], resolution: str) -> list[tuple]:
     """(bucket, mean, min, max, count) per local hour or day: figures of the usable readings, count of all."""
     zone = ZoneInfo(ZONE)
