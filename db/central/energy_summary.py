@@ -253,9 +253,8 @@ async def fold_summary(
                 continue
             last = _dt(extended.last_usable_us)
             ranges.append((pid, tail_start, hi))
-            newests[pid] = _dt(
-                extended.newest_us
-            )  # the newest claimed: every carried row follows the kept ones
+            # the newest claimed: every carried row follows the kept ones, which end at the newest claimed before
+            newests[pid] = _dt(extended.newest_us)
             states.append((pid, folded_from, max(folded_from, quarter_floor(last)), last))
             known[pid] = extended.window
     pids = sorted(pid for pid in spans if pid not in known)

@@ -1,9 +1,14 @@
-"""`meterit bench ingest`'s COPY baselines hold the uploads' own readings, batch for batch."""
+"""`meterit bench ingest`: the COPY baselines hold the uploads' own readings, batch for batch, and the uploads'
+points exist before they are timed."""
 
+import asyncio
 import json
+import uuid
 from types import SimpleNamespace
 
-from bench.ingest import copy_batches, make_bodies
+import asyncpg
+
+from bench.ingest import _drop, _prepare, copy_batches, make_bodies
 
 
 def test_copy_batches_hold_the_uploads_readings_as_sent_and_as_stored():
@@ -25,3 +30,36 @@ def test_copy_batches_hold_the_uploads_readings_as_sent_and_as_stored():
         assert sorted((row[0] - 2 * 10**9, row[2]) for row in stored) == sorted(uploads[key])
         assert stored == sorted(stored, key=lambda row: row[:2])
         assert {row[1] for row in sent} == {row[1] for row in stored}
+
+
+def test_the_sites_points_exist_before_the_timed_uploads(pg_server):
+    """_prepare registers every (meter, point) the bodies upload, each in its site: the timed uploads, like the
+    COPY baseline, store readings of points that exist."""
+    sites, points = 3, 40
+    name = f"meterit_bench_test_{uuid.uuid4().hex[:8]}"
+    dsn, keys = asyncio.run(_prepare(pg_server, name, sites, points))
+    try:
+        wanted = [
+            {(r["meter_external_id"], r["data_point"], r["unit"]) for body in site_bodies
+             for r in json.loads(body)["variables"]["batch"]["readings"]}
+            for site_bodies in make_bodies(400, 70, points, sites)
+        ]  # fmt: skip
+
+        async def registered() -> list[set]:
+            conn = await asyncpg.connect(dsn)
+            try:
+                rows = await conn.fetch(
+                    "SELECT s.name, m.external_id, p.name, p.unit FROM data_points p "
+                    "JOIN meters m ON m.id = p.meter_id JOIN sites s ON s.id = m.site_id"
+                )
+            finally:
+                await conn.close()
+            out = [set() for _ in range(sites)]
+            for site, meter, point, unit in rows:
+                out[int(site.rsplit("-", 1)[1])].add((meter, point, unit))
+            return out
+
+        assert len(keys) == sites
+        assert asyncio.run(registered()) == wanted
+    finally:
+        asyncio.run(_drop(pg_server, name))
