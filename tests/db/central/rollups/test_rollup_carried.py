@@ -180,24 +180,33 @@ def watched(monkeypatch):
     return seen
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(
-    drawn=st.lists(steps, min_size=2, max_size=150),
-    value=st.floats(0, ROLLOVER - 1, allow_nan=False),
-    seed=st.integers(0, 10_000),
-    zone=st.sampled_from(["Europe/Berlin", "Asia/Kolkata", "America/New_York"]),
-    cumulative=st.booleans(),
-    wraps=st.booleans(),
-)
-def test_folds_of_carried_rows_store_what_folds_reading_back_store(
-    own_db, watched, monkeypatch, drawn, value, seed, zone, cumulative, wraps
-):
+# a register's or a power point's history, where it is cut into uploads, its site's zone, and whether it wraps
+HISTORIES = {
+    "value": st.floats(0, ROLLOVER - 1, allow_nan=False),
+    "seed": st.integers(0, 10_000),
+    "zone": st.sampled_from(["Europe/Berlin", "Asia/Kolkata", "America/New_York"]),
+    "cumulative": st.booleans(),
+    "wraps": st.booleans(),
+}
+
+
+def _uploads(drawn, value: float, seed: int, wraps: bool, most: int) -> tuple:
+    """The drawn history (the rollover limit, its rows) cut at random into at most `most` uploads in time
+    order, and the seeded generator that cut it; needs the C row encoder (carried rows)."""
     require_built(ingest.native_rows, "db/central/ingest/_rows.c")
     rollover = ROLLOVER if wraps else None
     rows = history(drawn, START, value, rollover)
     rng = random.Random(seed)
-    cuts = sorted(rng.sample(range(1, len(rows)), min(6, len(rows) - 1)))
-    chunks = [rows[a:b] for a, b in zip([0, *cuts], [*cuts, len(rows)], strict=False)]
+    cuts = sorted(rng.sample(range(1, len(rows)), min(most - 1, len(rows) - 1)))
+    return rollover, rows, [rows[a:b] for a, b in zip([0, *cuts], [*cuts, len(rows)], strict=False)], rng
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(drawn=st.lists(steps, min_size=2, max_size=150), **HISTORIES)
+def test_folds_of_carried_rows_store_what_folds_reading_back_store(
+    own_db, watched, monkeypatch, drawn, value, seed, zone, cumulative, wraps
+):
+    rollover, rows, chunks, rng = _uploads(drawn, value, seed, wraps, 7)
     plan = []  # (what, rows, fold after it)
     for n, chunk in enumerate(chunks):
         kind = rng.choice(["upload", "upload", "upload", "late", "unseen"]) if n else "upload"
@@ -274,12 +283,8 @@ async def _fold_one_upload_a_round(db: Db) -> bool:
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     drawn=st.lists(steps, min_size=6, max_size=100),
-    value=st.floats(0, ROLLOVER - 1, allow_nan=False),
-    seed=st.integers(0, 10_000),
-    zone=st.sampled_from(["Europe/Berlin", "Asia/Kolkata", "America/New_York"]),
     resolution=st.sampled_from(["quarter_hour", "hour", "day"]),
-    cumulative=st.booleans(),
-    wraps=st.booleans(),
+    **HISTORIES,
 )
 def test_a_backlog_folded_an_upload_a_round_reads_only_what_it_claimed(
     own_db, watched, monkeypatch, drawn, value, seed, zone, resolution, cumulative, wraps
@@ -287,12 +292,7 @@ def test_a_backlog_folded_an_upload_a_round_reads_only_what_it_claimed(
     """Uploads stored before a fold, folded one a round: each round folds what it claimed (the quarters up to
     its newest usable claimed reading's), later rounds extend the rows it kept, queries answer from the summary
     and raw rows alike meanwhile, and the end holds the rows one fold of them all stores."""
-    require_built(ingest.native_rows, "db/central/ingest/_rows.c")
-    rollover = ROLLOVER if wraps else None
-    rows = history(drawn, START, value, rollover)
-    rng = random.Random(seed)
-    cuts = sorted(rng.sample(range(1, len(rows)), min(5, len(rows) - 1)))
-    chunks = [rows[a:b] for a, b in zip([0, *cuts], [*cuts, len(rows)], strict=False)]
+    rollover, rows, chunks, _ = _uploads(drawn, value, seed, wraps, 6)
     lo, hi = START - timedelta(hours=1), rows[-1].ts + timedelta(days=1)
 
     async def backlog() -> tuple[dict, list]:
