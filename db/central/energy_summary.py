@@ -68,9 +68,9 @@ CROSS JOIN LATERAL (SELECT COALESCE(
 FOLD_ROWS_SQL = f"""
 SELECT t.n, string_agg(timestamptz_send(r.ts), ''::bytea), string_agg(float8send(r.value), ''::bytea),
   string_agg(int2send(r.quality), ''::bytea)
-FROM unnest($1::int[], $2::bigint[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[])
-  AS t(n, pid, lo, hi, until)
-CROSS JOIN LATERAL ({window_rows("t.pid", "t.lo", "t.hi", until="t.until")}
+FROM unnest($1::int[], $2::bigint[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[], $6::bool[])
+  AS t(n, pid, lo, hi, until, fresh)
+CROSS JOIN LATERAL ({window_rows("t.pid", "t.lo", "t.hi", until="t.until", none_before="t.fresh")}
 ) r
 GROUP BY t.n
 """
@@ -84,8 +84,10 @@ _SIDES = ", ".join(
 CARRIED_ROWS_SQL = f"""
 SELECT t.n, {_SIDES}
 FROM unnest($1::int[], $2::bigint[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[],
-  $6::timestamptz[], $7::timestamptz[]) AS t(n, pid, lo, hi, until, a, b)
-CROSS JOIN LATERAL ({window_rows("t.pid", "t.lo", "t.hi", skip=("t.a", "t.b"), until="t.until")}
+  $6::timestamptz[], $7::timestamptz[], $8::bool[]) AS t(n, pid, lo, hi, until, a, b, fresh)
+CROSS JOIN LATERAL ({
+    window_rows("t.pid", "t.lo", "t.hi", skip=("t.a", "t.b"), until="t.until", none_before="t.fresh")
+}
 ) r
 GROUP BY t.n
 """
@@ -239,7 +241,7 @@ async def fold_summary(
     if not spans:
         return
     conn = await asyncpg_connection(session)
-    ranges, states, tails, newests, known = [], [], {}, {}, {}
+    ranges, states, tails, newests, known, fresh = [], [], {}, {}, {}, set()
     if carried:
         held = sorted(carried)
         firsts = [_dt(carried[pid].first_us) for pid in held]
@@ -265,6 +267,10 @@ async def fold_summary(
     ):
         if found is None and before is None:
             continue  # no reading left to fold
+        if (
+            before is None
+        ):  # no usable reading before tmin, so none before the range's start (at tmin or before)
+            fresh.add(pid)
         bare = folded_from is None
         lo = quarter_floor(before or spans[pid][0])
         hi = quarter_floor(after or newest) + QUARTER
@@ -290,7 +296,7 @@ async def fold_summary(
     if not ranges:
         return
     through = {state[0]: state[2] for state in states}
-    last_windows = await fold_ranges(conn, ranges, infos, through, tails, newests, known)
+    last_windows = await fold_ranges(conn, ranges, infos, through, tails, newests, known, fresh)
     kept = [_kept(state, newests[state[0]], last_windows.get(state[0])) for state in states]
     await conn.execute(_STATE, *map(list, zip(*states, strict=True)), kept, [newests[s[0]] for s in states])
 
@@ -332,6 +338,7 @@ async def fold_ranges(
     tails: Mapping[int, Carried] | None = None,
     newests: Mapping[int, datetime] | None = None,
     known: Mapping[int, Window] | None = None,
+    fresh: set[int] | frozenset[int] = frozenset(),
 ) -> dict[int, tuple[int, int, Window]]:
     """Rewrite the quarter rows of each (point, lo, hi) from raw readings, up to the point's through (its new
     tail_start: queries read the quarters from there raw, and the fold that moves tail_start past a quarter
@@ -343,13 +350,16 @@ async def fold_ranges(
     is looked for. One stored since (a later upload's) is folded by that upload's own round, which starts
     at the tail quarter or before: the quarters before the tail do not depend on it. known: points whose
     range is one window the caller made (fold_summary, from the state's kept rows): nothing is read for them.
+    fresh: points with no usable reading before their range: their first window looks for none.
     """
     tails, newests, known = tails or {}, newests or {}, known or {}
     windows, last = [], {}
     for pid, lo, hi in ranges:
         start = lo
         while start < hi:
-            windows.append((pid, start, min(hi, start + FOLD_WINDOW), newests.get(pid)))
+            windows.append(
+                (pid, start, min(hi, start + FOLD_WINDOW), newests.get(pid), start == lo and pid in fresh)
+            )
             start += FOLD_WINDOW
     # A known point's range starts at its tail_start, and no fold stores a quarter from there on (below):
     # nothing to delete. (The fold that wrote its kept rows ran after migration 0016, as did every fold since.)
@@ -367,7 +377,7 @@ async def fold_ranges(
             keys, asked = zip(*plain, strict=True)
             for k, stamps, values, qualities in await conn.fetch(FOLD_ROWS_SQL, keys, *_columns(asked)):
                 read[k] = Window(stamps, values, qualities)
-        around = [(k, (*w, *tails[w[0]].skip())) for k, w in enumerate(batch) if w[0] in tails]
+        around = [(k, (*w[:4], *tails[w[0]].skip(), w[4])) for k, w in enumerate(batch) if w[0] in tails]
         if around:
             keys, asked = zip(*around, strict=True)
             for k, *sides in await conn.fetch(CARRIED_ROWS_SQL, keys, *_columns(asked)):
@@ -376,7 +386,7 @@ async def fold_ranges(
                 if read[k] is EMPTY:  # nothing stored around the carried rows
                     read[k] = _around(tails[batch[k][0]], *(None,) * 6)
         read = [window.in_order() for window in read]
-        for (pid, lo, hi, _), window in zip(batch, read, strict=True):
+        for (pid, lo, hi, *_), window in zip(batch, read, strict=True):
             lo_us, hi_us = micros(lo), micros(hi)
             end_us = min(hi_us, micros(through[pid]))  # no query reads a quarter from tail_start on
             if lo_us < end_us:

@@ -30,14 +30,25 @@ def usable_before(point: str, at: str) -> str:
 
 
 def window_rows(
-    point: str, lo: str, hi: str, *, skip: tuple[str, str] | None = None, until: str | None = None
+    point: str,
+    lo: str,
+    hi: str,
+    *,
+    skip: tuple[str, str] | None = None,
+    until: str | None = None,
+    none_before: str | None = None,
 ) -> str:
     """SQL of the point's (ts, value, quality) in [lo, hi) in time order, after its usable reading before lo
     and before its first usable reading at hi or later (a window with its usable neighbours); without the
     rows in skip = [a, b) when given (lo <= a <= b <= hi), which the caller holds. until (SQL, may be NULL):
     the point's newest reading when the caller knows it; the neighbour after is looked for up to it only
-    (the partitions after it, the future months and the default one, are pruned instead of searched)."""
+    (the partitions after it, the future months and the default one, are pruned instead of searched).
+    none_before (SQL boolean): true when the caller knows the point has no usable reading before lo, so the
+    lookup (every older partition's index, when there is none) is not made."""
     bound = "" if until is None else f" AND ts <= COALESCE({until}, 'infinity')"
+    before = usable_before(point, lo)
+    if none_before is not None:  # CASE evaluates the lookup's subqueries only when it reaches them
+        before = f"CASE WHEN {none_before} THEN NULL ELSE {before} END"
     if skip is None:
         inside = f"""
   (SELECT ts, value, quality FROM readings WHERE point_id = {point} AND ts >= {lo} AND ts < {hi} ORDER BY ts)"""
@@ -47,7 +58,7 @@ def window_rows(
   UNION ALL
   (SELECT ts, value, quality FROM readings WHERE point_id = {point} AND ts >= {skip[1]} AND ts < {hi} ORDER BY ts)"""
     return f"""
-  (SELECT ts, value, quality FROM readings WHERE point_id = {point} AND ts = {usable_before(point, lo)})
+  (SELECT ts, value, quality FROM readings WHERE point_id = {point} AND ts = {before})
   UNION ALL{inside}
   UNION ALL
   (SELECT ts, value, quality FROM readings WHERE point_id = {point} AND ts >= {hi}{bound} AND quality < 2

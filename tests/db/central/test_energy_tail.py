@@ -147,10 +147,10 @@ def test_on_time_uploads_are_folded_from_kept_and_carried_rows_reading_no_raw_ro
     seen = {"known": 0, "read": 0}
     fold_ranges = energy_summary.fold_ranges
 
-    async def counting(conn, ranges, infos, through, tails=None, newests=None, known=None):
+    async def counting(conn, ranges, infos, through, tails=None, newests=None, known=None, fresh=frozenset()):
         seen["known"] += len(known or {})
         seen["read"] += len(ranges) - len(known or {})
-        return await fold_ranges(conn, ranges, infos, through, tails, newests, known)
+        return await fold_ranges(conn, ranges, infos, through, tails, newests, known, fresh)
 
     monkeypatch.setattr(energy_summary, "fold_ranges", counting)
     rows = [(T0 + k * MINUTE, 100.0 + k / 4, 1 if k % 7 == 3 else 0) for k in range(240)]

@@ -171,10 +171,10 @@ def watched(monkeypatch):
     seen = {"tails": 0, "known": 0}
     fold_ranges = energy_summary.fold_ranges
 
-    async def counting(conn, ranges, infos, through, tails=None, newests=None, known=None):
+    async def counting(conn, ranges, infos, through, tails=None, newests=None, known=None, fresh=frozenset()):
         seen["tails"] += len(tails or {})
         seen["known"] += len(known or {})
-        return await fold_ranges(conn, ranges, infos, through, tails, newests, known)
+        return await fold_ranges(conn, ranges, infos, through, tails, newests, known, fresh)
 
     monkeypatch.setattr(energy_summary, "fold_ranges", counting)
     return seen
