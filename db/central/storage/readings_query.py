@@ -168,7 +168,7 @@ async def _minutes(session, point_id, start, end, after, first) -> list[ReadingR
             max=hi,
             count=int(n),
             quality=_quality(worst, best),
-        )  # fmt: skip
+        )
         for b, v, lo, hi, n, worst, best in rows
     ]
 
