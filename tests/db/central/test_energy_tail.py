@@ -1,6 +1,7 @@
 """Kept rows (db/central/energy_tail.py): what a state keeps is the point's rows from the usable one before its
 tail_start on, and a fold of on-time uploads made from them and the carried rows reads no raw row."""
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from unittest import mock
@@ -15,8 +16,8 @@ from db.central.ingest import batch as ingest
 from db.central.ingest.batch import ingest_batch, insert_rows
 from db.central.rollups.carried import Carried
 from db.central.rollups.queue import flush_rollups
-from db.clock import FixedClock, use_clock
-from db.engine import session_scope
+from db.clock import FixedClock, clock, use_clock
+from db.engine import asyncpg_connection, session_scope
 from tests.support.energy import FOLD_FORMS, Db, fold_form, make_point
 from tests.support.native import require_built
 
@@ -209,3 +210,46 @@ def test_rows_stored_without_queueing_after_the_kept_ones_make_the_fold_read_bac
     assert skipped == queued
     tail = datetime(2026, 3, 2, 10, 30, tzinfo=UTC)  # the newest reading's quarter is read raw, not stored
     assert sum(count for _, count, _ in skipped) == len([row for row in rows if row[0] < tail])
+
+
+def _plan_nodes(node: dict):
+    yield node
+    for child in node.get("Plans", ()):
+        yield from _plan_nodes(child)
+
+
+def test_the_kept_rows_lookup_reads_its_points_once_whatever_the_statistics_say(own_db):
+    """Statistics taken while no state kept rows (`tail IS NOT NULL`: one row expected) once gave the kept-rows
+    lookup a nested loop reading the whole unnest of points again for every state; its generic plan (a
+    prepared statement's, after five runs) must read the points once and find each state by its key."""
+    points = list(range(-400, -200))  # states of their own (no data point has a negative id)
+
+    async def plan() -> dict:
+        async with session_scope(own_db.sessions) as session:
+            conn = await asyncpg_connection(session)
+            now = clock().now()
+            await conn.execute("DELETE FROM energy_summary_state")  # undone: the transaction is rolled back
+            await conn.execute(
+                "INSERT INTO energy_summary_state (point_id, folded_from, tail_start) "
+                "SELECT unnest($1::bigint[]), $2, $2",
+                points,
+                now,
+            )
+            await conn.execute("ANALYZE energy_summary_state")
+            for _ in range(10):  # as folds do: new row versions, and pages, since the statistics were taken
+                await conn.execute("UPDATE energy_summary_state SET tail = '\\x00'::bytea")
+            await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+            await conn.execute(f"PREPARE kept_rows (bigint[], timestamptz[]) AS {energy_summary._KEPT}")
+            ids = "{" + ",".join(map(str, points)) + "}"
+            firsts = "{" + ",".join(f'"{now.isoformat()}"' for _ in points) + "}"
+            [(explained,)] = await conn.fetch(
+                f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE kept_rows ('{ids}', '{firsts}')"
+            )
+            await conn.execute("DEALLOCATE kept_rows")
+            await session.rollback()
+        return (json.loads(explained) if isinstance(explained, str) else explained)[0]["Plan"]
+
+    root = own_db.run(plan())
+    assert root["Actual Rows"] == len(points)
+    scans = [node for node in _plan_nodes(root) if node["Node Type"] == "Function Scan"]
+    assert scans and all(node["Actual Loops"] == 1 for node in scans)
