@@ -185,9 +185,10 @@ def queued_readings(blobs: Sequence[bytes | None]) -> int:
 
 # The oldest queued rows of the parts: at most $2 of them, and those with fewer than $3 queued readings before
 # them (the row that reaches $3 is claimed: a round makes progress whatever one row holds); octet_length
-# reads no TOAST. One text for every round: building it as an ORM select cost ~1.8 ms a round.
+# reads no TOAST. One text for every round: building it as an ORM select cost ~1.8 ms a round. The spans come
+# as text for orjson (0.2 µs a row; the connection's json codec, SQLAlchemy's standard-library json, 1.6 µs).
 _CLAIM_PG = f"""
-SELECT id, spans, carried FROM rollup_dirty WHERE id = ANY(ARRAY(
+SELECT id, spans::text, carried FROM rollup_dirty WHERE id = ANY(ARRAY(
   SELECT id FROM (
     SELECT id, sum(n) OVER (ORDER BY id) - n AS before FROM (
       SELECT id, coalesce(octet_length(carried) / {CARRIED_BYTES}, {UNCARRIED_READINGS}) AS n
@@ -211,7 +212,7 @@ async def _claim(
     budget = CLAIM_READINGS - queued_readings([blob for *_, blob in taken])
     conn = await asyncpg_connection(session)
     return [
-        (row_id, spans if isinstance(spans, list) else orjson.loads(spans), carried)
+        (row_id, orjson.loads(spans), carried)
         for row_id, spans, carried in await conn.fetch(_CLAIMS_PG[skip_locked], list(parts), limit, budget)
     ]
 
