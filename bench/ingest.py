@@ -411,9 +411,8 @@ async def run(args) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would drown the figures
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("db.central.storage.partitions").setLevel(logging.WARNING)
-    logging.getLogger(CountingPool.__module__ + "." + CountingPool.__name__).setLevel(
-        logging.WARNING
-    )  # per trial
+    pool_log = logging.getLogger(f"{CountingPool.__module__}.{CountingPool.__name__}")
+    pool_log.setLevel(logging.WARNING)  # "Pool disposed" at every trial's end
     print(f"encoding {args.readings:,} readings in batches of {args.batch} ...", flush=True)
     bodies = make_bodies(args.readings, args.batch, args.points, args.sites)
     modes = {"both": (True, False), "on": (True,), "off": (False,)}[args.rollups]
