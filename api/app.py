@@ -31,7 +31,8 @@ from api.services.export_energy import export_energy
 from api.services.report_mail import start_report_mailer
 from api.settings import CentralSettings, get_settings
 from db.central.native import native_loops
-from db.engine import check_connection, make_engine, make_sessionmaker, safe_url
+from db.central.rollups.queue import autovacuum_runs
+from db.engine import check_connection, make_engine, make_sessionmaker, safe_url, session_scope
 from db.errors import DatabaseUnavailable
 from db.logs import add_log_files
 
@@ -62,6 +63,18 @@ def report_native_loops() -> None:
         )
 
 
+async def report_autovacuum(sessions) -> None:
+    """Warn when PostgreSQL runs without autovacuum: the fold queue and the summary's states need it."""
+    async with session_scope(sessions) as session:
+        if await autovacuum_runs(session):
+            return
+    logger.warning(
+        "PostgreSQL runs with autovacuum off: the fold queue (rollup_dirty) and energy_summary_state keep "
+        "every deleted or replaced row, and each fold reads past them; turn it on, or VACUUM those tables "
+        "often (docs/operations.md)"
+    )
+
+
 def create_app(settings: CentralSettings | None = None) -> Starlette:
     """Build the app; the lifespan opens pub/sub, creates partitions and starts the site monitor."""
     settings = settings or get_settings()
@@ -89,6 +102,7 @@ def create_app(settings: CentralSettings | None = None) -> Starlette:
         metrics.watch(engine, pubsub, graphql.fanout)
         gauges = asyncio.create_task(metrics.keep_refreshed())
         await maintain_partitions(engine, settings.raw_retention_days)
+        await report_autovacuum(sessions)
         monitor = asyncio.create_task(
             run_monitor(engine, sessions, pubsub, settings.offline_after_minutes, settings.raw_retention_days)
         )

@@ -149,6 +149,15 @@ async def queue_state(session: AsyncSession) -> tuple[int, float]:
     return int(count or 0), max(0.0, (utcnow() - oldest).total_seconds()) if oldest is not None else 0.0
 
 
+async def autovacuum_runs(session: AsyncSession) -> bool:
+    """Whether PostgreSQL's autovacuum is on (SQLite: nothing to vacuum). The queue's folded rows are deleted
+    and the summary's states rewritten at every fold: without it their dead rows pile up, and every claim,
+    backlog check and queue-state count reads past them (docs/operations.md)."""
+    if session.bind.dialect.name != "postgresql":
+        return True
+    return await session.scalar(text("SELECT current_setting('autovacuum')")) == "on"
+
+
 _TRY_PART = "SELECT pg_try_advisory_xact_lock($1, $2)"
 # the parts whose round this transaction now holds, in the order given
 _TRY_PARTS = (
