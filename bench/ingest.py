@@ -34,7 +34,6 @@ from bench.cpu import CpuMeter, CpuSplit, parent_pid
 from bench.http_load import KeepAliveClient
 from db.central.native import native_loops
 from db.clock import utcnow
-from db.engine import CountingPool
 from db.wire import DEFAULT_BATCH_SIZE, UPLOAD_READINGS_DOCUMENT
 
 UPLOAD = print_ast(parse(UPLOAD_READINGS_DOCUMENT))  # the edge agent's request, as gql sends it
@@ -411,8 +410,6 @@ async def run(args) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would drown the figures
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("db.central.storage.partitions").setLevel(logging.WARNING)
-    pool_log = logging.getLogger(f"{CountingPool.__module__}.{CountingPool.__name__}")
-    pool_log.setLevel(logging.WARNING)  # "Pool disposed" at every trial's end
     print(f"encoding {args.readings:,} readings in batches of {args.batch} ...", flush=True)
     bodies = make_bodies(args.readings, args.batch, args.points, args.sites)
     modes = {"both": (True, False), "on": (True,), "off": (False,)}[args.rollups]

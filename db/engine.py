@@ -7,6 +7,7 @@ build async engines and sessions, not by this module: the SQLite edge agent impo
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -74,6 +75,11 @@ class CountingPool(AsyncAdaptedQueuePool):
             return super()._do_get()
         finally:
             self.waiting -= 1
+
+
+# SQLAlchemy names a pool's logger after its class: ours falls outside the "sqlalchemy" logger, which SQLAlchemy
+# holds at WARNING, so every dispose ("Pool disposed", "Pool recreating") reached an INFO log. Held the same way.
+logging.getLogger(f"{CountingPool.__module__}.{CountingPool.__qualname__}").setLevel(logging.WARNING)
 
 
 # Every statement here is short: JIT compiling one whose estimate passes jit_above_cost (stale statistics of

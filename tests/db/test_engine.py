@@ -1,6 +1,8 @@
-"""The PostgreSQL engine replaces pooled connections the server closed, without a ping per checkout."""
+"""The PostgreSQL engine replaces pooled connections the server closed, without a ping per checkout, and its pool
+logs as quietly as SQLAlchemy's own."""
 
 import asyncio
+import logging
 
 import asyncpg
 from sqlalchemy import text
@@ -95,3 +97,18 @@ def test_the_edge_sqlite_engine_keeps_durability_with_a_small_pool_and_cache(tmp
     pragmas, size, overflow = asyncio.run(run())
     assert pragmas == ["wal", 2, -SQLITE_CACHE_KIB]  # synchronous 2 = FULL
     assert (size, overflow) == SQLITE_POOL
+
+
+def test_disposing_an_engine_logs_nothing_at_info(pg_empty_url, caplog):
+    """The pool's dispose lines ("Pool disposed", "Pool recreating") stay below INFO, as SQLAlchemy's own pools'."""
+
+    async def run():
+        engine = make_engine(pg_empty_url, pool_size=1)
+        async with engine.connect() as conn:
+            await conn.scalar(text("SELECT 1"))
+        await engine.dispose()
+        await engine.dispose()
+
+    with caplog.at_level(logging.INFO):
+        asyncio.run(run())
+    assert not [record for record in caplog.records if "Pool" in record.getMessage()]
