@@ -106,7 +106,9 @@ def create_app(settings: CentralSettings | None = None) -> Starlette:
         monitor = asyncio.create_task(
             run_monitor(engine, sessions, pubsub, settings.offline_after_minutes, settings.raw_retention_days)
         )
-        rollup_worker = asyncio.create_task(run_rollup_worker(sessions))
+        rollup_worker = asyncio.create_task(
+            run_rollup_worker(sessions, settle=settings.rollup_settle_seconds)
+        )
         alert_runtime = await start_alert_engine(settings, sessions, pubsub)
         app.state.alert_engine = alert_runtime.engine  # read by alertOutlook (api/alerts/runtime.engine_of)
         report_mailer = start_report_mailer(settings, sessions)

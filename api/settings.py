@@ -55,6 +55,8 @@ class CentralSettings(BaseSettings):
     shared_subscriptions: bool = True
     max_body_bytes: int = 4 * 1024 * 1024
     raw_retention_days: int = Field(default=400, ge=1)
+    # Seconds queued uploads wait before the summary folds them, unless they fill a claim (docs/operations.md)
+    rollup_settle_seconds: float = Field(default=60.0, ge=0, le=3600)
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_user: str | None = None

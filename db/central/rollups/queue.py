@@ -178,12 +178,19 @@ _BACKLOG = text(
 async def is_backlog(session: AsyncSession) -> bool:
     """Whether the queue is worth folding part by part on several connections (PostgreSQL): more rows than
     one claim, or ENOUGH_READINGS queued readings per part."""
-    params = {
-        "rows": CLAIM_ROWS,
-        "width": CARRIED_BYTES,
-        "uncarried": UNCARRIED_READINGS,
-        "n": ENOUGH_READINGS * ROLLUP_PARTS,
-    }
+    return await _holds(session, ENOUGH_READINGS * ROLLUP_PARTS)
+
+
+async def holds_a_claim(session: AsyncSession) -> bool:
+    """Whether the queue holds a round's worth: more rows than one claim, or CLAIM_READINGS queued readings
+    (PostgreSQL; SQLite's queue only drains, and any of it is worth draining)."""
+    if session.bind.dialect.name != "postgresql":
+        return True
+    return await _holds(session, CLAIM_READINGS)
+
+
+async def _holds(session: AsyncSession, readings: int) -> bool:
+    params = {"rows": CLAIM_ROWS, "width": CARRIED_BYTES, "uncarried": UNCARRIED_READINGS, "n": readings}
     return bool(await session.scalar(_BACKLOG, params))
 
 

@@ -1,7 +1,6 @@
 """Deferred folds: uploads queue their ranges in rollup_dirty; the worker or flush_rollups folds them into the summary."""
 
 import asyncio
-import contextlib
 import uuid
 from datetime import UTC, datetime, timedelta
 from unittest import mock
@@ -14,7 +13,7 @@ from db.central.energy_summary_models import EnergyQuarter
 from db.central.ingest import batch
 from db.central.ingest.batch import ingest_batch
 from db.central.ingest.spans import MicrosecondSpans
-from db.central.models import DataPoint, Meter, Site
+from db.central.models import DataPoint, Meter
 from db.central.rollups import queue as rollup_queue
 from db.central.rollups.models import RollupDirty
 from db.central.rollups.queue import (
@@ -31,10 +30,12 @@ from db.central.rollups.queue import (
     queued_readings,
     whole_spans,
 )
-from db.engine import make_engine, make_sessionmaker, session_scope
+from db.engine import session_scope
 from db.migrate import upgrade
 from tests.support.energy import FOLD_FORMS, fold_form
 from tests.support.native import require_built
+from tests.support.rollups import new_site as _site
+from tests.support.rollups import private_engine as _private_engine
 
 HOUR = timedelta(hours=1)
 
@@ -57,25 +58,6 @@ def private_url(new_pg_database) -> str:
     url = new_pg_database()
     upgrade("central", url)
     return url
-
-
-@contextlib.asynccontextmanager
-async def _private_engine(url: str, pool_size: int):
-    """An engine on the test's own database and its sessionmaker, disposed at the end."""
-    engine = make_engine(url, pool_size=pool_size)
-    try:
-        yield engine, make_sessionmaker(engine)
-    finally:
-        await engine.dispose()
-
-
-async def _site(sessions) -> int:
-    async with session_scope(sessions) as session:
-        tag = uuid.uuid4().hex[:10]
-        site = Site(name=f"q-{tag}", timezone="UTC", key_prefix=tag, key_hash="x")
-        session.add(site)
-        await session.flush()
-        return site.id
 
 
 # db.central.points caches (site id, meter, point) per process, not per database: a fresh database's site 1 must not
@@ -143,7 +125,7 @@ async def test_uploads_queue_ranges_until_flushed_then_the_worker_keeps_up(priva
 
         async with session_scope(sessions) as session:  # a late reading, folded in by the worker
             await ingest_batch(session, site_id, uuid.uuid4().hex, _items(start, range(90, 120)))
-        worker = asyncio.create_task(run_rollup_worker(sessions, interval=0.05))
+        worker = asyncio.create_task(run_rollup_worker(sessions, interval=0.05, settle=0))
         try:
             for _ in range(200):  # bounded: 10 s at most
                 async with session_scope(sessions) as session:
