@@ -32,6 +32,7 @@ from graphql import parse, print_ast
 
 from bench.cpu import CpuMeter, CpuSplit, parent_pid
 from bench.http_load import KeepAliveClient
+from bench.pairs import cpu_pair_costs, describe, pair_costs
 from db.central.native import native_loops
 from db.clock import utcnow
 from db.wire import DEFAULT_BATCH_SIZE, UPLOAD_READINGS_DOCUMENT
@@ -476,10 +477,11 @@ async def run(args) -> int:
         )
     if len(rates) == 2:
         cost = 1 - statistics.median(rates[True]) / statistics.median(rates[False])
-        print(f"upkeep (the summary fold) cost: {cost:.0%} of ingest throughput (target <= 15%)")
+        paired = describe(pair_costs(rates[True], rates[False]), "trial")
+        print(f"upkeep (the summary fold) cost: {cost:.0%} of ingest throughput (target <= 15%); {paired}")
         on, off = (statistics.median(cpus[mode]) for mode in (True, False))
         print(
             f"  in CPU (load generator + API + this database's backends): {on:.1f} vs {off:.1f} µs per reading, "
-            f"upkeep {1 - off / on:.0%} of the CPU with upkeep (steadier than rates on a shared machine)"
+            f"upkeep {1 - off / on:.0%} of the CPU with upkeep; {describe(cpu_pair_costs(cpus[True], cpus[False]), 'trial')}"
         )
     return 0

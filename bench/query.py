@@ -19,6 +19,7 @@ import asyncpg
 
 from api.services.readings import point_readings
 from bench.cpu import CpuMeter, parent_pid
+from bench.pairs import describe, pair_costs
 from bench.query_bulk import build_summary_bulk, generate_readings
 from bench.query_data import (
     Fleet,
@@ -241,7 +242,7 @@ async def _ingest(
     counts, seconds, folding = {"off": 0, "on": 0}, {"off": 0.0, "on": 0.0}, 0.0
     cpu, vacuuming = {"off": 0.0, "on": 0.0}, 0.0
     pairs = round(window / SLICE)
-    pair_costs, pair = [], {}
+    slice_rates: dict[str, list[float]] = {"off": [], "on": []}  # in order: slice n of each mode is a pair
     for n in range(2 * pairs):  # off, on, off, on, …: load drift and caches hit both modes alike
         label = "off" if n % 2 == 0 else "on"
         POST_INSERT_HOOKS[:] = saved if label == "on" else []
@@ -266,10 +267,8 @@ async def _ingest(
         cpu[label] += used.client + used.postgres
         counts[label] += count
         seconds[label] += took
-        pair[label] = count / took
-        if label == "on":
-            pair_costs.append(1 - pair["on"] / pair["off"])
-        else:
+        slice_rates[label].append(count / took)
+        if label == "off":
             # untimed: the next slice starts with every earlier reading folded, as under steady upkeep. Left
             # unfolded, this slice's readings were folded by the next slice's flush along with its own (the
             # fold starts at the summary's tail): "on" slices paid for both. Queued and folded as the worker
@@ -292,7 +291,7 @@ async def _ingest(
     verdict = "met" if cost <= TARGET_UPKEEP else "MISSED"
     print(
         f"  upkeep (the summary's fold) costs {cost:.0%} of ingest throughput (target <= {TARGET_UPKEEP:.0%}: {verdict});"
-        f" slice pairs {min(pair_costs):.0%} … {max(pair_costs):.0%}, median {statistics.median(pair_costs):.0%}"
+        f" {describe(pair_costs(slice_rates['on'], slice_rates['off']), 'slice')}"
     )
     per = {label: 1e6 * cpu[label] / counts[label] for label in cpu}
     print(

@@ -3,6 +3,9 @@ points exist before they are timed."""
 
 import asyncio
 import json
+import re
+import subprocess
+import sys
 import uuid
 from types import SimpleNamespace
 
@@ -63,3 +66,31 @@ def test_the_sites_points_exist_before_the_timed_uploads(pg_server):
         assert asyncio.run(registered()) == wanted
     finally:
         asyncio.run(_drop(pg_server, name))
+
+
+def test_a_small_bench_ingest_run_prints_its_paired_upkeep_figures(pg_server):
+    """End to end on a few readings: both modes uploaded over HTTP, the COPY baselines, and the upkeep's cost
+    pair by pair beside the medians; none of its databases left behind."""
+    command = [sys.executable, "-c", "from meterit.cli import main; main()", "bench", "ingest", "--readings", "6000",
+               "--batch", "500", "--points", "40", "--sites", "2", "--clients", "2", "--workers", "1",
+               "--trials", "2", "--warmup", "0", "--admin-url", pg_server]  # fmt: skip
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as bench:
+        out, err = bench.communicate(timeout=280)
+    assert bench.returncode == 0, err[-3000:]
+    assert re.search(r"upkeep \(the summary fold\) cost: -?\d+% of ingest throughput \(target <= 15%\); "
+                     r"trial pairs -?\d+% … -?\d+%, median -?\d+%", out), out  # fmt: skip
+    assert re.search(
+        r"upkeep -?\d+% of the CPU with upkeep; trial pairs -?\d+% … -?\d+%, median -?\d+%", out
+    ), out
+    assert len(re.findall(r"trial \d, with upkeep \(summary folded\): [\d,]+ readings/s", out)) == 2
+    assert asyncio.run(_databases(pg_server, f"meterit_bench_{bench.pid}_")) == []
+
+
+async def _databases(admin_url: str, prefix: str) -> list[str]:
+    conn = await asyncpg.connect(admin_url)
+    try:
+        return [
+            row[0] for row in await conn.fetch("SELECT datname FROM pg_database") if row[0].startswith(prefix)
+        ]
+    finally:
+        await conn.close()
