@@ -20,7 +20,7 @@ from db.engine import session_scope
 logger = logging.getLogger(__name__)
 
 INTERVAL_SECONDS = 2.0  # pause between looks at the queue
-# Queued ranges wait this long before a round folds them, unless they fill a claim. A fold costs ~40-50 µs per
+# Queued ranges wait this long before a round folds them, unless they fill a claim. A fold costs ~40-85 µs per
 # point whatever its readings (docs/ingest.md, twentieth pass): folded every 2 s, live uploads of one reading
 # per point cost the summary five times what their ingest cost. Queries stay exact meanwhile: they read the
 # unfolded tail raw (db/central/energy_read.py).
