@@ -13,7 +13,7 @@ from db.central.rollups.queue import (
     ROLLUP_PARTS,
     fold_round,
     holds_a_claim,
-    queue_state,
+    queue_look,
 )
 from db.engine import session_scope
 
@@ -35,9 +35,11 @@ async def run_rollup_worker(
 ) -> None:
     """Fold queued upload ranges into the rollups until cancelled; a full claim is followed at once.
 
-    The queue is folded once this worker has found rows waiting at every look for `settle` seconds (counted
-    in looks, `interval` apart: no clock is read, so a step of the wall clock neither hurries nor holds a
-    fold), or at once when it holds a claim's worth (a backlog: its rounds fold many readings per point).
+    The queue is folded once this worker has found the same oldest row waiting at every look for `settle`
+    seconds (counted in looks, `interval` apart: no clock is read, so a step of the wall clock neither hurries
+    nor holds a fold; a fold by any worker changes the oldest row and starts the count again, so the workers
+    of several API processes do not fold one after another), or at once when it holds a claim's worth (a
+    backlog: its rounds fold many readings per point).
     A round starts at a part of this worker's own (db/central/rollups/queue.py process_once): live uploads
     fold in one transaction over every part; with a backlog each part is its own transaction, and the
     workers of several API processes fold different parts at once. Rounds made smaller by folding sooner
@@ -45,13 +47,13 @@ async def run_rollup_worker(
     """
     first = random.randrange(ROLLUP_PARTS)
     looks = math.ceil(settle / interval) + 1 if interval > 0 else 1  # looks at a waiting queue before a fold
-    seen = 0  # looks in a row that found rows waiting, since the queue was last empty or folded
+    seen, head = 0, None  # looks in a row that found the oldest queued row `head` waiting
     while True:
         try:
             full = False
             async with session_scope(sessions) as session:
-                waiting, age = await queue_state(session)
-                seen = seen + 1 if waiting else 0
+                waiting, age, oldest = await queue_look(session)
+                seen, head = (seen + 1, head) if waiting and oldest == head else (1 if waiting else 0, oldest)
                 due = waiting and (seen >= looks or await holds_a_claim(session))
             if due:
                 for step in range(ROLLUP_PARTS):
@@ -61,9 +63,9 @@ async def run_rollup_worker(
                     full = full or done.full
                     if not done.alone:  # every free part was in this round
                         break
-                seen = 0  # rows queued during the round wait their own settle
+                seen, head = 0, None  # rows queued during the round wait their own settle
                 async with session_scope(sessions) as session:
-                    waiting, age = await queue_state(session)
+                    waiting, age, _ = await queue_look(session)
             # Every worker reports the shared queue, also when another worker is the one folding it.
             metrics.ROLLUP_QUEUE.set(waiting)
             metrics.ROLLUP_LAG.set(age)

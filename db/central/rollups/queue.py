@@ -145,8 +145,18 @@ async def queue_state(session: AsyncSession) -> tuple[int, float]:
     The age is how far the summary trails the uploads; "time since the queue was last seen empty" (the
     metric's old meaning) grows without end under steady uploads that are folded within seconds.
     """
-    count, oldest = (await session.execute(select(func.count(), func.min(RollupDirty.queued_at)))).one()
-    return int(count or 0), max(0.0, (utcnow() - oldest).total_seconds()) if oldest is not None else 0.0
+    waiting, age, _ = await queue_look(session)
+    return waiting, age
+
+
+async def queue_look(session: AsyncSession) -> tuple[int, float, int | None]:
+    """queue_state, and the oldest queued row's id (None when none): rows are claimed oldest first, so any
+    worker's fold changes it, and uploads arriving do not."""
+    count, oldest, head = (
+        await session.execute(select(func.count(), func.min(RollupDirty.queued_at), func.min(RollupDirty.id)))
+    ).one()
+    age = max(0.0, (utcnow() - oldest).total_seconds()) if oldest is not None else 0.0
+    return int(count or 0), age, head
 
 
 async def autovacuum_runs(session: AsyncSession) -> bool:

@@ -13,6 +13,7 @@ from api.background import rollup_worker
 from db.central.ingest.batch import ingest_batch
 from db.central.rollups import queue as rollup_queue
 from db.central.rollups.models import RollupDirty
+from db.central.rollups.queue import flush_rollups
 from db.clock import utcnow
 from db.engine import session_scope
 from db.migrate import upgrade
@@ -53,14 +54,16 @@ async def _queued(sessions) -> int:
         return int(await session.scalar(select(func.count()).select_from(RollupDirty)))
 
 
-async def _watch_worker(sessions, *, settle: float, until, interval: float = 0.01) -> list:
+async def _watch_worker(sessions, *, settle: float, until, interval: float = 0.01, before_look=None) -> list:
     """Run the worker until `until(events)` holds (10 s at most); its events in order: ("look", rows waiting)
-    for each queue_state it reads, ("fold",) for each round it starts."""
+    for each look at the queue, ("fold",) for each round it starts. before_look(n) runs before look n (from 1)."""
     events = []
-    real_state, real_round = rollup_worker.queue_state, rollup_worker.fold_round
+    real_look, real_round = rollup_worker.queue_look, rollup_worker.fold_round
 
-    async def state(session):
-        found = await real_state(session)
+    async def look(session):
+        if before_look is not None:
+            await before_look(sum(1 for event in events if event[0] == "look") + 1)
+        found = await real_look(session)
         events.append(("look", found[0]))
         return found
 
@@ -69,7 +72,7 @@ async def _watch_worker(sessions, *, settle: float, until, interval: float = 0.0
         return await real_round(session, parts)
 
     with (
-        mock.patch.object(rollup_worker, "queue_state", state),
+        mock.patch.object(rollup_worker, "queue_look", look),
         mock.patch.object(rollup_worker, "fold_round", round_),
     ):
         worker = asyncio.create_task(
@@ -129,3 +132,20 @@ async def test_settle_zero_folds_at_every_look_that_finds_rows(private_url):
         await _queue_an_upload(sessions)
         events = await _watch_worker(sessions, settle=0, until=_folded)
         assert _looks_before_first_fold(events) == [1]
+
+
+async def test_a_fold_by_another_worker_starts_the_count_again(private_url):
+    """Another API process's worker folds the queue while this one counts its looks, and a new upload arrives:
+    this worker's count starts again at the new oldest row, instead of folding the newcomer at once."""
+    async with _sessions(private_url) as sessions:
+        await _queue_an_upload(sessions)
+
+        async def other_worker_folds(look: int) -> None:
+            if look == 3:
+                assert await flush_rollups(sessions) == 1
+                await _queue_an_upload(sessions)
+
+        events = await _watch_worker(sessions, settle=0.05, until=_folded, before_look=other_worker_folds)
+        # looks 1-2 found the first row; looks 3-8 the second one: the sixth of those folds
+        assert _looks_before_first_fold(events) == [1] * 8
+        assert await _queued(sessions) == 0
