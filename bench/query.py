@@ -186,9 +186,8 @@ async def _run(args, url: str) -> None:
         await settle(conn)
         if not args.energy_only:
             postmaster = parent_pid(await conn.fetchval("SELECT pg_backend_pid()"))
-            meter = CpuMeter(
-                None, postmaster, url.rsplit("/", 1)[1]
-            )  # this process and its database's backends
+            # this process and its database's backends
+            meter = CpuMeter(None, postmaster, url.rsplit("/", 1)[1])
             await _ingest(sessions, conn, fleet, tails, load_end, window, meter)
             await _queries(args, sessions, conn, fleet, now)
         await energy_rows(args, url, conn, fleet, load_end, args.days, timed)
